@@ -1,0 +1,5 @@
+DROP TABLE audit_chain_lock;
+DROP TRIGGER audit_log_no_delete;
+DROP TRIGGER audit_log_no_update;
+DROP TABLE audit_log;
+DROP TABLE users;

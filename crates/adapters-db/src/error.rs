@@ -1,0 +1,68 @@
+//! Translation of diesel and pool errors into the port's `RepoError`. No diesel type escapes
+//! this crate.
+
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use wildid_ports::RepoError;
+
+/// Maps a query error.
+pub(crate) fn repo_error(error: DieselError) -> RepoError {
+    match error {
+        DieselError::NotFound => RepoError::NotFound,
+        DieselError::DatabaseError(kind, info) => match kind {
+            DatabaseErrorKind::UniqueViolation => RepoError::Duplicate,
+            DatabaseErrorKind::ForeignKeyViolation => RepoError::NotFound,
+            DatabaseErrorKind::SerializationFailure => RepoError::Conflict,
+            DatabaseErrorKind::ClosedConnection => {
+                RepoError::Unavailable(info.message().to_owned())
+            }
+            _ if is_busy(info.message()) => RepoError::Unavailable(info.message().to_owned()),
+            _ => RepoError::Other(info.message().to_owned()),
+        },
+        other => RepoError::Other(other.to_string()),
+    }
+}
+
+fn is_busy(message: &str) -> bool {
+    message.contains("database is locked") || message.contains("database is busy")
+}
+
+/// Maps a failure to obtain a pooled connection.
+pub(crate) fn pool_error<E: std::fmt::Display>(
+    error: deadpool::managed::PoolError<E>,
+) -> RepoError {
+    RepoError::Unavailable(format!("no database connection: {error}"))
+}
+
+/// A row that does not form a domain value.
+pub(crate) fn corrupt(what: &str) -> RepoError {
+    RepoError::Corrupt(what.to_owned())
+}
+
+/// The error type of transactions: diesel's own (so `?` works on queries inside the closure,
+/// and diesel can roll back) or a repository error raised by our code.
+#[derive(Debug)]
+pub(crate) enum TxError {
+    Diesel(DieselError),
+    Repo(RepoError),
+}
+
+impl From<DieselError> for TxError {
+    fn from(e: DieselError) -> Self {
+        TxError::Diesel(e)
+    }
+}
+
+impl From<RepoError> for TxError {
+    fn from(e: RepoError) -> Self {
+        TxError::Repo(e)
+    }
+}
+
+impl From<TxError> for RepoError {
+    fn from(e: TxError) -> Self {
+        match e {
+            TxError::Diesel(e) => repo_error(e),
+            TxError::Repo(e) => e,
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! WildID's storage adapter: diesel over SQLite (the embedded default) and Postgres.
+//!
+//! [`Database::open`] picks the backend from a [`DatabaseUrl`]; [`run_migrations`] applies the
+//! embedded migrations of that backend; the `Database` then hands out implementations of the
+//! repository ports of `wildid-ports`. Queries are written once (`schema.rs` is shared) and
+//! compiled for both backends by the `with_conn!` macro.
+
+mod audit;
+mod codec;
+mod error;
+mod health;
+mod migrate;
+mod pool;
+mod schema;
+mod sqlite_file;
+mod url;
+mod users;
+
+use std::sync::Arc;
+
+use wildid_ports::health::HealthCheck;
+use wildid_ports::repo::{AuditLog, UserRepository};
+
+pub use migrate::run_migrations;
+pub use pool::PoolOptions;
+pub use url::{Backend, DatabaseUrl, DatabaseUrlError};
+
+/// The database could not be opened or migrated. Messages are for operators (start-up errors,
+/// CLI output), never for HTTP clients.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DbError {
+    /// The location is unusable.
+    #[error(transparent)]
+    Url(#[from] DatabaseUrlError),
+    /// The database cannot be reached or opened.
+    #[error("cannot open the database: {0}")]
+    Connect(String),
+    /// A migration failed.
+    #[error("database migration failed: {0}")]
+    Migrate(String),
+}
+
+/// An open database: a connection pool of one backend.
+pub struct Database {
+    pool: pool::Pool,
+    backend: Backend,
+}
+
+impl Database {
+    /// Opens a pool on `url`. Does not migrate (see [`run_migrations`]) and does not connect
+    /// yet: connections are made on first use, and [`HealthCheck::ping`] tells whether the
+    /// database answers.
+    ///
+    /// # Errors
+    /// [`DbError::Connect`] when the pool cannot be built (for SQLite: the file is missing and
+    /// may not be created, or its directory does not exist).
+    pub fn open(url: &DatabaseUrl, options: PoolOptions) -> Result<Arc<Self>, DbError> {
+        let pool = match url {
+            DatabaseUrl::Sqlite { path, create } => {
+                sqlite_file::prepare(path, *create)?;
+                pool::Pool::sqlite(path, options)?
+            }
+            DatabaseUrl::Postgres(url) => pool::Pool::postgres(url.expose(), options)?,
+        };
+        Ok(Arc::new(Self {
+            pool,
+            backend: url.backend(),
+        }))
+    }
+
+    /// Which backend is open.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes the pool: connections are dropped as they are returned.
+    pub fn close(&self) {
+        self.pool.close();
+    }
+
+    /// The user repository.
+    pub fn users(self: &Arc<Self>) -> Arc<dyn UserRepository> {
+        Arc::new(users::SqlUsers {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// The audit log.
+    pub fn audit_log(self: &Arc<Self>) -> Arc<dyn AuditLog> {
+        Arc::new(audit::SqlAuditLog {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// The readiness probe.
+    pub fn health(self: &Arc<Self>) -> Arc<dyn HealthCheck> {
+        Arc::new(health::SqlHealth {
+            db: Arc::clone(self),
+        })
+    }
+}

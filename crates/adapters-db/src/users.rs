@@ -1,0 +1,195 @@
+//! `UserRepository` on diesel.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use wildid_domain::ids::UserId;
+use wildid_domain::lockout::LockoutState;
+use wildid_domain::user::{EmailLookup, EncryptedField, PasswordHash, User};
+use wildid_ports::RepoError;
+use wildid_ports::repo::{Page, UserRepository};
+
+use crate::Database;
+use crate::codec::{array, from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
+use crate::error::{TxError, corrupt, repo_error};
+use crate::pool::with_conn;
+use crate::schema::users;
+
+const MAX_PAGE: u32 = 500;
+
+pub(crate) struct SqlUsers {
+    pub(crate) db: Arc<Database>,
+}
+
+#[derive(Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = users, treat_none_as_null = true)]
+struct UserRow {
+    id: String,
+    email_lookup: Vec<u8>,
+    email_encrypted: String,
+    role: String,
+    active: bool,
+    created_at: NaiveDateTime,
+    email_verified_at: Option<NaiveDateTime>,
+    privacy_accepted_at: Option<NaiveDateTime>,
+    password_hash: Option<String>,
+    totp_secret: Option<String>,
+    totp_last_step: Option<i64>,
+    failed_attempts: i32,
+    locked_until: Option<NaiveDateTime>,
+    last_login_at: Option<NaiveDateTime>,
+}
+
+impl From<&User> for UserRow {
+    fn from(u: &User) -> Self {
+        Self {
+            id: u.id.to_string(),
+            email_lookup: u.email_lookup.as_bytes().to_vec(),
+            email_encrypted: u.email_encrypted.as_str().to_owned(),
+            role: u.role.as_str().to_owned(),
+            active: u.active,
+            created_at: to_db_time(u.created_at),
+            email_verified_at: opt_to_db_time(u.email_verified_at),
+            privacy_accepted_at: opt_to_db_time(u.privacy_accepted_at),
+            password_hash: u.password_hash.as_ref().map(|h| h.as_str().to_owned()),
+            totp_secret: u.totp_secret.as_ref().map(|s| s.as_str().to_owned()),
+            totp_last_step: u.totp_last_step,
+            failed_attempts: i32::try_from(u.lockout.failed_attempts).unwrap_or(i32::MAX),
+            locked_until: opt_to_db_time(u.lockout.locked_until),
+            last_login_at: opt_to_db_time(u.last_login_at),
+        }
+    }
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = RepoError;
+    fn try_from(r: UserRow) -> Result<Self, RepoError> {
+        Ok(User {
+            id: UserId::parse(&r.id).map_err(|_| corrupt("users.id"))?,
+            email_lookup: EmailLookup::from_bytes(array(r.email_lookup, "users.email_lookup")?),
+            email_encrypted: EncryptedField::new(r.email_encrypted),
+            role: r.role.parse().map_err(|_| corrupt("users.role"))?,
+            active: r.active,
+            created_at: from_db_time(r.created_at),
+            email_verified_at: opt_from_db_time(r.email_verified_at),
+            privacy_accepted_at: opt_from_db_time(r.privacy_accepted_at),
+            password_hash: r.password_hash.map(PasswordHash::new),
+            totp_secret: r.totp_secret.map(EncryptedField::new),
+            totp_last_step: r.totp_last_step,
+            lockout: LockoutState {
+                failed_attempts: u32::try_from(r.failed_attempts)
+                    .map_err(|_| corrupt("users.failed_attempts"))?,
+                locked_until: opt_from_db_time(r.locked_until),
+            },
+            last_login_at: opt_from_db_time(r.last_login_at),
+        })
+    }
+}
+
+#[async_trait]
+impl UserRepository for SqlUsers {
+    async fn insert(&self, user: &User) -> Result<(), RepoError> {
+        let row = UserRow::from(user);
+        with_conn!(self.db, |conn| {
+            diesel::insert_into(users::table)
+                .values(&row)
+                .execute(conn)
+                .await
+                .map_err(repo_error)?;
+        });
+        Ok(())
+    }
+
+    async fn get(&self, id: UserId) -> Result<User, RepoError> {
+        let key = id.to_string();
+        let row: UserRow = with_conn!(self.db, |conn| {
+            users::table
+                .find(&key)
+                .select(UserRow::as_select())
+                .first(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        row.try_into()
+    }
+
+    async fn find_by_email(&self, lookup: &EmailLookup) -> Result<Option<User>, RepoError> {
+        let key = lookup.as_bytes().to_vec();
+        let row: Option<UserRow> = with_conn!(self.db, |conn| {
+            users::table
+                .filter(users::email_lookup.eq(&key))
+                .select(UserRow::as_select())
+                .first(conn)
+                .await
+                .optional()
+                .map_err(repo_error)?
+        });
+        row.map(User::try_from).transpose()
+    }
+
+    async fn update(&self, user: &User) -> Result<(), RepoError> {
+        let row = UserRow::from(user);
+        let changed = with_conn!(self.db, |conn| {
+            diesel::update(users::table.find(&row.id))
+                .set(&row)
+                .execute(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        if changed == 0 {
+            Err(RepoError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn list(&self, page: Page) -> Result<Vec<User>, RepoError> {
+        let limit = i64::from(page.limit.min(MAX_PAGE));
+        let offset = i64::try_from(page.offset).unwrap_or(i64::MAX);
+        let rows: Vec<UserRow> = with_conn!(self.db, |conn| {
+            users::table
+                .order((users::created_at.asc(), users::id.asc()))
+                .limit(limit)
+                .offset(offset)
+                .select(UserRow::as_select())
+                .load(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        rows.into_iter().map(User::try_from).collect()
+    }
+
+    async fn count(&self) -> Result<u64, RepoError> {
+        let n: i64 = with_conn!(self.db, |conn| {
+            users::table
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        u64::try_from(n).map_err(|_| corrupt("users count"))
+    }
+
+    async fn delete(&self, id: UserId) -> Result<(), RepoError> {
+        let key = id.to_string();
+        let deleted = with_conn!(self.db, |conn| {
+            conn.transaction(async |conn| -> Result<usize, TxError> {
+                // Rows of other aggregates that belong to the user go with it through
+                // ON DELETE CASCADE foreign keys, inside this transaction.
+                Ok(diesel::delete(users::table.find(&key))
+                    .execute(conn)
+                    .await?)
+            })
+            .await
+            .map_err(RepoError::from)?
+        });
+        if deleted == 0 {
+            Err(RepoError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,149 @@
+//! Fixed-window request limits (per client IP, per address...), used for sign-in attempts,
+//! mail-sending endpoints and general API limits.
+
+use crate::{Duration, InvalidPolicy, Timestamp};
+
+/// At most `max` hits per `per`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    max: u32,
+    per: Duration,
+}
+
+/// The stored counter of one key (an IP, an address digest...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WindowCounter {
+    /// Hits in the current window.
+    pub count: u32,
+    /// Start of the current window.
+    pub window_started_at: Timestamp,
+}
+
+/// Whether a hit is allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RateDecision {
+    /// Allowed and counted.
+    Allowed {
+        /// Hits left in this window.
+        remaining: u32,
+        /// Time until the window resets.
+        reset_after: Duration,
+    },
+    /// Refused (not counted); retry after the given time.
+    Limited {
+        /// Time until the window resets.
+        retry_after: Duration,
+    },
+}
+
+impl RateLimit {
+    /// At most `max` per `per`.
+    ///
+    /// # Errors
+    /// [`InvalidPolicy`] when either is zero.
+    pub fn new(max: u32, per: Duration) -> Result<Self, InvalidPolicy> {
+        if max == 0 || per <= Duration::zero() {
+            return Err(InvalidPolicy(
+                "a rate limit needs a positive count and period",
+            ));
+        }
+        Ok(Self { max, per })
+    }
+
+    /// Maximum hits per window.
+    pub fn max(&self) -> u32 {
+        self.max
+    }
+
+    /// Window length.
+    pub fn per(&self) -> Duration {
+        self.per
+    }
+
+    /// Applies one hit at `now` to `counter` (none yet: a fresh window).
+    pub fn hit(
+        &self,
+        counter: Option<WindowCounter>,
+        now: Timestamp,
+    ) -> (WindowCounter, RateDecision) {
+        let current = match counter {
+            Some(c) if now >= c.window_started_at && now < c.window_started_at + self.per => c,
+            _ => WindowCounter {
+                count: 0,
+                window_started_at: now,
+            },
+        };
+        let reset_after = (current.window_started_at + self.per - now).max(Duration::seconds(1));
+        if current.count >= self.max {
+            return (
+                current,
+                RateDecision::Limited {
+                    retry_after: reset_after,
+                },
+            );
+        }
+        let next = WindowCounter {
+            count: current.count + 1,
+            ..current
+        };
+        (
+            next,
+            RateDecision::Allowed {
+                remaining: self.max - next.count,
+                reset_after,
+            },
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    fn t0() -> Timestamp {
+        chrono::Utc.with_ymd_and_hms(2026, 5, 1, 8, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn five_per_minute() {
+        let limit = RateLimit::new(5, Duration::minutes(1)).unwrap();
+        let mut c = None;
+        for i in 0..5 {
+            let (next, d) = limit.hit(c, t0() + Duration::seconds(i));
+            assert!(matches!(d, RateDecision::Allowed { .. }));
+            c = Some(next);
+        }
+        let (_, d) = limit.hit(c, t0() + Duration::seconds(10));
+        assert_eq!(
+            d,
+            RateDecision::Limited {
+                retry_after: Duration::seconds(50)
+            }
+        );
+        let (_, d) = limit.hit(c, t0() + Duration::seconds(60));
+        assert_eq!(
+            d,
+            RateDecision::Allowed {
+                remaining: 4,
+                reset_after: Duration::seconds(60)
+            }
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn never_more_than_max_per_window(max in 1u32..10, gaps in prop::collection::vec(0i64..30, 1..80)) {
+            let limit = RateLimit::new(max, Duration::minutes(1)).unwrap();
+            let mut c: Option<WindowCounter> = None;
+            let mut now = t0();
+            for gap in gaps {
+                now += Duration::seconds(gap);
+                let (next, _) = limit.hit(c, now);
+                prop_assert!(next.count <= max);
+                c = Some(next);
+            }
+        }
+    }
+}

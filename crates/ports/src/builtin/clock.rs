@@ -1,0 +1,13 @@
+use wildid_domain::Timestamp;
+
+use crate::clock::Clock;
+
+/// The host's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        chrono::Utc::now()
+    }
+}

@@ -1,0 +1,126 @@
+use fernet::{Fernet, MultiFernet};
+use wildid_domain::secret::{SecretBytes, SecretString};
+use wildid_domain::user::EncryptedField;
+
+use crate::crypto::{CipherError, FieldCipher};
+
+/// The configured keys do not form a usable ring.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyRingError {
+    /// No key at all.
+    #[error("the key ring needs at least one Fernet key")]
+    Empty,
+    /// Key number `0` (counting from 1, newest first) is not a Fernet key.
+    #[error("key {0} of the ring is not a Fernet key (32 bytes, URL-safe base64)")]
+    Malformed(usize),
+}
+
+/// A Fernet key ring (AES-128-CBC with HMAC-SHA256, encrypt-then-MAC): encrypts with the
+/// newest key, decrypts with any key of the ring, so keys rotate by putting a new key first and
+/// re-encrypting what [`FieldCipher::needs_rotation`] points out.
+#[derive(Clone)]
+pub struct FernetKeyRing {
+    newest: Fernet,
+    all: MultiFernet,
+    len: usize,
+}
+
+impl std::fmt::Debug for FernetKeyRing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FernetKeyRing({} keys)", self.len)
+    }
+}
+
+impl FernetKeyRing {
+    /// A ring of `keys`, newest first.
+    ///
+    /// # Errors
+    /// [`KeyRingError`] naming the first malformed key.
+    pub fn new(keys: &[SecretString]) -> Result<Self, KeyRingError> {
+        let fernets = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| Fernet::new(k.expose().trim()).ok_or(KeyRingError::Malformed(i + 1)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let newest = fernets.first().cloned().ok_or(KeyRingError::Empty)?;
+        let len = fernets.len();
+        Ok(Self {
+            newest,
+            all: MultiFernet::new(fernets),
+            len,
+        })
+    }
+
+    /// Number of keys.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Always false: a ring has at least one key.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+impl FieldCipher for FernetKeyRing {
+    fn encrypt(&self, plaintext: &[u8]) -> Result<EncryptedField, CipherError> {
+        Ok(EncryptedField::new(self.all.encrypt(plaintext)))
+    }
+
+    fn decrypt(&self, field: &EncryptedField) -> Result<SecretBytes, CipherError> {
+        self.all
+            .decrypt(field.as_str())
+            .map(SecretBytes::new)
+            .map_err(|_| CipherError::Undecryptable)
+    }
+
+    fn needs_rotation(&self, field: &EncryptedField) -> bool {
+        self.newest.decrypt(field.as_str()).is_err()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> SecretString {
+        SecretString::new(Fernet::generate_key())
+    }
+
+    #[test]
+    fn rotation_keeps_old_data_readable() {
+        let (old, new) = (key(), key());
+        let before = FernetKeyRing::new(std::slice::from_ref(&old)).unwrap();
+        let field = before.encrypt(b"ann@example.org").unwrap();
+        let after = FernetKeyRing::new(&[new, old]).unwrap();
+        assert_eq!(after.decrypt(&field).unwrap().expose(), b"ann@example.org");
+        assert!(after.needs_rotation(&field));
+        let rotated = after
+            .encrypt(after.decrypt(&field).unwrap().expose())
+            .unwrap();
+        assert!(!after.needs_rotation(&rotated));
+        assert_ne!(rotated, field);
+    }
+
+    #[test]
+    fn tampering_and_foreign_keys_are_refused() {
+        let ring = FernetKeyRing::new(&[key()]).unwrap();
+        let other = FernetKeyRing::new(&[key()]).unwrap();
+        let field = ring.encrypt(b"secret").unwrap();
+        assert_eq!(
+            other.decrypt(&field).map(|_| ()),
+            Err(CipherError::Undecryptable)
+        );
+        let mut raw = field.as_str().to_owned();
+        raw.replace_range(20..21, if &raw[20..21] == "A" { "B" } else { "A" });
+        assert!(ring.decrypt(&EncryptedField::new(raw)).is_err());
+        assert_eq!(
+            FernetKeyRing::new(&[]).map(|_| ()),
+            Err(KeyRingError::Empty)
+        );
+        assert_eq!(
+            FernetKeyRing::new(&[key(), SecretString::new("not-a-key".into())]).map(|_| ()),
+            Err(KeyRingError::Malformed(2))
+        );
+    }
+}

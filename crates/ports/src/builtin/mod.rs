@@ -1,0 +1,13 @@
+//! Built-in implementations of the ports that need no external system: the system clock, the
+//! operating system's CSPRNG, the Fernet key ring and the HMAC email index. Adapters for
+//! external systems (database, HTTP, mail, AI providers) live in their own crates.
+
+mod clock;
+mod email_index;
+mod keyring;
+mod random;
+
+pub use clock::SystemClock;
+pub use email_index::{HmacEmailIndex, PepperTooShort};
+pub use keyring::{FernetKeyRing, KeyRingError};
+pub use random::OsRandom;

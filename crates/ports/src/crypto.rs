@@ -1,0 +1,45 @@
+//! Cryptographic ports: field encryption with a rotating key ring, and the keyed email index.
+
+use wildid_domain::email::Email;
+use wildid_domain::secret::SecretBytes;
+use wildid_domain::user::{EmailLookup, EncryptedField};
+
+/// Encryption or decryption failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CipherError {
+    /// No key of the ring authenticates this ciphertext (wrong key, or tampered data).
+    #[error("ciphertext cannot be decrypted with any key of the ring")]
+    Undecryptable,
+    /// Encryption could not be performed.
+    #[error("encryption failed")]
+    Failed,
+}
+
+/// Authenticated encryption of single fields at rest (email addresses, TOTP secrets,
+/// visit mappings), with key rotation.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait FieldCipher: Send + Sync {
+    /// Encrypts with the newest key. Two encryptions of the same plaintext differ.
+    ///
+    /// # Errors
+    /// [`CipherError::Failed`] only if the platform cannot encrypt.
+    fn encrypt(&self, plaintext: &[u8]) -> Result<EncryptedField, CipherError>;
+
+    /// Decrypts with whichever key of the ring made the ciphertext.
+    ///
+    /// # Errors
+    /// [`CipherError::Undecryptable`] when no key authenticates it: it MUST never return
+    /// unauthenticated plaintext.
+    fn decrypt(&self, field: &EncryptedField) -> Result<SecretBytes, CipherError>;
+
+    /// Whether the field was made with a key other than the newest (and should be re-encrypted).
+    fn needs_rotation(&self, field: &EncryptedField) -> bool;
+}
+
+/// The keyed digest under which accounts are looked up by address.
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait EmailIndex: Send + Sync {
+    /// HMAC-SHA256 of the normalised address under the server's pepper. Deterministic: the
+    /// same address always gives the same lookup on every server sharing the pepper.
+    fn lookup(&self, email: &Email) -> EmailLookup;
+}

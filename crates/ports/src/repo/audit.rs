@@ -1,0 +1,54 @@
+use async_trait::async_trait;
+use wildid_domain::audit::{AuditEntry, AuditRecord, ChainHash};
+
+use crate::RepoError;
+
+/// One stored row of the audit log as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuditRow {
+    /// A row that forms a valid entry (its digest is checked by the verifier, not here).
+    Entry(AuditEntry),
+    /// A row whose fields no longer parse (an actor or action edited into garbage). It counts
+    /// as altered.
+    Unreadable {
+        /// Its sequence number.
+        seq: i64,
+    },
+}
+
+impl AuditRow {
+    /// The sequence number of the row.
+    pub fn seq(&self) -> i64 {
+        match self {
+            AuditRow::Entry(e) => e.seq,
+            AuditRow::Unreadable { seq } => *seq,
+        }
+    }
+}
+
+/// The append-only, hash-chained audit log.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait AuditLog: Send + Sync {
+    /// Appends `record` after the current head: reads the head, computes the entry with
+    /// [`AuditEntry::append_to`] and stores it, atomically. Concurrent appends (from any
+    /// number of tasks or server processes) MUST serialise so that the chain never forks:
+    /// sequence numbers stay gap-free and each entry links to exactly one predecessor.
+    ///
+    /// # Errors
+    /// [`RepoError::Unavailable`] or [`RepoError::Other`] when the entry could not be stored;
+    /// then nothing was stored.
+    async fn append(&self, record: AuditRecord) -> Result<AuditEntry, RepoError>;
+
+    /// Rows with `seq > after_seq`, ascending, at most `limit` (capped at 1000).
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn page(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditRow>, RepoError>;
+
+    /// The last entry's sequence number and digest, `None` when the log is empty.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn head(&self) -> Result<Option<(i64, ChainHash)>, RepoError>;
+}

@@ -1,0 +1,58 @@
+//! Repository ports: one trait per aggregate. Each method documents which [`RepoError`]
+//! variant an adapter MUST return in which case; the contract test suite (`tests/`) checks
+//! every adapter against these rules on every backend.
+//!
+//! [`RepoError`]: crate::RepoError
+
+mod audit;
+mod captchas;
+mod identifications;
+mod sessions;
+mod tokens;
+mod users;
+mod visits;
+
+pub use audit::{AuditLog, AuditRow};
+pub use captchas::CaptchaRepository;
+pub use identifications::IdentificationRepository;
+pub use sessions::SessionRepository;
+pub use tokens::LoginTokenRepository;
+pub use users::UserRepository;
+pub use visits::{
+    BookingRepository, ExposureReportRepository, NotificationRepository, ServiceTypeRepository,
+    SiteRepository, VisitMappingRepository,
+};
+
+#[cfg(feature = "mock")]
+pub use audit::MockAuditLog;
+#[cfg(feature = "mock")]
+pub use captchas::MockCaptchaRepository;
+#[cfg(feature = "mock")]
+pub use identifications::MockIdentificationRepository;
+#[cfg(feature = "mock")]
+pub use sessions::MockSessionRepository;
+#[cfg(feature = "mock")]
+pub use tokens::MockLoginTokenRepository;
+#[cfg(feature = "mock")]
+pub use users::MockUserRepository;
+#[cfg(feature = "mock")]
+pub use visits::{
+    MockBookingRepository, MockExposureReportRepository, MockNotificationRepository,
+    MockServiceTypeRepository, MockSiteRepository, MockVisitMappingRepository,
+};
+
+/// A window of a listing, newest first unless a method says otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    /// Rows to skip.
+    pub offset: u64,
+    /// Rows to return at most (adapters cap it at 500).
+    pub limit: u32,
+}
+
+impl Page {
+    /// The first `limit` rows.
+    pub fn first(limit: u32) -> Self {
+        Self { offset: 0, limit }
+    }
+}

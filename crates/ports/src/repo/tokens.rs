@@ -1,0 +1,42 @@
+use async_trait::async_trait;
+use wildid_domain::Timestamp;
+use wildid_domain::token::{LoginToken, TokenHash, TokenPurpose};
+
+use crate::RepoError;
+
+/// Storage of single-use sign-in tokens (only their digests).
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait LoginTokenRepository: Send + Sync {
+    /// Stores a new token.
+    ///
+    /// # Errors
+    /// [`RepoError::Duplicate`] when the digest exists.
+    async fn insert(&self, token: &LoginToken) -> Result<(), RepoError>;
+
+    /// Atomically consumes the token with this digest and purpose if it is unused and
+    /// `now < expires_at`, setting `used_at = now`, and returns it. Returns `Ok(None)` when it
+    /// is unknown, of another purpose, used or expired. Of any number of concurrent calls for
+    /// one token, at most one gets `Some`.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn consume(
+        &self,
+        hash: &TokenHash,
+        purpose: TokenPurpose,
+        now: Timestamp,
+    ) -> Result<Option<LoginToken>, RepoError>;
+
+    /// The token with this digest, in whatever state, if it exists.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn get(&self, hash: &TokenHash) -> Result<Option<LoginToken>, RepoError>;
+
+    /// Deletes tokens that expired or were used before `before`; returns how many.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn purge_spent(&self, before: Timestamp) -> Result<u64, RepoError>;
+}

@@ -1,0 +1,188 @@
+//! Recording security events and verifying the chain (`wildid audit verify`).
+
+use std::sync::Arc;
+
+use wildid_domain::audit::{
+    AuditEntry, AuditRecord, ChainBreak, ChainHash, ChainProblem, ChainSummary, ChainVerifier,
+};
+
+use crate::RepoError;
+use crate::repo::{AuditLog, AuditRow};
+
+/// Rows fetched per round trip while verifying.
+const PAGE: u32 = 1000;
+
+/// Recording failed; the event was not stored.
+#[derive(Debug, thiserror::Error)]
+#[error("audit entry could not be stored")]
+pub struct RecordAuditError(#[source] pub RepoError);
+
+/// Verification could not run to the end.
+#[derive(Debug, thiserror::Error)]
+#[error("audit log could not be read")]
+pub struct VerifyAuditError(#[source] pub RepoError);
+
+/// What verification found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerifyOutcome {
+    /// Every entry is intact and linked.
+    Intact(ChainSummary),
+    /// The first break.
+    Broken(ChainBreak),
+    /// The chain is internally consistent but an anchor recorded earlier does not match:
+    /// entries at or after the anchor were removed or the log was rebuilt.
+    AnchorMismatch {
+        /// The anchor's sequence number.
+        seq: i64,
+    },
+}
+
+/// The audit log's use cases.
+#[derive(Clone)]
+pub struct AuditTrail {
+    log: Arc<dyn AuditLog>,
+}
+
+impl AuditTrail {
+    /// Over `log`.
+    pub fn new(log: Arc<dyn AuditLog>) -> Self {
+        Self { log }
+    }
+
+    /// Appends a record.
+    ///
+    /// # Errors
+    /// [`RecordAuditError`] when it could not be stored.
+    pub async fn record(&self, record: AuditRecord) -> Result<AuditEntry, RecordAuditError> {
+        self.log.append(record).await.map_err(RecordAuditError)
+    }
+
+    /// The current head (record it elsewhere as an anchor).
+    ///
+    /// # Errors
+    /// [`VerifyAuditError`] when the log cannot be read.
+    pub async fn head(&self) -> Result<Option<(i64, ChainHash)>, VerifyAuditError> {
+        self.log.head().await.map_err(VerifyAuditError)
+    }
+
+    /// Walks the whole log and reports the first altered, unlinked or missing entry. With an
+    /// `anchor` (a head recorded earlier), also checks that this entry is still there unchanged,
+    /// which detects deletion of the newest entries.
+    ///
+    /// # Errors
+    /// [`VerifyAuditError`] when the log cannot be read.
+    pub async fn verify(
+        &self,
+        anchor: Option<(i64, ChainHash)>,
+    ) -> Result<VerifyOutcome, VerifyAuditError> {
+        let mut verifier = ChainVerifier::new();
+        let mut after = 0;
+        let mut anchor_seen = false;
+        loop {
+            let rows = self.log.page(after, PAGE).await.map_err(VerifyAuditError)?;
+            let Some(last) = rows.last() else { break };
+            after = last.seq();
+            for row in &rows {
+                let entry = match row {
+                    AuditRow::Entry(entry) => entry,
+                    AuditRow::Unreadable { seq } => {
+                        let expected_seq = verifier.expected_seq();
+                        let problem = if *seq == expected_seq {
+                            ChainProblem::Altered
+                        } else {
+                            ChainProblem::Missing { expected_seq }
+                        };
+                        return Ok(VerifyOutcome::Broken(ChainBreak { seq: *seq, problem }));
+                    }
+                };
+                if let Err(broken) = verifier.push(entry) {
+                    return Ok(VerifyOutcome::Broken(broken));
+                }
+                if let Some((seq, hash)) = anchor
+                    && entry.seq == seq
+                {
+                    if entry.hash != hash {
+                        return Ok(VerifyOutcome::AnchorMismatch { seq });
+                    }
+                    anchor_seen = true;
+                }
+            }
+        }
+        if let Some((seq, _)) = anchor
+            && !anchor_seen
+        {
+            return Ok(VerifyOutcome::AnchorMismatch { seq });
+        }
+        Ok(VerifyOutcome::Intact(verifier.finish()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::MockAuditLog;
+    use chrono::TimeZone;
+    use wildid_domain::audit::{Actor, AuditAction};
+
+    fn entries(n: u32) -> Vec<AuditEntry> {
+        let mut out: Vec<AuditEntry> = Vec::new();
+        for i in 0..n {
+            let at = chrono::Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
+                + chrono::TimeDelta::seconds(i.into());
+            let record = AuditRecord::new(at, Actor::System, AuditAction::new("test").unwrap());
+            out.push(AuditEntry::append_to(
+                out.last().map(|e| (e.seq, e.hash)),
+                record,
+            ));
+        }
+        out
+    }
+
+    fn log_of(rows: Vec<AuditRow>) -> MockAuditLog {
+        let mut log = MockAuditLog::new();
+        log.expect_page().returning(move |after, limit| {
+            Ok(rows
+                .iter()
+                .filter(|r| r.seq() > after)
+                .take(limit as usize)
+                .cloned()
+                .collect())
+        });
+        log
+    }
+
+    #[tokio::test]
+    async fn intact_log_and_anchor() {
+        let es = entries(3);
+        let head = (es[2].seq, es[2].hash);
+        let rows: Vec<AuditRow> = es.into_iter().map(AuditRow::Entry).collect();
+        let trail = AuditTrail::new(Arc::new(log_of(rows.clone())));
+        assert!(
+            matches!(trail.verify(Some(head)).await.unwrap(), VerifyOutcome::Intact(s) if s.entries == 3)
+        );
+
+        let truncated = AuditTrail::new(Arc::new(log_of(rows[..2].to_vec())));
+        assert_eq!(
+            truncated.verify(Some(head)).await.unwrap(),
+            VerifyOutcome::AnchorMismatch { seq: 3 }
+        );
+    }
+
+    #[tokio::test]
+    async fn unreadable_rows_count_as_altered() {
+        let es = entries(3);
+        let rows = vec![
+            AuditRow::Entry(es[0].clone()),
+            AuditRow::Unreadable { seq: 2 },
+            AuditRow::Entry(es[2].clone()),
+        ];
+        let trail = AuditTrail::new(Arc::new(log_of(rows)));
+        assert_eq!(
+            trail.verify(None).await.unwrap(),
+            VerifyOutcome::Broken(ChainBreak {
+                seq: 2,
+                problem: ChainProblem::Altered
+            })
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! Use cases: the application services that orchestrate ports. Each returns its own error
+//! enum; the HTTP adapter translates those to responses in one place.
+
+pub mod audit;
+pub mod readiness;

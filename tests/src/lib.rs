@@ -1,0 +1,12 @@
+//! Shared harness of WildID's integration tests: a throwaway Postgres cluster, fresh databases
+//! of both backends, and the `wildid` binary started as a real server.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stderr,
+    clippy::print_stdout
+)]
+
+pub mod db;
+pub mod pg;

@@ -1,0 +1,246 @@
+//! A throwaway Postgres cluster for the test process.
+//!
+//! With `WILDID_TEST_DATABASE_URL` set (an admin URL whose user may create databases), that
+//! server is used. Otherwise the Postgres server binaries (Debian package `postgresql`) are
+//! found, `initdb` builds a cluster in a temporary directory and `postgres` serves it on a unix
+//! socket only, with durability off (it is thrown away). As root, both run as the `postgres`
+//! user, because `initdb` refuses to run as root. A watchdog shell stops the server and
+//! removes the directory when the test process exits.
+//!
+//! When neither works: with `CI=true` the tests fail; elsewhere they are skipped with a loud
+//! message.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+const PORT: u16 = 5432;
+
+/// Where the cluster listens.
+#[derive(Debug, Clone)]
+pub struct PgServer {
+    /// Admin URL (database `postgres`).
+    admin_url: String,
+    /// URL of a database named `{}` to format.
+    base: String,
+}
+
+impl PgServer {
+    /// URL of the admin database.
+    pub fn admin_url(&self) -> &str {
+        &self.admin_url
+    }
+
+    /// URL of database `name` on this server.
+    pub fn url_for(&self, name: &str) -> String {
+        self.base.replace("{db}", name)
+    }
+}
+
+static SERVER: OnceLock<Result<PgServer, String>> = OnceLock::new();
+
+/// The shared server, started on first use. `None` when Postgres is unavailable outside CI.
+///
+/// # Panics
+/// When Postgres is unavailable and `CI=true`: the suite must never silently skip there.
+pub fn server() -> Option<PgServer> {
+    // Started on a plain thread: start-up blocks, and callers are usually inside a runtime.
+    match SERVER.get_or_init(|| {
+        std::thread::spawn(start)
+            .join()
+            .unwrap_or_else(|_| Err("postgres start-up panicked".into()))
+    }) {
+        Ok(server) => Some(server.clone()),
+        Err(why) => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("Postgres is required in CI but could not be started: {why}");
+            }
+            eprintln!(
+                "\n*** SKIPPING POSTGRES TESTS: {why} ***\n*** install Debian's `postgresql` package or set WILDID_TEST_DATABASE_URL ***\n"
+            );
+            None
+        }
+    }
+}
+
+fn start() -> Result<PgServer, String> {
+    if let Ok(url) = std::env::var("WILDID_TEST_DATABASE_URL") {
+        return external(&url);
+    }
+    let bindir = find_bindir().ok_or("no Postgres server binaries (initdb, postgres) found")?;
+    let root = tempfile::Builder::new()
+        .prefix("wildid-pg-")
+        .tempdir()
+        .map_err(|e| e.to_string())?
+        .keep();
+    let data = root.join("data");
+    let socket = root.join("sock");
+    std::fs::create_dir(&socket).map_err(|e| e.to_string())?;
+    let as_postgres = running_as_root();
+    if as_postgres {
+        let (uid, gid) = postgres_ids().ok_or("running as root but there is no `postgres` user")?;
+        for dir in [&root, &socket] {
+            std::os::unix::fs::chown(dir, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
+        }
+    }
+    let initdb = bindir.join("initdb");
+    let status = command(as_postgres, &initdb)
+        .args([
+            "-D",
+            path(&data),
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "-E",
+            "UTF8",
+            "--no-sync",
+            "--no-instructions",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .map_err(|e| format!("cannot run initdb: {e}"))?;
+    if !status.success() {
+        return Err(format!("initdb failed ({status})"));
+    }
+    let log = root.join("postgres.log");
+    let postgres = bindir.join("postgres");
+    let server_cmd = format!(
+        "{runas}{postgres} -D {data} -k {socket} -p {PORT} -c listen_addresses= -c fsync=off \
+         -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 \
+         -c shared_buffers=64MB >{log} 2>&1",
+        runas = if as_postgres {
+            "runuser -u postgres -- "
+        } else {
+            ""
+        },
+        postgres = path(&postgres),
+        data = path(&data),
+        socket = path(&socket),
+        log = path(&log),
+    );
+    // The watchdog: start the server, then wait for the test process to end and clean up.
+    let watchdog = format!(
+        "{server_cmd} & pg=$!; while kill -0 {parent} 2>/dev/null && kill -0 $pg 2>/dev/null; do sleep 0.5; done; \
+         kill -INT $pg 2>/dev/null; wait $pg; rm -rf {root}",
+        parent = std::process::id(),
+        root = path(&root),
+    );
+    Command::new("sh")
+        .args(["-c", &watchdog])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start postgres: {e}"))?;
+    let socket_file = socket.join(format!(".s.PGSQL.{PORT}"));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !socket_file.exists() {
+        if Instant::now() > deadline {
+            let tail = std::fs::read_to_string(&log).unwrap_or_default();
+            return Err(format!("postgres did not start within 60 s:\n{tail}"));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let host = percent_encode(path(&socket));
+    let base = format!("postgresql://postgres@{host}:{PORT}/{{db}}");
+    let server = PgServer {
+        admin_url: base.replace("{db}", "postgres"),
+        base,
+    };
+    wait_ready(&server)?;
+    Ok(server)
+}
+
+fn external(url: &str) -> Result<PgServer, String> {
+    let (prefix, rest) = url
+        .rsplit_once('/')
+        .ok_or("WILDID_TEST_DATABASE_URL has no database name")?;
+    let query = rest
+        .split_once('?')
+        .map(|(_, q)| format!("?{q}"))
+        .unwrap_or_default();
+    let server = PgServer {
+        admin_url: url.to_owned(),
+        base: format!("{prefix}/{{db}}{query}"),
+    };
+    wait_ready(&server)?;
+    Ok(server)
+}
+
+fn wait_ready(server: &PgServer) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    loop {
+        let attempt = runtime.block_on(async {
+            use diesel_async::{AsyncConnection, AsyncPgConnection};
+            AsyncPgConnection::establish(server.admin_url())
+                .await
+                .map(|_| ())
+        });
+        match attempt {
+            Ok(()) => return Ok(()),
+            Err(e) if Instant::now() > deadline => return Err(format!("postgres not ready: {e}")),
+            Err(_) => std::thread::sleep(Duration::from_millis(100)),
+        }
+    }
+}
+
+fn command(as_postgres: bool, program: &Path) -> Command {
+    if as_postgres {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+fn find_bindir() -> Option<PathBuf> {
+    if let Ok(out) = Command::new("pg_config").arg("--bindir").output() {
+        let dir = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        if dir.join("initdb").exists() && dir.join("postgres").exists() {
+            return Some(dir);
+        }
+    }
+    let mut versions: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+        .filter(|bin| bin.join("initdb").exists() && bin.join("postgres").exists())
+        .collect();
+    versions.sort();
+    versions.pop()
+}
+
+fn running_as_root() -> bool {
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+fn postgres_ids() -> Option<(u32, u32)> {
+    let id = |flag: &str| -> Option<u32> {
+        let out = Command::new("id").args([flag, "postgres"]).output().ok()?;
+        String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+    };
+    Some((id("-u")?, id("-g")?))
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("temporary paths are UTF-8")
+}
+
+fn percent_encode(raw: &str) -> String {
+    raw.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,8 @@
+//! The repository contract suite: every rule the port documentation states, checked against
+//! every backend (a fresh SQLite file and a fresh Postgres database per test).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod contract {
+    pub mod audit;
+    pub mod users;
+}
