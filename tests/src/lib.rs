@@ -10,3 +10,4 @@
 
 pub mod db;
 pub mod pg;
+pub mod server;

@@ -1,13 +1,15 @@
 //! Built-in implementations of the ports that need no external system: the system clock, the
-//! operating system's CSPRNG, the Fernet key ring and the HMAC email index. Adapters for
+//! operating system's CSPRNG, the Fernet key ring, the HMAC email index and key derivation. Adapters for
 //! external systems (database, HTTP, mail, AI providers) live in their own crates.
 
 mod clock;
 mod email_index;
+mod kdf;
 mod keyring;
 mod random;
 
 pub use clock::SystemClock;
 pub use email_index::{HmacEmailIndex, PepperTooShort};
+pub use kdf::derive_key;
 pub use keyring::{FernetKeyRing, KeyRingError};
 pub use random::OsRandom;

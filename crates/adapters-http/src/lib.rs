@@ -1,0 +1,18 @@
+//! WildID's HTTP adapter: the axum router, the middleware every request passes through,
+//! server-rendered pages and the JSON API.
+//!
+//! Everything here is translation: requests into use-case calls (`wildid_ports::services`),
+//! use-case results and errors into responses. Errors become HTTP in one place
+//! ([`error`] for the mapping, `middleware::frame` for the rendering: JSON under `/api`, an HTML
+//! page elsewhere).
+
+pub mod error;
+mod flash;
+mod middleware;
+mod pages;
+mod routes;
+mod state;
+
+pub use flash::{Flash, FlashKind};
+pub use routes::router;
+pub use state::{AppState, HttpSettings, Services};

@@ -1,0 +1,78 @@
+//! The outermost middleware: gives each request an id and a CSP nonce, runs it inside a
+//! tracing span that carries the id (so every log line of the request has it), renders error
+//! responses, sets the security headers and writes one access-log line.
+//!
+//! The access log names the *route template* (`/api/csp-report`), never the raw path or query,
+//! which may hold tokens or personal data.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use tracing::Instrument;
+use wildid_domain::ids::RequestId;
+use wildid_ports::random::random_array;
+
+use crate::middleware::{errors, headers};
+use crate::state::AppState;
+
+/// Per-request values that handlers and templates read from the request extensions.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestContext {
+    /// Correlates log lines, audit entries and the `x-request-id` response header.
+    pub request_id: RequestId,
+    /// The CSP nonce of this response.
+    pub nonce: Arc<str>,
+}
+
+/// Whether a path belongs to the JSON API.
+pub(crate) fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+pub(crate) async fn frame(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let (Ok(id), Ok(nonce)) = (
+        random_array::<16>(state.random.as_ref()),
+        random_array::<16>(state.random.as_ref()),
+    ) else {
+        tracing::error!("no secure randomness: refusing the request");
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
+    let ctx = RequestContext {
+        request_id: RequestId::from_random(id),
+        nonce: URL_SAFE_NO_PAD.encode(nonce).into(),
+    };
+    let api = is_api(request.uri().path());
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("<unmatched>", MatchedPath::as_str)
+        .to_owned();
+    let span = tracing::info_span!("request", request_id = %ctx.request_id, method = %request.method(), route = %route);
+    request.extensions_mut().insert(ctx.clone());
+
+    let mut response = next.run(request).instrument(span.clone()).await;
+    if (response.status().is_client_error() || response.status().is_server_error())
+        && response.extensions().get::<errors::KeepBody>().is_none()
+    {
+        response = errors::render(response, api, &ctx);
+    }
+    headers::apply(response.headers_mut(), &ctx.nonce, &state.settings, api);
+    if let Ok(value) = HeaderValue::from_str(&ctx.request_id.to_string()) {
+        response.headers_mut().insert("x-request-id", value);
+    }
+    let status = response.status().as_u16();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(parent: &span, status, latency_ms, "served");
+    response
+}

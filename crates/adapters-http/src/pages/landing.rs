@@ -1,0 +1,34 @@
+//! `GET /`: what WildID does, and the way in.
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::State;
+use axum::response::{Html, IntoResponse};
+use axum_extra::extract::SignedCookieJar;
+
+use crate::error::AppError;
+use crate::flash;
+use crate::middleware::frame::RequestContext;
+use crate::pages::layout::Layout;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "landing.html")]
+struct Landing {
+    layout: Layout,
+}
+
+pub(crate) async fn landing(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<RequestContext>,
+    jar: SignedCookieJar,
+) -> Result<impl IntoResponse, AppError> {
+    let (jar, flashes) = flash::take(jar, &state.settings);
+    let page = Landing {
+        layout: Layout::anonymous(&ctx, "/").with_flashes(flashes),
+    };
+    let html = page
+        .render()
+        .map_err(|e| AppError::Internal(format!("landing page: {e}")))?;
+    Ok((jar, Html(html)))
+}

@@ -1,0 +1,67 @@
+//! The main navigation: what the signed-in role may do, and nothing more.
+
+use wildid_domain::role::Role;
+
+/// One link of the main navigation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct NavItem {
+    pub href: &'static str,
+    pub label: &'static str,
+    /// Rendered as `aria-current="page"`.
+    pub current: bool,
+}
+
+/// (path, label, least role that sees it; `None` = only signed-out visitors see it).
+const LINKS: &[(&str, &str, Option<Role>)] = &[
+    ("/identify", "Identify", Some(Role::Visitor)),
+    ("/history", "My history", Some(Role::Visitor)),
+    ("/visits", "Visits", Some(Role::Visitor)),
+    ("/worker", "Worker dashboard", Some(Role::Worker)),
+    ("/admin", "Admin", Some(Role::Admin)),
+    ("/account", "Account", Some(Role::Visitor)),
+];
+
+/// The links for a viewer (`None` when signed out), marking the one for `current_path`.
+pub(crate) fn nav_for(viewer: Option<Role>, current_path: &str) -> Vec<NavItem> {
+    let item = |href: &'static str, label: &'static str| NavItem {
+        href,
+        label,
+        current: href == current_path,
+    };
+    match viewer {
+        None => vec![
+            item("/identify", "Identify"),
+            item("/auth/sign-in", "Sign in"),
+        ],
+        Some(role) => LINKS
+            .iter()
+            .filter(|(_, _, least)| least.is_some_and(|least| role.includes(least)))
+            .map(|(href, label, _)| item(href, label))
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn labels(viewer: Option<Role>) -> Vec<&'static str> {
+        nav_for(viewer, "/").into_iter().map(|i| i.label).collect()
+    }
+
+    #[test]
+    fn each_role_sees_its_own_links() {
+        assert_eq!(labels(None), ["Identify", "Sign in"]);
+        assert_eq!(
+            labels(Some(Role::Visitor)),
+            ["Identify", "My history", "Visits", "Account"]
+        );
+        assert!(labels(Some(Role::Worker)).contains(&"Worker dashboard"));
+        assert!(!labels(Some(Role::Worker)).contains(&"Admin"));
+        assert!(
+            labels(Some(Role::Admin)).contains(&"Admin")
+                && labels(Some(Role::Admin)).contains(&"Worker dashboard")
+        );
+        assert!(nav_for(None, "/identify")[0].current);
+    }
+}

@@ -1,0 +1,125 @@
+//! The `wildid` command line.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::commands;
+use crate::config::{self, Overrides};
+
+/// WildID: identify wildlife from photos and run field visits safely.
+#[derive(Debug, Parser)]
+#[command(name = "wildid", version, about)]
+pub struct Cli {
+    /// Configuration file (TOML); also WILDID_CONFIG.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Where the server keeps its files; also WILDID_DATA_DIR [default: ./data].
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve {
+        /// Address to listen on; port 0 picks a free port. Also WILDID_BIND [default: 127.0.0.1:8080].
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage secrets.
+    Keys {
+        #[command(subcommand)]
+        action: KeysCommand,
+    },
+    /// Inspect the configuration.
+    Config {
+        #[command(subcommand)]
+        action: ConfigCommand,
+    },
+    /// Work with the tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Print fresh secrets as environment variables (WILDID_SESSION_KEY, WILDID_FERNET_KEYS,
+    /// WILDID_EMAIL_PEPPER).
+    Generate,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Validate the configuration and secrets, check the database, print a summary (secrets
+    /// masked). Exit status 0 when everything is usable.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the whole chain and report the first altered, unlinked or deleted entry. Exit
+    /// status 0 when intact, 1 when broken.
+    Verify {
+        /// A head recorded earlier (`SEQ:HASH`, as printed by `wildid audit head`): also checks
+        /// that this entry still exists unchanged, which detects deletion of the newest entries.
+        #[arg(long, value_name = "SEQ:HASH")]
+        anchor: Option<String>,
+    },
+    /// Print the current head (`SEQ:HASH`), to record elsewhere as an anchor.
+    Head,
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let bind = match &cli.command {
+        Command::Serve { bind } => bind.clone(),
+        _ => None,
+    };
+    let overrides = Overrides {
+        config_file: cli.config,
+        bind,
+        data_dir: cli.data_dir,
+    };
+    if let Command::Keys {
+        action: KeysCommand::Generate,
+    } = cli.command
+    {
+        return commands::keys::generate();
+    }
+    let settings = match config::load(&overrides) {
+        Ok(settings) => settings,
+        Err(e) => return commands::fail(&e),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return commands::fail(&e),
+    };
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { .. } => commands::serve(settings).await,
+            Command::Migrate => commands::migrate(&settings).await,
+            Command::Config {
+                action: ConfigCommand::Check,
+            } => commands::config_check(&settings).await,
+            Command::Audit {
+                action: AuditCommand::Verify { anchor },
+            } => commands::audit::verify(&settings, anchor.as_deref()).await,
+            Command::Audit {
+                action: AuditCommand::Head,
+            } => commands::audit::head(&settings).await,
+            Command::Keys { .. } => ExitCode::SUCCESS,
+        }
+    })
+}

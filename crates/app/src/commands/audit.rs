@@ -1,0 +1,104 @@
+//! `wildid audit verify` and `wildid audit head`.
+
+use std::process::ExitCode;
+
+use wildid_adapters_db::{Database, PoolOptions};
+use wildid_domain::audit::{ChainHash, ChainProblem};
+use wildid_ports::services::audit::{AuditTrail, VerifyOutcome};
+
+use crate::config::Settings;
+
+fn trail(settings: &Settings) -> Result<AuditTrail, ExitCode> {
+    if let wildid_adapters_db::DatabaseUrl::Sqlite { path, .. } = &settings.database
+        && !path.exists()
+    {
+        return Err(super::fail(&format!("no database at {}", path.display())));
+    }
+    let db = Database::open(
+        &settings.database,
+        PoolOptions {
+            max_connections: 2,
+            ..PoolOptions::default()
+        },
+    )
+    .map_err(|e| super::fail(&e))?;
+    Ok(AuditTrail::new(db.audit_log()))
+}
+
+fn parse_anchor(raw: &str) -> Option<(i64, ChainHash)> {
+    let (seq, hash) = raw.split_once(':')?;
+    Some((seq.trim().parse().ok()?, ChainHash::from_hex(hash)?))
+}
+
+/// Verifies the chain.
+pub async fn verify(settings: &Settings, anchor: Option<&str>) -> ExitCode {
+    let anchor = match anchor.map(|a| parse_anchor(a).ok_or(a)) {
+        Some(Ok(a)) => Some(a),
+        Some(Err(raw)) => {
+            return super::fail(&format!("--anchor {raw:?} is not SEQ:HASH (64 hex digits)"));
+        }
+        None => None,
+    };
+    let trail = match trail(settings) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    match trail.verify(anchor).await {
+        Ok(VerifyOutcome::Intact(summary)) => {
+            match summary.head {
+                Some((seq, hash)) => println!(
+                    "audit log intact: {} entries, head {seq}:{}",
+                    summary.entries,
+                    hash.to_hex()
+                ),
+                None => println!("audit log intact: empty"),
+            }
+            ExitCode::SUCCESS
+        }
+        Ok(VerifyOutcome::Broken(broken)) => {
+            let what = match broken.problem {
+                ChainProblem::Altered => {
+                    "its content was altered (it no longer matches its digest)".to_owned()
+                }
+                ChainProblem::BrokenLink => {
+                    "it does not link to the entry before it (that entry was altered or replaced)"
+                        .to_owned()
+                }
+                ChainProblem::Missing { expected_seq } => {
+                    format!(
+                        "entries from {expected_seq} to {} were deleted",
+                        broken.seq - 1
+                    )
+                }
+            };
+            println!("audit log BROKEN at entry {}: {what}", broken.seq);
+            ExitCode::from(1)
+        }
+        Ok(VerifyOutcome::AnchorMismatch { seq }) => {
+            println!(
+                "audit log BROKEN: the anchored entry {seq} is missing or changed (newest entries deleted?)"
+            );
+            ExitCode::from(1)
+        }
+        Err(e) => super::fail(&format!("{e}: {}", e.0)),
+    }
+}
+
+/// Prints the head.
+pub async fn head(settings: &Settings) -> ExitCode {
+    let trail = match trail(settings) {
+        Ok(t) => t,
+        Err(code) => return code,
+    };
+    match trail.head().await {
+        Ok(Some((seq, hash))) => {
+            println!("{seq}:{}", hash.to_hex());
+            ExitCode::SUCCESS
+        }
+        Ok(None) => {
+            println!("empty");
+            ExitCode::SUCCESS
+        }
+        Err(e) => super::fail(&format!("{e}: {}", e.0)),
+    }
+}

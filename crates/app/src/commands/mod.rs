@@ -1,0 +1,110 @@
+//! The subcommands. Each prints its result on standard output and errors on standard error,
+//! and returns the exit status: 0 success, 1 a check failed, 2 the command could not run.
+
+#![allow(clippy::print_stdout, clippy::print_stderr)]
+
+pub mod audit;
+pub mod keys;
+
+use std::process::ExitCode;
+
+use wildid_adapters_db::{Database, PoolOptions, run_migrations};
+
+use crate::config::Settings;
+use crate::{compose, secrets, serve};
+
+/// Prints `error` and returns exit status 2.
+pub fn fail(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::from(2)
+}
+
+/// `wildid serve`.
+pub async fn serve(settings: Settings) -> ExitCode {
+    match serve::run(settings).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "server stopped");
+            fail(&e)
+        }
+    }
+}
+
+/// `wildid migrate`.
+pub async fn migrate(settings: &Settings) -> ExitCode {
+    if let wildid_adapters_db::DatabaseUrl::Sqlite { create: true, .. } = settings.database
+        && let Err(e) = crate::data_dir::ensure(&settings.data_dir)
+    {
+        return fail(&e);
+    }
+    match run_migrations(&settings.database).await {
+        Ok(applied) if applied.is_empty() => {
+            println!("{}: up to date", settings.database.redacted());
+            ExitCode::SUCCESS
+        }
+        Ok(applied) => {
+            for version in &applied {
+                println!("applied {version}");
+            }
+            println!(
+                "{}: {} migration(s) applied",
+                settings.database.redacted(),
+                applied.len()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}
+
+/// `wildid config check`.
+pub async fn config_check(settings: &Settings) -> ExitCode {
+    let mut ok = true;
+    println!("environment      {:?}", settings.environment);
+    println!("bind             {}", settings.bind);
+    println!("data directory   {}", settings.data_dir.display());
+    println!(
+        "log              {} ({:?})",
+        settings.log_filter, settings.log_format
+    );
+    println!("secure cookies   {}", compose::secure_cookies(settings));
+    match secrets::check(settings) {
+        Ok(origin) => println!("secrets          {origin}"),
+        Err(e) => {
+            ok = false;
+            println!("secrets          ERROR: {e}");
+        }
+    }
+    let database = settings.database.redacted();
+    match &settings.database {
+        wildid_adapters_db::DatabaseUrl::Sqlite { path, create: true } if !path.exists() => {
+            println!("database         {database} (will be created at first start)");
+        }
+        url => match Database::open(
+            url,
+            PoolOptions {
+                max_connections: 1,
+                acquire_timeout: serve::CHECK_TIMEOUT,
+            },
+        ) {
+            Ok(db) => match db.health().ping().await {
+                Ok(()) => println!("database         {database} (reachable)"),
+                Err(e) => {
+                    ok = false;
+                    println!("database         {database} ERROR: {e}");
+                }
+            },
+            Err(e) => {
+                ok = false;
+                println!("database         {database} ERROR: {e}");
+            }
+        },
+    }
+    if ok {
+        println!("configuration OK");
+        ExitCode::SUCCESS
+    } else {
+        println!("configuration has errors");
+        ExitCode::from(1)
+    }
+}

@@ -1,0 +1,428 @@
+//! Configuration: defaults, then an optional TOML file, then environment variables
+//! (`WILDID_*` and `DATABASE_URL`), then command-line flags. Read once, validated once, passed
+//! down as plain values: nothing reads the environment later. Every setting is documented in
+//! `docs/configuration.md`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+use wildid_adapters_db::DatabaseUrl;
+use wildid_adapters_mail::Sender;
+use wildid_domain::secret::SecretString;
+
+/// Environment variables read (besides `DATABASE_URL`), without the `WILDID_` prefix.
+const KEYS: &[&str] = &[
+    "ENV",
+    "BIND",
+    "DATA_DIR",
+    "DB_MAX_CONNECTIONS",
+    "LOG",
+    "LOG_FORMAT",
+    "MAIL_FROM",
+    "SHUTDOWN_GRACE_SECONDS",
+    "SESSION_KEY",
+    "SESSION_KEY_FILE",
+    "FERNET_KEYS",
+    "FERNET_KEYS_FILE",
+    "EMAIL_PEPPER",
+    "EMAIL_PEPPER_FILE",
+];
+
+/// Development (generated secrets allowed) or production (everything must be given).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    /// The default.
+    Development,
+    /// `WILDID_ENV=production`.
+    Production,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// For people (the default).
+    Human,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The three secrets, as given (still unvalidated).
+#[derive(Debug, Default)]
+pub struct SecretInputs {
+    /// `WILDID_SESSION_KEY`.
+    pub session_key: Option<SecretString>,
+    /// `WILDID_FERNET_KEYS`.
+    pub fernet_keys: Option<SecretString>,
+    /// `WILDID_EMAIL_PEPPER`.
+    pub email_pepper: Option<SecretString>,
+}
+
+/// Validated settings.
+#[derive(Debug)]
+pub struct Settings {
+    /// Development or production.
+    pub environment: Environment,
+    /// Listening address.
+    pub bind: SocketAddr,
+    /// Where the server keeps its files.
+    pub data_dir: PathBuf,
+    /// The database.
+    pub database: DatabaseUrl,
+    /// Connection pool size.
+    pub db_max_connections: usize,
+    /// Log filter (`tracing` `EnvFilter` syntax).
+    pub log_filter: String,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// `From:` of outgoing mail.
+    pub mail_from: Sender,
+    /// How long in-flight requests may take to finish at shutdown.
+    pub shutdown_grace: Duration,
+    /// Secrets as given.
+    pub secrets: SecretInputs,
+}
+
+impl Settings {
+    /// Whether this is a production deployment.
+    pub fn production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+}
+
+/// A setting is missing, malformed or contradictory. Messages name the variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value does not parse.
+    #[error("{var} is invalid: {why}")]
+    Invalid {
+        /// The variable.
+        var: &'static str,
+        /// What is wrong and what is expected.
+        why: String,
+    },
+    /// `DATABASE_URL` is unusable (the message names the variable).
+    #[error(transparent)]
+    Database(wildid_adapters_db::DatabaseUrlError),
+    /// The configuration file could not be read or has unknown keys.
+    #[error("configuration: {0}")]
+    File(String),
+    /// A required secret is absent (production).
+    #[error(
+        "{var} is not set, and production mode does not generate secrets; create them with `wildid keys generate`"
+    )]
+    MissingSecret {
+        /// The variable.
+        var: &'static str,
+    },
+    /// A secret does not have the expected form.
+    #[error("{var} is malformed: {why}; `wildid keys generate` prints valid values")]
+    MalformedSecret {
+        /// The variable.
+        var: &'static str,
+        /// Expected form.
+        why: &'static str,
+    },
+    /// Reading or writing the secrets file failed.
+    #[error("{0}")]
+    Io(String),
+}
+
+/// Flags given on the command line; they win over everything else.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    /// `--config`.
+    pub config_file: Option<PathBuf>,
+    /// `--bind`.
+    pub bind: Option<String>,
+    /// `--data-dir`.
+    pub data_dir: Option<PathBuf>,
+}
+
+/// A secret value read from configuration. Any scalar is accepted and turned into text, and
+/// no error message ever repeats it.
+#[derive(Default)]
+struct SecretValue(Option<SecretString>);
+
+impl<'de> Deserialize<'de> for SecretValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = SecretValue;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a secret as text")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<SecretValue, E> {
+                Ok(SecretValue(Some(SecretString::new(v.to_owned()))))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<SecretValue, E> {
+                Ok(SecretValue(Some(SecretString::new(v.to_string()))))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<SecretValue, E> {
+                Ok(SecretValue(Some(SecretString::new(v.to_string()))))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct Raw {
+    env: Option<String>,
+    bind: Option<String>,
+    data_dir: Option<PathBuf>,
+    database_url: SecretValue,
+    db_max_connections: Option<u64>,
+    log: Option<String>,
+    log_format: Option<String>,
+    mail_from: Option<String>,
+    shutdown_grace_seconds: Option<u64>,
+    session_key: SecretValue,
+    session_key_file: Option<PathBuf>,
+    fernet_keys: SecretValue,
+    fernet_keys_file: Option<PathBuf>,
+    email_pepper: SecretValue,
+    email_pepper_file: Option<PathBuf>,
+}
+
+/// Loads settings from the process environment, the optional file and `overrides`.
+///
+/// # Errors
+/// [`ConfigError`] naming the first bad setting.
+pub fn load(overrides: &Overrides) -> Result<Settings, ConfigError> {
+    let env_file = std::env::var_os("WILDID_CONFIG").map(PathBuf::from);
+    let file = overrides.config_file.clone().or(env_file);
+    let mut figment = Figment::new();
+    if let Some(path) = &file {
+        if !path.is_file() {
+            return Err(ConfigError::File(format!(
+                "no configuration file at {}",
+                path.display()
+            )));
+        }
+        figment = figment.merge(Toml::file(path));
+    }
+    let figment = figment
+        .merge(Env::prefixed("WILDID_").only(KEYS))
+        .merge(Env::raw().only(&["DATABASE_URL"]));
+    let raw: Raw = figment
+        .extract()
+        .map_err(|e| ConfigError::File(describe(&e)))?;
+    validate(raw, overrides)
+}
+
+/// Figment's message, without the offending value (it could be a secret).
+fn describe(e: &figment::Error) -> String {
+    let key = e.path.join(".");
+    match &e.kind {
+        figment::error::Kind::UnknownField(field, _) => format!("unknown setting `{field}`"),
+        _ if key.is_empty() => e.kind.to_string(),
+        _ => format!(
+            "setting `{key}` has the wrong type (expected {})",
+            expected(&e.kind)
+        ),
+    }
+}
+
+fn expected(kind: &figment::error::Kind) -> String {
+    match kind {
+        figment::error::Kind::InvalidType(_, expected) => expected.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
+    let environment = match raw.env.as_deref().map(str::trim) {
+        None | Some("" | "development") => Environment::Development,
+        Some("production") => Environment::Production,
+        Some(_) => return invalid("WILDID_ENV", "expected development or production"),
+    };
+    let bind_raw = overrides
+        .bind
+        .clone()
+        .or(raw.bind)
+        .unwrap_or_else(|| "127.0.0.1:8080".into());
+    let bind: SocketAddr = bind_raw.trim().parse().map_err(|_| ConfigError::Invalid {
+        var: "WILDID_BIND",
+        why: "expected IP:PORT, as in 127.0.0.1:8080".into(),
+    })?;
+    let data_dir = overrides
+        .data_dir
+        .clone()
+        .or(raw.data_dir)
+        .unwrap_or_else(|| PathBuf::from("./data"));
+    let database = match raw.database_url.0 {
+        Some(url) => DatabaseUrl::parse(url.expose()).map_err(ConfigError::Database)?,
+        None => DatabaseUrl::sqlite_file(data_dir.join("wildid.db")),
+    };
+    let db_max_connections = match raw.db_max_connections {
+        None => 16,
+        Some(n @ 1..=1000) => usize::try_from(n).unwrap_or(16),
+        Some(_) => return invalid("WILDID_DB_MAX_CONNECTIONS", "expected 1 to 1000"),
+    };
+    let log_format = match raw.log_format.as_deref().map(str::trim) {
+        None | Some("" | "human") => LogFormat::Human,
+        Some("json") => LogFormat::Json,
+        Some(_) => return invalid("WILDID_LOG_FORMAT", "expected human or json"),
+    };
+    let log_filter = raw.log.unwrap_or_else(|| "info".into());
+    tracing_subscriber::EnvFilter::try_new(&log_filter).map_err(|e| ConfigError::Invalid {
+        var: "WILDID_LOG",
+        why: e.to_string(),
+    })?;
+    let mail_from = Sender::parse(
+        raw.mail_from
+            .as_deref()
+            .unwrap_or("WildID <no-reply@localhost>"),
+    )
+    .map_err(|e| ConfigError::Invalid {
+        var: "WILDID_MAIL_FROM",
+        why: e.to_string(),
+    })?;
+    let shutdown_grace = match raw.shutdown_grace_seconds {
+        None => Duration::from_secs(30),
+        Some(s @ 1..=3600) => Duration::from_secs(s),
+        Some(_) => return invalid("WILDID_SHUTDOWN_GRACE_SECONDS", "expected 1 to 3600"),
+    };
+    let secrets = SecretInputs {
+        session_key: either("WILDID_SESSION_KEY", raw.session_key, raw.session_key_file)?,
+        fernet_keys: either("WILDID_FERNET_KEYS", raw.fernet_keys, raw.fernet_keys_file)?,
+        email_pepper: either(
+            "WILDID_EMAIL_PEPPER",
+            raw.email_pepper,
+            raw.email_pepper_file,
+        )?,
+    };
+    Ok(Settings {
+        environment,
+        bind,
+        data_dir,
+        database,
+        db_max_connections,
+        log_filter,
+        log_format,
+        mail_from,
+        shutdown_grace,
+        secrets,
+    })
+}
+
+fn invalid<T>(var: &'static str, why: &str) -> Result<T, ConfigError> {
+    Err(ConfigError::Invalid {
+        var,
+        why: why.to_owned(),
+    })
+}
+
+/// A secret given directly or as `*_FILE` (the file's content, trailing newline removed).
+fn either(
+    var: &'static str,
+    value: SecretValue,
+    file: Option<PathBuf>,
+) -> Result<Option<SecretString>, ConfigError> {
+    match (value.0, file) {
+        (Some(_), Some(_)) => Err(ConfigError::Invalid {
+            var,
+            why: format!("set either {var} or {var}_FILE, not both"),
+        }),
+        (Some(v), None) => Ok(Some(v)),
+        (None, Some(path)) => read_secret_file(var, &path).map(Some),
+        (None, None) => Ok(None),
+    }
+}
+
+fn read_secret_file(var: &'static str, path: &Path) -> Result<SecretString, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Invalid {
+        var,
+        why: format!("cannot read {var}_FILE ({}): {e}", path.display()),
+    })?;
+    Ok(SecretString::new(
+        text.trim_end_matches(['\n', '\r']).to_owned(),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw() -> Raw {
+        Raw::default()
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let s = validate(raw(), &Overrides::default()).unwrap();
+        assert_eq!(s.environment, Environment::Development);
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.data_dir, PathBuf::from("./data"));
+        assert!(
+            matches!(&s.database, DatabaseUrl::Sqlite { path, create: true } if path == Path::new("./data/wildid.db"))
+        );
+        assert_eq!(s.log_format, LogFormat::Human);
+    }
+
+    #[test]
+    fn bad_values_name_their_variable() {
+        let mut r = raw();
+        r.env = Some("staging".into());
+        assert!(
+            validate(r, &Overrides::default())
+                .unwrap_err()
+                .to_string()
+                .starts_with("WILDID_ENV")
+        );
+        let mut r = raw();
+        r.bind = Some("localhost".into());
+        assert!(
+            validate(r, &Overrides::default())
+                .unwrap_err()
+                .to_string()
+                .starts_with("WILDID_BIND")
+        );
+        let mut r = raw();
+        r.database_url = SecretValue(Some(SecretString::new("/no/such/file.db".into())));
+        let e = validate(r, &Overrides::default()).unwrap_err().to_string();
+        assert!(
+            e.starts_with("DATABASE_URL") && e.contains("sqlite://"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn secrets_come_from_value_or_file_not_both() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pepper");
+        std::fs::write(&file, "c2VjcmV0\n").unwrap();
+        let mut r = raw();
+        r.email_pepper_file = Some(file.clone());
+        let s = validate(r, &Overrides::default()).unwrap();
+        assert_eq!(s.secrets.email_pepper.unwrap().expose(), "c2VjcmV0");
+        let mut r = raw();
+        r.email_pepper_file = Some(file);
+        r.email_pepper = SecretValue(Some(SecretString::new("x".into())));
+        assert!(
+            validate(r, &Overrides::default())
+                .unwrap_err()
+                .to_string()
+                .contains("not both")
+        );
+    }
+
+    #[test]
+    fn flags_win() {
+        let mut r = raw();
+        r.bind = Some("0.0.0.0:1".into());
+        let o = Overrides {
+            bind: Some("127.0.0.1:0".into()),
+            data_dir: Some("/tmp/x".into()),
+            config_file: None,
+        };
+        let s = validate(r, &o).unwrap();
+        assert_eq!(s.bind.port(), 0);
+        assert_eq!(s.data_dir, PathBuf::from("/tmp/x"));
+    }
+}

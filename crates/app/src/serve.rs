@@ -1,0 +1,153 @@
+//! `wildid serve`: bind, announce the address (first log line), migrate, compose, serve until
+//! SIGTERM or Ctrl-C, let in-flight requests finish, exit 0.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use wildid_adapters_db::{Database, DbError, PoolOptions, run_migrations};
+use wildid_domain::audit::{Actor, AuditAction, AuditDetails, AuditRecord};
+use wildid_ports::builtin::OsRandom;
+use wildid_ports::services::audit::AuditTrail;
+
+use crate::compose::{compose, secure_cookies};
+use crate::config::{ConfigError, Settings};
+use crate::secrets::{self, Origin};
+use crate::{data_dir, logging};
+
+/// Why the server stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The address cannot be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The database cannot be opened or migrated.
+    #[error(transparent)]
+    Database(#[from] DbError),
+    /// Serving failed.
+    #[error("server error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs the server until a shutdown signal.
+///
+/// # Errors
+/// [`ServeError`] when start-up fails.
+pub async fn run(settings: Settings) -> Result<(), ServeError> {
+    let (secrets, origin) = secrets::resolve(&settings, &OsRandom)?;
+    data_dir::ensure(&settings.data_dir).map_err(ConfigError::Io)?;
+    logging::init(settings.log_format, &settings.log_filter);
+
+    let listener = TcpListener::bind(settings.bind)
+        .await
+        .map_err(|source| ServeError::Bind {
+            addr: settings.bind,
+            source,
+        })?;
+    let address = listener.local_addr()?;
+    tracing::info!(%address, "listening on http://{address}");
+    match &origin {
+        Origin::DevFile {
+            path,
+            generated: true,
+        } => tracing::warn!(
+            path = %path.display(),
+            "generated development secrets; they are reused on later starts. For a deployment set WILDID_ENV=production and provide secrets (wildid keys generate)"
+        ),
+        Origin::DevFile {
+            path,
+            generated: false,
+        } => tracing::info!(path = %path.display(), "using development secrets"),
+        Origin::Given => {}
+    }
+    if !secure_cookies(&settings) {
+        tracing::warn!(
+            "development on a non-loopback address over plain http: cookies are sent without Secure"
+        );
+    }
+
+    let applied = run_migrations(&settings.database).await?;
+    tracing::info!(database = %settings.database.redacted(), applied = applied.len(), "database ready");
+    let db = Database::open(
+        &settings.database,
+        PoolOptions {
+            max_connections: settings.db_max_connections,
+            ..PoolOptions::default()
+        },
+    )?;
+    let app = compose(&settings, &secrets, &db);
+    record(&app.audit, "server.started", &address).await;
+
+    let stop = CancellationToken::new();
+    let server = axum::serve(
+        listener,
+        app.router
+            .into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(stop.clone().cancelled_owned());
+    let mut server = std::pin::pin!(server.into_future());
+    tokio::select! {
+        result = &mut server => result?,
+        () = shutdown_signal() => {
+            tracing::info!(grace_seconds = settings.shutdown_grace.as_secs(), "shutdown requested: finishing in-flight requests");
+            stop.cancel();
+            match tokio::time::timeout(settings.shutdown_grace, server).await {
+                Ok(result) => result?,
+                Err(_) => tracing::warn!("grace period over: closing the remaining connections"),
+            }
+        }
+    }
+    record(&app.audit, "server.stopped", &address).await;
+    db.close();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn record(audit: &AuditTrail, action: &str, address: &SocketAddr) {
+    let Ok(action) = AuditAction::new(action) else {
+        return;
+    };
+    let record = AuditRecord::new(chrono::Utc::now(), Actor::System, action).details(
+        AuditDetails::new()
+            .with("version", env!("CARGO_PKG_VERSION"))
+            .with("address", address.to_string()),
+    );
+    if let Err(error) = audit.record(record).await {
+        tracing::error!(%error, cause = %error.0, "could not write the audit log");
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// How long the start-up may wait for the database in `config check`.
+pub const CHECK_TIMEOUT: Duration = Duration::from_secs(5);

@@ -1,0 +1,261 @@
+//! The real `wildid` binary, started as a child process on port 0 with its own data directory.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The `wildid` binary, built once per test process (a no-op when it is up to date).
+pub fn binary() -> &'static Path {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY.get_or_init(|| {
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .unwrap()
+            .to_owned();
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo)
+            .args(["build", "--quiet", "-p", "wildid-app", "--bin", "wildid"])
+            .current_dir(&workspace)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building the wildid binary failed");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map_or_else(|| workspace.join("target"), PathBuf::from);
+        target.join("debug").join("wildid")
+    })
+}
+
+/// Runs `wildid ARGS` to completion with `envs` in `data_dir`; returns status, stdout, stderr.
+pub fn run_cli(
+    data_dir: &Path,
+    envs: &[(&str, &str)],
+    args: &[&str],
+) -> (ExitStatus, String, String) {
+    let mut command = Command::new(binary());
+    clean_env(&mut command);
+    let output = command
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .envs(envs.iter().copied())
+        .output()
+        .expect("wildid runs");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn clean_env(command: &mut Command) {
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("WILDID_") || key == "DATABASE_URL" {
+            command.env_remove(key.as_ref());
+        }
+    }
+}
+
+/// A running server.
+pub struct Server {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// Its data directory.
+    pub data_dir: PathBuf,
+    lines: Arc<Mutex<Vec<String>>>,
+    _owned_dir: Option<tempfile::TempDir>,
+}
+
+/// How to start a server.
+#[derive(Default)]
+pub struct ServerOptions {
+    /// Environment variables (the test process's own `WILDID_*` are removed).
+    pub envs: Vec<(String, String)>,
+    /// Reuse this data directory (for restarts); a fresh one otherwise.
+    pub data_dir: Option<PathBuf>,
+}
+
+impl ServerOptions {
+    /// Adds an environment variable.
+    #[must_use]
+    pub fn env(mut self, key: &str, value: impl Into<String>) -> Self {
+        self.envs.push((key.to_owned(), value.into()));
+        self
+    }
+
+    /// Uses an existing data directory.
+    #[must_use]
+    pub fn data_dir(mut self, dir: &Path) -> Self {
+        self.data_dir = Some(dir.to_owned());
+        self
+    }
+}
+
+/// A server that exited before it listened.
+#[derive(Debug)]
+pub struct StartFailure {
+    /// Its exit status.
+    pub status: ExitStatus,
+    /// Everything it printed.
+    pub output: String,
+}
+
+impl Server {
+    /// Starts a server on the embedded defaults in a fresh data directory.
+    pub fn start() -> Server {
+        Self::start_with(ServerOptions::default()).expect("server starts")
+    }
+
+    /// Starts a server and waits until its first log line announces the address.
+    pub fn start_with(options: ServerOptions) -> Result<Server, StartFailure> {
+        let (owned, data_dir) = match options.data_dir {
+            Some(dir) => (None, dir),
+            None => {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("data");
+                (Some(dir), path)
+            }
+        };
+        let mut command = Command::new(binary());
+        clean_env(&mut command);
+        command
+            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(&data_dir)
+            .envs(options.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("wildid starts");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child.stderr.take().map(|s| Box::new(s) as _),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let lines = Arc::clone(&lines);
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    lines.lock().unwrap().push(line);
+                }
+            });
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let announced = lines.lock().unwrap().first().and_then(|l| address_in(l));
+            if let Some(addr) = announced {
+                return Ok(Server {
+                    child,
+                    addr,
+                    data_dir,
+                    lines,
+                    _owned_dir: owned,
+                });
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(100));
+                let output = lines.lock().unwrap().join("\n");
+                return Err(StartFailure { status, output });
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not announce its address: {:?}",
+                lines.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// `http://ADDR{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything logged so far.
+    pub fn logs(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Waits until a log line contains `needle` (up to 10 s).
+    pub fn wait_for_log(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(line) = self.logs().into_iter().find(|l| l.contains(needle)) {
+                return line;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "no log line with {needle:?}: {:#?}",
+                self.logs()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Sends SIGTERM.
+    pub fn signal_terminate(&self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+
+    /// Sends SIGTERM and waits for the exit (up to 30 s).
+    pub fn stop(mut self) -> (ExitStatus, Vec<String>) {
+        self.signal_terminate();
+        let status = self.wait_exit(Duration::from_secs(30));
+        std::thread::sleep(Duration::from_millis(50));
+        let logs = self.logs();
+        (status, logs)
+    }
+
+    /// Waits for the process to exit.
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "server did not exit: {:#?}",
+                self.logs()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn address_in(line: &str) -> Option<SocketAddr> {
+    let start = line.find("http://")? + "http://".len();
+    let rest = &line[start..];
+    let end = rest
+        .find(|c: char| {
+            !(c.is_ascii_alphanumeric() || c == '.' || c == ':' || c == '[' || c == ']')
+        })
+        .unwrap_or(rest.len());
+    rest[..end].parse().ok()
+}
