@@ -367,3 +367,26 @@ fn config_check_reports_and_fails_on_bad_production_config() {
     assert_eq!(status.code(), Some(2));
     assert!(err.contains("WILDID_BIND is invalid"), "{err}");
 }
+
+#[test]
+fn the_first_log_line_announces_the_address_whatever_the_filter() {
+    let server = Server::start_with(ServerOptions::default().env("WILDID_LOG", "error")).unwrap();
+    assert!(server.logs()[0].contains(&format!("listening on http://{}", server.addr)));
+    let (status, logs) = server.stop();
+    assert!(status.success());
+    assert!(logs.iter().any(|l| l.contains("stopped")), "{logs:#?}");
+    assert!(
+        !logs.iter().any(|l| l.contains("database ready")),
+        "info lines are filtered"
+    );
+}
+
+#[test]
+fn a_terminate_signal_during_start_up_still_ends_in_a_clean_exit() {
+    for _ in 0..3 {
+        let server = Server::start();
+        // No pause: the signal lands while the server is still migrating and composing.
+        let (status, logs) = server.stop();
+        assert_eq!(status.code(), Some(0), "{logs:#?}");
+    }
+}

@@ -23,10 +23,11 @@ pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 type SqlitePool = diesel_async::pooled_connection::deadpool::Pool<SqliteConn>;
 type PgPool = diesel_async::pooled_connection::deadpool::Pool<AsyncPgConnection>;
 
-/// Statements run on every new SQLite connection.
-pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; \
+/// Statements run on every new SQLite connection. The busy timeout comes first: the others may
+/// need a lock, and without it a connection opened during a write would fail at once.
+pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; \
+     PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; \
-     PRAGMA busy_timeout = 10000; \
      PRAGMA synchronous = NORMAL;";
 
 /// Pool sizing and timeouts.

@@ -6,9 +6,17 @@ use tracing_subscriber::fmt::format::FmtSpan;
 
 use crate::config::LogFormat;
 
+/// Target of the start and stop announcements. It is always enabled, whatever the filter, so the
+/// first log line always gives the listening address.
+pub const LIFECYCLE: &str = "wildid::lifecycle";
+
 /// Installs the global subscriber. The filter was validated with the configuration.
 pub fn init(format: LogFormat, filter: &str) {
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = match format!("{LIFECYCLE}=info").parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_span_events(FmtSpan::NONE)

@@ -46,6 +46,7 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     let (secrets, origin) = secrets::resolve(&settings, &OsRandom)?;
     data_dir::ensure(&settings.data_dir).map_err(ConfigError::Io)?;
     logging::init(settings.log_format, &settings.log_filter);
+    let mut shutdown = ShutdownSignal::install()?;
 
     let listener = TcpListener::bind(settings.bind)
         .await
@@ -54,7 +55,7 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
             source,
         })?;
     let address = listener.local_addr()?;
-    tracing::info!(%address, "listening on http://{address}");
+    tracing::info!(target: logging::LIFECYCLE, %address, "listening on http://{address}");
     match &origin {
         Origin::DevFile {
             path,
@@ -97,8 +98,8 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     let mut server = std::pin::pin!(server.into_future());
     tokio::select! {
         result = &mut server => result?,
-        () = shutdown_signal() => {
-            tracing::info!(grace_seconds = settings.shutdown_grace.as_secs(), "shutdown requested: finishing in-flight requests");
+        () = shutdown.recv() => {
+            tracing::info!(target: logging::LIFECYCLE, grace_seconds = settings.shutdown_grace.as_secs(), "shutdown requested: finishing in-flight requests");
             stop.cancel();
             match tokio::time::timeout(settings.shutdown_grace, server).await {
                 Ok(result) => result?,
@@ -108,7 +109,7 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     }
     record(&app.audit, "server.stopped", &address).await;
     db.close();
-    tracing::info!("stopped");
+    tracing::info!(target: logging::LIFECYCLE, "stopped");
     Ok(())
 }
 
@@ -126,26 +127,39 @@ async fn record(audit: &AuditTrail, action: &str, address: &SocketAddr) {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
+/// SIGTERM and SIGINT, registered at start so that a signal arriving while the server is still
+/// starting is queued (and honoured as soon as it serves) instead of killing the process.
+struct ShutdownSignal {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignal {
+    fn install() -> std::io::Result<Self> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Self {
+                terminate: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+            })
         }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        #[cfg(not(unix))]
+        Ok(Self {})
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.terminate.recv() => {},
+            _ = self.interrupt.recv() => {},
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

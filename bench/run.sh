@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# WildID benchmark harness: builds the release binary, starts it on SQLite in a temporary data
+# directory, drives each scenario with wrk over loopback, and writes requests/s, p50/p99
+# latency and the server's peak RSS to bench/results/latest.json (and a dated copy).
+#
+# Usage: bench/run.sh [DURATION_SECONDS] [CONNECTIONS]      (defaults: 10 s, 64 connections)
+#
+# wrk and the server share this machine's cores, so absolute numbers depend on the host;
+# compare scenarios of one run with each other (ratios), not runs across machines.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+duration="${1:-10}"
+connections="${2:-64}"
+threads=2
+
+if ! command -v wrk >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends wrk
+fi
+
+cargo build --release --locked -p wildid-app --bin wildid
+binary=target/release/wildid
+work=$(mktemp -d)
+log="$work/server.log"
+cleanup() {
+  [ -n "${server_pid:-}" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# Access logs at info level would measure the terminal, not the server: keep warnings only.
+WILDID_LOG=warn "$binary" serve --bind 127.0.0.1:0 --data-dir "$work/data" >"$log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 200); do
+  grep -q 'listening on http://' "$log" 2>/dev/null && break
+  sleep 0.05
+done
+base=$(grep -o "http://[0-9.:]*" "$log" | head -1 || true)
+[ -n "$base" ] || { cat "$log"; echo "server did not start" >&2; exit 1; }
+
+# Converts wrk latency values (us, ms, s) to milliseconds.
+to_ms() {
+  awk -v v="$1" 'BEGIN {
+    n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
+    if (u == "us") n = n / 1000; else if (u == "s") n = n * 1000; else if (u == "m") n = n * 60000;
+    printf "%.3f", n }'
+}
+
+scenario() {
+  local name="$1" path="$2"
+  wrk -t"$threads" -c"$connections" -d2s "$base$path" >/dev/null   # warm-up
+  local out
+  out=$(wrk -t"$threads" -c"$connections" -d"${duration}s" --latency "$base$path")
+  local rps p50 p99 errors
+  rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
+  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
+  p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
+  errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
+  printf '%-12s %10s req/s   p50 %8s ms   p99 %8s ms\n' "$name" "$rps" "$p50" "$p99" >&2
+  printf '{"scenario":"%s","path":"%s","requests_per_second":%s,"p50_ms":%s,"p99_ms":%s,"non_2xx":%s}' \
+    "$name" "$path" "$rps" "$p50" "$p99" "${errors:-0}"
+}
+
+results=()
+results+=("$(scenario healthz /healthz)")
+results+=("$(scenario landing /)")
+
+peak_rss_kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status")
+stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+json=$(printf '{"timestamp":"%s","commit":"%s","duration_seconds":%s,"connections":%s,"wrk_threads":%s,"cpus":%s,"peak_rss_kib":%s,"scenarios":[%s]}\n' \
+  "$stamp" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$duration" "$connections" "$threads" \
+  "$(nproc)" "$peak_rss_kib" "$(IFS=,; echo "${results[*]}")")
+echo "$json" >bench/results/latest.json
+echo "$json" >"bench/results/$(date -u +%Y%m%dT%H%M%SZ).json"
+echo "peak RSS ${peak_rss_kib} KiB; results in bench/results/latest.json" >&2
