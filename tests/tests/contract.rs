@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod contract {
+    pub mod accounts;
     pub mod audit;
+    pub mod sessions;
     pub mod users;
 }

@@ -117,9 +117,13 @@ fn graceful_shutdown_lets_an_in_flight_request_finish_then_exits_zero() {
 
 #[test]
 fn production_refuses_to_start_without_valid_secrets() {
-    let failure = Server::start_with(ServerOptions::default().env("WILDID_ENV", "production"))
-        .err()
-        .unwrap();
+    let failure = Server::start_with(
+        ServerOptions::default()
+            .env("WILDID_ENV", "production")
+            .env("WILDID_PUBLIC_URL", "https://wildid.example.org"),
+    )
+    .err()
+    .unwrap();
     assert_eq!(failure.status.code(), Some(2));
     assert!(
         failure.output.contains("WILDID_SESSION_KEY is not set"),
@@ -132,7 +136,9 @@ fn production_refuses_to_start_without_valid_secrets() {
     let dir = tempfile::tempdir().unwrap();
     let (status, generated, _) = run_cli(dir.path(), &[], &["keys", "generate"]);
     assert!(status.success());
-    let mut options = ServerOptions::default().env("WILDID_ENV", "production");
+    let mut options = ServerOptions::default()
+        .env("WILDID_ENV", "production")
+        .env("WILDID_PUBLIC_URL", "https://wildid.example.org");
     for line in generated.lines().filter(|l| l.starts_with("WILDID_")) {
         let (key, value) = line.split_once('=').unwrap();
         let value = if key == "WILDID_EMAIL_PEPPER" {
@@ -160,7 +166,9 @@ async fn production_starts_with_generated_secrets_and_creates_no_secrets_file() 
     let dir = tempfile::tempdir().unwrap();
     let (_, generated, _) = run_cli(dir.path(), &[], &["keys", "generate"]);
     let secrets_file = dir.path().join("pepper");
-    let mut options = ServerOptions::default().env("WILDID_ENV", "production");
+    let mut options = ServerOptions::default()
+        .env("WILDID_ENV", "production")
+        .env("WILDID_PUBLIC_URL", "https://wildid.example.org");
     for line in generated.lines().filter(|l| l.starts_with("WILDID_")) {
         let (key, value) = line.split_once('=').unwrap();
         if key == "WILDID_EMAIL_PEPPER" {
@@ -354,7 +362,10 @@ fn config_check_reports_and_fails_on_bad_production_config() {
     );
     let (status, out, _) = run_cli(
         dir.path(),
-        &[("WILDID_ENV", "production")],
+        &[
+            ("WILDID_ENV", "production"),
+            ("WILDID_PUBLIC_URL", "https://wildid.example.org"),
+        ],
         &["config", "check"],
     );
     assert_eq!(status.code(), Some(1));
@@ -389,4 +400,26 @@ fn a_terminate_signal_during_start_up_still_ends_in_a_clean_exit() {
         let (status, logs) = server.stop();
         assert_eq!(status.code(), Some(0), "{logs:#?}");
     }
+}
+
+#[test]
+fn production_requires_an_https_public_url() {
+    let dir = tempfile::tempdir().unwrap();
+    let (status, _, err) = run_cli(
+        dir.path(),
+        &[("WILDID_ENV", "production")],
+        &["config", "check"],
+    );
+    assert_eq!(status.code(), Some(2));
+    assert!(err.contains("WILDID_PUBLIC_URL"), "{err}");
+    let (status, _, err) = run_cli(
+        dir.path(),
+        &[
+            ("WILDID_ENV", "production"),
+            ("WILDID_PUBLIC_URL", "http://wildid.example.org"),
+        ],
+        &["config", "check"],
+    );
+    assert_eq!(status.code(), Some(2));
+    assert!(err.contains("https"), "{err}");
 }

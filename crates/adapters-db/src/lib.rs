@@ -9,17 +9,23 @@ mod audit;
 mod codec;
 mod error;
 mod health;
+mod mail_outbox;
 mod migrate;
 mod pool;
+mod rate_limits;
 mod schema;
+mod sessions;
 mod sqlite_file;
+mod tokens;
 mod url;
 mod users;
 
 use std::sync::Arc;
 
 use wildid_ports::health::HealthCheck;
-use wildid_ports::repo::{AuditLog, UserRepository};
+use wildid_ports::repo::{
+    AuditLog, LoginTokenRepository, MailOutbox, RateLimitStore, SessionRepository, UserRepository,
+};
 
 pub use migrate::run_migrations;
 pub use pool::PoolOptions;
@@ -88,6 +94,34 @@ impl Database {
     /// The audit log.
     pub fn audit_log(self: &Arc<Self>) -> Arc<dyn AuditLog> {
         Arc::new(audit::SqlAuditLog {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// The session repository.
+    pub fn sessions(self: &Arc<Self>) -> Arc<dyn SessionRepository> {
+        Arc::new(sessions::SqlSessions {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// The rate-limit counters.
+    pub fn rate_limits(self: &Arc<Self>) -> Arc<dyn RateLimitStore> {
+        Arc::new(rate_limits::SqlRateLimits {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// The sign-in token repository.
+    pub fn login_tokens(self: &Arc<Self>) -> Arc<dyn LoginTokenRepository> {
+        Arc::new(tokens::SqlTokens {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// The durable mail outbox.
+    pub fn mail_outbox(self: &Arc<Self>) -> Arc<dyn MailOutbox> {
+        Arc::new(mail_outbox::SqlMailOutbox {
             db: Arc::clone(self),
         })
     }

@@ -126,3 +126,24 @@ macro_rules! with_conn {
     }};
 }
 pub(crate) use with_conn;
+
+/// Runs `$body` in a write transaction on a pooled connection: `BEGIN IMMEDIATE` on SQLite
+/// (the write lock is taken up front, so a read-then-write cannot fail on a stale snapshot),
+/// a plain transaction on Postgres. Evaluates to `Result<T, RepoError>`.
+macro_rules! write_transaction {
+    ($db:expr, |$conn:ident| -> $ret:ty { $($body:tt)* }) => {{
+        match &$db.pool {
+            $crate::pool::Pool::Sqlite(pool) => {
+                let mut guard = pool.get().await.map_err($crate::error::pool_error)?;
+                guard.immediate_transaction(async |$conn| -> $ret { $($body)* }).await.map_err(wildid_ports::RepoError::from)
+            }
+            $crate::pool::Pool::Postgres(pool) => {
+                let mut guard = pool.get().await.map_err($crate::error::pool_error)?;
+                diesel_async::AsyncConnection::transaction(&mut *guard, async |$conn| -> $ret { $($body)* })
+                    .await
+                    .map_err(wildid_ports::RepoError::from)
+            }
+        }
+    }};
+}
+pub(crate) use write_transaction;

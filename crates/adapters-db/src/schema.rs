@@ -40,3 +40,64 @@ diesel::table! {
         appends -> BigInt,
     }
 }
+
+diesel::table! {
+    sessions (key) {
+        key -> Binary,
+        user_id -> Nullable<Text>,
+        fingerprint -> Binary,
+        csrf -> Binary,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        authenticated_at -> Nullable<Timestamp>,
+        request_count -> Integer,
+        window_started_at -> Nullable<Timestamp>,
+        rate_limited -> Bool,
+        is_trusted -> Bool,
+        captcha_passed_at -> Nullable<Timestamp>,
+        coarse_ip -> Nullable<Text>,
+        device -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    rate_limits (key) {
+        key -> Binary,
+        count -> Integer,
+        window_started_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    sessions,
+    audit_log,
+    audit_chain_lock,
+    rate_limits,
+    login_tokens,
+    mail_outbox
+);
+
+diesel::table! {
+    login_tokens (hash) {
+        hash -> Binary,
+        purpose -> Text,
+        email_lookup -> Binary,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    mail_outbox (id) {
+        id -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+    }
+}

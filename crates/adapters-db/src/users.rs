@@ -6,17 +6,21 @@ use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
+use wildid_domain::Timestamp;
 use wildid_domain::ids::UserId;
 use wildid_domain::lockout::LockoutState;
+use wildid_domain::token::LoginToken;
 use wildid_domain::user::{EmailLookup, EncryptedField, PasswordHash, User};
 use wildid_ports::RepoError;
-use wildid_ports::repo::{Page, UserRepository};
+use wildid_ports::repo::{Page, QueuedMail, UserRepository};
 
 use crate::Database;
 use crate::codec::{array, from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
 use crate::error::{TxError, corrupt, repo_error};
+use crate::mail_outbox::MailRow;
 use crate::pool::with_conn;
-use crate::schema::users;
+use crate::schema::{login_tokens, mail_outbox, users};
+use crate::tokens::TokenRow;
 
 const MAX_PAGE: u32 = 500;
 
@@ -103,6 +107,39 @@ impl UserRepository for SqlUsers {
         Ok(())
     }
 
+    async fn insert_with_token(
+        &self,
+        user: &User,
+        token: &LoginToken,
+        mail: &QueuedMail,
+    ) -> Result<(), RepoError> {
+        let (user, token, mail) = (
+            UserRow::from(user),
+            TokenRow::from(token),
+            MailRow::from(mail),
+        );
+        with_conn!(self.db, |conn| {
+            conn.transaction(async |conn| -> Result<(), TxError> {
+                diesel::insert_into(users::table)
+                    .values(&user)
+                    .execute(conn)
+                    .await?;
+                diesel::insert_into(login_tokens::table)
+                    .values(&token)
+                    .execute(conn)
+                    .await?;
+                diesel::insert_into(mail_outbox::table)
+                    .values(&mail)
+                    .execute(conn)
+                    .await?;
+                Ok(())
+            })
+            .await
+            .map_err(RepoError::from)?;
+        });
+        Ok(())
+    }
+
     async fn get(&self, id: UserId) -> Result<User, RepoError> {
         let key = id.to_string();
         let row: UserRow = with_conn!(self.db, |conn| {
@@ -138,6 +175,73 @@ impl UserRepository for SqlUsers {
                 .execute(conn)
                 .await
                 .map_err(repo_error)?
+        });
+        if changed == 0 {
+            Err(RepoError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn swap_lockout(
+        &self,
+        id: UserId,
+        expected: LockoutState,
+        new: LockoutState,
+    ) -> Result<bool, RepoError> {
+        let key = id.to_string();
+        let attempts = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+        let changed = with_conn!(self.db, |conn| {
+            let mut query = diesel::update(users::table)
+                .filter(users::id.eq(&key))
+                .filter(users::failed_attempts.eq(attempts(expected.failed_attempts)))
+                .into_boxed();
+            query = match expected.locked_until {
+                Some(t) => query.filter(users::locked_until.eq(to_db_time(t))),
+                None => query.filter(users::locked_until.is_null()),
+            };
+            query
+                .set((
+                    users::failed_attempts.eq(attempts(new.failed_attempts)),
+                    users::locked_until.eq(opt_to_db_time(new.locked_until)),
+                ))
+                .execute(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        if changed == 1 {
+            return Ok(true);
+        }
+        self.get(id).await.map(|_| false)
+    }
+
+    async fn record_login(
+        &self,
+        id: UserId,
+        at: Timestamp,
+        rehash: Option<PasswordHash>,
+    ) -> Result<(), RepoError> {
+        let key = id.to_string();
+        let at = to_db_time(at);
+        let changed = with_conn!(self.db, |conn| {
+            let target = users::table.find(&key);
+            let reset = (
+                users::failed_attempts.eq(0),
+                users::locked_until.eq(None::<NaiveDateTime>),
+                users::last_login_at.eq(Some(at)),
+            );
+            match &rehash {
+                Some(hash) => diesel::update(target)
+                    .set((reset, users::password_hash.eq(Some(hash.as_str()))))
+                    .execute(conn)
+                    .await
+                    .map_err(repo_error)?,
+                None => diesel::update(target)
+                    .set(reset)
+                    .execute(conn)
+                    .await
+                    .map_err(repo_error)?,
+            }
         });
         if changed == 0 {
             Err(RepoError::NotFound)

@@ -8,7 +8,10 @@ use std::borrow::Cow;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use wildid_ports::RepoError;
+use wildid_ports::services::accounts::{LoginError, RegisterError, VerifyError};
 use wildid_ports::services::audit::RecordAuditError;
+use wildid_ports::services::sessions::SessionError;
 
 /// What the frame middleware renders for an error response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,10 +66,30 @@ impl ErrorInfo {
 /// An error a handler returns.
 #[derive(Debug)]
 pub enum AppError {
+    /// A refusal with its own status, code and message (validation, throttling, sign-in
+    /// failures), optionally with `Retry-After` seconds.
+    Refused {
+        /// Status.
+        status: StatusCode,
+        /// Stable code.
+        code: &'static str,
+        /// Message for people.
+        message: String,
+        /// Seconds after which a retry may succeed.
+        retry_after: Option<i64>,
+    },
     /// 400 with a code and a message naming the problem.
     BadRequest(&'static str, String),
+    /// 401: sign in first.
+    Unauthorized,
+    /// 403: signed in, but not allowed.
+    Forbidden,
+    /// 403: the anti-forgery check failed (nothing says why, to help no one guess).
+    CsrfFailed,
     /// 404.
     NotFound,
+    /// 413.
+    PayloadTooLarge,
     /// 503: a dependency is down.
     Unavailable(String),
     /// 500: a bug or an unexpected failure. The cause is logged, not shown.
@@ -76,12 +99,32 @@ pub enum AppError {
 impl AppError {
     fn info(&self) -> ErrorInfo {
         match self {
+            AppError::Refused {
+                status,
+                code,
+                message,
+                ..
+            } => ErrorInfo {
+                status: *status,
+                code: Cow::Borrowed(code),
+                message: Cow::Owned(message.clone()),
+            },
             AppError::BadRequest(code, message) => ErrorInfo {
                 status: StatusCode::BAD_REQUEST,
                 code: Cow::Borrowed(code),
                 message: Cow::Owned(message.clone()),
             },
+            AppError::Unauthorized => ErrorInfo::for_status(StatusCode::UNAUTHORIZED),
+            AppError::Forbidden => ErrorInfo::for_status(StatusCode::FORBIDDEN),
+            AppError::CsrfFailed => ErrorInfo {
+                status: StatusCode::FORBIDDEN,
+                code: Cow::Borrowed("csrf_failed"),
+                message: Cow::Borrowed(
+                    "The request could not be verified. Reload the page and try again.",
+                ),
+            },
             AppError::NotFound => ErrorInfo::for_status(StatusCode::NOT_FOUND),
+            AppError::PayloadTooLarge => ErrorInfo::for_status(StatusCode::PAYLOAD_TOO_LARGE),
             AppError::Unavailable(_) => ErrorInfo::for_status(StatusCode::SERVICE_UNAVAILABLE),
             AppError::Internal(_) => ErrorInfo::for_status(StatusCode::INTERNAL_SERVER_ERROR),
         }
@@ -93,12 +136,153 @@ impl IntoResponse for AppError {
         match &self {
             AppError::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
             AppError::Internal(cause) => tracing::error!(%cause, "internal error"),
-            AppError::BadRequest(..) | AppError::NotFound => {}
+            AppError::Refused { .. }
+            | AppError::BadRequest(..)
+            | AppError::NotFound
+            | AppError::Unauthorized
+            | AppError::Forbidden
+            | AppError::CsrfFailed
+            | AppError::PayloadTooLarge => {}
         }
         let info = self.info();
         let mut response = info.status.into_response();
+        if let AppError::Refused {
+            retry_after: Some(seconds),
+            ..
+        } = &self
+            && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.max(&1).to_string())
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, value);
+        }
         response.extensions_mut().insert(info);
         response
+    }
+}
+
+impl AppError {
+    /// A refusal without `Retry-After`.
+    pub fn refused(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        AppError::Refused {
+            status,
+            code,
+            message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    fn too_many(retry_after: i64) -> Self {
+        AppError::Refused {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            code: "too_many_requests",
+            message: "Too many requests. Please wait and try again.".into(),
+            retry_after: Some(retry_after),
+        }
+    }
+}
+
+impl From<RegisterError> for AppError {
+    fn from(e: RegisterError) -> Self {
+        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        match e {
+            RegisterError::PrivacyNotAccepted => {
+                AppError::refused(unprocessable, "privacy_not_accepted", e.to_string())
+            }
+            RegisterError::InvalidEmail(inner) => AppError::refused(
+                unprocessable,
+                "invalid_email",
+                capitalise(&inner.to_string()),
+            ),
+            RegisterError::WeakPassword(inner) => AppError::refused(
+                unprocessable,
+                "weak_password",
+                capitalise(&inner.to_string()),
+            ),
+            RegisterError::RateLimited { retry_after } => AppError::too_many(retry_after),
+            RegisterError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<VerifyError> for AppError {
+    fn from(e: VerifyError) -> Self {
+        match e {
+            VerifyError::InvalidLink => AppError::refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_link",
+                "This link is invalid, has expired or was already used. Ask for a new one.",
+            ),
+            VerifyError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<LoginError> for AppError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::InvalidEmail(inner) => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_email",
+                capitalise(&inner.to_string()),
+            ),
+            LoginError::PasswordTooLong { .. } => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_password",
+                capitalise(&e.to_string()),
+            ),
+            LoginError::RateLimited { retry_after } => AppError::too_many(retry_after),
+            LoginError::InvalidCredentials => AppError::refused(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "The email address or password is wrong.",
+            ),
+            LoginError::Locked { until } => AppError::Refused {
+                status: StatusCode::FORBIDDEN,
+                code: "account_locked",
+                message: format!(
+                    "Too many failed attempts: password sign-in is locked until {} UTC. A sign-in link sent by email still works.",
+                    until.format("%H:%M")
+                ),
+                retry_after: None,
+            },
+            LoginError::EmailNotVerified => AppError::refused(
+                StatusCode::FORBIDDEN,
+                "email_not_verified",
+                "Confirm your email address first: open the link we sent you, or ask for a new one.",
+            ),
+            LoginError::TotpRequired => AppError::refused(
+                StatusCode::UNAUTHORIZED,
+                "totp_required",
+                "Enter the 6-digit code from your authenticator app.",
+            ),
+            LoginError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+/// Messages from the core start lower case; ours are sentences.
+fn capitalise(message: &str) -> String {
+    let mut chars = message.chars();
+    match chars.next() {
+        Some(first) => {
+            let mut out: String = first.to_uppercase().collect();
+            out.push_str(chars.as_str());
+            if !out.ends_with('.') {
+                out.push('.');
+            }
+            out
+        }
+        None => String::new(),
+    }
+}
+
+impl From<SessionError> for AppError {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Store(RepoError::Unavailable(cause)) => AppError::Unavailable(cause),
+            other => AppError::Internal(other.to_string()),
+        }
     }
 }
 

@@ -122,6 +122,10 @@ mod tests {
             production: false,
             secure_cookies: true,
             cookie_key: Key::from(&[7u8; 64]),
+            trusted_proxies: Vec::new(),
+            session_lifetime_seconds: 3600,
+            rate_limit: wildid_domain::trust::RateLimitPolicy::default(),
+            captcha: None,
         }
     }
 

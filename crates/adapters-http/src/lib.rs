@@ -6,13 +6,19 @@
 //! ([`error`] for the mapping, `middleware::frame` for the rendering: JSON under `/api`, an HTML
 //! page elsewhere).
 
+mod access;
+mod api_json;
+mod client;
+mod csrf;
 pub mod error;
 mod flash;
 mod middleware;
 mod pages;
 mod routes;
+mod session;
 mod state;
 
+pub use access::Access;
 pub use flash::{Flash, FlashKind};
 pub use routes::router;
 pub use state::{AppState, HttpSettings, Services};

@@ -4,9 +4,13 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use axum_extra::extract::cookie::Key;
+use wildid_domain::captcha::CaptchaKind;
+use wildid_domain::trust::RateLimitPolicy;
 use wildid_ports::random::SecureRandom;
+use wildid_ports::services::accounts::Accounts;
 use wildid_ports::services::audit::AuditTrail;
 use wildid_ports::services::readiness::ReadinessCheck;
+use wildid_ports::services::sessions::SessionService;
 
 /// The use cases the HTTP layer calls.
 pub struct Services {
@@ -14,6 +18,10 @@ pub struct Services {
     pub readiness: ReadinessCheck,
     /// Security events.
     pub audit: AuditTrail,
+    /// Sessions.
+    pub sessions: SessionService,
+    /// Accounts and sign-in.
+    pub accounts: Accounts,
 }
 
 /// HTTP-level settings, read once by the composition root.
@@ -24,6 +32,14 @@ pub struct HttpSettings {
     pub secure_cookies: bool,
     /// Signs flash cookies (derived from the session key).
     pub cookie_key: Key,
+    /// Peers whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `Max-Age` of the cookie of a signed-in session (its absolute lifetime).
+    pub session_lifetime_seconds: i64,
+    /// The adaptive limit of identifications (reported by `/api/security/status`).
+    pub rate_limit: RateLimitPolicy,
+    /// The CAPTCHA kind in use, `None` when CAPTCHAs are disabled.
+    pub captcha: Option<CaptchaKind>,
 }
 
 /// Shared state of the router.

@@ -1,8 +1,8 @@
 //! Turning the core's `OutgoingMail` into an RFC 5322 message.
 
 use lettre::Message;
-use lettre::message::header::ContentType;
-use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 use wildid_domain::mail::OutgoingMail;
 use wildid_ports::mail::MailError;
 use wildid_ports::random::{SecureRandom, random_array};
@@ -60,20 +60,35 @@ pub fn compose(
         .to(to)
         .subject(mail.subject.as_str())
         .message_id(Some(format!("<{}@{}>", hex::encode(id), from.domain())));
-    let text = SinglePart::builder()
-        .header(ContentType::TEXT_PLAIN)
-        .body(mail.text_body.clone());
+    let text = part(ContentType::TEXT_PLAIN, &mail.text_body);
     let message = match &mail.html_body {
         Some(html) => builder.multipart(
-            MultiPart::alternative().singlepart(text).singlepart(
-                SinglePart::builder()
-                    .header(ContentType::TEXT_HTML)
-                    .body(html.clone()),
-            ),
+            MultiPart::alternative()
+                .singlepart(text)
+                .singlepart(part(ContentType::TEXT_HTML, html)),
         ),
         None => builder.singlepart(text),
     };
     message.map_err(|e| MailError::Rejected(e.to_string()))
+}
+
+/// A body part. Plain ASCII with short lines is sent as 7bit, so links stay whole in the raw
+/// message; anything else is quoted-printable.
+fn part(content_type: ContentType, body: &str) -> SinglePart {
+    let builder = SinglePart::builder().header(content_type);
+    // RFC 5322/2045 7bit: ASCII without NUL or bare CR, lines of at most 998 octets. lettre's
+    // own choice stops at 76 and would quote-print every long link.
+    let seven_bit_safe =
+        body.is_ascii() && !body.contains(['\0', '\r']) && body.lines().all(|l| l.len() <= 998);
+    if seven_bit_safe {
+        let crlf = body.replace('\n', "\r\n");
+        builder.body(Body::dangerous_pre_encoded(
+            crlf.into_bytes(),
+            ContentTransferEncoding::SevenBit,
+        ))
+    } else {
+        builder.body(body.to_owned())
+    }
 }
 
 #[cfg(test)]
@@ -102,6 +117,24 @@ mod tests {
             "non-ASCII words are encoded: {raw}"
         );
         assert!(raw.contains("multipart/alternative"));
+    }
+
+    #[test]
+    fn long_ascii_links_stay_whole() {
+        let link = format!(
+            "https://wildid.example/auth/verify?token={}",
+            "A".repeat(43)
+        );
+        let mail = OutgoingMail {
+            to: Email::parse("ann@example.org").unwrap(),
+            subject: MailSubject::new("Link").unwrap(),
+            text_body: format!("Open:\n\n{link}\n"),
+            html_body: None,
+        };
+        let from = Sender::parse("no-reply@wildid.example").unwrap();
+        let raw = String::from_utf8(compose(&mail, &from, &OsRandom).unwrap().formatted()).unwrap();
+        assert!(raw.contains(&link), "{raw}");
+        assert!(raw.contains("Content-Transfer-Encoding: 7bit"));
     }
 
     #[test]

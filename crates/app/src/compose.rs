@@ -2,17 +2,29 @@
 //! the use cases and the use cases to the HTTP adapter. The only place that knows which
 //! implementation stands behind each port.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum_extra::extract::cookie::Key;
 use wildid_adapters_db::Database;
 use wildid_adapters_http::{AppState, HttpSettings, Services};
-use wildid_ports::builtin::{OsRandom, derive_key};
+use wildid_adapters_mail::FileOutbox;
+use wildid_ports::builtin::{
+    Argon2Hasher, FernetKeyRing, HmacDigest, HmacEmailIndex, OsRandom, SystemClock,
+    ZxcvbnEstimator, derive_key,
+};
+use wildid_ports::clock::Clock;
+use wildid_ports::crypto::FieldCipher;
+use wildid_ports::random::SecureRandom;
+use wildid_ports::services::accounts::{AccountPorts, Accounts};
 use wildid_ports::services::audit::AuditTrail;
+use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::readiness::ReadinessCheck;
+use wildid_ports::services::sessions::SessionService;
 
 use crate::config::Settings;
+use crate::jobs::Jobs;
 use crate::secrets::Secrets;
 
 /// Everything `serve` needs.
@@ -21,6 +33,8 @@ pub struct Composed {
     pub router: Router,
     /// The audit trail (for start and stop events).
     pub audit: AuditTrail,
+    /// The periodic jobs.
+    pub jobs: Jobs,
 }
 
 /// Whether cookies can be `Secure`: always in production (TLS is required there); in
@@ -30,26 +44,103 @@ pub fn secure_cookies(settings: &Settings) -> bool {
     settings.production() || settings.bind.ip().is_loopback()
 }
 
-/// Wires the application.
-pub fn compose(settings: &Settings, secrets: &Secrets, db: &Arc<Database>) -> Composed {
+/// Wires the application. `address` is where the server listens (the public URL in
+/// development when none is configured).
+///
+/// # Errors
+/// A message when a secret cannot build its component (validated earlier, so unexpected).
+pub fn compose(
+    settings: &Settings,
+    secrets: &Secrets,
+    db: &Arc<Database>,
+    address: SocketAddr,
+) -> Result<Composed, String> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let random: Arc<dyn SecureRandom> = Arc::new(OsRandom);
+    let cipher: Arc<dyn FieldCipher> =
+        Arc::new(FernetKeyRing::new(&secrets.fernet_keys).map_err(|e| e.to_string())?);
     let audit = AuditTrail::new(db.audit_log());
+    let sessions = SessionService::new(
+        db.sessions(),
+        db.users(),
+        audit.clone(),
+        Arc::clone(&clock),
+        Arc::clone(&random),
+        settings.session_policy,
+    );
+    let mailer = FileOutbox::new(
+        settings.data_dir.join("outbox"),
+        settings.mail_from.clone(),
+        Arc::clone(&random),
+        Arc::clone(&clock),
+    );
+    let mail = MailQueue::new(
+        db.mail_outbox(),
+        Arc::clone(&cipher),
+        Arc::new(mailer),
+        Arc::clone(&clock),
+        Arc::clone(&random),
+    );
+    let (memory, iterations, lanes) = settings.argon2;
+    let lanes_available =
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    let hasher =
+        Argon2Hasher::new(memory, iterations, lanes, lanes_available).map_err(|e| e.to_string())?;
+    let ports = AccountPorts {
+        users: db.users(),
+        tokens: db.login_tokens(),
+        rate_limits: db.rate_limits(),
+        hasher: Arc::new(hasher),
+        strength: Arc::new(ZxcvbnEstimator),
+        email_index: Arc::new(
+            HmacEmailIndex::new(secrets.email_pepper.clone()).map_err(|e| e.to_string())?,
+        ),
+        digest: Arc::new(HmacDigest::new(derive_key(
+            &secrets.session_key,
+            "counter-keys",
+        ))),
+        cipher,
+        mail: mail.clone(),
+        audit: audit.clone(),
+        clock: Arc::clone(&clock),
+        random: Arc::clone(&random),
+    };
+    let public_url = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{address}"));
+    let accounts = Accounts::new(ports, settings.accounts.clone(), &public_url);
     let services = Services {
         readiness: ReadinessCheck::new(db.health()),
         audit: audit.clone(),
+        sessions: sessions.clone(),
+        accounts,
     };
     let cookie_key = Key::from(derive_key(&secrets.session_key, "flash-cookie").expose());
     let http = HttpSettings {
         production: settings.production(),
         secure_cookies: secure_cookies(settings),
         cookie_key,
+        trusted_proxies: settings.trusted_proxies.clone(),
+        session_lifetime_seconds: settings.session_policy.absolute_lifetime().num_seconds(),
+        rate_limit: settings.rate_limit,
+        captcha: settings.captcha,
     };
     let state = AppState {
         services: Arc::new(services),
         settings: Arc::new(http),
-        random: Arc::new(OsRandom),
+        random,
     };
-    Composed {
+    let jobs = Jobs {
+        sessions,
+        rate_limits: db.rate_limits(),
+        tokens: db.login_tokens(),
+        mail,
+        clock,
+    };
+    Ok(Composed {
         router: wildid_adapters_http::router(state),
         audit,
-    }
+        jobs,
+    })
 }

@@ -12,7 +12,13 @@ use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 use wildid_adapters_db::DatabaseUrl;
 use wildid_adapters_mail::Sender;
+use wildid_domain::captcha::CaptchaKind;
+use wildid_domain::lockout::LockoutPolicy;
+use wildid_domain::rate_limit::RateLimit;
 use wildid_domain::secret::SecretString;
+use wildid_domain::session::SessionPolicy;
+use wildid_domain::trust::RateLimitPolicy;
+use wildid_ports::services::accounts::{AccountPolicy, nonzero};
 
 /// Environment variables read (besides `DATABASE_URL`), without the `WILDID_` prefix.
 const KEYS: &[&str] = &[
@@ -30,6 +36,22 @@ const KEYS: &[&str] = &[
     "FERNET_KEYS_FILE",
     "EMAIL_PEPPER",
     "EMAIL_PEPPER_FILE",
+    "TRUSTED_PROXIES",
+    "SESSION_IDLE_MINUTES",
+    "SESSION_LIFETIME_HOURS",
+    "RATE_LIMIT_THRESHOLD",
+    "RATE_LIMIT_WINDOW",
+    "RATE_LIMIT_IP_CEILING",
+    "CAPTCHA_KIND",
+    "PUBLIC_URL",
+    "ARGON2_MEMORY_KIB",
+    "ARGON2_ITERATIONS",
+    "ARGON2_PARALLELISM",
+    "LOCKOUT_ATTEMPTS",
+    "LOCKOUT_MINUTES",
+    "LOGIN_ATTEMPTS_PER_MINUTE",
+    "MAIL_PER_ADDRESS_PER_HOUR",
+    "MAIL_PER_IP_PER_HOUR",
 ];
 
 /// Development (generated secrets allowed) or production (everything must be given).
@@ -84,6 +106,21 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Secrets as given.
     pub secrets: SecretInputs,
+    /// Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Session timeouts.
+    pub session_policy: SessionPolicy,
+    /// The adaptive identification limit.
+    pub rate_limit: RateLimitPolicy,
+    /// The CAPTCHA kind (`None`: disabled).
+    pub captcha: Option<CaptchaKind>,
+    /// Scheme and host (and port) that links in mail point to; `None`: the listening address
+    /// (development only).
+    pub public_url: Option<String>,
+    /// argon2id memory (KiB), iterations and lanes.
+    pub argon2: (u32, u32, u32),
+    /// Account flows: lockout, throttling, token lifetimes.
+    pub accounts: AccountPolicy,
 }
 
 impl Settings {
@@ -187,6 +224,22 @@ struct Raw {
     fernet_keys_file: Option<PathBuf>,
     email_pepper: SecretValue,
     email_pepper_file: Option<PathBuf>,
+    trusted_proxies: Option<String>,
+    session_idle_minutes: Option<u64>,
+    session_lifetime_hours: Option<u64>,
+    rate_limit_threshold: Option<u64>,
+    rate_limit_window: Option<u64>,
+    rate_limit_ip_ceiling: Option<u64>,
+    captcha_kind: Option<String>,
+    public_url: Option<String>,
+    argon2_memory_kib: Option<u64>,
+    argon2_iterations: Option<u64>,
+    argon2_parallelism: Option<u64>,
+    lockout_attempts: Option<u64>,
+    lockout_minutes: Option<u64>,
+    login_attempts_per_minute: Option<u64>,
+    mail_per_address_per_hour: Option<u64>,
+    mail_per_ip_per_hour: Option<u64>,
 }
 
 /// Loads settings from the process environment, the optional file and `overrides`.
@@ -297,6 +350,146 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
             raw.email_pepper_file,
         )?,
     };
+    let trusted_proxies = parse_proxies(raw.trusted_proxies.as_deref().unwrap_or_default())?;
+    let idle = bounded_int(
+        "WILDID_SESSION_IDLE_MINUTES",
+        raw.session_idle_minutes,
+        30,
+        1,
+        24 * 60,
+    )?;
+    let lifetime = bounded_int(
+        "WILDID_SESSION_LIFETIME_HOURS",
+        raw.session_lifetime_hours,
+        7 * 24,
+        1,
+        90 * 24,
+    )? * 60;
+    let session_policy = SessionPolicy::new(
+        chrono::TimeDelta::minutes(idle),
+        chrono::TimeDelta::minutes(lifetime),
+        chrono::TimeDelta::hours(1),
+    )
+    .map_err(|e| ConfigError::Invalid {
+        var: "WILDID_SESSION_IDLE_MINUTES",
+        why: e.to_string(),
+    })?;
+    let threshold = bounded_int(
+        "WILDID_RATE_LIMIT_THRESHOLD",
+        raw.rate_limit_threshold,
+        10,
+        1,
+        1_000_000,
+    )?;
+    let window = bounded_int(
+        "WILDID_RATE_LIMIT_WINDOW",
+        raw.rate_limit_window,
+        3600,
+        1,
+        7 * 24 * 3600,
+    )?;
+    let ceiling = bounded_int(
+        "WILDID_RATE_LIMIT_IP_CEILING",
+        raw.rate_limit_ip_ceiling,
+        threshold * 10,
+        1,
+        100_000_000,
+    )?;
+    let rate_limit = RateLimitPolicy::new(
+        u32::try_from(threshold).unwrap_or(u32::MAX),
+        chrono::TimeDelta::seconds(window),
+        u32::try_from(ceiling).unwrap_or(u32::MAX),
+    )
+    .map_err(|e| ConfigError::Invalid {
+        var: "WILDID_RATE_LIMIT_IP_CEILING",
+        why: e.to_string(),
+    })?;
+    let captcha = match raw.captcha_kind.as_deref().map(str::trim) {
+        None | Some("" | "proof_of_work") => Some(CaptchaKind::ProofOfWork),
+        Some("arithmetic") => Some(CaptchaKind::Arithmetic),
+        Some("off") => None,
+        Some(_) => {
+            return invalid(
+                "WILDID_CAPTCHA_KIND",
+                "expected proof_of_work, arithmetic or off",
+            );
+        }
+    };
+    let public_url = match raw
+        .public_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    {
+        Some(url) => Some(parse_public_url(url, environment)?),
+        None if environment == Environment::Production => {
+            return invalid(
+                "WILDID_PUBLIC_URL",
+                "must be set in production (the https:// address users reach), as in https://wildid.example.org",
+            );
+        }
+        None => None,
+    };
+    let bounded = |var, value, default, min, max| {
+        bounded_int(var, value, default, min, max).map(|v| u32::try_from(v).unwrap_or(u32::MAX))
+    };
+    let argon2 = (
+        bounded(
+            "WILDID_ARGON2_MEMORY_KIB",
+            raw.argon2_memory_kib,
+            19_456,
+            19_456,
+            4 * 1024 * 1024,
+        )?,
+        bounded("WILDID_ARGON2_ITERATIONS", raw.argon2_iterations, 2, 2, 100)?,
+        bounded(
+            "WILDID_ARGON2_PARALLELISM",
+            raw.argon2_parallelism,
+            1,
+            1,
+            64,
+        )?,
+    );
+    let lockout = LockoutPolicy::new(
+        bounded("WILDID_LOCKOUT_ATTEMPTS", raw.lockout_attempts, 5, 1, 100)?,
+        chrono::TimeDelta::minutes(bounded_int(
+            "WILDID_LOCKOUT_MINUTES",
+            raw.lockout_minutes,
+            30,
+            1,
+            24 * 60,
+        )?),
+    )
+    .map_err(|e| ConfigError::Invalid {
+        var: "WILDID_LOCKOUT_ATTEMPTS",
+        why: e.to_string(),
+    })?;
+    let per = |var, value, default, seconds: u32| -> Result<RateLimit, ConfigError> {
+        let max = bounded(var, value, default, 1, 1_000_000)?;
+        Ok(RateLimit::per_seconds(nonzero(max), nonzero(seconds)))
+    };
+    let accounts = AccountPolicy {
+        lockout,
+        login_per_ip: per(
+            "WILDID_LOGIN_ATTEMPTS_PER_MINUTE",
+            raw.login_attempts_per_minute,
+            5,
+            60,
+        )?,
+        mail_per_address: per(
+            "WILDID_MAIL_PER_ADDRESS_PER_HOUR",
+            raw.mail_per_address_per_hour,
+            5,
+            3600,
+        )?,
+        mail_per_ip: per(
+            "WILDID_MAIL_PER_IP_PER_HOUR",
+            raw.mail_per_ip_per_hour,
+            20,
+            3600,
+        )?,
+        ..AccountPolicy::default()
+    };
     Ok(Settings {
         environment,
         bind,
@@ -308,7 +501,79 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         mail_from,
         shutdown_grace,
         secrets,
+        trusted_proxies,
+        session_policy,
+        rate_limit,
+        captcha,
+        public_url,
+        argon2,
+        accounts,
     })
+}
+
+/// `http(s)://host[:port]`, nothing else: links must not be steerable by request headers, so
+/// this is their only source.
+fn parse_public_url(raw: &str, environment: Environment) -> Result<String, ConfigError> {
+    let bad = |why: &str| ConfigError::Invalid {
+        var: "WILDID_PUBLIC_URL",
+        why: why.to_owned(),
+    };
+    let trimmed = raw.trim_end_matches('/');
+    let (scheme, rest) = trimmed
+        .split_once("://")
+        .ok_or_else(|| bad("expected http:// or https:// followed by a host"))?;
+    match scheme {
+        "https" => {}
+        "http" if environment == Environment::Development => {}
+        "http" => return Err(bad("production links must use https://")),
+        _ => return Err(bad("expected http:// or https://")),
+    }
+    let host_ok = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    if !host_ok {
+        return Err(bad(
+            "expected only a host and an optional port, with no path, query or credentials",
+        ));
+    }
+    Ok(format!("{scheme}://{}", rest.to_ascii_lowercase()))
+}
+
+/// An integer setting within bounds, with a default.
+fn bounded_int(
+    var: &'static str,
+    value: Option<u64>,
+    default: i64,
+    min: i64,
+    max: i64,
+) -> Result<i64, ConfigError> {
+    let Some(value) = value else {
+        return Ok(default);
+    };
+    match i64::try_from(value) {
+        Ok(v) if (min..=max).contains(&v) => Ok(v),
+        _ => Err(ConfigError::Invalid {
+            var,
+            why: format!("expected {min} to {max}"),
+        }),
+    }
+}
+
+/// Comma-separated IP addresses or CIDR networks.
+fn parse_proxies(raw: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| ConfigError::Invalid {
+                    var: "WILDID_TRUSTED_PROXIES",
+                    why: format!("{p:?} is not an IP address or CIDR network"),
+                })
+        })
+        .collect()
 }
 
 fn invalid<T>(var: &'static str, why: &str) -> Result<T, ConfigError> {
@@ -409,6 +674,90 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("not both")
+        );
+    }
+
+    #[test]
+    fn proxies_and_limits_are_validated() {
+        let mut r = raw();
+        r.trusted_proxies = Some("10.0.0.0/8, 192.0.2.1".into());
+        r.rate_limit_threshold = Some(20);
+        let s = validate(r, &Overrides::default()).unwrap();
+        assert_eq!(s.trusted_proxies.len(), 2);
+        assert_eq!(
+            s.rate_limit.ip_ceiling(),
+            200,
+            "10x the threshold by default"
+        );
+        let mut r = raw();
+        r.trusted_proxies = Some("10.0.0.0/33".into());
+        assert!(
+            validate(r, &Overrides::default())
+                .unwrap_err()
+                .to_string()
+                .starts_with("WILDID_TRUSTED_PROXIES")
+        );
+        let mut r = raw();
+        r.session_idle_minutes = Some(0);
+        assert!(
+            validate(r, &Overrides::default())
+                .unwrap_err()
+                .to_string()
+                .starts_with("WILDID_SESSION_IDLE_MINUTES")
+        );
+        let mut r = raw();
+        r.captcha_kind = Some("recaptcha".into());
+        assert!(
+            validate(r, &Overrides::default())
+                .unwrap_err()
+                .to_string()
+                .starts_with("WILDID_CAPTCHA_KIND")
+        );
+    }
+
+    #[test]
+    fn public_url_is_a_bare_origin_and_https_in_production() {
+        let mut r = raw();
+        r.public_url = Some("https://WildID.example.org/".into());
+        assert_eq!(
+            validate(r, &Overrides::default())
+                .unwrap()
+                .public_url
+                .as_deref(),
+            Some("https://wildid.example.org")
+        );
+        for bad in [
+            "wildid.example.org",
+            "https://x.org/path",
+            "https://user:pw@x.org",
+            "ftp://x.org",
+        ] {
+            let mut r = raw();
+            r.public_url = Some(bad.into());
+            assert!(
+                validate(r, &Overrides::default())
+                    .unwrap_err()
+                    .to_string()
+                    .starts_with("WILDID_PUBLIC_URL"),
+                "{bad}"
+            );
+        }
+        let mut r = raw();
+        r.env = Some("production".into());
+        r.public_url = Some("http://x.org".into());
+        assert!(
+            validate(r, &Overrides::default())
+                .unwrap_err()
+                .to_string()
+                .contains("https")
+        );
+        let mut r = raw();
+        r.argon2_memory_kib = Some(1024);
+        assert!(
+            validate(r, &Overrides::default())
+                .unwrap_err()
+                .to_string()
+                .starts_with("WILDID_ARGON2_MEMORY_KIB")
         );
     }
 

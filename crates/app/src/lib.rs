@@ -6,6 +6,7 @@ pub mod commands;
 pub mod compose;
 pub mod config;
 pub mod data_dir;
+pub mod jobs;
 pub mod logging;
 pub mod secrets;
 pub mod serve;

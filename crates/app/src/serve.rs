@@ -85,10 +85,11 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
             ..PoolOptions::default()
         },
     )?;
-    let app = compose(&settings, &secrets, &db);
+    let app = compose(&settings, &secrets, &db, address).map_err(ConfigError::Io)?;
     record(&app.audit, "server.started", &address).await;
 
     let stop = CancellationToken::new();
+    let jobs = tokio::spawn(app.jobs.run(stop.child_token()));
     let server = axum::serve(
         listener,
         app.router
@@ -106,6 +107,10 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
                 Err(_) => tracing::warn!("grace period over: closing the remaining connections"),
             }
         }
+    }
+    stop.cancel();
+    if let Err(error) = jobs.await {
+        tracing::warn!(%error, "maintenance jobs ended abnormally");
     }
     record(&app.audit, "server.stopped", &address).await;
     db.close();

@@ -82,6 +82,10 @@ uuid_id!(
     /// Identifies one HTTP request across log lines and audit entries.
     RequestId
 );
+uuid_id!(
+    /// Identifies a message in the mail outbox.
+    MailId
+);
 
 #[cfg(test)]
 mod tests {

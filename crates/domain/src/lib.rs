@@ -8,6 +8,7 @@ pub mod identification;
 pub mod ids;
 pub mod lockout;
 pub mod mail;
+pub mod password;
 pub mod rate_limit;
 pub mod retention;
 pub mod role;

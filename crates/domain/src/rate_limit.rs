@@ -50,6 +50,14 @@ impl RateLimit {
         Ok(Self { max, per })
     }
 
+    /// At most `max` per `seconds`; cannot fail (both are non-zero by type).
+    pub fn per_seconds(max: core::num::NonZeroU32, seconds: core::num::NonZeroU32) -> Self {
+        Self {
+            max: max.get(),
+            per: Duration::seconds(i64::from(seconds.get())),
+        }
+    }
+
     /// Maximum hits per window.
     pub fn max(&self) -> u32 {
         self.max
@@ -96,6 +104,30 @@ impl RateLimit {
     }
 }
 
+impl RateLimit {
+    /// The decision for a hit that brought the counter of a window started at
+    /// `window_started_at` to `count` (a store that counts atomically, then asks). Agrees with
+    /// [`RateLimit::hit`]: hits beyond `max` in a window are refused.
+    pub fn decide(&self, count: u32, window_started_at: Timestamp, now: Timestamp) -> RateDecision {
+        let reset_after = (window_started_at + self.per - now).max(Duration::seconds(1));
+        if count > self.max {
+            RateDecision::Limited {
+                retry_after: reset_after,
+            }
+        } else {
+            RateDecision::Allowed {
+                remaining: self.max - count,
+                reset_after,
+            }
+        }
+    }
+
+    /// Where a window that started at or before this instant is over at `now`.
+    pub fn window_cutoff(&self, now: Timestamp) -> Timestamp {
+        now - self.per
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -133,6 +165,28 @@ mod tests {
     }
 
     proptest! {
+        /// Counting every hit and then deciding (what an atomic store does) allows exactly the
+        /// hits that `hit` allows.
+        #[test]
+        fn decide_agrees_with_hit(max in 1u32..10, gaps in prop::collection::vec(0i64..30, 1..80)) {
+            let limit = RateLimit::new(max, Duration::minutes(1)).unwrap();
+            let mut c: Option<WindowCounter> = None;
+            let mut raw: Option<(u32, Timestamp)> = None;
+            let mut now = t0();
+            for gap in gaps {
+                now += Duration::seconds(gap);
+                let (next, expected) = limit.hit(c, now);
+                c = Some(next);
+                let (count, start) = match raw {
+                    Some((count, start)) if start > limit.window_cutoff(now) => (count + 1, start),
+                    _ => (1, now),
+                };
+                raw = Some((count, start));
+                let got = limit.decide(count, start, now);
+                prop_assert_eq!(matches!(got, RateDecision::Allowed { .. }), matches!(expected, RateDecision::Allowed { .. }));
+            }
+        }
+
         #[test]
         fn never_more_than_max_per_window(max in 1u32..10, gaps in prop::collection::vec(0i64..30, 1..80)) {
             let limit = RateLimit::new(max, Duration::minutes(1)).unwrap();

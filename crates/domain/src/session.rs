@@ -207,6 +207,11 @@ impl SessionPolicy {
         self.idle_timeout
     }
 
+    /// Absolute lifetime of an anonymous session.
+    pub fn anonymous_lifetime(&self) -> Duration {
+        self.anonymous_lifetime
+    }
+
     /// Absolute lifetime of a signed-in session.
     pub fn absolute_lifetime(&self) -> Duration {
         self.absolute_lifetime
@@ -282,6 +287,57 @@ pub struct Session {
     pub device: Option<String>,
 }
 
+/// The coarse form of a client address shown on the sessions page: the IPv4 /24 or the IPv6
+/// /48 network, enough to recognise "home" or "office" without storing the exact address.
+pub fn coarse_ip(ip: core::net::IpAddr) -> String {
+    match ip {
+        core::net::IpAddr::V4(v4) => {
+            let [a, b, c, _] = v4.octets();
+            format!("{a}.{b}.{c}.0/24")
+        }
+        core::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => coarse_ip(core::net::IpAddr::V4(v4)),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+            }
+        },
+    }
+}
+
+/// A short description of a browser from its `User-Agent` ("Firefox on Linux"), for the
+/// sessions page. Unknown agents become "Unknown browser"; nothing else of the header is kept.
+pub fn device_summary(user_agent: &str) -> String {
+    let ua = user_agent.to_ascii_lowercase();
+    let browser = if ua.contains("edg/") {
+        "Edge"
+    } else if ua.contains("firefox/") {
+        "Firefox"
+    } else if ua.contains("chrome/") || ua.contains("chromium/") || ua.contains("headlesschrome/") {
+        "Chrome"
+    } else if ua.contains("safari/") {
+        "Safari"
+    } else if ua.is_empty() {
+        return "Unknown browser".to_owned();
+    } else {
+        "Other browser"
+    };
+    let os = if ua.contains("android") {
+        "Android"
+    } else if ua.contains("iphone") || ua.contains("ipad") {
+        "iOS"
+    } else if ua.contains("windows") {
+        "Windows"
+    } else if ua.contains("mac os") || ua.contains("macintosh") {
+        "macOS"
+    } else if ua.contains("linux") {
+        "Linux"
+    } else {
+        return browser.to_owned();
+    };
+    format!("{browser} on {os}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -347,6 +403,30 @@ mod tests {
             policy.check(&anon, &fp, t0() + Duration::minutes(61)),
             SessionValidity::LifetimeExpired
         );
+    }
+
+    #[test]
+    fn coarse_addresses_and_devices() {
+        assert_eq!(coarse_ip("203.0.113.77".parse().unwrap()), "203.0.113.0/24");
+        assert_eq!(
+            coarse_ip("2001:db8:abcd:12::1".parse().unwrap()),
+            "2001:db8:abcd::/48"
+        );
+        assert_eq!(
+            coarse_ip("::ffff:192.0.2.9".parse().unwrap()),
+            "192.0.2.0/24"
+        );
+        assert_eq!(
+            device_summary(
+                "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+            ),
+            "Firefox on Linux"
+        );
+        assert_eq!(
+            device_summary("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1"),
+            "Safari on iOS"
+        );
+        assert_eq!(device_summary(""), "Unknown browser");
     }
 
     #[test]

@@ -43,3 +43,12 @@ pub trait EmailIndex: Send + Sync {
     /// same address always gives the same lookup on every server sharing the pepper.
     fn lookup(&self, email: &Email) -> EmailLookup;
 }
+
+/// Keyed digests of identifiers that must not be stored in clear (client addresses in
+/// rate-limit counters, for example).
+#[cfg_attr(feature = "mock", mockall::automock)]
+pub trait KeyedDigest: Send + Sync {
+    /// HMAC-SHA256 of `value` for `purpose` under a server secret. The same inputs always give
+    /// the same digest; different purposes never collide.
+    fn digest(&self, purpose: &str, value: &[u8]) -> [u8; 32];
+}

@@ -8,6 +8,7 @@ pub mod error;
 pub mod health;
 pub mod identify;
 pub mod mail;
+pub mod password;
 pub mod random;
 pub mod repo;
 pub mod scan;

@@ -8,7 +8,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -18,6 +20,7 @@ use tracing::Instrument;
 use wildid_domain::ids::RequestId;
 use wildid_ports::random::random_array;
 
+use crate::client;
 use crate::middleware::{errors, headers};
 use crate::state::AppState;
 
@@ -28,6 +31,8 @@ pub(crate) struct RequestContext {
     pub request_id: RequestId,
     /// The CSP nonce of this response.
     pub nonce: Arc<str>,
+    /// The client address (see `client::client_ip`).
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 /// Whether a path belongs to the JSON API.
@@ -48,9 +53,15 @@ pub(crate) async fn frame(
         tracing::error!("no secure randomness: refusing the request");
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     };
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let client_ip = client::client_ip(peer, request.headers(), &state.settings.trusted_proxies);
     let ctx = RequestContext {
         request_id: RequestId::from_random(id),
         nonce: URL_SAFE_NO_PAD.encode(nonce).into(),
+        client_ip,
     };
     let api = is_api(request.uri().path());
     let route = request

@@ -10,6 +10,7 @@ use crate::error::AppError;
 use crate::flash;
 use crate::middleware::frame::RequestContext;
 use crate::pages::layout::Layout;
+use crate::session::Viewer;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -21,11 +22,12 @@ struct Landing {
 pub(crate) async fn landing(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestContext>,
+    viewer: Viewer,
     jar: SignedCookieJar,
 ) -> Result<impl IntoResponse, AppError> {
     let (jar, flashes) = flash::take(jar, &state.settings);
     let page = Landing {
-        layout: Layout::anonymous(&ctx, "/").with_flashes(flashes),
+        layout: Layout::for_viewer(&ctx, &viewer, "/").with_flashes(flashes),
     };
     let html = page
         .render()

@@ -6,6 +6,7 @@ use crate::flash::Flash;
 use crate::middleware::frame::RequestContext;
 use crate::pages::nav::{NavItem, nav_for};
 use crate::routes::static_files::{ASSETS, Assets};
+use crate::session::Viewer;
 
 /// Fields of `base.html`. Every page template has a `layout: Layout` field.
 pub(crate) struct Layout {
@@ -17,16 +18,40 @@ pub(crate) struct Layout {
     pub flashes: Vec<Flash>,
     /// Versioned asset URLs.
     pub assets: &'static Assets,
+    /// Whether the sign-out button is shown.
+    pub signed_in: bool,
+    /// The session's anti-forgery token (empty without a session), for the sign-out form.
+    pub csrf: String,
 }
 
 impl Layout {
-    /// The layout for a signed-out viewer on `path`.
+    /// The layout for a signed-out viewer on `path` (error pages).
     pub(crate) fn anonymous(ctx: &RequestContext, path: &str) -> Self {
         Self {
             nonce: Arc::clone(&ctx.nonce),
             nav: nav_for(None, path),
             flashes: Vec::new(),
             assets: &ASSETS,
+            signed_in: false,
+            csrf: String::new(),
+        }
+    }
+
+    /// The layout for `viewer` on `path`.
+    pub(crate) fn for_viewer(ctx: &RequestContext, viewer: &Viewer, path: &str) -> Self {
+        let csrf = viewer
+            .handle
+            .current()
+            .session()
+            .map(|s| s.csrf.encode())
+            .unwrap_or_default();
+        Self {
+            nonce: Arc::clone(&ctx.nonce),
+            nav: nav_for(viewer.role(), path),
+            flashes: Vec::new(),
+            assets: &ASSETS,
+            signed_in: viewer.user.is_some(),
+            csrf,
         }
     }
 

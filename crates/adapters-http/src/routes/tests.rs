@@ -18,8 +18,53 @@ use wildid_ports::repo::MockAuditLog;
 use wildid_ports::services::audit::AuditTrail;
 use wildid_ports::services::readiness::ReadinessCheck;
 
-use super::{routes, with_layers};
+use super::{build, route, routes, table, with_layers};
+use crate::access::Access;
 use crate::state::{AppState, HttpSettings, Services};
+use axum::routing::post;
+use wildid_domain::captcha::CaptchaKind;
+use wildid_domain::ids::UserId;
+use wildid_domain::role::Role;
+use wildid_domain::session::{CsrfToken, Fingerprint, Session, SessionPolicy, SessionToken};
+use wildid_domain::user::{EmailLookup, EncryptedField, User};
+use wildid_ports::clock::Clock;
+
+use wildid_domain::trust::{RateLimitPolicy, TrustState};
+use wildid_ports::builtin::SystemClock;
+use wildid_ports::crypto::{MockEmailIndex, MockFieldCipher, MockKeyedDigest};
+use wildid_ports::mail::MockMailer;
+use wildid_ports::password::{MockPasswordHasher, MockStrengthEstimator};
+use wildid_ports::repo::{MockLoginTokenRepository, MockMailOutbox, MockRateLimitStore};
+use wildid_ports::repo::{MockSessionRepository, MockUserRepository};
+use wildid_ports::services::accounts::{AccountPolicy, AccountPorts, Accounts};
+use wildid_ports::services::mail::MailQueue;
+use wildid_ports::services::sessions::SessionService;
+
+/// The session every test request may present: cookie `known_token()`, CSRF `known_csrf()`,
+/// bound to the fingerprint of requests without browser headers.
+fn known_token() -> SessionToken {
+    SessionToken::from_random([42; 32])
+}
+
+fn known_csrf() -> CsrfToken {
+    CsrfToken::from_random([43; 32])
+}
+
+fn known_session() -> Session {
+    let now = wildid_ports::clock::Clock::now(&SystemClock);
+    Session {
+        key: known_token().key(),
+        user_id: None,
+        fingerprint: Fingerprint::from_headers("", "", ""),
+        csrf: known_csrf(),
+        created_at: now,
+        last_seen_at: now,
+        authenticated_at: None,
+        trust: TrustState::default(),
+        coarse_ip: None,
+        device: None,
+    }
+}
 
 fn state(database_up: bool) -> AppState {
     let mut health = MockHealthCheck::new();
@@ -30,17 +75,71 @@ fn state(database_up: bool) -> AppState {
             Err(RepoError::Unavailable("connection refused".into()))
         }
     });
+    let mut sessions = MockSessionRepository::new();
+    sessions
+        .expect_get()
+        .returning(|key| Ok((*key == known_token().key()).then(known_session)));
+    sessions.expect_insert().returning(|_| Ok(()));
+    sessions.expect_touch().returning(|_, _| Ok(()));
+    let audit = AuditTrail::new(Arc::new(MockAuditLog::new()));
+    let service = SessionService::new(
+        Arc::new(sessions),
+        Arc::new(MockUserRepository::new()),
+        audit.clone(),
+        Arc::new(SystemClock),
+        Arc::new(OsRandom),
+        SessionPolicy::default(),
+    );
+    let accounts = Accounts::new(
+        unused_account_ports(&audit),
+        AccountPolicy::default(),
+        "http://127.0.0.1",
+    );
     AppState {
         services: Arc::new(Services {
             readiness: ReadinessCheck::new(Arc::new(health)),
-            audit: AuditTrail::new(Arc::new(MockAuditLog::new())),
+            audit,
+            sessions: service,
+            accounts,
         }),
         settings: Arc::new(HttpSettings {
             production: false,
             secure_cookies: true,
             cookie_key: Key::from(&[3; 64]),
+            trusted_proxies: Vec::new(),
+            session_lifetime_seconds: 7 * 24 * 3600,
+            rate_limit: RateLimitPolicy::default(),
+            captcha: Some(CaptchaKind::ProofOfWork),
         }),
         random: Arc::new(OsRandom),
+    }
+}
+
+/// Account ports that these tests never reach (the account flows are tested against the real
+/// server in `tests/tests/auth.rs`).
+fn unused_account_ports(audit: &AuditTrail) -> AccountPorts {
+    let random = Arc::new(OsRandom);
+    let clock = Arc::new(SystemClock);
+    let cipher = Arc::new(MockFieldCipher::new());
+    AccountPorts {
+        users: Arc::new(MockUserRepository::new()),
+        tokens: Arc::new(MockLoginTokenRepository::new()),
+        rate_limits: Arc::new(MockRateLimitStore::new()),
+        hasher: Arc::new(MockPasswordHasher::new()),
+        strength: Arc::new(MockStrengthEstimator::new()),
+        email_index: Arc::new(MockEmailIndex::new()),
+        digest: Arc::new(MockKeyedDigest::new()),
+        cipher: cipher.clone(),
+        mail: MailQueue::new(
+            Arc::new(MockMailOutbox::new()),
+            cipher,
+            Arc::new(MockMailer::new()),
+            clock.clone(),
+            random.clone(),
+        ),
+        audit: audit.clone(),
+        clock,
+        random,
     }
 }
 
@@ -48,8 +147,19 @@ fn app() -> Router {
     async fn boom() -> &'static str {
         panic!("secret internal detail")
     }
-    let panicking = routes().route("/boom", get(boom));
-    with_layers(panicking, state(true))
+    async fn echo(body: String) -> String {
+        body
+    }
+    let extra = table()
+        .into_iter()
+        .chain([
+            route(Method::GET, "/boom", Access::Public, get(boom)),
+            route(Method::POST, "/echo", Access::Public, post(echo)),
+            route(Method::POST, "/api/echo", Access::Public, post(echo)),
+        ])
+        .collect();
+    let state = state(true);
+    with_layers(build(extra, &state), state)
 }
 
 async fn send(
@@ -59,9 +169,23 @@ async fn send(
     content_type: Option<&str>,
     body: Vec<u8>,
 ) -> (Response<()>, String) {
+    send_with(app, method, uri, content_type, &[], body).await
+}
+
+async fn send_with(
+    app: Router,
+    method: Method,
+    uri: &str,
+    content_type: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> (Response<()>, String) {
     let mut request = Request::builder().method(method).uri(uri);
     if let Some(ct) = content_type {
         request = request.header(header::CONTENT_TYPE, ct);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     let response = app
         .oneshot(request.body(Body::from(body)).unwrap())
@@ -212,7 +336,8 @@ async fn probes() {
         (ready.status(), body.as_str()),
         (StatusCode::OK, r#"{"database":"up","status":"ready"}"#)
     );
-    let down = with_layers(routes(), state(false));
+    let down_state = state(false);
+    let down = with_layers(routes(&down_state), down_state);
     let (r, body) = send(down, Method::GET, "/readyz", None, Vec::new()).await;
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body, r#"{"database":"down","status":"unavailable"}"#);
@@ -280,4 +405,376 @@ async fn csp_reports_are_accepted_in_both_formats_and_validated() {
         (r.status(), body.contains("invalid_report")),
         (StatusCode::BAD_REQUEST, true)
     );
+}
+
+fn session_cookie() -> String {
+    format!("__Host-wildid-session={}", known_token().encode().expose())
+}
+
+#[tokio::test]
+async fn state_changing_requests_need_the_session_token() {
+    let cookie = session_cookie();
+    let csrf = known_csrf().encode();
+    let post_ = |uri: &'static str,
+                 ct: Option<&'static str>,
+                 headers: Vec<(&'static str, String)>,
+                 body: &'static str| {
+        let headers: Vec<(&str, String)> = headers;
+        async move {
+            let refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            send_with(
+                app(),
+                Method::POST,
+                uri,
+                ct,
+                &refs,
+                body.as_bytes().to_vec(),
+            )
+            .await
+        }
+    };
+    // No session at all.
+    let (r, body) = post_("/api/echo", Some("application/json"), vec![], "{}").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(body.contains("\"error\":\"csrf_failed\""), "{body}");
+    // A session but no token, or a forged one.
+    let (r, _) = post_(
+        "/api/echo",
+        Some("application/json"),
+        vec![("cookie", cookie.clone())],
+        "{}",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let forged = CsrfToken::from_random([1; 32]).encode();
+    let (r, _) = post_(
+        "/api/echo",
+        None,
+        vec![("cookie", cookie.clone()), ("x-csrf-token", forged)],
+        "{}",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The right token, in each of the three places; the body field is removed on the way.
+    let (r, body) = post_(
+        "/api/echo",
+        None,
+        vec![("cookie", cookie.clone()), ("x-csrf-token", csrf.clone())],
+        "raw",
+    )
+    .await;
+    assert_eq!((r.status(), body.as_str()), (StatusCode::OK, "raw"));
+    let json: &'static str =
+        Box::leak(format!(r#"{{"a":1,"csrf_token":"{csrf}"}}"#).into_boxed_str());
+    let (r, body) = post_(
+        "/api/echo",
+        Some("application/json"),
+        vec![("cookie", cookie.clone())],
+        json,
+    )
+    .await;
+    assert_eq!((r.status(), body.as_str()), (StatusCode::OK, r#"{"a":1}"#));
+    let form: &'static str = Box::leak(format!("name=ann&csrf_token={csrf}").into_boxed_str());
+    let (r, body) = post_(
+        "/echo",
+        Some("application/x-www-form-urlencoded"),
+        vec![("cookie", cookie.clone())],
+        form,
+    )
+    .await;
+    assert_eq!((r.status(), body.as_str()), (StatusCode::OK, "name=ann"));
+    // Cross-site browsers are refused even with the token.
+    let (r, _) = post_(
+        "/api/echo",
+        None,
+        vec![
+            ("cookie", cookie.clone()),
+            ("x-csrf-token", csrf.clone()),
+            ("sec-fetch-site", "cross-site".into()),
+        ],
+        "{}",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (r, _) = post_(
+        "/api/echo",
+        None,
+        vec![
+            ("cookie", cookie.clone()),
+            ("x-csrf-token", csrf),
+            ("origin", "https://evil.example".into()),
+            ("host", "127.0.0.1".into()),
+        ],
+        "{}",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // A stale form goes back to its page with a message, not to an error page.
+    let (r, _) = post_(
+        "/echo",
+        Some("application/x-www-form-urlencoded"),
+        vec![("cookie", cookie)],
+        "name=ann",
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(header_of(&r, "location"), "/echo");
+    assert!(header_of(&r, "set-cookie").starts_with("__Host-wildid-flash="));
+}
+
+#[tokio::test]
+async fn the_status_endpoint_starts_an_anonymous_session() {
+    let (r, body) = get_("/api/security/status").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let cookie = header_of(&r, "set-cookie");
+    assert!(cookie.starts_with("__Host-wildid-session="), "{cookie}");
+    for attribute in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    assert!(
+        !cookie.contains("Max-Age"),
+        "anonymous sessions end with the browser"
+    );
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["csrf_token"].as_str().unwrap().len(), 43);
+    assert_eq!(json["authenticated"], false);
+    assert_eq!(json["rate_limit_threshold"], 10);
+    assert_eq!(json["captcha_kind"], "proof_of_work");
+    // With the known session, its token comes back and no new cookie is set.
+    let (r, body) = send_with(
+        app(),
+        Method::GET,
+        "/api/security/status",
+        None,
+        &[("cookie", &session_cookie())],
+        vec![],
+    )
+    .await;
+    assert!(r.headers().get("set-cookie").is_none());
+    let json: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["csrf_token"], known_csrf().encode());
+    // An unknown or malformed cookie is cleared.
+    let (r, _) = send_with(
+        app(),
+        Method::GET,
+        "/healthz",
+        None,
+        &[("cookie", "__Host-wildid-session=AAAA")],
+        vec![],
+    )
+    .await;
+    assert!(
+        r.headers().get("set-cookie").is_none(),
+        "malformed cookies are ignored"
+    );
+    let stranger = format!(
+        "__Host-wildid-session={}",
+        SessionToken::from_random([9; 32]).encode().expose()
+    );
+    let (r, _) = send_with(
+        app(),
+        Method::GET,
+        "/healthz",
+        None,
+        &[("cookie", &stranger)],
+        vec![],
+    )
+    .await;
+    assert!(header_of(&r, "set-cookie").contains("Max-Age=0"));
+}
+
+/// Who may use each route, written down independently of the route table. A route added to
+/// the router without a line here fails `every_route_obeys_the_role_matrix`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[expect(
+    dead_code,
+    reason = "worker and admin routes arrive with the admin pages"
+)]
+enum Expect {
+    Anyone,
+    SignedIn,
+    Worker,
+    Admin,
+}
+
+const MATRIX: &[(&str, &str, Expect)] = &[
+    ("GET", "/", Expect::Anyone),
+    ("GET", "/healthz", Expect::Anyone),
+    ("GET", "/readyz", Expect::Anyone),
+    ("GET", "/static/{file}", Expect::Anyone),
+    ("POST", "/api/csp-report", Expect::Anyone),
+    ("GET", "/api/security/status", Expect::Anyone),
+    ("GET", "/auth/sign-in", Expect::Anyone),
+    ("POST", "/auth/sign-in", Expect::Anyone),
+    ("GET", "/auth/register", Expect::Anyone),
+    ("POST", "/auth/register", Expect::Anyone),
+    ("GET", "/auth/verify", Expect::Anyone),
+    ("POST", "/auth/verify", Expect::Anyone),
+    ("GET", "/auth/resend", Expect::Anyone),
+    ("POST", "/auth/resend", Expect::Anyone),
+    ("POST", "/auth/sign-out", Expect::Anyone),
+    ("GET", "/privacy", Expect::Anyone),
+    ("GET", "/account", Expect::SignedIn),
+    ("POST", "/api/auth/register", Expect::Anyone),
+    ("POST", "/api/auth/verify-email", Expect::Anyone),
+    ("POST", "/api/auth/resend-verification", Expect::Anyone),
+    ("POST", "/api/auth/login", Expect::Anyone),
+    ("POST", "/api/auth/logout", Expect::SignedIn),
+    ("GET", "/api/auth/me", Expect::SignedIn),
+];
+
+fn viewer_token(role: Option<Role>) -> SessionToken {
+    SessionToken::from_random(
+        [match role {
+            None => 60,
+            Some(Role::Visitor) => 61,
+            Some(Role::Worker) => 62,
+            Some(Role::Admin) => 63,
+        }; 32],
+    )
+}
+
+fn viewer_user(role: Role) -> User {
+    let mut user = User::new(
+        UserId::from_random([role as u8 + 1; 16]),
+        EmailLookup::from_bytes([role as u8 + 1; 32]),
+        EncryptedField::new("x".into()),
+        SystemClock.now(),
+    );
+    user.role = role;
+    user.email_verified_at = Some(SystemClock.now());
+    user
+}
+
+/// A state in which the four viewers have sessions (with CSRF token `known_csrf()`).
+fn matrix_state() -> AppState {
+    let mut state = state(true);
+    let mut sessions = MockSessionRepository::new();
+    sessions.expect_get().returning(|key| {
+        let viewers = [
+            None,
+            Some(Role::Visitor),
+            Some(Role::Worker),
+            Some(Role::Admin),
+        ];
+        Ok(viewers
+            .into_iter()
+            .find(|r| viewer_token(*r).key() == *key)
+            .map(|role| Session {
+                key: *key,
+                user_id: role.map(|r| viewer_user(r).id),
+                ..known_session()
+            }))
+    });
+    sessions.expect_touch().returning(|_, _| Ok(()));
+    let mut users = MockUserRepository::new();
+    users.expect_get().returning(|id| {
+        Role::ALL
+            .into_iter()
+            .map(viewer_user)
+            .find(|u| u.id == id)
+            .ok_or(RepoError::NotFound)
+    });
+    let audit = state.services.audit.clone();
+    let service = SessionService::new(
+        Arc::new(sessions),
+        Arc::new(users),
+        audit.clone(),
+        Arc::new(SystemClock),
+        Arc::new(OsRandom),
+        SessionPolicy::default(),
+    );
+    let accounts = state.services.accounts.clone();
+    let readiness = state.services.readiness.clone();
+    state.services = Arc::new(Services {
+        readiness,
+        audit,
+        sessions: service,
+        accounts,
+    });
+    state
+}
+
+#[tokio::test]
+async fn every_route_obeys_the_role_matrix() {
+    let specs = table();
+    for spec in &specs {
+        assert!(
+            MATRIX
+                .iter()
+                .any(|(m, p, _)| *m == spec.method.as_str() && *p == spec.path),
+            "route {} {} has no line in the role matrix",
+            spec.method,
+            spec.path
+        );
+    }
+    assert_eq!(
+        specs.len(),
+        MATRIX.len(),
+        "the matrix lists a route the router does not have"
+    );
+    let state = matrix_state();
+    let router = with_layers(routes(&state), state);
+    for spec in specs {
+        let expect = MATRIX
+            .iter()
+            .find(|(m, p, _)| *m == spec.method.as_str() && *p == spec.path)
+            .map(|(_, _, e)| *e)
+            .unwrap();
+        for role in [
+            None,
+            Some(Role::Visitor),
+            Some(Role::Worker),
+            Some(Role::Admin),
+        ] {
+            let cookie = format!(
+                "__Host-wildid-session={}",
+                viewer_token(role).encode().expose()
+            );
+            let csrf = known_csrf().encode();
+            let request = Request::builder()
+                .method(spec.method.clone())
+                .uri(spec.example)
+                .header("cookie", cookie)
+                .header("x-csrf-token", csrf)
+                .header("content-type", "application/json")
+                .body(Body::from("{}"))
+                .unwrap();
+            let response = router.clone().oneshot(request).await.unwrap();
+            let denied = response
+                .extensions()
+                .get::<crate::access::DeniedByAccess>()
+                .is_some();
+            let allowed = match (expect, role) {
+                (Expect::Anyone, _) => true,
+                (_, None) => false,
+                (Expect::SignedIn, Some(_)) => true,
+                (Expect::Worker, Some(r)) => r.includes(Role::Worker),
+                (Expect::Admin, Some(r)) => r == Role::Admin,
+            };
+            assert_eq!(
+                !denied,
+                allowed,
+                "{} {} as {role:?}: status {}",
+                spec.method,
+                spec.path,
+                response.status()
+            );
+            if denied {
+                let status = response.status();
+                let expected = match role {
+                    None if spec.method == Method::GET && !spec.path.starts_with("/api") => {
+                        StatusCode::SEE_OTHER
+                    }
+                    None => StatusCode::UNAUTHORIZED,
+                    Some(_) => StatusCode::FORBIDDEN,
+                };
+                assert_eq!(
+                    status, expected,
+                    "{} {} as {role:?}",
+                    spec.method, spec.path
+                );
+            }
+        }
+    }
 }

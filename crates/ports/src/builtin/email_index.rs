@@ -49,6 +49,36 @@ impl EmailIndex for HmacEmailIndex {
     }
 }
 
+/// HMAC-SHA256 keyed digests for counters and other pseudonymous keys.
+pub struct HmacDigest {
+    key: SecretBytes,
+}
+
+impl std::fmt::Debug for HmacDigest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HmacDigest(***)")
+    }
+}
+
+impl HmacDigest {
+    /// Keyed by `key` (derive it for this purpose; see `derive_key`).
+    pub fn new(key: SecretBytes) -> Self {
+        Self { key }
+    }
+}
+
+impl crate::crypto::KeyedDigest for HmacDigest {
+    fn digest(&self, purpose: &str, value: &[u8]) -> [u8; 32] {
+        let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(self.key.expose()) else {
+            return [0; 32];
+        };
+        mac.update(&(purpose.len() as u64).to_be_bytes());
+        mac.update(purpose.as_bytes());
+        mac.update(value);
+        mac.finalize().into_bytes().into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -62,5 +92,20 @@ mod tests {
         assert_eq!(a.lookup(&e1), a.lookup(&e2));
         assert_ne!(a.lookup(&e1), b.lookup(&e1));
         assert!(HmacEmailIndex::new(SecretBytes::new(vec![1; 31])).is_err());
+    }
+
+    #[test]
+    fn digests_separate_purposes() {
+        use crate::crypto::KeyedDigest;
+        let d = HmacDigest::new(SecretBytes::new(vec![3; 32]));
+        assert_eq!(
+            d.digest("login-ip", b"1.2.3.4"),
+            d.digest("login-ip", b"1.2.3.4")
+        );
+        assert_ne!(
+            d.digest("login-ip", b"1.2.3.4"),
+            d.digest("mail-ip", b"1.2.3.4")
+        );
+        assert_ne!(d.digest("a", b"bc"), d.digest("ab", b"c"));
     }
 }

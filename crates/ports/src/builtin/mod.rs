@@ -6,10 +6,12 @@ mod clock;
 mod email_index;
 mod kdf;
 mod keyring;
+mod password;
 mod random;
 
 pub use clock::SystemClock;
-pub use email_index::{HmacEmailIndex, PepperTooShort};
+pub use email_index::{HmacDigest, HmacEmailIndex, PepperTooShort};
 pub use kdf::derive_key;
 pub use keyring::{FernetKeyRing, KeyRingError};
+pub use password::{Argon2Hasher, MIN_ITERATIONS, MIN_MEMORY_KIB, WeakParams, ZxcvbnEstimator};
 pub use random::OsRandom;

@@ -7,6 +7,8 @@
 mod audit;
 mod captchas;
 mod identifications;
+mod mail_outbox;
+mod rate_limits;
 mod sessions;
 mod tokens;
 mod users;
@@ -15,6 +17,8 @@ mod visits;
 pub use audit::{AuditLog, AuditRow};
 pub use captchas::CaptchaRepository;
 pub use identifications::IdentificationRepository;
+pub use mail_outbox::{MailOutbox, QueuedMail};
+pub use rate_limits::RateLimitStore;
 pub use sessions::SessionRepository;
 pub use tokens::LoginTokenRepository;
 pub use users::UserRepository;
@@ -29,6 +33,10 @@ pub use audit::MockAuditLog;
 pub use captchas::MockCaptchaRepository;
 #[cfg(feature = "mock")]
 pub use identifications::MockIdentificationRepository;
+#[cfg(feature = "mock")]
+pub use mail_outbox::MockMailOutbox;
+#[cfg(feature = "mock")]
+pub use rate_limits::MockRateLimitStore;
 #[cfg(feature = "mock")]
 pub use sessions::MockSessionRepository;
 #[cfg(feature = "mock")]

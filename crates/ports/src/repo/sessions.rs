@@ -28,6 +28,13 @@ pub trait SessionRepository: Send + Sync {
     /// [`RepoError::NotFound`] when the session no longer exists.
     async fn touch(&self, key: &SessionKey, last_seen_at: Timestamp) -> Result<(), RepoError>;
 
+    /// Atomically deletes the session stored under `old` (if it still exists) and stores `new`:
+    /// how the id is replaced at sign-in and at every privilege change, so the old cookie dies.
+    ///
+    /// # Errors
+    /// [`RepoError::Duplicate`] when `new.key` exists; then nothing changed.
+    async fn replace(&self, old: &SessionKey, new: &Session) -> Result<(), RepoError>;
+
     /// Replaces the trust state only if it still equals `expected` (compare-and-swap), so two
     /// concurrent requests cannot both slip under a limit. Returns whether it was replaced.
     ///

@@ -3,6 +3,7 @@ use wildid_domain::Timestamp;
 use wildid_domain::token::{LoginToken, TokenHash, TokenPurpose};
 
 use crate::RepoError;
+use crate::repo::QueuedMail;
 
 /// Storage of single-use sign-in tokens (only their digests).
 #[cfg_attr(feature = "mock", mockall::automock)]
@@ -13,6 +14,16 @@ pub trait LoginTokenRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::Duplicate`] when the digest exists.
     async fn insert(&self, token: &LoginToken) -> Result<(), RepoError>;
+
+    /// Stores a token and the message that carries it in one transaction: both or neither.
+    ///
+    /// # Errors
+    /// [`RepoError::Duplicate`] when the digest or the message id exists.
+    async fn insert_with_mail(
+        &self,
+        token: &LoginToken,
+        mail: &QueuedMail,
+    ) -> Result<(), RepoError>;
 
     /// Atomically consumes the token with this digest and purpose if it is unused and
     /// `now < expires_at`, setting `used_at = now`, and returns it. Returns `Ok(None)` when it

@@ -1,8 +1,11 @@
 use async_trait::async_trait;
+use wildid_domain::Timestamp;
 use wildid_domain::ids::UserId;
-use wildid_domain::user::{EmailLookup, User};
+use wildid_domain::lockout::LockoutState;
+use wildid_domain::token::LoginToken;
+use wildid_domain::user::{EmailLookup, PasswordHash, User};
 
-use super::Page;
+use super::{Page, QueuedMail};
 use crate::RepoError;
 
 /// Storage of user accounts.
@@ -15,6 +18,19 @@ pub trait UserRepository: Send + Sync {
     /// [`RepoError::Duplicate`] when the id or the email lookup is already taken; nothing is
     /// stored then.
     async fn insert(&self, user: &User) -> Result<(), RepoError>;
+
+    /// Stores a new account, its email-verification token and the message that carries it in
+    /// one transaction: all or nothing.
+    ///
+    /// # Errors
+    /// [`RepoError::Duplicate`] when the id or email lookup (or the token, or the message id) is
+    /// taken; nothing is stored then.
+    async fn insert_with_token(
+        &self,
+        user: &User,
+        token: &LoginToken,
+        mail: &QueuedMail,
+    ) -> Result<(), RepoError>;
 
     /// The account with this id.
     ///
@@ -34,6 +50,30 @@ pub trait UserRepository: Send + Sync {
     /// [`RepoError::NotFound`] when no account has this id; [`RepoError::Duplicate`] when the
     /// new email lookup belongs to another account.
     async fn update(&self, user: &User) -> Result<(), RepoError>;
+
+    /// Replaces the lockout counters only if they still equal `expected` (compare-and-swap),
+    /// so concurrent failed attempts are all counted. Returns whether it replaced them.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when no account has this id.
+    async fn swap_lockout(
+        &self,
+        id: UserId,
+        expected: LockoutState,
+        new: LockoutState,
+    ) -> Result<bool, RepoError>;
+
+    /// Records a successful sign-in at `at`: clears the lockout counters, sets the last sign-in
+    /// time and, when given, stores an upgraded password hash.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when no account has this id.
+    async fn record_login(
+        &self,
+        id: UserId,
+        at: Timestamp,
+        rehash: Option<PasswordHash>,
+    ) -> Result<(), RepoError>;
 
     /// Accounts, oldest first.
     ///

@@ -1,5 +1,8 @@
 //! Use cases: the application services that orchestrate ports. Each returns its own error
 //! enum; the HTTP adapter translates those to responses in one place.
 
+pub mod accounts;
 pub mod audit;
+pub mod mail;
 pub mod readiness;
+pub mod sessions;

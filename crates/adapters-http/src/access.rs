@@ -1,0 +1,110 @@
+//! Authorisation, declared once per route in the route table (`routes::table`) and enforced by
+//! a layer in front of the handler: no handler contains its own permission check.
+
+use axum::extract::Request;
+use axum::http::header::LOCATION;
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use wildid_domain::role::Role;
+
+use crate::error::AppError;
+use crate::middleware::frame::is_api;
+use crate::session::SessionHandle;
+
+/// Who may use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in user (of at least this role).
+    Role(Role),
+}
+
+impl Access {
+    /// Signed-in users of any role.
+    pub const SIGNED_IN: Access = Access::Role(Role::Visitor);
+
+    /// Whether a viewer with `role` (`None`: signed out) may use the route.
+    pub fn allows(self, role: Option<Role>) -> bool {
+        match self {
+            Access::Public => true,
+            Access::Role(required) => role.is_some_and(|r| r.includes(required)),
+        }
+    }
+}
+
+/// Marks a response as a denial by the access layer (read by the role-matrix test).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DeniedByAccess;
+
+/// The layer of one route.
+pub(crate) async fn enforce(access: Access, request: Request, next: Next) -> Response {
+    if access == Access::Public {
+        return next.run(request).await;
+    }
+    let role = request
+        .extensions()
+        .get::<SessionHandle>()
+        .and_then(|h| h.current().user().map(|u| u.role));
+    if access.allows(role) {
+        return next.run(request).await;
+    }
+    let path = request.uri().path().to_owned();
+    tracing::warn!(route_access = ?access, signed_in = role.is_some(), "access denied");
+    let mut response = match role {
+        // A signed-out visitor opening a page is sent to sign in, and back afterwards.
+        None if request.method() == Method::GET && !is_api(&path) => sign_in_redirect(&path),
+        None => AppError::Unauthorized.into_response(),
+        Some(_) => AppError::Forbidden.into_response(),
+    };
+    response.extensions_mut().insert(DeniedByAccess);
+    response
+}
+
+fn sign_in_redirect(path: &str) -> Response {
+    let target = format!("/auth/sign-in?next={}", form_urlencoded(path));
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(&target) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    response
+}
+
+fn form_urlencoded(path: &str) -> String {
+    path.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_role_matrix_of_access_levels() {
+        let viewers = [
+            None,
+            Some(Role::Visitor),
+            Some(Role::Worker),
+            Some(Role::Admin),
+        ];
+        let allowed = |a: Access| viewers.iter().map(|v| a.allows(*v)).collect::<Vec<_>>();
+        assert_eq!(allowed(Access::Public), [true, true, true, true]);
+        assert_eq!(allowed(Access::SIGNED_IN), [false, true, true, true]);
+        assert_eq!(
+            allowed(Access::Role(Role::Worker)),
+            [false, false, true, true]
+        );
+        assert_eq!(
+            allowed(Access::Role(Role::Admin)),
+            [false, false, false, true]
+        );
+        assert_eq!(form_urlencoded("/a b?c"), "/a%20b%3Fc");
+    }
+}

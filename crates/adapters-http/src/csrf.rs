@@ -1,0 +1,215 @@
+//! Cross-site request forgery defence on every state-changing request (POST, PUT, PATCH,
+//! DELETE) of every route, pages and API alike:
+//!
+//! 1. a browser that says the request is cross-site (`Sec-Fetch-Site: cross-site` or
+//!    `same-site`), or sends an `Origin` other than this host, is refused;
+//! 2. the session's synchronizer token must be presented: the `X-CSRF-Token` header, else a
+//!    `csrf_token` field of a JSON body, else a `csrf_token` form field; compared in constant
+//!    time. The field is removed before the handler sees the body.
+//!
+//! Failure answers 403 `{"error":"csrf_failed"}` to API and JSON requests and redirects form
+//! posts back with a message; neither says which check failed. Exemptions: [`EXEMPT`] only.
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{CONTENT_TYPE, HOST, LOCATION, ORIGIN};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum_extra::extract::SignedCookieJar;
+
+use crate::error::AppError;
+use crate::flash::{self, FlashKind};
+use crate::middleware::frame::is_api;
+use crate::routes::DEFAULT_BODY_LIMIT;
+use crate::session::SessionHandle;
+use crate::state::AppState;
+
+/// The only routes that accept state-changing requests without a token, and why:
+/// `/api/csp-report` receives reports the browser sends on its own, with no page script
+/// involved and no state of the user changed.
+pub(crate) const EXEMPT: &[&str] = &["/api/csp-report"];
+
+const HEADER: &str = "x-csrf-token";
+const FIELD: &str = "csrf_token";
+
+fn is_unsafe(method: &Method) -> bool {
+    !matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE
+    )
+}
+
+enum BodyKind {
+    Json,
+    Form,
+    Other,
+}
+
+fn body_kind(headers: &HeaderMap) -> BodyKind {
+    let ct = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/json" => BodyKind::Json,
+        "application/x-www-form-urlencoded" => BodyKind::Form,
+        _ => BodyKind::Other,
+    }
+}
+
+/// The request announces itself as coming from another site.
+fn cross_site(headers: &HeaderMap) -> bool {
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if matches!(fetch_site, Some("cross-site" | "same-site")) {
+        return true;
+    }
+    let Some(origin) = headers.get(ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let host = headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .unwrap_or_default();
+    origin == "null" || !origin_host.eq_ignore_ascii_case(host)
+}
+
+/// Takes the token out of a JSON or form body, returning it and the body without it.
+fn take_field(kind: &BodyKind, bytes: &[u8]) -> (Option<String>, Vec<u8>) {
+    match kind {
+        BodyKind::Json => match serde_json::from_slice::<serde_json::Value>(bytes) {
+            Ok(serde_json::Value::Object(mut map)) => {
+                let token = map
+                    .remove(FIELD)
+                    .and_then(|v| v.as_str().map(str::to_owned));
+                let rest = serde_json::to_vec(&map).unwrap_or_else(|_| bytes.to_vec());
+                (token, rest)
+            }
+            _ => (None, bytes.to_vec()),
+        },
+        BodyKind::Form => {
+            let mut token = None;
+            let mut rest = form_urlencoded::Serializer::new(String::new());
+            for (key, value) in form_urlencoded::parse(bytes) {
+                if key == FIELD {
+                    token = Some(value.into_owned());
+                } else {
+                    rest.append_pair(&key, &value);
+                }
+            }
+            (token, rest.finish().into_bytes())
+        }
+        BodyKind::Other => (None, bytes.to_vec()),
+    }
+}
+
+/// Middleware; runs after the session layer.
+pub(crate) async fn csrf(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    if !is_unsafe(request.method()) || EXEMPT.contains(&request.uri().path()) {
+        return next.run(request).await;
+    }
+    let path = request.uri().path().to_owned();
+    let kind = body_kind(request.headers());
+    let wants_json = is_api(&path) || matches!(kind, BodyKind::Json);
+    if cross_site(request.headers()) {
+        return refuse(&state, &path, wants_json, "cross-site request");
+    }
+    let Some(session) = request
+        .extensions()
+        .get::<SessionHandle>()
+        .and_then(|h| h.current().session().cloned())
+    else {
+        return refuse(&state, &path, wants_json, "no session");
+    };
+    let (mut parts, body) = request.into_parts();
+    let header_token = parts
+        .headers
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let (token, body) = match header_token {
+        Some(token) => (Some(token), body),
+        None => {
+            let Ok(bytes) = to_bytes(body, DEFAULT_BODY_LIMIT).await else {
+                return AppError::PayloadTooLarge.into_response();
+            };
+            let (token, rest) = take_field(&kind, &bytes);
+            parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+            (token, Body::from(rest))
+        }
+    };
+    if !token.is_some_and(|t| session.csrf.matches(&t)) {
+        return refuse(&state, &path, wants_json, "token missing or wrong");
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+fn refuse(state: &AppState, path: &str, wants_json: bool, why: &str) -> Response {
+    tracing::warn!(reason = why, "csrf check failed");
+    if wants_json {
+        return AppError::CsrfFailed.into_response();
+    }
+    // A form post: back to the page, with a message, to try again with a fresh token.
+    let jar = SignedCookieJar::new(state.settings.cookie_key.clone());
+    let jar = flash::push(
+        jar,
+        &state.settings,
+        FlashKind::Error,
+        "That form had expired. Please try again.",
+    );
+    let mut response = (jar, StatusCode::SEE_OTHER).into_response();
+    let back = if path.starts_with('/') && !path.starts_with("//") {
+        path
+    } else {
+        "/"
+    };
+    if let Ok(value) = HeaderValue::from_str(back) {
+        response.headers_mut().insert(LOCATION, value);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cross_site_signals() {
+        let mut h = HeaderMap::new();
+        h.insert(HOST, "127.0.0.1:8080".parse().unwrap());
+        assert!(!cross_site(&h));
+        h.insert(ORIGIN, "http://127.0.0.1:8080".parse().unwrap());
+        assert!(!cross_site(&h));
+        h.insert(ORIGIN, "http://evil.example".parse().unwrap());
+        assert!(cross_site(&h));
+        h.insert(ORIGIN, "null".parse().unwrap());
+        assert!(cross_site(&h));
+        let mut h = HeaderMap::new();
+        h.insert("sec-fetch-site", "same-site".parse().unwrap());
+        assert!(cross_site(&h));
+        h.insert("sec-fetch-site", "same-origin".parse().unwrap());
+        assert!(!cross_site(&h));
+    }
+
+    #[test]
+    fn the_token_field_is_taken_out_of_the_body() {
+        let (t, rest) = take_field(&BodyKind::Json, br#"{"email":"a@b.org","csrf_token":"T"}"#);
+        assert_eq!(t.as_deref(), Some("T"));
+        assert_eq!(rest, br#"{"email":"a@b.org"}"#);
+        let (t, rest) = take_field(&BodyKind::Form, b"email=a%40b.org&csrf_token=T%2B");
+        assert_eq!(t.as_deref(), Some("T+"));
+        assert_eq!(rest, b"email=a%40b.org");
+        let (t, _) = take_field(&BodyKind::Other, b"csrf_token=T");
+        assert_eq!(t, None);
+    }
+}

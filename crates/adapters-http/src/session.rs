@@ -1,0 +1,263 @@
+//! The request's session: resumed from the cookie before the handler runs, changed by handlers
+//! (start, sign in, sign out), and written back as a cookie after it.
+//!
+//! The cookie is `__Host-wildid-session` (HttpOnly, Secure, SameSite=Lax, Path=/) whenever
+//! cookies can be Secure; only in development on plain http at a non-loopback address does it
+//! drop the prefix and `Secure`. It holds an opaque 256-bit token; the database knows only the
+//! token's SHA-256.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use cookie::Cookie;
+use wildid_domain::role::Role;
+use wildid_domain::session::{Session, SessionToken};
+use wildid_domain::user::User;
+use wildid_ports::services::sessions::{ClientInfo, Resumed, SessionError, SessionService};
+
+use crate::client::client_info;
+use crate::error::AppError;
+use crate::middleware::frame::RequestContext;
+use crate::state::{AppState, HttpSettings};
+
+/// The session cookie's name.
+pub(crate) fn cookie_name(settings: &HttpSettings) -> &'static str {
+    if settings.secure_cookies {
+        "__Host-wildid-session"
+    } else {
+        "wildid-session"
+    }
+}
+
+enum CookieChange {
+    Keep,
+    Set {
+        token: SessionToken,
+        persistent: bool,
+    },
+    Clear,
+}
+
+struct Slot {
+    resumed: Resumed,
+    cookie: CookieChange,
+}
+
+/// The session of the current request, shared by middleware, extractors and handlers.
+#[derive(Clone)]
+pub(crate) struct SessionHandle {
+    slot: Arc<Mutex<Slot>>,
+    service: SessionService,
+    client: ClientInfo,
+}
+
+impl SessionHandle {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Slot> {
+        self.slot
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The session and user as resumed (or as changed by this request).
+    pub(crate) fn current(&self) -> Resumed {
+        self.lock().resumed.clone()
+    }
+
+    /// The session, creating an anonymous one if there is none (when a page needs a CSRF token).
+    pub(crate) async fn ensure(&self) -> Result<Session, SessionError> {
+        if let Some(session) = self.current().session() {
+            return Ok(session.clone());
+        }
+        let started = self.service.start_anonymous(&self.client).await?;
+        let session = started.session.clone();
+        let mut slot = self.lock();
+        slot.resumed = Resumed::Anonymous(started.session);
+        slot.cookie = CookieChange::Set {
+            token: started.token,
+            persistent: false,
+        };
+        Ok(session)
+    }
+
+    /// Signs `user` in with a new session id; the old id dies.
+    pub(crate) async fn sign_in(&self, user: User) -> Result<Session, SessionError> {
+        let current = self.current();
+        let started = self
+            .service
+            .sign_in(current.session(), &user, &self.client)
+            .await?;
+        let session = started.session.clone();
+        let mut slot = self.lock();
+        slot.resumed = Resumed::SignedIn(started.session, Box::new(user));
+        slot.cookie = CookieChange::Set {
+            token: started.token,
+            persistent: true,
+        };
+        Ok(session)
+    }
+
+    /// Ends the session (logout).
+    pub(crate) async fn sign_out(&self) -> Result<(), SessionError> {
+        if let Some(session) = self.current().session() {
+            self.service.end(session, &self.client).await?;
+        }
+        let mut slot = self.lock();
+        slot.resumed = Resumed::None;
+        slot.cookie = CookieChange::Clear;
+        Ok(())
+    }
+
+    /// The browser's description (fingerprint, coarse address, request id).
+    pub(crate) fn client(&self) -> &ClientInfo {
+        &self.client
+    }
+}
+
+fn presented_token(headers: &HeaderMap, name: &str) -> Option<SessionToken> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| Cookie::parse(c.trim().to_owned()).ok())
+        .find(|c| c.name() == name)
+        .and_then(|c| SessionToken::parse(c.value()).ok())
+}
+
+/// Middleware: resumes the session before the handler, writes the cookie after it.
+pub(crate) async fn sessions(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    let ctx = request
+        .extensions()
+        .get::<RequestContext>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal("no request context".into()))?;
+    let client = client_info(request.headers(), &ctx);
+    let name = cookie_name(&state.settings);
+    let presented = presented_token(request.headers(), name);
+    let service = state.services.sessions.clone();
+    let (resumed, cookie) = match &presented {
+        None => (Resumed::None, CookieChange::Keep),
+        Some(token) => match service.resume(token, &client).await? {
+            Resumed::None => (Resumed::None, CookieChange::Clear),
+            resumed => (resumed, CookieChange::Keep),
+        },
+    };
+    let handle = SessionHandle {
+        slot: Arc::new(Mutex::new(Slot { resumed, cookie })),
+        service,
+        client,
+    };
+    request.extensions_mut().insert(handle.clone());
+    let mut response = next.run(request).await;
+    let change = std::mem::replace(&mut handle.lock().cookie, CookieChange::Keep);
+    if let Some(value) = set_cookie(&state.settings, name, change) {
+        response.headers_mut().append(SET_COOKIE, value);
+    }
+    Ok(response)
+}
+
+fn set_cookie(
+    settings: &HttpSettings,
+    name: &'static str,
+    change: CookieChange,
+) -> Option<HeaderValue> {
+    let cookie = match change {
+        CookieChange::Keep => return None,
+        CookieChange::Set { token, persistent } => {
+            let mut builder = Cookie::build((name, token.encode().expose().clone()))
+                .path("/")
+                .http_only(true)
+                .secure(settings.secure_cookies)
+                .same_site(cookie::SameSite::Lax);
+            if persistent {
+                builder = builder.max_age(cookie::time::Duration::seconds(
+                    settings.session_lifetime_seconds,
+                ));
+            }
+            builder.build()
+        }
+        CookieChange::Clear => Cookie::build((name, ""))
+            .path("/")
+            .http_only(true)
+            .secure(settings.secure_cookies)
+            .same_site(cookie::SameSite::Lax)
+            .max_age(cookie::time::Duration::ZERO)
+            .build(),
+    };
+    HeaderValue::from_str(&cookie.to_string()).ok()
+}
+
+/// Who is asking: the signed-in user, if any. Never fails.
+pub(crate) struct Viewer {
+    /// The session handle (to start, sign in, sign out).
+    pub handle: SessionHandle,
+    /// The signed-in user.
+    pub user: Option<User>,
+    /// The client address.
+    pub client_ip: Option<std::net::IpAddr>,
+}
+
+impl Viewer {
+    /// The viewer's role, `None` when signed out.
+    pub(crate) fn role(&self) -> Option<Role> {
+        self.user.as_ref().map(|u| u.role)
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Viewer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let handle = parts
+            .extensions
+            .get::<SessionHandle>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal("session layer missing".into()))?;
+        let user = handle.current().user().cloned();
+        let client_ip = parts
+            .extensions
+            .get::<RequestContext>()
+            .and_then(|c| c.client_ip);
+        Ok(Viewer {
+            handle,
+            user,
+            client_ip,
+        })
+    }
+}
+
+/// The signed-in user. Routes that use it are declared signed-in in the route table, so the
+/// access layer has already turned anonymous requests away; this extractor refuses them too.
+pub(crate) struct SignedIn {
+    /// The user, reloaded for this request.
+    pub user: User,
+    /// The session.
+    pub session: Session,
+    /// The handle.
+    pub handle: SessionHandle,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let viewer = Viewer::from_request_parts(parts, state).await?;
+        match viewer.handle.current() {
+            Resumed::SignedIn(session, user) => Ok(SignedIn {
+                user: *user,
+                session,
+                handle: viewer.handle,
+            }),
+            Resumed::None | Resumed::Anonymous(_) => Err(AppError::Unauthorized),
+        }
+    }
+}

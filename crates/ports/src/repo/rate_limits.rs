@@ -1,0 +1,29 @@
+use async_trait::async_trait;
+use wildid_domain::Timestamp;
+use wildid_domain::rate_limit::{RateDecision, RateLimit};
+
+use crate::RepoError;
+
+/// Shared fixed-window counters (every server process sees the same counts).
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait RateLimitStore: Send + Sync {
+    /// Counts one hit of `key` at `now` under `limit` and says whether it is allowed, as
+    /// [`RateLimit::hit`] would. Atomic: of concurrent hits, no more than `limit.max()` per
+    /// window are allowed. Keys are opaque digests (callers never pass raw addresses).
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn hit(
+        &self,
+        key: &[u8; 32],
+        limit: &RateLimit,
+        now: Timestamp,
+    ) -> Result<RateDecision, RepoError>;
+
+    /// Deletes counters whose window started before `cutoff`; returns how many.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn purge_before(&self, cutoff: Timestamp) -> Result<u64, RepoError>;
+}

@@ -1,0 +1,763 @@
+//! Accounts: registration with email verification, password sign-in with lockout and
+//! throttling (seed 004 items 1, 11-14; seed 000 §8).
+//!
+//! Every answer that could reveal whether an address has an account is the same either way:
+//! registering a taken address queues a notice to its owner and answers like a new one (with
+//! the same hashing work), signing in to an unknown address verifies a dummy hash and locks
+//! after as many failures as a real account would.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+
+use wildid_domain::Timestamp;
+use wildid_domain::audit::{Actor, AuditAction, AuditDetails, AuditRecord};
+use wildid_domain::email::{Email, EmailError};
+use wildid_domain::ids::{RequestId, UserId};
+use wildid_domain::lockout::{FailureOutcome, LockoutPolicy};
+use wildid_domain::mail::{MailSubject, OutgoingMail};
+use wildid_domain::password::{PasswordPolicy, PasswordProblem};
+use wildid_domain::rate_limit::{RateDecision, RateLimit};
+use wildid_domain::secret::SecretString;
+use wildid_domain::token::{LoginToken, RawToken, TokenPolicy, TokenPurpose};
+use wildid_domain::user::User;
+
+use crate::RepoError;
+use crate::clock::Clock;
+use crate::crypto::{EmailIndex, FieldCipher, KeyedDigest};
+use crate::password::{PasswordCheck, PasswordHasher, StrengthEstimator};
+use crate::random::{SecureRandom, random_array};
+use crate::repo::{LoginTokenRepository, RateLimitStore, UserRepository};
+use crate::services::audit::AuditTrail;
+use crate::services::mail::{MailQueue, MailQueueError};
+
+/// Limits and lifetimes of the account flows.
+#[derive(Debug, Clone)]
+pub struct AccountPolicy {
+    /// Password rules.
+    pub password: PasswordPolicy,
+    /// Lockout after failures.
+    pub lockout: LockoutPolicy,
+    /// Token lifetimes.
+    pub tokens: TokenPolicy,
+    /// Sign-in attempts per client address.
+    pub login_per_ip: RateLimit,
+    /// Messages (verification, sign-in links) per address.
+    pub mail_per_address: RateLimit,
+    /// Messages per client address.
+    pub mail_per_ip: RateLimit,
+}
+
+impl Default for AccountPolicy {
+    /// 5 sign-in attempts per minute per address; 5 messages per hour per recipient and 20 per
+    /// hour per client.
+    fn default() -> Self {
+        const MINUTE: NonZeroU32 = nonzero(60);
+        const HOUR: NonZeroU32 = nonzero(3600);
+        const FIVE: NonZeroU32 = nonzero(5);
+        const TWENTY: NonZeroU32 = nonzero(20);
+        Self {
+            password: PasswordPolicy::default(),
+            lockout: LockoutPolicy::default(),
+            tokens: TokenPolicy::default(),
+            login_per_ip: RateLimit::per_seconds(FIVE, MINUTE),
+            mail_per_address: RateLimit::per_seconds(FIVE, HOUR),
+            mail_per_ip: RateLimit::per_seconds(TWENTY, HOUR),
+        }
+    }
+}
+
+/// A non-zero constant (zero, impossible here, would become one).
+pub const fn nonzero(n: u32) -> NonZeroU32 {
+    match NonZeroU32::new(n) {
+        Some(v) => v,
+        None => NonZeroU32::MIN,
+    }
+}
+
+/// Who is asking, for throttling and the audit log.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Requester {
+    /// Client address.
+    pub ip: Option<IpAddr>,
+    /// Request id.
+    pub request_id: Option<RequestId>,
+}
+
+/// A registration form.
+pub struct Registration {
+    /// The address as typed.
+    pub email: String,
+    /// The chosen password.
+    pub password: SecretString,
+    /// The privacy notice was accepted.
+    pub accept_privacy: bool,
+}
+
+/// Why a registration was refused. Nothing here says whether the address has an account.
+#[derive(Debug, thiserror::Error)]
+pub enum RegisterError {
+    /// The privacy notice must be accepted.
+    #[error("accept the privacy notice to create an account")]
+    PrivacyNotAccepted,
+    /// The address is malformed.
+    #[error("{0}")]
+    InvalidEmail(#[from] EmailError),
+    /// The password breaks the policy.
+    #[error("{0}")]
+    WeakPassword(#[from] PasswordProblem),
+    /// Too many messages requested.
+    #[error("too many requests")]
+    RateLimited {
+        /// Seconds until it is allowed again.
+        retry_after: i64,
+    },
+    /// A dependency failed.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// Why a verification link was refused (one answer for unknown, used and expired links).
+#[derive(Debug, thiserror::Error)]
+pub enum VerifyError {
+    /// The link is invalid, used or expired.
+    #[error("this link is invalid, has expired or was already used")]
+    InvalidLink,
+    /// A dependency failed.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// Sign-in credentials.
+pub struct Credentials {
+    /// The address as typed (any case, surrounding spaces allowed).
+    pub email: String,
+    /// The password.
+    pub password: SecretString,
+    /// The second-factor code, when the account has one.
+    pub totp_code: Option<String>,
+}
+
+/// Why a sign-in failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    /// The address is malformed.
+    #[error("{0}")]
+    InvalidEmail(#[from] EmailError),
+    /// Longer than any password could be.
+    #[error("the password is longer than {max} characters")]
+    PasswordTooLong {
+        /// The limit.
+        max: usize,
+    },
+    /// Too many attempts from this client address.
+    #[error("too many sign-in attempts")]
+    RateLimited {
+        /// Seconds until it is allowed again.
+        retry_after: i64,
+    },
+    /// Wrong address or password (never says which).
+    #[error("the email address or password is wrong")]
+    InvalidCredentials,
+    /// Too many failures: password sign-in is locked for a while (a sign-in link still works).
+    #[error("too many failed attempts")]
+    Locked {
+        /// When password sign-in opens again.
+        until: Timestamp,
+    },
+    /// The password is right but the address was never confirmed.
+    #[error("confirm your email address first")]
+    EmailNotVerified,
+    /// The account has a second factor: ask for the code.
+    #[error("enter the code from your authenticator app")]
+    TotpRequired,
+    /// A dependency failed.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<RepoError> for RegisterError {
+    fn from(e: RepoError) -> Self {
+        RegisterError::Unavailable(e.to_string())
+    }
+}
+impl From<MailQueueError> for RegisterError {
+    fn from(e: MailQueueError) -> Self {
+        RegisterError::Unavailable(e.to_string())
+    }
+}
+impl From<RepoError> for VerifyError {
+    fn from(e: RepoError) -> Self {
+        VerifyError::Unavailable(e.to_string())
+    }
+}
+impl From<RepoError> for LoginError {
+    fn from(e: RepoError) -> Self {
+        LoginError::Unavailable(e.to_string())
+    }
+}
+
+/// The ports the account flows use.
+#[derive(Clone)]
+pub struct AccountPorts {
+    /// Accounts.
+    pub users: Arc<dyn UserRepository>,
+    /// Tokens.
+    pub tokens: Arc<dyn LoginTokenRepository>,
+    /// Counters.
+    pub rate_limits: Arc<dyn RateLimitStore>,
+    /// Password hashing.
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Password strength.
+    pub strength: Arc<dyn StrengthEstimator>,
+    /// Address lookup digests.
+    pub email_index: Arc<dyn EmailIndex>,
+    /// Digests of counter keys.
+    pub digest: Arc<dyn KeyedDigest>,
+    /// Field encryption.
+    pub cipher: Arc<dyn FieldCipher>,
+    /// Outgoing mail.
+    pub mail: MailQueue,
+    /// Audit log.
+    pub audit: AuditTrail,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+    /// Randomness.
+    pub random: Arc<dyn SecureRandom>,
+}
+
+/// What a user sees of their own account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// Id.
+    pub id: UserId,
+    /// The address, decrypted.
+    pub email: String,
+    /// Role.
+    pub role: wildid_domain::role::Role,
+    /// Whether the address is confirmed.
+    pub email_verified: bool,
+    /// Whether a second factor is enrolled.
+    pub totp_enabled: bool,
+    /// Whether a password is set (accounts made by magic link have none).
+    pub has_password: bool,
+    /// Creation time.
+    pub created_at: Timestamp,
+}
+
+/// The account use cases.
+#[derive(Clone)]
+pub struct Accounts {
+    ports: AccountPorts,
+    policy: AccountPolicy,
+    public_url: String,
+}
+
+impl Accounts {
+    /// Over `ports`; links in mail start with `public_url` (scheme and host, no trailing slash).
+    pub fn new(ports: AccountPorts, policy: AccountPolicy, public_url: &str) -> Self {
+        Self {
+            ports,
+            policy,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &AccountPolicy {
+        &self.policy
+    }
+
+    /// The user's own view of their account (the address is decrypted here).
+    ///
+    /// # Errors
+    /// [`VerifyError::Unavailable`] when the address cannot be decrypted.
+    pub fn profile(&self, user: &User) -> Result<Profile, VerifyError> {
+        let email = self
+            .ports
+            .cipher
+            .decrypt(&user.email_encrypted)
+            .map_err(|e| VerifyError::Unavailable(e.to_string()))
+            .and_then(|bytes| {
+                String::from_utf8(bytes.expose().clone())
+                    .map_err(|_| VerifyError::Unavailable("address is not text".into()))
+            })?;
+        Ok(Profile {
+            id: user.id,
+            email,
+            role: user.role,
+            email_verified: user.email_verified_at.is_some(),
+            totp_enabled: user.has_totp(),
+            has_password: user.password_hash.is_some(),
+            created_at: user.created_at,
+        })
+    }
+
+    /// Creates an account (unverified) and sends the verification link; or, when the address
+    /// has an account already, sends its owner a notice. Both answer `Ok`.
+    ///
+    /// # Errors
+    /// [`RegisterError`] for bad input, throttling or a failing dependency; nothing is stored.
+    pub async fn register(&self, form: Registration, who: Requester) -> Result<(), RegisterError> {
+        if !form.accept_privacy {
+            return Err(RegisterError::PrivacyNotAccepted);
+        }
+        let email = Email::parse(&form.email)?;
+        self.policy.password.check_shape(&form.password, &email)?;
+        let related = related_words(&email);
+        self.policy
+            .password
+            .check_score(self.ports.strength.score(&form.password, &related))?;
+        let lookup = self.ports.email_index.lookup(&email);
+        self.throttle_mail(lookup.as_bytes(), who)
+            .await
+            .map_err(|retry_after| RegisterError::RateLimited { retry_after })?;
+        // Same work on both paths: the hash is computed whether or not the address is taken.
+        let hash = self
+            .ports
+            .hasher
+            .hash(&form.password)
+            .await
+            .map_err(|e| RegisterError::Unavailable(e.to_string()))?;
+        let now = self.ports.clock.now();
+        if let Some(existing) = self.ports.users.find_by_email(&lookup).await? {
+            self.ports
+                .mail
+                .enqueue(&self.existing_account_notice(&email)?)
+                .await?;
+            self.audit(
+                Actor::Anonymous,
+                "auth.register.existing_address",
+                Some(existing.id),
+                AuditDetails::new(),
+                who,
+            )
+            .await;
+            return Ok(());
+        }
+        let id = UserId::from_random(
+            random_array(self.ports.random.as_ref()).map_err(|_| unavailable_random())?,
+        );
+        let encrypted = self
+            .ports
+            .cipher
+            .encrypt(email.as_str().as_bytes())
+            .map_err(|e| RegisterError::Unavailable(e.to_string()))?;
+        let mut user = User::new(id, lookup, encrypted, now);
+        user.password_hash = Some(hash);
+        let raw = RawToken::from_random(
+            random_array(self.ports.random.as_ref()).map_err(|_| unavailable_random())?,
+        );
+        let token = LoginToken::issue(
+            raw.hash(),
+            TokenPurpose::EmailVerification,
+            lookup,
+            &self.policy.tokens,
+            now,
+        );
+        let queued = self
+            .ports
+            .mail
+            .prepare(&self.verification_mail(&email, &raw, &token)?)?;
+        match self
+            .ports
+            .users
+            .insert_with_token(&user, &token, &queued)
+            .await
+        {
+            Ok(()) => {}
+            // Registered concurrently under the same address: answer as for a taken address.
+            Err(RepoError::Duplicate) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        self.audit(
+            Actor::User(id),
+            "user.registered",
+            Some(id),
+            AuditDetails::new().with("method", "password"),
+            who,
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Confirms an address with the token of a verification link.
+    ///
+    /// # Errors
+    /// [`VerifyError::InvalidLink`] for a malformed, unknown, used or expired link.
+    pub async fn verify_email(
+        &self,
+        raw_token: &str,
+        who: Requester,
+    ) -> Result<UserId, VerifyError> {
+        let raw = RawToken::parse(raw_token.trim()).map_err(|_| VerifyError::InvalidLink)?;
+        let now = self.ports.clock.now();
+        let token = self
+            .ports
+            .tokens
+            .consume(&raw.hash(), TokenPurpose::EmailVerification, now)
+            .await?
+            .ok_or(VerifyError::InvalidLink)?;
+        let mut user = self
+            .ports
+            .users
+            .find_by_email(&token.email_lookup)
+            .await?
+            .ok_or(VerifyError::InvalidLink)?;
+        if user.email_verified_at.is_none() {
+            user.email_verified_at = Some(now);
+            self.ports.users.update(&user).await?;
+        }
+        self.audit(
+            Actor::User(user.id),
+            "auth.email.verified",
+            Some(user.id),
+            AuditDetails::new(),
+            who,
+        )
+        .await;
+        Ok(user.id)
+    }
+
+    /// Sends a new verification link to an unverified account with a password. Answers `Ok`
+    /// whatever the address (no enumeration).
+    ///
+    /// # Errors
+    /// [`RegisterError::InvalidEmail`], [`RegisterError::RateLimited`], or a failing dependency.
+    pub async fn resend_verification(
+        &self,
+        email: &str,
+        who: Requester,
+    ) -> Result<(), RegisterError> {
+        let email = Email::parse(email)?;
+        let lookup = self.ports.email_index.lookup(&email);
+        self.throttle_mail(lookup.as_bytes(), who)
+            .await
+            .map_err(|retry_after| RegisterError::RateLimited { retry_after })?;
+        let Some(user) = self.ports.users.find_by_email(&lookup).await? else {
+            return Ok(());
+        };
+        if user.email_verified_at.is_some() || user.password_hash.is_none() {
+            return Ok(());
+        }
+        let now = self.ports.clock.now();
+        let raw = RawToken::from_random(
+            random_array(self.ports.random.as_ref()).map_err(|_| unavailable_random())?,
+        );
+        let token = LoginToken::issue(
+            raw.hash(),
+            TokenPurpose::EmailVerification,
+            lookup,
+            &self.policy.tokens,
+            now,
+        );
+        let queued = self
+            .ports
+            .mail
+            .prepare(&self.verification_mail(&email, &raw, &token)?)?;
+        self.ports.tokens.insert_with_mail(&token, &queued).await?;
+        self.audit(
+            Actor::User(user.id),
+            "auth.email.verification_resent",
+            Some(user.id),
+            AuditDetails::new(),
+            who,
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Password sign-in. Returns the (active, verified) user on success; the caller starts the
+    /// session.
+    ///
+    /// # Errors
+    /// [`LoginError`]; its variants never tell whether the address has an account, except
+    /// that a right password on an unverified account is told so, with a way to resend.
+    pub async fn login(
+        &self,
+        credentials: Credentials,
+        who: Requester,
+    ) -> Result<User, LoginError> {
+        if let Some(ip) = who.ip {
+            let key = self
+                .ports
+                .digest
+                .digest("login-ip", ip.to_string().as_bytes());
+            let now = self.ports.clock.now();
+            if let RateDecision::Limited { retry_after } = self
+                .ports
+                .rate_limits
+                .hit(&key, &self.policy.login_per_ip, now)
+                .await?
+            {
+                tracing::warn!("sign-in attempts throttled for a client address");
+                return Err(LoginError::RateLimited {
+                    retry_after: retry_after.num_seconds(),
+                });
+            }
+        }
+        let email = Email::parse(&credentials.email)?;
+        if credentials.password.expose().chars().count() > self.policy.password.max_chars() {
+            return Err(LoginError::PasswordTooLong {
+                max: self.policy.password.max_chars(),
+            });
+        }
+        let lookup = self.ports.email_index.lookup(&email);
+        let Some(user) = self.ports.users.find_by_email(&lookup).await? else {
+            return Err(self
+                .unknown_account_failure(lookup.as_bytes(), &credentials.password, who)
+                .await);
+        };
+        let now = self.ports.clock.now();
+        if let Some(until) = self.policy.lockout.locked_until(&user.lockout, now) {
+            self.audit(
+                Actor::User(user.id),
+                "auth.login.refused_locked",
+                Some(user.id),
+                AuditDetails::new(),
+                who,
+            )
+            .await;
+            return Err(LoginError::Locked { until });
+        }
+        let check = self
+            .ports
+            .hasher
+            .verify(&credentials.password, user.password_hash.clone())
+            .await
+            .map_err(|e| LoginError::Unavailable(e.to_string()))?;
+        let needs_rehash = match check {
+            PasswordCheck::Match { needs_rehash } if user.active => needs_rehash,
+            PasswordCheck::Match { .. } | PasswordCheck::Mismatch => {
+                return Err(self.count_failure(&user, "password", who).await);
+            }
+        };
+        if user.email_verified_at.is_none() {
+            self.audit(
+                Actor::User(user.id),
+                "auth.login.refused_unverified",
+                Some(user.id),
+                AuditDetails::new(),
+                who,
+            )
+            .await;
+            return Err(LoginError::EmailNotVerified);
+        }
+        if user.has_totp() {
+            // The second factor arrives with the TOTP capability; until an account can enrol,
+            // no account has one, and this branch refuses rather than skip the factor.
+            return match credentials.totp_code {
+                None => Err(LoginError::TotpRequired),
+                Some(_) => Err(self.count_failure(&user, "totp", who).await),
+            };
+        }
+        let rehash = if needs_rehash {
+            self.ports.hasher.hash(&credentials.password).await.ok()
+        } else {
+            None
+        };
+        self.ports.users.record_login(user.id, now, rehash).await?;
+        self.audit(
+            Actor::User(user.id),
+            "auth.login.succeeded",
+            Some(user.id),
+            AuditDetails::new().with("method", "password"),
+            who,
+        )
+        .await;
+        let mut user = user;
+        user.lockout = self.policy.lockout.after_success();
+        user.last_login_at = Some(now);
+        Ok(user)
+    }
+
+    /// Counts a failed attempt on a real account (compare-and-swap, so concurrent failures
+    /// all count) and returns the error to answer.
+    async fn count_failure(&self, user: &User, factor: &str, who: Requester) -> LoginError {
+        let mut current = user.lockout;
+        loop {
+            let now = self.ports.clock.now();
+            let (next, outcome) = self.policy.lockout.after_failure(&current, now);
+            match self.ports.users.swap_lockout(user.id, current, next).await {
+                Ok(true) => {
+                    self.audit(
+                        Actor::User(user.id),
+                        "auth.login.failed",
+                        Some(user.id),
+                        AuditDetails::new().with("factor", factor),
+                        who,
+                    )
+                    .await;
+                    return match outcome {
+                        FailureOutcome::Counted { .. } => LoginError::InvalidCredentials,
+                        FailureOutcome::Locked(until) => {
+                            self.audit(
+                                Actor::User(user.id),
+                                "auth.lockout",
+                                Some(user.id),
+                                AuditDetails::new(),
+                                who,
+                            )
+                            .await;
+                            LoginError::Locked { until }
+                        }
+                        FailureOutcome::AlreadyLocked(until) => LoginError::Locked { until },
+                    };
+                }
+                Ok(false) => match self.ports.users.get(user.id).await {
+                    Ok(fresh) => current = fresh.lockout,
+                    Err(e) => return e.into(),
+                },
+                Err(e) => return e.into(),
+            }
+        }
+    }
+
+    /// An unknown address behaves like an account: a dummy verification, and "locked" after
+    /// as many failures.
+    async fn unknown_account_failure(
+        &self,
+        lookup: &[u8; 32],
+        password: &SecretString,
+        who: Requester,
+    ) -> LoginError {
+        let now = self.ports.clock.now();
+        let limit = match RateLimit::new(
+            self.policy.lockout.max_failures().saturating_sub(1).max(1),
+            self.policy.lockout.lock_for(),
+        ) {
+            Ok(limit) => limit,
+            Err(e) => return LoginError::Unavailable(e.to_string()),
+        };
+        let key = self.ports.digest.digest("login-fail-unknown", lookup);
+        let decision = match self.ports.rate_limits.hit(&key, &limit, now).await {
+            Ok(d) => d,
+            Err(e) => return e.into(),
+        };
+        self.audit(
+            Actor::Anonymous,
+            "auth.login.failed",
+            None,
+            AuditDetails::new().with("factor", "password"),
+            who,
+        )
+        .await;
+        match decision {
+            RateDecision::Limited { retry_after } => LoginError::Locked {
+                until: now + retry_after,
+            },
+            RateDecision::Allowed { .. } => {
+                let _ = self.ports.hasher.verify(password, None).await;
+                LoginError::InvalidCredentials
+            }
+        }
+    }
+
+    /// Throttles messages per recipient and per client; `Err(seconds)` when over a limit.
+    async fn throttle_mail(&self, lookup: &[u8; 32], who: Requester) -> Result<(), i64> {
+        let now = self.ports.clock.now();
+        let mut keys = vec![(
+            self.ports.digest.digest("mail-address", lookup),
+            self.policy.mail_per_address,
+        )];
+        if let Some(ip) = who.ip {
+            keys.push((
+                self.ports
+                    .digest
+                    .digest("mail-ip", ip.to_string().as_bytes()),
+                self.policy.mail_per_ip,
+            ));
+        }
+        for (key, limit) in keys {
+            match self.ports.rate_limits.hit(&key, &limit, now).await {
+                Ok(RateDecision::Allowed { .. }) => {}
+                Ok(RateDecision::Limited { retry_after }) => return Err(retry_after.num_seconds()),
+                // Fail closed: no counter, no mail.
+                Err(_) => return Err(60),
+            }
+        }
+        Ok(())
+    }
+
+    fn verification_mail(
+        &self,
+        to: &Email,
+        raw: &RawToken,
+        token: &LoginToken,
+    ) -> Result<OutgoingMail, RegisterError> {
+        let link = format!(
+            "{}/auth/verify?token={}",
+            self.public_url,
+            raw.encode().expose()
+        );
+        let text = format!(
+            "Hello,\n\nplease confirm that this address belongs to you by opening this link:\n\n{link}\n\n\
+             The link works once and expires on {} UTC (in 24 hours).\n\
+             If you did not create a WildID account, ignore this message: nothing happens without the link.\n\n\
+             WildID\n",
+            token.expires_at.format("%Y-%m-%d %H:%M"),
+        );
+        Ok(OutgoingMail {
+            to: to.clone(),
+            subject: MailSubject::new("Confirm your email address for WildID")
+                .map_err(|e| RegisterError::Unavailable(e.to_string()))?,
+            text_body: text,
+            html_body: None,
+        })
+    }
+
+    fn existing_account_notice(&self, to: &Email) -> Result<OutgoingMail, RegisterError> {
+        let text = format!(
+            "Hello,\n\nsomeone (perhaps you) tried to create a WildID account with this address, which already has one.\n\n\
+             To sign in, go to {}/auth/sign-in. You can also ask for a one-time sign-in link there.\n\
+             If it was not you, you can ignore this message: nothing was changed.\n\nWildID\n",
+            self.public_url
+        );
+        Ok(OutgoingMail {
+            to: to.clone(),
+            subject: MailSubject::new("Your WildID account")
+                .map_err(|e| RegisterError::Unavailable(e.to_string()))?,
+            text_body: text,
+            html_body: None,
+        })
+    }
+
+    async fn audit(
+        &self,
+        actor: Actor,
+        action: &str,
+        target: Option<UserId>,
+        details: AuditDetails,
+        who: Requester,
+    ) {
+        let Ok(action) = AuditAction::new(action) else {
+            return;
+        };
+        let mut record = AuditRecord::new(self.ports.clock.now(), actor, action)
+            .details(details)
+            .request(who.request_id);
+        if let Some(target) = target {
+            record = record.target(target.to_string());
+        }
+        if let Err(error) = self.ports.audit.record(record).await {
+            tracing::error!(%error, cause = %error.0, "audit entry lost");
+        }
+    }
+}
+
+fn unavailable_random() -> RegisterError {
+    RegisterError::Unavailable("no secure randomness".into())
+}
+
+/// Words a password must not lean on: the address's parts and the site's name.
+fn related_words(email: &Email) -> Vec<String> {
+    let mut words = vec![email.local_part().to_owned(), "wildid".to_owned()];
+    words.extend(
+        email
+            .domain()
+            .split('.')
+            .filter(|p| p.len() > 2)
+            .map(str::to_owned),
+    );
+    words
+}

@@ -1,0 +1,378 @@
+//! Sessions: resuming the cookie's session on every request (fingerprint, timeouts, the user
+//! still active), starting anonymous ones when state is needed, rotating the id at sign-in and
+//! privilege changes, ending and listing them, and purging expired ones.
+
+use std::sync::Arc;
+
+use wildid_domain::Timestamp;
+use wildid_domain::audit::{Actor, AuditAction, AuditDetails, AuditRecord};
+use wildid_domain::ids::{RequestId, UserId};
+use wildid_domain::session::{
+    CsrfToken, Fingerprint, Session, SessionKey, SessionPolicy, SessionToken, SessionValidity,
+};
+use wildid_domain::trust::TrustState;
+use wildid_domain::user::User;
+
+use crate::RepoError;
+use crate::clock::Clock;
+use crate::random::{SecureRandom, random_array};
+use crate::repo::{SessionRepository, UserRepository};
+use crate::services::audit::AuditTrail;
+
+/// Activity is written back at most this often, so a busy user costs one write a minute, not
+/// one per request (the idle timeout is accurate to within this interval).
+pub const TOUCH_INTERVAL_SECONDS: i64 = 60;
+
+/// What the server knows of the browser making a request.
+#[derive(Debug, Clone)]
+pub struct ClientInfo {
+    /// Digest of its identifying headers.
+    pub fingerprint: Fingerprint,
+    /// Coarse network, for the sessions page.
+    pub coarse_ip: Option<String>,
+    /// Browser and OS, for the sessions page.
+    pub device: Option<String>,
+    /// The request, for audit entries.
+    pub request_id: Option<RequestId>,
+}
+
+/// The session found for a request.
+#[derive(Debug, Clone)]
+pub enum Resumed {
+    /// No usable session (none presented, unknown, expired, or ended by the rules).
+    None,
+    /// An anonymous session.
+    Anonymous(Session),
+    /// A signed-in session and its (active) user, freshly loaded.
+    SignedIn(Session, Box<User>),
+}
+
+impl Resumed {
+    /// The session, if any.
+    pub fn session(&self) -> Option<&Session> {
+        match self {
+            Resumed::None => None,
+            Resumed::Anonymous(s) | Resumed::SignedIn(s, _) => Some(s),
+        }
+    }
+
+    /// The signed-in user, if any.
+    pub fn user(&self) -> Option<&User> {
+        match self {
+            Resumed::SignedIn(_, u) => Some(u),
+            Resumed::None | Resumed::Anonymous(_) => None,
+        }
+    }
+}
+
+/// A session operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The store failed.
+    #[error("session store: {0}")]
+    Store(#[from] RepoError),
+    /// No randomness for a new token.
+    #[error("no secure randomness for a session token")]
+    Random,
+}
+
+/// A new session and the cookie value that names it.
+pub struct Started {
+    /// Goes into the cookie, nowhere else.
+    pub token: SessionToken,
+    /// What was stored.
+    pub session: Session,
+}
+
+/// The session use cases.
+#[derive(Clone)]
+pub struct SessionService {
+    sessions: Arc<dyn SessionRepository>,
+    users: Arc<dyn UserRepository>,
+    audit: AuditTrail,
+    clock: Arc<dyn Clock>,
+    random: Arc<dyn SecureRandom>,
+    policy: SessionPolicy,
+}
+
+impl SessionService {
+    /// Over its ports.
+    pub fn new(
+        sessions: Arc<dyn SessionRepository>,
+        users: Arc<dyn UserRepository>,
+        audit: AuditTrail,
+        clock: Arc<dyn Clock>,
+        random: Arc<dyn SecureRandom>,
+        policy: SessionPolicy,
+    ) -> Self {
+        Self {
+            sessions,
+            users,
+            audit,
+            clock,
+            random,
+            policy,
+        }
+    }
+
+    /// The timeouts.
+    pub fn policy(&self) -> &SessionPolicy {
+        &self.policy
+    }
+
+    /// Finds the session named by `token` and applies the rules: a different browser
+    /// fingerprint, the idle timeout or the absolute lifetime end it (it is deleted); a
+    /// signed-in session whose user is gone or deactivated ends too (seed §9). The user is
+    /// reloaded on every call.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the store fails.
+    pub async fn resume(
+        &self,
+        token: &SessionToken,
+        client: &ClientInfo,
+    ) -> Result<Resumed, SessionError> {
+        let key = token.key();
+        let Some(session) = self.sessions.get(&key).await? else {
+            return Ok(Resumed::None);
+        };
+        let now = self.clock.now();
+        match self.policy.check(&session, &client.fingerprint, now) {
+            SessionValidity::Active => {}
+            ended => {
+                self.sessions.delete(&key).await?;
+                if ended == SessionValidity::FingerprintMismatch {
+                    let actor = session.user_id.map_or(Actor::Anonymous, Actor::User);
+                    self.audit_event(
+                        actor,
+                        "session.ended",
+                        "fingerprint_mismatch",
+                        &session,
+                        client,
+                        now,
+                    )
+                    .await;
+                }
+                return Ok(Resumed::None);
+            }
+        }
+        let resumed = match session.user_id {
+            None => Resumed::Anonymous(session),
+            Some(user_id) => match self.users.get(user_id).await {
+                Ok(user) if user.active => Resumed::SignedIn(session, Box::new(user)),
+                Ok(_) | Err(RepoError::NotFound) => {
+                    self.sessions.delete(&key).await?;
+                    self.audit_event(
+                        Actor::User(user_id),
+                        "session.ended",
+                        "account_inactive",
+                        &session,
+                        client,
+                        now,
+                    )
+                    .await;
+                    return Ok(Resumed::None);
+                }
+                Err(e) => return Err(e.into()),
+            },
+        };
+        if let Some(session) = resumed.session()
+            && (now - session.last_seen_at).num_seconds() >= TOUCH_INTERVAL_SECONDS
+        {
+            match self.sessions.touch(&key, now).await {
+                Ok(()) | Err(RepoError::NotFound) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(resumed)
+    }
+
+    /// Starts an anonymous session (when a page needs a CSRF token or a counter).
+    ///
+    /// # Errors
+    /// [`SessionError`] when no token can be drawn or stored.
+    pub async fn start_anonymous(&self, client: &ClientInfo) -> Result<Started, SessionError> {
+        let started = self.fresh(None, TrustState::default(), client)?;
+        self.sessions.insert(&started.session).await?;
+        Ok(started)
+    }
+
+    /// Signs `user` in: a new session id replaces the current one (which dies), keeping the
+    /// adaptive-limit state. Call it at every privilege change too.
+    ///
+    /// # Errors
+    /// [`SessionError`] when no token can be drawn or stored.
+    pub async fn sign_in(
+        &self,
+        current: Option<&Session>,
+        user: &User,
+        client: &ClientInfo,
+    ) -> Result<Started, SessionError> {
+        let trust = current.map(|s| s.trust).unwrap_or_default();
+        let mut started = self.fresh(Some(user.id), trust, client)?;
+        started.session.authenticated_at = Some(started.session.created_at);
+        match current {
+            Some(old) => self.sessions.replace(&old.key, &started.session).await?,
+            None => self.sessions.insert(&started.session).await?,
+        }
+        Ok(started)
+    }
+
+    /// Ends a session (logout).
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the store fails.
+    pub async fn end(&self, session: &Session, client: &ClientInfo) -> Result<(), SessionError> {
+        self.sessions.delete(&session.key).await?;
+        if let Some(user) = session.user_id {
+            self.audit_event(
+                Actor::User(user),
+                "auth.logout",
+                "",
+                session,
+                client,
+                self.clock.now(),
+            )
+            .await;
+        }
+        Ok(())
+    }
+
+    /// `user`'s sessions, most recently active first.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the store fails.
+    pub async fn list(&self, user: UserId) -> Result<Vec<Session>, SessionError> {
+        Ok(self.sessions.list_for_user(user).await?)
+    }
+
+    /// Ends one of `user`'s sessions; a key that is not theirs changes nothing. Returns whether
+    /// a session was ended.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the store fails.
+    pub async fn revoke(
+        &self,
+        user: UserId,
+        key: &SessionKey,
+        client: &ClientInfo,
+    ) -> Result<bool, SessionError> {
+        let Some(session) = self
+            .sessions
+            .get(key)
+            .await?
+            .filter(|s| s.user_id == Some(user))
+        else {
+            return Ok(false);
+        };
+        self.sessions.delete(key).await?;
+        self.audit_event(
+            Actor::User(user),
+            "session.revoked",
+            "one",
+            &session,
+            client,
+            self.clock.now(),
+        )
+        .await;
+        Ok(true)
+    }
+
+    /// Ends all of `user`'s sessions except `keep`; returns how many.
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the store fails.
+    pub async fn revoke_others(
+        &self,
+        actor: Actor,
+        user: UserId,
+        keep: Option<SessionKey>,
+        request_id: Option<RequestId>,
+    ) -> Result<u64, SessionError> {
+        let ended = self.sessions.delete_for_user(user, keep).await?;
+        if let Ok(action) = AuditAction::new("session.revoked") {
+            let record = AuditRecord::new(self.clock.now(), actor, action)
+                .target(user.to_string())
+                .details(
+                    AuditDetails::new()
+                        .with("scope", if keep.is_some() { "others" } else { "all" })
+                        .with("count", ended.to_string()),
+                )
+                .request(request_id);
+            self.record(record).await;
+        }
+        Ok(ended)
+    }
+
+    /// Deletes expired sessions; returns how many (the periodic job).
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the store fails.
+    pub async fn purge_expired(&self) -> Result<u64, SessionError> {
+        let now = self.clock.now();
+        Ok(self
+            .sessions
+            .purge_expired(
+                now - self.policy.idle_timeout(),
+                now - self.policy.anonymous_lifetime(),
+                now - self.policy.absolute_lifetime(),
+            )
+            .await?)
+    }
+
+    fn fresh(
+        &self,
+        user_id: Option<UserId>,
+        trust: TrustState,
+        client: &ClientInfo,
+    ) -> Result<Started, SessionError> {
+        let token = SessionToken::from_random(
+            random_array(self.random.as_ref()).map_err(|_| SessionError::Random)?,
+        );
+        let csrf = CsrfToken::from_random(
+            random_array(self.random.as_ref()).map_err(|_| SessionError::Random)?,
+        );
+        let now = self.clock.now();
+        let session = Session {
+            key: token.key(),
+            user_id,
+            fingerprint: client.fingerprint,
+            csrf,
+            created_at: now,
+            last_seen_at: now,
+            authenticated_at: None,
+            trust,
+            coarse_ip: client.coarse_ip.clone(),
+            device: client.device.clone(),
+        };
+        Ok(Started { token, session })
+    }
+
+    async fn audit_event(
+        &self,
+        actor: Actor,
+        action: &str,
+        reason: &str,
+        session: &Session,
+        client: &ClientInfo,
+        now: Timestamp,
+    ) {
+        let Ok(action) = AuditAction::new(action) else {
+            return;
+        };
+        let mut details = AuditDetails::new().with("fingerprint", session.fingerprint.to_hex());
+        if !reason.is_empty() {
+            details = details.with("reason", reason);
+        }
+        let record = AuditRecord::new(now, actor, action)
+            .details(details)
+            .request(client.request_id);
+        self.record(record).await;
+    }
+
+    async fn record(&self, record: AuditRecord) {
+        if let Err(error) = self.audit.record(record).await {
+            tracing::error!(%error, cause = %error.0, "audit entry lost");
+        }
+    }
+}

@@ -1,0 +1,233 @@
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use chrono::{TimeDelta, TimeZone, Utc};
+use wildid_domain::Timestamp;
+use wildid_domain::ids::{MailId, UserId};
+use wildid_domain::token::{LoginToken, RawToken, TokenPolicy, TokenPurpose};
+use wildid_domain::user::{EmailLookup, EncryptedField, User};
+use wildid_ports::RepoError;
+use wildid_ports::repo::QueuedMail;
+use wildid_tests::db::TestDb;
+use wildid_tests::on_both_backends;
+
+fn at(secs: i64) -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+        + TimeDelta::microseconds(secs * 1_000_000 + 7)
+}
+
+fn token(n: u8, purpose: TokenPurpose) -> LoginToken {
+    LoginToken::issue(
+        RawToken::from_random([n; 32]).hash(),
+        purpose,
+        EmailLookup::from_bytes([n; 32]),
+        &TokenPolicy::default(),
+        at(0),
+    )
+}
+
+fn mail(n: u8, due: i64) -> QueuedMail {
+    QueuedMail {
+        id: MailId::from_random([n; 16]),
+        payload: EncryptedField::new(format!("gAAAA-payload-{n}")),
+        created_at: at(i64::from(n)),
+        attempts: 0,
+        next_attempt_at: at(due),
+        sent_at: None,
+        last_error: None,
+    }
+}
+
+on_both_backends!(
+    a_token_is_consumed_exactly_once_even_under_concurrency,
+    |t: TestDb| async move {
+        let repo = Arc::new(t.db.login_tokens());
+        let tok = token(1, TokenPurpose::MagicLink);
+        repo.insert(&tok).await.unwrap();
+        assert_eq!(repo.insert(&tok).await, Err(RepoError::Duplicate));
+        assert_eq!(
+            repo.consume(&tok.hash, TokenPurpose::EmailVerification, at(1))
+                .await
+                .unwrap(),
+            None,
+            "wrong purpose"
+        );
+        let mut tasks = Vec::new();
+        for _ in 0..16 {
+            let repo = Arc::clone(&repo);
+            let hash = tok.hash;
+            tasks.push(tokio::spawn(async move {
+                repo.consume(&hash, TokenPurpose::MagicLink, at(5))
+                    .await
+                    .unwrap()
+            }));
+        }
+        let mut winners = 0;
+        for task in tasks {
+            if let Some(consumed) = task.await.unwrap() {
+                winners += 1;
+                assert_eq!(consumed.used_at, Some(at(5)));
+            }
+        }
+        assert_eq!(winners, 1);
+        assert_eq!(
+            repo.get(&tok.hash).await.unwrap().unwrap().used_at,
+            Some(at(5)),
+            "use time recorded"
+        );
+    }
+);
+
+on_both_backends!(
+    expired_tokens_are_not_consumed_and_are_purged,
+    |t: TestDb| async move {
+        let repo = t.db.login_tokens();
+        let tok = token(2, TokenPurpose::MagicLink);
+        repo.insert(&tok).await.unwrap();
+        assert_eq!(
+            repo.consume(&tok.hash, TokenPurpose::MagicLink, tok.expires_at)
+                .await
+                .unwrap(),
+            None
+        );
+        let fresh = token(3, TokenPurpose::EmailVerification);
+        repo.insert(&fresh).await.unwrap();
+        assert_eq!(
+            repo.purge_spent(tok.expires_at + TimeDelta::seconds(1))
+                .await
+                .unwrap(),
+            1
+        );
+        assert!(repo.get(&fresh.hash).await.unwrap().is_some());
+    }
+);
+
+on_both_backends!(
+    a_token_and_its_mail_are_written_together_or_not_at_all,
+    |t: TestDb| async move {
+        let tokens = t.db.login_tokens();
+        let outbox = t.db.mail_outbox();
+        tokens
+            .insert_with_mail(&token(4, TokenPurpose::MagicLink), &mail(4, 0))
+            .await
+            .unwrap();
+        assert_eq!(outbox.pending().await.unwrap(), 1);
+        // The mail id clashes: the token must not be stored either.
+        let orphan = token(5, TokenPurpose::MagicLink);
+        assert_eq!(
+            tokens.insert_with_mail(&orphan, &mail(4, 0)).await,
+            Err(RepoError::Duplicate)
+        );
+        assert_eq!(tokens.get(&orphan.hash).await.unwrap(), None);
+        assert_eq!(outbox.pending().await.unwrap(), 1);
+    }
+);
+
+on_both_backends!(
+    registration_writes_user_token_and_mail_atomically,
+    |t: TestDb| async move {
+        let users = t.db.users();
+        let user = User::new(
+            UserId::from_random([6; 16]),
+            EmailLookup::from_bytes([6; 32]),
+            EncryptedField::new("e".into()),
+            at(0),
+        );
+        users
+            .insert_with_token(
+                &user,
+                &token(6, TokenPurpose::EmailVerification),
+                &mail(6, 0),
+            )
+            .await
+            .unwrap();
+        assert_eq!(users.get(user.id).await.unwrap(), user);
+        let mut twin = user.clone();
+        twin.id = UserId::from_random([7; 16]);
+        let result = users
+            .insert_with_token(
+                &twin,
+                &token(7, TokenPurpose::EmailVerification),
+                &mail(7, 0),
+            )
+            .await;
+        assert_eq!(result, Err(RepoError::Duplicate), "same email lookup");
+        assert_eq!(
+            t.db.login_tokens()
+                .get(&token(7, TokenPurpose::EmailVerification).hash)
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(t.db.mail_outbox().pending().await.unwrap(), 1);
+    }
+);
+
+on_both_backends!(
+    outbox_claims_are_exclusive_and_leases_expire,
+    |t: TestDb| async move {
+        let outbox = Arc::new(t.db.mail_outbox());
+        for n in 0..30 {
+            outbox.enqueue(&mail(n, 0)).await.unwrap();
+        }
+        outbox.enqueue(&mail(200, 1000)).await.unwrap();
+        let mut tasks = Vec::new();
+        for _ in 0..6 {
+            let outbox = Arc::clone(&outbox);
+            // Each worker claims until nothing is due: a round may come back short when another
+            // worker took the same rows, but together they claim every due message exactly once.
+            tasks.push(tokio::spawn(async move {
+                let mut mine = Vec::new();
+                loop {
+                    let batch = outbox.claim_due(at(10), at(310), 8).await.unwrap();
+                    if batch.is_empty() {
+                        return mine;
+                    }
+                    mine.extend(batch);
+                }
+            }));
+        }
+        let mut seen = HashSet::new();
+        for task in tasks {
+            for m in task.await.unwrap() {
+                assert!(seen.insert(m.id), "a message was claimed twice");
+                assert_eq!(m.next_attempt_at, at(310));
+            }
+        }
+        assert_eq!(
+            seen.len(),
+            30,
+            "every due message claimed once, the future one not at all"
+        );
+        assert!(
+            outbox
+                .claim_due(at(20), at(320), 100)
+                .await
+                .unwrap()
+                .is_empty(),
+            "leased"
+        );
+        let first = *seen.iter().next().unwrap();
+        outbox.mark_sent(first, at(30)).await.unwrap();
+        outbox
+            .reschedule(
+                MailId::from_random([1; 16]),
+                1,
+                at(40),
+                "smtp: connection refused\r\n",
+            )
+            .await
+            .unwrap();
+        assert_eq!(outbox.pending().await.unwrap(), 30);
+        // After the lease, unsent messages come back (a crashed worker loses nothing).
+        let again = outbox.claim_due(at(311), at(611), 100).await.unwrap();
+        assert_eq!(again.len(), 29, "the 30 claimed before, less the one sent");
+        let retried = again.iter().find(|m| m.id == MailId::from_random([1; 16]));
+        assert!(retried.is_none() || retried.unwrap().attempts == 1);
+        assert_eq!(outbox.purge_sent_before(at(31)).await.unwrap(), 1);
+        assert_eq!(
+            outbox.mark_sent(MailId::from_random([99; 16]), at(1)).await,
+            Err(RepoError::NotFound)
+        );
+    }
+);
