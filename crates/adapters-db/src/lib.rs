@@ -13,6 +13,7 @@ mod mail_outbox;
 mod migrate;
 mod pool;
 mod rate_limits;
+mod recovery_codes;
 mod schema;
 mod sessions;
 mod sqlite_file;
@@ -24,7 +25,8 @@ use std::sync::Arc;
 
 use wildid_ports::health::HealthCheck;
 use wildid_ports::repo::{
-    AuditLog, LoginTokenRepository, MailOutbox, RateLimitStore, SessionRepository, UserRepository,
+    AuditLog, LoginTokenRepository, MailOutbox, RateLimitStore, RecoveryCodeRepository,
+    SessionRepository, UserRepository,
 };
 
 pub use migrate::run_migrations;
@@ -122,6 +124,13 @@ impl Database {
     /// The durable mail outbox.
     pub fn mail_outbox(self: &Arc<Self>) -> Arc<dyn MailOutbox> {
         Arc::new(mail_outbox::SqlMailOutbox {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// The second-factor recovery codes.
+    pub fn recovery_codes(self: &Arc<Self>) -> Arc<dyn RecoveryCodeRepository> {
+        Arc::new(recovery_codes::SqlRecoveryCodes {
             db: Arc::clone(self),
         })
     }

@@ -76,7 +76,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_chain_lock,
     rate_limits,
     login_tokens,
-    mail_outbox
+    mail_outbox,
+    recovery_codes
 );
 
 diesel::table! {
@@ -86,6 +87,17 @@ diesel::table! {
         email_lookup -> Binary,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        email_encrypted -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    recovery_codes (user_id, idx) {
+        user_id -> Text,
+        idx -> Integer,
+        salt -> Binary,
+        digest -> Binary,
         used_at -> Nullable<Timestamp>,
     }
 }

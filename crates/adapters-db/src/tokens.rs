@@ -8,7 +8,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use wildid_domain::Timestamp;
 use wildid_domain::token::{LoginToken, TokenHash, TokenPurpose};
-use wildid_domain::user::EmailLookup;
+use wildid_domain::user::{EmailLookup, EncryptedField};
+
 use wildid_ports::RepoError;
 use wildid_ports::repo::{LoginTokenRepository, QueuedMail};
 
@@ -32,6 +33,7 @@ pub(crate) struct TokenRow {
     created_at: NaiveDateTime,
     expires_at: NaiveDateTime,
     used_at: Option<NaiveDateTime>,
+    email_encrypted: Option<String>,
 }
 
 impl From<&LoginToken> for TokenRow {
@@ -43,6 +45,7 @@ impl From<&LoginToken> for TokenRow {
             created_at: to_db_time(t.created_at),
             expires_at: to_db_time(t.expires_at),
             used_at: opt_to_db_time(t.used_at),
+            email_encrypted: t.email_encrypted.as_ref().map(|e| e.as_str().to_owned()),
         }
     }
 }
@@ -61,6 +64,7 @@ impl TryFrom<TokenRow> for LoginToken {
             created_at: from_db_time(r.created_at),
             expires_at: from_db_time(r.expires_at),
             used_at: opt_from_db_time(r.used_at),
+            email_encrypted: r.email_encrypted.map(EncryptedField::new),
         })
     }
 }

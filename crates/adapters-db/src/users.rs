@@ -215,6 +215,33 @@ impl UserRepository for SqlUsers {
         self.get(id).await.map(|_| false)
     }
 
+    async fn swap_totp_step(
+        &self,
+        id: UserId,
+        expected: Option<i64>,
+        new: i64,
+    ) -> Result<bool, RepoError> {
+        let key = id.to_string();
+        let changed = with_conn!(self.db, |conn| {
+            let mut query = diesel::update(users::table)
+                .filter(users::id.eq(&key))
+                .into_boxed();
+            query = match expected {
+                Some(step) => query.filter(users::totp_last_step.eq(step)),
+                None => query.filter(users::totp_last_step.is_null()),
+            };
+            query
+                .set(users::totp_last_step.eq(Some(new)))
+                .execute(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        if changed == 1 {
+            return Ok(true);
+        }
+        self.get(id).await.map(|_| false)
+    }
+
     async fn record_login(
         &self,
         id: UserId,

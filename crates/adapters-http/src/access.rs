@@ -11,6 +11,7 @@ use wildid_domain::role::Role;
 use crate::error::AppError;
 use crate::middleware::frame::is_api;
 use crate::session::SessionHandle;
+use crate::state::AppState;
 
 /// Who may use a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,17 +39,43 @@ impl Access {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DeniedByAccess;
 
-/// The layer of one route.
-pub(crate) async fn enforce(access: Access, request: Request, next: Next) -> Response {
+/// The layer of one route. Besides the role, routes for workers and admins require the second
+/// factor when the role is configured to need it (by default: worker and admin).
+pub(crate) async fn enforce(
+    access: Access,
+    state: AppState,
+    request: Request,
+    next: Next,
+) -> Response {
     if access == Access::Public {
         return next.run(request).await;
     }
-    let role = request
+    let user = request
         .extensions()
         .get::<SessionHandle>()
-        .and_then(|h| h.current().user().map(|u| u.role));
+        .and_then(|h| h.current().user().cloned());
+    let role = user.as_ref().map(|u| u.role);
     if access.allows(role) {
-        return next.run(request).await;
+        let needs_totp = matches!(access, Access::Role(r) if r.includes(Role::Worker))
+            && user.as_ref().is_some_and(|u| {
+                state.settings.totp_required_roles.contains(&u.role) && !u.has_totp()
+            });
+        if !needs_totp {
+            return next.run(request).await;
+        }
+        tracing::warn!("access refused until the second factor is set up");
+        let mut response = if request.method() == Method::GET && !is_api(request.uri().path()) {
+            AppError::Redirect("/account/totp".into()).into_response()
+        } else {
+            AppError::refused(
+                axum::http::StatusCode::FORBIDDEN,
+                "totp_enrollment_required",
+                "Your role requires two-factor authentication: set it up first (POST /api/account/totp/setup).",
+            )
+            .into_response()
+        };
+        response.extensions_mut().insert(DeniedByAccess);
+        return response;
     }
     let path = request.uri().path().to_owned();
     tracing::warn!(route_access = ?access, signed_in = role.is_some(), "access denied");
@@ -71,7 +98,7 @@ fn sign_in_redirect(path: &str) -> Response {
     response
 }
 
-fn form_urlencoded(path: &str) -> String {
+pub(crate) fn form_urlencoded(path: &str) -> String {
     path.bytes()
         .map(|b| match b {
             b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {

@@ -9,7 +9,9 @@ use std::borrow::Cow;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use wildid_ports::RepoError;
-use wildid_ports::services::accounts::{LoginError, RegisterError, VerifyError};
+use wildid_ports::services::accounts::{
+    LoginError, MagicLinkError, RegisterError, TotpError, VerifyError,
+};
 use wildid_ports::services::audit::RecordAuditError;
 use wildid_ports::services::sessions::SessionError;
 
@@ -86,6 +88,8 @@ pub enum AppError {
     Forbidden,
     /// 403: the anti-forgery check failed (nothing says why, to help no one guess).
     CsrfFailed,
+    /// 303 to a local path (a page that needs another step first).
+    Redirect(String),
     /// 404.
     NotFound,
     /// 413.
@@ -123,6 +127,7 @@ impl AppError {
                     "The request could not be verified. Reload the page and try again.",
                 ),
             },
+            AppError::Redirect(_) => ErrorInfo::for_status(StatusCode::SEE_OTHER),
             AppError::NotFound => ErrorInfo::for_status(StatusCode::NOT_FOUND),
             AppError::PayloadTooLarge => ErrorInfo::for_status(StatusCode::PAYLOAD_TOO_LARGE),
             AppError::Unavailable(_) => ErrorInfo::for_status(StatusCode::SERVICE_UNAVAILABLE),
@@ -133,6 +138,9 @@ impl AppError {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
+        if let AppError::Redirect(location) = &self {
+            return axum::response::Redirect::to(location).into_response();
+        }
         match &self {
             AppError::Unavailable(cause) => tracing::warn!(%cause, "dependency unavailable"),
             AppError::Internal(cause) => tracing::error!(%cause, "internal error"),
@@ -142,7 +150,8 @@ impl IntoResponse for AppError {
             | AppError::Unauthorized
             | AppError::Forbidden
             | AppError::CsrfFailed
-            | AppError::PayloadTooLarge => {}
+            | AppError::PayloadTooLarge
+            | AppError::Redirect(_) => {}
         }
         let info = self.info();
         let mut response = info.status.into_response();
@@ -257,6 +266,57 @@ impl From<LoginError> for AppError {
                 "Enter the 6-digit code from your authenticator app.",
             ),
             LoginError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<MagicLinkError> for AppError {
+    fn from(e: MagicLinkError) -> Self {
+        match e {
+            MagicLinkError::InvalidLink => AppError::refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_link",
+                "This link is invalid, has expired or was already used. Ask for a new one.",
+            ),
+            MagicLinkError::PrivacyNotAccepted => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "privacy_not_accepted",
+                capitalise(&e.to_string()),
+            ),
+            MagicLinkError::TotpRequired => AppError::refused(
+                StatusCode::UNAUTHORIZED,
+                "totp_required",
+                "Enter the 6-digit code from your authenticator app.",
+            ),
+            MagicLinkError::WrongCode => AppError::refused(
+                StatusCode::UNAUTHORIZED,
+                "wrong_code",
+                capitalise(&e.to_string()),
+            ),
+            MagicLinkError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<TotpError> for AppError {
+    fn from(e: TotpError) -> Self {
+        match e {
+            TotpError::Expired => AppError::refused(
+                StatusCode::BAD_REQUEST,
+                "setup_expired",
+                capitalise(&e.to_string()),
+            ),
+            TotpError::WrongCode => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "wrong_code",
+                capitalise(&e.to_string()),
+            ),
+            TotpError::NotEnrolled => AppError::refused(
+                StatusCode::CONFLICT,
+                "totp_not_enabled",
+                capitalise(&e.to_string()),
+            ),
+            TotpError::Unavailable(cause) => AppError::Unavailable(cause),
         }
     }
 }

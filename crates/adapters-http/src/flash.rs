@@ -126,6 +126,7 @@ mod tests {
             session_lifetime_seconds: 3600,
             rate_limit: wildid_domain::trust::RateLimitPolicy::default(),
             captcha: None,
+            totp_required_roles: Vec::new(),
         }
     }
 

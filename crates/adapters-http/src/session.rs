@@ -246,6 +246,34 @@ pub(crate) struct SignedIn {
     pub handle: SessionHandle,
 }
 
+/// A signed-in user who authenticated within the last 10 minutes: required by routes that
+/// change email, password or the second factor. Otherwise the request is refused with
+/// `reauthentication_required` (pages send the user to re-authenticate and come back).
+pub(crate) struct Fresh(pub SignedIn);
+
+impl<S: Send + Sync> FromRequestParts<S> for Fresh {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let signed_in = SignedIn::from_request_parts(parts, state).await?;
+        if signed_in.handle.service.is_fresh(&signed_in.session) {
+            return Ok(Fresh(signed_in));
+        }
+        let path = parts.uri.path();
+        if parts.method == axum::http::Method::GET && !crate::middleware::frame::is_api(path) {
+            return Err(AppError::Redirect(format!(
+                "/auth/reauth?next={}",
+                crate::access::form_urlencoded(path)
+            )));
+        }
+        Err(AppError::refused(
+            axum::http::StatusCode::FORBIDDEN,
+            "reauthentication_required",
+            "Confirm it is you first: sign in again (POST /api/auth/reauth), then retry within 10 minutes.",
+        ))
+    }
+}
+
 impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     type Rejection = AppError;
 

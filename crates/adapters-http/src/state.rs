@@ -40,6 +40,8 @@ pub struct HttpSettings {
     pub rate_limit: RateLimitPolicy,
     /// The CAPTCHA kind in use, `None` when CAPTCHAs are disabled.
     pub captcha: Option<CaptchaKind>,
+    /// Roles that must enrol a second factor before reaching worker and admin routes.
+    pub totp_required_roles: Vec<wildid_domain::role::Role>,
 }
 
 /// Shared state of the router.

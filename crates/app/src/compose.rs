@@ -90,6 +90,7 @@ pub fn compose(
         users: db.users(),
         tokens: db.login_tokens(),
         rate_limits: db.rate_limits(),
+        recovery_codes: db.recovery_codes(),
         hasher: Arc::new(hasher),
         strength: Arc::new(ZxcvbnEstimator),
         email_index: Arc::new(
@@ -125,6 +126,7 @@ pub fn compose(
         session_lifetime_seconds: settings.session_policy.absolute_lifetime().num_seconds(),
         rate_limit: settings.rate_limit,
         captcha: settings.captcha,
+        totp_required_roles: settings.totp_required_roles.clone(),
     };
     let state = AppState {
         services: Arc::new(services),

@@ -15,6 +15,7 @@ use wildid_adapters_mail::Sender;
 use wildid_domain::captcha::CaptchaKind;
 use wildid_domain::lockout::LockoutPolicy;
 use wildid_domain::rate_limit::RateLimit;
+use wildid_domain::role::Role;
 use wildid_domain::secret::SecretString;
 use wildid_domain::session::SessionPolicy;
 use wildid_domain::trust::RateLimitPolicy;
@@ -52,6 +53,7 @@ const KEYS: &[&str] = &[
     "LOGIN_ATTEMPTS_PER_MINUTE",
     "MAIL_PER_ADDRESS_PER_HOUR",
     "MAIL_PER_IP_PER_HOUR",
+    "TOTP_REQUIRED_ROLES",
 ];
 
 /// Development (generated secrets allowed) or production (everything must be given).
@@ -121,6 +123,8 @@ pub struct Settings {
     pub argon2: (u32, u32, u32),
     /// Account flows: lockout, throttling, token lifetimes.
     pub accounts: AccountPolicy,
+    /// Roles that must enrol a second factor before reaching worker and admin pages.
+    pub totp_required_roles: Vec<Role>,
 }
 
 impl Settings {
@@ -240,6 +244,7 @@ struct Raw {
     login_attempts_per_minute: Option<u64>,
     mail_per_address_per_hour: Option<u64>,
     mail_per_ip_per_hour: Option<u64>,
+    totp_required_roles: Option<String>,
 }
 
 /// Loads settings from the process environment, the optional file and `overrides`.
@@ -490,6 +495,18 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         )?,
         ..AccountPolicy::default()
     };
+    let totp_required_roles = match raw.totp_required_roles.as_deref().map(str::trim) {
+        None => vec![Role::Worker, Role::Admin],
+        Some("" | "none") => Vec::new(),
+        Some(list) => list
+            .split(',')
+            .map(|r| r.trim().parse::<Role>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| ConfigError::Invalid {
+                var: "WILDID_TOTP_REQUIRED_ROLES",
+                why: "expected roles from worker, admin, visitor, or none".into(),
+            })?,
+    };
     Ok(Settings {
         environment,
         bind,
@@ -508,6 +525,7 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         public_url,
         argon2,
         accounts,
+        totp_required_roles,
     })
 }
 

@@ -16,6 +16,7 @@ pub mod secret;
 pub mod session;
 pub mod text;
 pub mod token;
+pub mod totp;
 pub mod trust;
 pub mod user;
 pub mod visits;

@@ -155,6 +155,9 @@ impl Fingerprint {
     }
 }
 
+/// How recent an authentication must be before a sensitive change.
+pub const FRESH_AUTH_MINUTES: i64 = 10;
+
 /// Timeouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
@@ -205,6 +208,14 @@ impl SessionPolicy {
     /// Idle timeout.
     pub fn idle_timeout(&self) -> Duration {
         self.idle_timeout
+    }
+
+    /// Whether the session's last authentication is recent enough for a sensitive change
+    /// (email, password, second factor): within [`FRESH_AUTH_MINUTES`].
+    pub fn is_fresh(&self, session: &Session, now: Timestamp) -> bool {
+        session
+            .authenticated_at
+            .is_some_and(|at| now - at <= Duration::minutes(FRESH_AUTH_MINUTES) && at <= now)
     }
 
     /// Absolute lifetime of an anonymous session.

@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::secret::SecretString;
-use crate::user::EmailLookup;
+use crate::user::{EmailLookup, EncryptedField};
+
 use crate::{Duration, InvalidPolicy, Timestamp};
 
 /// Length of a raw token in bytes (256 bits).
@@ -167,6 +168,9 @@ pub struct LoginToken {
     pub purpose: TokenPurpose,
     /// Whose address it was sent to.
     pub email_lookup: EmailLookup,
+    /// The address itself, encrypted with the key ring: sign-in links carry it so that the
+    /// first use can create the account (passwordless sign-up).
+    pub email_encrypted: Option<EncryptedField>,
     /// When it was created.
     pub created_at: Timestamp,
     /// The first instant at which it is no longer usable.
@@ -210,10 +214,18 @@ impl LoginToken {
             hash,
             purpose,
             email_lookup,
+            email_encrypted: None,
             created_at: now,
             expires_at: now + policy.ttl(purpose),
             used_at: None,
         }
+    }
+
+    /// With the (encrypted) address it was sent to.
+    #[must_use]
+    pub fn with_address(mut self, email_encrypted: EncryptedField) -> Self {
+        self.email_encrypted = Some(email_encrypted);
+        self
     }
 
     /// The token's state at `now`. A used token stays used after it would have expired.

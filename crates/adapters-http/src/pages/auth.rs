@@ -19,7 +19,7 @@ use crate::middleware::errors::KeepBody;
 use crate::middleware::frame::RequestContext;
 use crate::pages::layout::Layout;
 use crate::routes::auth_api::requester;
-use crate::session::{SignedIn, Viewer};
+use crate::session::Viewer;
 use crate::state::AppState;
 
 /// Only local paths are followed after sign-in (no open redirect).
@@ -32,7 +32,7 @@ pub(crate) fn safe_next(raw: &str) -> String {
     if ok { raw.to_owned() } else { "/".to_owned() }
 }
 
-fn render(template: &impl Template, status: StatusCode) -> Result<Response, AppError> {
+pub(crate) fn render(template: &impl Template, status: StatusCode) -> Result<Response, AppError> {
     let html = template
         .render()
         .map_err(|e| AppError::Internal(format!("template: {e}")))?;
@@ -45,7 +45,7 @@ fn render(template: &impl Template, status: StatusCode) -> Result<Response, AppE
 }
 
 /// The status, message and retry delay of a refusal; anything else is passed on.
-fn refusal(error: AppError) -> Result<(StatusCode, String, Option<i64>), AppError> {
+pub(crate) fn refusal(error: AppError) -> Result<(StatusCode, String, Option<i64>), AppError> {
     match error {
         AppError::Refused {
             status,
@@ -57,7 +57,7 @@ fn refusal(error: AppError) -> Result<(StatusCode, String, Option<i64>), AppErro
     }
 }
 
-fn with_retry_after(mut response: Response, retry_after: Option<i64>) -> Response {
+pub(crate) fn with_retry_after(mut response: Response, retry_after: Option<i64>) -> Response {
     if let Some(seconds) = retry_after
         && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.max(1).to_string())
     {
@@ -303,7 +303,7 @@ pub(crate) struct ConfirmPage {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct TokenQuery {
-    token: String,
+    pub(crate) token: String,
 }
 
 /// `GET /auth/verify?token=`: a page with a button. Opening the link changes nothing, so
@@ -449,39 +449,6 @@ pub(crate) async fn privacy(
         },
         StatusCode::OK,
     )
-}
-
-#[derive(Template)]
-#[template(path = "account.html")]
-struct AccountPage {
-    layout: Layout,
-    email: String,
-    role: &'static str,
-    email_verified: bool,
-    has_password: bool,
-    totp_enabled: bool,
-    member_since: String,
-}
-
-pub(crate) async fn account(
-    State(state): State<AppState>,
-    Extension(ctx): Extension<RequestContext>,
-    viewer: Viewer,
-    signed_in: SignedIn,
-    jar: SignedCookieJar,
-) -> Result<Response, AppError> {
-    let profile = state.services.accounts.profile(&signed_in.user)?;
-    let (jar, flashes) = flash::take(jar, &state.settings);
-    let page = AccountPage {
-        layout: Layout::for_viewer(&ctx, &viewer, "/account").with_flashes(flashes),
-        email: profile.email,
-        role: profile.role.as_str(),
-        email_verified: profile.email_verified,
-        has_password: profile.has_password,
-        totp_enabled: profile.totp_enabled,
-        member_since: profile.created_at.format("%Y-%m-%d").to_string(),
-    };
-    Ok((jar, render(&page, StatusCode::OK)?).into_response())
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 pub(crate) mod auth;
 pub(crate) mod landing;
 pub(crate) mod layout;
+pub(crate) mod magic;
 pub(crate) mod nav;
+pub(crate) mod security;
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,6 @@
 //! The router: every route, and the layers every request passes through.
 
+pub(crate) mod account_api;
 pub(crate) mod auth_api;
 pub(crate) mod csp_report;
 pub(crate) mod health;
@@ -13,9 +14,9 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Request};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{Method, StatusCode};
-use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::routing::{MethodRouter, get, post};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -26,8 +27,9 @@ use crate::access::{self, Access};
 use crate::csrf::csrf;
 use crate::error::AppError;
 use crate::middleware::frame::frame;
-use crate::pages::auth;
 use crate::pages::landing::landing;
+use crate::pages::security as account_pages;
+use crate::pages::{auth, magic};
 use crate::session::sessions;
 use crate::state::AppState;
 
@@ -67,134 +69,178 @@ fn route(
 
 /// Every route of the application, with its access rule.
 pub(crate) fn table() -> Vec<RouteSpec> {
+    use Access::Public;
+    const SIGNED_IN: Access = Access::SIGNED_IN;
+    use Method as M;
     vec![
-        route(Method::GET, "/", Access::Public, get(landing)),
-        route(
-            Method::GET,
-            "/healthz",
-            Access::Public,
-            get(health::healthz),
-        ),
-        route(Method::GET, "/readyz", Access::Public, get(health::readyz)),
+        route(M::GET, "/", Public, get(landing)),
+        route(M::GET, "/healthz", Public, get(health::healthz)),
+        route(M::GET, "/readyz", Public, get(health::readyz)),
         RouteSpec {
             example: "/static/app.css",
-            ..route(
-                Method::GET,
-                "/static/{file}",
-                Access::Public,
-                get(static_files::serve),
-            )
+            ..route(M::GET, "/static/{file}", Public, get(static_files::serve))
         },
         route(
-            Method::POST,
+            M::POST,
             "/api/csp-report",
-            Access::Public,
+            Public,
             post(csp_report::receive).layer(DefaultBodyLimit::max(csp_report::MAX_REPORT_BYTES)),
         ),
         route(
-            Method::GET,
+            M::GET,
             "/api/security/status",
-            Access::Public,
+            Public,
             get(security::status),
         ),
         // Accounts and sign-in: pages.
+        route(M::GET, "/auth/sign-in", Public, get(auth::sign_in_page)),
+        route(M::POST, "/auth/sign-in", Public, post(auth::sign_in)),
+        route(M::GET, "/auth/register", Public, get(auth::register_page)),
+        route(M::POST, "/auth/register", Public, post(auth::register)),
+        route(M::GET, "/auth/verify", Public, get(auth::verify_page)),
+        route(M::POST, "/auth/verify", Public, post(auth::verify)),
+        route(M::GET, "/auth/resend", Public, get(auth::resend_page)),
+        route(M::POST, "/auth/resend", Public, post(auth::resend)),
+        route(M::POST, "/auth/sign-out", Public, post(auth::sign_out)),
+        route(M::POST, "/auth/magic-link", Public, post(magic::request)),
+        route(M::GET, "/auth/magic", Public, get(magic::open)),
+        route(M::POST, "/auth/magic", Public, post(magic::redeem)),
         route(
-            Method::GET,
-            "/auth/sign-in",
-            Access::Public,
-            get(auth::sign_in_page),
+            M::GET,
+            "/auth/reauth",
+            SIGNED_IN,
+            get(account_pages::reauth_form),
         ),
         route(
-            Method::POST,
-            "/auth/sign-in",
-            Access::Public,
-            post(auth::sign_in),
+            M::POST,
+            "/auth/reauth",
+            SIGNED_IN,
+            post(account_pages::reauth),
+        ),
+        route(M::GET, "/privacy", Public, get(auth::privacy)),
+        route(M::GET, "/account", SIGNED_IN, get(account_pages::account)),
+        route(
+            M::GET,
+            "/account/totp",
+            SIGNED_IN,
+            get(account_pages::totp_form),
         ),
         route(
-            Method::GET,
-            "/auth/register",
-            Access::Public,
-            get(auth::register_page),
+            M::POST,
+            "/account/totp",
+            SIGNED_IN,
+            post(account_pages::totp_enable),
         ),
         route(
-            Method::POST,
-            "/auth/register",
-            Access::Public,
-            post(auth::register),
+            M::POST,
+            "/account/totp/disable",
+            SIGNED_IN,
+            post(account_pages::totp_disable),
         ),
         route(
-            Method::GET,
-            "/auth/verify",
-            Access::Public,
-            get(auth::verify_page),
+            M::POST,
+            "/account/recovery-codes",
+            SIGNED_IN,
+            post(account_pages::recovery_codes),
         ),
         route(
-            Method::POST,
-            "/auth/verify",
-            Access::Public,
-            post(auth::verify),
+            M::POST,
+            "/account/password",
+            SIGNED_IN,
+            post(account_pages::password),
         ),
         route(
-            Method::GET,
-            "/auth/resend",
-            Access::Public,
-            get(auth::resend_page),
-        ),
-        route(
-            Method::POST,
-            "/auth/resend",
-            Access::Public,
-            post(auth::resend),
-        ),
-        route(
-            Method::POST,
-            "/auth/sign-out",
-            Access::Public,
-            post(auth::sign_out),
-        ),
-        route(Method::GET, "/privacy", Access::Public, get(auth::privacy)),
-        route(
-            Method::GET,
-            "/account",
-            Access::SIGNED_IN,
-            get(auth::account),
+            M::POST,
+            "/account/sessions/revoke",
+            SIGNED_IN,
+            post(account_pages::revoke),
         ),
         // Accounts and sign-in: JSON API.
         route(
-            Method::POST,
+            M::POST,
             "/api/auth/register",
-            Access::Public,
+            Public,
             post(auth_api::register),
         ),
         route(
-            Method::POST,
+            M::POST,
             "/api/auth/verify-email",
-            Access::Public,
+            Public,
             post(auth_api::verify_email),
         ),
         route(
-            Method::POST,
+            M::POST,
             "/api/auth/resend-verification",
-            Access::Public,
+            Public,
             post(auth_api::resend_verification),
         ),
+        route(M::POST, "/api/auth/login", Public, post(auth_api::login)),
         route(
-            Method::POST,
-            "/api/auth/login",
-            Access::Public,
-            post(auth_api::login),
-        ),
-        route(
-            Method::POST,
+            M::POST,
             "/api/auth/logout",
-            Access::SIGNED_IN,
+            SIGNED_IN,
             post(auth_api::logout),
         ),
+        route(M::GET, "/api/auth/me", SIGNED_IN, get(auth_api::me)),
         route(
-            Method::GET,
-            "/api/auth/me",
-            Access::SIGNED_IN,
-            get(auth_api::me),
+            M::POST,
+            "/api/auth/magic-link",
+            Public,
+            post(account_api::request_link),
+        ),
+        route(
+            M::POST,
+            "/api/auth/magic-link/redeem",
+            Public,
+            post(account_api::redeem_link),
+        ),
+        route(
+            M::POST,
+            "/api/auth/reauth",
+            SIGNED_IN,
+            post(account_api::reauth),
+        ),
+        route(
+            M::GET,
+            "/api/account/sessions",
+            SIGNED_IN,
+            get(account_api::sessions),
+        ),
+        route(
+            M::POST,
+            "/api/account/sessions/revoke",
+            SIGNED_IN,
+            post(account_api::revoke),
+        ),
+        route(
+            M::POST,
+            "/api/account/password",
+            SIGNED_IN,
+            post(account_api::change_password),
+        ),
+        route(
+            M::POST,
+            "/api/account/totp/setup",
+            SIGNED_IN,
+            post(account_api::totp_setup),
+        ),
+        route(
+            M::POST,
+            "/api/account/totp/confirm",
+            SIGNED_IN,
+            post(account_api::totp_confirm),
+        ),
+        route(
+            M::POST,
+            "/api/account/totp/disable",
+            SIGNED_IN,
+            post(account_api::totp_disable),
+        ),
+        route(
+            M::POST,
+            "/api/account/recovery-codes",
+            SIGNED_IN,
+            post(account_api::recovery_codes),
         ),
     ]
 }
@@ -217,9 +263,12 @@ pub(crate) fn build(specs: Vec<RouteSpec>, state: &AppState) -> Router<AppState>
         let access = spec.access;
         let guarded = spec
             .handler
-            .route_layer(from_fn(move |request: Request, next: Next| {
-                access::enforce(access, request, next)
-            }))
+            .route_layer(from_fn_with_state(
+                state.clone(),
+                move |State(state): State<AppState>, request: Request, next: Next| {
+                    access::enforce(access, state, request, next)
+                },
+            ))
             .route_layer(from_fn_with_state(state.clone(), csrf));
         let merged = match by_path.remove(spec.path) {
             Some(existing) => existing.merge(guarded),

@@ -34,7 +34,9 @@ use wildid_ports::builtin::SystemClock;
 use wildid_ports::crypto::{MockEmailIndex, MockFieldCipher, MockKeyedDigest};
 use wildid_ports::mail::MockMailer;
 use wildid_ports::password::{MockPasswordHasher, MockStrengthEstimator};
-use wildid_ports::repo::{MockLoginTokenRepository, MockMailOutbox, MockRateLimitStore};
+use wildid_ports::repo::{
+    MockLoginTokenRepository, MockMailOutbox, MockRateLimitStore, MockRecoveryCodeRepository,
+};
 use wildid_ports::repo::{MockSessionRepository, MockUserRepository};
 use wildid_ports::services::accounts::{AccountPolicy, AccountPorts, Accounts};
 use wildid_ports::services::mail::MailQueue;
@@ -110,6 +112,7 @@ fn state(database_up: bool) -> AppState {
             session_lifetime_seconds: 7 * 24 * 3600,
             rate_limit: RateLimitPolicy::default(),
             captcha: Some(CaptchaKind::ProofOfWork),
+            totp_required_roles: vec![Role::Worker, Role::Admin],
         }),
         random: Arc::new(OsRandom),
     }
@@ -125,6 +128,7 @@ fn unused_account_ports(audit: &AuditTrail) -> AccountPorts {
         users: Arc::new(MockUserRepository::new()),
         tokens: Arc::new(MockLoginTokenRepository::new()),
         rate_limits: Arc::new(MockRateLimitStore::new()),
+        recovery_codes: Arc::new(MockRecoveryCodeRepository::new()),
         hasher: Arc::new(MockPasswordHasher::new()),
         strength: Arc::new(MockStrengthEstimator::new()),
         email_index: Arc::new(MockEmailIndex::new()),
@@ -614,13 +618,34 @@ const MATRIX: &[(&str, &str, Expect)] = &[
     ("POST", "/auth/resend", Expect::Anyone),
     ("POST", "/auth/sign-out", Expect::Anyone),
     ("GET", "/privacy", Expect::Anyone),
+    ("POST", "/auth/magic-link", Expect::Anyone),
+    ("GET", "/auth/magic", Expect::Anyone),
+    ("POST", "/auth/magic", Expect::Anyone),
+    ("GET", "/auth/reauth", Expect::SignedIn),
+    ("POST", "/auth/reauth", Expect::SignedIn),
     ("GET", "/account", Expect::SignedIn),
+    ("GET", "/account/totp", Expect::SignedIn),
+    ("POST", "/account/totp", Expect::SignedIn),
+    ("POST", "/account/totp/disable", Expect::SignedIn),
+    ("POST", "/account/recovery-codes", Expect::SignedIn),
+    ("POST", "/account/password", Expect::SignedIn),
+    ("POST", "/account/sessions/revoke", Expect::SignedIn),
     ("POST", "/api/auth/register", Expect::Anyone),
     ("POST", "/api/auth/verify-email", Expect::Anyone),
     ("POST", "/api/auth/resend-verification", Expect::Anyone),
     ("POST", "/api/auth/login", Expect::Anyone),
     ("POST", "/api/auth/logout", Expect::SignedIn),
     ("GET", "/api/auth/me", Expect::SignedIn),
+    ("POST", "/api/auth/magic-link", Expect::Anyone),
+    ("POST", "/api/auth/magic-link/redeem", Expect::Anyone),
+    ("POST", "/api/auth/reauth", Expect::SignedIn),
+    ("GET", "/api/account/sessions", Expect::SignedIn),
+    ("POST", "/api/account/sessions/revoke", Expect::SignedIn),
+    ("POST", "/api/account/password", Expect::SignedIn),
+    ("POST", "/api/account/totp/setup", Expect::SignedIn),
+    ("POST", "/api/account/totp/confirm", Expect::SignedIn),
+    ("POST", "/api/account/totp/disable", Expect::SignedIn),
+    ("POST", "/api/account/recovery-codes", Expect::SignedIn),
 ];
 
 fn viewer_token(role: Option<Role>) -> SessionToken {

@@ -9,6 +9,7 @@ mod captchas;
 mod identifications;
 mod mail_outbox;
 mod rate_limits;
+mod recovery_codes;
 mod sessions;
 mod tokens;
 mod users;
@@ -19,6 +20,7 @@ pub use captchas::CaptchaRepository;
 pub use identifications::IdentificationRepository;
 pub use mail_outbox::{MailOutbox, QueuedMail};
 pub use rate_limits::RateLimitStore;
+pub use recovery_codes::{RecoveryCodeRepository, StoredRecoveryCode};
 pub use sessions::SessionRepository;
 pub use tokens::LoginTokenRepository;
 pub use users::UserRepository;
@@ -37,6 +39,8 @@ pub use identifications::MockIdentificationRepository;
 pub use mail_outbox::MockMailOutbox;
 #[cfg(feature = "mock")]
 pub use rate_limits::MockRateLimitStore;
+#[cfg(feature = "mock")]
+pub use recovery_codes::MockRecoveryCodeRepository;
 #[cfg(feature = "mock")]
 pub use sessions::MockSessionRepository;
 #[cfg(feature = "mock")]

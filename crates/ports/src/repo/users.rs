@@ -63,6 +63,18 @@ pub trait UserRepository: Send + Sync {
         new: LockoutState,
     ) -> Result<bool, RepoError>;
 
+    /// Sets the last accepted TOTP step to `new` only if it still is `expected`; returns
+    /// whether it did. Two concurrent uses of one code: one wins, the other is a replay.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when no account has this id.
+    async fn swap_totp_step(
+        &self,
+        id: UserId,
+        expected: Option<i64>,
+        new: i64,
+    ) -> Result<bool, RepoError>;
+
     /// Records a successful sign-in at `at`: clears the lockout counters, sets the last sign-in
     /// time and, when given, stores an upgraded password hash.
     ///

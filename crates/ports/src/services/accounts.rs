@@ -19,15 +19,19 @@ use wildid_domain::mail::{MailSubject, OutgoingMail};
 use wildid_domain::password::{PasswordPolicy, PasswordProblem};
 use wildid_domain::rate_limit::{RateDecision, RateLimit};
 use wildid_domain::secret::SecretString;
-use wildid_domain::token::{LoginToken, RawToken, TokenPolicy, TokenPurpose};
-use wildid_domain::user::User;
+use wildid_domain::token::{LoginToken, RawToken, TokenPolicy, TokenPurpose, TokenState};
+use wildid_domain::totp::{
+    CodeRejected, RECOVERY_CODES, RecoveryCode, TotpSecret, open_pending_enrolment,
+    pending_enrolment,
+};
+use wildid_domain::user::{EncryptedField, User};
 
 use crate::RepoError;
 use crate::clock::Clock;
 use crate::crypto::{EmailIndex, FieldCipher, KeyedDigest};
 use crate::password::{PasswordCheck, PasswordHasher, StrengthEstimator};
 use crate::random::{SecureRandom, random_array};
-use crate::repo::{LoginTokenRepository, RateLimitStore, UserRepository};
+use crate::repo::{LoginTokenRepository, RateLimitStore, RecoveryCodeRepository, UserRepository};
 use crate::services::audit::AuditTrail;
 use crate::services::mail::{MailQueue, MailQueueError};
 
@@ -128,6 +132,77 @@ pub enum VerifyError {
     Unavailable(String),
 }
 
+/// Why a sign-in link was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum MagicLinkError {
+    /// The link is malformed, unknown, used or expired (or its account is deactivated).
+    #[error("this link is invalid, has expired or was already used")]
+    InvalidLink,
+    /// A new account needs the privacy notice accepted first; the link is still unused.
+    #[error("accept the privacy notice to create your account")]
+    PrivacyNotAccepted,
+    /// The account has a second factor: the code must come with the link.
+    #[error("enter the code from your authenticator app")]
+    TotpRequired,
+    /// The second-factor code was wrong; the link is used up (ask for a new one).
+    #[error("the code is wrong; ask for a new sign-in link")]
+    WrongCode,
+    /// A dependency failed.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<RepoError> for MagicLinkError {
+    fn from(e: RepoError) -> Self {
+        MagicLinkError::Unavailable(e.to_string())
+    }
+}
+
+/// What a sign-in link leads to, found without using it up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MagicLinkPreview {
+    /// An existing account signs in.
+    SignIn {
+        /// The account also needs its second factor.
+        totp: bool,
+    },
+    /// A new account is created (the privacy notice must be accepted).
+    SignUp,
+}
+
+/// What enrolling a second factor shows.
+pub struct TotpEnrolment {
+    /// The encrypted pending state to send back with the first code.
+    pub pending: String,
+    /// The secret, for typing into an app by hand.
+    pub secret_base32: SecretString,
+    /// The `otpauth://` URL, for the QR code.
+    pub otpauth_url: SecretString,
+}
+
+/// Why a second-factor change failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TotpError {
+    /// The enrolment started too long ago or was tampered with.
+    #[error("the set-up expired; start again")]
+    Expired,
+    /// The code does not match the new secret.
+    #[error("the code is wrong; check the time on your device and try the next code")]
+    WrongCode,
+    /// No second factor is enrolled.
+    #[error("two-factor authentication is not on")]
+    NotEnrolled,
+    /// A dependency failed.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<RepoError> for TotpError {
+    fn from(e: RepoError) -> Self {
+        TotpError::Unavailable(e.to_string())
+    }
+}
+
 /// Sign-in credentials.
 pub struct Credentials {
     /// The address as typed (any case, surrounding spaces allowed).
@@ -206,6 +281,9 @@ pub struct AccountPorts {
     pub tokens: Arc<dyn LoginTokenRepository>,
     /// Counters.
     pub rate_limits: Arc<dyn RateLimitStore>,
+    /// Second-factor recovery codes.
+    pub recovery_codes: Arc<dyn RecoveryCodeRepository>,
+
     /// Password hashing.
     pub hasher: Arc<dyn PasswordHasher>,
     /// Password strength.
@@ -467,6 +545,417 @@ impl Accounts {
         Ok(())
     }
 
+    /// Sends a one-time sign-in link to `email` (signing up when the address has no account).
+    /// Answers `Ok` the same way whatever the address; deactivated accounts get no mail.
+    ///
+    /// # Errors
+    /// [`RegisterError::InvalidEmail`], [`RegisterError::RateLimited`] or a failing dependency.
+    pub async fn request_magic_link(
+        &self,
+        email: &str,
+        who: Requester,
+    ) -> Result<(), RegisterError> {
+        let email = Email::parse(email)?;
+        let lookup = self.ports.email_index.lookup(&email);
+        self.throttle_mail(lookup.as_bytes(), who)
+            .await
+            .map_err(|retry_after| RegisterError::RateLimited { retry_after })?;
+        let existing = self.ports.users.find_by_email(&lookup).await?;
+        if existing.as_ref().is_some_and(|u| !u.active) {
+            return Ok(());
+        }
+        let now = self.ports.clock.now();
+        let raw = RawToken::from_random(
+            random_array(self.ports.random.as_ref()).map_err(|_| unavailable_random())?,
+        );
+        let address = self
+            .ports
+            .cipher
+            .encrypt(email.as_str().as_bytes())
+            .map_err(|e| RegisterError::Unavailable(e.to_string()))?;
+        let token = LoginToken::issue(
+            raw.hash(),
+            TokenPurpose::MagicLink,
+            lookup,
+            &self.policy.tokens,
+            now,
+        )
+        .with_address(address);
+        let queued = self
+            .ports
+            .mail
+            .prepare(&self.magic_link_mail(&email, &raw, &token)?)?;
+        self.ports.tokens.insert_with_mail(&token, &queued).await?;
+        let actor = existing
+            .as_ref()
+            .map_or(Actor::Anonymous, |u| Actor::User(u.id));
+        let details = AuditDetails::new().with(
+            "kind",
+            if existing.is_some() {
+                "sign_in"
+            } else {
+                "sign_up"
+            },
+        );
+        self.audit(
+            actor,
+            "auth.magic_link.issued",
+            existing.map(|u| u.id),
+            details,
+            who,
+        )
+        .await;
+        Ok(())
+    }
+
+    /// What a sign-in link would do, without using it (for the confirmation page).
+    ///
+    /// # Errors
+    /// [`MagicLinkError::InvalidLink`] for a link that cannot be used.
+    pub async fn preview_magic_link(
+        &self,
+        raw_token: &str,
+    ) -> Result<MagicLinkPreview, MagicLinkError> {
+        let raw = RawToken::parse(raw_token.trim()).map_err(|_| MagicLinkError::InvalidLink)?;
+        let token = self
+            .ports
+            .tokens
+            .get(&raw.hash())
+            .await?
+            .filter(|t| t.purpose == TokenPurpose::MagicLink);
+        let token = token
+            .filter(|t| t.state(self.ports.clock.now()) == TokenState::Usable)
+            .ok_or(MagicLinkError::InvalidLink)?;
+        match self.ports.users.find_by_email(&token.email_lookup).await? {
+            Some(user) if user.active => Ok(MagicLinkPreview::SignIn {
+                totp: user.has_totp(),
+            }),
+            Some(_) => Err(MagicLinkError::InvalidLink),
+            None => Ok(MagicLinkPreview::SignUp),
+        }
+    }
+
+    /// Signs in (or up) with a sign-in link: the link is used up atomically (of two concurrent
+    /// uses, one wins). It works while password sign-in is locked, so an attacker cannot lock
+    /// the owner out; it does not bypass a second factor. A new account needs the privacy
+    /// notice accepted, checked before the link is used.
+    ///
+    /// # Errors
+    /// [`MagicLinkError`].
+    pub async fn redeem_magic_link(
+        &self,
+        raw_token: &str,
+        accept_privacy: bool,
+        totp_code: Option<&str>,
+        who: Requester,
+    ) -> Result<User, MagicLinkError> {
+        match self.preview_magic_link(raw_token).await? {
+            MagicLinkPreview::SignUp if !accept_privacy => {
+                return Err(MagicLinkError::PrivacyNotAccepted);
+            }
+            MagicLinkPreview::SignIn { totp: true } if totp_code.is_none() => {
+                return Err(MagicLinkError::TotpRequired);
+            }
+            MagicLinkPreview::SignIn { .. } | MagicLinkPreview::SignUp => {}
+        }
+        let raw = RawToken::parse(raw_token.trim()).map_err(|_| MagicLinkError::InvalidLink)?;
+        let now = self.ports.clock.now();
+        let token = self
+            .ports
+            .tokens
+            .consume(&raw.hash(), TokenPurpose::MagicLink, now)
+            .await?
+            .ok_or(MagicLinkError::InvalidLink)?;
+        let user = match self.ports.users.find_by_email(&token.email_lookup).await? {
+            Some(user) if user.active => user,
+            Some(_) => return Err(MagicLinkError::InvalidLink),
+            None => self.sign_up_by_link(&token, who).await?,
+        };
+        if user.has_totp() {
+            let code = totp_code.unwrap_or_default();
+            if !self.second_factor_ok(&user, code, who).await? {
+                let _ = self.count_failure(&user, "totp", who).await;
+                return Err(MagicLinkError::WrongCode);
+            }
+        }
+        let mut user = user;
+        if user.email_verified_at.is_none() {
+            // Opening the link proves the address as well as a verification link would.
+            user.email_verified_at = Some(now);
+            self.ports.users.update(&user).await?;
+        }
+        self.ports.users.record_login(user.id, now, None).await?;
+        self.audit(
+            Actor::User(user.id),
+            "auth.magic_link.used",
+            Some(user.id),
+            AuditDetails::new(),
+            who,
+        )
+        .await;
+        self.audit(
+            Actor::User(user.id),
+            "auth.login.succeeded",
+            Some(user.id),
+            AuditDetails::new().with("method", "magic_link"),
+            who,
+        )
+        .await;
+        user.lockout = self.policy.lockout.after_success();
+        user.last_login_at = Some(now);
+        Ok(user)
+    }
+
+    /// Creates the account of a sign-in link's address (no password; opening the link proved
+    /// the address). The link carries the address, encrypted.
+    async fn sign_up_by_link(
+        &self,
+        token: &LoginToken,
+        who: Requester,
+    ) -> Result<User, MagicLinkError> {
+        let encrypted = token
+            .email_encrypted
+            .clone()
+            .ok_or(MagicLinkError::InvalidLink)?;
+        let now = self.ports.clock.now();
+        let id = UserId::from_random(
+            random_array(self.ports.random.as_ref())
+                .map_err(|_| MagicLinkError::Unavailable("no secure randomness".into()))?,
+        );
+        let mut user = User::new(id, token.email_lookup, encrypted, now);
+        user.email_verified_at = Some(now);
+        match self.ports.users.insert(&user).await {
+            Ok(()) => {}
+            // Created concurrently by another link of the same address: use that account.
+            Err(RepoError::Duplicate) => {
+                return self
+                    .ports
+                    .users
+                    .find_by_email(&token.email_lookup)
+                    .await?
+                    .ok_or(MagicLinkError::InvalidLink);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.audit(
+            Actor::User(id),
+            "user.registered",
+            Some(id),
+            AuditDetails::new().with("method", "magic_link"),
+            who,
+        )
+        .await;
+        Ok(user)
+    }
+
+    /// Checks a second-factor code: a TOTP code (each step accepted once, atomically) or one of
+    /// the account's unused recovery codes (used up atomically, audited).
+    ///
+    /// # Errors
+    /// [`RepoError`] when storage fails.
+    pub async fn second_factor_ok(
+        &self,
+        user: &User,
+        code: &str,
+        who: Requester,
+    ) -> Result<bool, RepoError> {
+        let Some(secret) = self.totp_secret(user) else {
+            return Ok(false);
+        };
+        let now = self.ports.clock.now();
+        let typed = code.trim();
+        if typed.chars().filter(char::is_ascii_digit).count() == 6 && typed.len() <= 7 {
+            return match secret.accept(typed, now, user.totp_last_step) {
+                Ok(step) => {
+                    self.ports
+                        .users
+                        .swap_totp_step(user.id, user.totp_last_step, step)
+                        .await
+                }
+                Err(CodeRejected::Replayed) => {
+                    self.audit(
+                        Actor::User(user.id),
+                        "auth.totp.replay_refused",
+                        Some(user.id),
+                        AuditDetails::new(),
+                        who,
+                    )
+                    .await;
+                    Ok(false)
+                }
+                Err(CodeRejected::Wrong) => Ok(false),
+            };
+        }
+        for stored in self.ports.recovery_codes.unused(user.id).await? {
+            if stored.hash.matches(typed) {
+                let used = self
+                    .ports
+                    .recovery_codes
+                    .use_code(user.id, stored.index, now)
+                    .await?;
+                if used {
+                    let left = self.ports.recovery_codes.unused(user.id).await?.len();
+                    let details = AuditDetails::new().with("remaining", left.to_string());
+                    self.audit(
+                        Actor::User(user.id),
+                        "auth.recovery_code.used",
+                        Some(user.id),
+                        details,
+                        who,
+                    )
+                    .await;
+                }
+                return Ok(used);
+            }
+        }
+        Ok(false)
+    }
+
+    fn totp_secret(&self, user: &User) -> Option<TotpSecret> {
+        let field = user.totp_secret.as_ref()?;
+        match self.ports.cipher.decrypt(field).map(TotpSecret::from_bytes) {
+            Ok(Ok(secret)) => Some(secret),
+            _ => {
+                tracing::error!(user = %user.id, "a TOTP secret cannot be decrypted with the key ring");
+                None
+            }
+        }
+    }
+
+    /// Starts enrolling a second factor: a fresh secret, how to show it, and the encrypted
+    /// pending state to send back with the first code.
+    ///
+    /// # Errors
+    /// [`VerifyError::Unavailable`] when the secret cannot be drawn or encrypted.
+    pub fn begin_totp(&self, user: &User) -> Result<TotpEnrolment, VerifyError> {
+        let profile = self.profile(user)?;
+        let bytes = random_array(self.ports.random.as_ref())
+            .map_err(|_| VerifyError::Unavailable("no secure randomness".into()))?;
+        let secret = TotpSecret::from_random(bytes);
+        let plain = pending_enrolment(&user.id, &secret, self.ports.clock.now());
+        let pending = self
+            .ports
+            .cipher
+            .encrypt(plain.expose().as_bytes())
+            .map_err(|e| VerifyError::Unavailable(e.to_string()))?;
+        let url = secret
+            .otpauth_url(&profile.email)
+            .ok_or_else(|| VerifyError::Unavailable("otpauth url".into()))?;
+        Ok(TotpEnrolment {
+            pending: pending.as_str().to_owned(),
+            secret_base32: secret.base32(),
+            otpauth_url: url,
+        })
+    }
+
+    /// Finishes enrolment when `code` is right for the pending secret (made by
+    /// [`Accounts::begin_totp`] for this user within 15 minutes): stores the secret encrypted
+    /// and returns 10 new recovery codes, shown once.
+    ///
+    /// # Errors
+    /// [`TotpError`].
+    pub async fn confirm_totp(
+        &self,
+        user: &User,
+        pending: &str,
+        code: &str,
+        who: Requester,
+    ) -> Result<Vec<RecoveryCode>, TotpError> {
+        let now = self.ports.clock.now();
+        let plain = self
+            .ports
+            .cipher
+            .decrypt(&EncryptedField::new(pending.to_owned()))
+            .map_err(|_| TotpError::Expired)?;
+        let plain = String::from_utf8(plain.expose().clone()).map_err(|_| TotpError::Expired)?;
+        let secret =
+            open_pending_enrolment(&plain, &user.id, now, 15 * 60).ok_or(TotpError::Expired)?;
+        let step = secret
+            .accept(code, now, None)
+            .map_err(|_| TotpError::WrongCode)?;
+        let encrypted = self
+            .ports
+            .cipher
+            .encrypt(secret.bytes().expose())
+            .map_err(|e| TotpError::Unavailable(e.to_string()))?;
+        let mut updated = self.ports.users.get(user.id).await?;
+        updated.totp_secret = Some(encrypted);
+        updated.totp_last_step = Some(step);
+        self.ports.users.update(&updated).await?;
+        let codes = self.new_recovery_codes(user.id).await?;
+        self.audit(
+            Actor::User(user.id),
+            "auth.totp.enabled",
+            Some(user.id),
+            AuditDetails::new(),
+            who,
+        )
+        .await;
+        Ok(codes)
+    }
+
+    /// Turns the second factor off (and deletes the recovery codes).
+    ///
+    /// # Errors
+    /// [`TotpError::Unavailable`].
+    pub async fn disable_totp(&self, user: &User, who: Requester) -> Result<(), TotpError> {
+        let mut updated = self.ports.users.get(user.id).await?;
+        updated.totp_secret = None;
+        updated.totp_last_step = None;
+        self.ports.users.update(&updated).await?;
+        self.ports.recovery_codes.delete_all(user.id).await?;
+        self.audit(
+            Actor::User(user.id),
+            "auth.totp.disabled",
+            Some(user.id),
+            AuditDetails::new(),
+            who,
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Replaces every recovery code with 10 new ones, shown once.
+    ///
+    /// # Errors
+    /// [`TotpError::NotEnrolled`] without a second factor.
+    pub async fn regenerate_recovery_codes(
+        &self,
+        user: &User,
+        who: Requester,
+    ) -> Result<Vec<RecoveryCode>, TotpError> {
+        if !user.has_totp() {
+            return Err(TotpError::NotEnrolled);
+        }
+        let codes = self.new_recovery_codes(user.id).await?;
+        self.audit(
+            Actor::User(user.id),
+            "auth.recovery_codes.regenerated",
+            Some(user.id),
+            AuditDetails::new(),
+            who,
+        )
+        .await;
+        Ok(codes)
+    }
+
+    async fn new_recovery_codes(&self, user: UserId) -> Result<Vec<RecoveryCode>, TotpError> {
+        let random = self.ports.random.as_ref();
+        let mut codes = Vec::with_capacity(RECOVERY_CODES);
+        let mut hashes = Vec::with_capacity(RECOVERY_CODES);
+        for _ in 0..RECOVERY_CODES {
+            let code = RecoveryCode::from_random(
+                random_array(random).map_err(|_| TotpError::Unavailable("no randomness".into()))?,
+            );
+            hashes.push(code.hash(
+                random_array(random).map_err(|_| TotpError::Unavailable("no randomness".into()))?,
+            ));
+            codes.push(code);
+        }
+        self.ports.recovery_codes.replace_all(user, &hashes).await?;
+        Ok(codes)
+    }
+
     /// Password sign-in. Returns the (active, verified) user on success; the caller starts the
     /// session.
     ///
@@ -544,12 +1033,12 @@ impl Accounts {
             return Err(LoginError::EmailNotVerified);
         }
         if user.has_totp() {
-            // The second factor arrives with the TOTP capability; until an account can enrol,
-            // no account has one, and this branch refuses rather than skip the factor.
-            return match credentials.totp_code {
-                None => Err(LoginError::TotpRequired),
-                Some(_) => Err(self.count_failure(&user, "totp", who).await),
+            let Some(code) = credentials.totp_code.as_deref() else {
+                return Err(LoginError::TotpRequired);
             };
+            if !self.second_factor_ok(&user, code, who).await? {
+                return Err(self.count_failure(&user, "totp", who).await);
+            }
         }
         let rehash = if needs_rehash {
             self.ports.hasher.hash(&credentials.password).await.ok()
@@ -569,6 +1058,88 @@ impl Accounts {
         user.lockout = self.policy.lockout.after_success();
         user.last_login_at = Some(now);
         Ok(user)
+    }
+
+    /// Confirms that the signed-in `user` is at the keyboard (before a sensitive change):
+    /// the password, and the second factor when enrolled. Failures count toward the lockout.
+    ///
+    /// # Errors
+    /// [`LoginError`] as for sign-in.
+    pub async fn reauthenticate(
+        &self,
+        user: &User,
+        password: &SecretString,
+        totp_code: Option<&str>,
+        who: Requester,
+    ) -> Result<(), LoginError> {
+        let now = self.ports.clock.now();
+        if let Some(until) = self.policy.lockout.locked_until(&user.lockout, now) {
+            return Err(LoginError::Locked { until });
+        }
+        let check = self
+            .ports
+            .hasher
+            .verify(password, user.password_hash.clone())
+            .await
+            .map_err(|e| LoginError::Unavailable(e.to_string()))?;
+        if check == PasswordCheck::Mismatch {
+            return Err(self.count_failure(user, "password", who).await);
+        }
+        if user.has_totp() {
+            let Some(code) = totp_code else {
+                return Err(LoginError::TotpRequired);
+            };
+            if !self.second_factor_ok(user, code, who).await? {
+                return Err(self.count_failure(user, "totp", who).await);
+            }
+        }
+        self.audit(
+            Actor::User(user.id),
+            "auth.reauthenticated",
+            Some(user.id),
+            AuditDetails::new(),
+            who,
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Sets a new password (after a fresh authentication, checked by the caller).
+    ///
+    /// # Errors
+    /// [`RegisterError::WeakPassword`] for a password the policy refuses; a failing dependency.
+    pub async fn change_password(
+        &self,
+        user: &User,
+        new: &SecretString,
+        who: Requester,
+    ) -> Result<(), RegisterError> {
+        let profile = self
+            .profile(user)
+            .map_err(|e| RegisterError::Unavailable(e.to_string()))?;
+        let email = Email::parse(&profile.email)?;
+        self.policy.password.check_shape(new, &email)?;
+        self.policy
+            .password
+            .check_score(self.ports.strength.score(new, &related_words(&email)))?;
+        let hash = self
+            .ports
+            .hasher
+            .hash(new)
+            .await
+            .map_err(|e| RegisterError::Unavailable(e.to_string()))?;
+        let mut updated = self.ports.users.get(user.id).await?;
+        updated.password_hash = Some(hash);
+        self.ports.users.update(&updated).await?;
+        self.audit(
+            Actor::User(user.id),
+            "auth.password.changed",
+            Some(user.id),
+            AuditDetails::new(),
+            who,
+        )
+        .await;
+        Ok(())
     }
 
     /// Counts a failed attempt on a real account (compare-and-swap, so concurrent failures
@@ -700,6 +1271,34 @@ impl Accounts {
         Ok(OutgoingMail {
             to: to.clone(),
             subject: MailSubject::new("Confirm your email address for WildID")
+                .map_err(|e| RegisterError::Unavailable(e.to_string()))?,
+            text_body: text,
+            html_body: None,
+        })
+    }
+
+    fn magic_link_mail(
+        &self,
+        to: &Email,
+        raw: &RawToken,
+        token: &LoginToken,
+    ) -> Result<OutgoingMail, RegisterError> {
+        let link = format!(
+            "{}/auth/magic?token={}",
+            self.public_url,
+            raw.encode().expose()
+        );
+        let minutes = (token.expires_at - token.created_at).num_minutes();
+        let text = format!(
+            "Hello,\n\nhere is your link to sign in to WildID:\n\n{link}\n\n\
+             It works once and expires on {} UTC (in {minutes} minutes).\n\
+             If you did not ask for it, ignore this message: nobody can sign in without the link.\n\n\
+             WildID\n",
+            token.expires_at.format("%Y-%m-%d %H:%M"),
+        );
+        Ok(OutgoingMail {
+            to: to.clone(),
+            subject: MailSubject::new("Your sign-in link for WildID")
                 .map_err(|e| RegisterError::Unavailable(e.to_string()))?,
             text_body: text,
             html_body: None,

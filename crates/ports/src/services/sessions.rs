@@ -120,6 +120,11 @@ impl SessionService {
         &self.policy
     }
 
+    /// Whether `session` authenticated recently enough for a sensitive change.
+    pub fn is_fresh(&self, session: &Session) -> bool {
+        self.policy.is_fresh(session, self.clock.now())
+    }
+
     /// Finds the session named by `token` and applies the rules: a different browser
     /// fingerprint, the idle timeout or the absolute lifetime end it (it is deleted); a
     /// signed-in session whose user is gone or deactivated ends too (seed §9). The user is
@@ -236,6 +241,14 @@ impl SessionService {
             .await;
         }
         Ok(())
+    }
+
+    /// The current state of a user (after a change to it).
+    ///
+    /// # Errors
+    /// [`SessionError::Store`] when the store fails.
+    pub async fn reload_user(&self, user: UserId) -> Result<User, SessionError> {
+        Ok(self.users.get(user).await?)
     }
 
     /// `user`'s sessions, most recently active first.

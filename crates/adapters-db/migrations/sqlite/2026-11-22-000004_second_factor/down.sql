@@ -1,0 +1,2 @@
+DROP TABLE recovery_codes;
+ALTER TABLE login_tokens DROP COLUMN email_encrypted;

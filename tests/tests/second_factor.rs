@@ -1,0 +1,401 @@
+//! Black-box tests of sign-in links, the second factor, re-authentication and session
+//! management against the real server.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::Path;
+
+use chrono::Utc;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, SqliteConnection};
+use serde_json::{Value, json};
+use wildid_domain::totp::TotpSecret;
+use wildid_tests::client::{Answer, Client, link_in, outbox, wait_for_mail};
+use wildid_tests::server::{Server, ServerOptions, run_cli};
+
+const PASSWORD: &str = "otter gravel lantern";
+
+fn options() -> ServerOptions {
+    ServerOptions::default()
+        .env("WILDID_PUBLIC_URL", "https://wildid.example.org")
+        .env("WILDID_LOGIN_ATTEMPTS_PER_MINUTE", "1000")
+        .env("WILDID_MAIL_PER_ADDRESS_PER_HOUR", "1000")
+        .env("WILDID_MAIL_PER_IP_PER_HOUR", "1000")
+}
+
+fn sqlite(data_dir: &Path, sql: &str) {
+    let mut conn =
+        SqliteConnection::establish(data_dir.join("wildid.db").to_str().unwrap()).unwrap();
+    conn.batch_execute(sql).unwrap();
+}
+
+/// Asks for a sign-in link for `email` and returns its token.
+async fn link_for(server: &Server, browser: &mut Client, email: &str) -> String {
+    let before = outbox(&server.data_dir).len();
+    let r = browser
+        .post_json("/api/auth/magic-link", &json!({"email": email}))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let mails = wait_for_mail(&server.data_dir, before + 1).await;
+    let mail = mails.last().unwrap();
+    assert!(mail.contains(&format!("To: {email}")));
+    link_in(mail, "/auth/magic").1
+}
+
+async fn redeem(browser: &mut Client, token: &str, extra: Value) -> Answer {
+    let mut body = json!({"token": token});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    browser
+        .post_json("/api/auth/magic-link/redeem", &body)
+        .await
+}
+
+/// Registers, confirms and signs in `email` with the password.
+async fn signed_in(server: &Server, email: &str) -> Client {
+    let mut b = Client::new(&server.url(""));
+    let token = link_for(server, &mut b, email).await;
+    let r = redeem(&mut b, &token, json!({"accept_privacy": true})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = b
+        .post_json("/api/account/password", &json!({"new_password": PASSWORD}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    b
+}
+
+/// Enables TOTP for the signed-in browser; returns the secret and the recovery codes.
+async fn enable_totp(b: &mut Client) -> (TotpSecret, Vec<String>) {
+    let setup = b.post_json("/api/account/totp/setup", &json!({})).await;
+    assert_eq!(setup.status, 200, "{}", setup.body);
+    let setup = setup.json();
+    assert!(
+        setup["otpauth_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("otpauth://totp/WildID:")
+    );
+    let secret = TotpSecret::from_base32(setup["secret"].as_str().unwrap()).unwrap();
+    let wrong = b
+        .post_json(
+            "/api/account/totp/confirm",
+            &json!({"pending": setup["pending"], "code": "000000"}),
+        )
+        .await;
+    assert_eq!((wrong.status, wrong.error().as_str()), (422, "wrong_code"));
+    let code = secret.code_at(Utc::now()).unwrap();
+    let r = b
+        .post_json(
+            "/api/account/totp/confirm",
+            &json!({"pending": setup["pending"], "code": code}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let codes: Vec<String> = r.json()["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(codes.len(), 10);
+    (secret, codes)
+}
+
+#[tokio::test]
+async fn a_link_signs_up_a_new_address_after_consent_and_works_once() {
+    let server = Server::start_with(options()).unwrap();
+    let mut b = Client::new(&server.url(""));
+    let token = link_for(&server, &mut b, "newcomer@example.org").await;
+    let mail = outbox(&server.data_dir).pop().unwrap();
+    assert!(mail.contains("works once") && mail.contains("15 minutes"));
+    let page = b.get(&format!("/auth/magic?token={token}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Create my account") && page.body.contains("privacy notice"));
+    let refused = redeem(&mut b, &token, json!({})).await;
+    assert_eq!(
+        (refused.status, refused.error().as_str()),
+        (422, "privacy_not_accepted")
+    );
+    let r = redeem(&mut b, &token, json!({"accept_privacy": true})).await;
+    assert_eq!(
+        r.status, 200,
+        "the refusal did not use the link up: {}",
+        r.body
+    );
+    let user = &r.json()["user"];
+    assert_eq!(
+        (
+            user["email"].as_str(),
+            user["email_verified"].as_bool(),
+            user["has_password"].as_bool()
+        ),
+        (Some("newcomer@example.org"), Some(true), Some(false))
+    );
+    assert_eq!(b.get("/api/auth/me").await.status, 200);
+    let mut other = Client::new(&server.url(""));
+    let again = redeem(&mut other, &token, json!({"accept_privacy": true})).await;
+    assert_eq!(
+        (again.status, again.error().as_str()),
+        (400, "invalid_link")
+    );
+}
+
+#[tokio::test]
+async fn asking_for_a_link_answers_the_same_for_any_address() {
+    let server = Server::start_with(options()).unwrap();
+    signed_in(&server, "known@example.org").await;
+    let mut b = Client::new(&server.url(""));
+    let known = b
+        .post_json(
+            "/api/auth/magic-link",
+            &json!({"email": "known@example.org"}),
+        )
+        .await;
+    let unknown = b
+        .post_json(
+            "/api/auth/magic-link",
+            &json!({"email": "unknown@example.org"}),
+        )
+        .await;
+    assert_eq!((known.status, known.body), (unknown.status, unknown.body));
+    let bad = b
+        .post_json(
+            "/api/auth/magic-link",
+            &json!({"email": "ｋｎｏｗｎ@example.org"}),
+        )
+        .await;
+    assert_eq!((bad.status, bad.error().as_str()), (422, "invalid_email"));
+}
+
+#[tokio::test]
+async fn a_link_works_during_a_lockout_and_clears_it() {
+    let server = Server::start_with(options()).unwrap();
+    let _ = signed_in(&server, "owner@example.org").await;
+    let mut attacker = Client::new(&server.url(""));
+    for _ in 0..5 {
+        attacker
+            .post_json(
+                "/api/auth/login",
+                &json!({"email": "owner@example.org", "password": "guess guess guess"}),
+            )
+            .await;
+    }
+    let mut owner = Client::new(&server.url(""));
+    let locked = owner
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": "owner@example.org", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(locked.error(), "account_locked");
+    let token = link_for(&server, &mut owner, "owner@example.org").await;
+    let r = redeem(&mut owner, &token, json!({})).await;
+    assert_eq!(r.status, 200, "the owner is never locked out: {}", r.body);
+    owner.post_json("/api/auth/logout", &json!({})).await;
+    let again = owner
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": "owner@example.org", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(
+        again.status, 200,
+        "a successful sign-in resets the counter: {}",
+        again.body
+    );
+}
+
+#[tokio::test]
+async fn two_uses_of_one_link_at_once_sign_in_once() {
+    let server = Server::start_with(options()).unwrap();
+    let mut b = Client::new(&server.url(""));
+    let token = link_for(&server, &mut b, "racer@example.org").await;
+    let mut first = Client::new(&server.url(""));
+    let mut second = Client::new(&server.url(""));
+    first.refresh_csrf().await;
+    second.refresh_csrf().await;
+    let body = json!({"token": token, "accept_privacy": true});
+    let (a, z) = tokio::join!(
+        first.post_json("/api/auth/magic-link/redeem", &body),
+        second.post_json("/api/auth/magic-link/redeem", &body)
+    );
+    let mut statuses = [a.status, z.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 400]);
+}
+
+#[tokio::test]
+async fn totp_is_required_checked_not_replayable_and_recovery_codes_work_once() {
+    let server = Server::start_with(options()).unwrap();
+    let mut b = signed_in(&server, "tfa@example.org").await;
+    let (secret, codes) = enable_totp(&mut b).await;
+    b.post_json("/api/auth/logout", &json!({})).await;
+
+    let login = |code: Option<String>| json!({"email": "tfa@example.org", "password": PASSWORD, "totp_code": code});
+    let r = b.post_json("/api/auth/login", &login(None)).await;
+    assert_eq!((r.status, r.error().as_str()), (401, "totp_required"));
+    let r = b
+        .post_json("/api/auth/login", &login(Some("123456".into())))
+        .await;
+    assert_eq!((r.status, r.error().as_str()), (401, "invalid_credentials"));
+    // The code accepted at enrolment cannot be used again, nor can the next one twice.
+    let later = Utc::now() + chrono::TimeDelta::seconds(30);
+    let next = secret.code_at(later).unwrap();
+    let r = b
+        .post_json("/api/auth/login", &login(Some(next.clone())))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    b.post_json("/api/auth/logout", &json!({})).await;
+    let replay = b.post_json("/api/auth/login", &login(Some(next))).await;
+    assert_eq!(
+        (replay.status, replay.error().as_str()),
+        (401, "invalid_credentials"),
+        "a code works once"
+    );
+
+    let r = b
+        .post_json("/api/auth/login", &login(Some(codes[0].to_uppercase())))
+        .await;
+    assert_eq!(
+        r.status, 200,
+        "a recovery code stands in for the app: {}",
+        r.body
+    );
+    b.post_json("/api/auth/logout", &json!({})).await;
+    let r = b
+        .post_json("/api/auth/login", &login(Some(codes[0].clone())))
+        .await;
+    assert_eq!(r.status, 401, "each recovery code works once");
+
+    // Sign-in links do not bypass the second factor.
+    let token = link_for(&server, &mut b, "tfa@example.org").await;
+    let r = redeem(&mut b, &token, json!({})).await;
+    assert_eq!((r.status, r.error().as_str()), (401, "totp_required"));
+    let r = redeem(&mut b, &token, json!({"totp_code": codes[1]})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (status, out, _) = run_cli(&server.data_dir, &[], &["audit", "verify"]);
+    assert!(status.success(), "{out}");
+    let db = std::fs::read(server.data_dir.join("wildid.db")).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&db).contains(&secret.base32().expose().clone()),
+        "the secret is stored encrypted"
+    );
+}
+
+#[tokio::test]
+async fn sensitive_changes_need_a_fresh_authentication() {
+    let server = Server::start_with(options()).unwrap();
+    let mut b = signed_in(&server, "fresh@example.org").await;
+    sqlite(
+        &server.data_dir,
+        "UPDATE sessions SET authenticated_at = '2000-01-01 00:00:00' WHERE user_id IS NOT NULL",
+    );
+    let r = b
+        .post_json(
+            "/api/account/password",
+            &json!({"new_password": "a different passphrase"}),
+        )
+        .await;
+    assert_eq!(
+        (r.status, r.error().as_str()),
+        (403, "reauthentication_required")
+    );
+    let r = b.post_json("/api/account/totp/setup", &json!({})).await;
+    assert_eq!(
+        (r.status, r.error().as_str()),
+        (403, "reauthentication_required")
+    );
+    let page = b.get("/account/totp").await;
+    assert_eq!(
+        (page.status, page.header("location")),
+        (303, Some("/auth/reauth?next=/account/totp"))
+    );
+    let wrong = b
+        .post_json("/api/auth/reauth", &json!({"password": "not my password"}))
+        .await;
+    assert_eq!(wrong.status, 401);
+    let ok = b
+        .post_json("/api/auth/reauth", &json!({"password": PASSWORD}))
+        .await;
+    assert_eq!(ok.status, 200, "{}", ok.body);
+    let r = b
+        .post_json(
+            "/api/account/password",
+            &json!({"new_password": "a different passphrase"}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+#[tokio::test]
+async fn sessions_are_listed_and_revoked_and_a_password_change_can_end_the_others() {
+    let server = Server::start_with(options()).unwrap();
+    let mut laptop = signed_in(&server, "multi@example.org").await;
+    let mut phone = Client::with_user_agent(
+        &server.url(""),
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1",
+    );
+    assert_eq!(
+        phone
+            .post_json(
+                "/api/auth/login",
+                &json!({"email": "multi@example.org", "password": PASSWORD})
+            )
+            .await
+            .status,
+        200
+    );
+    let list = laptop.get("/api/account/sessions").await.json();
+    let sessions = list["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 2);
+    let other = sessions.iter().find(|s| s["current"] == false).unwrap();
+    assert_eq!(other["device"], "Safari on iOS");
+    assert_eq!(other["network"], "127.0.0.0/24");
+    let r = laptop
+        .post_json("/api/account/sessions/revoke", &json!({"id": other["id"]}))
+        .await;
+    assert_eq!(r.json()["ended"], 1);
+    assert_eq!(phone.get("/api/auth/me").await.status, 401);
+
+    assert_eq!(
+        phone
+            .post_json(
+                "/api/auth/login",
+                &json!({"email": "multi@example.org", "password": PASSWORD})
+            )
+            .await
+            .status,
+        200
+    );
+    let r = laptop
+        .post_json(
+            "/api/account/password",
+            &json!({"new_password": "cedar harbour compass", "end_other_sessions": true}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        phone.get("/api/auth/me").await.status,
+        401,
+        "other sessions ended"
+    );
+    assert_eq!(
+        laptop.get("/api/auth/me").await.status,
+        200,
+        "this one kept, under a new id"
+    );
+    let old = phone
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": "multi@example.org", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(old.status, 401);
+    let new = phone
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": "multi@example.org", "password": "cedar harbour compass"}),
+        )
+        .await;
+    assert_eq!(new.status, 200);
+}
