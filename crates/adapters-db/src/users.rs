@@ -9,6 +9,7 @@ use diesel_async::{AsyncConnection, RunQueryDsl};
 use wildid_domain::Timestamp;
 use wildid_domain::ids::UserId;
 use wildid_domain::lockout::LockoutState;
+use wildid_domain::role::Role;
 use wildid_domain::token::LoginToken;
 use wildid_domain::user::{EmailLookup, EncryptedField, PasswordHash, User};
 use wildid_ports::RepoError;
@@ -269,6 +270,38 @@ impl UserRepository for SqlUsers {
                     .await
                     .map_err(repo_error)?,
             }
+        });
+        if changed == 0 {
+            Err(RepoError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn set_role(&self, id: UserId, role: Role) -> Result<(), RepoError> {
+        let key = id.to_string();
+        let changed = with_conn!(self.db, |conn| {
+            diesel::update(users::table.find(&key))
+                .set(users::role.eq(role.as_str()))
+                .execute(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        if changed == 0 {
+            Err(RepoError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
+    async fn set_active(&self, id: UserId, active: bool) -> Result<(), RepoError> {
+        let key = id.to_string();
+        let changed = with_conn!(self.db, |conn| {
+            diesel::update(users::table.find(&key))
+                .set(users::active.eq(active))
+                .execute(conn)
+                .await
+                .map_err(repo_error)?
         });
         if changed == 0 {
             Err(RepoError::NotFound)

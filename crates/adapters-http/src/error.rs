@@ -12,6 +12,7 @@ use wildid_ports::RepoError;
 use wildid_ports::services::accounts::{
     LoginError, MagicLinkError, RegisterError, TotpError, VerifyError,
 };
+use wildid_ports::services::admin::AdminError;
 use wildid_ports::services::audit::RecordAuditError;
 use wildid_ports::services::sessions::SessionError;
 
@@ -317,6 +318,20 @@ impl From<TotpError> for AppError {
                 capitalise(&e.to_string()),
             ),
             TotpError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<AdminError> for AppError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::NotFound => AppError::NotFound,
+            AdminError::SelfChange => AppError::refused(
+                StatusCode::CONFLICT,
+                "self_change",
+                capitalise(&e.to_string()),
+            ),
+            AdminError::Unavailable(cause) => AppError::Unavailable(cause),
         }
     }
 }

@@ -8,6 +8,7 @@ use wildid_domain::captcha::CaptchaKind;
 use wildid_domain::trust::RateLimitPolicy;
 use wildid_ports::random::SecureRandom;
 use wildid_ports::services::accounts::Accounts;
+use wildid_ports::services::admin::Admin;
 use wildid_ports::services::audit::AuditTrail;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
@@ -22,6 +23,8 @@ pub struct Services {
     pub sessions: SessionService,
     /// Accounts and sign-in.
     pub accounts: Accounts,
+    /// Administration of accounts.
+    pub admin: Admin,
 }
 
 /// HTTP-level settings, read once by the composition root.

@@ -47,6 +47,23 @@ enum Command {
         #[command(subcommand)]
         action: AuditCommand,
     },
+    /// Manage accounts.
+    Users {
+        #[command(subcommand)]
+        action: UsersCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Give the account registered under EMAIL a role (visitor, worker or admin). Appoints the
+    /// first admin; the change is audited and the user's sessions end.
+    SetRole {
+        /// The account's email address.
+        email: String,
+        /// visitor, worker or admin.
+        role: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,6 +136,9 @@ pub fn main() -> ExitCode {
             Command::Audit {
                 action: AuditCommand::Head,
             } => commands::audit::head(&settings).await,
+            Command::Users {
+                action: UsersCommand::SetRole { email, role },
+            } => commands::users::set_role(&settings, &email, &role).await,
             Command::Keys { .. } => ExitCode::SUCCESS,
         }
     })

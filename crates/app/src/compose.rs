@@ -18,6 +18,7 @@ use wildid_ports::clock::Clock;
 use wildid_ports::crypto::FieldCipher;
 use wildid_ports::random::SecureRandom;
 use wildid_ports::services::accounts::{AccountPorts, Accounts};
+use wildid_ports::services::admin::Admin;
 use wildid_ports::services::audit::AuditTrail;
 use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::readiness::ReadinessCheck;
@@ -100,7 +101,7 @@ pub fn compose(
             &secrets.session_key,
             "counter-keys",
         ))),
-        cipher,
+        cipher: Arc::clone(&cipher),
         mail: mail.clone(),
         audit: audit.clone(),
         clock: Arc::clone(&clock),
@@ -111,11 +112,19 @@ pub fn compose(
         .clone()
         .unwrap_or_else(|| format!("http://{address}"));
     let accounts = Accounts::new(ports, settings.accounts.clone(), &public_url);
+    let admin = Admin::new(
+        db.users(),
+        db.sessions(),
+        Arc::clone(&cipher),
+        audit.clone(),
+        Arc::clone(&clock),
+    );
     let services = Services {
         readiness: ReadinessCheck::new(db.health()),
         audit: audit.clone(),
         sessions: sessions.clone(),
         accounts,
+        admin,
     };
     let cookie_key = Key::from(derive_key(&secrets.session_key, "flash-cookie").expose());
     let http = HttpSettings {

@@ -1,5 +1,6 @@
 //! Server-rendered pages. Templates (askama, in `templates/`) escape every value by default.
 
+pub(crate) mod admin;
 pub(crate) mod auth;
 pub(crate) mod landing;
 pub(crate) mod layout;

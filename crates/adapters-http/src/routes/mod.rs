@@ -1,6 +1,7 @@
 //! The router: every route, and the layers every request passes through.
 
 pub(crate) mod account_api;
+pub(crate) mod admin_api;
 pub(crate) mod auth_api;
 pub(crate) mod csp_report;
 pub(crate) mod health;
@@ -27,11 +28,13 @@ use crate::access::{self, Access};
 use crate::csrf::csrf;
 use crate::error::AppError;
 use crate::middleware::frame::frame;
+use crate::pages::admin as admin_pages;
 use crate::pages::landing::landing;
 use crate::pages::security as account_pages;
 use crate::pages::{auth, magic};
 use crate::session::sessions;
 use crate::state::AppState;
+use wildid_domain::role::Role;
 
 /// Largest request body accepted anywhere unless a route allows more.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
@@ -71,6 +74,8 @@ fn route(
 pub(crate) fn table() -> Vec<RouteSpec> {
     use Access::Public;
     const SIGNED_IN: Access = Access::SIGNED_IN;
+    const ADMIN: Access = Access::Role(Role::Admin);
+    const EXAMPLE_ROLE_PATH: &str = "/admin/users/00000000-0000-4000-8000-000000000000/role";
     use Method as M;
     vec![
         route(M::GET, "/", Public, get(landing)),
@@ -242,6 +247,54 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             SIGNED_IN,
             post(account_api::recovery_codes),
         ),
+        // Administration.
+        route(M::GET, "/admin", ADMIN, get(admin_pages::page)),
+        RouteSpec {
+            example: EXAMPLE_ROLE_PATH,
+            ..route(
+                M::POST,
+                "/admin/users/{id}/{action}",
+                ADMIN,
+                post(admin_pages::act),
+            )
+        },
+        route(M::GET, "/api/admin/users", ADMIN, get(admin_api::users)),
+        RouteSpec {
+            example: "/api/admin/users/00000000-0000-4000-8000-000000000000/role",
+            ..route(
+                M::POST,
+                "/api/admin/users/{id}/role",
+                ADMIN,
+                post(admin_api::set_role),
+            )
+        },
+        RouteSpec {
+            example: "/api/admin/users/00000000-0000-4000-8000-000000000000/active",
+            ..route(
+                M::POST,
+                "/api/admin/users/{id}/active",
+                ADMIN,
+                post(admin_api::set_active),
+            )
+        },
+        RouteSpec {
+            example: "/api/admin/users/00000000-0000-4000-8000-000000000000/unlock",
+            ..route(
+                M::POST,
+                "/api/admin/users/{id}/unlock",
+                ADMIN,
+                post(admin_api::unlock),
+            )
+        },
+        RouteSpec {
+            example: "/api/admin/users/00000000-0000-4000-8000-000000000000/sessions/revoke",
+            ..route(
+                M::POST,
+                "/api/admin/users/{id}/sessions/revoke",
+                ADMIN,
+                post(admin_api::end_sessions),
+            )
+        },
     ]
 }
 

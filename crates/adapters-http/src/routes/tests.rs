@@ -39,6 +39,7 @@ use wildid_ports::repo::{
 };
 use wildid_ports::repo::{MockSessionRepository, MockUserRepository};
 use wildid_ports::services::accounts::{AccountPolicy, AccountPorts, Accounts};
+use wildid_ports::services::admin::Admin;
 use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::sessions::SessionService;
 
@@ -100,9 +101,16 @@ fn state(database_up: bool) -> AppState {
     AppState {
         services: Arc::new(Services {
             readiness: ReadinessCheck::new(Arc::new(health)),
-            audit,
+            audit: audit.clone(),
             sessions: service,
             accounts,
+            admin: Admin::new(
+                Arc::new(MockUserRepository::new()),
+                Arc::new(MockSessionRepository::new()),
+                Arc::new(MockFieldCipher::new()),
+                audit,
+                Arc::new(SystemClock),
+            ),
         }),
         settings: Arc::new(HttpSettings {
             production: false,
@@ -590,10 +598,7 @@ async fn the_status_endpoint_starts_an_anonymous_session() {
 /// Who may use each route, written down independently of the route table. A route added to
 /// the router without a line here fails `every_route_obeys_the_role_matrix`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[expect(
-    dead_code,
-    reason = "worker and admin routes arrive with the admin pages"
-)]
+#[expect(dead_code, reason = "worker routes arrive with field visits")]
 enum Expect {
     Anyone,
     SignedIn,
@@ -646,6 +651,17 @@ const MATRIX: &[(&str, &str, Expect)] = &[
     ("POST", "/api/account/totp/confirm", Expect::SignedIn),
     ("POST", "/api/account/totp/disable", Expect::SignedIn),
     ("POST", "/api/account/recovery-codes", Expect::SignedIn),
+    ("GET", "/admin", Expect::Admin),
+    ("POST", "/admin/users/{id}/{action}", Expect::Admin),
+    ("GET", "/api/admin/users", Expect::Admin),
+    ("POST", "/api/admin/users/{id}/role", Expect::Admin),
+    ("POST", "/api/admin/users/{id}/active", Expect::Admin),
+    ("POST", "/api/admin/users/{id}/unlock", Expect::Admin),
+    (
+        "POST",
+        "/api/admin/users/{id}/sessions/revoke",
+        Expect::Admin,
+    ),
 ];
 
 fn viewer_token(role: Option<Role>) -> SessionToken {
@@ -668,6 +684,9 @@ fn viewer_user(role: Role) -> User {
     );
     user.role = role;
     user.email_verified_at = Some(SystemClock.now());
+    if role.includes(Role::Worker) {
+        user.totp_secret = Some(EncryptedField::new("gAAAA-totp".into()));
+    }
     user
 }
 
@@ -711,13 +730,79 @@ fn matrix_state() -> AppState {
     );
     let accounts = state.services.accounts.clone();
     let readiness = state.services.readiness.clone();
+    let admin = state.services.admin.clone();
     state.services = Arc::new(Services {
         readiness,
         audit,
         sessions: service,
         accounts,
+        admin,
     });
     state
+}
+
+#[tokio::test]
+async fn admin_routes_need_the_second_factor_when_the_role_requires_it() {
+    let mut state = matrix_state();
+    let mut sessions = MockSessionRepository::new();
+    sessions.expect_get().returning(|key| {
+        Ok(Some(Session {
+            key: *key,
+            user_id: Some(UserId::from_random([99; 16])),
+            ..known_session()
+        }))
+    });
+    sessions.expect_touch().returning(|_, _| Ok(()));
+    let mut users = MockUserRepository::new();
+    users.expect_get().returning(|_| {
+        let mut admin = viewer_user(Role::Admin);
+        admin.id = UserId::from_random([99; 16]);
+        admin.totp_secret = None;
+        Ok(admin)
+    });
+    let audit = state.services.audit.clone();
+    let service = SessionService::new(
+        Arc::new(sessions),
+        Arc::new(users),
+        audit.clone(),
+        Arc::new(SystemClock),
+        Arc::new(OsRandom),
+        SessionPolicy::default(),
+    );
+    state.services = Arc::new(Services {
+        readiness: state.services.readiness.clone(),
+        audit,
+        sessions: service,
+        accounts: state.services.accounts.clone(),
+        admin: state.services.admin.clone(),
+    });
+    let router = with_layers(routes(&state), state);
+    let cookie = format!(
+        "__Host-wildid-session={}",
+        viewer_token(None).encode().expose()
+    );
+    let page = router
+        .clone()
+        .oneshot(
+            Request::get("/admin")
+                .header("cookie", &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page.headers()["location"], "/account/totp");
+    let api = router
+        .oneshot(
+            Request::get("/api/admin/users")
+                .header("cookie", &cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(api.status(), StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod keys;
+pub mod users;
 
 use std::process::ExitCode;
 

@@ -2,6 +2,7 @@ use async_trait::async_trait;
 use wildid_domain::Timestamp;
 use wildid_domain::ids::UserId;
 use wildid_domain::lockout::LockoutState;
+use wildid_domain::role::Role;
 use wildid_domain::token::LoginToken;
 use wildid_domain::user::{EmailLookup, PasswordHash, User};
 
@@ -86,6 +87,18 @@ pub trait UserRepository: Send + Sync {
         at: Timestamp,
         rehash: Option<PasswordHash>,
     ) -> Result<(), RepoError>;
+
+    /// Sets the role only.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when no account has this id.
+    async fn set_role(&self, id: UserId, role: Role) -> Result<(), RepoError>;
+
+    /// Activates or deactivates the account only.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when no account has this id.
+    async fn set_active(&self, id: UserId, active: bool) -> Result<(), RepoError>;
 
     /// Accounts, oldest first.
     ///

@@ -2,6 +2,7 @@
 //! enum; the HTTP adapter translates those to responses in one place.
 
 pub mod accounts;
+pub mod admin;
 pub mod audit;
 pub mod mail;
 pub mod readiness;

@@ -1,0 +1,294 @@
+//! Administration of accounts (seed 004 item 2): roles, deactivation, lifting a lockout and
+//! ending a user's sessions. Every change is audited with the acting admin. A change of role
+//! or of the active flag ends the user's sessions (a privilege change must not ride on an old
+//! session id). Admins cannot demote or deactivate themselves, so the last admin cannot lock
+//! everyone out by mistake.
+
+use std::sync::Arc;
+
+use wildid_domain::Timestamp;
+use wildid_domain::audit::{Actor, AuditAction, AuditDetails, AuditRecord};
+use wildid_domain::ids::UserId;
+use wildid_domain::lockout::LockoutState;
+use wildid_domain::role::Role;
+
+use crate::RepoError;
+use crate::clock::Clock;
+use crate::crypto::FieldCipher;
+use crate::repo::{Page, SessionRepository, UserRepository};
+use crate::services::accounts::Requester;
+use crate::services::audit::AuditTrail;
+
+/// What an admin sees of an account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSummary {
+    /// Id.
+    pub id: UserId,
+    /// Address (decrypted; shown to admins only).
+    pub email: String,
+    /// Role.
+    pub role: Role,
+    /// Not deactivated.
+    pub active: bool,
+    /// Address confirmed.
+    pub email_verified: bool,
+    /// Second factor enrolled.
+    pub totp_enabled: bool,
+    /// Password sign-in locked until.
+    pub locked_until: Option<Timestamp>,
+    /// Last sign-in.
+    pub last_login_at: Option<Timestamp>,
+    /// Created.
+    pub created_at: Timestamp,
+}
+
+/// Why an admin action was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// No such account.
+    #[error("no such account")]
+    NotFound,
+    /// Admins cannot demote or deactivate themselves.
+    #[error("you cannot remove your own admin role or deactivate yourself")]
+    SelfChange,
+    /// A dependency failed.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<RepoError> for AdminError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::NotFound => AdminError::NotFound,
+            other => AdminError::Unavailable(other.to_string()),
+        }
+    }
+}
+
+/// The admin use cases.
+#[derive(Clone)]
+pub struct Admin {
+    users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionRepository>,
+    cipher: Arc<dyn FieldCipher>,
+    audit: AuditTrail,
+    clock: Arc<dyn Clock>,
+}
+
+impl Admin {
+    /// Over its ports.
+    pub fn new(
+        users: Arc<dyn UserRepository>,
+        sessions: Arc<dyn SessionRepository>,
+        cipher: Arc<dyn FieldCipher>,
+        audit: AuditTrail,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            users,
+            sessions,
+            cipher,
+            audit,
+            clock,
+        }
+    }
+
+    /// Accounts, oldest first.
+    ///
+    /// # Errors
+    /// [`AdminError::Unavailable`].
+    pub async fn list(&self, page: Page) -> Result<Vec<UserSummary>, AdminError> {
+        let now = self.clock.now();
+        let users = self.users.list(page).await?;
+        Ok(users
+            .into_iter()
+            .map(|u| UserSummary {
+                id: u.id,
+                email: self
+                    .cipher
+                    .decrypt(&u.email_encrypted)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b.expose().clone()).ok())
+                    .unwrap_or_else(|| "(undecryptable)".into()),
+                role: u.role,
+                active: u.active,
+                email_verified: u.email_verified_at.is_some(),
+                totp_enabled: u.has_totp(),
+                locked_until: u.lockout.locked_until.filter(|t| *t > now),
+                last_login_at: u.last_login_at,
+                created_at: u.created_at,
+            })
+            .collect())
+    }
+
+    /// Gives `target` a role; their sessions end.
+    ///
+    /// # Errors
+    /// [`AdminError`].
+    pub async fn set_role(
+        &self,
+        actor: Actor,
+        target: UserId,
+        role: Role,
+        who: Requester,
+    ) -> Result<(), AdminError> {
+        if actor == Actor::User(target) && role != Role::Admin {
+            return Err(AdminError::SelfChange);
+        }
+        let before = self.users.get(target).await?;
+        if before.role == role {
+            return Ok(());
+        }
+        self.users.set_role(target, role).await?;
+        let ended = self.sessions.delete_for_user(target, None).await?;
+        let details = AuditDetails::new()
+            .with("from", before.role.as_str())
+            .with("to", role.as_str())
+            .with("sessions_ended", ended.to_string());
+        self.record(actor, "user.role.changed", target, details, who)
+            .await;
+        Ok(())
+    }
+
+    /// Deactivates (their sessions end at once) or reactivates `target`.
+    ///
+    /// # Errors
+    /// [`AdminError`].
+    pub async fn set_active(
+        &self,
+        actor: Actor,
+        target: UserId,
+        active: bool,
+        who: Requester,
+    ) -> Result<(), AdminError> {
+        if actor == Actor::User(target) && !active {
+            return Err(AdminError::SelfChange);
+        }
+        self.users.set_active(target, active).await?;
+        let mut details = AuditDetails::new();
+        if !active {
+            let ended = self.sessions.delete_for_user(target, None).await?;
+            details = details.with("sessions_ended", ended.to_string());
+        }
+        self.record(
+            actor,
+            if active {
+                "user.reactivated"
+            } else {
+                "user.deactivated"
+            },
+            target,
+            details,
+            who,
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Lifts a password lockout.
+    ///
+    /// # Errors
+    /// [`AdminError`].
+    pub async fn unlock(
+        &self,
+        actor: Actor,
+        target: UserId,
+        who: Requester,
+    ) -> Result<(), AdminError> {
+        loop {
+            let user = self.users.get(target).await?;
+            if self
+                .users
+                .swap_lockout(target, user.lockout, LockoutState::default())
+                .await?
+            {
+                break;
+            }
+        }
+        self.record(
+            actor,
+            "auth.lockout.lifted",
+            target,
+            AuditDetails::new(),
+            who,
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Ends every session of `target`; returns how many.
+    ///
+    /// # Errors
+    /// [`AdminError`].
+    pub async fn end_sessions(
+        &self,
+        actor: Actor,
+        target: UserId,
+        who: Requester,
+    ) -> Result<u64, AdminError> {
+        self.users.get(target).await?;
+        let ended = self.sessions.delete_for_user(target, None).await?;
+        self.record(
+            actor,
+            "session.revoked",
+            target,
+            AuditDetails::new()
+                .with("scope", "all")
+                .with("count", ended.to_string()),
+            who,
+        )
+        .await;
+        Ok(ended)
+    }
+
+    async fn record(
+        &self,
+        actor: Actor,
+        action: &str,
+        target: UserId,
+        details: AuditDetails,
+        who: Requester,
+    ) {
+        let Ok(action) = AuditAction::new(action) else {
+            return;
+        };
+        let record = AuditRecord::new(self.clock.now(), actor, action)
+            .target(target.to_string())
+            .details(details)
+            .request(who.request_id);
+        if let Err(error) = self.audit.record(record).await {
+            tracing::error!(%error, cause = %error.0, "audit entry lost");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builtin::SystemClock;
+    use crate::crypto::MockFieldCipher;
+    use crate::repo::{MockAuditLog, MockSessionRepository, MockUserRepository};
+
+    #[tokio::test]
+    async fn admins_cannot_demote_or_deactivate_themselves() {
+        let me = UserId::from_random([1; 16]);
+        let admin = Admin::new(
+            Arc::new(MockUserRepository::new()),
+            Arc::new(MockSessionRepository::new()),
+            Arc::new(MockFieldCipher::new()),
+            AuditTrail::new(Arc::new(MockAuditLog::new())),
+            Arc::new(SystemClock),
+        );
+        let who = Requester::default();
+        assert!(matches!(
+            admin
+                .set_role(Actor::User(me), me, Role::Visitor, who)
+                .await,
+            Err(AdminError::SelfChange)
+        ));
+        assert!(matches!(
+            admin.set_active(Actor::User(me), me, false, who).await,
+            Err(AdminError::SelfChange)
+        ));
+    }
+}
