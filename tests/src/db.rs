@@ -135,3 +135,22 @@ impl Drop for TestDb {
         self.db.close();
     }
 }
+
+/// Makes every message waiting for a retry due now, once its failed attempt is recorded (so
+/// the worker's own rescheduling cannot overwrite this). Waits up to 10 s for such a message.
+pub async fn make_retries_due(sqlite_file: &std::path::Path) {
+    use diesel::{Connection, RunQueryDsl};
+    for _ in 0..200 {
+        let mut conn = diesel::SqliteConnection::establish(sqlite_file.to_str().unwrap()).unwrap();
+        let changed = diesel::sql_query(
+            "UPDATE mail_outbox SET next_attempt_at = '2000-01-01 00:00:00' WHERE sent_at IS NULL AND attempts >= 1",
+        )
+        .execute(&mut conn)
+        .unwrap();
+        if changed > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no failed delivery was recorded");
+}

@@ -12,3 +12,4 @@ pub mod client;
 pub mod db;
 pub mod pg;
 pub mod server;
+pub mod smtp;

@@ -510,10 +510,7 @@ async fn an_unwritable_outbox_delays_mail_and_loses_none() {
     assert_eq!(count(&server.data_dir, "mail_outbox"), 1);
     std::fs::remove_file(server.data_dir.join("outbox")).unwrap();
     // First retry after 30 s; make it due now instead of waiting.
-    sqlite(
-        &server.data_dir,
-        "UPDATE mail_outbox SET next_attempt_at = '2000-01-01 00:00:00'",
-    );
+    wildid_tests::db::make_retries_due(&server.data_dir.join("wildid.db")).await;
     let mails = wait_for_mail(&server.data_dir, 1).await;
     assert!(mails[0].contains("To: patient@example.org"));
 }

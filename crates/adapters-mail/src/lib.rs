@@ -6,9 +6,13 @@
 //!
 //! - [`FileOutbox`], the embedded default: one `.eml` file per message in a directory, written
 //!   atomically (a temporary file, fsync, rename), so a reader never sees half a message.
+//! - [`SmtpMailer`]: an SMTP server over STARTTLS or implicit TLS (plain SMTP only to a
+//!   loopback relay), optional credentials, permanent and temporary failures told apart.
 
 mod compose;
 mod outbox;
+mod smtp;
 
 pub use compose::{InvalidSender, Sender, compose};
 pub use outbox::FileOutbox;
+pub use smtp::{SmtpMailer, SmtpSecurity, SmtpSettings, SmtpSettingsError};

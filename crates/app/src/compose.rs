@@ -9,13 +9,14 @@ use axum::Router;
 use axum_extra::extract::cookie::Key;
 use wildid_adapters_db::Database;
 use wildid_adapters_http::{AppState, HttpSettings, Services};
-use wildid_adapters_mail::FileOutbox;
+use wildid_adapters_mail::{FileOutbox, SmtpMailer};
 use wildid_ports::builtin::{
     Argon2Hasher, FernetKeyRing, HmacDigest, HmacEmailIndex, OsRandom, SystemClock,
     ZxcvbnEstimator, derive_key,
 };
 use wildid_ports::clock::Clock;
 use wildid_ports::crypto::FieldCipher;
+use wildid_ports::mail::Mailer;
 use wildid_ports::random::SecureRandom;
 use wildid_ports::services::accounts::{AccountPorts, Accounts};
 use wildid_ports::services::admin::Admin;
@@ -24,7 +25,7 @@ use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
 
-use crate::config::Settings;
+use crate::config::{MailTransport, Settings};
 use crate::jobs::Jobs;
 use crate::secrets::Secrets;
 
@@ -69,16 +70,22 @@ pub fn compose(
         Arc::clone(&random),
         settings.session_policy,
     );
-    let mailer = FileOutbox::new(
-        settings.data_dir.join("outbox"),
-        settings.mail_from.clone(),
-        Arc::clone(&random),
-        Arc::clone(&clock),
-    );
+    let mailer: Arc<dyn Mailer> = match &settings.mail_transport {
+        MailTransport::Outbox => Arc::new(FileOutbox::new(
+            settings.data_dir.join("outbox"),
+            settings.mail_from.clone(),
+            Arc::clone(&random),
+            Arc::clone(&clock),
+        )),
+        MailTransport::Smtp(smtp) => Arc::new(
+            SmtpMailer::new(smtp, settings.mail_from.clone(), Arc::clone(&random))
+                .map_err(|e| e.to_string())?,
+        ),
+    };
     let mail = MailQueue::new(
         db.mail_outbox(),
         Arc::clone(&cipher),
-        Arc::new(mailer),
+        mailer,
         Arc::clone(&clock),
         Arc::clone(&random),
     );

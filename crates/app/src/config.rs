@@ -11,7 +11,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 use wildid_adapters_db::DatabaseUrl;
-use wildid_adapters_mail::Sender;
+use wildid_adapters_mail::{Sender, SmtpSecurity, SmtpSettings};
 use wildid_domain::captcha::CaptchaKind;
 use wildid_domain::lockout::LockoutPolicy;
 use wildid_domain::rate_limit::RateLimit;
@@ -54,7 +54,24 @@ const KEYS: &[&str] = &[
     "MAIL_PER_ADDRESS_PER_HOUR",
     "MAIL_PER_IP_PER_HOUR",
     "TOTP_REQUIRED_ROLES",
+    "MAIL_TRANSPORT",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_SECURITY",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "SMTP_PASSWORD_FILE",
+    "SMTP_CA_FILE",
 ];
+
+/// Where outgoing mail goes.
+#[derive(Debug, Clone)]
+pub enum MailTransport {
+    /// `.eml` files in `<data dir>/outbox` (the default).
+    Outbox,
+    /// An SMTP server.
+    Smtp(SmtpSettings),
+}
 
 /// Development (generated secrets allowed) or production (everything must be given).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +142,8 @@ pub struct Settings {
     pub accounts: AccountPolicy,
     /// Roles that must enrol a second factor before reaching worker and admin pages.
     pub totp_required_roles: Vec<Role>,
+    /// Where outgoing mail goes.
+    pub mail_transport: MailTransport,
 }
 
 impl Settings {
@@ -245,6 +264,14 @@ struct Raw {
     mail_per_address_per_hour: Option<u64>,
     mail_per_ip_per_hour: Option<u64>,
     totp_required_roles: Option<String>,
+    mail_transport: Option<String>,
+    smtp_host: Option<String>,
+    smtp_port: Option<u64>,
+    smtp_security: Option<String>,
+    smtp_username: Option<String>,
+    smtp_password: SecretValue,
+    smtp_password_file: Option<PathBuf>,
+    smtp_ca_file: Option<PathBuf>,
 }
 
 /// Loads settings from the process environment, the optional file and `overrides`.
@@ -507,6 +534,81 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
                 why: "expected roles from worker, admin, visitor, or none".into(),
             })?,
     };
+    let mail_transport = match raw.mail_transport.as_deref().map(str::trim) {
+        None | Some("" | "outbox") => MailTransport::Outbox,
+        Some("smtp") => {
+            let host =
+                raw.smtp_host
+                    .filter(|h| !h.trim().is_empty())
+                    .ok_or(ConfigError::Invalid {
+                        var: "WILDID_SMTP_HOST",
+                        why: "is required when WILDID_MAIL_TRANSPORT=smtp".into(),
+                    })?;
+            let security = match raw.smtp_security.as_deref().map(str::trim) {
+                None | Some("" | "starttls") => SmtpSecurity::StartTls,
+                Some("tls") => SmtpSecurity::ImplicitTls,
+                Some("plain") => SmtpSecurity::Plain,
+                Some(_) => {
+                    return invalid("WILDID_SMTP_SECURITY", "expected starttls, tls or plain");
+                }
+            };
+            let default_port = match security {
+                SmtpSecurity::StartTls => 587,
+                SmtpSecurity::ImplicitTls => 465,
+                SmtpSecurity::Plain => 25,
+            };
+            let port = u16::try_from(bounded_int(
+                "WILDID_SMTP_PORT",
+                raw.smtp_port,
+                default_port,
+                1,
+                65535,
+            )?)
+            .unwrap_or(587);
+            let password = either(
+                "WILDID_SMTP_PASSWORD",
+                raw.smtp_password,
+                raw.smtp_password_file,
+            )?;
+            let credentials = match (raw.smtp_username, password) {
+                (Some(user), Some(password)) => Some((user, password)),
+                (None, None) => None,
+                _ => {
+                    return invalid(
+                        "WILDID_SMTP_USERNAME",
+                        "set both WILDID_SMTP_USERNAME and WILDID_SMTP_PASSWORD, or neither",
+                    );
+                }
+            };
+            let extra_ca_pem = match raw.smtp_ca_file {
+                Some(path) => Some(std::fs::read(&path).map_err(|e| ConfigError::Invalid {
+                    var: "WILDID_SMTP_CA_FILE",
+                    why: format!("cannot read {}: {e}", path.display()),
+                })?),
+                None => None,
+            };
+            let settings = SmtpSettings {
+                host: host.trim().to_owned(),
+                port,
+                security,
+                credentials,
+                extra_ca_pem,
+                timeout: Duration::from_secs(30),
+            };
+            // Validated here so that plain SMTP to a remote host stops the start.
+            wildid_adapters_mail::SmtpMailer::new(
+                &settings,
+                mail_from.clone(),
+                std::sync::Arc::new(wildid_ports::builtin::OsRandom),
+            )
+            .map_err(|e| ConfigError::Invalid {
+                var: "WILDID_SMTP_SECURITY",
+                why: e.to_string(),
+            })?;
+            MailTransport::Smtp(settings)
+        }
+        Some(_) => return invalid("WILDID_MAIL_TRANSPORT", "expected outbox or smtp"),
+    };
     Ok(Settings {
         environment,
         bind,
@@ -526,6 +628,7 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         argon2,
         accounts,
         totp_required_roles,
+        mail_transport,
     })
 }
 
@@ -777,6 +880,50 @@ mod tests {
                 .to_string()
                 .starts_with("WILDID_ARGON2_MEMORY_KIB")
         );
+    }
+
+    #[test]
+    fn smtp_settings_are_complete_and_never_plain_to_a_remote_host() {
+        let mut r = raw();
+        r.mail_transport = Some("smtp".into());
+        assert!(
+            validate(r, &Overrides::default())
+                .unwrap_err()
+                .to_string()
+                .starts_with("WILDID_SMTP_HOST")
+        );
+        let mut r = raw();
+        r.mail_transport = Some("smtp".into());
+        r.smtp_host = Some("mail.example.org".into());
+        r.smtp_security = Some("plain".into());
+        assert!(
+            validate(r, &Overrides::default())
+                .unwrap_err()
+                .to_string()
+                .contains("loopback")
+        );
+        let mut r = raw();
+        r.mail_transport = Some("smtp".into());
+        r.smtp_host = Some("mail.example.org".into());
+        r.smtp_username = Some("wildid".into());
+        assert!(
+            validate(r, &Overrides::default())
+                .unwrap_err()
+                .to_string()
+                .contains("both")
+        );
+        let mut r = raw();
+        r.mail_transport = Some("smtp".into());
+        r.smtp_host = Some("mail.example.org".into());
+        let s = validate(r, &Overrides::default()).unwrap();
+        assert!(matches!(
+            s.mail_transport,
+            MailTransport::Smtp(SmtpSettings {
+                port: 587,
+                security: SmtpSecurity::StartTls,
+                ..
+            })
+        ));
     }
 
     #[test]
