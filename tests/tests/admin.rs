@@ -131,6 +131,16 @@ async fn an_admin_appointed_from_the_shell_manages_accounts() {
     assert_eq!(list.len(), 2);
     let ranger_id = id_of(&list, "ranger@example.org");
     let me = id_of(&list, "chief@example.org");
+    let r = admin.get("/api/admin/users?offset=1&limit=1").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let page = r.json()["users"].as_array().unwrap().clone();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0], list[1], "paging keeps the oldest-first order");
+    let r = admin.get("/api/admin/users?limit=lots").await;
+    assert_eq!((r.status, r.error().as_str()), (400, "invalid_query"));
+    assert!(r.body.contains("limit"), "{}", r.body);
+    let r = admin.get("/api/admin/users?sort=email").await;
+    assert_eq!((r.status, r.error().as_str()), (400, "invalid_query"));
 
     // Role change: the ranger's session ends; the new role shows after signing in again.
     let r = admin

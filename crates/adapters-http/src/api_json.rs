@@ -1,11 +1,13 @@
 //! JSON request bodies for the API: `Content-Type: application/json` required (415), syntax
 //! errors answered 400, and type errors, missing fields and unknown fields (every request type
-//! denies them) answered 422 with a message naming the field.
+//! denies them) answered 422 with a message naming the field. Query strings likewise: 400
+//! `invalid_query` naming the parameter.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
@@ -50,12 +52,35 @@ where
     }
 }
 
+/// A query string of type `T`.
+pub(crate) struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => Err(AppError::refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_query",
+                describe(&rejection.body_text()),
+            )),
+        }
+    }
+}
+
 /// serde's message without axum's preamble: "email: invalid type: integer `5`, expected a
 /// string at line 1 column 10" becomes "Field email: invalid type: integer `5`, expected a
 /// string."
 fn describe(text: &str) -> String {
     let detail = text
         .split_once("target type: ")
+        .or_else(|| text.split_once("Failed to deserialize query string: "))
         .map_or(text, |(_, rest)| rest);
     let detail = detail.split(" at line ").next().unwrap_or(detail);
     let sentence = match detail.split_once(": ") {
@@ -94,6 +119,10 @@ mod tests {
                 "Failed to deserialize the JSON body into the target type: missing field `password` at line 1 column 20"
             ),
             "Missing field `password`."
+        );
+        assert_eq!(
+            describe("Failed to deserialize query string: limit: invalid digit found in string"),
+            "Field limit: invalid digit found in string."
         );
     }
 }

@@ -8,6 +8,7 @@
 
 mod access;
 mod api_json;
+mod api_types;
 mod client;
 mod csrf;
 pub mod error;

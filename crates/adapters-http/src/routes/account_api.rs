@@ -3,59 +3,74 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::ToSchema;
 use wildid_domain::audit::Actor;
 use wildid_domain::secret::SecretString;
 use wildid_domain::session::SessionKey;
 
 use crate::api_json::ApiJson;
+use crate::api_types::{
+    Accepted, ConfirmedBody, EndedBody, ErrorBody, RecoveryCodesBody, SessionView, SessionsBody,
+    SignedInBody, TotpEnabledBody, TotpSetupBody, UserView,
+};
 use crate::error::AppError;
-use crate::routes::auth_api::{profile_json, requester};
+use crate::routes::auth_api::{accepted, requester};
 use crate::session::{Fresh, SignedIn, Viewer};
 use crate::state::AppState;
 
-#[derive(Deserialize)]
+/// An address to send a sign-in link to.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MagicLinkRequest {
     email: String,
 }
 
-/// `POST /api/auth/magic-link` → 202 whatever the address.
+/// Sends a one-time sign-in link (which creates the account of a new address on first use).
+#[utoipa::path(post, path = "/api/auth/magic-link", tag = "sign-in links", request_body = MagicLinkRequest,
+    responses((status = 202, body = Accepted, description = "Whatever the address"), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub(crate) async fn request_link(
     State(state): State<AppState>,
     viewer: Viewer,
     ApiJson(body): ApiJson<MagicLinkRequest>,
-) -> Result<Response, AppError> {
+) -> Result<(StatusCode, Json<Accepted>), AppError> {
     state
         .services
         .accounts
         .request_magic_link(&body.email, requester(&viewer))
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({"status": "link_sent", "message": "If the address can be used, a sign-in link is on its way. It works once and expires in 15 minutes."})),
-    )
-        .into_response())
+    Ok(accepted(
+        "link_sent",
+        "If the address can be used, a sign-in link is on its way. It works once and expires in 15 minutes.",
+    ))
 }
 
-#[derive(Deserialize)]
+/// Using a sign-in link.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RedeemRequest {
     token: String,
+    /// Required (`true`) when the link creates a new account.
     #[serde(default)]
     accept_privacy: bool,
+    /// Required when the account has a second factor.
     #[serde(default)]
     totp_code: Option<String>,
 }
 
-/// `POST /api/auth/magic-link/redeem`: signs in (or up) with a link's token.
+/// Signs in (or up) with a link's token; the session id is replaced.
+#[utoipa::path(post, path = "/api/auth/magic-link/redeem", tag = "sign-in links", request_body = RedeemRequest,
+    responses(
+        (status = 200, body = SignedInBody),
+        (status = 400, body = ErrorBody, description = "invalid_link"),
+        (status = 401, body = ErrorBody, description = "totp_required (the link is still usable) or wrong_code (it is not)"),
+        (status = 422, body = ErrorBody, description = "privacy_not_accepted (the link is still usable)"),
+    ))]
 pub(crate) async fn redeem_link(
     State(state): State<AppState>,
     viewer: Viewer,
     ApiJson(body): ApiJson<RedeemRequest>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<SignedInBody>, AppError> {
     let accounts = &state.services.accounts;
     let user = accounts
         .redeem_magic_link(
@@ -67,12 +82,14 @@ pub(crate) async fn redeem_link(
         .await?;
     let profile = accounts.profile(&user)?;
     let session = viewer.handle.sign_in(user).await?;
-    Ok(Json(
-        json!({ "user": profile_json(&profile), "csrf_token": session.csrf.encode() }),
-    ))
+    Ok(Json(SignedInBody {
+        user: UserView::from(&profile),
+        csrf_token: session.csrf.encode(),
+    }))
 }
 
-#[derive(Deserialize)]
+/// Proof that the user is at the keyboard.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReauthRequest {
     password: String,
@@ -80,14 +97,16 @@ pub(crate) struct ReauthRequest {
     totp_code: Option<String>,
 }
 
-/// `POST /api/auth/reauth`: confirms the user before a sensitive change; the session id is
-/// replaced and marked freshly authenticated.
+/// Confirms the user before a sensitive change; the session id is replaced and counts as
+/// freshly authenticated for 10 minutes.
+#[utoipa::path(post, path = "/api/auth/reauth", tag = "account", request_body = ReauthRequest,
+    responses((status = 200, body = ConfirmedBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "account_locked")))]
 pub(crate) async fn reauth(
     State(state): State<AppState>,
     viewer: Viewer,
     signed_in: SignedIn,
     ApiJson(body): ApiJson<ReauthRequest>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ConfirmedBody>, AppError> {
     let password = SecretString::new(body.password);
     state
         .services
@@ -100,38 +119,41 @@ pub(crate) async fn reauth(
         )
         .await?;
     let session = signed_in.handle.sign_in(signed_in.user).await?;
-    Ok(Json(
-        json!({ "status": "confirmed", "csrf_token": session.csrf.encode() }),
-    ))
+    Ok(Json(ConfirmedBody {
+        status: "confirmed".into(),
+        csrf_token: session.csrf.encode(),
+    }))
 }
 
-/// `GET /api/account/sessions`.
+/// The user's sessions.
+#[utoipa::path(get, path = "/api/account/sessions", tag = "account", responses((status = 200, body = SessionsBody), (status = 401, body = ErrorBody)))]
 pub(crate) async fn sessions(
     State(state): State<AppState>,
     signed_in: SignedIn,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<SessionsBody>, AppError> {
     let list = state.services.sessions.list(signed_in.user.id).await?;
-    let items: Vec<Value> = list
+    let sessions = list
         .iter()
-        .map(|s| {
-            json!({
-                "id": hex::encode(s.key.as_bytes()),
-                "device": s.device,
-                "network": s.coarse_ip,
-                "created_at": s.created_at.to_rfc3339(),
-                "last_seen_at": s.last_seen_at.to_rfc3339(),
-                "current": s.key == signed_in.session.key,
-            })
+        .map(|s| SessionView {
+            id: hex::encode(s.key.as_bytes()),
+            device: s.device.clone(),
+            network: s.coarse_ip.clone(),
+            created_at: s.created_at.to_rfc3339(),
+            last_seen_at: s.last_seen_at.to_rfc3339(),
+            current: s.key == signed_in.session.key,
         })
         .collect();
-    Ok(Json(json!({ "sessions": items })))
+    Ok(Json(SessionsBody { sessions }))
 }
 
-#[derive(Deserialize)]
+/// Which sessions to end.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RevokeRequest {
+    /// One session, by the id listed.
     #[serde(default)]
     id: Option<String>,
+    /// Every session but this one.
     #[serde(default)]
     all_others: bool,
 }
@@ -142,12 +164,14 @@ pub(crate) fn session_key(id: &str) -> Option<SessionKey> {
     Some(SessionKey::from_bytes(bytes))
 }
 
-/// `POST /api/account/sessions/revoke`: one session (`id`) or all but this one.
+/// Ends one of the user's sessions, or all but this one.
+#[utoipa::path(post, path = "/api/account/sessions/revoke", tag = "account", request_body = RevokeRequest,
+    responses((status = 200, body = EndedBody), (status = 422, body = ErrorBody)))]
 pub(crate) async fn revoke(
     State(state): State<AppState>,
     signed_in: SignedIn,
     ApiJson(body): ApiJson<RevokeRequest>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<EndedBody>, AppError> {
     let sessions = &state.services.sessions;
     let client = signed_in.handle.client();
     let ended = match (body.id, body.all_others) {
@@ -179,10 +203,11 @@ pub(crate) async fn revoke(
             ));
         }
     };
-    Ok(Json(json!({ "ended": ended })))
+    Ok(Json(EndedBody { ended }))
 }
 
-#[derive(Deserialize)]
+/// A new password.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PasswordRequest {
     new_password: String,
@@ -190,21 +215,26 @@ pub(crate) struct PasswordRequest {
     end_other_sessions: bool,
 }
 
-/// `POST /api/account/password` (fresh authentication required).
+/// Sets a new password (needs an authentication within 10 minutes).
+#[utoipa::path(post, path = "/api/account/password", tag = "account", request_body = PasswordRequest,
+    responses((status = 200, body = ConfirmedBody), (status = 403, body = ErrorBody, description = "reauthentication_required"), (status = 422, body = ErrorBody, description = "weak_password")))]
 pub(crate) async fn change_password(
     State(state): State<AppState>,
     viewer: Viewer,
     Fresh(signed_in): Fresh,
     ApiJson(body): ApiJson<PasswordRequest>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ConfirmedBody>, AppError> {
     let password = SecretString::new(body.new_password);
     state
         .services
         .accounts
         .change_password(&signed_in.user, &password, requester(&viewer))
         .await?;
-    let csrf = after_credential_change(&state, signed_in, body.end_other_sessions).await?;
-    Ok(Json(json!({ "status": "changed", "csrf_token": csrf })))
+    let csrf_token = after_credential_change(&state, signed_in, body.end_other_sessions).await?;
+    Ok(Json(ConfirmedBody {
+        status: "changed".into(),
+        csrf_token,
+    }))
 }
 
 /// A credential changed: the session id is replaced (privilege change) and, if asked, every
@@ -236,20 +266,22 @@ pub(crate) async fn after_credential_change(
     Ok(session.csrf.encode())
 }
 
-/// `POST /api/account/totp/setup` (fresh): a new secret to enrol.
+/// Starts enrolling a second factor (needs an authentication within 10 minutes).
+#[utoipa::path(post, path = "/api/account/totp/setup", tag = "account", responses((status = 200, body = TotpSetupBody), (status = 403, body = ErrorBody)))]
 pub(crate) async fn totp_setup(
     State(state): State<AppState>,
     Fresh(signed_in): Fresh,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<TotpSetupBody>, AppError> {
     let enrolment = state.services.accounts.begin_totp(&signed_in.user)?;
-    Ok(Json(json!({
-        "pending": enrolment.pending,
-        "secret": enrolment.secret_base32.expose(),
-        "otpauth_url": enrolment.otpauth_url.expose(),
-    })))
+    Ok(Json(TotpSetupBody {
+        pending: enrolment.pending,
+        secret: enrolment.secret_base32.expose().clone(),
+        otpauth_url: enrolment.otpauth_url.expose().clone(),
+    }))
 }
 
-#[derive(Deserialize)]
+/// The first code of a new second factor.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TotpConfirmRequest {
     pending: String,
@@ -258,14 +290,15 @@ pub(crate) struct TotpConfirmRequest {
     end_other_sessions: bool,
 }
 
-/// `POST /api/account/totp/confirm` (fresh): enables the second factor; the recovery codes are
-/// in this answer only.
+/// Turns the second factor on; the recovery codes are in this answer only.
+#[utoipa::path(post, path = "/api/account/totp/confirm", tag = "account", request_body = TotpConfirmRequest,
+    responses((status = 200, body = TotpEnabledBody), (status = 400, body = ErrorBody, description = "setup_expired"), (status = 422, body = ErrorBody, description = "wrong_code")))]
 pub(crate) async fn totp_confirm(
     State(state): State<AppState>,
     viewer: Viewer,
     Fresh(signed_in): Fresh,
     ApiJson(body): ApiJson<TotpConfirmRequest>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<TotpEnabledBody>, AppError> {
     let codes = state
         .services
         .accounts
@@ -276,39 +309,47 @@ pub(crate) async fn totp_confirm(
             requester(&viewer),
         )
         .await?;
-    let csrf = after_credential_change(&state, signed_in, body.end_other_sessions).await?;
-    let codes: Vec<&str> = codes.iter().map(|c| c.display()).collect();
-    Ok(Json(
-        json!({ "status": "enabled", "recovery_codes": codes, "csrf_token": csrf }),
-    ))
+    let csrf_token = after_credential_change(&state, signed_in, body.end_other_sessions).await?;
+    Ok(Json(TotpEnabledBody {
+        status: "enabled".into(),
+        recovery_codes: codes.iter().map(|c| c.display().to_owned()).collect(),
+        csrf_token,
+    }))
 }
 
-/// `POST /api/account/totp/disable` (fresh).
+/// Turns the second factor off (needs an authentication within 10 minutes).
+#[utoipa::path(post, path = "/api/account/totp/disable", tag = "account", responses((status = 200, body = ConfirmedBody), (status = 403, body = ErrorBody)))]
 pub(crate) async fn totp_disable(
     State(state): State<AppState>,
     viewer: Viewer,
     Fresh(signed_in): Fresh,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<ConfirmedBody>, AppError> {
     state
         .services
         .accounts
         .disable_totp(&signed_in.user, requester(&viewer))
         .await?;
-    let csrf = after_credential_change(&state, signed_in, false).await?;
-    Ok(Json(json!({ "status": "disabled", "csrf_token": csrf })))
+    let csrf_token = after_credential_change(&state, signed_in, false).await?;
+    Ok(Json(ConfirmedBody {
+        status: "disabled".into(),
+        csrf_token,
+    }))
 }
 
-/// `POST /api/account/recovery-codes` (fresh): replaces every recovery code.
+/// Replaces every recovery code (needs an authentication within 10 minutes).
+#[utoipa::path(post, path = "/api/account/recovery-codes", tag = "account",
+    responses((status = 200, body = RecoveryCodesBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "totp_not_enabled")))]
 pub(crate) async fn recovery_codes(
     State(state): State<AppState>,
     viewer: Viewer,
     Fresh(signed_in): Fresh,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<RecoveryCodesBody>, AppError> {
     let codes = state
         .services
         .accounts
         .regenerate_recovery_codes(&signed_in.user, requester(&viewer))
         .await?;
-    let codes: Vec<&str> = codes.iter().map(|c| c.display()).collect();
-    Ok(Json(json!({ "recovery_codes": codes })))
+    Ok(Json(RecoveryCodesBody {
+        recovery_codes: codes.iter().map(|c| c.display().to_owned()).collect(),
+    }))
 }

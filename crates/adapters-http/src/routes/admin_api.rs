@@ -4,74 +4,84 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 use wildid_domain::audit::Actor;
 use wildid_domain::ids::UserId;
 use wildid_domain::role::Role;
 use wildid_ports::repo::Page;
-use wildid_ports::services::admin::UserSummary;
 
-use crate::api_json::ApiJson;
+use crate::api_json::{ApiJson, ApiQuery};
+use crate::api_types::{AdminUserView, AdminUsersBody, Done, EndedBody, ErrorBody};
 use crate::error::AppError;
 use crate::routes::auth_api::requester;
 use crate::session::{SignedIn, Viewer};
 use crate::state::AppState;
 
-pub(crate) fn summary_json(u: &UserSummary) -> Value {
-    json!({
-        "id": u.id.to_string(),
-        "email": u.email,
-        "role": u.role.as_str(),
-        "active": u.active,
-        "email_verified": u.email_verified,
-        "totp_enabled": u.totp_enabled,
-        "locked_until": u.locked_until.map(|t| t.to_rfc3339()),
-        "last_login_at": u.last_login_at.map(|t| t.to_rfc3339()),
-        "created_at": u.created_at.to_rfc3339(),
-    })
-}
+/// Largest page of [`users`].
+const MAX_PAGE: u32 = 500;
+/// Page size when none is asked for.
+const DEFAULT_PAGE: u32 = 100;
 
 /// A user id from the path; anything else is a 404 like a missing user.
 pub(crate) fn target(raw: &str) -> Result<UserId, AppError> {
     UserId::parse(raw).map_err(|_| AppError::NotFound)
 }
 
-#[derive(Deserialize, Default)]
+/// Paging of the account list.
+#[derive(Deserialize, Default, IntoParams)]
 #[serde(default, deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
+    /// Accounts to skip.
     offset: u64,
+    /// Accounts to return (default 100, at most 500).
     limit: Option<u32>,
 }
 
-/// `GET /api/admin/users`.
+/// Lists accounts, oldest first.
+#[utoipa::path(get, path = "/api/admin/users", tag = "admin", params(PageQuery),
+    responses(
+        (status = 200, body = AdminUsersBody),
+        (status = 400, body = ErrorBody, description = "invalid_query"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody, description = "forbidden or totp_required"),
+    ))]
 pub(crate) async fn users(
     State(state): State<AppState>,
-    axum::extract::Query(q): axum::extract::Query<PageQuery>,
-) -> Result<Json<Value>, AppError> {
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> Result<Json<AdminUsersBody>, AppError> {
     let page = Page {
         offset: q.offset,
-        limit: q.limit.unwrap_or(100).min(500),
+        limit: q.limit.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE),
     };
     let users = state.services.admin.list(page).await?;
-    Ok(Json(
-        json!({ "users": users.iter().map(summary_json).collect::<Vec<_>>() }),
-    ))
+    Ok(Json(AdminUsersBody {
+        users: users.iter().map(AdminUserView::from).collect(),
+    }))
 }
 
-#[derive(Deserialize)]
+/// A new role.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RoleRequest {
+    /// `visitor`, `worker` or `admin`.
     role: String,
 }
 
-/// `POST /api/admin/users/{id}/role`.
+/// Changes an account's role; the account's sessions end so the new role applies at once.
+#[utoipa::path(post, path = "/api/admin/users/{id}/role", tag = "admin", request_body = RoleRequest,
+    params(("id" = String, Path, description = "User id (UUID)")),
+    responses(
+        (status = 200, body = Done, description = "changed"),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "self_change: admins cannot demote or deactivate themselves"),
+        (status = 422, body = ErrorBody, description = "invalid_field"),
+    ))]
 pub(crate) async fn set_role(
     State(state): State<AppState>,
     viewer: Viewer,
     admin: SignedIn,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RoleRequest>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Done>, AppError> {
     let role: Role = body.role.parse().map_err(|_| {
         AppError::refused(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -89,23 +99,33 @@ pub(crate) async fn set_role(
             requester(&viewer),
         )
         .await?;
-    Ok(Json(json!({ "status": "changed" })))
+    Ok(Json(Done {
+        status: "changed".into(),
+    }))
 }
 
-#[derive(Deserialize)]
+/// Activation.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ActiveRequest {
+    /// `false` deactivates the account and ends its sessions.
     active: bool,
 }
 
-/// `POST /api/admin/users/{id}/active`.
+/// Deactivates or reactivates an account.
+#[utoipa::path(post, path = "/api/admin/users/{id}/active", tag = "admin", request_body = ActiveRequest,
+    params(("id" = String, Path, description = "User id (UUID)")),
+    responses(
+        (status = 200, body = Done, description = "changed"),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody, description = "self_change: admins cannot demote or deactivate themselves"),
+    ))]
 pub(crate) async fn set_active(
     State(state): State<AppState>,
     viewer: Viewer,
     admin: SignedIn,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<ActiveRequest>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Done>, AppError> {
     state
         .services
         .admin
@@ -116,35 +136,45 @@ pub(crate) async fn set_active(
             requester(&viewer),
         )
         .await?;
-    Ok(Json(json!({ "status": "changed" })))
+    Ok(Json(Done {
+        status: "changed".into(),
+    }))
 }
 
-/// `POST /api/admin/users/{id}/unlock`.
+/// Lifts a password lockout.
+#[utoipa::path(post, path = "/api/admin/users/{id}/unlock", tag = "admin",
+    params(("id" = String, Path, description = "User id (UUID)")),
+    responses((status = 200, body = Done, description = "unlocked"), (status = 404, body = ErrorBody)))]
 pub(crate) async fn unlock(
     State(state): State<AppState>,
     viewer: Viewer,
     admin: SignedIn,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<Done>, AppError> {
     state
         .services
         .admin
         .unlock(Actor::User(admin.user.id), target(&id)?, requester(&viewer))
         .await?;
-    Ok(Json(json!({ "status": "unlocked" })))
+    Ok(Json(Done {
+        status: "unlocked".into(),
+    }))
 }
 
-/// `POST /api/admin/users/{id}/sessions/revoke`.
+/// Ends every session of an account.
+#[utoipa::path(post, path = "/api/admin/users/{id}/sessions/revoke", tag = "admin",
+    params(("id" = String, Path, description = "User id (UUID)")),
+    responses((status = 200, body = EndedBody), (status = 404, body = ErrorBody)))]
 pub(crate) async fn end_sessions(
     State(state): State<AppState>,
     viewer: Viewer,
     admin: SignedIn,
     Path(id): Path<String>,
-) -> Result<Json<Value>, AppError> {
+) -> Result<Json<EndedBody>, AppError> {
     let ended = state
         .services
         .admin
         .end_sessions(Actor::User(admin.user.id), target(&id)?, requester(&viewer))
         .await?;
-    Ok(Json(json!({ "ended": ended })))
+    Ok(Json(EndedBody { ended }))
 }

@@ -3,13 +3,13 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::json;
+use utoipa::ToSchema;
 use wildid_domain::secret::SecretString;
-use wildid_ports::services::accounts::{Credentials, Profile, Registration, Requester};
+use wildid_ports::services::accounts::{Credentials, Registration, Requester};
 
 use crate::api_json::ApiJson;
+use crate::api_types::{Accepted, Done, ErrorBody, MeBody, SignedInBody, UserView};
 use crate::error::AppError;
 use crate::session::{SignedIn, Viewer};
 use crate::state::AppState;
@@ -22,33 +22,41 @@ pub(crate) fn requester(viewer: &Viewer) -> Requester {
     }
 }
 
-pub(crate) fn profile_json(p: &Profile) -> serde_json::Value {
-    json!({
-        "id": p.id.to_string(),
-        "email": p.email,
-        "role": p.role.as_str(),
-        "email_verified": p.email_verified,
-        "totp_enabled": p.totp_enabled,
-        "has_password": p.has_password,
-        "created_at": p.created_at.to_rfc3339(),
-    })
+pub(crate) fn accepted(status: &str, message: &str) -> (StatusCode, Json<Accepted>) {
+    (
+        StatusCode::ACCEPTED,
+        Json(Accepted {
+            status: status.to_owned(),
+            message: message.to_owned(),
+        }),
+    )
 }
 
-#[derive(Deserialize)]
+/// Registration.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegisterRequest {
     email: String,
+    /// 10 to 128 characters, hard to guess, not containing the address.
     password: String,
+    /// Must be `true`: the privacy notice at `/privacy` is accepted.
     #[serde(default)]
     accept_privacy: bool,
 }
 
-/// `POST /api/auth/register` → 202 whether or not the address had an account.
+/// Creates an account and sends a confirmation link; a taken address answers the same and its
+/// owner is told by mail.
+#[utoipa::path(post, path = "/api/auth/register", tag = "accounts", request_body = RegisterRequest,
+    responses(
+        (status = 202, body = Accepted, description = "Whatever the address"),
+        (status = 422, body = ErrorBody, description = "invalid_email, weak_password, privacy_not_accepted, invalid_field"),
+        (status = 429, body = ErrorBody, description = "too_many_requests, with Retry-After"),
+    ))]
 pub(crate) async fn register(
     State(state): State<AppState>,
     viewer: Viewer,
     ApiJson(body): ApiJson<RegisterRequest>,
-) -> Result<Response, AppError> {
+) -> Result<(StatusCode, Json<Accepted>), AppError> {
     let form = Registration {
         email: body.email,
         password: SecretString::new(body.password),
@@ -65,38 +73,46 @@ pub(crate) async fn register(
     ))
 }
 
-#[derive(Deserialize)]
+/// A token from a link.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TokenRequest {
     token: String,
 }
 
-/// `POST /api/auth/verify-email`.
+/// Confirms an address with the token of its confirmation link (single use).
+#[utoipa::path(post, path = "/api/auth/verify-email", tag = "accounts", request_body = TokenRequest,
+    responses((status = 200, body = Done), (status = 400, body = ErrorBody, description = "invalid_link")))]
 pub(crate) async fn verify_email(
     State(state): State<AppState>,
     viewer: Viewer,
     ApiJson(body): ApiJson<TokenRequest>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<Done>, AppError> {
     state
         .services
         .accounts
         .verify_email(&body.token, requester(&viewer))
         .await?;
-    Ok(Json(json!({ "status": "verified" })))
+    Ok(Json(Done {
+        status: "verified".into(),
+    }))
 }
 
-#[derive(Deserialize)]
+/// An address.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EmailRequest {
     email: String,
 }
 
-/// `POST /api/auth/resend-verification` → 202 whatever the address.
+/// Sends a new confirmation link to an unconfirmed account.
+#[utoipa::path(post, path = "/api/auth/resend-verification", tag = "accounts", request_body = EmailRequest,
+    responses((status = 202, body = Accepted), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub(crate) async fn resend_verification(
     State(state): State<AppState>,
     viewer: Viewer,
     ApiJson(body): ApiJson<EmailRequest>,
-) -> Result<Response, AppError> {
+) -> Result<(StatusCode, Json<Accepted>), AppError> {
     state
         .services
         .accounts
@@ -108,21 +124,31 @@ pub(crate) async fn resend_verification(
     ))
 }
 
-#[derive(Deserialize)]
+/// Password sign-in.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginRequest {
     email: String,
     password: String,
+    /// Required when the account has a second factor: a TOTP code or a recovery code.
     #[serde(default)]
     totp_code: Option<String>,
 }
 
-/// `POST /api/auth/login`: a new session on success.
+/// Signs in with a password (and second factor); the session id is replaced.
+#[utoipa::path(post, path = "/api/auth/login", tag = "accounts", request_body = LoginRequest,
+    responses(
+        (status = 200, body = SignedInBody),
+        (status = 401, body = ErrorBody, description = "invalid_credentials or totp_required"),
+        (status = 403, body = ErrorBody, description = "account_locked or email_not_verified"),
+        (status = 422, body = ErrorBody, description = "invalid_email, invalid_password, invalid_field"),
+        (status = 429, body = ErrorBody, description = "too_many_requests from this client address, with Retry-After"),
+    ))]
 pub(crate) async fn login(
     State(state): State<AppState>,
     viewer: Viewer,
     ApiJson(body): ApiJson<LoginRequest>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<SignedInBody>, AppError> {
     let credentials = Credentials {
         email: body.email,
         password: SecretString::new(body.password),
@@ -135,32 +161,28 @@ pub(crate) async fn login(
         .await?;
     let profile = state.services.accounts.profile(&user)?;
     let session = viewer.handle.sign_in(user).await?;
-    Ok(Json(
-        json!({ "user": profile_json(&profile), "csrf_token": session.csrf.encode() }),
-    ))
+    Ok(Json(SignedInBody {
+        user: UserView::from(&profile),
+        csrf_token: session.csrf.encode(),
+    }))
 }
 
-/// `POST /api/auth/logout`.
+/// Ends the session server-side.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "accounts", responses((status = 204), (status = 401, body = ErrorBody)))]
 pub(crate) async fn logout(signed_in: SignedIn) -> Result<StatusCode, AppError> {
     signed_in.handle.sign_out().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `GET /api/auth/me`.
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/auth/me", tag = "accounts", responses((status = 200, body = MeBody), (status = 401, body = ErrorBody)))]
 pub(crate) async fn me(
     State(state): State<AppState>,
     signed_in: SignedIn,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<MeBody>, AppError> {
     let profile = state.services.accounts.profile(&signed_in.user)?;
-    Ok(Json(
-        json!({ "user": profile_json(&profile), "authenticated_at": signed_in.session.authenticated_at.map(|t| t.to_rfc3339()) }),
-    ))
-}
-
-fn accepted(status: &str, message: &str) -> Response {
-    (
-        StatusCode::ACCEPTED,
-        Json(json!({ "status": status, "message": message })),
-    )
-        .into_response()
+    Ok(Json(MeBody {
+        user: UserView::from(&profile),
+        authenticated_at: signed_in.session.authenticated_at.map(|t| t.to_rfc3339()),
+    }))
 }

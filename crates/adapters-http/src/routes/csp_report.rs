@@ -18,6 +18,14 @@ const ACCEPTED: &[&str] = &[
     "application/json",
 ];
 
+/// Receives Content-Security-Policy violation reports from browsers.
+#[utoipa::path(post, path = "/api/csp-report", tag = "security",
+    request_body(content = String, description = "A CSP report (application/csp-report or application/reports+json), at most 16 KiB", content_type = "application/csp-report"),
+    responses(
+        (status = 204, description = "Logged"),
+        (status = 400, body = crate::api_types::ErrorBody, description = "unsupported_media_type or invalid_report"),
+        (status = 413, body = crate::api_types::ErrorBody),
+    ))]
 pub(crate) async fn receive(headers: HeaderMap, body: Bytes) -> Result<StatusCode, AppError> {
     let content_type = headers
         .get(CONTENT_TYPE)

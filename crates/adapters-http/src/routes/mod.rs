@@ -5,6 +5,7 @@ pub(crate) mod admin_api;
 pub(crate) mod auth_api;
 pub(crate) mod csp_report;
 pub(crate) mod health;
+pub(crate) mod openapi;
 pub(crate) mod security;
 pub(crate) mod static_files;
 
@@ -91,6 +92,7 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             Public,
             post(csp_report::receive).layer(DefaultBodyLimit::max(csp_report::MAX_REPORT_BYTES)),
         ),
+        route(M::GET, "/api/openapi.json", Public, get(openapi::serve)),
         route(
             M::GET,
             "/api/security/status",

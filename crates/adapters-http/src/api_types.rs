@@ -1,0 +1,221 @@
+//! The bodies of the JSON API, as types: handlers return them, and the OpenAPI document is
+//! generated from them, so the description cannot drift from the answers.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+use wildid_ports::services::accounts::Profile;
+use wildid_ports::services::admin::UserSummary;
+
+/// Every error under `/api`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ErrorBody {
+    /// Stable snake_case code, e.g. `invalid_email`, `csrf_failed`, `too_many_requests`.
+    pub error: String,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
+/// An accepted request (202), phrased the same whatever the outcome behind it.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Accepted {
+    /// `verification_sent` or `link_sent`.
+    pub status: String,
+    /// For people.
+    pub message: String,
+}
+
+/// A plain outcome.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Done {
+    /// `verified`, `changed`, `unlocked`, `disabled`...
+    pub status: String,
+}
+
+/// A user's own account.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct UserView {
+    /// Id (UUID).
+    pub id: String,
+    /// Address.
+    pub email: String,
+    /// `visitor`, `worker` or `admin`.
+    pub role: String,
+    /// Address confirmed.
+    pub email_verified: bool,
+    /// Second factor enrolled.
+    pub totp_enabled: bool,
+    /// A password is set.
+    pub has_password: bool,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+impl From<&Profile> for UserView {
+    fn from(p: &Profile) -> Self {
+        Self {
+            id: p.id.to_string(),
+            email: p.email.clone(),
+            role: p.role.as_str().to_owned(),
+            email_verified: p.email_verified,
+            totp_enabled: p.totp_enabled,
+            has_password: p.has_password,
+            created_at: p.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// A new session: the user and the session's anti-forgery token.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SignedInBody {
+    /// The user.
+    pub user: UserView,
+    /// Send it as `X-CSRF-Token` with every state-changing request of this session.
+    pub csrf_token: String,
+}
+
+/// `GET /api/auth/me`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MeBody {
+    /// The user.
+    pub user: UserView,
+    /// Last authentication (RFC 3339).
+    pub authenticated_at: Option<String>,
+}
+
+/// A credential changed: the session id was replaced, with a new token.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ConfirmedBody {
+    /// `confirmed`, `changed`, `disabled`.
+    pub status: String,
+    /// The new session's anti-forgery token.
+    pub csrf_token: String,
+}
+
+/// `GET /api/security/status` (seed §6, §7).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SecurityStatus {
+    /// The session's anti-forgery token.
+    pub csrf_token: String,
+    /// Whether CAPTCHAs are on.
+    pub captcha_enabled: bool,
+    /// `proof_of_work` or `arithmetic`.
+    pub captcha_kind: Option<String>,
+    /// Identifications per window before a CAPTCHA is required.
+    pub rate_limit_threshold: u32,
+    /// Window length.
+    pub rate_limit_window_seconds: i64,
+    /// Identifications counted in this window.
+    pub request_count: u32,
+    /// A CAPTCHA is required now.
+    pub rate_limited: bool,
+    /// The session passed a CAPTCHA.
+    pub is_trusted: bool,
+    /// Signed in.
+    pub authenticated: bool,
+}
+
+/// One session of the user.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SessionView {
+    /// Opaque id (to revoke it).
+    pub id: String,
+    /// Browser and system.
+    pub device: Option<String>,
+    /// Coarse network (IPv4 /24, IPv6 /48).
+    pub network: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub last_seen_at: String,
+    /// The session making this request.
+    pub current: bool,
+}
+
+/// `GET /api/account/sessions`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SessionsBody {
+    /// Most recently active first.
+    pub sessions: Vec<SessionView>,
+}
+
+/// How many sessions ended.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct EndedBody {
+    /// Count.
+    pub ended: u64,
+}
+
+/// A second factor to enrol.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TotpSetupBody {
+    /// Send back with the first code (valid 15 minutes).
+    pub pending: String,
+    /// The secret in base32.
+    pub secret: String,
+    /// For a QR code.
+    pub otpauth_url: String,
+}
+
+/// The second factor is on; the recovery codes are in this answer only.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TotpEnabledBody {
+    /// `enabled`.
+    pub status: String,
+    /// Ten one-time codes.
+    pub recovery_codes: Vec<String>,
+    /// The new session's anti-forgery token.
+    pub csrf_token: String,
+}
+
+/// New recovery codes (the old ones no longer work).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct RecoveryCodesBody {
+    /// Ten one-time codes.
+    pub recovery_codes: Vec<String>,
+}
+
+/// An account as admins see it.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AdminUserView {
+    /// Id.
+    pub id: String,
+    /// Address.
+    pub email: String,
+    /// Role.
+    pub role: String,
+    /// Not deactivated.
+    pub active: bool,
+    /// Address confirmed.
+    pub email_verified: bool,
+    /// Second factor enrolled.
+    pub totp_enabled: bool,
+    /// Password sign-in locked until (RFC 3339).
+    pub locked_until: Option<String>,
+    /// RFC 3339.
+    pub last_login_at: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+impl From<&UserSummary> for AdminUserView {
+    fn from(u: &UserSummary) -> Self {
+        Self {
+            id: u.id.to_string(),
+            email: u.email.clone(),
+            role: u.role.as_str().to_owned(),
+            active: u.active,
+            email_verified: u.email_verified,
+            totp_enabled: u.totp_enabled,
+            locked_until: u.locked_until.map(|t| t.to_rfc3339()),
+            last_login_at: u.last_login_at.map(|t| t.to_rfc3339()),
+            created_at: u.created_at.to_rfc3339(),
+        }
+    }
+}
+
+/// `GET /api/admin/users`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AdminUsersBody {
+    /// Oldest first.
+    pub users: Vec<AdminUserView>,
+}
