@@ -155,6 +155,31 @@ fn start() -> Result<PgServer, String> {
     Ok(server)
 }
 
+/// A plain-SQL dump (`pg_dump`) of the database at `url`, data included: what an attacker who
+/// steals a backup holds.
+///
+/// # Errors
+/// When `pg_dump` cannot be found or fails.
+pub fn dump(url: &str) -> Result<String, String> {
+    let program = find_bindir()
+        .map(|dir| dir.join("pg_dump"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("pg_dump"));
+    let out = Command::new(&program)
+        .arg("--no-owner")
+        .arg(format!("--dbname={url}"))
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+    if !out.status.success() {
+        return Err(format!(
+            "pg_dump failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    String::from_utf8(out.stdout).map_err(|e| e.to_string())
+}
+
 fn external(url: &str) -> Result<PgServer, String> {
     let (prefix, rest) = url
         .rsplit_once('/')
