@@ -8,6 +8,7 @@
     clippy::print_stdout
 )]
 
+pub mod accounts;
 pub mod client;
 pub mod db;
 pub mod pg;

@@ -3,58 +3,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use chrono::Utc;
-use diesel::{Connection, RunQueryDsl, SqliteConnection};
 use serde_json::{Value, json};
 use wildid_domain::totp::TotpSecret;
-use wildid_tests::client::{Client, link_in, outbox, wait_for_mail};
-use wildid_tests::server::{Server, ServerOptions, run_cli};
-
-const PASSWORD: &str = "otter gravel lantern";
-
-fn options() -> ServerOptions {
-    ServerOptions::default()
-        .env("WILDID_PUBLIC_URL", "https://wildid.example.org")
-        .env("WILDID_LOGIN_ATTEMPTS_PER_MINUTE", "1000")
-        .env("WILDID_MAIL_PER_ADDRESS_PER_HOUR", "1000")
-        .env("WILDID_MAIL_PER_IP_PER_HOUR", "1000")
-}
-
-async fn sign_in_by_link(server: &Server, email: &str) -> Client {
-    let mut b = Client::new(&server.url(""));
-    let before = outbox(&server.data_dir).len();
-    assert_eq!(
-        b.post_json("/api/auth/magic-link", &json!({"email": email}))
-            .await
-            .status,
-        202
-    );
-    let mails = wait_for_mail(&server.data_dir, before + 1).await;
-    let (_, token) = link_in(mails.last().unwrap(), "/auth/magic");
-    let r = b
-        .post_json(
-            "/api/auth/magic-link/redeem",
-            &json!({"token": token, "accept_privacy": true}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    b
-}
-
-fn audit_actions(server: &Server) -> Vec<String> {
-    #[derive(diesel::QueryableByName)]
-    struct Action {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        action: String,
-    }
-    let mut conn =
-        SqliteConnection::establish(server.data_dir.join("wildid.db").to_str().unwrap()).unwrap();
-    diesel::sql_query("SELECT action FROM audit_log ORDER BY seq")
-        .load::<Action>(&mut conn)
-        .unwrap()
-        .into_iter()
-        .map(|a| a.action)
-        .collect()
-}
+use wildid_tests::accounts::{PASSWORD, audit_actions, options, sign_in_by_link};
+use wildid_tests::client::{Client, outbox};
+use wildid_tests::server::{Server, run_cli};
 
 async fn users(admin: &mut Client) -> Vec<Value> {
     let r = admin.get("/api/admin/users").await;
@@ -262,7 +215,7 @@ async fn an_admin_appointed_from_the_shell_manages_accounts() {
         .await;
     assert_eq!(r.status, 404);
 
-    let actions = audit_actions(&server);
+    let actions = audit_actions(&server.data_dir);
     for expected in [
         "user.role.changed",
         "user.deactivated",

@@ -3,73 +3,12 @@
 //! fingerprint, restart, deactivation). Privacy at rest and in logs: `privacy.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
-
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, RunQueryDsl, SqliteConnection};
 use serde_json::json;
-use wildid_tests::client::{Client, link_in, outbox, wait_for_mail};
+use wildid_tests::accounts::{
+    PASSWORD, PUBLIC_URL as PUBLIC, count, login, options, registered, sqlite,
+};
+use wildid_tests::client::{Client, link_in, wait_for_mail};
 use wildid_tests::server::{Server, ServerOptions};
-
-const PASSWORD: &str = "otter gravel lantern";
-const PUBLIC: &str = "https://wildid.example.org";
-
-fn options() -> ServerOptions {
-    ServerOptions::default()
-        .env("WILDID_PUBLIC_URL", PUBLIC)
-        .env("WILDID_LOGIN_ATTEMPTS_PER_MINUTE", "1000")
-        .env("WILDID_MAIL_PER_ADDRESS_PER_HOUR", "1000")
-        .env("WILDID_MAIL_PER_IP_PER_HOUR", "1000")
-}
-
-fn sqlite(data_dir: &Path, sql: &str) {
-    let mut conn =
-        SqliteConnection::establish(data_dir.join("wildid.db").to_str().unwrap()).unwrap();
-    conn.batch_execute(sql).unwrap();
-}
-
-fn count(data_dir: &Path, table: &str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut conn =
-        SqliteConnection::establish(data_dir.join("wildid.db").to_str().unwrap()).unwrap();
-    diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
-        .get_result::<Count>(&mut conn)
-        .unwrap()
-        .n
-}
-
-/// Registers and confirms an account; returns the browser that did it (signed out).
-async fn registered(server: &Server, email: &str) -> Client {
-    let mut browser = Client::new(&server.url(""));
-    let before = outbox(&server.data_dir).len();
-    let r = browser
-        .post_json(
-            "/api/auth/register",
-            &json!({"email": email, "password": PASSWORD, "accept_privacy": true}),
-        )
-        .await;
-    assert_eq!(r.status, 202, "{}", r.body);
-    let mails = wait_for_mail(&server.data_dir, before + 1).await;
-    let (_, token) = link_in(mails.last().unwrap(), "/auth/verify");
-    let r = browser
-        .post_json("/api/auth/verify-email", &json!({"token": token}))
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    browser
-}
-
-async fn login(browser: &mut Client, email: &str, password: &str) -> wildid_tests::client::Answer {
-    browser
-        .post_json(
-            "/api/auth/login",
-            &json!({"email": email, "password": password}),
-        )
-        .await
-}
 
 #[tokio::test]
 async fn register_verify_sign_in_me_and_out() {

@@ -8,10 +8,10 @@
 use chrono::Utc;
 use serde_json::json;
 use wildid_domain::totp::TotpSecret;
+use wildid_tests::accounts::PASSWORD;
 use wildid_tests::client::{Client, link_in, outbox, wait_for_mail};
 use wildid_tests::server::{Server, ServerOptions};
 
-const PASSWORD: &str = "otter gravel lantern";
 const NEW_PASSWORD: &str = "heron basalt umbrella";
 const WRONG_PASSWORD: &str = "wrong horse battery";
 /// Addresses whose local parts are distinctive enough to search for.
@@ -19,12 +19,7 @@ const REGISTERED: &str = "Quiet.Heron@Example.org";
 const BY_LINK: &str = "shy.pangolin@example.org";
 
 fn options() -> ServerOptions {
-    ServerOptions::default()
-        .env("WILDID_PUBLIC_URL", "https://wildid.example.org")
-        .env("WILDID_LOG", "debug")
-        .env("WILDID_LOGIN_ATTEMPTS_PER_MINUTE", "1000")
-        .env("WILDID_MAIL_PER_ADDRESS_PER_HOUR", "1000")
-        .env("WILDID_MAIL_PER_IP_PER_HOUR", "1000")
+    wildid_tests::accounts::options().env("WILDID_LOG", "debug")
 }
 
 /// What must never be found: in the database only the addresses; in the logs everything.

@@ -2,44 +2,13 @@
 //! management against the real server.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
-
 use chrono::Utc;
-use diesel::connection::SimpleConnection;
 use diesel::{Connection, SqliteConnection};
 use serde_json::{Value, json};
 use wildid_domain::totp::TotpSecret;
-use wildid_tests::client::{Answer, Client, link_in, outbox, wait_for_mail};
-use wildid_tests::server::{Server, ServerOptions, run_cli};
-
-const PASSWORD: &str = "otter gravel lantern";
-
-fn options() -> ServerOptions {
-    ServerOptions::default()
-        .env("WILDID_PUBLIC_URL", "https://wildid.example.org")
-        .env("WILDID_LOGIN_ATTEMPTS_PER_MINUTE", "1000")
-        .env("WILDID_MAIL_PER_ADDRESS_PER_HOUR", "1000")
-        .env("WILDID_MAIL_PER_IP_PER_HOUR", "1000")
-}
-
-fn sqlite(data_dir: &Path, sql: &str) {
-    let mut conn =
-        SqliteConnection::establish(data_dir.join("wildid.db").to_str().unwrap()).unwrap();
-    conn.batch_execute(sql).unwrap();
-}
-
-/// Asks for a sign-in link for `email` and returns its token.
-async fn link_for(server: &Server, browser: &mut Client, email: &str) -> String {
-    let before = outbox(&server.data_dir).len();
-    let r = browser
-        .post_json("/api/auth/magic-link", &json!({"email": email}))
-        .await;
-    assert_eq!(r.status, 202, "{}", r.body);
-    let mails = wait_for_mail(&server.data_dir, before + 1).await;
-    let mail = mails.last().unwrap();
-    assert!(mail.contains(&format!("To: {email}")));
-    link_in(mail, "/auth/magic").1
-}
+use wildid_tests::accounts::{PASSWORD, age_authentications, link_for, options};
+use wildid_tests::client::{Answer, Client, outbox, wait_for_mail};
+use wildid_tests::server::{Server, run_cli};
 
 async fn redeem(browser: &mut Client, token: &str, extra: Value) -> Answer {
     let mut body = json!({"token": token});
@@ -286,10 +255,7 @@ async fn totp_is_required_checked_not_replayable_and_recovery_codes_work_once() 
 async fn sensitive_changes_need_a_fresh_authentication() {
     let server = Server::start_with(options()).unwrap();
     let mut b = signed_in(&server, "fresh@example.org").await;
-    sqlite(
-        &server.data_dir,
-        "UPDATE sessions SET authenticated_at = '2000-01-01 00:00:00' WHERE user_id IS NOT NULL",
-    );
+    age_authentications(&server.data_dir);
     let r = b
         .post_json(
             "/api/account/password",
@@ -398,4 +364,45 @@ async fn sessions_are_listed_and_revoked_and_a_password_change_can_end_the_other
         )
         .await;
     assert_eq!(new.status, 200);
+}
+
+#[tokio::test]
+async fn the_sign_in_link_lifetime_is_configurable() {
+    #[derive(diesel::QueryableByName)]
+    struct Lifetime {
+        #[diesel(sql_type = diesel::sql_types::Double)]
+        minutes: f64,
+    }
+    let server = Server::start_with(options().env("WILDID_MAGIC_LINK_MINUTES", "10")).unwrap();
+    let mut b = Client::new(&server.url(""));
+    let r = b
+        .post_json(
+            "/api/auth/magic-link",
+            &json!({"email": "brief@example.org"}),
+        )
+        .await;
+    assert_eq!(r.status, 202);
+    assert!(
+        r.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("expires in 10 minutes")
+    );
+    let mail = wait_for_mail(&server.data_dir, 1).await.remove(0);
+    assert!(mail.contains("(in 10 minutes)"), "{mail}");
+    let mut conn =
+        SqliteConnection::establish(server.data_dir.join("wildid.db").to_str().unwrap()).unwrap();
+    let lifetime: Lifetime = diesel::RunQueryDsl::get_result(
+        diesel::sql_query(
+            "SELECT (julianday(expires_at) - julianday(created_at)) * 1440.0 AS minutes \
+             FROM login_tokens",
+        ),
+        &mut conn,
+    )
+    .unwrap();
+    assert!(
+        (lifetime.minutes - 10.0).abs() < 0.01,
+        "{}",
+        lifetime.minutes
+    );
 }

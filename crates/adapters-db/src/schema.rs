@@ -89,6 +89,7 @@ diesel::table! {
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
         email_encrypted -> Nullable<Text>,
+        user_id -> Nullable<Text>,
     }
 }
 

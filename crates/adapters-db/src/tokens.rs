@@ -7,6 +7,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use wildid_domain::Timestamp;
+use wildid_domain::ids::UserId;
 use wildid_domain::token::{LoginToken, TokenHash, TokenPurpose};
 use wildid_domain::user::{EmailLookup, EncryptedField};
 
@@ -29,11 +30,12 @@ pub(crate) struct SqlTokens {
 pub(crate) struct TokenRow {
     hash: Vec<u8>,
     purpose: String,
-    email_lookup: Vec<u8>,
+    pub(crate) email_lookup: Vec<u8>,
     created_at: NaiveDateTime,
     expires_at: NaiveDateTime,
     used_at: Option<NaiveDateTime>,
-    email_encrypted: Option<String>,
+    pub(crate) email_encrypted: Option<String>,
+    user_id: Option<String>,
 }
 
 impl From<&LoginToken> for TokenRow {
@@ -46,6 +48,7 @@ impl From<&LoginToken> for TokenRow {
             expires_at: to_db_time(t.expires_at),
             used_at: opt_to_db_time(t.used_at),
             email_encrypted: t.email_encrypted.as_ref().map(|e| e.as_str().to_owned()),
+            user_id: t.user_id.map(|id| id.to_string()),
         }
     }
 }
@@ -65,6 +68,10 @@ impl TryFrom<TokenRow> for LoginToken {
             expires_at: from_db_time(r.expires_at),
             used_at: opt_from_db_time(r.used_at),
             email_encrypted: r.email_encrypted.map(EncryptedField::new),
+            user_id: r
+                .user_id
+                .map(|id| UserId::parse(&id).map_err(|_| corrupt("login_tokens.user_id")))
+                .transpose()?,
         })
     }
 }
@@ -86,20 +93,22 @@ impl LoginTokenRepository for SqlTokens {
     async fn insert_with_mail(
         &self,
         token: &LoginToken,
-        mail: &QueuedMail,
+        mails: &[QueuedMail],
     ) -> Result<(), RepoError> {
         let token = TokenRow::from(token);
-        let mail = MailRow::from(mail);
+        let mails: Vec<MailRow> = mails.iter().map(MailRow::from).collect();
         with_conn!(self.db, |conn| {
             conn.transaction(async |conn| -> Result<(), TxError> {
                 diesel::insert_into(login_tokens::table)
                     .values(&token)
                     .execute(conn)
                     .await?;
-                diesel::insert_into(mail_outbox::table)
-                    .values(&mail)
-                    .execute(conn)
-                    .await?;
+                for mail in &mails {
+                    diesel::insert_into(mail_outbox::table)
+                        .values(mail)
+                        .execute(conn)
+                        .await?;
+                }
                 Ok(())
             })
             .await

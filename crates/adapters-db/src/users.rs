@@ -10,7 +10,7 @@ use wildid_domain::Timestamp;
 use wildid_domain::ids::UserId;
 use wildid_domain::lockout::LockoutState;
 use wildid_domain::role::Role;
-use wildid_domain::token::LoginToken;
+use wildid_domain::token::{LoginToken, TokenHash, TokenPurpose};
 use wildid_domain::user::{EmailLookup, EncryptedField, PasswordHash, User};
 use wildid_ports::RepoError;
 use wildid_ports::repo::{Page, QueuedMail, UserRepository};
@@ -19,7 +19,7 @@ use crate::Database;
 use crate::codec::{array, from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
 use crate::error::{TxError, corrupt, repo_error};
 use crate::mail_outbox::MailRow;
-use crate::pool::with_conn;
+use crate::pool::{with_conn, write_transaction};
 use crate::schema::{login_tokens, mail_outbox, users};
 use crate::tokens::TokenRow;
 
@@ -308,6 +308,56 @@ impl UserRepository for SqlUsers {
         } else {
             Ok(())
         }
+    }
+
+    async fn change_email(
+        &self,
+        id: UserId,
+        token: &TokenHash,
+        now: Timestamp,
+        notice: &QueuedMail,
+    ) -> Result<bool, RepoError> {
+        let (key, hash, at) = (id.to_string(), token.as_bytes().to_vec(), to_db_time(now));
+        let notice = MailRow::from(notice);
+        write_transaction!(self.db, |conn| -> Result<bool, TxError> {
+            // The conditional UPDATE consumes the token: of concurrent uses, one matches.
+            let consumed: Option<TokenRow> = diesel::update(
+                login_tokens::table
+                    .filter(login_tokens::hash.eq(&hash))
+                    .filter(login_tokens::purpose.eq(TokenPurpose::EmailChange.as_str()))
+                    .filter(login_tokens::user_id.eq(&key))
+                    .filter(login_tokens::used_at.is_null())
+                    .filter(login_tokens::expires_at.gt(at)),
+            )
+            .set(login_tokens::used_at.eq(at))
+            .returning(TokenRow::as_returning())
+            .get_result(conn)
+            .await
+            .optional()?;
+            let Some(token) = consumed else {
+                return Ok(false);
+            };
+            let address = token
+                .email_encrypted
+                .ok_or_else(|| corrupt("login_tokens.email_encrypted"))?;
+            // A unique violation here (the address was taken meanwhile) rolls everything back.
+            let moved = diesel::update(users::table.find(&key))
+                .set((
+                    users::email_lookup.eq(&token.email_lookup),
+                    users::email_encrypted.eq(&address),
+                    users::email_verified_at.eq(Some(at)),
+                ))
+                .execute(conn)
+                .await?;
+            if moved == 0 {
+                return Err(RepoError::NotFound.into());
+            }
+            diesel::insert_into(mail_outbox::table)
+                .values(&notice)
+                .execute(conn)
+                .await?;
+            Ok(true)
+        })
     }
 
     async fn list(&self, page: Page) -> Result<Vec<User>, RepoError> {

@@ -78,10 +78,16 @@ pub(crate) async fn enforce(
         return response;
     }
     let path = request.uri().path().to_owned();
+    // The query comes along to the sign-in page and back (a confirmation link's token).
+    let target = request
+        .uri()
+        .path_and_query()
+        .map_or(path.as_str(), |pq| pq.as_str())
+        .to_owned();
     tracing::warn!(route_access = ?access, signed_in = role.is_some(), "access denied");
     let mut response = match role {
         // A signed-out visitor opening a page is sent to sign in, and back afterwards.
-        None if request.method() == Method::GET && !is_api(&path) => sign_in_redirect(&path),
+        None if request.method() == Method::GET && !is_api(&path) => sign_in_redirect(&target),
         None => AppError::Unauthorized.into_response(),
         Some(_) => AppError::Forbidden.into_response(),
     };

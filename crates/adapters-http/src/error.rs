@@ -14,6 +14,7 @@ use wildid_ports::services::accounts::{
 };
 use wildid_ports::services::admin::AdminError;
 use wildid_ports::services::audit::RecordAuditError;
+use wildid_ports::services::email_change::EmailChangeError;
 use wildid_ports::services::sessions::SessionError;
 
 /// What the frame middleware renders for an error response.
@@ -318,6 +319,35 @@ impl From<TotpError> for AppError {
                 capitalise(&e.to_string()),
             ),
             TotpError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<EmailChangeError> for AppError {
+    fn from(e: EmailChangeError) -> Self {
+        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        match e {
+            EmailChangeError::InvalidEmail(inner) => AppError::refused(
+                unprocessable,
+                "invalid_email",
+                capitalise(&inner.to_string()),
+            ),
+            EmailChangeError::SameAddress => {
+                AppError::refused(unprocessable, "same_address", capitalise(&e.to_string()))
+            }
+            EmailChangeError::RateLimited { retry_after } => AppError::too_many(retry_after),
+            EmailChangeError::InvalidLink => AppError::refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_link",
+                "This link is invalid, has expired, was already used, or belongs to another \
+                 account: sign in to the account that asked for the change, or ask again.",
+            ),
+            EmailChangeError::AddressTaken => AppError::refused(
+                StatusCode::CONFLICT,
+                "email_taken",
+                "Another account uses this address now, so yours was not changed.",
+            ),
+            EmailChangeError::Unavailable(cause) => AppError::Unavailable(cause),
         }
     }
 }

@@ -260,10 +260,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Fresh {
             return Ok(Fresh(signed_in));
         }
         let path = parts.uri.path();
-        if parts.method == axum::http::Method::GET && !crate::middleware::frame::is_api(path) {
+        if !crate::middleware::frame::is_api(path) {
+            // Pages go to re-authenticate and come back: to the page itself, or for a form
+            // (every sensitive form is on the account page) to the account page, where the
+            // form can be sent again.
+            let back = if parts.method == axum::http::Method::GET {
+                path
+            } else {
+                "/account"
+            };
             return Err(AppError::Redirect(format!(
                 "/auth/reauth?next={}",
-                crate::access::form_urlencoded(path)
+                crate::access::form_urlencoded(back)
             )));
         }
         Err(AppError::refused(

@@ -18,6 +18,7 @@ use wildid_domain::rate_limit::RateLimit;
 use wildid_domain::role::Role;
 use wildid_domain::secret::SecretString;
 use wildid_domain::session::SessionPolicy;
+use wildid_domain::token::TokenPolicy;
 use wildid_domain::trust::RateLimitPolicy;
 use wildid_ports::services::accounts::{AccountPolicy, nonzero};
 
@@ -50,6 +51,8 @@ const KEYS: &[&str] = &[
     "ARGON2_PARALLELISM",
     "LOCKOUT_ATTEMPTS",
     "LOCKOUT_MINUTES",
+    "MAGIC_LINK_MINUTES",
+    "VERIFICATION_LINK_HOURS",
     "LOGIN_ATTEMPTS_PER_MINUTE",
     "MAIL_PER_ADDRESS_PER_HOUR",
     "MAIL_PER_IP_PER_HOUR",
@@ -260,6 +263,8 @@ struct Raw {
     argon2_parallelism: Option<u64>,
     lockout_attempts: Option<u64>,
     lockout_minutes: Option<u64>,
+    magic_link_minutes: Option<u64>,
+    verification_link_hours: Option<u64>,
     login_attempts_per_minute: Option<u64>,
     mail_per_address_per_hour: Option<u64>,
     mail_per_ip_per_hour: Option<u64>,
@@ -496,12 +501,33 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         var: "WILDID_LOCKOUT_ATTEMPTS",
         why: e.to_string(),
     })?;
+    let tokens = TokenPolicy::new(
+        chrono::TimeDelta::minutes(bounded_int(
+            "WILDID_MAGIC_LINK_MINUTES",
+            raw.magic_link_minutes,
+            15,
+            1,
+            24 * 60,
+        )?),
+        chrono::TimeDelta::hours(bounded_int(
+            "WILDID_VERIFICATION_LINK_HOURS",
+            raw.verification_link_hours,
+            24,
+            1,
+            7 * 24,
+        )?),
+    )
+    .map_err(|e| ConfigError::Invalid {
+        var: "WILDID_MAGIC_LINK_MINUTES",
+        why: e.to_string(),
+    })?;
     let per = |var, value, default, seconds: u32| -> Result<RateLimit, ConfigError> {
         let max = bounded(var, value, default, 1, 1_000_000)?;
         Ok(RateLimit::per_seconds(nonzero(max), nonzero(seconds)))
     };
     let accounts = AccountPolicy {
         lockout,
+        tokens,
         login_per_ip: per(
             "WILDID_LOGIN_ATTEMPTS_PER_MINUTE",
             raw.login_attempts_per_minute,
@@ -776,6 +802,38 @@ mod tests {
             e.starts_with("DATABASE_URL") && e.contains("sqlite://"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn link_lifetimes_are_configurable_within_bounds() {
+        use wildid_domain::token::TokenPurpose;
+        let s = validate(raw(), &Overrides::default()).unwrap();
+        assert_eq!(
+            s.accounts.tokens.ttl(TokenPurpose::MagicLink),
+            chrono::TimeDelta::minutes(15)
+        );
+        let mut r = raw();
+        r.magic_link_minutes = Some(10);
+        r.verification_link_hours = Some(2);
+        let s = validate(r, &Overrides::default()).unwrap();
+        assert_eq!(
+            s.accounts.tokens.ttl(TokenPurpose::MagicLink),
+            chrono::TimeDelta::minutes(10)
+        );
+        assert_eq!(
+            s.accounts.tokens.ttl(TokenPurpose::EmailChange),
+            chrono::TimeDelta::hours(2)
+        );
+        for (minutes, hours, var) in [
+            (Some(0), None, "WILDID_MAGIC_LINK_MINUTES"),
+            (None, Some(200), "WILDID_VERIFICATION_LINK_HOURS"),
+        ] {
+            let mut r = raw();
+            r.magic_link_minutes = minutes;
+            r.verification_link_hours = hours;
+            let e = validate(r, &Overrides::default()).unwrap_err().to_string();
+            assert!(e.starts_with(var), "{e}");
+        }
     }
 
     #[test]

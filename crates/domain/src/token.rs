@@ -1,4 +1,5 @@
-//! Single-use sign-in tokens: magic links and email verification links.
+//! Single-use tokens sent by mail: sign-in links, email verification links and address-change
+//! links.
 //!
 //! The raw token is 256 bits from a CSPRNG, shown once (in the mail) and never stored: the
 //! database keeps only its SHA-256 ([`TokenHash`]). A token is usable until it expires or is
@@ -9,6 +10,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
+use crate::ids::UserId;
 use crate::secret::SecretString;
 use crate::user::{EmailLookup, EncryptedField};
 
@@ -25,6 +27,9 @@ pub enum TokenPurpose {
     MagicLink,
     /// Proves ownership of the address given at registration.
     EmailVerification,
+    /// Proves ownership of the new address of an account moving to it; carries the account's
+    /// id and the new address (see [`LoginToken::email_change`]).
+    EmailChange,
 }
 
 impl TokenPurpose {
@@ -33,6 +38,7 @@ impl TokenPurpose {
         match self {
             TokenPurpose::MagicLink => "magic_link",
             TokenPurpose::EmailVerification => "email_verification",
+            TokenPurpose::EmailChange => "email_change",
         }
     }
 
@@ -41,6 +47,7 @@ impl TokenPurpose {
         match name {
             "magic_link" => Some(TokenPurpose::MagicLink),
             "email_verification" => Some(TokenPurpose::EmailVerification),
+            "email_change" => Some(TokenPurpose::EmailChange),
             _ => None,
         }
     }
@@ -150,11 +157,23 @@ impl TokenPolicy {
         })
     }
 
-    /// How long a token of `purpose` stays usable.
+    /// The lifetime of `purpose` in words, for messages: "15 minutes", "1 hour", "24 hours".
+    pub fn lifetime_text(&self, purpose: TokenPurpose) -> String {
+        let minutes = self.ttl(purpose).num_minutes().max(1);
+        let (n, unit) = if minutes % 60 == 0 {
+            (minutes / 60, "hour")
+        } else {
+            (minutes, "minute")
+        };
+        format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+    }
+
+    /// How long a token of `purpose` stays usable. Address-change links prove ownership of an
+    /// address like verification links, and live as long.
     pub fn ttl(&self, purpose: TokenPurpose) -> Duration {
         match purpose {
             TokenPurpose::MagicLink => self.magic_link_ttl,
-            TokenPurpose::EmailVerification => self.verification_ttl,
+            TokenPurpose::EmailVerification | TokenPurpose::EmailChange => self.verification_ttl,
         }
     }
 }
@@ -166,8 +185,10 @@ pub struct LoginToken {
     pub hash: TokenHash,
     /// What it may be used for.
     pub purpose: TokenPurpose,
-    /// Whose address it was sent to.
+    /// Whose address it was sent to (for an address change: the new address).
     pub email_lookup: EmailLookup,
+    /// The account an address-change link belongs to; `None` for the other purposes.
+    pub user_id: Option<UserId>,
     /// The address itself, encrypted with the key ring: sign-in links carry it so that the
     /// first use can create the account (passwordless sign-up).
     pub email_encrypted: Option<EncryptedField>,
@@ -202,7 +223,8 @@ pub enum TokenRejected {
 }
 
 impl LoginToken {
-    /// A fresh token issued at `now` under `policy`.
+    /// A fresh token issued at `now` under `policy`. Address-change links are built with
+    /// [`LoginToken::email_change`], which also records their account and new address.
     pub fn issue(
         hash: TokenHash,
         purpose: TokenPurpose,
@@ -214,11 +236,30 @@ impl LoginToken {
             hash,
             purpose,
             email_lookup,
+            user_id: None,
             email_encrypted: None,
             created_at: now,
             expires_at: now + policy.ttl(purpose),
             used_at: None,
         }
+    }
+
+    /// An address-change link: account `user` moves to the address whose lookup is
+    /// `new_lookup` and whose ciphertext is `new_encrypted` once the link is used. The only
+    /// way to build a token of purpose [`TokenPurpose::EmailChange`], so such a token always
+    /// names its account and its new address.
+    pub fn email_change(
+        hash: TokenHash,
+        user: UserId,
+        new_lookup: EmailLookup,
+        new_encrypted: EncryptedField,
+        policy: &TokenPolicy,
+        now: Timestamp,
+    ) -> Self {
+        let mut token = Self::issue(hash, TokenPurpose::EmailChange, new_lookup, policy, now);
+        token.user_id = Some(user);
+        token.email_encrypted = Some(new_encrypted);
+        token
     }
 
     /// With the (encrypted) address it was sent to.
@@ -301,11 +342,46 @@ mod tests {
     }
 
     #[test]
+    fn lifetimes_read_naturally() {
+        let policy = TokenPolicy::default();
+        assert_eq!(policy.lifetime_text(TokenPurpose::MagicLink), "15 minutes");
+        assert_eq!(
+            policy.lifetime_text(TokenPurpose::EmailVerification),
+            "24 hours"
+        );
+        let policy = TokenPolicy::new(Duration::minutes(1), Duration::hours(1)).unwrap();
+        assert_eq!(policy.lifetime_text(TokenPurpose::MagicLink), "1 minute");
+        assert_eq!(policy.lifetime_text(TokenPurpose::EmailChange), "1 hour");
+        assert!(TokenPolicy::new(Duration::zero(), Duration::hours(1)).is_err());
+    }
+
+    #[test]
     fn purposes_round_trip() {
-        for p in [TokenPurpose::MagicLink, TokenPurpose::EmailVerification] {
+        for p in [
+            TokenPurpose::MagicLink,
+            TokenPurpose::EmailVerification,
+            TokenPurpose::EmailChange,
+        ] {
             assert_eq!(TokenPurpose::from_name(p.as_str()), Some(p));
         }
         assert_eq!(TokenPurpose::from_name("admin"), None);
+    }
+
+    #[test]
+    fn an_address_change_link_names_its_account_and_new_address() {
+        let policy = TokenPolicy::default();
+        let t = LoginToken::email_change(
+            RawToken::from_random([3; 32]).hash(),
+            UserId::from_random([4; 16]),
+            EmailLookup::from_bytes([5; 32]),
+            EncryptedField::new("gAAAA-new".into()),
+            &policy,
+            t0(),
+        );
+        assert_eq!(t.purpose, TokenPurpose::EmailChange);
+        assert_eq!(t.user_id, Some(UserId::from_random([4; 16])));
+        assert!(t.email_encrypted.is_some());
+        assert_eq!(t.expires_at, t0() + Duration::hours(24));
     }
 
     proptest! {

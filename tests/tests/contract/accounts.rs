@@ -108,18 +108,29 @@ on_both_backends!(
         let tokens = t.db.login_tokens();
         let outbox = t.db.mail_outbox();
         tokens
-            .insert_with_mail(&token(4, TokenPurpose::MagicLink), &mail(4, 0))
+            .insert_with_mail(&token(4, TokenPurpose::MagicLink), &[mail(4, 0)])
             .await
             .unwrap();
         assert_eq!(outbox.pending().await.unwrap(), 1);
-        // The mail id clashes: the token must not be stored either.
+        // The second mail's id clashes: neither the token nor the first mail is stored.
         let orphan = token(5, TokenPurpose::MagicLink);
         assert_eq!(
-            tokens.insert_with_mail(&orphan, &mail(4, 0)).await,
+            tokens
+                .insert_with_mail(&orphan, &[mail(5, 0), mail(4, 0)])
+                .await,
             Err(RepoError::Duplicate)
         );
         assert_eq!(tokens.get(&orphan.hash).await.unwrap(), None);
         assert_eq!(outbox.pending().await.unwrap(), 1);
+        // Two mails with one token.
+        tokens
+            .insert_with_mail(
+                &token(7, TokenPurpose::MagicLink),
+                &[mail(7, 0), mail(8, 0)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(outbox.pending().await.unwrap(), 3);
     }
 );
 
@@ -228,6 +239,151 @@ on_both_backends!(
         assert_eq!(
             outbox.mark_sent(MailId::from_random([99; 16]), at(1)).await,
             Err(RepoError::NotFound)
+        );
+    }
+);
+
+fn account(n: u8) -> User {
+    User::new(
+        UserId::from_random([n; 16]),
+        EmailLookup::from_bytes([n; 32]),
+        EncryptedField::new(format!("gAAAA-address-{n}")),
+        at(0),
+    )
+}
+
+fn change_link(n: u8, owner: &User, new_lookup: u8) -> LoginToken {
+    LoginToken::email_change(
+        RawToken::from_random([n; 32]).hash(),
+        owner.id,
+        EmailLookup::from_bytes([new_lookup; 32]),
+        EncryptedField::new(format!("gAAAA-new-address-{new_lookup}")),
+        &TokenPolicy::default(),
+        at(0),
+    )
+}
+
+on_both_backends!(
+    an_address_change_moves_the_account_once_and_only_its_own,
+    |t: TestDb| async move {
+        let (users, tokens, outbox) = (t.db.users(), t.db.login_tokens(), t.db.mail_outbox());
+        let (owner, other) = (account(20), account(21));
+        users.insert(&owner).await.unwrap();
+        users.insert(&other).await.unwrap();
+        let link = change_link(22, &owner, 23);
+        tokens
+            .insert_with_mail(&link, &[mail(22, 0)])
+            .await
+            .unwrap();
+        assert_eq!(
+            tokens.get(&link.hash).await.unwrap(),
+            Some(link.clone()),
+            "round trip"
+        );
+
+        // Another account, another purpose, an expired link: nothing changes.
+        assert!(
+            !users
+                .change_email(other.id, &link.hash, at(1), &mail(24, 0))
+                .await
+                .unwrap()
+        );
+        let sign_in = token(25, TokenPurpose::MagicLink);
+        tokens.insert(&sign_in).await.unwrap();
+        assert!(
+            !users
+                .change_email(owner.id, &sign_in.hash, at(1), &mail(24, 0))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !users
+                .change_email(owner.id, &link.hash, link.expires_at, &mail(24, 0))
+                .await
+                .unwrap()
+        );
+        assert_eq!(outbox.pending().await.unwrap(), 1, "no notice queued");
+        assert_eq!(users.get(owner.id).await.unwrap(), owner);
+
+        // Concurrent uses: one moves the account, with its notice.
+        let users = Arc::new(users);
+        let mut tasks = Vec::new();
+        for i in 0..8u8 {
+            let (users, hash, id) = (Arc::clone(&users), link.hash, owner.id);
+            tasks.push(tokio::spawn(async move {
+                users.change_email(id, &hash, at(5), &mail(30 + i, 0)).await
+            }));
+        }
+        let mut winners = 0;
+        for task in tasks {
+            if task.await.unwrap().unwrap() {
+                winners += 1;
+            }
+        }
+        assert_eq!(winners, 1);
+        assert_eq!(outbox.pending().await.unwrap(), 2, "one notice");
+        let moved = users.get(owner.id).await.unwrap();
+        assert_eq!(moved.email_lookup, EmailLookup::from_bytes([23; 32]));
+        assert_eq!(
+            moved.email_encrypted,
+            EncryptedField::new("gAAAA-new-address-23".into())
+        );
+        assert_eq!(moved.email_verified_at, Some(at(5)));
+        assert_eq!(
+            tokens.get(&link.hash).await.unwrap().unwrap().used_at,
+            Some(at(5))
+        );
+        assert_eq!(
+            users
+                .find_by_email(&EmailLookup::from_bytes([23; 32]))
+                .await
+                .unwrap()
+                .map(|u| u.id),
+            Some(owner.id)
+        );
+    }
+);
+
+on_both_backends!(
+    an_address_taken_meanwhile_changes_nothing_and_keeps_the_link,
+    |t: TestDb| async move {
+        let (users, tokens, outbox) = (t.db.users(), t.db.login_tokens(), t.db.mail_outbox());
+        let owner = account(40);
+        users.insert(&owner).await.unwrap();
+        let link = change_link(41, &owner, 42);
+        tokens.insert(&link).await.unwrap();
+        // Someone registers the new address before the link is used.
+        users.insert(&account(42)).await.unwrap();
+        assert_eq!(
+            users
+                .change_email(owner.id, &link.hash, at(1), &mail(43, 0))
+                .await,
+            Err(RepoError::Duplicate)
+        );
+        assert_eq!(users.get(owner.id).await.unwrap(), owner);
+        assert_eq!(tokens.get(&link.hash).await.unwrap().unwrap().used_at, None);
+        assert_eq!(outbox.pending().await.unwrap(), 0);
+        // Deleting the account deletes its pending links.
+        users.delete(owner.id).await.unwrap();
+        assert_eq!(tokens.get(&link.hash).await.unwrap(), None);
+    }
+);
+
+on_both_backends!(
+    the_database_refuses_an_address_change_link_without_its_account,
+    |t: TestDb| async move {
+        let tokens = t.db.login_tokens();
+        let ghost = account(50);
+        assert_eq!(
+            tokens.insert(&change_link(51, &ghost, 52)).await,
+            Err(RepoError::NotFound),
+            "the account must exist"
+        );
+        let mut malformed = token(53, TokenPurpose::MagicLink);
+        malformed.user_id = Some(ghost.id);
+        assert!(
+            tokens.insert(&malformed).await.is_err(),
+            "only address-change links name an account"
         );
     }
 );

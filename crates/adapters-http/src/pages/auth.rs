@@ -11,6 +11,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::SignedCookieJar;
 use serde::Deserialize;
 use wildid_domain::secret::SecretString;
+use wildid_domain::token::TokenPurpose;
 use wildid_ports::services::accounts::{Credentials, LoginError, RegisterError, Registration};
 
 use crate::error::AppError;
@@ -250,8 +251,19 @@ pub(crate) async fn register(
                 layout: Layout::for_viewer(&ctx, &viewer, "/auth/register"),
                 title: "Check your inbox".into(),
                 paragraphs: vec![
-                    format!("If {} can be used for a new account, we have sent a confirmation link to it.", form.email.trim()),
-                    "The link works once and expires in 24 hours. Open it on this device, then sign in.".into(),
+                    format!(
+                        "If {} can be used for a new account, we have sent a confirmation link to it.",
+                        form.email.trim()
+                    ),
+                    format!(
+                        "The link works once and expires in {}. Open it on this device, then sign in.",
+                        state
+                            .services
+                            .accounts
+                            .policy()
+                            .tokens
+                            .lifetime_text(TokenPurpose::EmailVerification)
+                    ),
                 ],
                 link_href: "/auth/sign-in".into(),
                 link_label: "Go to sign-in".into(),

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use axum_extra::extract::SignedCookieJar;
 use serde::Deserialize;
+use wildid_domain::token::TokenPurpose;
 use wildid_ports::services::accounts::{MagicLinkError, MagicLinkPreview};
 
 use crate::error::AppError;
@@ -31,12 +32,28 @@ pub(crate) async fn request(
     viewer: Viewer,
     Form(form): Form<LinkForm>,
 ) -> Result<Response, AppError> {
-    let (status, paragraphs, retry_after) = match state.services.accounts.request_magic_link(&form.link_email, requester(&viewer)).await {
+    let (status, paragraphs, retry_after) = match state
+        .services
+        .accounts
+        .request_magic_link(&form.link_email, requester(&viewer))
+        .await
+    {
         Ok(()) => (
             StatusCode::OK,
             vec![
-                format!("If {} can be used, a sign-in link is on its way.", form.link_email.trim()),
-                "It works once and expires in 15 minutes. If the address has no account yet, the link creates one.".to_owned(),
+                format!(
+                    "If {} can be used, a sign-in link is on its way.",
+                    form.link_email.trim()
+                ),
+                format!(
+                    "It works once and expires in {}. If the address has no account yet, the link creates one.",
+                    state
+                        .services
+                        .accounts
+                        .policy()
+                        .tokens
+                        .lifetime_text(TokenPurpose::MagicLink)
+                ),
             ],
             None,
         ),

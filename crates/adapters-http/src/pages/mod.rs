@@ -2,6 +2,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod auth;
+pub(crate) mod email_change;
 pub(crate) mod landing;
 pub(crate) mod layout;
 pub(crate) mod magic;

@@ -1,6 +1,7 @@
 //! The account page and its sensitive changes: re-authentication, the second factor, recovery
 //! codes, the password, and ending sessions. Changes of credentials need a fresh
-//! authentication (the `Fresh` extractor) and replace the session id.
+//! authentication (the `Fresh` extractor) and replace the session id. The address change is in
+//! `email_change`.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -44,16 +45,28 @@ struct AccountPage {
     totp_required: bool,
     member_since: String,
     sessions: Vec<SessionRow>,
-    password_error: String,
+    problems: FormProblems,
 }
 
-async fn account_page(
+/// Inline errors of the account page's forms (empty: none).
+#[derive(Default)]
+pub(crate) struct FormProblems {
+    /// Of the password form.
+    pub password: String,
+    /// Of the address form.
+    pub email: String,
+    /// The address typed into the address form, shown again with its error.
+    pub new_email: String,
+}
+
+/// The account page, with `flashes` on top and `problems` beside their forms.
+pub(crate) async fn account_page(
     state: &AppState,
     ctx: &RequestContext,
     viewer: &Viewer,
     signed_in: &SignedIn,
     flashes: Vec<crate::flash::Flash>,
-    password_error: String,
+    problems: FormProblems,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let profile = state.services.accounts.profile(&signed_in.user)?;
@@ -81,9 +94,24 @@ async fn account_page(
         totp_required: state.settings.totp_required_roles.contains(&profile.role),
         member_since: profile.created_at.format("%Y-%m-%d").to_string(),
         sessions,
-        password_error,
+        problems,
     };
     render(&page, status)
+}
+
+/// After a credential changed: the session id is replaced (and the other sessions end if
+/// asked), and the browser goes back to the account page with `message`.
+pub(crate) async fn back_to_account(
+    state: &AppState,
+    signed_in: SignedIn,
+    end_others: bool,
+    jar: SignedCookieJar,
+    kind: FlashKind,
+    message: &str,
+) -> Result<Response, AppError> {
+    after_credential_change(state, signed_in, end_others).await?;
+    let jar = flash::push(jar, &state.settings, kind, message);
+    Ok((jar, Redirect::to("/account")).into_response())
 }
 
 /// `GET /account`.
@@ -103,7 +131,7 @@ pub(crate) async fn account(
             &viewer,
             &signed_in,
             flashes,
-            String::new(),
+            FormProblems::default(),
             StatusCode::OK,
         )
         .await?,
@@ -342,14 +370,15 @@ pub(crate) async fn totp_disable(
         .accounts
         .disable_totp(&signed_in.user, requester(&viewer))
         .await?;
-    after_credential_change(&state, signed_in, false).await?;
-    let jar = flash::push(
+    back_to_account(
+        &state,
+        signed_in,
+        false,
         jar,
-        &state.settings,
         FlashKind::Info,
         "Two-factor authentication is off.",
-    );
-    Ok((jar, Redirect::to("/account")).into_response())
+    )
+    .await
 }
 
 /// `POST /account/recovery-codes` (fresh).
@@ -395,14 +424,15 @@ pub(crate) async fn password(
         .await
     {
         Ok(()) => {
-            after_credential_change(&state, signed_in, form.end_other_sessions == "true").await?;
-            let jar = flash::push(
+            back_to_account(
+                &state,
+                signed_in,
+                form.end_other_sessions == "true",
                 jar,
-                &state.settings,
                 FlashKind::Success,
                 "Your password is saved.",
-            );
-            Ok((jar, Redirect::to("/account")).into_response())
+            )
+            .await
         }
         Err(e) => {
             let (status, message, _) = refusal(AppError::from(e))?;
@@ -412,7 +442,10 @@ pub(crate) async fn password(
                 &viewer,
                 &signed_in,
                 Vec::new(),
-                message,
+                FormProblems {
+                    password: message,
+                    ..FormProblems::default()
+                },
                 status,
             )
             .await

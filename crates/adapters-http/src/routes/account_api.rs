@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use wildid_domain::audit::Actor;
 use wildid_domain::secret::SecretString;
 use wildid_domain::session::SessionKey;
+use wildid_domain::token::TokenPurpose;
 
 use crate::api_json::ApiJson;
 use crate::api_types::{
@@ -39,9 +40,17 @@ pub(crate) async fn request_link(
         .accounts
         .request_magic_link(&body.email, requester(&viewer))
         .await?;
+    let lifetime = state
+        .services
+        .accounts
+        .policy()
+        .tokens
+        .lifetime_text(TokenPurpose::MagicLink);
     Ok(accepted(
         "link_sent",
-        "If the address can be used, a sign-in link is on its way. It works once and expires in 15 minutes.",
+        &format!(
+            "If the address can be used, a sign-in link is on its way. It works once and expires in {lifetime}."
+        ),
     ))
 }
 
@@ -229,6 +238,78 @@ pub(crate) async fn change_password(
         .services
         .accounts
         .change_password(&signed_in.user, &password, requester(&viewer))
+        .await?;
+    let csrf_token = after_credential_change(&state, signed_in, body.end_other_sessions).await?;
+    Ok(Json(ConfirmedBody {
+        status: "changed".into(),
+        csrf_token,
+    }))
+}
+
+/// A new address for the account.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EmailChangeRequest {
+    new_email: String,
+}
+
+/// Sends a confirmation link to a new address (needs an authentication within 10 minutes).
+/// The account moves when the link is used; an address that has an account answers the same
+/// and its owner is told.
+#[utoipa::path(post, path = "/api/account/email", tag = "account", request_body = EmailChangeRequest,
+    responses(
+        (status = 202, body = Accepted, description = "confirmation_sent, whatever the address"),
+        (status = 403, body = ErrorBody, description = "reauthentication_required"),
+        (status = 422, body = ErrorBody, description = "invalid_email, same_address, invalid_field"),
+        (status = 429, body = ErrorBody, description = "too_many_requests, with Retry-After"),
+    ))]
+pub(crate) async fn change_email(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Fresh(signed_in): Fresh,
+    ApiJson(body): ApiJson<EmailChangeRequest>,
+) -> Result<(StatusCode, Json<Accepted>), AppError> {
+    state
+        .services
+        .accounts
+        .request_email_change(&signed_in.user, &body.new_email, requester(&viewer))
+        .await?;
+    Ok(accepted(
+        "confirmation_sent",
+        "If the address can be used, a confirmation link is on its way to it. Your address \
+         changes when you open the link while signed in to this account.",
+    ))
+}
+
+/// Using an address-change link.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EmailConfirmRequest {
+    token: String,
+    /// Sign out every other session of the account.
+    #[serde(default)]
+    end_other_sessions: bool,
+}
+
+/// Moves the signed-in account to the address the link was sent to; the old address is told
+/// and the session id is replaced.
+#[utoipa::path(post, path = "/api/account/email/confirm", tag = "account", request_body = EmailConfirmRequest,
+    responses(
+        (status = 200, body = ConfirmedBody, description = "changed"),
+        (status = 400, body = ErrorBody, description = "invalid_link (also another account's link)"),
+        (status = 401, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "email_taken: the address got an account meanwhile"),
+    ))]
+pub(crate) async fn confirm_email(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    signed_in: SignedIn,
+    ApiJson(body): ApiJson<EmailConfirmRequest>,
+) -> Result<Json<ConfirmedBody>, AppError> {
+    state
+        .services
+        .accounts
+        .confirm_email_change(&signed_in.user, &body.token, requester(&viewer))
         .await?;
     let csrf_token = after_credential_change(&state, signed_in, body.end_other_sessions).await?;
     Ok(Json(ConfirmedBody {

@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use wildid_domain::secret::SecretString;
+use wildid_domain::token::TokenPurpose;
 use wildid_ports::services::accounts::{Credentials, Registration, Requester};
 
 use crate::api_json::ApiJson;
@@ -67,9 +68,17 @@ pub(crate) async fn register(
         .accounts
         .register(form, requester(&viewer))
         .await?;
+    let lifetime = state
+        .services
+        .accounts
+        .policy()
+        .tokens
+        .lifetime_text(TokenPurpose::EmailVerification);
     Ok(accepted(
         "verification_sent",
-        "If the address can be used, a confirmation link is on its way. It works once and expires in 24 hours.",
+        &format!(
+            "If the address can be used, a confirmation link is on its way. It works once and expires in {lifetime}."
+        ),
     ))
 }
 

@@ -30,6 +30,7 @@ use crate::csrf::csrf;
 use crate::error::AppError;
 use crate::middleware::frame::frame;
 use crate::pages::admin as admin_pages;
+use crate::pages::email_change as email_pages;
 use crate::pages::landing::landing;
 use crate::pages::security as account_pages;
 use crate::pages::{auth, magic};
@@ -158,6 +159,24 @@ pub(crate) fn table() -> Vec<RouteSpec> {
         ),
         route(
             M::POST,
+            "/account/email",
+            SIGNED_IN,
+            post(email_pages::change_email),
+        ),
+        route(
+            M::GET,
+            "/account/email/confirm",
+            SIGNED_IN,
+            get(email_pages::confirm_email_page),
+        ),
+        route(
+            M::POST,
+            "/account/email/confirm",
+            SIGNED_IN,
+            post(email_pages::confirm_email),
+        ),
+        route(
+            M::POST,
             "/account/sessions/revoke",
             SIGNED_IN,
             post(account_pages::revoke),
@@ -224,6 +243,18 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             "/api/account/password",
             SIGNED_IN,
             post(account_api::change_password),
+        ),
+        route(
+            M::POST,
+            "/api/account/email",
+            SIGNED_IN,
+            post(account_api::change_email),
+        ),
+        route(
+            M::POST,
+            "/api/account/email/confirm",
+            SIGNED_IN,
+            post(account_api::confirm_email),
         ),
         route(
             M::POST,

@@ -47,6 +47,8 @@ const CSRF_SCHEME: &str = "csrf";
         account_api::sessions,
         account_api::revoke,
         account_api::change_password,
+        account_api::change_email,
+        account_api::confirm_email,
         account_api::totp_setup,
         account_api::totp_confirm,
         account_api::totp_disable,

@@ -15,14 +15,17 @@ pub trait LoginTokenRepository: Send + Sync {
     /// [`RepoError::Duplicate`] when the digest exists.
     async fn insert(&self, token: &LoginToken) -> Result<(), RepoError>;
 
-    /// Stores a token and the message that carries it in one transaction: both or neither.
+    /// Stores a token and the messages that go with it (the one carrying the link, and any
+    /// notice) in one transaction: all or nothing.
     ///
     /// # Errors
-    /// [`RepoError::Duplicate`] when the digest or the message id exists.
+    /// [`RepoError::Duplicate`] when the digest or a message id exists;
+    /// [`RepoError::NotFound`] when the token names an account that does not exist. Nothing
+    /// is stored then.
     async fn insert_with_mail(
         &self,
         token: &LoginToken,
-        mail: &QueuedMail,
+        mails: &[QueuedMail],
     ) -> Result<(), RepoError>;
 
     /// Atomically consumes the token with this digest and purpose if it is unused and

@@ -3,7 +3,9 @@ use wildid_domain::Timestamp;
 use wildid_domain::ids::UserId;
 use wildid_domain::lockout::LockoutState;
 use wildid_domain::role::Role;
-use wildid_domain::token::LoginToken;
+#[cfg(doc)]
+use wildid_domain::token::TokenPurpose;
+use wildid_domain::token::{LoginToken, TokenHash};
 use wildid_domain::user::{EmailLookup, PasswordHash, User};
 
 use super::{Page, QueuedMail};
@@ -99,6 +101,25 @@ pub trait UserRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::NotFound`] when no account has this id.
     async fn set_active(&self, id: UserId, active: bool) -> Result<(), RepoError>;
+
+    /// Moves account `id` to the address an address-change token carries, in one transaction:
+    /// the token with digest `token` (purpose [`TokenPurpose::EmailChange`], issued for `id`,
+    /// unused, `now < expires_at`) is consumed, the account's `email_lookup` and
+    /// `email_encrypted` become the token's, `email_verified_at` becomes `now`, and `notice` is
+    /// queued. Returns `Ok(false)` and changes nothing when no such token exists (unknown,
+    /// another purpose, another account's, used or expired). Of concurrent calls with one
+    /// token, at most one returns `Ok(true)`.
+    ///
+    /// # Errors
+    /// [`RepoError::Duplicate`] when another account holds the new address: nothing changes
+    /// and the token stays usable. [`RepoError::NotFound`] when the account is gone.
+    async fn change_email(
+        &self,
+        id: UserId,
+        token: &TokenHash,
+        now: Timestamp,
+        notice: &QueuedMail,
+    ) -> Result<bool, RepoError>;
 
     /// Accounts, oldest first.
     ///

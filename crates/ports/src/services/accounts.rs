@@ -326,9 +326,9 @@ pub struct Profile {
 /// The account use cases.
 #[derive(Clone)]
 pub struct Accounts {
-    ports: AccountPorts,
-    policy: AccountPolicy,
-    public_url: String,
+    pub(super) ports: AccountPorts,
+    pub(super) policy: AccountPolicy,
+    pub(super) public_url: String,
 }
 
 impl Accounts {
@@ -533,7 +533,10 @@ impl Accounts {
             .ports
             .mail
             .prepare(&self.verification_mail(&email, &raw, &token)?)?;
-        self.ports.tokens.insert_with_mail(&token, &queued).await?;
+        self.ports
+            .tokens
+            .insert_with_mail(&token, std::slice::from_ref(&queued))
+            .await?;
         self.audit(
             Actor::User(user.id),
             "auth.email.verification_resent",
@@ -585,7 +588,10 @@ impl Accounts {
             .ports
             .mail
             .prepare(&self.magic_link_mail(&email, &raw, &token)?)?;
-        self.ports.tokens.insert_with_mail(&token, &queued).await?;
+        self.ports
+            .tokens
+            .insert_with_mail(&token, std::slice::from_ref(&queued))
+            .await?;
         let actor = existing
             .as_ref()
             .map_or(Actor::Anonymous, |u| Actor::User(u.id));
@@ -1225,7 +1231,7 @@ impl Accounts {
     }
 
     /// Throttles messages per recipient and per client; `Err(seconds)` when over a limit.
-    async fn throttle_mail(&self, lookup: &[u8; 32], who: Requester) -> Result<(), i64> {
+    pub(super) async fn throttle_mail(&self, lookup: &[u8; 32], who: Requester) -> Result<(), i64> {
         let now = self.ports.clock.now();
         let mut keys = vec![(
             self.ports.digest.digest("mail-address", lookup),
@@ -1263,10 +1269,13 @@ impl Accounts {
         );
         let text = format!(
             "Hello,\n\nplease confirm that this address belongs to you by opening this link:\n\n{link}\n\n\
-             The link works once and expires on {} UTC (in 24 hours).\n\
+             The link works once and expires on {} UTC (in {}).\n\
              If you did not create a WildID account, ignore this message: nothing happens without the link.\n\n\
              WildID\n",
             token.expires_at.format("%Y-%m-%d %H:%M"),
+            self.policy
+                .tokens
+                .lifetime_text(TokenPurpose::EmailVerification),
         );
         Ok(OutgoingMail {
             to: to.clone(),
@@ -1288,13 +1297,13 @@ impl Accounts {
             self.public_url,
             raw.encode().expose()
         );
-        let minutes = (token.expires_at - token.created_at).num_minutes();
         let text = format!(
             "Hello,\n\nhere is your link to sign in to WildID:\n\n{link}\n\n\
-             It works once and expires on {} UTC (in {minutes} minutes).\n\
+             It works once and expires on {} UTC (in {}).\n\
              If you did not ask for it, ignore this message: nobody can sign in without the link.\n\n\
              WildID\n",
             token.expires_at.format("%Y-%m-%d %H:%M"),
+            self.policy.tokens.lifetime_text(TokenPurpose::MagicLink),
         );
         Ok(OutgoingMail {
             to: to.clone(),
@@ -1321,7 +1330,7 @@ impl Accounts {
         })
     }
 
-    async fn audit(
+    pub(super) async fn audit(
         &self,
         actor: Actor,
         action: &str,

@@ -1,0 +1,131 @@
+//! Shared steps of the account tests: a server whose limits do not get in the way, accounts
+//! registered and confirmed through the outbox, sign-in links, and direct access to the
+//! server's SQLite file for states the API cannot reach (an old authentication) and for
+//! checking what was stored (the audit log, row counts).
+
+use std::path::Path;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, RunQueryDsl, SqliteConnection};
+use serde_json::json;
+
+use crate::client::{Answer, Client, link_in, outbox, wait_for_mail};
+use crate::server::{Server, ServerOptions};
+
+/// The password the helpers register accounts with.
+pub const PASSWORD: &str = "otter gravel lantern";
+/// The public address links in mail start with.
+pub const PUBLIC_URL: &str = "https://wildid.example.org";
+
+/// A server with the public URL set and the sign-in and mail limits raised out of the way
+/// (tests of the limits set their own).
+pub fn options() -> ServerOptions {
+    ServerOptions::default()
+        .env("WILDID_PUBLIC_URL", PUBLIC_URL)
+        .env("WILDID_LOGIN_ATTEMPTS_PER_MINUTE", "1000")
+        .env("WILDID_MAIL_PER_ADDRESS_PER_HOUR", "1000")
+        .env("WILDID_MAIL_PER_IP_PER_HOUR", "1000")
+}
+
+fn connect(data_dir: &Path) -> SqliteConnection {
+    SqliteConnection::establish(data_dir.join("wildid.db").to_str().unwrap()).unwrap()
+}
+
+/// Runs SQL on the server's database file.
+pub fn sqlite(data_dir: &Path, sql: &str) {
+    connect(data_dir).batch_execute(sql).unwrap();
+}
+
+/// Makes every signed-in session's authentication old (no longer fresh).
+pub fn age_authentications(data_dir: &Path) {
+    sqlite(
+        data_dir,
+        "UPDATE sessions SET authenticated_at = '2000-01-01 00:00:00' WHERE user_id IS NOT NULL",
+    );
+}
+
+/// Rows in `table`.
+pub fn count(data_dir: &Path, table: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+        .get_result::<Count>(&mut connect(data_dir))
+        .unwrap()
+        .n
+}
+
+/// The audit log's actions, oldest first.
+pub fn audit_actions(data_dir: &Path) -> Vec<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Action {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        action: String,
+    }
+    diesel::sql_query("SELECT action FROM audit_log ORDER BY seq")
+        .load::<Action>(&mut connect(data_dir))
+        .unwrap()
+        .into_iter()
+        .map(|a| a.action)
+        .collect()
+}
+
+/// Registers `email` with [`PASSWORD`] and confirms it through the outbox; returns the
+/// browser that did it (signed out).
+pub async fn registered(server: &Server, email: &str) -> Client {
+    let mut browser = Client::new(&server.url(""));
+    let before = outbox(&server.data_dir).len();
+    let r = browser
+        .post_json(
+            "/api/auth/register",
+            &json!({"email": email, "password": PASSWORD, "accept_privacy": true}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let mails = wait_for_mail(&server.data_dir, before + 1).await;
+    let (_, token) = link_in(mails.last().unwrap(), "/auth/verify");
+    let r = browser
+        .post_json("/api/auth/verify-email", &json!({"token": token}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    browser
+}
+
+/// Password sign-in.
+pub async fn login(browser: &mut Client, email: &str, password: &str) -> Answer {
+    browser
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": email, "password": password}),
+        )
+        .await
+}
+
+/// Asks for a sign-in link for `email` and returns its token.
+pub async fn link_for(server: &Server, browser: &mut Client, email: &str) -> String {
+    let before = outbox(&server.data_dir).len();
+    let r = browser
+        .post_json("/api/auth/magic-link", &json!({"email": email}))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let mails = wait_for_mail(&server.data_dir, before + 1).await;
+    let mail = mails.last().unwrap();
+    assert!(mail.contains(&format!("To: {email}")));
+    link_in(mail, "/auth/magic").1
+}
+
+/// Signs `email` in (or up, accepting the privacy notice) with a sign-in link.
+pub async fn sign_in_by_link(server: &Server, email: &str) -> Client {
+    let mut b = Client::new(&server.url(""));
+    let token = link_for(server, &mut b, email).await;
+    let r = b
+        .post_json(
+            "/api/auth/magic-link/redeem",
+            &json!({"token": token, "accept_privacy": true}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    b
+}
