@@ -406,3 +406,49 @@ async fn the_sign_in_link_lifetime_is_configurable() {
         lifetime.minutes
     );
 }
+
+#[tokio::test]
+async fn a_wrong_first_code_keeps_the_secret_already_scanned() {
+    let server = Server::start_with(options()).unwrap();
+    let mut b = signed_in(&server, "scanner@example.org").await;
+    let between = |page: &str, start: &str, end: &str| -> String {
+        let from = page.find(start).unwrap() + start.len();
+        page[from..].split(end).next().unwrap().to_owned()
+    };
+    let page = b.get("/account/totp").await;
+    assert_eq!(page.status, 200);
+    let secret = between(&page.body, r#"<code id="totp-secret">"#, "<");
+    let pending = between(&page.body, r#"name="pending" value=""#, "\"");
+    let again = b
+        .post_form(
+            "/account/totp",
+            &[("pending", &pending), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(again.status, 422);
+    assert_eq!(
+        between(&again.body, r#"<code id="totp-secret">"#, "<"),
+        secret
+    );
+    // A tampered pending state starts over with a new secret.
+    let over = b
+        .post_form(
+            "/account/totp",
+            &[("pending", "garbage"), ("code", "000000")],
+        )
+        .await;
+    assert_eq!(over.status, 400);
+    assert_ne!(
+        between(&over.body, r#"<code id="totp-secret">"#, "<"),
+        secret
+    );
+    let code = TotpSecret::from_base32(&secret)
+        .unwrap()
+        .code_at(Utc::now())
+        .unwrap();
+    let done = b
+        .post_form("/account/totp", &[("pending", &pending), ("code", &code)])
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("Your recovery codes"));
+}

@@ -13,7 +13,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use wildid_domain::audit::Actor;
 use wildid_domain::secret::SecretString;
-use wildid_ports::services::accounts::LoginError;
+use wildid_ports::services::accounts::{LoginError, TotpError};
 
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
@@ -268,8 +268,14 @@ async fn totp_setup_page(
     signed_in: &SignedIn,
     error: String,
     status: StatusCode,
+    resume: Option<&str>,
 ) -> Result<Response, AppError> {
-    let enrolment = state.services.accounts.begin_totp(&signed_in.user)?;
+    let accounts = &state.services.accounts;
+    // After a wrong code the same secret is shown again: the user has scanned it already.
+    let enrolment = match resume.map(|pending| accounts.resume_totp(&signed_in.user, pending)) {
+        Some(Ok(enrolment)) => enrolment,
+        _ => accounts.begin_totp(&signed_in.user)?,
+    };
     let page = TotpSetupPage {
         layout: Layout::for_viewer(ctx, viewer, "/account"),
         pending: enrolment.pending,
@@ -294,6 +300,7 @@ pub(crate) async fn totp_form(
         &signed_in,
         String::new(),
         StatusCode::OK,
+        None,
     )
     .await
 }
@@ -352,8 +359,9 @@ pub(crate) async fn totp_enable(
             recovery_page(&ctx, &viewer, codes)
         }
         Err(e) => {
+            let resume = matches!(e, TotpError::WrongCode).then_some(form.pending.as_str());
             let (status, message, _) = refusal(AppError::from(e))?;
-            totp_setup_page(&state, &ctx, &viewer, &signed_in, message, status).await
+            totp_setup_page(&state, &ctx, &viewer, &signed_in, message, status, resume).await
         }
     }
 }

@@ -834,7 +834,6 @@ impl Accounts {
     /// # Errors
     /// [`VerifyError::Unavailable`] when the secret cannot be drawn or encrypted.
     pub fn begin_totp(&self, user: &User) -> Result<TotpEnrolment, VerifyError> {
-        let profile = self.profile(user)?;
         let bytes = random_array(self.ports.random.as_ref())
             .map_err(|_| VerifyError::Unavailable("no secure randomness".into()))?;
         let secret = TotpSecret::from_random(bytes);
@@ -844,11 +843,43 @@ impl Accounts {
             .cipher
             .encrypt(plain.expose().as_bytes())
             .map_err(|e| VerifyError::Unavailable(e.to_string()))?;
+        self.enrolment(user, &secret, pending.as_str())
+    }
+
+    /// The same enrolment again (after a wrong first code, so the secret the user has already
+    /// scanned stays valid), while it is not expired.
+    ///
+    /// # Errors
+    /// [`TotpError::Expired`] when `pending` is too old, another user's or tampered with.
+    pub fn resume_totp(&self, user: &User, pending: &str) -> Result<TotpEnrolment, TotpError> {
+        let secret = self.open_pending(user, pending)?;
+        self.enrolment(user, &secret, pending)
+            .map_err(|e| TotpError::Unavailable(e.to_string()))
+    }
+
+    fn open_pending(&self, user: &User, pending: &str) -> Result<TotpSecret, TotpError> {
+        let plain = self
+            .ports
+            .cipher
+            .decrypt(&EncryptedField::new(pending.to_owned()))
+            .map_err(|_| TotpError::Expired)?;
+        let plain = String::from_utf8(plain.expose().clone()).map_err(|_| TotpError::Expired)?;
+        open_pending_enrolment(&plain, &user.id, self.ports.clock.now(), 15 * 60)
+            .ok_or(TotpError::Expired)
+    }
+
+    fn enrolment(
+        &self,
+        user: &User,
+        secret: &TotpSecret,
+        pending: &str,
+    ) -> Result<TotpEnrolment, VerifyError> {
+        let profile = self.profile(user)?;
         let url = secret
             .otpauth_url(&profile.email)
             .ok_or_else(|| VerifyError::Unavailable("otpauth url".into()))?;
         Ok(TotpEnrolment {
-            pending: pending.as_str().to_owned(),
+            pending: pending.to_owned(),
             secret_base32: secret.base32(),
             otpauth_url: url,
         })
@@ -868,14 +899,7 @@ impl Accounts {
         who: Requester,
     ) -> Result<Vec<RecoveryCode>, TotpError> {
         let now = self.ports.clock.now();
-        let plain = self
-            .ports
-            .cipher
-            .decrypt(&EncryptedField::new(pending.to_owned()))
-            .map_err(|_| TotpError::Expired)?;
-        let plain = String::from_utf8(plain.expose().clone()).map_err(|_| TotpError::Expired)?;
-        let secret =
-            open_pending_enrolment(&plain, &user.id, now, 15 * 60).ok_or(TotpError::Expired)?;
+        let secret = self.open_pending(user, pending)?;
         let step = secret
             .accept(code, now, None)
             .map_err(|_| TotpError::WrongCode)?;
