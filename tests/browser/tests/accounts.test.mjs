@@ -1,0 +1,201 @@
+// Accounts in a real browser, through the pages only: register, confirm the address with the
+// link from the outbox, sign in with the password, turn on two-factor authentication (codes
+// computed here from the secret the page shows, as an authenticator app would), sign out, sign
+// in with password and code, sign out, and sign in with a link from the outbox (the account
+// has a second factor, so the link page asks for it: a recovery code is used). No page may log
+// a console error or violate the CSP on the way.
+import assert from "node:assert/strict";
+import { createHmac } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { launchBrowser, startServer, watchedPage } from "../lib/harness.mjs";
+
+const EMAIL = "ranger.ada@example.org";
+const PASSWORD = "otter gravel lantern";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  const code = await server?.stop();
+  assert.equal(code, 0, "the server exits cleanly");
+});
+
+/** The messages in the outbox, oldest first. */
+function outbox() {
+  const dir = join(server.dataDir, "outbox");
+  let names;
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith(".eml")).sort();
+  } catch {
+    return [];
+  }
+  return names.map((n) => readFileSync(join(dir, n), "utf8"));
+}
+
+/** Waits for message number `count` (1-based) and returns the link in it that contains `path`. */
+async function linkInMail(count, path) {
+  for (let i = 0; i < 200; i++) {
+    const mails = outbox();
+    if (mails.length >= count) {
+      const mail = mails[count - 1];
+      const link = /https?:\/\/\S+/.exec(mail)?.[0] ?? "";
+      assert.ok(link.includes(path), `mail ${count} links to ${link}, not ${path}`);
+      assert.ok(mail.includes(`To: ${EMAIL}`), "addressed to the user");
+      return link;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no mail number ${count} in the outbox`);
+}
+
+/** RFC 4648 base32 without padding. */
+function base32(text) {
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  let bits = "";
+  for (const c of text.replace(/=+$/, "").toUpperCase()) {
+    const v = alphabet.indexOf(c);
+    assert.ok(v >= 0, `not base32: ${c}`);
+    bits += v.toString(2).padStart(5, "0");
+  }
+  const bytes = [];
+  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
+  return Buffer.from(bytes);
+}
+
+/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) for time step `step`. */
+function totp(secret, step) {
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(step));
+  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
+  const offset = mac[mac.length - 1] & 0x0f;
+  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
+  return value.toString().padStart(6, "0");
+}
+
+const currentStep = () => Math.floor(Date.now() / 1000 / 30);
+
+test("RFC 6238 test vector: the code helper is right", () => {
+  // Secret "12345678901234567890" in base32; T = 59 s (step 1) gives 94287082 (8 digits).
+  assert.equal(totp("GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", 1), "287082");
+});
+
+test("register, confirm, password, two factors, and a sign-in link", async () => {
+  const { page, problems } = await watchedPage(browser);
+  const expectPage = async (heading) => {
+    assert.equal((await page.locator("h1").textContent()).trim(), heading);
+  };
+  const signOut = async () => {
+    await page.getByRole("button", { name: "Sign out", exact: true }).click();
+    await page.waitForLoadState();
+    assert.equal(await page.getByRole("button", { name: "Sign out", exact: true }).count(), 0, "signed out");
+  };
+
+  // Register: the form refuses a weak password with a message at the field, then accepts.
+  await page.goto(server.url + "/auth/register");
+  await page.getByLabel("Email address").fill(EMAIL);
+  await page.getByLabel("Password").fill("short");
+  await page.getByLabel("I have read and accept the privacy notice.").check();
+  await page.getByRole("button", { name: "Create account" }).click();
+  assert.match(await page.locator("#password-error").textContent(), /characters/);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("I have read and accept the privacy notice.").check();
+  await page.getByRole("button", { name: "Create account" }).click();
+  await expectPage("Check your inbox");
+
+  // Confirm with the link from the outbox: opening it only shows a button.
+  const verify = await linkInMail(1, "/auth/verify?token=");
+  await page.goto(verify);
+  await page.getByRole("button", { name: "Confirm my address" }).click();
+  await page.waitForLoadState();
+
+  // Password sign-in.
+  await page.goto(server.url + "/auth/sign-in");
+  await page.getByLabel("Email address").first().fill(EMAIL);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.waitForLoadState();
+  await page.goto(server.url + "/account");
+  await expectPage("Your account");
+  assert.ok((await page.locator("dl.facts").textContent()).includes(EMAIL));
+
+  // Two-factor authentication: a wrong code is refused, the right one turns it on.
+  await page.getByRole("link", { name: "Set up two-factor authentication" }).click();
+  await expectPage("Set up two-factor authentication");
+  const qr = await page.locator("img.qr").evaluate((img) => img.complete && img.naturalWidth > 0);
+  assert.ok(qr, "the QR code renders");
+  const secret = (await page.locator("#totp-secret").textContent()).trim();
+  await page.getByLabel("Code from the app").fill("000000");
+  await page.getByRole("button", { name: "Turn on" }).click();
+  assert.ok(await page.getByRole("alert").first().isVisible(), "a wrong code is explained");
+  const enrolStep = currentStep();
+  await page.getByLabel("Code from the app").fill(totp(secret, enrolStep));
+  await page.getByRole("button", { name: "Turn on" }).click();
+  await expectPage("Your recovery codes");
+  const recoveryCodes = await page.locator("ul.codes code").allTextContents();
+  assert.equal(recoveryCodes.length, 10);
+  await signOut();
+
+  // Password plus code: the form asks for the code, then signs in. The code is of the next
+  // step (accepted within the ±1 window), since a step once used is never accepted again.
+  await page.goto(server.url + "/auth/sign-in");
+  await page.getByLabel("Email address").first().fill(EMAIL);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  const codeField = page.getByLabel("Code from your authenticator app");
+  await codeField.waitFor();
+  await page.getByLabel("Password").fill(PASSWORD);
+  await codeField.fill(totp(secret, Math.max(enrolStep, currentStep()) + 1));
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.waitForLoadState();
+  await page.goto(server.url + "/account");
+  await expectPage("Your account");
+  assert.match(await page.locator("#tfa-title + p").textContent(), /^On\./);
+  await signOut();
+
+  // A sign-in link: asked for on the sign-in page, opened from the outbox; the account has a
+  // second factor, so the page asks for it; a recovery code stands in for the app.
+  await page.goto(server.url + "/auth/sign-in");
+  await page.locator("#link_email").fill(EMAIL);
+  await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+  await page.waitForLoadState();
+  const magic = await linkInMail(2, "/auth/magic?token=");
+  await page.goto(magic);
+  await expectPage("Sign in");
+  await page.getByLabel("Code from your authenticator app").fill(recoveryCodes[0]);
+  await page.getByRole("button", { name: "Sign in" }).last().click();
+  await page.waitForLoadState();
+  await page.goto(server.url + "/account");
+  await expectPage("Your account");
+  assert.ok(await page.getByRole("button", { name: "Sign out", exact: true }).isVisible());
+
+  // The used link is dead.
+  await signOut();
+  await page.goto(magic);
+  const field = page.getByLabel("Code from your authenticator app");
+  if ((await field.count()) > 0) {
+    await field.fill(recoveryCodes[1]);
+    await page.getByRole("button", { name: "Sign in" }).last().click();
+    await page.waitForLoadState();
+  }
+  assert.match(await page.locator("main").textContent(), /invalid|expired|already used/i);
+
+  // Forms refused on purpose above answer 4xx pages, which Chromium reports on the console;
+  // anything else is a problem.
+  const refusedForm = /^console: Failed to load resource: the server responded with a status of 4\d\d/;
+  assert.deepEqual((await problems()).filter((p) => !refusedForm.test(p)), []);
+});
+
+test("the server received no CSP violation report", () => {
+  assert.deepEqual(
+    server.logs.filter((l) => l.includes("csp violation")),
+    [],
+  );
+});
