@@ -1,0 +1,216 @@
+//! Sign-in load benchmark (run by `bench/run.sh`, not by the test suite).
+//!
+//! Against a running server it measures:
+//! 1. the time of one argon2id verification with the server's parameters, in this process,
+//!    which gives the ideal sign-in throughput `cores / hash time`;
+//! 2. the p50/p99 latency of `/healthz` and of a cheap authenticated request (`/api/auth/me`)
+//!    while the server is idle;
+//! 3. the same two latencies during a flood of password sign-ins by many concurrent clients,
+//!    and the sign-in throughput achieved.
+//!
+//! Usage: `signin-load BASE_URL DATA_DIR [SECONDS] [CLIENTS]`. The server must run with its
+//! sign-in and mail limits raised (the script does this). Prints one JSON object.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use wildid_domain::secret::SecretString;
+use wildid_ports::builtin::{Argon2Hasher, MIN_ITERATIONS, MIN_MEMORY_KIB};
+use wildid_ports::password::PasswordHasher;
+use wildid_tests::accounts::PASSWORD;
+use wildid_tests::client::{Client, link_in, outbox};
+
+/// Pause between two probe requests (about 50 probes per second each).
+const PROBE_INTERVAL: Duration = Duration::from_millis(20);
+
+fn percentile(samples: &mut [f64], p: f64) -> f64 {
+    if samples.is_empty() {
+        return f64::NAN;
+    }
+    samples.sort_by(f64::total_cmp);
+    let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
+    samples[rank.clamp(1, samples.len()) - 1]
+}
+
+fn summary(mut samples: Vec<f64>) -> serde_json::Value {
+    json!({
+        "count": samples.len(),
+        "p50_ms": percentile(&mut samples, 50.0),
+        "p99_ms": percentile(&mut samples, 99.0),
+    })
+}
+
+/// Milliseconds of one verification, the median of `rounds` in a row.
+async fn hash_time_ms(rounds: usize) -> f64 {
+    let hasher = Argon2Hasher::new(MIN_MEMORY_KIB, MIN_ITERATIONS, 1, 1).unwrap();
+    let password = SecretString::new(PASSWORD.to_owned());
+    let hash = hasher.hash(&password).await.unwrap();
+    let mut times = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let started = Instant::now();
+        hasher.verify(&password, Some(hash.clone())).await.unwrap();
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    percentile(&mut times, 50.0)
+}
+
+/// Registers and confirms `email` through the outbox in `data_dir`, then signs in.
+async fn signed_in(base: &str, data_dir: &Path, email: &str) -> Client {
+    let mut client = Client::new(base);
+    let r = client
+        .post_json(
+            "/api/auth/register",
+            &json!({"email": email, "password": PASSWORD, "accept_privacy": true}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let needle = format!("To: {email}");
+    let token = loop {
+        if let Some(mail) = outbox(data_dir).into_iter().find(|m| m.contains(&needle)) {
+            break link_in(&mail, "/auth/verify").1;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let r = client
+        .post_json("/api/auth/verify-email", &json!({"token": token}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    login(&mut client, email).await;
+    client
+}
+
+async fn login(client: &mut Client, email: &str) -> u16 {
+    client
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": email, "password": PASSWORD}),
+        )
+        .await
+        .status
+}
+
+/// Probes `path` with `client` until `stop`; returns the latencies in ms.
+async fn probe(mut client: Client, path: &'static str, stop: Arc<AtomicBool>) -> Vec<f64> {
+    let mut samples = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        let started = Instant::now();
+        let answer = client.get(path).await;
+        samples.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(answer.status, 200, "{path}: {}", answer.body);
+        tokio::time::sleep(PROBE_INTERVAL).await;
+    }
+    samples
+}
+
+/// Runs the two probes for `seconds` (`me` is signed in); returns their summaries.
+async fn probes(base: &str, me: Client, seconds: u64) -> (serde_json::Value, serde_json::Value) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let health = tokio::spawn(probe(Client::new(base), "/healthz", Arc::clone(&stop)));
+    let authenticated = tokio::spawn(probe(me, "/api/auth/me", Arc::clone(&stop)));
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    let health = health.await.unwrap();
+    let authenticated = authenticated.await.unwrap();
+    (summary(health), summary(authenticated))
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (Some(base), Some(data_dir)) = (args.get(1), args.get(2)) else {
+        eprintln!("usage: signin-load BASE_URL DATA_DIR [SECONDS] [CLIENTS]");
+        std::process::exit(2);
+    };
+    let base = base.trim_end_matches('/').to_owned();
+    let data_dir = PathBuf::from(data_dir);
+    let seconds: u64 = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(10);
+    let clients: usize = args.get(4).and_then(|s| s.parse().ok()).unwrap_or(16);
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+
+    let hash_ms = hash_time_ms(15).await;
+    eprintln!("one argon2id verification: {hash_ms:.1} ms");
+
+    let mut workers = Vec::new();
+    for i in 0..clients {
+        let email = format!("flood{i}@example.org");
+        workers.push((signed_in(&base, &data_dir, &email).await, email));
+    }
+    let me = signed_in(&base, &data_dir, "probe@example.org").await;
+    let (idle_health, idle_me) = probes(&base, me, seconds).await;
+    eprintln!("idle:  healthz {idle_health}  me {idle_me}");
+
+    // The flood: every worker signs in again and again until the probes are done.
+    let me = signed_in(&base, &data_dir, "probe2@example.org").await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let ok = Arc::new(AtomicU64::new(0));
+    let failed = Arc::new(AtomicU64::new(0));
+    let mut tasks = Vec::new();
+    for (mut client, email) in workers {
+        let (stop, ok, failed) = (Arc::clone(&stop), Arc::clone(&ok), Arc::clone(&failed));
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                let status = login(&mut client, &email).await;
+                latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+                if status == 200 {
+                    ok.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    failed.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            latencies
+        }));
+    }
+    // Let the flood reach a steady state before probing.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let counted_from = ok.load(Ordering::Relaxed);
+    let started = Instant::now();
+    let (flood_health, flood_me) = probes(&base, me, seconds).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    let sign_ins = ok.load(Ordering::Relaxed) - counted_from;
+    stop.store(true, Ordering::Relaxed);
+    let mut login_latencies = Vec::new();
+    for task in tasks {
+        login_latencies.extend(task.await.unwrap());
+    }
+    let per_second = sign_ins as f64 / elapsed;
+    let ideal = cores as f64 * 1000.0 / hash_ms;
+    eprintln!("flood: healthz {flood_health}  me {flood_me}");
+    eprintln!(
+        "sign-ins: {per_second:.1}/s (ideal {ideal:.1}/s = {cores} cores / {hash_ms:.1} ms), {} refused",
+        failed.load(Ordering::Relaxed)
+    );
+    let ratio = |flood: &serde_json::Value, idle: &serde_json::Value| {
+        flood["p99_ms"].as_f64().unwrap_or(f64::NAN) / idle["p99_ms"].as_f64().unwrap_or(f64::NAN)
+    };
+    println!(
+        "{}",
+        json!({
+            "cores": cores,
+            "clients": clients,
+            "seconds": seconds,
+            "argon2_verify_ms": hash_ms,
+            "ideal_sign_ins_per_second": ideal,
+            "sign_ins_per_second": per_second,
+            "sign_ins_refused": failed.load(Ordering::Relaxed),
+            "sign_in_latency": summary(login_latencies),
+            "idle": {"healthz": idle_health, "me": idle_me},
+            "flood": {"healthz": flood_health, "me": flood_me},
+            "p99_flood_over_idle": {
+                "healthz": ratio(&flood_health, &idle_health),
+                "me": ratio(&flood_me, &idle_me),
+            },
+        })
+    );
+}
