@@ -5,6 +5,7 @@
 mod contract {
     pub mod accounts;
     pub mod audit;
+    pub mod captchas;
     pub mod sessions;
     pub mod users;
 }

@@ -168,7 +168,8 @@ async fn production_starts_with_generated_secrets_and_creates_no_secrets_file() 
     let secrets_file = dir.path().join("pepper");
     let mut options = ServerOptions::default()
         .env("WILDID_ENV", "production")
-        .env("WILDID_PUBLIC_URL", "https://wildid.example.org");
+        .env("WILDID_PUBLIC_URL", "https://wildid.example.org")
+        .env("WILDID_TRUSTED_PROXIES", "127.0.0.1");
     for line in generated.lines().filter(|l| l.starts_with("WILDID_")) {
         let (key, value) = line.split_once('=').unwrap();
         if key == "WILDID_EMAIL_PEPPER" {
@@ -179,12 +180,39 @@ async fn production_starts_with_generated_secrets_and_creates_no_secrets_file() 
         }
     }
     let server = Server::start_with(options).unwrap();
-    let response = get(&server.url("/")).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // Plain http is sent to the public https address, whatever the Host said.
+    let plain = client
+        .get(server.url("/auth/sign-in?next=%2Faccount"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 308);
+    assert_eq!(
+        plain.headers()["location"],
+        "https://wildid.example.org/auth/sign-in?next=%2Faccount"
+    );
+    // Through the TLS-terminating proxy (trusted: loopback here), the page itself, with HSTS.
+    let response = client
+        .get(server.url("/"))
+        .header("x-forwarded-proto", "https")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
     assert!(
         response.headers()["strict-transport-security"]
             .to_str()
             .unwrap()
             .contains("includeSubDomains")
+    );
+    assert_eq!(
+        get(&server.url("/healthz")).await.status(),
+        200,
+        "probes need no proxy"
     );
     assert!(!server.data_dir.join("dev-secrets.env").exists());
     for line in server.logs() {

@@ -6,6 +6,7 @@
 //! compiled for both backends by the `with_conn!` macro.
 
 mod audit;
+mod captchas;
 mod codec;
 mod error;
 mod health;
@@ -25,8 +26,8 @@ use std::sync::Arc;
 
 use wildid_ports::health::HealthCheck;
 use wildid_ports::repo::{
-    AuditLog, LoginTokenRepository, MailOutbox, RateLimitStore, RecoveryCodeRepository,
-    SessionRepository, UserRepository,
+    AuditLog, CaptchaRepository, LoginTokenRepository, MailOutbox, RateLimitStore,
+    RecoveryCodeRepository, SessionRepository, UserRepository,
 };
 
 pub use migrate::run_migrations;
@@ -110,6 +111,13 @@ impl Database {
     /// The rate-limit counters.
     pub fn rate_limits(self: &Arc<Self>) -> Arc<dyn RateLimitStore> {
         Arc::new(rate_limits::SqlRateLimits {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// The CAPTCHA challenges.
+    pub fn captchas(self: &Arc<Self>) -> Arc<dyn CaptchaRepository> {
+        Arc::new(captchas::SqlCaptchas {
             db: Arc::clone(self),
         })
     }

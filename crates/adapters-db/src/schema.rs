@@ -68,6 +68,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    captchas (id) {
+        id -> Text,
+        kind -> Text,
+        answer_hash -> Binary,
+        session_key -> Nullable<Binary>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        attempts -> Integer,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -75,6 +87,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     audit_chain_lock,
     rate_limits,
+    captchas,
     login_tokens,
     mail_outbox,
     recovery_codes

@@ -1,5 +1,6 @@
 //! Who is asking: the client address (from the socket, or from `X-Forwarded-For` only when the
-//! socket peer is a configured trusted proxy) and the browser's fingerprint headers.
+//! socket peer is a configured trusted proxy), whether it came over HTTPS (`X-Forwarded-Proto`,
+//! from a trusted proxy only) and the browser's fingerprint headers.
 
 use std::net::IpAddr;
 
@@ -45,6 +46,27 @@ pub(crate) fn client_ip(
             .find(|ip| !is_trusted(ip))
             .unwrap_or(peer),
     )
+}
+
+/// Whether the client reached us over HTTPS. The server itself speaks plain HTTP behind a
+/// TLS-terminating proxy, so only a trusted proxy can say so, with `X-Forwarded-Proto: https`
+/// (the first entry of a chain: the scheme the client used). Anyone else saying it is ignored.
+pub(crate) fn forwarded_https(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted: &[IpNet],
+) -> bool {
+    let Some(peer) = peer else {
+        return false;
+    };
+    if !trusted.iter().any(|net| net.contains(&peer)) {
+        return false;
+    }
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .is_some_and(|scheme| scheme.trim().eq_ignore_ascii_case("https"))
 }
 
 fn header(headers: &HeaderMap, name: axum::http::HeaderName) -> &str {
@@ -107,5 +129,24 @@ mod tests {
             client_ip(Some(peer), &HeaderMap::new(), &[proxy]),
             Some(peer)
         );
+    }
+
+    #[test]
+    fn only_a_trusted_proxy_can_say_the_client_used_https() {
+        let proxy: IpNet = "10.0.0.0/8".parse().unwrap();
+        let peer: IpAddr = "10.1.2.3".parse().unwrap();
+        let outsider: IpAddr = "198.51.100.7".parse().unwrap();
+        let proto = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert("x-forwarded-proto", value.parse().unwrap());
+            h
+        };
+        assert!(forwarded_https(Some(peer), &proto("https"), &[proxy]));
+        assert!(forwarded_https(Some(peer), &proto("HTTPS, http"), &[proxy]));
+        assert!(!forwarded_https(Some(peer), &proto("http"), &[proxy]));
+        assert!(!forwarded_https(Some(peer), &HeaderMap::new(), &[proxy]));
+        assert!(!forwarded_https(Some(outsider), &proto("https"), &[proxy]));
+        assert!(!forwarded_https(Some(peer), &proto("https"), &[]));
+        assert!(!forwarded_https(None, &proto("https"), &[proxy]));
     }
 }

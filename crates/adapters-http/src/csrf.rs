@@ -2,7 +2,8 @@
 //! DELETE) of every route, pages and API alike:
 //!
 //! 1. a browser that says the request is cross-site (`Sec-Fetch-Site: cross-site` or
-//!    `same-site`), or sends an `Origin` other than this host, is refused;
+//!    `same-site`), or sends an `Origin` other than this host, is refused, unless the origin
+//!    is one of the CORS allowlist (a front end of ours, which must still present the token);
 //! 2. the session's synchronizer token must be presented: the `X-CSRF-Token` header, else a
 //!    `csrf_token` field of a JSON body, else a `csrf_token` form field; compared in constant
 //!    time. The field is removed before the handler sees the body.
@@ -121,7 +122,7 @@ pub(crate) async fn csrf(State(state): State<AppState>, request: Request, next: 
     let path = request.uri().path().to_owned();
     let kind = body_kind(request.headers());
     let wants_json = is_api(&path) || matches!(kind, BodyKind::Json);
-    if cross_site(request.headers()) {
+    if cross_site(request.headers()) && !state.settings.cors.allows_origin_of(request.headers()) {
         return refuse(&state, &path, wants_json, "cross-site request");
     }
     let Some(session) = request

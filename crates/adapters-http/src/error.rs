@@ -14,6 +14,7 @@ use wildid_ports::services::accounts::{
 };
 use wildid_ports::services::admin::AdminError;
 use wildid_ports::services::audit::RecordAuditError;
+use wildid_ports::services::captcha::{IssueCaptchaError, VerifyCaptchaError};
 use wildid_ports::services::email_change::EmailChangeError;
 use wildid_ports::services::sessions::SessionError;
 
@@ -189,6 +190,55 @@ impl AppError {
             code: "too_many_requests",
             message: "Too many requests. Please wait and try again.".into(),
             retry_after: Some(retry_after),
+        }
+    }
+}
+
+impl From<IssueCaptchaError> for AppError {
+    fn from(e: IssueCaptchaError) -> Self {
+        match e {
+            IssueCaptchaError::Disabled => captcha_disabled(),
+            IssueCaptchaError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+fn captcha_disabled() -> AppError {
+    AppError::refused(
+        StatusCode::NOT_FOUND,
+        "captcha_disabled",
+        "CAPTCHAs are turned off on this server.",
+    )
+}
+
+impl From<VerifyCaptchaError> for AppError {
+    /// The agreed `{"success": false, "error"}` answers are built by the handler; this maps
+    /// every variant for callers that only need an error.
+    fn from(e: VerifyCaptchaError) -> Self {
+        let code = e.code();
+        match e {
+            VerifyCaptchaError::Disabled => captcha_disabled(),
+            VerifyCaptchaError::Unavailable(cause) => AppError::Unavailable(cause),
+            VerifyCaptchaError::IncorrectAnswer { .. } => AppError::refused(
+                StatusCode::BAD_REQUEST,
+                code,
+                "That answer is not right. Try again.",
+            ),
+            VerifyCaptchaError::TooManyAttempts => AppError::refused(
+                StatusCode::BAD_REQUEST,
+                code,
+                "Too many wrong answers. Ask for a new challenge.",
+            ),
+            VerifyCaptchaError::Expired => AppError::refused(
+                StatusCode::BAD_REQUEST,
+                code,
+                "The challenge expired. Ask for a new one.",
+            ),
+            VerifyCaptchaError::UnknownCaptcha => AppError::refused(
+                StatusCode::BAD_REQUEST,
+                code,
+                "There is no such challenge for this session. Ask for a new one.",
+            ),
         }
     }
 }

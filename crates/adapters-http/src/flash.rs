@@ -123,9 +123,11 @@ mod tests {
             secure_cookies: true,
             cookie_key: Key::from(&[7u8; 64]),
             trusted_proxies: Vec::new(),
+            allowed_hosts: crate::HostAllowlist::new(["localhost"]).unwrap(),
+            cors: crate::CorsPolicy::default(),
+            public_url: "http://localhost".into(),
             session_lifetime_seconds: 3600,
             rate_limit: wildid_domain::trust::RateLimitPolicy::default(),
-            captcha: None,
             totp_required_roles: Vec::new(),
         }
     }

@@ -21,5 +21,7 @@ mod state;
 
 pub use access::Access;
 pub use flash::{Flash, FlashKind};
+pub use middleware::cors::{CorsPolicy, InvalidOrigin};
+pub use middleware::hosts::{HostAllowlist, InvalidHost};
 pub use routes::router;
 pub use state::{AppState, HttpSettings, Services};

@@ -4,12 +4,15 @@ use std::sync::Arc;
 
 use axum::extract::FromRef;
 use axum_extra::extract::cookie::Key;
-use wildid_domain::captcha::CaptchaKind;
+
+use crate::middleware::cors::CorsPolicy;
+use crate::middleware::hosts::HostAllowlist;
 use wildid_domain::trust::RateLimitPolicy;
 use wildid_ports::random::SecureRandom;
 use wildid_ports::services::accounts::Accounts;
 use wildid_ports::services::admin::Admin;
 use wildid_ports::services::audit::AuditTrail;
+use wildid_ports::services::captcha::Captchas;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
 
@@ -25,6 +28,8 @@ pub struct Services {
     pub accounts: Accounts,
     /// Administration of accounts.
     pub admin: Admin,
+    /// CAPTCHAs and the trust they grant.
+    pub captchas: Captchas,
 }
 
 /// HTTP-level settings, read once by the composition root.
@@ -35,14 +40,19 @@ pub struct HttpSettings {
     pub secure_cookies: bool,
     /// Signs flash cookies (derived from the session key).
     pub cookie_key: Key,
-    /// Peers whose `X-Forwarded-For` is believed.
+    /// Peers whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// The host names this server answers for; other `Host`s get 400.
+    pub allowed_hosts: HostAllowlist,
+    /// Origins whose scripts may call `/api/*` with credentials.
+    pub cors: CorsPolicy,
+    /// Scheme and host (and port) of the public site, without a trailing slash: where links
+    /// in mail and the production redirect to HTTPS point.
+    pub public_url: String,
     /// `Max-Age` of the cookie of a signed-in session (its absolute lifetime).
     pub session_lifetime_seconds: i64,
     /// The adaptive limit of identifications (reported by `/api/security/status`).
     pub rate_limit: RateLimitPolicy,
-    /// The CAPTCHA kind in use, `None` when CAPTCHAs are disabled.
-    pub captcha: Option<CaptchaKind>,
     /// Roles that must enrol a second factor before reaching worker and admin routes.
     pub totp_required_roles: Vec<wildid_domain::role::Role>,
 }

@@ -8,8 +8,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum_extra::extract::cookie::Key;
 use wildid_adapters_db::Database;
-use wildid_adapters_http::{AppState, HttpSettings, Services};
+use wildid_adapters_http::{AppState, CorsPolicy, HostAllowlist, HttpSettings, Services};
 use wildid_adapters_mail::{FileOutbox, SmtpMailer};
+use wildid_domain::pow::PowKey;
 use wildid_ports::builtin::{
     Argon2Hasher, FernetKeyRing, HmacDigest, HmacEmailIndex, OsRandom, SystemClock,
     ZxcvbnEstimator, derive_key,
@@ -21,6 +22,7 @@ use wildid_ports::random::SecureRandom;
 use wildid_ports::services::accounts::{AccountPorts, Accounts};
 use wildid_ports::services::admin::Admin;
 use wildid_ports::services::audit::AuditTrail;
+use wildid_ports::services::captcha::{CaptchaPorts, CaptchaSettings, Captchas};
 use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
@@ -126,22 +128,66 @@ pub fn compose(
         audit.clone(),
         Arc::clone(&clock),
     );
+    let captcha_key = derive_key(&secrets.session_key, "captcha-pow");
+    let pow_key = PowKey::from_bytes(
+        captcha_key
+            .expose()
+            .as_slice()
+            .try_into()
+            .map_err(|_| "the derived CAPTCHA key is not 64 bytes".to_owned())?,
+    );
+    let captchas = Captchas::new(
+        CaptchaPorts {
+            captchas: db.captchas(),
+            sessions: db.sessions(),
+            audit: audit.clone(),
+            clock: Arc::clone(&clock),
+            random: Arc::clone(&random),
+        },
+        settings.captcha.map(|kind| CaptchaSettings {
+            kind,
+            policy: settings.captcha_policy,
+            pow_key: pow_key.clone(),
+            pow_max_number: settings.captcha_pow_max_number,
+        }),
+    );
     let services = Services {
         readiness: ReadinessCheck::new(db.health()),
         audit: audit.clone(),
         sessions: sessions.clone(),
         accounts,
         admin,
+        captchas: captchas.clone(),
     };
     let cookie_key = Key::from(derive_key(&secrets.session_key, "flash-cookie").expose());
+    // The public URL's host and origin are always allowed (seed §13).
+    let public_host = public_url.split_once("://").map_or("", |(_, host)| host);
+    let allowed_hosts = HostAllowlist::new(
+        settings
+            .allowed_hosts
+            .iter()
+            .map(String::as_str)
+            .chain([public_host]),
+    )
+    .map_err(|e| format!("WILDID_PUBLIC_URL: {e}"))?;
+    let cors = CorsPolicy::new(
+        settings
+            .cors_origins
+            .iter()
+            .map(String::as_str)
+            .chain([public_url.as_str()]),
+    )
+    .map_err(|e| format!("WILDID_PUBLIC_URL: {e}"))?;
     let http = HttpSettings {
         production: settings.production(),
         secure_cookies: secure_cookies(settings),
         cookie_key,
         trusted_proxies: settings.trusted_proxies.clone(),
+        allowed_hosts,
+        cors,
+        public_url,
         session_lifetime_seconds: settings.session_policy.absolute_lifetime().num_seconds(),
         rate_limit: settings.rate_limit,
-        captcha: settings.captcha,
         totp_required_roles: settings.totp_required_roles.clone(),
     };
     let state = AppState {
@@ -153,6 +199,7 @@ pub fn compose(
         sessions,
         rate_limits: db.rate_limits(),
         tokens: db.login_tokens(),
+        captchas,
         mail,
         clock,
     };

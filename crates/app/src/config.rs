@@ -12,7 +12,7 @@ use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 use wildid_adapters_db::DatabaseUrl;
 use wildid_adapters_mail::{Sender, SmtpSecurity, SmtpSettings};
-use wildid_domain::captcha::CaptchaKind;
+use wildid_domain::captcha::{CaptchaKind, CaptchaPolicy};
 use wildid_domain::lockout::LockoutPolicy;
 use wildid_domain::rate_limit::RateLimit;
 use wildid_domain::role::Role;
@@ -39,12 +39,16 @@ const KEYS: &[&str] = &[
     "EMAIL_PEPPER",
     "EMAIL_PEPPER_FILE",
     "TRUSTED_PROXIES",
+    "ALLOWED_HOSTS",
+    "CORS_ALLOWED_ORIGINS",
     "SESSION_IDLE_MINUTES",
     "SESSION_LIFETIME_HOURS",
     "RATE_LIMIT_THRESHOLD",
     "RATE_LIMIT_WINDOW",
     "RATE_LIMIT_IP_CEILING",
     "CAPTCHA_KIND",
+    "CAPTCHA_TTL_SECONDS",
+    "CAPTCHA_POW_MAX_NUMBER",
     "PUBLIC_URL",
     "ARGON2_MEMORY_KIB",
     "ARGON2_ITERATIONS",
@@ -130,12 +134,21 @@ pub struct Settings {
     pub secrets: SecretInputs,
     /// Reverse proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` are believed.
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Host names answered (validated); the public URL's host is added at composition.
+    pub allowed_hosts: Vec<String>,
+    /// Origins allowed to call the API with credentials (validated, normalised); the public
+    /// URL's origin is added at composition.
+    pub cors_origins: Vec<String>,
     /// Session timeouts.
     pub session_policy: SessionPolicy,
     /// The adaptive identification limit.
     pub rate_limit: RateLimitPolicy,
     /// The CAPTCHA kind (`None`: disabled).
     pub captcha: Option<CaptchaKind>,
+    /// CAPTCHA lifetime and attempts.
+    pub captcha_policy: CaptchaPolicy,
+    /// Proof of work: upper bound of the secret number (the difficulty).
+    pub captcha_pow_max_number: u64,
     /// Scheme and host (and port) that links in mail point to; `None`: the listening address
     /// (development only).
     pub public_url: Option<String>,
@@ -251,12 +264,16 @@ struct Raw {
     email_pepper: SecretValue,
     email_pepper_file: Option<PathBuf>,
     trusted_proxies: Option<String>,
+    allowed_hosts: Option<String>,
+    cors_allowed_origins: Option<String>,
     session_idle_minutes: Option<u64>,
     session_lifetime_hours: Option<u64>,
     rate_limit_threshold: Option<u64>,
     rate_limit_window: Option<u64>,
     rate_limit_ip_ceiling: Option<u64>,
     captcha_kind: Option<String>,
+    captcha_ttl_seconds: Option<u64>,
+    captcha_pow_max_number: Option<u64>,
     public_url: Option<String>,
     argon2_memory_kib: Option<u64>,
     argon2_iterations: Option<u64>,
@@ -388,6 +405,8 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         )?,
     };
     let trusted_proxies = parse_proxies(raw.trusted_proxies.as_deref().unwrap_or_default())?;
+    let allowed_hosts = parse_hosts(raw.allowed_hosts.as_deref())?;
+    let cors_origins = parse_origins(raw.cors_allowed_origins.as_deref())?;
     let idle = bounded_int(
         "WILDID_SESSION_IDLE_MINUTES",
         raw.session_idle_minutes,
@@ -452,6 +471,28 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
             );
         }
     };
+    let captcha_ttl = bounded_int(
+        "WILDID_CAPTCHA_TTL_SECONDS",
+        raw.captcha_ttl_seconds,
+        300,
+        10,
+        3600,
+    )?;
+    let captcha_policy =
+        CaptchaPolicy::new(chrono::TimeDelta::seconds(captcha_ttl), 3).map_err(|e| {
+            ConfigError::Invalid {
+                var: "WILDID_CAPTCHA_TTL_SECONDS",
+                why: e.to_string(),
+            }
+        })?;
+    let captcha_pow_max_number = bounded_int(
+        "WILDID_CAPTCHA_POW_MAX_NUMBER",
+        raw.captcha_pow_max_number,
+        100_000,
+        1_000,
+        i64::try_from(wildid_domain::pow::MAX_DIFFICULTY).unwrap_or(i64::MAX),
+    )?
+    .unsigned_abs();
     let public_url = match raw
         .public_url
         .as_deref()
@@ -647,9 +688,13 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         shutdown_grace,
         secrets,
         trusted_proxies,
+        allowed_hosts,
+        cors_origins,
         session_policy,
         rate_limit,
         captcha,
+        captcha_policy,
+        captcha_pow_max_number,
         public_url,
         argon2,
         accounts,
@@ -721,6 +766,33 @@ fn parse_proxies(raw: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
                 })
         })
         .collect()
+}
+
+/// Default of `WILDID_ALLOWED_HOSTS` (the seed's).
+const DEFAULT_ALLOWED_HOSTS: &str = "localhost,127.0.0.1";
+
+fn csv(raw: &str) -> impl Iterator<Item = &str> {
+    raw.split(',').map(str::trim).filter(|p| !p.is_empty())
+}
+
+fn parse_hosts(raw: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    let list = wildid_adapters_http::HostAllowlist::new(csv(raw.unwrap_or(DEFAULT_ALLOWED_HOSTS)))
+        .map_err(|e| ConfigError::Invalid {
+            var: "WILDID_ALLOWED_HOSTS",
+            why: e.to_string(),
+        })?;
+    Ok(list.names().map(str::to_owned).collect())
+}
+
+fn parse_origins(raw: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    let policy =
+        wildid_adapters_http::CorsPolicy::new(csv(raw.unwrap_or_default())).map_err(|e| {
+            ConfigError::Invalid {
+                var: "WILDID_CORS_ALLOWED_ORIGINS",
+                why: e.to_string(),
+            }
+        })?;
+    Ok(policy.origins().map(str::to_owned).collect())
 }
 
 fn invalid<T>(var: &'static str, why: &str) -> Result<T, ConfigError> {

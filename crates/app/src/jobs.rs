@@ -1,11 +1,12 @@
-//! Periodic maintenance while the server runs: expired sessions and rate-limit counters are
-//! deleted every few minutes. Jobs stop with the server.
+//! Periodic maintenance while the server runs: expired sessions, rate-limit counters, spent
+//! tokens and expired CAPTCHA challenges are deleted every few minutes. Jobs stop with the server.
 
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use wildid_ports::clock::Clock;
 use wildid_ports::repo::{LoginTokenRepository, RateLimitStore};
+use wildid_ports::services::captcha::Captchas;
 use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::sessions::SessionService;
 
@@ -29,6 +30,8 @@ pub struct Jobs {
     pub rate_limits: std::sync::Arc<dyn RateLimitStore>,
     /// Spent token purge.
     pub tokens: std::sync::Arc<dyn LoginTokenRepository>,
+    /// Expired CAPTCHA purge.
+    pub captchas: Captchas,
     /// Mail delivery.
     pub mail: MailQueue,
     /// Time.
@@ -87,6 +90,11 @@ impl Jobs {
             .await
         {
             tracing::warn!(%error, "token purge failed");
+        }
+        match self.captchas.purge_expired().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "expired captchas purged"),
+            Err(error) => tracing::warn!(%error, "captcha purge failed"),
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod lockout;
 pub mod mail;
 pub mod password;
+pub mod pow;
 pub mod rate_limit;
 pub mod retention;
 pub mod role;

@@ -33,6 +33,8 @@ pub(crate) struct RequestContext {
     pub nonce: Arc<str>,
     /// The client address (see `client::client_ip`).
     pub client_ip: Option<std::net::IpAddr>,
+    /// The client reached us over HTTPS (see `client::forwarded_https`).
+    pub https: bool,
 }
 
 /// Whether a path belongs to the JSON API.
@@ -57,11 +59,12 @@ pub(crate) async fn frame(
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    let client_ip = client::client_ip(peer, request.headers(), &state.settings.trusted_proxies);
+    let trusted = &state.settings.trusted_proxies;
     let ctx = RequestContext {
         request_id: RequestId::from_random(id),
         nonce: URL_SAFE_NO_PAD.encode(nonce).into(),
-        client_ip,
+        client_ip: client::client_ip(peer, request.headers(), trusted),
+        https: client::forwarded_https(peer, request.headers(), trusted),
     };
     let api = is_api(request.uri().path());
     let route = request

@@ -2,6 +2,7 @@
 
 pub(crate) mod admin;
 pub(crate) mod auth;
+pub(crate) mod captcha;
 pub(crate) mod email_change;
 pub(crate) mod landing;
 pub(crate) mod layout;

@@ -28,8 +28,10 @@ use tower_http::timeout::TimeoutLayer;
 use crate::access::{self, Access};
 use crate::csrf::csrf;
 use crate::error::AppError;
+use crate::middleware::edge::edge;
 use crate::middleware::frame::frame;
 use crate::pages::admin as admin_pages;
+use crate::pages::captcha as captcha_page;
 use crate::pages::email_change as email_pages;
 use crate::pages::landing::landing;
 use crate::pages::security as account_pages;
@@ -100,6 +102,18 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             Public,
             get(security::status),
         ),
+        route(
+            M::POST,
+            "/api/security/captcha",
+            Public,
+            post(security::captcha),
+        ),
+        route(
+            M::POST,
+            "/api/security/verify",
+            Public,
+            post(security::verify),
+        ),
         // Accounts and sign-in: pages.
         route(M::GET, "/auth/sign-in", Public, get(auth::sign_in_page)),
         route(M::POST, "/auth/sign-in", Public, post(auth::sign_in)),
@@ -126,6 +140,20 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             post(account_pages::reauth),
         ),
         route(M::GET, "/privacy", Public, get(auth::privacy)),
+        // The CAPTCHA page for rate-limited people.
+        route(M::GET, "/security/check", Public, get(captcha_page::page)),
+        route(
+            M::POST,
+            "/security/check",
+            Public,
+            post(captcha_page::challenge),
+        ),
+        route(
+            M::POST,
+            "/security/answer",
+            Public,
+            post(captcha_page::answer),
+        ),
         route(M::GET, "/account", SIGNED_IN, get(account_pages::account)),
         route(
             M::GET,
@@ -377,6 +405,7 @@ pub(crate) fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(from_fn_with_state(state.clone(), frame))
+                .layer(from_fn_with_state(state.clone(), edge))
                 .layer(CatchPanicLayer::new())
                 .layer(TimeoutLayer::with_status_code(
                     StatusCode::REQUEST_TIMEOUT,

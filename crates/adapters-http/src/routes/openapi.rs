@@ -34,6 +34,8 @@ const CSRF_SCHEME: &str = "csrf";
     ),
     paths(
         security::status,
+        security::captcha,
+        security::verify,
         csp_report::receive,
         auth_api::register,
         auth_api::verify_email,
@@ -66,7 +68,7 @@ const CSRF_SCHEME: &str = "csrf";
         (name = "sign-in links", description = "Passwordless sign-in by mail"),
         (name = "account", description = "The signed-in user's sessions and credentials"),
         (name = "admin", description = "Administration (admins with a second factor)"),
-        (name = "security", description = "Anti-forgery token, limits, CSP reports"),
+        (name = "security", description = "Anti-forgery token, adaptive limit, CAPTCHA, CSP reports"),
     )
 )]
 struct ApiDoc;

@@ -24,6 +24,11 @@ const FILES: &[(&str, &[u8], &str)] = &[
         "text/javascript; charset=utf-8",
     ),
     (
+        "captcha.js",
+        include_bytes!("../../static/captcha.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
         "favicon.svg",
         include_bytes!("../../static/favicon.svg"),
         "image/svg+xml",
@@ -34,6 +39,7 @@ const FILES: &[(&str, &[u8], &str)] = &[
 pub(crate) struct Assets {
     pub css: String,
     pub js: String,
+    pub captcha_js: String,
     pub favicon: String,
 }
 
@@ -48,6 +54,7 @@ fn version(name: &str) -> String {
 pub(crate) static ASSETS: LazyLock<Assets> = LazyLock::new(|| Assets {
     css: version("app.css"),
     js: version("app.js"),
+    captcha_js: version("captcha.js"),
     favicon: version("favicon.svg"),
 });
 

@@ -18,16 +18,21 @@ use wildid_ports::repo::MockAuditLog;
 use wildid_ports::services::audit::AuditTrail;
 use wildid_ports::services::readiness::ReadinessCheck;
 
+mod edge;
+
 use super::{build, route, routes, table, with_layers};
 use crate::access::Access;
 use crate::state::{AppState, HttpSettings, Services};
 use axum::routing::post;
-use wildid_domain::captcha::CaptchaKind;
+use wildid_domain::captcha::{CaptchaKind, CaptchaPolicy};
 use wildid_domain::ids::UserId;
+use wildid_domain::pow::PowKey;
 use wildid_domain::role::Role;
 use wildid_domain::session::{CsrfToken, Fingerprint, Session, SessionPolicy, SessionToken};
 use wildid_domain::user::{EmailLookup, EncryptedField, User};
 use wildid_ports::clock::Clock;
+use wildid_ports::repo::MockCaptchaRepository;
+use wildid_ports::services::captcha::{CaptchaPorts, CaptchaSettings, Captchas};
 
 use wildid_domain::trust::{RateLimitPolicy, TrustState};
 use wildid_ports::builtin::SystemClock;
@@ -104,6 +109,7 @@ fn state(database_up: bool) -> AppState {
             audit: audit.clone(),
             sessions: service,
             accounts,
+            captchas: unused_captchas(&audit),
             admin: Admin::new(
                 Arc::new(MockUserRepository::new()),
                 Arc::new(MockSessionRepository::new()),
@@ -117,13 +123,35 @@ fn state(database_up: bool) -> AppState {
             secure_cookies: true,
             cookie_key: Key::from(&[3; 64]),
             trusted_proxies: Vec::new(),
+            allowed_hosts: crate::HostAllowlist::new(["localhost", "127.0.0.1"]).unwrap(),
+            cors: crate::CorsPolicy::new(["https://app.example.org"]).unwrap(),
+            public_url: "https://wildid.example.org".into(),
             session_lifetime_seconds: 7 * 24 * 3600,
             rate_limit: RateLimitPolicy::default(),
-            captcha: Some(CaptchaKind::ProofOfWork),
             totp_required_roles: vec![Role::Worker, Role::Admin],
         }),
         random: Arc::new(OsRandom),
     }
+}
+
+/// CAPTCHAs on (proof of work) with storage these tests never reach (the CAPTCHA flows are
+/// tested against the real server in `tests/tests/captcha.rs`).
+fn unused_captchas(audit: &AuditTrail) -> Captchas {
+    Captchas::new(
+        CaptchaPorts {
+            captchas: Arc::new(MockCaptchaRepository::new()),
+            sessions: Arc::new(MockSessionRepository::new()),
+            audit: audit.clone(),
+            clock: Arc::new(SystemClock),
+            random: Arc::new(OsRandom),
+        },
+        Some(CaptchaSettings {
+            kind: CaptchaKind::ProofOfWork,
+            policy: CaptchaPolicy::default(),
+            pow_key: PowKey::from_bytes([5; 64]),
+            pow_max_number: 1000,
+        }),
+    )
 }
 
 /// Account ports that these tests never reach (the account flows are tested against the real
@@ -193,6 +221,13 @@ async fn send_with(
     body: Vec<u8>,
 ) -> (Response<()>, String) {
     let mut request = Request::builder().method(method).uri(uri);
+    // Requests are for an allowed host unless a test says otherwise.
+    if !headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("host"))
+    {
+        request = request.header(header::HOST, "127.0.0.1:8080");
+    }
     if let Some(ct) = content_type {
         request = request.header(header::CONTENT_TYPE, ct);
     }
@@ -613,6 +648,11 @@ const MATRIX: &[(&str, &str, Expect)] = &[
     ("GET", "/static/{file}", Expect::Anyone),
     ("POST", "/api/csp-report", Expect::Anyone),
     ("GET", "/api/security/status", Expect::Anyone),
+    ("POST", "/api/security/captcha", Expect::Anyone),
+    ("POST", "/api/security/verify", Expect::Anyone),
+    ("GET", "/security/check", Expect::Anyone),
+    ("POST", "/security/check", Expect::Anyone),
+    ("POST", "/security/answer", Expect::Anyone),
     ("GET", "/api/openapi.json", Expect::Anyone),
     ("GET", "/auth/sign-in", Expect::Anyone),
     ("POST", "/auth/sign-in", Expect::Anyone),
@@ -737,12 +777,14 @@ fn matrix_state() -> AppState {
     let accounts = state.services.accounts.clone();
     let readiness = state.services.readiness.clone();
     let admin = state.services.admin.clone();
+    let captchas = state.services.captchas.clone();
     state.services = Arc::new(Services {
         readiness,
         audit,
         sessions: service,
         accounts,
         admin,
+        captchas,
     });
     state
 }
@@ -781,6 +823,7 @@ async fn admin_routes_need_the_second_factor_when_the_role_requires_it() {
         sessions: service,
         accounts: state.services.accounts.clone(),
         admin: state.services.admin.clone(),
+        captchas: state.services.captchas.clone(),
     });
     let router = with_layers(routes(&state), state);
     let cookie = format!(
@@ -791,6 +834,7 @@ async fn admin_routes_need_the_second_factor_when_the_role_requires_it() {
         .clone()
         .oneshot(
             Request::get("/admin")
+                .header("host", "127.0.0.1")
                 .header("cookie", &cookie)
                 .body(Body::empty())
                 .unwrap(),
@@ -802,6 +846,7 @@ async fn admin_routes_need_the_second_factor_when_the_role_requires_it() {
     let api = router
         .oneshot(
             Request::get("/api/admin/users")
+                .header("host", "127.0.0.1")
                 .header("cookie", &cookie)
                 .body(Body::empty())
                 .unwrap(),
@@ -851,6 +896,7 @@ async fn every_route_obeys_the_role_matrix() {
             let request = Request::builder()
                 .method(spec.method.clone())
                 .uri(spec.example)
+                .header("host", "127.0.0.1")
                 .header("cookie", cookie)
                 .header("x-csrf-token", csrf)
                 .header("content-type", "application/json")
@@ -936,9 +982,13 @@ fn the_openapi_document_describes_every_api_route_and_nothing_else() {
                     "{path} {status} needs a description"
                 );
                 if status.starts_with('4') || status.starts_with('5') {
+                    let schema = AGREED_ERROR_SHAPES
+                        .iter()
+                        .find(|(p, s, _)| p == path && s == status)
+                        .map_or("ErrorBody", |(_, _, schema)| schema);
                     assert_eq!(
                         json["content"]["application/json"]["schema"]["$ref"],
-                        "#/components/schemas/ErrorBody",
+                        format!("#/components/schemas/{schema}"),
                         "{path} {status} must document the error body"
                     );
                 }
@@ -946,6 +996,11 @@ fn the_openapi_document_describes_every_api_route_and_nothing_else() {
         }
     }
 }
+
+/// Error answers whose shape was agreed with external clients before the common error body
+/// (seed §7's `{"success": false, "error"}`).
+const AGREED_ERROR_SHAPES: &[(&str, &str, &str)] =
+    &[("/api/security/verify", "400", "CaptchaFailed")];
 
 #[tokio::test]
 async fn the_openapi_document_is_served_as_json() {

@@ -69,6 +69,18 @@ pub async fn config_check(settings: &Settings) -> ExitCode {
         settings.log_filter, settings.log_format
     );
     println!("secure cookies   {}", compose::secure_cookies(settings));
+    println!(
+        "allowed hosts    {} (and the public URL's host)",
+        settings.allowed_hosts.join(", ")
+    );
+    println!(
+        "CORS origins     {} (and the public URL's origin)",
+        if settings.cors_origins.is_empty() {
+            "none".to_owned()
+        } else {
+            settings.cors_origins.join(", ")
+        }
+    );
     match secrets::check(settings) {
         Ok(origin) => println!("secrets          {origin}"),
         Err(e) => {

@@ -39,7 +39,8 @@ pub trait CaptchaRepository: Send + Sync {
     /// Only storage failures.
     async fn take(&self, id: CaptchaId) -> Result<bool, RepoError>;
 
-    /// Deletes challenges that expired before `now`; returns how many.
+    /// Deletes challenges whose expiry is at or before `now` (they can no longer be passed);
+    /// returns how many.
     ///
     /// # Errors
     /// Only storage failures.

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod admin;
 pub mod audit;
+pub mod captcha;
 pub mod email_change;
 pub mod mail;
 pub mod readiness;

@@ -1,0 +1,15 @@
+-- CAPTCHA challenges, shared by every server process (one issued by one process verifies on
+-- another). Only a digest of the answer, salted with the challenge id, is kept. A challenge
+-- dies when answered right, after its last wrong attempt, with its session, or when purged
+-- after it expired.
+CREATE TABLE captchas (
+    id          TEXT    PRIMARY KEY NOT NULL,
+    kind        TEXT    NOT NULL CHECK (kind IN ('proof_of_work', 'arithmetic')),
+    answer_hash BLOB    NOT NULL CHECK (length(answer_hash) = 32),
+    session_key BLOB    REFERENCES sessions (key) ON DELETE CASCADE,
+    created_at  TEXT    NOT NULL,
+    expires_at  TEXT    NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0)
+) STRICT;
+CREATE INDEX captchas_expiry ON captchas (expires_at);
+CREATE INDEX captchas_session ON captchas (session_key);

@@ -1,0 +1,276 @@
+//! The edge checks through the whole router: the `Host` allowlist on every route, CORS on the
+//! API only and for listed origins only, and the production redirect to HTTPS that only a
+//! trusted proxy can avoid.
+
+use std::net::SocketAddr;
+
+use axum::extract::ConnectInfo;
+
+use super::*;
+
+const LISTED: &str = "https://app.example.org";
+
+fn access_control_headers(r: &Response<()>) -> Vec<String> {
+    r.headers()
+        .keys()
+        .map(|k| k.as_str().to_owned())
+        .filter(|k| k.starts_with("access-control-allow"))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_route_refuses_a_host_that_is_not_allowed_before_anything_else() {
+    let mut specs: Vec<(Method, &str)> =
+        table().into_iter().map(|s| (s.method, s.example)).collect();
+    specs.push((Method::GET, "/no-such-page"));
+    for (method, path) in specs {
+        for host in ["evil.example", "127.0.0.1.evil.example", "localhost."] {
+            let cookie = session_cookie();
+            let csrf = known_csrf().encode();
+            let (r, body) = send_with(
+                app(),
+                method.clone(),
+                path,
+                Some("application/json"),
+                &[("host", host), ("cookie", &cookie), ("x-csrf-token", &csrf)],
+                b"{}".to_vec(),
+            )
+            .await;
+            assert_eq!(
+                r.status(),
+                StatusCode::BAD_REQUEST,
+                "{method} {path} {host}"
+            );
+            if path.starts_with("/api/") {
+                assert!(body.contains(r#""error":"host_not_allowed""#), "{body}");
+            } else {
+                assert!(body.contains("does not answer for that host"), "{body}");
+            }
+            assert!(!body.contains(host), "the refused host is not echoed");
+            assert!(r.headers().get(header::SET_COOKIE).is_none());
+            assert_security_headers(&r);
+        }
+    }
+}
+
+#[tokio::test]
+async fn listed_origins_get_credentials_on_the_api_and_nobody_else_gets_anything() {
+    let (r, _) = send_with(
+        app(),
+        Method::GET,
+        "/api/security/status",
+        None,
+        &[("origin", LISTED)],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header_of(&r, "access-control-allow-origin"), LISTED);
+    assert_eq!(header_of(&r, "access-control-allow-credentials"), "true");
+    assert!(header_of(&r, "access-control-expose-headers").contains("x-request-id"));
+    assert!(header_of(&r, "vary").contains("origin"));
+
+    // Error answers are readable by the listed front end too.
+    let (r, _) = send_with(
+        app(),
+        Method::GET,
+        "/api/nothing-here",
+        None,
+        &[("origin", LISTED)],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(header_of(&r, "access-control-allow-origin"), LISTED);
+
+    for origin in [
+        "https://evil.example",
+        "null",
+        "https://app.example.org.evil.example",
+    ] {
+        let (r, _) = send_with(
+            app(),
+            Method::GET,
+            "/api/security/status",
+            None,
+            &[("origin", origin)],
+            Vec::new(),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(access_control_headers(&r), Vec::<String>::new(), "{origin}");
+        assert!(header_of(&r, "vary").contains("origin"));
+    }
+    // Pages are never shared, whoever asks.
+    let (r, _) = send_with(
+        app(),
+        Method::GET,
+        "/",
+        None,
+        &[("origin", LISTED)],
+        Vec::new(),
+    )
+    .await;
+    assert_eq!(access_control_headers(&r), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn preflights_are_answered_for_listed_origins_and_refused_for_others() {
+    let preflight = |origin: &'static str, method: &'static str| async move {
+        send_with(
+            app(),
+            Method::OPTIONS,
+            "/api/auth/login",
+            None,
+            &[
+                ("origin", origin),
+                ("access-control-request-method", method),
+                (
+                    "access-control-request-headers",
+                    "content-type,x-csrf-token",
+                ),
+            ],
+            Vec::new(),
+        )
+        .await
+    };
+    let (r, _) = preflight(LISTED, "POST").await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header_of(&r, "access-control-allow-origin"), LISTED);
+    assert!(header_of(&r, "access-control-allow-methods").contains("POST"));
+    assert!(header_of(&r, "access-control-allow-headers").contains("x-csrf-token"));
+    assert_eq!(header_of(&r, "access-control-allow-credentials"), "true");
+    assert!(
+        r.headers().get(header::SET_COOKIE).is_none(),
+        "no session for a preflight"
+    );
+    assert_security_headers(&r);
+
+    let (r, body) = preflight("https://evil.example", "POST").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(
+        body.contains(r#""error":"cors_origin_not_allowed""#),
+        "{body}"
+    );
+    assert_eq!(access_control_headers(&r), Vec::<String>::new());
+
+    let (r, _) = preflight(LISTED, "TRACE").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert_eq!(access_control_headers(&r), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_listed_origin_may_write_with_the_token_and_no_other_origin_may() {
+    let cookie = session_cookie();
+    let csrf = known_csrf().encode();
+    let write = |origin: &'static str, token: String| {
+        let cookie = cookie.clone();
+        async move {
+            send_with(
+                app(),
+                Method::POST,
+                "/api/echo",
+                None,
+                &[
+                    ("origin", origin),
+                    ("sec-fetch-site", "same-site"),
+                    ("cookie", &cookie),
+                    ("x-csrf-token", &token),
+                ],
+                b"hello".to_vec(),
+            )
+            .await
+        }
+    };
+    let (r, body) = write(LISTED, csrf.clone()).await;
+    assert_eq!((r.status(), body.as_str()), (StatusCode::OK, "hello"));
+    assert_eq!(header_of(&r, "access-control-allow-origin"), LISTED);
+
+    let forged = CsrfToken::from_random([9; 32]).encode();
+    let (r, body) = write(LISTED, forged).await;
+    assert_eq!(
+        r.status(),
+        StatusCode::FORBIDDEN,
+        "the token is still required"
+    );
+    assert!(body.contains("csrf_failed"));
+
+    let (r, body) = write("https://evil.example", csrf).await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(body.contains("csrf_failed"));
+}
+
+/// The application in production behind `trusted` proxies.
+fn production_app(trusted: &[&str]) -> Router {
+    let mut state = state(true);
+    let settings = Arc::get_mut(&mut state.settings).unwrap();
+    settings.production = true;
+    settings.allowed_hosts = crate::HostAllowlist::new(["wildid.example.org"]).unwrap();
+    settings.trusted_proxies = trusted.iter().map(|t| t.parse().unwrap()).collect();
+    let routes = routes(&state);
+    with_layers(routes, state)
+}
+
+async fn from_peer(app: Router, peer: &str, uri: &str, headers: &[(&str, &str)]) -> Response<()> {
+    let mut request = Request::builder()
+        .method(Method::GET)
+        .uri(uri)
+        .header(header::HOST, "wildid.example.org");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut request = request.body(Body::empty()).unwrap();
+    let peer: SocketAddr = peer.parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    let response = app.oneshot(request).await.unwrap();
+    let (parts, _) = response.into_parts();
+    Response::from_parts(parts, ())
+}
+
+#[tokio::test]
+async fn production_sends_plain_http_to_the_public_https_url() {
+    let app = production_app(&["10.0.0.0/8"]);
+    // Plain HTTP, straight from a client: the same path and query on the public URL.
+    let r = from_peer(
+        app.clone(),
+        "198.51.100.7:5000",
+        "/auth/sign-in?next=%2Faccount",
+        &[],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(
+        header_of(&r, "location"),
+        "https://wildid.example.org/auth/sign-in?next=%2Faccount"
+    );
+    assert!(header_of(&r, "strict-transport-security").contains("includeSubDomains"));
+    // A client cannot claim HTTPS for itself.
+    let r = from_peer(
+        app.clone(),
+        "198.51.100.7:5000",
+        "/",
+        &[("x-forwarded-proto", "https")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::PERMANENT_REDIRECT);
+    // A trusted proxy that terminated TLS can.
+    let r = from_peer(
+        app.clone(),
+        "10.0.0.2:5000",
+        "/",
+        &[("x-forwarded-proto", "https")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = from_peer(
+        app.clone(),
+        "10.0.0.2:5000",
+        "/",
+        &[("x-forwarded-proto", "http")],
+    )
+    .await;
+    assert_eq!(r.status(), StatusCode::PERMANENT_REDIRECT);
+    // Probes answer over plain HTTP, for orchestrators.
+    let r = from_peer(app, "198.51.100.7:5000", "/healthz", &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+}
