@@ -13,5 +13,5 @@ pub use clock::SystemClock;
 pub use email_index::{HmacDigest, HmacEmailIndex, PepperTooShort};
 pub use kdf::derive_key;
 pub use keyring::{FernetKeyRing, KeyRingError};
-pub use password::{Argon2Hasher, MIN_ITERATIONS, MIN_MEMORY_KIB, WeakParams, ZxcvbnEstimator};
+pub use password::{Argon2Hasher, HasherError, MIN_ITERATIONS, MIN_MEMORY_KIB, ZxcvbnEstimator};
 pub use random::OsRandom;
