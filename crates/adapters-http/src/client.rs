@@ -8,6 +8,7 @@ use axum::http::HeaderMap;
 use axum::http::header::{ACCEPT_ENCODING, ACCEPT_LANGUAGE, USER_AGENT};
 use ipnet::IpNet;
 use wildid_domain::session::{Fingerprint, coarse_ip, device_summary};
+use wildid_ports::services::limits::network_of;
 use wildid_ports::services::sessions::ClientInfo;
 
 use crate::middleware::frame::RequestContext;
@@ -88,6 +89,7 @@ pub(crate) fn client_info(headers: &HeaderMap, ctx: &RequestContext) -> ClientIn
         coarse_ip: ctx.client_ip.map(coarse_ip),
         device: Some(device_summary(user_agent)),
         request_id: Some(ctx.request_id),
+        network: ctx.client_ip.map(network_of),
     }
 }
 

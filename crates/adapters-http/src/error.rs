@@ -436,6 +436,13 @@ impl From<SessionError> for AppError {
     fn from(e: SessionError) -> Self {
         match e {
             SessionError::Store(RepoError::Unavailable(cause)) => AppError::Unavailable(cause),
+            SessionError::TooMany { retry_after } => AppError::Refused {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "too_many_sessions",
+                message: "Too many new visitors from your network. Please wait and try again."
+                    .into(),
+                retry_after: Some(retry_after),
+            },
             other => AppError::Internal(other.to_string()),
         }
     }

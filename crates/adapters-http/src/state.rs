@@ -13,6 +13,7 @@ use wildid_ports::services::accounts::Accounts;
 use wildid_ports::services::admin::Admin;
 use wildid_ports::services::audit::AuditTrail;
 use wildid_ports::services::captcha::Captchas;
+use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
 
@@ -30,6 +31,8 @@ pub struct Services {
     pub admin: Admin,
     /// CAPTCHAs and the trust they grant.
     pub captchas: Captchas,
+    /// General request limits per route group.
+    pub limits: RequestLimits,
 }
 
 /// HTTP-level settings, read once by the composition root.

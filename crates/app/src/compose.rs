@@ -12,17 +12,18 @@ use wildid_adapters_http::{AppState, CorsPolicy, HostAllowlist, HttpSettings, Se
 use wildid_adapters_mail::{FileOutbox, SmtpMailer};
 use wildid_domain::pow::PowKey;
 use wildid_ports::builtin::{
-    Argon2Hasher, FernetKeyRing, HmacDigest, HmacEmailIndex, OsRandom, SystemClock,
-    ZxcvbnEstimator, derive_key,
+    Argon2Hasher, FernetKeyRing, HmacDigest, HmacEmailIndex, MemoryRateLimits, OsRandom,
+    SystemClock, ZxcvbnEstimator, derive_key,
 };
 use wildid_ports::clock::Clock;
-use wildid_ports::crypto::FieldCipher;
+use wildid_ports::crypto::{FieldCipher, KeyedDigest};
 use wildid_ports::mail::Mailer;
 use wildid_ports::random::SecureRandom;
 use wildid_ports::services::accounts::{AccountPorts, Accounts};
 use wildid_ports::services::admin::Admin;
 use wildid_ports::services::audit::AuditTrail;
 use wildid_ports::services::captcha::{CaptchaPorts, CaptchaSettings, Captchas};
+use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
@@ -64,6 +65,10 @@ pub fn compose(
     let cipher: Arc<dyn FieldCipher> =
         Arc::new(FernetKeyRing::new(&secrets.fernet_keys).map_err(|e| e.to_string())?);
     let audit = AuditTrail::new(db.audit_log());
+    let counter_keys: Arc<dyn KeyedDigest> = Arc::new(HmacDigest::new(derive_key(
+        &secrets.session_key,
+        "counter-keys",
+    )));
     let sessions = SessionService::new(
         db.sessions(),
         db.users(),
@@ -71,6 +76,11 @@ pub fn compose(
         Arc::clone(&clock),
         Arc::clone(&random),
         settings.session_policy,
+    )
+    .with_anonymous_cap(
+        db.rate_limits(),
+        Arc::clone(&counter_keys),
+        settings.anonymous_sessions_per_hour,
     );
     let mailer: Arc<dyn Mailer> = match &settings.mail_transport {
         MailTransport::Outbox => Arc::new(FileOutbox::new(
@@ -106,10 +116,7 @@ pub fn compose(
         email_index: Arc::new(
             HmacEmailIndex::new(secrets.email_pepper.clone()).map_err(|e| e.to_string())?,
         ),
-        digest: Arc::new(HmacDigest::new(derive_key(
-            &secrets.session_key,
-            "counter-keys",
-        ))),
+        digest: Arc::clone(&counter_keys),
         cipher: Arc::clone(&cipher),
         mail: mail.clone(),
         audit: audit.clone(),
@@ -158,6 +165,13 @@ pub fn compose(
         accounts,
         admin,
         captchas: captchas.clone(),
+        limits: RequestLimits::new(
+            db.rate_limits(),
+            Arc::new(MemoryRateLimits::default()),
+            counter_keys,
+            Arc::clone(&clock),
+            settings.request_limits.clone(),
+        ),
     };
     let cookie_key = Key::from(derive_key(&secrets.session_key, "flash-cookie").expose());
     // The public URL's host and origin are always allowed (seed §13).

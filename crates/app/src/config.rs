@@ -3,6 +3,7 @@
 //! down as plain values: nothing reads the environment later. Every setting is documented in
 //! `docs/configuration.md`.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -21,6 +22,7 @@ use wildid_domain::session::SessionPolicy;
 use wildid_domain::token::TokenPolicy;
 use wildid_domain::trust::RateLimitPolicy;
 use wildid_ports::services::accounts::{AccountPolicy, nonzero};
+use wildid_ports::services::limits::RouteGroup;
 
 /// Environment variables read (besides `DATABASE_URL`), without the `WILDID_` prefix.
 const KEYS: &[&str] = &[
@@ -49,6 +51,11 @@ const KEYS: &[&str] = &[
     "CAPTCHA_KIND",
     "CAPTCHA_TTL_SECONDS",
     "CAPTCHA_POW_MAX_NUMBER",
+    "LIMIT_SIGN_IN",
+    "LIMIT_CAPTCHA",
+    "LIMIT_REPORTS",
+    "LIMIT_DEFAULT",
+    "ANONYMOUS_SESSIONS_PER_HOUR",
     "PUBLIC_URL",
     "ARGON2_MEMORY_KIB",
     "ARGON2_ITERATIONS",
@@ -149,6 +156,10 @@ pub struct Settings {
     pub captcha_policy: CaptchaPolicy,
     /// Proof of work: upper bound of the secret number (the difficulty).
     pub captcha_pow_max_number: u64,
+    /// General request limits per route group (groups not set keep their defaults).
+    pub request_limits: BTreeMap<RouteGroup, Vec<RateLimit>>,
+    /// New anonymous sessions a client network may start per hour.
+    pub anonymous_sessions_per_hour: RateLimit,
     /// Scheme and host (and port) that links in mail point to; `None`: the listening address
     /// (development only).
     pub public_url: Option<String>,
@@ -274,6 +285,11 @@ struct Raw {
     captcha_kind: Option<String>,
     captcha_ttl_seconds: Option<u64>,
     captcha_pow_max_number: Option<u64>,
+    limit_sign_in: Option<String>,
+    limit_captcha: Option<String>,
+    limit_reports: Option<String>,
+    limit_default: Option<String>,
+    anonymous_sessions_per_hour: Option<u64>,
     public_url: Option<String>,
     argon2_memory_kib: Option<u64>,
     argon2_iterations: Option<u64>,
@@ -493,6 +509,48 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         i64::try_from(wildid_domain::pow::MAX_DIFFICULTY).unwrap_or(i64::MAX),
     )?
     .unsigned_abs();
+    let mut request_limits = BTreeMap::new();
+    for (group, var, raw_value) in [
+        (
+            RouteGroup::SignIn,
+            "WILDID_LIMIT_SIGN_IN",
+            &raw.limit_sign_in,
+        ),
+        (
+            RouteGroup::Captcha,
+            "WILDID_LIMIT_CAPTCHA",
+            &raw.limit_captcha,
+        ),
+        (
+            RouteGroup::Reports,
+            "WILDID_LIMIT_REPORTS",
+            &raw.limit_reports,
+        ),
+        (
+            RouteGroup::Default,
+            "WILDID_LIMIT_DEFAULT",
+            &raw.limit_default,
+        ),
+    ] {
+        if let Some(value) = raw_value {
+            request_limits.insert(group, parse_windows(var, value)?);
+        }
+    }
+    let anonymous_sessions_per_hour = RateLimit::new(
+        u32::try_from(bounded_int(
+            "WILDID_ANONYMOUS_SESSIONS_PER_HOUR",
+            raw.anonymous_sessions_per_hour,
+            300,
+            1,
+            1_000_000_000,
+        )?)
+        .unwrap_or(u32::MAX),
+        chrono::TimeDelta::hours(1),
+    )
+    .map_err(|e| ConfigError::Invalid {
+        var: "WILDID_ANONYMOUS_SESSIONS_PER_HOUR",
+        why: e.to_string(),
+    })?;
     let public_url = match raw
         .public_url
         .as_deref()
@@ -695,6 +753,8 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         captcha,
         captcha_policy,
         captcha_pow_max_number,
+        request_limits,
+        anonymous_sessions_per_hour,
         public_url,
         argon2,
         accounts,
@@ -766,6 +826,47 @@ fn parse_proxies(raw: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
                 })
         })
         .collect()
+}
+
+/// `N/unit` windows separated by commas (`50/hour, 200/day`), or `off`.
+fn parse_windows(var: &'static str, raw: &str) -> Result<Vec<RateLimit>, ConfigError> {
+    let bad = |why: String| ConfigError::Invalid { var, why };
+    if raw.trim() == "off" {
+        return Ok(Vec::new());
+    }
+    csv(raw)
+        .map(|window| {
+            let (count, unit) = window
+                .split_once('/')
+                .ok_or_else(|| bad(format!("{window:?}: expected N/unit, as in 50/hour")))?;
+            let count: u32 = count
+                .trim()
+                .parse()
+                .map_err(|_| bad(format!("{window:?}: the count is not a number")))?;
+            let seconds = match unit.trim() {
+                "second" => 1,
+                "minute" => 60,
+                "hour" => 3600,
+                "day" => 86_400,
+                _ => {
+                    return Err(bad(format!(
+                        "{window:?}: the unit must be second, minute, hour or day"
+                    )));
+                }
+            };
+            RateLimit::new(count, chrono::TimeDelta::seconds(seconds))
+                .map_err(|e| bad(format!("{window:?}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(|windows| {
+            if windows.is_empty() {
+                Err(bad(
+                    "expected N/unit windows (as in 50/hour,200/day) or off".into(),
+                ))
+            } else {
+                Ok(windows)
+            }
+        })
 }
 
 /// Default of `WILDID_ALLOWED_HOSTS` (the seed's).

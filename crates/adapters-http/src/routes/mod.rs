@@ -28,6 +28,7 @@ use tower_http::timeout::TimeoutLayer;
 use crate::access::{self, Access};
 use crate::csrf::csrf;
 use crate::error::AppError;
+use crate::limits;
 use crate::middleware::edge::edge;
 use crate::middleware::frame::frame;
 use crate::pages::admin as admin_pages;
@@ -39,6 +40,7 @@ use crate::pages::{auth, magic};
 use crate::session::sessions;
 use crate::state::AppState;
 use wildid_domain::role::Role;
+use wildid_ports::services::limits::RouteGroup;
 
 /// Largest request body accepted anywhere unless a route allows more.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
@@ -49,7 +51,6 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// only way routes are added, so every route has an access rule; the role-matrix test walks
 /// the same table.
 pub(crate) struct RouteSpec {
-    #[cfg_attr(not(test), expect(dead_code, reason = "read by the role-matrix test"))]
     pub method: Method,
     pub path: &'static str,
     /// A concrete path for tests (path parameters filled in).
@@ -369,12 +370,48 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     build(table(), state)
 }
 
-/// Puts each route behind its guards: the anti-forgery check first, then its access rule.
-/// Every route goes through here, so none can escape either.
+/// The limit group of a route (see `wildid_ports::services::limits`). Everything not named
+/// here is [`RouteGroup::Default`], so a new route is limited from the start.
+pub(crate) fn group_of(method: &Method, path: &str) -> RouteGroup {
+    const SIGN_IN_WRITES: &[&str] = &[
+        "/account/password",
+        "/account/email",
+        "/account/totp",
+        "/api/account/password",
+        "/api/account/email",
+        "/api/account/totp/confirm",
+        "/api/account/totp/disable",
+    ];
+    match path {
+        "/healthz" | "/readyz" | "/static/{file}" => RouteGroup::Unlimited,
+        "/api/csp-report" => RouteGroup::Reports,
+        "/api/security/captcha"
+        | "/api/security/verify"
+        | "/security/check"
+        | "/security/answer"
+            if *method == Method::POST =>
+        {
+            RouteGroup::Captcha
+        }
+        p if *method == Method::POST
+            && (p.starts_with("/auth/")
+                || p.starts_with("/api/auth/")
+                || SIGN_IN_WRITES.contains(&p)) =>
+        {
+            RouteGroup::SignIn
+        }
+        _ => RouteGroup::Default,
+    }
+}
+
+/// Puts each route behind its guards: its request limit first (so refused requests count
+/// too), then the anti-forgery check, then its access rule. Every route goes through here, so
+/// none can escape any of them.
 pub(crate) fn build(specs: Vec<RouteSpec>, state: &AppState) -> Router<AppState> {
     let mut by_path: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
     for spec in specs {
         let access = spec.access;
+        let group = group_of(&spec.method, spec.path);
         let guarded = spec
             .handler
             .route_layer(from_fn_with_state(
@@ -383,7 +420,13 @@ pub(crate) fn build(specs: Vec<RouteSpec>, state: &AppState) -> Router<AppState>
                     access::enforce(access, state, request, next)
                 },
             ))
-            .route_layer(from_fn_with_state(state.clone(), csrf));
+            .route_layer(from_fn_with_state(state.clone(), csrf))
+            .route_layer(from_fn_with_state(
+                state.clone(),
+                move |State(state): State<AppState>, request: Request, next: Next| {
+                    limits::enforce(group, state, request, next)
+                },
+            ));
         let merged = match by_path.remove(spec.path) {
             Some(existing) => existing.merge(guarded),
             None => guarded,

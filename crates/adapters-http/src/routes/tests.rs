@@ -30,9 +30,11 @@ use wildid_domain::pow::PowKey;
 use wildid_domain::role::Role;
 use wildid_domain::session::{CsrfToken, Fingerprint, Session, SessionPolicy, SessionToken};
 use wildid_domain::user::{EmailLookup, EncryptedField, User};
+use wildid_ports::builtin::{HmacDigest, MemoryRateLimits};
 use wildid_ports::clock::Clock;
 use wildid_ports::repo::MockCaptchaRepository;
 use wildid_ports::services::captcha::{CaptchaPorts, CaptchaSettings, Captchas};
+use wildid_ports::services::limits::RequestLimits;
 
 use wildid_domain::trust::{RateLimitPolicy, TrustState};
 use wildid_ports::builtin::SystemClock;
@@ -110,6 +112,7 @@ fn state(database_up: bool) -> AppState {
             sessions: service,
             accounts,
             captchas: unused_captchas(&audit),
+            limits: memory_limits(),
             admin: Admin::new(
                 Arc::new(MockUserRepository::new()),
                 Arc::new(MockSessionRepository::new()),
@@ -151,6 +154,19 @@ fn unused_captchas(audit: &AuditTrail) -> Captchas {
             pow_key: PowKey::from_bytes([5; 64]),
             pow_max_number: 1000,
         }),
+    )
+}
+
+/// The default request limits, counted in memory.
+fn memory_limits() -> RequestLimits {
+    RequestLimits::new(
+        Arc::new(MemoryRateLimits::default()),
+        Arc::new(MemoryRateLimits::default()),
+        Arc::new(HmacDigest::new(wildid_domain::secret::SecretBytes::new(
+            vec![2; 64],
+        ))),
+        Arc::new(SystemClock),
+        std::collections::BTreeMap::new(),
     )
 }
 
@@ -778,6 +794,7 @@ fn matrix_state() -> AppState {
     let readiness = state.services.readiness.clone();
     let admin = state.services.admin.clone();
     let captchas = state.services.captchas.clone();
+    let limits = state.services.limits.clone();
     state.services = Arc::new(Services {
         readiness,
         audit,
@@ -785,6 +802,7 @@ fn matrix_state() -> AppState {
         accounts,
         admin,
         captchas,
+        limits,
     });
     state
 }
@@ -824,6 +842,7 @@ async fn admin_routes_need_the_second_factor_when_the_role_requires_it() {
         accounts: state.services.accounts.clone(),
         admin: state.services.admin.clone(),
         captchas: state.services.captchas.clone(),
+        limits: state.services.limits.clone(),
     });
     let router = with_layers(routes(&state), state);
     let cookie = format!(

@@ -455,6 +455,7 @@ mod tests {
             coarse_ip: None,
             device: None,
             request_id: None,
+            network: None,
         }
     }
 

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod audit;
 pub mod captcha;
 pub mod email_change;
+pub mod limits;
 pub mod mail;
 pub mod readiness;
 pub mod sessions;

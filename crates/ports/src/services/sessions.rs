@@ -7,6 +7,7 @@ use std::sync::Arc;
 use wildid_domain::Timestamp;
 use wildid_domain::audit::{Actor, AuditAction, AuditDetails, AuditRecord};
 use wildid_domain::ids::{RequestId, UserId};
+use wildid_domain::rate_limit::{RateDecision, RateLimit};
 use wildid_domain::session::{
     CsrfToken, Fingerprint, Session, SessionKey, SessionPolicy, SessionToken, SessionValidity,
 };
@@ -15,8 +16,9 @@ use wildid_domain::user::User;
 
 use crate::RepoError;
 use crate::clock::Clock;
+use crate::crypto::KeyedDigest;
 use crate::random::{SecureRandom, random_array};
-use crate::repo::{SessionRepository, UserRepository};
+use crate::repo::{RateLimitStore, SessionRepository, UserRepository};
 use crate::services::audit::AuditTrail;
 
 /// Activity is written back at most this often, so a busy user costs one write a minute, not
@@ -34,6 +36,8 @@ pub struct ClientInfo {
     pub device: Option<String>,
     /// The request, for audit entries.
     pub request_id: Option<RequestId>,
+    /// The client's network as request limits count it (`limits::network_of`), if known.
+    pub network: Option<String>,
 }
 
 /// The session found for a request.
@@ -74,6 +78,12 @@ pub enum SessionError {
     /// No randomness for a new token.
     #[error("no secure randomness for a session token")]
     Random,
+    /// This network started too many anonymous sessions lately.
+    #[error("too many new sessions from this network")]
+    TooMany {
+        /// Seconds until a new one may start.
+        retry_after: i64,
+    },
 }
 
 /// A new session and the cookie value that names it.
@@ -93,6 +103,15 @@ pub struct SessionService {
     clock: Arc<dyn Clock>,
     random: Arc<dyn SecureRandom>,
     policy: SessionPolicy,
+    anonymous_cap: Option<AnonymousCap>,
+}
+
+/// At most `limit` new anonymous sessions per client network, counted in `store`.
+#[derive(Clone)]
+struct AnonymousCap {
+    store: Arc<dyn RateLimitStore>,
+    digest: Arc<dyn KeyedDigest>,
+    limit: RateLimit,
 }
 
 impl SessionService {
@@ -112,7 +131,25 @@ impl SessionService {
             clock,
             random,
             policy,
+            anonymous_cap: None,
         }
+    }
+
+    /// Caps the anonymous sessions a client network may start: at most `limit` (counted in
+    /// `store`, keyed by `digest`), so a flood of cookie-less requests cannot fill the store.
+    #[must_use]
+    pub fn with_anonymous_cap(
+        mut self,
+        store: Arc<dyn RateLimitStore>,
+        digest: Arc<dyn KeyedDigest>,
+        limit: RateLimit,
+    ) -> Self {
+        self.anonymous_cap = Some(AnonymousCap {
+            store,
+            digest,
+            limit,
+        });
+        self
     }
 
     /// The timeouts.
@@ -195,8 +232,23 @@ impl SessionService {
     /// Starts an anonymous session (when a page needs a CSRF token or a counter).
     ///
     /// # Errors
-    /// [`SessionError`] when no token can be drawn or stored.
+    /// [`SessionError::TooMany`] beyond the cap of the client's network (see
+    /// [`SessionService::with_anonymous_cap`]); otherwise when no token can be drawn or stored.
     pub async fn start_anonymous(&self, client: &ClientInfo) -> Result<Started, SessionError> {
+        if let (Some(cap), Some(network)) = (&self.anonymous_cap, &client.network) {
+            let key = cap.digest.digest("anonymous-sessions", network.as_bytes());
+            if let RateDecision::Limited { retry_after } =
+                cap.store.hit(&key, &cap.limit, self.clock.now()).await?
+            {
+                tracing::warn!(
+                    security_event = "anonymous_session_cap",
+                    "too many new sessions from one network"
+                );
+                return Err(SessionError::TooMany {
+                    retry_after: retry_after.num_seconds(),
+                });
+            }
+        }
         let started = self.fresh(None, TrustState::default(), client)?;
         self.sessions.insert(&started.session).await?;
         Ok(started)

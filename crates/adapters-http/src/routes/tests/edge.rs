@@ -274,3 +274,113 @@ async fn production_sends_plain_http_to_the_public_https_url() {
     let r = from_peer(app, "198.51.100.7:5000", "/healthz", &[]).await;
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+/// The application with `windows` for the sign-in group.
+fn limited_app(windows: Vec<wildid_domain::rate_limit::RateLimit>) -> Router {
+    let mut state = state(true);
+    let services = Arc::get_mut(&mut state.services).unwrap();
+    services.limits = wildid_ports::services::limits::RequestLimits::new(
+        Arc::new(wildid_ports::builtin::MemoryRateLimits::default()),
+        Arc::new(wildid_ports::builtin::MemoryRateLimits::default()),
+        Arc::new(wildid_ports::builtin::HmacDigest::new(
+            wildid_domain::secret::SecretBytes::new(vec![1; 64]),
+        )),
+        Arc::new(SystemClock),
+        std::collections::BTreeMap::from([(
+            wildid_ports::services::limits::RouteGroup::SignIn,
+            windows,
+        )]),
+    );
+    Arc::get_mut(&mut state.settings).unwrap().allowed_hosts =
+        crate::HostAllowlist::new(["127.0.0.1", "wildid.example.org"]).unwrap();
+    let routes = routes(&state);
+    with_layers(routes, state)
+}
+
+async fn post_from(app: Router, peer: &str, uri: &str) -> Response<()> {
+    let mut request = Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::HOST, "127.0.0.1")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{}"))
+        .unwrap();
+    let peer: SocketAddr = peer.parse().unwrap();
+    request.extensions_mut().insert(ConnectInfo(peer));
+    let (parts, _) = app.oneshot(request).await.unwrap().into_parts();
+    Response::from_parts(parts, ())
+}
+
+#[tokio::test]
+async fn route_groups_are_limited_with_ratelimit_fields() {
+    use wildid_domain::rate_limit::RateLimit;
+    let app = limited_app(vec![
+        RateLimit::new(2, chrono::TimeDelta::seconds(60)).unwrap(),
+        RateLimit::new(10, chrono::TimeDelta::seconds(3600)).unwrap(),
+    ]);
+    // Refused by the anti-forgery check, but counted: the limit comes first.
+    for left in ["1", "0"] {
+        let r = post_from(app.clone(), "203.0.113.9:4000", "/api/auth/magic-link").await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            header_of(&r, "ratelimit-policy"),
+            r#""sign_in_60";q=2;w=60, "sign_in_3600";q=10;w=3600"#
+        );
+        assert!(
+            header_of(&r, "ratelimit").starts_with(&format!(r#""sign_in_60";r={left};t="#)),
+            "{}",
+            header_of(&r, "ratelimit")
+        );
+    }
+    let r = post_from(app.clone(), "203.0.113.9:4001", "/auth/sign-in").await;
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the whole group shares it"
+    );
+    let retry: i64 = header_of(&r, "retry-after").parse().unwrap();
+    assert!((1..=60).contains(&retry));
+    assert!(header_of(&r, "ratelimit").starts_with(r#""sign_in_60";r=0;t="#));
+    assert_security_headers(&r);
+    // Another network is not affected, nor is another group.
+    let r = post_from(app.clone(), "198.51.100.1:4000", "/api/auth/magic-link").await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = post_from(
+        app.clone(),
+        "203.0.113.9:4000",
+        "/api/account/sessions/revoke",
+    )
+    .await;
+    assert!(header_of(&r, "ratelimit-policy").starts_with(r#""default_60";q=600"#));
+    // Probes are never limited.
+    let r = from_peer(app, "203.0.113.9:4000", "/healthz", &[]).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(header_of(&r, "ratelimit-policy"), "");
+}
+
+#[test]
+fn every_route_has_the_group_its_cost_calls_for() {
+    use wildid_ports::services::limits::RouteGroup;
+    for spec in table() {
+        let group = super::super::group_of(&spec.method, spec.path);
+        let expected = if ["/healthz", "/readyz", "/static/{file}"].contains(&spec.path) {
+            RouteGroup::Unlimited
+        } else if spec.method == Method::POST
+            && (spec.path.starts_with("/auth/") || spec.path.starts_with("/api/auth/"))
+        {
+            RouteGroup::SignIn
+        } else {
+            group
+        };
+        assert_eq!(group, expected, "{} {}", spec.method, spec.path);
+    }
+    assert_eq!(
+        super::super::group_of(&Method::POST, "/api/security/captcha"),
+        RouteGroup::Captcha
+    );
+    assert_eq!(
+        super::super::group_of(&Method::GET, "/some/new/route"),
+        RouteGroup::Default,
+        "new routes are limited from the start"
+    );
+}

@@ -1,0 +1,68 @@
+//! The request defenses over HTTP against the real server: general limits per client address
+//! and route group that a fresh cookie does not escape, and the cap on anonymous sessions.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::json;
+use wildid_tests::client::Client;
+use wildid_tests::server::{Server, ServerOptions};
+
+#[tokio::test]
+async fn request_limits_hold_per_address_whatever_the_cookies() {
+    let server = Server::start_with(
+        ServerOptions::default()
+            .env("WILDID_CAPTCHA_KIND", "arithmetic")
+            .env("WILDID_LIMIT_CAPTCHA", "3/minute,50/day"),
+    )
+    .unwrap();
+    for _ in 0..3 {
+        let mut client = Client::new(&server.url(""));
+        client.refresh_csrf().await;
+        let answer = client.post_json("/api/security/captcha", &json!({})).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert!(
+            answer
+                .header("ratelimit")
+                .unwrap()
+                .starts_with("\"captcha_60\";r=")
+        );
+    }
+    // A fresh browser, with no cookie, is still the same address.
+    let mut client = Client::new(&server.url(""));
+    client.refresh_csrf().await;
+    let refused = client.post_json("/api/security/captcha", &json!({})).await;
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.error(), "too_many_requests");
+    let retry: u64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry));
+    assert_eq!(
+        refused.header("ratelimit-policy").unwrap(),
+        "\"captcha_60\";q=3;w=60, \"captcha_86400\";q=50;w=86400"
+    );
+    // Other groups are not affected.
+    assert_eq!(client.get("/api/security/status").await.status, 200);
+}
+
+#[tokio::test]
+async fn a_flood_of_cookie_less_requests_is_capped_per_network() {
+    let server =
+        Server::start_with(ServerOptions::default().env("WILDID_ANONYMOUS_SESSIONS_PER_HOUR", "3"))
+            .unwrap();
+    let mut kept = Client::new(&server.url(""));
+    assert_eq!(kept.get("/api/security/status").await.status, 200);
+    for _ in 0..2 {
+        let mut fresh = Client::new(&server.url(""));
+        assert_eq!(fresh.get("/api/security/status").await.status, 200);
+    }
+    let mut flood = Client::new(&server.url(""));
+    let refused = flood.get("/api/security/status").await;
+    assert_eq!(refused.status, 429);
+    assert_eq!(refused.error(), "too_many_sessions");
+    assert!(refused.header("retry-after").is_some());
+    assert!(
+        refused.header("set-cookie").is_none(),
+        "no session was stored"
+    );
+    // Pages that need no session still answer, and a browser with its session carries on.
+    assert_eq!(flood.get("/healthz").await.status, 200);
+    assert_eq!(kept.get("/api/security/status").await.status, 200);
+}
