@@ -44,6 +44,14 @@ impl Drop for SmtpServer {
     }
 }
 
+/// Held by a test for as long as it uses SMTP test servers. Tests of one binary run in
+/// parallel, and a port one of them reserved (free, with nothing listening, while it tests an
+/// outage) must not be handed to another by [`free_port`] meanwhile.
+pub async fn exclusive() -> tokio::sync::MutexGuard<'static, ()> {
+    static LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    LOCK.lock().await
+}
+
 /// A free loopback port (free when asked; tests start the server on it at once).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -57,7 +65,7 @@ impl SmtpServer {
     /// Starts aiosmtpd on `port` with extra arguments (`--tlscert`, `--smtpscert`...).
     pub fn start(python: &Path, port: u16, extra: &[&str]) -> SmtpServer {
         let maildir = tempfile::tempdir().unwrap();
-        let child = Command::new(python)
+        let mut child = Command::new(python)
             .args([
                 "-m",
                 "aiosmtpd",
@@ -74,9 +82,18 @@ impl SmtpServer {
             .spawn()
             .unwrap();
         let deadline = Instant::now() + Duration::from_secs(20);
+        // Listening is not enough: the port must be our child's, not another process's.
+        let exited = |child: &mut Child| child.try_wait().ok().flatten();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Some(status) = exited(&mut child) {
+                panic!("aiosmtpd exited at start ({status}): is port {port} taken?");
+            }
             assert!(Instant::now() < deadline, "aiosmtpd did not start");
             std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        if let Some(status) = exited(&mut child) {
+            panic!("aiosmtpd exited at start ({status}): port {port} answers for another process");
         }
         SmtpServer {
             child,

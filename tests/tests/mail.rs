@@ -5,7 +5,7 @@
 use serde_json::json;
 use wildid_tests::client::{Client, link_in};
 use wildid_tests::server::{Server, ServerOptions};
-use wildid_tests::smtp::{SmtpServer, free_port, python};
+use wildid_tests::smtp::{SmtpServer, exclusive, free_port, python};
 
 fn smtp_options(port: u16) -> ServerOptions {
     ServerOptions::default()
@@ -20,6 +20,7 @@ fn smtp_options(port: u16) -> ServerOptions {
 #[tokio::test]
 async fn sign_in_links_go_out_by_smtp_and_survive_an_outage() {
     let Some(python) = python() else { return };
+    let _smtp = exclusive().await;
     let port = free_port();
     // The SMTP server is down when the link is asked for.
     let server = Server::start_with(smtp_options(port)).unwrap();

@@ -17,7 +17,7 @@ use wildid_domain::email::Email;
 use wildid_domain::mail::{MailSubject, OutgoingMail};
 use wildid_ports::builtin::OsRandom;
 use wildid_ports::mail::{MailError, Mailer};
-use wildid_tests::smtp::{SmtpServer, free_port, python};
+use wildid_tests::smtp::{SmtpServer, exclusive, free_port, python};
 
 fn mail(n: u32) -> OutgoingMail {
     OutgoingMail {
@@ -66,6 +66,7 @@ fn certificate(dir: &Path) -> (String, String, Vec<u8>) {
 #[tokio::test]
 async fn delivers_to_a_local_relay_and_reports_an_outage_as_temporary() {
     let Some(python) = python() else { return };
+    let _smtp = exclusive().await;
     let port = free_port();
     let server = SmtpServer::start(&python, port, &[]);
     let smtp = mailer(server.port, "127.0.0.1", SmtpSecurity::Plain, None);
@@ -90,6 +91,7 @@ async fn delivers_to_a_local_relay_and_reports_an_outage_as_temporary() {
 #[tokio::test]
 async fn starttls_and_implicit_tls_verify_the_server_certificate() {
     let Some(python) = python() else { return };
+    let _smtp = exclusive().await;
     let dir = tempfile::tempdir().unwrap();
     let (cert, key, pem) = certificate(dir.path());
 
