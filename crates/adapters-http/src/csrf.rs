@@ -13,7 +13,7 @@
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
-use axum::http::header::{CONTENT_TYPE, HOST, LOCATION, ORIGIN};
+use axum::http::header::{CONTENT_TYPE, HOST, LOCATION, ORIGIN, REFERER};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -22,6 +22,7 @@ use axum_extra::extract::SignedCookieJar;
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::middleware::frame::is_api;
+use crate::pages::auth::safe_next;
 use crate::routes::DEFAULT_BODY_LIMIT;
 use crate::session::SessionHandle;
 use crate::state::AppState;
@@ -123,14 +124,14 @@ pub(crate) async fn csrf(State(state): State<AppState>, request: Request, next: 
     let kind = body_kind(request.headers());
     let wants_json = is_api(&path) || matches!(kind, BodyKind::Json);
     if cross_site(request.headers()) && !state.settings.cors.allows_origin_of(request.headers()) {
-        return refuse(&state, &path, wants_json, "cross-site request");
+        return refuse(&state, request.headers(), wants_json, "cross-site request");
     }
     let Some(session) = request
         .extensions()
         .get::<SessionHandle>()
         .and_then(|h| h.current().session().cloned())
     else {
-        return refuse(&state, &path, wants_json, "no session");
+        return refuse(&state, request.headers(), wants_json, "no session");
     };
     let (mut parts, body) = request.into_parts();
     let header_token = parts
@@ -150,13 +151,33 @@ pub(crate) async fn csrf(State(state): State<AppState>, request: Request, next: 
         }
     };
     if !token.is_some_and(|t| session.csrf.matches(&t)) {
-        return refuse(&state, &path, wants_json, "token missing or wrong");
+        return refuse(&state, &parts.headers, wants_json, "token missing or wrong");
     }
     next.run(Request::from_parts(parts, body)).await
 }
 
-fn refuse(state: &AppState, path: &str, wants_json: bool, why: &str) -> Response {
-    tracing::warn!(reason = why, "csrf check failed");
+/// Where a refused form post goes back to: the page the form was on (the `Referer`, when it is
+/// this host), else the landing page. Never anywhere else.
+fn back_to(headers: &HeaderMap) -> String {
+    let host = headers.get(HOST).and_then(|v| v.to_str().ok());
+    headers
+        .get(REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| r.parse::<axum::http::Uri>().ok())
+        .filter(|uri| {
+            uri.authority()
+                .is_some_and(|a| host.is_some_and(|h| a.as_str().eq_ignore_ascii_case(h)))
+        })
+        .and_then(|uri| uri.path_and_query().map(|pq| safe_next(pq.as_str())))
+        .unwrap_or_else(|| "/".to_owned())
+}
+
+fn refuse(state: &AppState, headers: &HeaderMap, wants_json: bool, why: &str) -> Response {
+    tracing::warn!(
+        security_event = "csrf_failed",
+        reason = why,
+        "csrf check failed"
+    );
     if wants_json {
         return AppError::CsrfFailed.into_response();
     }
@@ -169,12 +190,7 @@ fn refuse(state: &AppState, path: &str, wants_json: bool, why: &str) -> Response
         "That form had expired. Please try again.",
     );
     let mut response = (jar, StatusCode::SEE_OTHER).into_response();
-    let back = if path.starts_with('/') && !path.starts_with("//") {
-        path
-    } else {
-        "/"
-    };
-    if let Ok(value) = HeaderValue::from_str(back) {
+    if let Ok(value) = HeaderValue::from_str(&back_to(headers)) {
         response.headers_mut().insert(LOCATION, value);
     }
     response
@@ -183,6 +199,31 @@ fn refuse(state: &AppState, path: &str, wants_json: bool, why: &str) -> Response
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn refused_forms_go_back_only_to_a_page_of_this_host() {
+        let headers = |referer: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(HOST, "127.0.0.1:8080".parse().unwrap());
+            h.insert(REFERER, referer.parse().unwrap());
+            h
+        };
+        assert_eq!(
+            back_to(&headers(
+                "http://127.0.0.1:8080/auth/sign-in?next=%2Faccount"
+            )),
+            "/auth/sign-in?next=%2Faccount"
+        );
+        for elsewhere in [
+            "https://evil.example/auth/sign-in",
+            "http://127.0.0.1:9999/account",
+            "/relative",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(back_to(&headers(elsewhere)), "/", "{elsewhere}");
+        }
+        assert_eq!(back_to(&HeaderMap::new()), "/");
+    }
 
     #[test]
     fn cross_site_signals() {

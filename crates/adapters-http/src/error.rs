@@ -17,6 +17,7 @@ use wildid_ports::services::audit::RecordAuditError;
 use wildid_ports::services::captcha::{IssueCaptchaError, VerifyCaptchaError};
 use wildid_ports::services::email_change::EmailChangeError;
 use wildid_ports::services::sessions::SessionError;
+use wildid_ports::services::trust::AdmitError;
 
 /// What the frame middleware renders for an error response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -190,6 +191,27 @@ impl AppError {
             code: "too_many_requests",
             message: "Too many requests. Please wait and try again.".into(),
             retry_after: Some(retry_after),
+        }
+    }
+}
+
+impl From<AdmitError> for AppError {
+    fn from(e: AdmitError) -> Self {
+        match e {
+            AdmitError::CaptchaRequired { retry_after } => AppError::Refused {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "captcha_required",
+                message: "Many photos came from here lately. Pass a quick check to continue."
+                    .into(),
+                retry_after: Some(retry_after),
+            },
+            AdmitError::CeilingReached { retry_after } => AppError::Refused {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "too_many_requests",
+                message: "Too many photos from your network. Please wait and try again.".into(),
+                retry_after: Some(retry_after),
+            },
+            AdmitError::Unavailable(cause) => AppError::Unavailable(cause),
         }
     }
 }

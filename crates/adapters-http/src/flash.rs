@@ -127,7 +127,6 @@ mod tests {
             cors: crate::CorsPolicy::default(),
             public_url: "http://localhost".into(),
             session_lifetime_seconds: 3600,
-            rate_limit: wildid_domain::trust::RateLimitPolicy::default(),
             totp_required_roles: Vec::new(),
         }
     }

@@ -7,7 +7,6 @@ use axum_extra::extract::cookie::Key;
 
 use crate::middleware::cors::CorsPolicy;
 use crate::middleware::hosts::HostAllowlist;
-use wildid_domain::trust::RateLimitPolicy;
 use wildid_ports::random::SecureRandom;
 use wildid_ports::services::accounts::Accounts;
 use wildid_ports::services::admin::Admin;
@@ -16,6 +15,7 @@ use wildid_ports::services::captcha::Captchas;
 use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
+use wildid_ports::services::trust::TrustGate;
 
 /// The use cases the HTTP layer calls.
 pub struct Services {
@@ -33,6 +33,8 @@ pub struct Services {
     pub captchas: Captchas,
     /// General request limits per route group.
     pub limits: RequestLimits,
+    /// The adaptive limit on identifications (its policy is reported by the status API).
+    pub trust: TrustGate,
 }
 
 /// HTTP-level settings, read once by the composition root.
@@ -54,8 +56,6 @@ pub struct HttpSettings {
     pub public_url: String,
     /// `Max-Age` of the cookie of a signed-in session (its absolute lifetime).
     pub session_lifetime_seconds: i64,
-    /// The adaptive limit of identifications (reported by `/api/security/status`).
-    pub rate_limit: RateLimitPolicy,
     /// Roles that must enrol a second factor before reaching worker and admin routes.
     pub totp_required_roles: Vec<wildid_domain::role::Role>,
 }

@@ -27,6 +27,7 @@ use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
+use wildid_ports::services::trust::TrustGate;
 
 use crate::config::{MailTransport, Settings};
 use crate::jobs::Jobs;
@@ -168,9 +169,16 @@ pub fn compose(
         limits: RequestLimits::new(
             db.rate_limits(),
             Arc::new(MemoryRateLimits::default()),
-            counter_keys,
+            Arc::clone(&counter_keys),
             Arc::clone(&clock),
             settings.request_limits.clone(),
+        ),
+        trust: TrustGate::new(
+            db.sessions(),
+            db.rate_limits(),
+            Arc::clone(&counter_keys),
+            Arc::clone(&clock),
+            settings.rate_limit,
         ),
     };
     let cookie_key = Key::from(derive_key(&secrets.session_key, "flash-cookie").expose());
@@ -201,7 +209,6 @@ pub fn compose(
         cors,
         public_url,
         session_lifetime_seconds: settings.session_policy.absolute_lifetime().num_seconds(),
-        rate_limit: settings.rate_limit,
         totp_required_roles: settings.totp_required_roles.clone(),
     };
     let state = AppState {

@@ -30,7 +30,7 @@ pub(crate) fn status_of(
     authenticated: bool,
 ) -> SecurityStatus {
     let kind = state.services.captchas.kind();
-    let limit = &state.settings.rate_limit;
+    let limit = state.services.trust.policy();
     SecurityStatus {
         csrf_token: session.csrf.encode(),
         captcha_enabled: kind.is_some(),

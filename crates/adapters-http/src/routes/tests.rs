@@ -19,6 +19,7 @@ use wildid_ports::services::audit::AuditTrail;
 use wildid_ports::services::readiness::ReadinessCheck;
 
 mod edge;
+mod suite;
 
 use super::{build, route, routes, table, with_layers};
 use crate::access::Access;
@@ -35,6 +36,7 @@ use wildid_ports::clock::Clock;
 use wildid_ports::repo::MockCaptchaRepository;
 use wildid_ports::services::captcha::{CaptchaPorts, CaptchaSettings, Captchas};
 use wildid_ports::services::limits::RequestLimits;
+use wildid_ports::services::trust::TrustGate;
 
 use wildid_domain::trust::{RateLimitPolicy, TrustState};
 use wildid_ports::builtin::SystemClock;
@@ -113,6 +115,15 @@ fn state(database_up: bool) -> AppState {
             accounts,
             captchas: unused_captchas(&audit),
             limits: memory_limits(),
+            trust: TrustGate::new(
+                Arc::new(MockSessionRepository::new()),
+                Arc::new(MemoryRateLimits::default()),
+                Arc::new(HmacDigest::new(wildid_domain::secret::SecretBytes::new(
+                    vec![2; 64],
+                ))),
+                Arc::new(SystemClock),
+                RateLimitPolicy::default(),
+            ),
             admin: Admin::new(
                 Arc::new(MockUserRepository::new()),
                 Arc::new(MockSessionRepository::new()),
@@ -130,7 +141,6 @@ fn state(database_up: bool) -> AppState {
             cors: crate::CorsPolicy::new(["https://app.example.org"]).unwrap(),
             public_url: "https://wildid.example.org".into(),
             session_lifetime_seconds: 7 * 24 * 3600,
-            rate_limit: RateLimitPolicy::default(),
             totp_required_roles: vec![Role::Worker, Role::Admin],
         }),
         random: Arc::new(OsRandom),
@@ -572,11 +582,15 @@ async fn state_changing_requests_need_the_session_token() {
     )
     .await;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    // A stale form goes back to its page with a message, not to an error page.
+    // A stale form goes back to its page (the browser's Referer) with a message, not to an
+    // error page.
     let (r, _) = post_(
         "/echo",
         Some("application/x-www-form-urlencoded"),
-        vec![("cookie", cookie)],
+        vec![
+            ("cookie", cookie),
+            ("referer", "http://127.0.0.1:8080/echo".into()),
+        ],
         "name=ann",
     )
     .await;
@@ -795,6 +809,7 @@ fn matrix_state() -> AppState {
     let admin = state.services.admin.clone();
     let captchas = state.services.captchas.clone();
     let limits = state.services.limits.clone();
+    let trust = state.services.trust.clone();
     state.services = Arc::new(Services {
         readiness,
         audit,
@@ -803,6 +818,7 @@ fn matrix_state() -> AppState {
         admin,
         captchas,
         limits,
+        trust,
     });
     state
 }
@@ -843,6 +859,7 @@ async fn admin_routes_need_the_second_factor_when_the_role_requires_it() {
         admin: state.services.admin.clone(),
         captchas: state.services.captchas.clone(),
         limits: state.services.limits.clone(),
+        trust: state.services.trust.clone(),
     });
     let router = with_layers(routes(&state), state);
     let cookie = format!(

@@ -10,3 +10,4 @@ pub mod limits;
 pub mod mail;
 pub mod readiness;
 pub mod sessions;
+pub mod trust;
