@@ -1,5 +1,6 @@
 //! The request defenses over HTTP against the real server: general limits per client address
-//! and route group that a fresh cookie does not escape, and the cap on anonymous sessions.
+//! and route group that a fresh cookie does not escape and that two server processes on one
+//! Postgres share, and the cap on anonymous sessions.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::json;
@@ -65,4 +66,45 @@ async fn a_flood_of_cookie_less_requests_is_capped_per_network() {
     // Pages that need no session still answer, and a browser with its session carries on.
     assert_eq!(flood.get("/healthz").await.status, 200);
     assert_eq!(kept.get("/api/security/status").await.status, 200);
+}
+
+#[tokio::test]
+async fn two_servers_on_one_postgres_share_the_limits() {
+    let Some(url) = wildid_tests::db::fresh_postgres_url().await else {
+        return;
+    };
+    let wildid_adapters_db::DatabaseUrl::Postgres(raw) = &url else {
+        unreachable!()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_, generated, _) = wildid_tests::server::run_cli(dir.path(), &[], &["keys", "generate"]);
+    let options = || {
+        let mut options = ServerOptions::default()
+            .env("DATABASE_URL", raw.expose())
+            .env("WILDID_CAPTCHA_KIND", "arithmetic")
+            .env("WILDID_LIMIT_CAPTCHA", "4/minute");
+        for line in generated.lines().filter(|l| l.starts_with("WILDID_")) {
+            let (key, value) = line.split_once('=').unwrap();
+            options = options.env(key, value);
+        }
+        options
+    };
+    let servers = [
+        Server::start_with(options()).unwrap(),
+        Server::start_with(options()).unwrap(),
+    ];
+    // Alternating between the two processes: together they allow four, not eight.
+    for i in 0..4 {
+        let mut client = Client::new(&servers[i % 2].url(""));
+        client.refresh_csrf().await;
+        let answer = client.post_json("/api/security/captcha", &json!({})).await;
+        assert_eq!(answer.status, 200, "request {i}: {}", answer.body);
+    }
+    for server in &servers {
+        let mut client = Client::new(&server.url(""));
+        client.refresh_csrf().await;
+        let refused = client.post_json("/api/security/captcha", &json!({})).await;
+        assert_eq!(refused.status, 429, "{}", refused.body);
+        assert_eq!(refused.error(), "too_many_requests");
+    }
 }
