@@ -25,9 +25,9 @@ use crate::clock::Clock;
 use crate::random::{SecureRandom, random_array};
 use crate::repo::{CaptchaRepository, SessionRepository};
 use crate::services::audit::AuditTrail;
-use crate::services::sessions::ClientInfo;
+use crate::services::sessions::{ClientInfo, update_trust};
 
-/// How often a compare-and-swap is retried when concurrent requests change the same row.
+/// How often a compare-and-swap of a challenge's attempts is retried against concurrent answers.
 const CAS_ROUNDS: usize = 8;
 
 /// What the CAPTCHA use cases need.
@@ -207,11 +207,16 @@ impl Captchas {
             .insert(&challenge)
             .await
             .map_err(|e| IssueCaptchaError::Unavailable(e.to_string()))?;
-        self.update_trust(session, |trust| {
-            if !trust.is_trusted {
-                trust.rate_limited = true;
-            }
-        })
+        update_trust(
+            self.ports.sessions.as_ref(),
+            &session.key,
+            session.trust,
+            |trust| {
+                if !trust.is_trusted {
+                    trust.rate_limited = true;
+                }
+            },
+        )
         .await
         .map_err(|e| IssueCaptchaError::Unavailable(e.to_string()))?;
         self.audit("captcha.issued", settings.kind, "", session, client)
@@ -258,10 +263,14 @@ impl Captchas {
                         // Answered by a concurrent request: this solution is spent.
                         return Err(VerifyCaptchaError::UnknownCaptcha);
                     }
-                    let trust = self
-                        .update_trust(session, |trust| trust.pass_captcha(now))
-                        .await
-                        .map_err(unavailable)?;
+                    let trust = update_trust(
+                        self.ports.sessions.as_ref(),
+                        &session.key,
+                        session.trust,
+                        |trust| trust.pass_captcha(now),
+                    )
+                    .await
+                    .map_err(unavailable)?;
                     self.audit("captcha.passed", kind, "", session, client)
                         .await;
                     return Ok(trust);
@@ -329,32 +338,6 @@ impl Captchas {
         }
     }
 
-    /// Applies `change` to the session's trust state by compare-and-swap, reloading it when a
-    /// concurrent request changed it first; returns the state written.
-    async fn update_trust(
-        &self,
-        session: &Session,
-        change: impl Fn(&mut TrustState),
-    ) -> Result<TrustState, RepoError> {
-        let sessions = &self.ports.sessions;
-        let mut current = session.trust;
-        for _ in 0..CAS_ROUNDS {
-            let mut next = current;
-            change(&mut next);
-            if next == current || sessions.swap_trust(&session.key, &current, &next).await? {
-                return Ok(next);
-            }
-            current = sessions
-                .get(&session.key)
-                .await?
-                .ok_or(RepoError::NotFound)?
-                .trust;
-        }
-        Err(RepoError::Unavailable(
-            "the session's trust state kept changing".into(),
-        ))
-    }
-
     async fn audit(
         &self,
         action: &str,
@@ -414,40 +397,17 @@ fn decode_solution(answer: &str) -> Option<PowSolution> {
 mod tests {
     use std::sync::{Arc, Mutex};
 
-    use chrono::TimeZone;
-    use wildid_domain::Timestamp;
     use wildid_domain::audit::AuditEntry;
-    use wildid_domain::session::{CsrfToken, Fingerprint, SessionToken};
 
     use super::*;
     use crate::builtin::OsRandom;
-    use crate::repo::{MockAuditLog, MockCaptchaRepository, MockSessionRepository};
-
-    struct Fixed(Timestamp);
-    impl Clock for Fixed {
-        fn now(&self) -> Timestamp {
-            self.0
-        }
-    }
-
-    fn t0() -> Timestamp {
-        chrono::Utc.with_ymd_and_hms(2026, 5, 1, 8, 0, 0).unwrap()
-    }
+    use crate::services::fixtures::{FixedClock, anonymous_session, t0};
 
     fn session() -> Session {
-        Session {
-            key: SessionToken::from_random([4; 32]).key(),
-            user_id: None,
-            fingerprint: Fingerprint::from_headers("ua", "en", "gzip"),
-            csrf: CsrfToken::from_random([5; 32]),
-            created_at: t0(),
-            last_seen_at: t0(),
-            authenticated_at: None,
-            trust: TrustState::default(),
-            coarse_ip: None,
-            device: None,
-        }
+        anonymous_session(4)
     }
+
+    use crate::repo::{MockAuditLog, MockCaptchaRepository, MockSessionRepository};
 
     fn client() -> ClientInfo {
         ClientInfo {
@@ -489,7 +449,7 @@ mod tests {
                 captchas: Arc::new(repo),
                 sessions: Arc::new(sessions),
                 audit: AuditTrail::new(Arc::new(log)),
-                clock: Arc::new(Fixed(t0())),
+                clock: Arc::new(FixedClock(t0())),
                 random: Arc::new(OsRandom),
             },
             Some(CaptchaSettings {

@@ -6,6 +6,8 @@ pub mod admin;
 pub mod audit;
 pub mod captcha;
 pub mod email_change;
+#[cfg(test)]
+pub(crate) mod fixtures;
 pub mod limits;
 pub mod mail;
 pub mod readiness;

@@ -441,3 +441,37 @@ impl SessionService {
         }
     }
 }
+
+/// How often a compare-and-swap of a session's trust state is retried against concurrent
+/// requests of the same session.
+pub(crate) const TRUST_CAS_ROUNDS: usize = 8;
+
+/// The stored trust state of session `key`.
+pub(crate) async fn stored_trust(
+    sessions: &dyn SessionRepository,
+    key: &SessionKey,
+) -> Result<TrustState, RepoError> {
+    Ok(sessions.get(key).await?.ok_or(RepoError::NotFound)?.trust)
+}
+
+/// Applies `change` to the trust state of session `key` by compare-and-swap, starting from
+/// `current` (what the caller last saw) and reloading when a concurrent request changed it
+/// first; returns the state written (`current` itself when `change` changes nothing).
+pub(crate) async fn update_trust(
+    sessions: &dyn SessionRepository,
+    key: &SessionKey,
+    mut current: TrustState,
+    change: impl Fn(&mut TrustState),
+) -> Result<TrustState, RepoError> {
+    for _ in 0..TRUST_CAS_ROUNDS {
+        let mut next = current;
+        change(&mut next);
+        if next == current || sessions.swap_trust(key, &current, &next).await? {
+            return Ok(next);
+        }
+        current = stored_trust(sessions, key).await?;
+    }
+    Err(RepoError::Unavailable(
+        "the session's trust state kept changing".into(),
+    ))
+}

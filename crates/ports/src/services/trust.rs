@@ -18,9 +18,7 @@ use crate::RepoError;
 use crate::clock::Clock;
 use crate::crypto::KeyedDigest;
 use crate::repo::{RateLimitStore, SessionRepository};
-
-/// How often the compare-and-swap is retried against concurrent requests of one session.
-const CAS_ROUNDS: usize = 8;
+use crate::services::sessions::{TRUST_CAS_ROUNDS, stored_trust, update_trust};
 
 /// Why an identification may not go ahead.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -109,7 +107,7 @@ impl TrustGate {
         // The session's own count (seed `can_proceed`, then `record_request`).
         let mut current = session.trust;
         let mut admitted = None;
-        for _ in 0..CAS_ROUNDS {
+        for _ in 0..TRUST_CAS_ROUNDS {
             let mut next = current;
             if let TrustDecision::CaptchaRequired { retry_after } =
                 next.can_proceed(&self.policy, now)
@@ -133,7 +131,7 @@ impl TrustGate {
                 admitted = Some(next);
                 break;
             }
-            current = self.reload(session).await?;
+            current = stored_trust(self.sessions.as_ref(), &session.key).await?;
         }
         let Some(trust) = admitted else {
             return Err(AdmitError::Unavailable(
@@ -150,7 +148,13 @@ impl TrustGate {
             if let RateDecision::Limited { retry_after } =
                 self.counters.hit(&key, &limit, now).await?
             {
-                self.mark_rate_limited(session, trust).await?;
+                // The session must pass a CAPTCHA, as its network already must.
+                update_trust(self.sessions.as_ref(), &session.key, trust, |t| {
+                    if !t.is_trusted {
+                        t.rate_limited = true;
+                    }
+                })
+                .await?;
                 return Err(AdmitError::CaptchaRequired {
                     retry_after: retry_after.num_seconds(),
                 });
@@ -164,83 +168,18 @@ impl TrustGate {
         RateLimit::new(max, self.policy.window())
             .map_err(|e| AdmitError::Unavailable(e.to_string()))
     }
-
-    async fn reload(&self, session: &Session) -> Result<TrustState, AdmitError> {
-        Ok(self
-            .sessions
-            .get(&session.key)
-            .await?
-            .ok_or(RepoError::NotFound)?
-            .trust)
-    }
-
-    /// Marks the session rate-limited (it must pass a CAPTCHA, as its network already must).
-    async fn mark_rate_limited(
-        &self,
-        session: &Session,
-        mut current: TrustState,
-    ) -> Result<TrustState, AdmitError> {
-        for _ in 0..CAS_ROUNDS {
-            if current.is_trusted || current.rate_limited {
-                return Ok(current);
-            }
-            let next = TrustState {
-                rate_limited: true,
-                ..current
-            };
-            if self
-                .sessions
-                .swap_trust(&session.key, &current, &next)
-                .await?
-            {
-                return Ok(next);
-            }
-            current = self.reload(session).await?;
-        }
-        Err(AdmitError::Unavailable(
-            "the session's trust state kept changing".into(),
-        ))
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
 
-    use chrono::TimeZone;
-    use wildid_domain::Timestamp;
     use wildid_domain::secret::SecretBytes;
-    use wildid_domain::session::{CsrfToken, Fingerprint, SessionToken};
 
     use super::*;
     use crate::builtin::{HmacDigest, MemoryRateLimits};
     use crate::repo::MockSessionRepository;
-
-    struct Fixed(Timestamp);
-    impl Clock for Fixed {
-        fn now(&self) -> Timestamp {
-            self.0
-        }
-    }
-
-    fn t0() -> Timestamp {
-        chrono::Utc.with_ymd_and_hms(2026, 5, 1, 8, 0, 0).unwrap()
-    }
-
-    fn session(n: u8) -> Session {
-        Session {
-            key: SessionToken::from_random([n; 32]).key(),
-            user_id: None,
-            fingerprint: Fingerprint::from_headers("ua", "en", "gzip"),
-            csrf: CsrfToken::from_random([n; 32]),
-            created_at: t0(),
-            last_seen_at: t0(),
-            authenticated_at: None,
-            trust: TrustState::default(),
-            coarse_ip: None,
-            device: None,
-        }
-    }
+    use crate::services::fixtures::{FixedClock, anonymous_session as session, t0};
 
     /// Sessions whose trust states live in a map and change by real compare-and-swap.
     fn sessions() -> (MockSessionRepository, Arc<Mutex<Vec<Session>>>) {
@@ -278,7 +217,7 @@ mod tests {
             Arc::new(repo),
             Arc::new(MemoryRateLimits::default()),
             Arc::new(HmacDigest::new(SecretBytes::new(vec![4; 64]))),
-            Arc::new(Fixed(t0())),
+            Arc::new(FixedClock(t0())),
             RateLimitPolicy::new(threshold, chrono::TimeDelta::seconds(3600), ceiling).unwrap(),
         )
     }
