@@ -76,6 +76,13 @@ impl Client {
         other
     }
 
+    /// The same browser (cookies and fingerprint) with a connection pool of its own, for use
+    /// on another runtime: a pool's connections are driven by the runtime that opened them.
+    pub fn with_own_connections(&self) -> Self {
+        let user_agent = self.user_agent.clone();
+        self.as_other_browser(&user_agent)
+    }
+
     /// The current session cookie value, if any.
     pub fn session_cookie(&self) -> Option<String> {
         self.cookies

@@ -112,15 +112,33 @@ async fn probe(mut client: Client, path: &'static str, stop: Arc<AtomicBool>) ->
     samples
 }
 
+/// Runs one probe on a thread and runtime of its own, so the samples measure the server and
+/// not this process's flood clients, which share the main runtime.
+fn probe_thread(
+    client: &Client,
+    path: &'static str,
+    stop: &Arc<AtomicBool>,
+) -> std::thread::JoinHandle<Vec<f64>> {
+    let client = client.with_own_connections();
+    let stop = Arc::clone(stop);
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(probe(client, path, stop))
+    })
+}
+
 /// Runs the two probes for `seconds` (`me` is signed in); returns their summaries.
-async fn probes(base: &str, me: Client, seconds: u64) -> (serde_json::Value, serde_json::Value) {
+async fn probes(base: &str, me: &Client, seconds: u64) -> (serde_json::Value, serde_json::Value) {
     let stop = Arc::new(AtomicBool::new(false));
-    let health = tokio::spawn(probe(Client::new(base), "/healthz", Arc::clone(&stop)));
-    let authenticated = tokio::spawn(probe(me, "/api/auth/me", Arc::clone(&stop)));
+    let health = probe_thread(&Client::new(base), "/healthz", &stop);
+    let authenticated = probe_thread(me, "/api/auth/me", &stop);
     tokio::time::sleep(Duration::from_secs(seconds)).await;
     stop.store(true, Ordering::Relaxed);
-    let health = health.await.unwrap();
-    let authenticated = authenticated.await.unwrap();
+    let health = health.join().unwrap();
+    let authenticated = authenticated.join().unwrap();
     (summary(health), summary(authenticated))
 }
 
@@ -146,7 +164,7 @@ async fn main() {
         workers.push((signed_in(&base, &data_dir, &email).await, email));
     }
     let me = signed_in(&base, &data_dir, "probe@example.org").await;
-    let (idle_health, idle_me) = probes(&base, me, seconds).await;
+    let (idle_health, idle_me) = probes(&base, &me, seconds).await;
     eprintln!("idle:  healthz {idle_health}  me {idle_me}");
 
     // The flood: every worker signs in again and again until the probes are done.
@@ -176,7 +194,7 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(2)).await;
     let counted_from = ok.load(Ordering::Relaxed);
     let started = Instant::now();
-    let (flood_health, flood_me) = probes(&base, me, seconds).await;
+    let (flood_health, flood_me) = probes(&base, &me, seconds).await;
     let elapsed = started.elapsed().as_secs_f64();
     let sign_ins = ok.load(Ordering::Relaxed) - counted_from;
     stop.store(true, Ordering::Relaxed);
