@@ -21,7 +21,7 @@ use wildid_ports::repo::{AuditLog, AuditRow};
 use crate::Database;
 use crate::codec::{array, from_db_time, to_db_time};
 use crate::error::{TxError, repo_error};
-use crate::pool::with_conn;
+use crate::pool::{with_conn, with_write_conn};
 use crate::schema::{audit_chain_lock, audit_log};
 
 const MAX_PAGE: u32 = 1000;
@@ -104,7 +104,7 @@ impl AuditLog for SqlAuditLog {
         loop {
             attempt += 1;
             let record = record.clone();
-            let result: Result<AuditEntry, RepoError> = with_conn!(self.db, |conn| {
+            let result: Result<AuditEntry, RepoError> = with_write_conn!(self.db, |conn| {
                 conn.transaction(async |conn| -> Result<AuditEntry, TxError> {
                     diesel::update(audit_chain_lock::table.find(1))
                         .set(audit_chain_lock::appends.eq(audit_chain_lock::appends + 1))

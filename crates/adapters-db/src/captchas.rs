@@ -18,7 +18,7 @@ use wildid_ports::repo::CaptchaRepository;
 use crate::Database;
 use crate::codec::{array, from_db_time, to_db_time};
 use crate::error::{corrupt, repo_error};
-use crate::pool::with_conn;
+use crate::pool::{with_conn, with_write_conn};
 use crate::schema::captchas;
 
 pub(crate) struct SqlCaptchas {
@@ -77,7 +77,7 @@ impl TryFrom<Row> for CaptchaChallenge {
 impl CaptchaRepository for SqlCaptchas {
     async fn insert(&self, challenge: &CaptchaChallenge) -> Result<(), RepoError> {
         let row = Row::from(challenge);
-        with_conn!(self.db, |conn| {
+        with_write_conn!(self.db, |conn| {
             diesel::insert_into(captchas::table)
                 .values(&row)
                 .execute(conn)
@@ -93,7 +93,7 @@ impl CaptchaRepository for SqlCaptchas {
             captchas::table
                 .find(&id)
                 .select(Row::as_select())
-                .first(conn)
+                .get_result(conn)
                 .await
                 .optional()
                 .map_err(repo_error)?
@@ -109,7 +109,7 @@ impl CaptchaRepository for SqlCaptchas {
     ) -> Result<bool, RepoError> {
         let id = id.to_string();
         let (expected, new) = (attempts(expected), attempts(new));
-        let changed = with_conn!(self.db, |conn| {
+        let changed = with_write_conn!(self.db, |conn| {
             diesel::update(
                 captchas::table
                     .filter(captchas::id.eq(&id))
@@ -125,7 +125,7 @@ impl CaptchaRepository for SqlCaptchas {
 
     async fn take(&self, id: CaptchaId) -> Result<bool, RepoError> {
         let id = id.to_string();
-        let deleted = with_conn!(self.db, |conn| {
+        let deleted = with_write_conn!(self.db, |conn| {
             diesel::delete(captchas::table.find(&id))
                 .execute(conn)
                 .await
@@ -136,7 +136,7 @@ impl CaptchaRepository for SqlCaptchas {
 
     async fn purge_expired(&self, now: Timestamp) -> Result<u64, RepoError> {
         let now = to_db_time(now);
-        let deleted = with_conn!(self.db, |conn| {
+        let deleted = with_write_conn!(self.db, |conn| {
             diesel::delete(captchas::table.filter(captchas::expires_at.le(now)))
                 .execute(conn)
                 .await

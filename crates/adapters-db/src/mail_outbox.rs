@@ -15,7 +15,7 @@ use wildid_ports::repo::{MailOutbox, QueuedMail};
 use crate::Database;
 use crate::codec::{from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
 use crate::error::{TxError, corrupt, repo_error};
-use crate::pool::{with_conn, write_transaction};
+use crate::pool::{with_conn, with_write_conn, write_transaction};
 use crate::schema::mail_outbox;
 
 const MAX_CLAIM: u32 = 100;
@@ -70,7 +70,7 @@ impl TryFrom<MailRow> for QueuedMail {
 impl MailOutbox for SqlMailOutbox {
     async fn enqueue(&self, mail: &QueuedMail) -> Result<(), RepoError> {
         let row = MailRow::from(mail);
-        with_conn!(self.db, |conn| {
+        with_write_conn!(self.db, |conn| {
             diesel::insert_into(mail_outbox::table)
                 .values(&row)
                 .execute(conn)
@@ -125,7 +125,7 @@ impl MailOutbox for SqlMailOutbox {
 
     async fn mark_sent(&self, id: MailId, at: Timestamp) -> Result<(), RepoError> {
         let (id, at) = (id.to_string(), to_db_time(at));
-        let changed = with_conn!(self.db, |conn| {
+        let changed = with_write_conn!(self.db, |conn| {
             diesel::update(mail_outbox::table.find(&id))
                 .set((
                     mail_outbox::sent_at.eq(at),
@@ -157,7 +157,7 @@ impl MailOutbox for SqlMailOutbox {
             .filter(|c| !c.is_control())
             .take(MAX_ERROR_CHARS)
             .collect();
-        let changed = with_conn!(self.db, |conn| {
+        let changed = with_write_conn!(self.db, |conn| {
             diesel::update(mail_outbox::table.find(&id))
                 .set((
                     mail_outbox::attempts.eq(attempts),
@@ -189,7 +189,7 @@ impl MailOutbox for SqlMailOutbox {
 
     async fn purge_sent_before(&self, cutoff: Timestamp) -> Result<u64, RepoError> {
         let cutoff = to_db_time(cutoff);
-        let deleted = with_conn!(self.db, |conn| {
+        let deleted = with_write_conn!(self.db, |conn| {
             diesel::delete(mail_outbox::table.filter(mail_outbox::sent_at.lt(cutoff)))
                 .execute(conn)
                 .await

@@ -5,6 +5,14 @@
 //! asynchronous (tokio-postgres, no libpq); SQLite connections are wrapped in
 //! `SyncConnectionWrapper`, which runs every statement on tokio's blocking thread pool, so
 //! no diesel call ever blocks an async worker thread.
+//!
+//! SQLite allows one writer at a time. Left to itself, a second writer spins in SQLite's busy
+//! handler, which sleeps 1, 2, 5, 10... ms between attempts while it holds a pooled connection
+//! and a blocking thread: measured during a sign-in flood, about 240 such sleeps a second, and
+//! the requests that only read waited behind them. So the writes of this process queue first
+//! on an asynchronous gate ([`WriteGate`], first come first served, nothing sleeps) and reach
+//! SQLite one at a time; the busy timeout remains only for writers of other processes. Code
+//! that writes uses `with_write_conn!` or `write_transaction!`; `with_conn!` is for reads.
 
 use std::path::Path;
 use std::time::Duration;
@@ -49,20 +57,56 @@ impl Default for PoolOptions {
     }
 }
 
+/// Lets one of this process's SQLite writers in at a time, in arrival order.
+#[derive(Clone)]
+pub(crate) struct WriteGate(std::sync::Arc<tokio::sync::Semaphore>);
+
+impl WriteGate {
+    fn new() -> Self {
+        Self(std::sync::Arc::new(tokio::sync::Semaphore::new(1)))
+    }
+
+    /// Waits for this process's turn to write; the turn ends when the permit is dropped.
+    pub(crate) async fn enter(
+        &self,
+    ) -> Result<tokio::sync::SemaphorePermit<'_>, wildid_ports::RepoError> {
+        self.0
+            .acquire()
+            .await
+            .map_err(|_| wildid_ports::RepoError::Unavailable("the database is closing".into()))
+    }
+
+    fn close(&self) {
+        self.0.close();
+    }
+}
+
 pub(crate) enum Pool {
-    Sqlite(SqlitePool),
+    Sqlite {
+        pool: SqlitePool,
+        writers: WriteGate,
+    },
     Postgres(PgPool),
 }
 
 impl Pool {
     pub(crate) fn sqlite(path: &Path, options: PoolOptions) -> Result<Self, DbError> {
+        Self::sqlite_with(path, options, SQLITE_PRAGMAS)
+    }
+
+    /// A SQLite pool whose connections run `pragmas` when they open.
+    pub(crate) fn sqlite_with(
+        path: &Path,
+        options: PoolOptions,
+        pragmas: &'static str,
+    ) -> Result<Self, DbError> {
         let mut config = ManagerConfig::<SqliteConn>::default();
         config.recycling_method = RecyclingMethod::Fast;
-        config.custom_setup = Box::new(|path: &str| {
+        config.custom_setup = Box::new(move |path: &str| {
             let path = path.to_owned();
             async move {
                 let mut conn = SqliteConn::establish(&path).await?;
-                conn.batch_execute(SQLITE_PRAGMAS)
+                conn.batch_execute(pragmas)
                     .await
                     .map_err(ConnectionError::CouldntSetupConfiguration)?;
                 Ok(conn)
@@ -80,7 +124,10 @@ impl Pool {
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|e| DbError::Connect(e.to_string()))?;
-        Ok(Self::Sqlite(pool))
+        Ok(Self::Sqlite {
+            pool,
+            writers: WriteGate::new(),
+        })
     }
 
     pub(crate) fn postgres(url: &str, options: PoolOptions) -> Result<Self, DbError> {
@@ -101,18 +148,27 @@ impl Pool {
 
     pub(crate) fn close(&self) {
         match self {
-            Pool::Sqlite(p) => p.close(),
+            Pool::Sqlite { pool, writers } => {
+                writers.close();
+                pool.close();
+            }
             Pool::Postgres(p) => p.close(),
         }
     }
 }
 
 /// Runs `$body` with `$conn` bound to a pooled connection of whichever backend is open. The
-/// body is compiled once per backend, so it may use any diesel query both support.
-macro_rules! with_conn {
-    ($db:expr, |$conn:ident| $body:expr) => {{
+/// body is compiled once per backend, so it may use any diesel query both support. When
+/// `$writes` is true, a SQLite caller first waits for this process's turn at the [`WriteGate`].
+macro_rules! pooled {
+    ($db:expr, $writes:expr, |$conn:ident| $body:expr) => {{
         match &$db.pool {
-            $crate::pool::Pool::Sqlite(pool) => {
+            $crate::pool::Pool::Sqlite { pool, writers } => {
+                let _turn = if $writes {
+                    Some(writers.enter().await?)
+                } else {
+                    None
+                };
                 let mut guard = pool.get().await.map_err($crate::error::pool_error)?;
                 let $conn = &mut *guard;
                 $body
@@ -125,7 +181,23 @@ macro_rules! with_conn {
         }
     }};
 }
+pub(crate) use pooled;
+
+/// `pooled!` for code that only reads.
+macro_rules! with_conn {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        $crate::pool::pooled!($db, false, |$conn| $body)
+    };
+}
 pub(crate) use with_conn;
+
+/// `pooled!` for code that writes (single statements, or its own transaction).
+macro_rules! with_write_conn {
+    ($db:expr, |$conn:ident| $body:expr) => {
+        $crate::pool::pooled!($db, true, |$conn| $body)
+    };
+}
+pub(crate) use with_write_conn;
 
 /// Runs `$body` in a write transaction on a pooled connection: `BEGIN IMMEDIATE` on SQLite
 /// (the write lock is taken up front, so a read-then-write cannot fail on a stale snapshot),
@@ -133,7 +205,8 @@ pub(crate) use with_conn;
 macro_rules! write_transaction {
     ($db:expr, |$conn:ident| -> $ret:ty { $($body:tt)* }) => {{
         match &$db.pool {
-            $crate::pool::Pool::Sqlite(pool) => {
+            $crate::pool::Pool::Sqlite { pool, writers } => {
+                let _turn = writers.enter().await?;
                 let mut guard = pool.get().await.map_err($crate::error::pool_error)?;
                 guard.immediate_transaction(async |$conn| -> $ret { $($body)* }).await.map_err(wildid_ports::RepoError::from)
             }
@@ -147,3 +220,52 @@ macro_rules! write_transaction {
     }};
 }
 pub(crate) use write_transaction;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use std::sync::Arc;
+
+    use wildid_domain::rate_limit::RateLimit;
+    use wildid_ports::clock::Clock;
+
+    use super::*;
+    use crate::{Backend, Database, DatabaseUrl, run_migrations};
+
+    /// With no busy timeout at all, a writer that meets SQLite's lock fails at once. Many
+    /// concurrent writes of one process all succeed anyway, because they queue at the gate
+    /// and never meet each other at the lock (without the gate, most of them fail with
+    /// "database is locked").
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn writers_of_one_process_take_turns_instead_of_meeting_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::sqlite_file(dir.path().join("gate.db"));
+        run_migrations(&url).await.unwrap();
+        let DatabaseUrl::Sqlite { path, .. } = &url else {
+            unreachable!("a SQLite URL")
+        };
+        let pool = Pool::sqlite_with(
+            path,
+            PoolOptions::default(),
+            "PRAGMA busy_timeout = 0; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+        )
+        .unwrap();
+        let db = Arc::new(Database {
+            pool,
+            backend: Backend::Sqlite,
+        });
+        let limits = db.rate_limits();
+        let limit = RateLimit::new(1000, chrono::Duration::hours(1)).unwrap();
+        let now = wildid_ports::builtin::SystemClock.now();
+        let writes: Vec<_> = (0..64u8)
+            .map(|i| {
+                let limits = Arc::clone(&limits);
+                tokio::spawn(async move { limits.hit(&[i; 32], &limit, now).await })
+            })
+            .collect();
+        for write in writes {
+            write.await.unwrap().expect("no writer met the lock");
+        }
+    }
+}

@@ -16,7 +16,7 @@ use wildid_ports::repo::RateLimitStore;
 use crate::Database;
 use crate::codec::{from_db_time, to_db_time};
 use crate::error::{corrupt, repo_error};
-use crate::pool::with_conn;
+use crate::pool::with_write_conn;
 use crate::schema::rate_limits;
 
 pub(crate) struct SqlRateLimits {
@@ -36,7 +36,7 @@ impl RateLimitStore for SqlRateLimits {
         let cutoff = to_db_time(limit.window_cutoff(now));
         // One statement: a new key starts a window; an expired window restarts; otherwise the
         // count goes up. Both backends execute an upsert atomically.
-        let (count, started): (i32, NaiveDateTime) = with_conn!(self.db, |conn| {
+        let (count, started): (i32, NaiveDateTime) = with_write_conn!(self.db, |conn| {
             diesel::insert_into(rate_limits::table)
                 .values((
                     rate_limits::key.eq(&key),
@@ -68,7 +68,7 @@ impl RateLimitStore for SqlRateLimits {
 
     async fn purge_before(&self, cutoff: Instant) -> Result<u64, RepoError> {
         let cutoff = to_db_time(cutoff);
-        let deleted = with_conn!(self.db, |conn| {
+        let deleted = with_write_conn!(self.db, |conn| {
             diesel::delete(rate_limits::table.filter(rate_limits::window_started_at.lt(cutoff)))
                 .execute(conn)
                 .await

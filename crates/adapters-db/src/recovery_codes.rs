@@ -15,7 +15,7 @@ use wildid_ports::repo::{RecoveryCodeRepository, StoredRecoveryCode};
 use crate::Database;
 use crate::codec::{array, opt_from_db_time, to_db_time};
 use crate::error::{TxError, corrupt, repo_error};
-use crate::pool::{with_conn, write_transaction};
+use crate::pool::{with_conn, with_write_conn, write_transaction};
 use crate::schema::recovery_codes;
 
 pub(crate) struct SqlRecoveryCodes {
@@ -89,7 +89,7 @@ impl RecoveryCodeRepository for SqlRecoveryCodes {
 
     async fn use_code(&self, user: UserId, index: u8, at: Timestamp) -> Result<bool, RepoError> {
         let (user, at) = (user.to_string(), to_db_time(at));
-        let changed = with_conn!(self.db, |conn| {
+        let changed = with_write_conn!(self.db, |conn| {
             diesel::update(
                 recovery_codes::table
                     .filter(recovery_codes::user_id.eq(&user))
@@ -106,7 +106,7 @@ impl RecoveryCodeRepository for SqlRecoveryCodes {
 
     async fn delete_all(&self, user: UserId) -> Result<(), RepoError> {
         let user = user.to_string();
-        with_conn!(self.db, |conn| {
+        with_write_conn!(self.db, |conn| {
             diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(&user)))
                 .execute(conn)
                 .await

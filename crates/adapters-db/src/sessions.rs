@@ -16,7 +16,7 @@ use wildid_ports::repo::SessionRepository;
 use crate::Database;
 use crate::codec::{array, from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
 use crate::error::{TxError, corrupt, repo_error};
-use crate::pool::with_conn;
+use crate::pool::{with_conn, with_write_conn};
 use crate::schema::sessions;
 
 pub(crate) struct SqlSessions {
@@ -99,7 +99,7 @@ impl TryFrom<Row> for Session {
 impl SessionRepository for SqlSessions {
     async fn insert(&self, session: &Session) -> Result<(), RepoError> {
         let row = Row::from(session);
-        with_conn!(self.db, |conn| {
+        with_write_conn!(self.db, |conn| {
             diesel::insert_into(sessions::table)
                 .values(&row)
                 .execute(conn)
@@ -115,7 +115,7 @@ impl SessionRepository for SqlSessions {
             sessions::table
                 .find(&key)
                 .select(Row::as_select())
-                .first(conn)
+                .get_result(conn)
                 .await
                 .optional()
                 .map_err(repo_error)?
@@ -126,7 +126,7 @@ impl SessionRepository for SqlSessions {
     async fn touch(&self, key: &SessionKey, last_seen_at: Timestamp) -> Result<(), RepoError> {
         let key = key.as_bytes().to_vec();
         let at = to_db_time(last_seen_at);
-        let changed = with_conn!(self.db, |conn| {
+        let changed = with_write_conn!(self.db, |conn| {
             diesel::update(sessions::table.find(&key))
                 .set(sessions::last_seen_at.eq(at))
                 .execute(conn)
@@ -143,7 +143,7 @@ impl SessionRepository for SqlSessions {
     async fn replace(&self, old: &SessionKey, new: &Session) -> Result<(), RepoError> {
         let old = old.as_bytes().to_vec();
         let row = Row::from(new);
-        with_conn!(self.db, |conn| {
+        with_write_conn!(self.db, |conn| {
             conn.transaction(async |conn| -> Result<(), TxError> {
                 diesel::delete(sessions::table.find(&old))
                     .execute(conn)
@@ -168,7 +168,7 @@ impl SessionRepository for SqlSessions {
     ) -> Result<bool, RepoError> {
         let key = key.as_bytes().to_vec();
         let (expected, new) = (*expected, *new);
-        let changed = with_conn!(self.db, |conn| {
+        let changed = with_write_conn!(self.db, |conn| {
             let mut query = diesel::update(sessions::table)
                 .filter(sessions::key.eq(&key))
                 .filter(sessions::request_count.eq(count(expected.request_count)))
@@ -209,7 +209,7 @@ impl SessionRepository for SqlSessions {
 
     async fn delete(&self, key: &SessionKey) -> Result<(), RepoError> {
         let key = key.as_bytes().to_vec();
-        with_conn!(self.db, |conn| {
+        with_write_conn!(self.db, |conn| {
             diesel::delete(sessions::table.find(&key))
                 .execute(conn)
                 .await
@@ -225,7 +225,7 @@ impl SessionRepository for SqlSessions {
     ) -> Result<u64, RepoError> {
         let user = user.to_string();
         let keep = keep.map(|k| k.as_bytes().to_vec()).unwrap_or_default();
-        let deleted = with_conn!(self.db, |conn| {
+        let deleted = with_write_conn!(self.db, |conn| {
             diesel::delete(
                 sessions::table
                     .filter(sessions::user_id.eq(&user))
@@ -263,7 +263,7 @@ impl SessionRepository for SqlSessions {
             to_db_time(anonymous_before),
             to_db_time(signed_in_before),
         );
-        let deleted = with_conn!(self.db, |conn| {
+        let deleted = with_write_conn!(self.db, |conn| {
             diesel::delete(
                 sessions::table.filter(
                     sessions::last_seen_at

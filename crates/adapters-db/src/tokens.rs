@@ -18,7 +18,7 @@ use crate::Database;
 use crate::codec::{array, from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
 use crate::error::{TxError, corrupt, repo_error};
 use crate::mail_outbox::MailRow;
-use crate::pool::with_conn;
+use crate::pool::{with_conn, with_write_conn};
 use crate::schema::{login_tokens, mail_outbox};
 
 pub(crate) struct SqlTokens {
@@ -80,7 +80,7 @@ impl TryFrom<TokenRow> for LoginToken {
 impl LoginTokenRepository for SqlTokens {
     async fn insert(&self, token: &LoginToken) -> Result<(), RepoError> {
         let row = TokenRow::from(token);
-        with_conn!(self.db, |conn| {
+        with_write_conn!(self.db, |conn| {
             diesel::insert_into(login_tokens::table)
                 .values(&row)
                 .execute(conn)
@@ -97,7 +97,7 @@ impl LoginTokenRepository for SqlTokens {
     ) -> Result<(), RepoError> {
         let token = TokenRow::from(token);
         let mails: Vec<MailRow> = mails.iter().map(MailRow::from).collect();
-        with_conn!(self.db, |conn| {
+        with_write_conn!(self.db, |conn| {
             conn.transaction(async |conn| -> Result<(), TxError> {
                 diesel::insert_into(login_tokens::table)
                     .values(&token)
@@ -126,7 +126,7 @@ impl LoginTokenRepository for SqlTokens {
         let key = hash.as_bytes().to_vec();
         let at = to_db_time(now);
         // One conditional UPDATE: of concurrent consumers, the database lets exactly one match.
-        let row: Option<TokenRow> = with_conn!(self.db, |conn| {
+        let row: Option<TokenRow> = with_write_conn!(self.db, |conn| {
             diesel::update(
                 login_tokens::table
                     .filter(login_tokens::hash.eq(&key))
@@ -150,7 +150,7 @@ impl LoginTokenRepository for SqlTokens {
             login_tokens::table
                 .find(&key)
                 .select(TokenRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .await
                 .optional()
                 .map_err(repo_error)?
@@ -160,7 +160,7 @@ impl LoginTokenRepository for SqlTokens {
 
     async fn purge_spent(&self, before: Timestamp) -> Result<u64, RepoError> {
         let before = to_db_time(before);
-        let deleted = with_conn!(self.db, |conn| {
+        let deleted = with_write_conn!(self.db, |conn| {
             diesel::delete(
                 login_tokens::table.filter(
                     login_tokens::expires_at

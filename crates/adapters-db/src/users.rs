@@ -19,7 +19,7 @@ use crate::Database;
 use crate::codec::{array, from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
 use crate::error::{TxError, corrupt, repo_error};
 use crate::mail_outbox::MailRow;
-use crate::pool::{with_conn, write_transaction};
+use crate::pool::{with_conn, with_write_conn, write_transaction};
 use crate::schema::{login_tokens, mail_outbox, users};
 use crate::tokens::TokenRow;
 
@@ -98,7 +98,7 @@ impl TryFrom<UserRow> for User {
 impl UserRepository for SqlUsers {
     async fn insert(&self, user: &User) -> Result<(), RepoError> {
         let row = UserRow::from(user);
-        with_conn!(self.db, |conn| {
+        with_write_conn!(self.db, |conn| {
             diesel::insert_into(users::table)
                 .values(&row)
                 .execute(conn)
@@ -119,7 +119,7 @@ impl UserRepository for SqlUsers {
             TokenRow::from(token),
             MailRow::from(mail),
         );
-        with_conn!(self.db, |conn| {
+        with_write_conn!(self.db, |conn| {
             conn.transaction(async |conn| -> Result<(), TxError> {
                 diesel::insert_into(users::table)
                     .values(&user)
@@ -147,7 +147,7 @@ impl UserRepository for SqlUsers {
             users::table
                 .find(&key)
                 .select(UserRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .await
                 .map_err(repo_error)?
         });
@@ -160,7 +160,7 @@ impl UserRepository for SqlUsers {
             users::table
                 .filter(users::email_lookup.eq(&key))
                 .select(UserRow::as_select())
-                .first(conn)
+                .get_result(conn)
                 .await
                 .optional()
                 .map_err(repo_error)?
@@ -170,7 +170,7 @@ impl UserRepository for SqlUsers {
 
     async fn update(&self, user: &User) -> Result<(), RepoError> {
         let row = UserRow::from(user);
-        let changed = with_conn!(self.db, |conn| {
+        let changed = with_write_conn!(self.db, |conn| {
             diesel::update(users::table.find(&row.id))
                 .set(&row)
                 .execute(conn)
@@ -192,7 +192,7 @@ impl UserRepository for SqlUsers {
     ) -> Result<bool, RepoError> {
         let key = id.to_string();
         let attempts = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
-        let changed = with_conn!(self.db, |conn| {
+        let changed = with_write_conn!(self.db, |conn| {
             let mut query = diesel::update(users::table)
                 .filter(users::id.eq(&key))
                 .filter(users::failed_attempts.eq(attempts(expected.failed_attempts)))
@@ -223,7 +223,7 @@ impl UserRepository for SqlUsers {
         new: i64,
     ) -> Result<bool, RepoError> {
         let key = id.to_string();
-        let changed = with_conn!(self.db, |conn| {
+        let changed = with_write_conn!(self.db, |conn| {
             let mut query = diesel::update(users::table)
                 .filter(users::id.eq(&key))
                 .into_boxed();
@@ -251,7 +251,7 @@ impl UserRepository for SqlUsers {
     ) -> Result<(), RepoError> {
         let key = id.to_string();
         let at = to_db_time(at);
-        let changed = with_conn!(self.db, |conn| {
+        let changed = with_write_conn!(self.db, |conn| {
             let target = users::table.find(&key);
             let reset = (
                 users::failed_attempts.eq(0),
@@ -280,7 +280,7 @@ impl UserRepository for SqlUsers {
 
     async fn set_role(&self, id: UserId, role: Role) -> Result<(), RepoError> {
         let key = id.to_string();
-        let changed = with_conn!(self.db, |conn| {
+        let changed = with_write_conn!(self.db, |conn| {
             diesel::update(users::table.find(&key))
                 .set(users::role.eq(role.as_str()))
                 .execute(conn)
@@ -296,7 +296,7 @@ impl UserRepository for SqlUsers {
 
     async fn set_active(&self, id: UserId, active: bool) -> Result<(), RepoError> {
         let key = id.to_string();
-        let changed = with_conn!(self.db, |conn| {
+        let changed = with_write_conn!(self.db, |conn| {
             diesel::update(users::table.find(&key))
                 .set(users::active.eq(active))
                 .execute(conn)
@@ -389,7 +389,7 @@ impl UserRepository for SqlUsers {
 
     async fn delete(&self, id: UserId) -> Result<(), RepoError> {
         let key = id.to_string();
-        let deleted = with_conn!(self.db, |conn| {
+        let deleted = with_write_conn!(self.db, |conn| {
             conn.transaction(async |conn| -> Result<usize, TxError> {
                 // Rows of other aggregates that belong to the user go with it through
                 // ON DELETE CASCADE foreign keys, inside this transaction.
