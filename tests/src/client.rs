@@ -193,13 +193,24 @@ impl Client {
 
     /// POSTs JSON with the session's CSRF token (fetched first when unknown).
     pub async fn post_json(&mut self, path: &str, body: &Value) -> Answer {
+        self.send_json(reqwest::Method::POST, path, body).await
+    }
+
+    /// PUTs JSON with the session's CSRF token (fetched first when unknown).
+    pub async fn put_json(&mut self, path: &str, body: &Value) -> Answer {
+        self.send_json(reqwest::Method::PUT, path, body).await
+    }
+
+    /// Sends JSON with the session's CSRF token (fetched first when unknown), and learns the
+    /// new token when the answer carries one.
+    async fn send_json(&mut self, method: reqwest::Method, path: &str, body: &Value) -> Answer {
         let token = match &self.csrf {
             Some(t) => t.clone(),
             None => self.refresh_csrf().await,
         };
         let answer = self
             .send(
-                reqwest::Method::POST,
+                method,
                 path,
                 &[
                     ("content-type", "application/json"),

@@ -33,6 +33,16 @@ pub(crate) fn pool_error<E: std::fmt::Display>(
     RepoError::Unavailable(format!("no database connection: {error}"))
 }
 
+/// `Ok` when a statement changed a row, [`RepoError::NotFound`] when it changed none (the
+/// key matched nothing).
+pub(crate) fn found(changed: usize) -> Result<(), RepoError> {
+    if changed == 0 {
+        Err(RepoError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 /// A row that does not form a domain value.
 pub(crate) fn corrupt(what: &str) -> RepoError {
     RepoError::Corrupt(what.to_owned())

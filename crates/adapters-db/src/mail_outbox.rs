@@ -14,7 +14,7 @@ use wildid_ports::repo::{MailOutbox, QueuedMail};
 
 use crate::Database;
 use crate::codec::{from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
-use crate::error::{TxError, corrupt, repo_error};
+use crate::error::{TxError, corrupt, found, repo_error};
 use crate::pool::{with_conn, with_write_conn, write_transaction};
 use crate::schema::mail_outbox;
 
@@ -135,11 +135,7 @@ impl MailOutbox for SqlMailOutbox {
                 .await
                 .map_err(repo_error)?
         });
-        if changed == 0 {
-            Err(RepoError::NotFound)
-        } else {
-            Ok(())
-        }
+        found(changed)
     }
 
     async fn reschedule(
@@ -168,11 +164,7 @@ impl MailOutbox for SqlMailOutbox {
                 .await
                 .map_err(repo_error)?
         });
-        if changed == 0 {
-            Err(RepoError::NotFound)
-        } else {
-            Ok(())
-        }
+        found(changed)
     }
 
     async fn pending(&self) -> Result<u64, RepoError> {

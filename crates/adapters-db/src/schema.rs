@@ -17,6 +17,7 @@ diesel::table! {
         failed_attempts -> Integer,
         locked_until -> Nullable<Timestamp>,
         last_login_at -> Nullable<Timestamp>,
+        display_name -> Nullable<Text>,
     }
 }
 

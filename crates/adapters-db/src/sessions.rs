@@ -15,7 +15,7 @@ use wildid_ports::repo::SessionRepository;
 
 use crate::Database;
 use crate::codec::{array, from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
-use crate::error::{TxError, corrupt, repo_error};
+use crate::error::{TxError, corrupt, found, repo_error};
 use crate::pool::{with_conn, with_write_conn};
 use crate::schema::sessions;
 
@@ -133,11 +133,7 @@ impl SessionRepository for SqlSessions {
                 .await
                 .map_err(repo_error)?
         });
-        if changed == 0 {
-            Err(RepoError::NotFound)
-        } else {
-            Ok(())
-        }
+        found(changed)
     }
 
     async fn replace(&self, old: &SessionKey, new: &Session) -> Result<(), RepoError> {

@@ -10,14 +10,17 @@ use wildid_domain::Timestamp;
 use wildid_domain::ids::UserId;
 use wildid_domain::lockout::LockoutState;
 use wildid_domain::role::Role;
+use wildid_domain::text::PlainText;
 use wildid_domain::token::{LoginToken, TokenHash, TokenPurpose};
-use wildid_domain::user::{EmailLookup, EncryptedField, PasswordHash, User};
+use wildid_domain::user::{
+    DISPLAY_NAME_MAX_CHARS, EmailLookup, EncryptedField, PasswordHash, User,
+};
 use wildid_ports::RepoError;
 use wildid_ports::repo::{Page, QueuedMail, UserRepository};
 
 use crate::Database;
 use crate::codec::{array, from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
-use crate::error::{TxError, corrupt, repo_error};
+use crate::error::{TxError, corrupt, found, repo_error};
 use crate::mail_outbox::MailRow;
 use crate::pool::{with_conn, with_write_conn, write_transaction};
 use crate::schema::{login_tokens, mail_outbox, users};
@@ -46,6 +49,7 @@ struct UserRow {
     failed_attempts: i32,
     locked_until: Option<NaiveDateTime>,
     last_login_at: Option<NaiveDateTime>,
+    display_name: Option<String>,
 }
 
 impl From<&User> for UserRow {
@@ -65,6 +69,7 @@ impl From<&User> for UserRow {
             failed_attempts: i32::try_from(u.lockout.failed_attempts).unwrap_or(i32::MAX),
             locked_until: opt_to_db_time(u.lockout.locked_until),
             last_login_at: opt_to_db_time(u.last_login_at),
+            display_name: u.display_name.as_ref().map(|n| n.as_str().to_owned()),
         }
     }
 }
@@ -90,6 +95,11 @@ impl TryFrom<UserRow> for User {
                 locked_until: opt_from_db_time(r.locked_until),
             },
             last_login_at: opt_from_db_time(r.last_login_at),
+            display_name: r
+                .display_name
+                .map(|n| PlainText::new(&n, DISPLAY_NAME_MAX_CHARS))
+                .transpose()
+                .map_err(|_| corrupt("users.display_name"))?,
         })
     }
 }
@@ -177,11 +187,7 @@ impl UserRepository for SqlUsers {
                 .await
                 .map_err(repo_error)?
         });
-        if changed == 0 {
-            Err(RepoError::NotFound)
-        } else {
-            Ok(())
-        }
+        found(changed)
     }
 
     async fn swap_lockout(
@@ -271,11 +277,20 @@ impl UserRepository for SqlUsers {
                     .map_err(repo_error)?,
             }
         });
-        if changed == 0 {
-            Err(RepoError::NotFound)
-        } else {
-            Ok(())
-        }
+        found(changed)
+    }
+
+    async fn set_display_name(&self, id: UserId, name: Option<PlainText>) -> Result<(), RepoError> {
+        let key = id.to_string();
+        let name = name.map(|n| n.as_str().to_owned());
+        let changed = with_write_conn!(self.db, |conn| {
+            diesel::update(users::table.find(&key))
+                .set(users::display_name.eq(&name))
+                .execute(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        found(changed)
     }
 
     async fn set_role(&self, id: UserId, role: Role) -> Result<(), RepoError> {
@@ -287,11 +302,7 @@ impl UserRepository for SqlUsers {
                 .await
                 .map_err(repo_error)?
         });
-        if changed == 0 {
-            Err(RepoError::NotFound)
-        } else {
-            Ok(())
-        }
+        found(changed)
     }
 
     async fn set_active(&self, id: UserId, active: bool) -> Result<(), RepoError> {
@@ -303,11 +314,7 @@ impl UserRepository for SqlUsers {
                 .await
                 .map_err(repo_error)?
         });
-        if changed == 0 {
-            Err(RepoError::NotFound)
-        } else {
-            Ok(())
-        }
+        found(changed)
     }
 
     async fn change_email(

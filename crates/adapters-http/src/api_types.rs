@@ -48,6 +48,8 @@ pub(crate) struct UserView {
     pub has_password: bool,
     /// RFC 3339.
     pub created_at: String,
+    /// The name the user chose to be shown by (plain text), or null.
+    pub display_name: Option<String>,
 }
 
 impl From<&Profile> for UserView {
@@ -60,8 +62,25 @@ impl From<&Profile> for UserView {
             totp_enabled: p.totp_enabled,
             has_password: p.has_password,
             created_at: p.created_at.to_rfc3339(),
+            display_name: p.display_name.clone(),
         }
     }
+}
+
+/// A new display name.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DisplayNameRequest {
+    /// Plain text of at most 60 characters; markup and control characters are removed. Null
+    /// or blank clears the name.
+    pub display_name: Option<String>,
+}
+
+/// The display name now stored.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DisplayNameBody {
+    /// The cleaned name, or null when none is set.
+    pub display_name: Option<String>,
 }
 
 /// A new session: the user and the session's anti-forgery token.

@@ -16,6 +16,7 @@ use wildid_ports::services::admin::AdminError;
 use wildid_ports::services::audit::RecordAuditError;
 use wildid_ports::services::captcha::{IssueCaptchaError, VerifyCaptchaError};
 use wildid_ports::services::email_change::EmailChangeError;
+use wildid_ports::services::profile::ProfileError;
 use wildid_ports::services::sessions::SessionError;
 use wildid_ports::services::trust::AdmitError;
 
@@ -420,6 +421,19 @@ impl From<EmailChangeError> for AppError {
                 "Another account uses this address now, so yours was not changed.",
             ),
             EmailChangeError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<ProfileError> for AppError {
+    fn from(e: ProfileError) -> Self {
+        match e {
+            ProfileError::InvalidDisplayName(inner) => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_display_name",
+                format!("display_name: {inner} (after removing markup and control characters)."),
+            ),
+            ProfileError::Unavailable(cause) => AppError::Unavailable(cause),
         }
     }
 }

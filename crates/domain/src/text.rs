@@ -27,11 +27,7 @@ impl PlainText {
     /// # Errors
     /// [`TextError`] when nothing is left or too much is.
     pub fn new(raw: &str, max_chars: usize) -> Result<Self, TextError> {
-        let cleaned: String = raw
-            .replace("\r\n", "\n")
-            .chars()
-            .filter(|c| *c == '\n' || *c == '\t' || !(c.is_control() || is_invisible_format(*c)))
-            .collect();
+        let cleaned = without_controls(raw);
         let trimmed = cleaned.trim();
         if trimmed.is_empty() {
             return Err(TextError::Empty);
@@ -46,6 +42,16 @@ impl PlainText {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `raw` without control characters (line breaks and tabs kept, `\r\n` folded to `\n`) and
+/// without the invisible formatting characters that can disguise text (bidirectional overrides,
+/// zero-width characters).
+pub fn without_controls(raw: &str) -> String {
+    raw.replace("\r\n", "\n")
+        .chars()
+        .filter(|c| *c == '\n' || *c == '\t' || !(c.is_control() || is_invisible_format(*c)))
+        .collect()
 }
 
 /// Bidirectional overrides and zero-width characters that can disguise text.

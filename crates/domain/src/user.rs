@@ -7,6 +7,10 @@ use crate::Timestamp;
 use crate::ids::UserId;
 use crate::lockout::LockoutState;
 use crate::role::Role;
+use crate::text::PlainText;
+
+/// The longest display name, in characters.
+pub const DISPLAY_NAME_MAX_CHARS: usize = 60;
 
 /// Keyed HMAC-SHA256 of a normalised email address: how accounts are looked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -97,6 +101,9 @@ pub struct User {
     pub lockout: LockoutState,
     /// Last successful sign-in.
     pub last_login_at: Option<Timestamp>,
+    /// The name the user chose to be shown by (cleaned plain text of at most
+    /// [`DISPLAY_NAME_MAX_CHARS`]), if any.
+    pub display_name: Option<PlainText>,
 }
 
 impl User {
@@ -121,6 +128,7 @@ impl User {
             totp_last_step: None,
             lockout: LockoutState::default(),
             last_login_at: None,
+            display_name: None,
         }
     }
 

@@ -13,5 +13,6 @@ pub mod random;
 pub mod repo;
 pub mod scan;
 pub mod services;
+pub mod text;
 
 pub use error::RepoError;

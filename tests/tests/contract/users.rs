@@ -3,7 +3,10 @@ use wildid_domain::Timestamp;
 use wildid_domain::ids::UserId;
 use wildid_domain::lockout::LockoutState;
 use wildid_domain::role::Role;
-use wildid_domain::user::{EmailLookup, EncryptedField, PasswordHash, User};
+use wildid_domain::text::PlainText;
+use wildid_domain::user::{
+    DISPLAY_NAME_MAX_CHARS, EmailLookup, EncryptedField, PasswordHash, User,
+};
 use wildid_ports::RepoError;
 use wildid_ports::repo::Page;
 use wildid_tests::db::TestDb;
@@ -41,6 +44,7 @@ on_both_backends!(
             locked_until: Some(at(99)),
         };
         u.last_login_at = Some(at(7));
+        u.display_name = Some(PlainText::new("Ann \"the\" Ranger ü", 60).unwrap());
         repo.insert(&u).await.unwrap();
         assert_eq!(repo.get(u.id).await.unwrap(), u);
         assert_eq!(
@@ -135,3 +139,27 @@ on_both_backends!(list_pages_oldest_first_and_delete, |t: TestDb| async move {
 on_both_backends!(health_ping_answers, |t: TestDb| async move {
     t.db.health().ping().await.unwrap();
 });
+
+on_both_backends!(
+    display_names_are_set_and_cleared_alone,
+    |t: TestDb| async move {
+        let repo = t.db.users();
+        let mut u = user(1);
+        u.lockout.failed_attempts = 2;
+        repo.insert(&u).await.unwrap();
+        let longest = PlainText::new(&"é".repeat(60), DISPLAY_NAME_MAX_CHARS).unwrap();
+        repo.set_display_name(u.id, Some(longest.clone()))
+            .await
+            .unwrap();
+        u.display_name = Some(longest);
+        assert_eq!(repo.get(u.id).await.unwrap(), u, "nothing else changed");
+        repo.set_display_name(u.id, None).await.unwrap();
+        u.display_name = None;
+        assert_eq!(repo.get(u.id).await.unwrap(), u);
+        assert_eq!(
+            repo.set_display_name(UserId::from_random([9; 16]), None)
+                .await,
+            Err(RepoError::NotFound)
+        );
+    }
+);

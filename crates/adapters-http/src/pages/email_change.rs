@@ -14,9 +14,9 @@ use serde::Deserialize;
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::middleware::frame::RequestContext;
-use crate::pages::auth::{MessagePage, TokenQuery, refusal, render, with_retry_after};
+use crate::pages::auth::{MessagePage, TokenQuery, refusal, render};
 use crate::pages::layout::Layout;
-use crate::pages::security::{FormProblems, account_page, back_to_account};
+use crate::pages::security::{FormProblems, back_to_account, refused_on_account_page};
 use crate::routes::auth_api::requester;
 use crate::session::{Fresh, SignedIn, Viewer};
 use crate::state::AppState;
@@ -53,22 +53,14 @@ pub(crate) async fn change_email(
             Ok((jar, Redirect::to("/account")).into_response())
         }
         Err(e) => {
-            let (status, message, retry_after) = refusal(AppError::from(e))?;
-            let page = account_page(
-                &state,
-                &ctx,
-                &viewer,
-                &signed_in,
-                Vec::new(),
+            refused_on_account_page(&state, &ctx, &viewer, &signed_in, e.into(), |message| {
                 FormProblems {
                     email: message,
                     new_email: form.new_email,
                     ..FormProblems::default()
-                },
-                status,
-            )
-            .await?;
-            Ok(with_retry_after(page, retry_after))
+                }
+            })
+            .await
         }
     }
 }

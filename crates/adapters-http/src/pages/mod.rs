@@ -8,6 +8,7 @@ pub(crate) mod landing;
 pub(crate) mod layout;
 pub(crate) mod magic;
 pub(crate) mod nav;
+pub(crate) mod profile;
 pub(crate) mod security;
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ struct SessionRow {
 #[template(path = "account.html")]
 struct AccountPage {
     layout: Layout,
+    display_name: String,
     email: String,
     role: &'static str,
     email_verified: bool,
@@ -57,6 +58,10 @@ pub(crate) struct FormProblems {
     pub email: String,
     /// The address typed into the address form, shown again with its error.
     pub new_email: String,
+    /// Of the display-name form.
+    pub display_name: String,
+    /// What was typed into the display-name form (the stored name when there is no error).
+    pub display_name_input: String,
 }
 
 /// The account page, with `flashes` on top and `problems` beside their forms.
@@ -84,8 +89,18 @@ pub(crate) async fn account_page(
             current: s.key == signed_in.session.key,
         })
         .collect();
+    let display_name = profile.display_name.unwrap_or_default();
+    let problems = if problems.display_name.is_empty() {
+        FormProblems {
+            display_name_input: display_name.clone(),
+            ..problems
+        }
+    } else {
+        problems
+    };
     let page = AccountPage {
         layout: Layout::for_viewer(ctx, viewer, "/account").with_flashes(flashes),
+        display_name,
         email: profile.email,
         role: profile.role.as_str(),
         email_verified: profile.email_verified,
@@ -97,6 +112,30 @@ pub(crate) async fn account_page(
         problems,
     };
     render(&page, status)
+}
+
+/// The account page again after a refused form: the error's message goes beside its form
+/// (`place` builds the problems from it), with the error's status and `Retry-After`.
+pub(crate) async fn refused_on_account_page(
+    state: &AppState,
+    ctx: &RequestContext,
+    viewer: &Viewer,
+    signed_in: &SignedIn,
+    error: AppError,
+    place: impl FnOnce(String) -> FormProblems,
+) -> Result<Response, AppError> {
+    let (status, message, retry_after) = refusal(error)?;
+    let page = account_page(
+        state,
+        ctx,
+        viewer,
+        signed_in,
+        Vec::new(),
+        place(message),
+        status,
+    )
+    .await?;
+    Ok(with_retry_after(page, retry_after))
 }
 
 /// After a credential changed: the session id is replaced (and the other sessions end if
@@ -443,19 +482,12 @@ pub(crate) async fn password(
             .await
         }
         Err(e) => {
-            let (status, message, _) = refusal(AppError::from(e))?;
-            account_page(
-                &state,
-                &ctx,
-                &viewer,
-                &signed_in,
-                Vec::new(),
+            refused_on_account_page(&state, &ctx, &viewer, &signed_in, e.into(), |message| {
                 FormProblems {
                     password: message,
                     ..FormProblems::default()
-                },
-                status,
-            )
+                }
+            })
             .await
         }
     }

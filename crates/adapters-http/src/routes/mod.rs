@@ -6,6 +6,7 @@ pub(crate) mod auth_api;
 pub(crate) mod csp_report;
 pub(crate) mod health;
 pub(crate) mod openapi;
+pub(crate) mod profile_api;
 pub(crate) mod security;
 pub(crate) mod static_files;
 
@@ -19,7 +20,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{Next, from_fn_with_state};
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get, post, put};
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -35,6 +36,7 @@ use crate::pages::admin as admin_pages;
 use crate::pages::captcha as captcha_page;
 use crate::pages::email_change as email_pages;
 use crate::pages::landing::landing;
+use crate::pages::profile as profile_pages;
 use crate::pages::security as account_pages;
 use crate::pages::{auth, magic};
 use crate::session::sessions;
@@ -206,6 +208,12 @@ pub(crate) fn table() -> Vec<RouteSpec> {
         ),
         route(
             M::POST,
+            "/account/display-name",
+            SIGNED_IN,
+            post(profile_pages::save),
+        ),
+        route(
+            M::POST,
             "/account/sessions/revoke",
             SIGNED_IN,
             post(account_pages::revoke),
@@ -302,6 +310,12 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             "/api/account/totp/disable",
             SIGNED_IN,
             post(account_api::totp_disable),
+        ),
+        route(
+            M::PUT,
+            "/api/account/display-name",
+            SIGNED_IN,
+            put(profile_api::set_display_name),
         ),
         route(
             M::POST,

@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api_types;
 use crate::error::AppError;
-use crate::routes::{account_api, admin_api, auth_api, csp_report, security};
+use crate::routes::{account_api, admin_api, auth_api, csp_report, profile_api, security};
 
 /// Name of the session cookie in the document's security schemes.
 const SESSION_SCHEME: &str = "session";
@@ -55,6 +55,7 @@ const CSRF_SCHEME: &str = "csrf";
         account_api::totp_confirm,
         account_api::totp_disable,
         account_api::recovery_codes,
+        profile_api::set_display_name,
         admin_api::users,
         admin_api::set_role,
         admin_api::set_active,

@@ -3,6 +3,7 @@ use wildid_domain::Timestamp;
 use wildid_domain::ids::UserId;
 use wildid_domain::lockout::LockoutState;
 use wildid_domain::role::Role;
+use wildid_domain::text::PlainText;
 #[cfg(doc)]
 use wildid_domain::token::TokenPurpose;
 use wildid_domain::token::{LoginToken, TokenHash};
@@ -95,6 +96,12 @@ pub trait UserRepository: Send + Sync {
     /// # Errors
     /// [`RepoError::NotFound`] when no account has this id.
     async fn set_role(&self, id: UserId, role: Role) -> Result<(), RepoError>;
+
+    /// Sets or clears the display name only (the value is cleaned text already).
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when no account has this id.
+    async fn set_display_name(&self, id: UserId, name: Option<PlainText>) -> Result<(), RepoError>;
 
     /// Activates or deactivates the account only.
     ///

@@ -321,6 +321,8 @@ pub struct Profile {
     pub has_password: bool,
     /// Creation time.
     pub created_at: Timestamp,
+    /// The display name, if one is set (cleaned plain text).
+    pub display_name: Option<String>,
 }
 
 /// The account use cases.
@@ -368,6 +370,7 @@ impl Accounts {
             totp_enabled: user.has_totp(),
             has_password: user.password_hash.is_some(),
             created_at: user.created_at,
+            display_name: user.display_name.as_ref().map(|n| n.as_str().to_owned()),
         })
     }
 

@@ -10,6 +10,7 @@ pub mod email_change;
 pub(crate) mod fixtures;
 pub mod limits;
 pub mod mail;
+pub mod profile;
 pub mod readiness;
 pub mod sessions;
 pub mod trust;
