@@ -5,7 +5,7 @@
 //! found, `initdb` builds a cluster in a temporary directory and `postgres` serves it on a unix
 //! socket only, with durability off (it is thrown away). As root, both run as the `postgres`
 //! user, because `initdb` refuses to run as root. A watchdog shell stops the server and
-//! removes the directory when the test process exits.
+//! removes the directory when the test process exits (see `watch_over`).
 //!
 //! When neither works: with `CI=true` the tests fail; elsewhere they are skipped with a loud
 //! message.
@@ -78,6 +78,7 @@ fn start() -> Result<PgServer, String> {
     let data = root.join("data");
     let socket = root.join("sock");
     std::fs::create_dir(&socket).map_err(|e| e.to_string())?;
+    watch_over(&root, &data)?;
     let as_postgres = running_as_root();
     if as_postgres {
         let (uid, gid) = postgres_ids().ok_or("running as root but there is no `postgres` user")?;
@@ -122,15 +123,8 @@ fn start() -> Result<PgServer, String> {
         socket = path(&socket),
         log = path(&log),
     );
-    // The watchdog: start the server, then wait for the test process to end and clean up.
-    let watchdog = format!(
-        "{server_cmd} & pg=$!; while kill -0 {parent} 2>/dev/null && kill -0 $pg 2>/dev/null; do sleep 0.5; done; \
-         kill -INT $pg 2>/dev/null; wait $pg; rm -rf {root}",
-        parent = std::process::id(),
-        root = path(&root),
-    );
     Command::new("sh")
-        .args(["-c", &watchdog])
+        .args(["-c", &server_cmd])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -153,6 +147,36 @@ fn start() -> Result<PgServer, String> {
     };
     wait_ready(&server)?;
     Ok(server)
+}
+
+/// Starts the watchdog that, once this test process has ended, stops the server (if it got
+/// that far) and removes `root`. It is started before `initdb`, so a run killed during start-up
+/// leaves nothing either. It signals the postmaster itself (its pid is the first line of
+/// `postmaster.pid`): as root the server runs under `runuser`, which does not pass SIGINT on, so
+/// signalling the child of the shell left servers running and their watchdogs waiting forever
+/// (50 leftover clusters, 18 GB of /tmp and a full disk). It ignores hang-up and termination
+/// signals, so a test run stopped with Ctrl-C or a timeout is cleaned up too.
+fn watch_over(root: &Path, data: &Path) -> Result<(), String> {
+    let watchdog = format!(
+        "trap '' HUP INT TERM; \
+         while kill -0 {parent} 2>/dev/null; do sleep 0.5; done; \
+         pid=$(head -n 1 {pidfile} 2>/dev/null); \
+         if [ -n \"$pid\" ]; then kill -INT \"$pid\" 2>/dev/null; i=0; \
+           while [ $i -lt 100 ] && kill -0 \"$pid\" 2>/dev/null; do sleep 0.1; i=$((i+1)); done; \
+           kill -KILL \"$pid\" 2>/dev/null; sleep 0.2; fi; \
+         rm -rf {root}",
+        parent = std::process::id(),
+        pidfile = path(&data.join("postmaster.pid")),
+        root = path(root),
+    );
+    Command::new("sh")
+        .args(["-c", &watchdog])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map(drop)
+        .map_err(|e| format!("cannot start the postgres watchdog: {e}"))
 }
 
 /// A plain-SQL dump (`pg_dump`) of the database at `url`, data included: what an attacker who

@@ -8,6 +8,8 @@
 //! 3. the same two latencies during a flood of password sign-ins by many concurrent clients,
 //!    and the sign-in throughput achieved.
 //!
+//! Idle and flood phases alternate three times; each condition's samples are pooled.
+//!
 //! Usage: `signin-load BASE_URL DATA_DIR [SECONDS] [CLIENTS]`. The server must run with its
 //! sign-in and mail limits raised (the script does this). Prints one JSON object.
 #![allow(
@@ -32,6 +34,9 @@ use wildid_tests::client::{Client, link_in, outbox};
 
 /// Pause between two probe requests (about 50 probes per second each).
 const PROBE_INTERVAL: Duration = Duration::from_millis(20);
+
+/// How many idle phases and flood phases alternate.
+const ROUNDS: u32 = 3;
 
 fn percentile(samples: &mut [f64], p: f64) -> f64 {
     if samples.is_empty() {
@@ -130,16 +135,66 @@ fn probe_thread(
     })
 }
 
-/// Runs the two probes for `seconds` (`me` is signed in); returns their summaries.
-async fn probes(base: &str, me: &Client, seconds: u64) -> (serde_json::Value, serde_json::Value) {
+/// Runs the two probes for `seconds` (`me` is signed in); returns their samples.
+async fn probes(base: &str, me: &Client, seconds: f64) -> (Vec<f64>, Vec<f64>) {
     let stop = Arc::new(AtomicBool::new(false));
     let health = probe_thread(&Client::new(base), "/healthz", &stop);
     let authenticated = probe_thread(me, "/api/auth/me", &stop);
-    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    tokio::time::sleep(Duration::from_secs_f64(seconds)).await;
     stop.store(true, Ordering::Relaxed);
-    let health = health.join().unwrap();
-    let authenticated = authenticated.join().unwrap();
-    (summary(health), summary(authenticated))
+    (health.join().unwrap(), authenticated.join().unwrap())
+}
+
+/// Clients signing in again and again until stopped.
+struct Flood {
+    stop: Arc<AtomicBool>,
+    ok: Arc<AtomicU64>,
+    failed: Arc<AtomicU64>,
+    tasks: Vec<tokio::task::JoinHandle<(Client, String, Vec<f64>)>>,
+}
+
+impl Flood {
+    fn start(workers: Vec<(Client, String)>) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let ok = Arc::new(AtomicU64::new(0));
+        let failed = Arc::new(AtomicU64::new(0));
+        let tasks = workers
+            .into_iter()
+            .map(|(mut client, email)| {
+                let (stop, ok, failed) = (Arc::clone(&stop), Arc::clone(&ok), Arc::clone(&failed));
+                tokio::spawn(async move {
+                    let mut latencies = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        let started = Instant::now();
+                        let status = login(&mut client, &email).await;
+                        latencies.push(started.elapsed().as_secs_f64() * 1000.0);
+                        let counter = if status == 200 { &ok } else { &failed };
+                        counter.fetch_add(1, Ordering::Relaxed);
+                    }
+                    (client, email, latencies)
+                })
+            })
+            .collect();
+        Self {
+            stop,
+            ok,
+            failed,
+            tasks,
+        }
+    }
+
+    /// Stops the clients; returns them (to flood again) and their sign-in latencies.
+    async fn stop(self) -> (Vec<(Client, String)>, Vec<f64>) {
+        self.stop.store(true, Ordering::Relaxed);
+        let mut workers = Vec::new();
+        let mut latencies = Vec::new();
+        for task in self.tasks {
+            let (client, email, times) = task.await.unwrap();
+            workers.push((client, email));
+            latencies.extend(times);
+        }
+        (workers, latencies)
+    }
 }
 
 #[tokio::main]
@@ -164,50 +219,46 @@ async fn main() {
         workers.push((signed_in(&base, &data_dir, &email).await, email));
     }
     let me = signed_in(&base, &data_dir, "probe@example.org").await;
-    let (idle_health, idle_me) = probes(&base, &me, seconds).await;
-    eprintln!("idle:  healthz {idle_health}  me {idle_me}");
 
-    // The flood: every worker signs in again and again until the probes are done.
-    let me = signed_in(&base, &data_dir, "probe2@example.org").await;
-    let stop = Arc::new(AtomicBool::new(false));
-    let ok = Arc::new(AtomicU64::new(0));
-    let failed = Arc::new(AtomicU64::new(0));
-    let mut tasks = Vec::new();
-    for (mut client, email) in workers {
-        let (stop, ok, failed) = (Arc::clone(&stop), Arc::clone(&ok), Arc::clone(&failed));
-        tasks.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            while !stop.load(Ordering::Relaxed) {
-                let started = Instant::now();
-                let status = login(&mut client, &email).await;
-                latencies.push(started.elapsed().as_secs_f64() * 1000.0);
-                if status == 200 {
-                    ok.fetch_add(1, Ordering::Relaxed);
-                } else {
-                    failed.fetch_add(1, Ordering::Relaxed);
-                }
-            }
-            latencies
-        }));
-    }
-    // Let the flood reach a steady state before probing.
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let counted_from = ok.load(Ordering::Relaxed);
-    let started = Instant::now();
-    let (flood_health, flood_me) = probes(&base, &me, seconds).await;
-    let elapsed = started.elapsed().as_secs_f64();
-    let sign_ins = ok.load(Ordering::Relaxed) - counted_from;
-    stop.store(true, Ordering::Relaxed);
+    // Idle and flood phases alternate (`ROUNDS` of each, `seconds` in all per condition), so
+    // a slow drift of the shared machine weighs on both conditions alike; each condition's
+    // samples are pooled.
+    let phase = seconds as f64 / ROUNDS as f64;
+    let (mut idle_health, mut idle_me) = (Vec::new(), Vec::new());
+    let (mut flood_health, mut flood_me) = (Vec::new(), Vec::new());
+    let (mut sign_ins, mut refused, mut flooding) = (0, 0, 0.0);
     let mut login_latencies = Vec::new();
-    for task in tasks {
-        login_latencies.extend(task.await.unwrap());
+    for _ in 0..ROUNDS {
+        let (health, authenticated) = probes(&base, &me, phase).await;
+        idle_health.extend(health);
+        idle_me.extend(authenticated);
+
+        let flood = Flood::start(workers);
+        // Let the flood reach a steady state before probing.
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let counted_from = (
+            flood.ok.load(Ordering::Relaxed),
+            flood.failed.load(Ordering::Relaxed),
+        );
+        let started = Instant::now();
+        let (health, authenticated) = probes(&base, &me, phase).await;
+        flooding += started.elapsed().as_secs_f64();
+        sign_ins += flood.ok.load(Ordering::Relaxed) - counted_from.0;
+        refused += flood.failed.load(Ordering::Relaxed) - counted_from.1;
+        flood_health.extend(health);
+        flood_me.extend(authenticated);
+        let (back, times) = flood.stop().await;
+        workers = back;
+        login_latencies.extend(times);
     }
-    let per_second = sign_ins as f64 / elapsed;
+    let (idle_health, idle_me) = (summary(idle_health), summary(idle_me));
+    let (flood_health, flood_me) = (summary(flood_health), summary(flood_me));
+    eprintln!("idle:  healthz {idle_health}  me {idle_me}");
+    let per_second = sign_ins as f64 / flooding;
     let ideal = cores as f64 * 1000.0 / hash_ms;
     eprintln!("flood: healthz {flood_health}  me {flood_me}");
     eprintln!(
-        "sign-ins: {per_second:.1}/s (ideal {ideal:.1}/s = {cores} cores / {hash_ms:.1} ms), {} refused",
-        failed.load(Ordering::Relaxed)
+        "sign-ins: {per_second:.1}/s (ideal {ideal:.1}/s = {cores} cores / {hash_ms:.1} ms), {refused} refused"
     );
     let ratio = |flood: &serde_json::Value, idle: &serde_json::Value| {
         flood["p99_ms"].as_f64().unwrap_or(f64::NAN) / idle["p99_ms"].as_f64().unwrap_or(f64::NAN)
@@ -221,7 +272,8 @@ async fn main() {
             "argon2_verify_ms": hash_ms,
             "ideal_sign_ins_per_second": ideal,
             "sign_ins_per_second": per_second,
-            "sign_ins_refused": failed.load(Ordering::Relaxed),
+            "sign_ins_refused": refused,
+            "rounds": ROUNDS,
             "sign_in_latency": summary(login_latencies),
             "idle": {"healthz": idle_health, "me": idle_me},
             "flood": {"healthz": flood_health, "me": flood_me},
