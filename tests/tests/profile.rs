@@ -64,6 +64,7 @@ async fn the_api_stores_clean_plain_text_and_refuses_bad_input_without_changing_
             "invalid_display_name",
         ),
         (json!({"display_name": 42}), 422, ""),
+        (json!({}), 422, ""),
         (json!({"display_name": "Ann", "nickname": "x"}), 422, ""),
     ] {
         let r = b.put_json(PATH, &body).await;

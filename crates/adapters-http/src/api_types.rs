@@ -71,9 +71,21 @@ impl From<&Profile> for UserView {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DisplayNameRequest {
-    /// Plain text of at most 60 characters; markup and control characters are removed. Null
-    /// or blank clears the name.
+    /// Required: plain text of at most 60 characters (markup and control characters are
+    /// removed), or null or a blank string to clear the name. A body without the field is
+    /// refused rather than read as "clear".
+    #[schema(value_type = Option<String>, required = true)]
+    #[serde(deserialize_with = "present_string_or_null")]
     pub display_name: Option<String>,
+}
+
+/// Reads a field that must be present and be a string or null. With a plain `Option`, serde
+/// would read a missing field as null.
+fn present_string_or_null<'de, D>(deserializer: D) -> Result<Option<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    Option::<String>::deserialize(deserializer)
 }
 
 /// The display name now stored.
