@@ -8,7 +8,7 @@
 //!
 //! SQLite allows one writer at a time. Left to itself, a second writer spins in SQLite's busy
 //! handler, which sleeps 1, 2, 5, 10... ms between attempts while it holds a pooled connection
-//! and a blocking thread: measured during a sign-in flood, about 240 such sleeps a second, and
+//! and a blocking thread: measured during a sign-in flood, about 230 such sleeps a second, and
 //! the requests that only read waited behind them. So the writes of this process queue first
 //! on an asynchronous gate ([`WriteGate`], first come first served, nothing sleeps) and reach
 //! SQLite one at a time; the busy timeout remains only for writers of other processes. Code
