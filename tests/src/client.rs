@@ -47,6 +47,17 @@ impl Answer {
     }
 }
 
+/// A reqwest client builder for the tests. The workspace builds reqwest with
+/// `rustls-no-provider` (the identification adapter brings its own TLS configuration), so a
+/// plain client needs a process-wide crypto provider: ring, installed once here.
+pub fn http_builder() -> reqwest::ClientBuilder {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder()
+}
+
 impl Client {
     /// A browser talking to `base` (`http://127.0.0.1:PORT`).
     pub fn new(base: &str) -> Self {
@@ -55,7 +66,7 @@ impl Client {
 
     /// A browser with a particular `User-Agent`.
     pub fn with_user_agent(base: &str, user_agent: &str) -> Self {
-        let http = reqwest::Client::builder()
+        let http = http_builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap();
@@ -204,10 +215,7 @@ impl Client {
     /// Sends JSON with the session's CSRF token (fetched first when unknown), and learns the
     /// new token when the answer carries one.
     async fn send_json(&mut self, method: reqwest::Method, path: &str, body: &Value) -> Answer {
-        let token = match &self.csrf {
-            Some(t) => t.clone(),
-            None => self.refresh_csrf().await,
-        };
+        let token = self.csrf_token().await;
         let answer = self
             .send(
                 method,
@@ -231,12 +239,45 @@ impl Client {
         answer
     }
 
-    /// POSTs an HTML form (the CSRF token goes in as a field, as a page would send it).
-    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
-        let token = match &self.csrf {
+    /// The session's anti-forgery token, fetched once.
+    async fn csrf_token(&mut self) -> String {
+        match &self.csrf {
             Some(t) => t.clone(),
             None => self.refresh_csrf().await,
-        };
+        }
+    }
+
+    /// POST of `multipart/form-data` with these fields (name, file bytes), with the token
+    /// in `X-CSRF-Token`.
+    pub async fn post_multipart(&mut self, path: &str, fields: &[(&str, &[u8])]) -> Answer {
+        const BOUNDARY: &str = "wildid-test-boundary-7Hq2";
+        let token = self.csrf_token().await;
+        let mut body = Vec::new();
+        for (name, bytes) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; \
+                     filename=\"photo.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+        self.send(
+            reqwest::Method::POST,
+            path,
+            &[("content-type", &content_type), ("x-csrf-token", &token)],
+            Some(body),
+        )
+        .await
+    }
+
+    /// POSTs an HTML form (the CSRF token goes in as a field, as a page would send it).
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Answer {
+        let token = self.csrf_token().await;
         let mut form = reqwest::Url::parse("http://x/").unwrap();
         {
             let mut pairs = form.query_pairs_mut();

@@ -9,8 +9,10 @@
 )]
 
 pub mod accounts;
+pub mod captcha;
 pub mod client;
 pub mod db;
 pub mod pg;
+pub mod provider;
 pub mod server;
 pub mod smtp;

@@ -6,10 +6,17 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+use wildid_tests::client::http_builder;
 use wildid_tests::server::{Server, ServerOptions, run_cli};
 
 async fn get(url: &str) -> reqwest::Response {
-    reqwest::get(url).await.unwrap()
+    http_builder()
+        .build()
+        .unwrap()
+        .get(url)
+        .send()
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -180,7 +187,7 @@ async fn production_starts_with_generated_secrets_and_creates_no_secrets_file() 
         }
     }
     let server = Server::start_with(options).unwrap();
-    let client = reqwest::Client::builder()
+    let client = http_builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();

@@ -1,7 +1,17 @@
-//! WildID's species identification adapters: implementations of the `SpeciesIdentifier` port
-//! (`wildid_ports::identify`) for OpenAI-compatible chat-completion providers with vision.
+//! WildID's species identification adapters:
 //!
-//! The crate is part of the foundation's layout so that the dependency rule (adapters never
-//! depend on each other; only `app` depends on all of them) holds from the first commit. The
-//! provider client lands with the identification capability; until then the server composes
-//! no identifier and offers no identification route.
+//! - [`images::PhotoChecker`] implements the `ImageChecker` port with the `image` crate: an
+//!   upload is decoded by its content under strict limits and re-encoded from its pixels.
+//! - [`openai::OpenAiCompatible`] implements the `SpeciesIdentifier` port for any
+//!   OpenAI-compatible chat-completions API with vision (OpenAI, Together.ai, local model
+//!   servers), reading the model's answer as untrusted text.
+//!
+//! Both are tested against real inputs: images encoded by the `image` crate itself, and (in
+//! the workspace's `tests` crate) a real HTTP server on loopback that speaks the provider API.
+
+mod answer;
+pub mod images;
+pub mod openai;
+
+pub use images::{PhotoChecker, PhotoLimits};
+pub use openai::{OpenAiCompatible, ProviderSettings, ProviderSetupError};

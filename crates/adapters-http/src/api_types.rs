@@ -331,3 +331,67 @@ pub(crate) struct AdminUsersBody {
     /// Oldest first.
     pub users: Vec<AdminUserView>,
 }
+
+/// What the provider said about the photo (every text cleaned of markup and bounded).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SpeciesView {
+    /// Whether the photo shows an animal.
+    pub is_animal: bool,
+    /// Scientific name, or `Unknown`.
+    pub species: String,
+    /// Common name, or `Unknown`.
+    pub common_name: String,
+    /// Broad group: bird, mammal, reptile...
+    pub animal_type: Option<String>,
+    /// IUCN Red List category as the provider stated it.
+    pub conservation_status: Option<String>,
+    /// `low`, `medium` or `high`.
+    pub confidence: String,
+    /// What is visible.
+    pub description: Option<String>,
+    /// Uncertainties; says so when the provider's answer was not in the expected format.
+    pub notes: Option<String>,
+}
+
+impl From<&wildid_domain::identification::SpeciesResult> for SpeciesView {
+    fn from(r: &wildid_domain::identification::SpeciesResult) -> Self {
+        let text =
+            |t: &Option<wildid_domain::text::PlainText>| t.as_ref().map(|t| t.as_str().to_owned());
+        Self {
+            is_animal: r.is_animal,
+            species: r.species.as_str().to_owned(),
+            common_name: r.common_name.as_str().to_owned(),
+            animal_type: text(&r.animal_type),
+            conservation_status: text(&r.conservation_status),
+            confidence: r.confidence.as_str().to_owned(),
+            description: text(&r.description),
+            notes: text(&r.notes),
+        }
+    }
+}
+
+/// The photo as the provider saw it.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PhotoView {
+    /// Format of the upload, found by decoding it: `image/png`, `image/jpeg`...
+    pub uploaded_as: String,
+    /// Width sent to the provider (photos are scaled down to at most 2048 pixels a side).
+    pub width: u32,
+    /// Height sent to the provider.
+    pub height: u32,
+    /// SHA-256 (hex) of the upload as received.
+    pub sha256: String,
+}
+
+/// `POST /api/identify`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct IdentificationBody {
+    /// The answer.
+    pub identification: SpeciesView,
+    /// The provider's configured name.
+    pub provider: String,
+    /// The photo.
+    pub photo: PhotoView,
+    /// The session against the adaptive limit, after this identification was counted.
+    pub status: SecurityStatus,
+}

@@ -16,6 +16,7 @@ use wildid_ports::services::admin::AdminError;
 use wildid_ports::services::audit::RecordAuditError;
 use wildid_ports::services::captcha::{IssueCaptchaError, VerifyCaptchaError};
 use wildid_ports::services::email_change::EmailChangeError;
+use wildid_ports::services::identify::IdentifyFailure;
 use wildid_ports::services::profile::ProfileError;
 use wildid_ports::services::sessions::SessionError;
 use wildid_ports::services::trust::AdmitError;
@@ -213,6 +214,33 @@ impl From<AdmitError> for AppError {
                 retry_after: Some(retry_after),
             },
             AdmitError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<IdentifyFailure> for AppError {
+    fn from(e: IdentifyFailure) -> Self {
+        match e {
+            IdentifyFailure::NotConfigured => AppError::refused(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "identification_unavailable",
+                "Identification is not available on this server.",
+            ),
+            IdentifyFailure::InvalidImage(why) => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_image",
+                format!("The photo was refused: {why}."),
+            ),
+            IdentifyFailure::Held(held) => held.into(),
+            IdentifyFailure::ProviderFailed(cause) => {
+                tracing::warn!(%cause, "identification provider failed");
+                AppError::refused(
+                    StatusCode::BAD_GATEWAY,
+                    "identification_failed",
+                    "The identification service gave no answer. Please try again shortly.",
+                )
+            }
+            IdentifyFailure::Unavailable(cause) => AppError::Unavailable(cause),
         }
     }
 }

@@ -128,6 +128,7 @@ mod tests {
             public_url: "http://localhost".into(),
             session_lifetime_seconds: 3600,
             totp_required_roles: Vec::new(),
+            max_upload_bytes: crate::routes::DEFAULT_UPLOAD_LIMIT,
         }
     }
 

@@ -24,5 +24,5 @@ pub use access::Access;
 pub use flash::{Flash, FlashKind};
 pub use middleware::cors::{CorsPolicy, InvalidOrigin};
 pub use middleware::hosts::{HostAllowlist, InvalidHost};
-pub use routes::router;
+pub use routes::{DEFAULT_UPLOAD_LIMIT, router};
 pub use state::{AppState, HttpSettings, Services};

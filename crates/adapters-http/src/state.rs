@@ -12,6 +12,7 @@ use wildid_ports::services::accounts::Accounts;
 use wildid_ports::services::admin::Admin;
 use wildid_ports::services::audit::AuditTrail;
 use wildid_ports::services::captcha::Captchas;
+use wildid_ports::services::identify::Identifications;
 use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
@@ -35,6 +36,8 @@ pub struct Services {
     pub limits: RequestLimits,
     /// The adaptive limit on identifications (its policy is reported by the status API).
     pub trust: TrustGate,
+    /// Identifying the animal in a photo (behind the same `trust` gate).
+    pub identify: Identifications,
 }
 
 /// HTTP-level settings, read once by the composition root.
@@ -58,6 +61,9 @@ pub struct HttpSettings {
     pub session_lifetime_seconds: i64,
     /// Roles that must enrol a second factor before reaching worker and admin routes.
     pub totp_required_roles: Vec<wildid_domain::role::Role>,
+    /// Largest request body of the upload routes (`routes::UPLOAD_ROUTES`); every other
+    /// route keeps `routes::DEFAULT_BODY_LIMIT`.
+    pub max_upload_bytes: usize,
 }
 
 /// Shared state of the router.

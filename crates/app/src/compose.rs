@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum_extra::extract::cookie::Key;
+use wildid_adapters_ai::{OpenAiCompatible, PhotoChecker, PhotoLimits};
 use wildid_adapters_db::Database;
 use wildid_adapters_http::{AppState, CorsPolicy, HostAllowlist, HttpSettings, Services};
 use wildid_adapters_mail::{FileOutbox, SmtpMailer};
@@ -17,12 +18,14 @@ use wildid_ports::builtin::{
 };
 use wildid_ports::clock::Clock;
 use wildid_ports::crypto::{FieldCipher, KeyedDigest};
+use wildid_ports::identify::SpeciesIdentifier;
 use wildid_ports::mail::Mailer;
 use wildid_ports::random::SecureRandom;
 use wildid_ports::services::accounts::{AccountPorts, Accounts};
 use wildid_ports::services::admin::Admin;
 use wildid_ports::services::audit::AuditTrail;
 use wildid_ports::services::captcha::{CaptchaPorts, CaptchaSettings, Captchas};
+use wildid_ports::services::identify::Identifications;
 use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::readiness::ReadinessCheck;
@@ -159,6 +162,13 @@ pub fn compose(
             pow_max_number: settings.captcha_pow_max_number,
         }),
     );
+    let trust = TrustGate::new(
+        db.sessions(),
+        db.rate_limits(),
+        Arc::clone(&counter_keys),
+        Arc::clone(&clock),
+        settings.rate_limit,
+    );
     let services = Services {
         readiness: ReadinessCheck::new(db.health()),
         audit: audit.clone(),
@@ -173,12 +183,12 @@ pub fn compose(
             Arc::clone(&clock),
             settings.request_limits.clone(),
         ),
-        trust: TrustGate::new(
-            db.sessions(),
-            db.rate_limits(),
-            Arc::clone(&counter_keys),
+        trust: trust.clone(),
+        identify: Identifications::new(
+            trust,
+            Arc::new(PhotoChecker::per_core(PhotoLimits::default())),
+            identifier(settings)?,
             Arc::clone(&clock),
-            settings.rate_limit,
         ),
     };
     let cookie_key = Key::from(derive_key(&secrets.session_key, "flash-cookie").expose());
@@ -210,6 +220,7 @@ pub fn compose(
         public_url,
         session_lifetime_seconds: settings.session_policy.absolute_lifetime().num_seconds(),
         totp_required_roles: settings.totp_required_roles.clone(),
+        max_upload_bytes: settings.max_upload_bytes,
     };
     let state = AppState {
         services: Arc::new(services),
@@ -229,4 +240,18 @@ pub fn compose(
         audit,
         jobs,
     })
+}
+
+/// The configured identification provider, if any (its settings were checked at load).
+fn identifier(settings: &Settings) -> Result<Option<Arc<dyn SpeciesIdentifier>>, String> {
+    let Some(provider) = &settings.identification else {
+        tracing::info!(
+            "no identification provider configured (WILDID_AI_PROVIDER); POST /api/identify answers 503"
+        );
+        return Ok(None);
+    };
+    let client =
+        OpenAiCompatible::new(provider.clone()).map_err(|e| format!("WILDID_AI_BASE_URL: {e}"))?;
+    tracing::info!(provider = %provider.name, model = %provider.model, "identification provider configured");
+    Ok(Some(Arc::new(client)))
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
+use wildid_adapters_ai::ProviderSettings;
 use wildid_adapters_db::DatabaseUrl;
 use wildid_adapters_mail::{Sender, SmtpSecurity, SmtpSettings};
 use wildid_domain::captcha::{CaptchaKind, CaptchaPolicy};
@@ -76,6 +77,14 @@ const KEYS: &[&str] = &[
     "SMTP_PASSWORD",
     "SMTP_PASSWORD_FILE",
     "SMTP_CA_FILE",
+    "LIMIT_IDENTIFY",
+    "AI_PROVIDER",
+    "AI_BASE_URL",
+    "AI_MODEL",
+    "AI_API_KEY",
+    "AI_API_KEY_FILE",
+    "AI_TIMEOUT_SECONDS",
+    "MAX_UPLOAD_BYTES",
 ];
 
 /// Where outgoing mail goes.
@@ -171,6 +180,10 @@ pub struct Settings {
     pub totp_required_roles: Vec<Role>,
     /// Where outgoing mail goes.
     pub mail_transport: MailTransport,
+    /// The identification provider (`None`: identification answers 503).
+    pub identification: Option<ProviderSettings>,
+    /// Largest photo upload, in bytes.
+    pub max_upload_bytes: usize,
 }
 
 impl Settings {
@@ -310,6 +323,14 @@ struct Raw {
     smtp_password: SecretValue,
     smtp_password_file: Option<PathBuf>,
     smtp_ca_file: Option<PathBuf>,
+    limit_identify: Option<String>,
+    ai_provider: Option<String>,
+    ai_base_url: Option<String>,
+    ai_model: Option<String>,
+    ai_api_key: SecretValue,
+    ai_api_key_file: Option<PathBuf>,
+    ai_timeout_seconds: Option<u64>,
+    max_upload_bytes: Option<u64>,
 }
 
 /// Loads settings from the process environment, the optional file and `overrides`.
@@ -515,6 +536,11 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
             RouteGroup::SignIn,
             "WILDID_LIMIT_SIGN_IN",
             &raw.limit_sign_in,
+        ),
+        (
+            RouteGroup::Identify,
+            "WILDID_LIMIT_IDENTIFY",
+            &raw.limit_identify,
         ),
         (
             RouteGroup::Captcha,
@@ -734,6 +760,27 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         }
         Some(_) => return invalid("WILDID_MAIL_TRANSPORT", "expected outbox or smtp"),
     };
+    let identification = identification_provider(
+        raw.ai_provider,
+        raw.ai_base_url,
+        raw.ai_model,
+        either("WILDID_AI_API_KEY", raw.ai_api_key, raw.ai_api_key_file)?,
+        bounded_int(
+            "WILDID_AI_TIMEOUT_SECONDS",
+            raw.ai_timeout_seconds,
+            30,
+            1,
+            300,
+        )?,
+    )?;
+    let max_upload_bytes = usize::try_from(bounded_int(
+        "WILDID_MAX_UPLOAD_BYTES",
+        raw.max_upload_bytes,
+        i64::try_from(wildid_adapters_http::DEFAULT_UPLOAD_LIMIT).unwrap_or(i64::MAX),
+        64 * 1024,
+        64 * 1024 * 1024,
+    )?)
+    .unwrap_or(wildid_adapters_http::DEFAULT_UPLOAD_LIMIT);
     Ok(Settings {
         environment,
         bind,
@@ -760,7 +807,86 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         accounts,
         totp_required_roles,
         mail_transport,
+        identification,
+        max_upload_bytes,
     })
+}
+
+/// The provider named by `WILDID_AI_PROVIDER`: `none` (the default), `openai` or `together`
+/// (their public APIs, which need a key), or any other name for an OpenAI-compatible server
+/// given by `WILDID_AI_BASE_URL` and `WILDID_AI_MODEL` (a local model server needs no key).
+fn identification_provider(
+    provider: Option<String>,
+    base_url: Option<String>,
+    model: Option<String>,
+    api_key: Option<SecretString>,
+    timeout_seconds: i64,
+) -> Result<Option<ProviderSettings>, ConfigError> {
+    let name = provider.as_deref().map(str::trim).unwrap_or_default();
+    if name.is_empty() || name == "none" {
+        return Ok(None);
+    }
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        || name.len() > 32
+    {
+        return invalid(
+            "WILDID_AI_PROVIDER",
+            "expected none, openai, together, or a short lowercase name",
+        );
+    }
+    let known = match name {
+        "openai" => Some(("https://api.openai.com/v1", "gpt-4o-mini")),
+        "together" => Some((
+            "https://api.together.xyz/v1",
+            "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
+        )),
+        _ => None,
+    };
+    let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
+    let base_url = match (given(base_url), known) {
+        (Some(url), _) => url,
+        (None, Some((url, _))) => url.to_owned(),
+        (None, None) => {
+            return invalid(
+                "WILDID_AI_BASE_URL",
+                "is required for a provider other than openai or together",
+            );
+        }
+    };
+    let model = match (given(model), known) {
+        (Some(model), _) => model,
+        (None, Some((_, model))) => model.to_owned(),
+        (None, None) => {
+            return invalid(
+                "WILDID_AI_MODEL",
+                "is required for a provider other than openai or together",
+            );
+        }
+    };
+    if known.is_some() && api_key.is_none() {
+        return invalid(
+            "WILDID_AI_API_KEY",
+            "is required by the openai and together providers",
+        );
+    }
+    let settings = ProviderSettings {
+        name: name.to_owned(),
+        base_url,
+        api_key,
+        model,
+        timeout: Duration::from_secs(timeout_seconds.unsigned_abs()),
+        max_tokens: 600,
+    };
+    // Checked here so that a bad URL (or plain http off loopback) stops the start.
+    wildid_adapters_ai::OpenAiCompatible::new(settings.clone()).map_err(|e| {
+        ConfigError::Invalid {
+            var: "WILDID_AI_BASE_URL",
+            why: e.to_string(),
+        }
+    })?;
+    Ok(Some(settings))
 }
 
 /// `http(s)://host[:port]`, nothing else: links must not be steerable by request headers, so
@@ -1169,5 +1295,67 @@ mod tests {
         let s = validate(r, &o).unwrap();
         assert_eq!(s.bind.port(), 0);
         assert_eq!(s.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn identification_providers_and_their_defaults() {
+        let key = || Some(SecretString::new("sk-1".into()));
+        assert!(
+            identification_provider(None, None, None, None, 30)
+                .unwrap()
+                .is_none()
+        );
+        let none = identification_provider(Some(" none ".into()), None, None, None, 30);
+        assert!(none.unwrap().is_none());
+        let openai = identification_provider(Some("openai".into()), None, None, key(), 30)
+            .unwrap()
+            .unwrap();
+        assert_eq!(openai.base_url, "https://api.openai.com/v1");
+        assert_eq!(openai.model, "gpt-4o-mini");
+        assert_eq!(openai.timeout, Duration::from_secs(30));
+        let local = identification_provider(
+            Some("local".into()),
+            Some("http://127.0.0.1:8000/v1".into()),
+            Some("llava".into()),
+            None,
+            5,
+        )
+        .unwrap()
+        .unwrap();
+        assert!(local.api_key.is_none(), "a local server needs no key");
+        let refused =
+            |p: &str, url: Option<&str>, model: Option<&str>, k| match identification_provider(
+                Some(p.into()),
+                url.map(Into::into),
+                model.map(Into::into),
+                k,
+                30,
+            ) {
+                Err(ConfigError::Invalid { var, .. }) => var,
+                other => panic!("{other:?}"),
+            };
+        assert_eq!(refused("openai", None, None, None), "WILDID_AI_API_KEY");
+        assert_eq!(
+            refused("local", None, Some("m"), None),
+            "WILDID_AI_BASE_URL"
+        );
+        assert_eq!(
+            refused("local", Some("http://127.0.0.1:1"), None, None),
+            "WILDID_AI_MODEL"
+        );
+        assert_eq!(
+            refused("local", Some("http://10.0.0.5/v1"), Some("m"), None),
+            "WILDID_AI_BASE_URL"
+        );
+        assert_eq!(refused("Open AI", None, None, key()), "WILDID_AI_PROVIDER");
+    }
+
+    #[test]
+    fn the_upload_limit_is_bounded() {
+        let mut r = raw();
+        r.max_upload_bytes = Some(10);
+        assert!(validate(r, &Overrides::default()).is_err());
+        let s = validate(raw(), &Overrides::default()).unwrap();
+        assert_eq!(s.max_upload_bytes, 10 * 1024 * 1024);
     }
 }

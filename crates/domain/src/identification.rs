@@ -35,6 +35,11 @@ impl Confidence {
     }
 }
 
+/// The name given when a provider could not name the species (the seed's `Unknown`).
+pub fn unknown_name() -> PlainText {
+    PlainText::from_constant("Unknown")
+}
+
 /// What a provider answered, after cleaning (all texts are untrusted model output).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpeciesResult {
@@ -93,6 +98,11 @@ pub struct Feedback {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_unknown_name_is_plain_text() {
+        assert_eq!(unknown_name(), PlainText::new("Unknown", 10).unwrap());
+    }
 
     #[test]
     fn confidence_words() {

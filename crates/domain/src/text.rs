@@ -42,6 +42,11 @@ impl PlainText {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A constant of this crate that is known to be clean (no cleaning needed).
+    pub(crate) fn from_constant(text: &'static str) -> Self {
+        Self(text.to_owned())
+    }
 }
 
 /// `raw` without control characters (line breaks and tabs kept, `\r\n` folded to `\n`) and

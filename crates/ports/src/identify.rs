@@ -1,4 +1,5 @@
-//! Species identification by an AI provider.
+//! Species identification by an AI provider, and the check every photo passes before one
+//! sees it.
 
 use async_trait::async_trait;
 use wildid_domain::identification::SpeciesResult;
@@ -34,10 +35,56 @@ impl ImageFormat {
 /// An upload that was decoded and checked by content (not by name) before reaching a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedImage {
-    /// Format found by decoding.
+    /// Format of the upload, found by decoding it.
+    pub source_format: ImageFormat,
+    /// Format of [`CheckedImage::bytes`] (what a provider is told it receives).
     pub format: ImageFormat,
-    /// The (possibly re-encoded) image bytes.
+    /// The image as re-encoded by the checker: decoded pixels only, so no metadata of the
+    /// upload (EXIF location, comments, trailing data) reaches a provider.
     pub bytes: Vec<u8>,
+    /// Width in pixels of [`CheckedImage::bytes`].
+    pub width: u32,
+    /// Height in pixels of [`CheckedImage::bytes`].
+    pub height: u32,
+    /// SHA-256 of the upload exactly as received.
+    pub upload_sha256: [u8; 32],
+}
+
+/// Why an upload is not accepted as a photo. The texts are safe to show to the person who
+/// uploaded it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImageError {
+    /// Nothing was uploaded.
+    #[error("the upload is empty")]
+    Empty,
+    /// The bytes are not one of the accepted formats (whatever the file name said).
+    #[error("the upload is not a PNG, JPEG, GIF, WebP or BMP image")]
+    UnsupportedFormat,
+    /// The format was recognised but the image does not decode.
+    #[error("the image is damaged or incomplete")]
+    Corrupt,
+    /// Width or height beyond what is accepted, or more pixels than may be decoded.
+    #[error("the image is too large: at most {max_side} pixels on each side")]
+    TooLarge {
+        /// Longest accepted side in pixels.
+        max_side: u32,
+    },
+    /// The checker could not run (for example, every decoding slot stayed busy).
+    #[error("image checking unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// Decodes and checks uploads before identification.
+#[cfg_attr(feature = "mock", mockall::automock)]
+#[async_trait]
+pub trait ImageChecker: Send + Sync {
+    /// Checks `upload` by its content and returns it re-encoded from its pixels alone.
+    /// Implementations MUST bound the memory and time one upload can take (decompression
+    /// bombs) and MUST NOT run the decoding on async worker threads.
+    ///
+    /// # Errors
+    /// [`ImageError`] naming the problem; nothing is kept of a refused upload.
+    async fn check(&self, upload: Vec<u8>) -> Result<CheckedImage, ImageError>;
 }
 
 /// Why a provider gave no answer. Details are for the server log only.

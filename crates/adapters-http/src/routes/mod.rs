@@ -5,6 +5,7 @@ pub(crate) mod admin_api;
 pub(crate) mod auth_api;
 pub(crate) mod csp_report;
 pub(crate) mod health;
+pub(crate) mod identify_api;
 pub(crate) mod openapi;
 pub(crate) mod profile_api;
 pub(crate) mod security;
@@ -17,13 +18,15 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post, put};
+use http_body_util::Limited;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
 use crate::access::{self, Access};
@@ -44,8 +47,12 @@ use crate::state::AppState;
 use wildid_domain::role::Role;
 use wildid_ports::services::limits::RouteGroup;
 
-/// Largest request body accepted anywhere unless a route allows more.
+/// Largest request body accepted anywhere but on [`UPLOAD_ROUTES`].
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+/// The routes whose body may be as large as the upload limit (`HttpSettings::max_upload_bytes`).
+pub const UPLOAD_ROUTES: &[&str] = &["/api/identify"];
+/// The upload limit when none is configured.
+pub const DEFAULT_UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
 /// How long a request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -99,6 +106,15 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             post(csp_report::receive).layer(DefaultBodyLimit::max(csp_report::MAX_REPORT_BYTES)),
         ),
         route(M::GET, "/api/openapi.json", Public, get(openapi::serve)),
+        // Identification: counted per session and network by the use case, and the request
+        // itself by the `Identify` limit group. The body limit is the upload limit (set by
+        // `body_limit`, so axum's own default is lifted here).
+        route(
+            M::POST,
+            "/api/identify",
+            Public,
+            post(identify_api::identify).layer(DefaultBodyLimit::disable()),
+        ),
         route(
             M::GET,
             "/api/security/status",
@@ -399,6 +415,7 @@ pub(crate) fn group_of(method: &Method, path: &str) -> RouteGroup {
     match path {
         "/healthz" | "/readyz" | "/static/{file}" => RouteGroup::Unlimited,
         "/api/csp-report" => RouteGroup::Reports,
+        "/api/identify" => RouteGroup::Identify,
         "/api/security/captcha"
         | "/api/security/verify"
         | "/security/check"
@@ -469,9 +486,30 @@ pub(crate) fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
                     REQUEST_TIMEOUT,
                 ))
                 .layer(from_fn_with_state(state.clone(), sessions))
-                .layer(RequestBodyLimitLayer::new(DEFAULT_BODY_LIMIT)),
+                .layer(from_fn_with_state(state.clone(), body_limit)),
         )
         .with_state(state)
+}
+
+/// Bounds every request body: [`DEFAULT_BODY_LIMIT`], or the upload limit on
+/// [`UPLOAD_ROUTES`]. A declared `Content-Length` beyond it is answered 413 at once; a body
+/// that grows beyond it fails its reader with 413.
+async fn body_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = if UPLOAD_ROUTES.contains(&request.uri().path()) {
+        state.settings.max_upload_bytes
+    } else {
+        DEFAULT_BODY_LIMIT
+    };
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return AppError::PayloadTooLarge.into_response();
+    }
+    next.run(request.map(|body| Body::new(Limited::new(body, limit))))
+        .await
 }
 
 async fn not_found() -> AppError {

@@ -16,7 +16,9 @@ use utoipa::{Modify, OpenApi};
 
 use crate::api_types;
 use crate::error::AppError;
-use crate::routes::{account_api, admin_api, auth_api, csp_report, profile_api, security};
+use crate::routes::{
+    account_api, admin_api, auth_api, csp_report, identify_api, profile_api, security,
+};
 
 /// Name of the session cookie in the document's security schemes.
 const SESSION_SCHEME: &str = "session";
@@ -37,6 +39,7 @@ const CSRF_SCHEME: &str = "csrf";
         security::captcha,
         security::verify,
         csp_report::receive,
+        identify_api::identify,
         auth_api::register,
         auth_api::verify_email,
         auth_api::resend_verification,
@@ -70,6 +73,7 @@ const CSRF_SCHEME: &str = "csrf";
         (name = "account", description = "The signed-in user's sessions and credentials"),
         (name = "admin", description = "Administration (admins with a second factor)"),
         (name = "security", description = "Anti-forgery token, adaptive limit, CAPTCHA, CSP reports"),
+        (name = "identification", description = "The animal in a photo, behind the adaptive limit"),
     )
 )]
 struct ApiDoc;

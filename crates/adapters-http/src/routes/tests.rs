@@ -33,8 +33,10 @@ use wildid_domain::session::{CsrfToken, Fingerprint, Session, SessionPolicy, Ses
 use wildid_domain::user::{EmailLookup, EncryptedField, User};
 use wildid_ports::builtin::{HmacDigest, MemoryRateLimits};
 use wildid_ports::clock::Clock;
+use wildid_ports::identify::MockImageChecker;
 use wildid_ports::repo::MockCaptchaRepository;
 use wildid_ports::services::captcha::{CaptchaPorts, CaptchaSettings, Captchas};
+use wildid_ports::services::identify::Identifications;
 use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::trust::TrustGate;
 
@@ -107,6 +109,15 @@ fn state(database_up: bool) -> AppState {
         AccountPolicy::default(),
         "http://127.0.0.1",
     );
+    let trust = TrustGate::new(
+        Arc::new(MockSessionRepository::new()),
+        Arc::new(MemoryRateLimits::default()),
+        Arc::new(HmacDigest::new(wildid_domain::secret::SecretBytes::new(
+            vec![2; 64],
+        ))),
+        Arc::new(SystemClock),
+        RateLimitPolicy::default(),
+    );
     AppState {
         services: Arc::new(Services {
             readiness: ReadinessCheck::new(Arc::new(health)),
@@ -115,14 +126,14 @@ fn state(database_up: bool) -> AppState {
             accounts,
             captchas: unused_captchas(&audit),
             limits: memory_limits(),
-            trust: TrustGate::new(
-                Arc::new(MockSessionRepository::new()),
-                Arc::new(MemoryRateLimits::default()),
-                Arc::new(HmacDigest::new(wildid_domain::secret::SecretBytes::new(
-                    vec![2; 64],
-                ))),
+            trust: trust.clone(),
+            // No provider: identification answers 503 here (the flows are tested against
+            // the real server in `tests/tests/identify.rs`).
+            identify: Identifications::new(
+                trust,
+                Arc::new(MockImageChecker::new()),
+                None,
                 Arc::new(SystemClock),
-                RateLimitPolicy::default(),
             ),
             admin: Admin::new(
                 Arc::new(MockUserRepository::new()),
@@ -142,6 +153,7 @@ fn state(database_up: bool) -> AppState {
             public_url: "https://wildid.example.org".into(),
             session_lifetime_seconds: 7 * 24 * 3600,
             totp_required_roles: vec![Role::Worker, Role::Admin],
+            max_upload_bytes: crate::routes::DEFAULT_UPLOAD_LIMIT,
         }),
         random: Arc::new(OsRandom),
     }
@@ -678,6 +690,7 @@ const MATRIX: &[(&str, &str, Expect)] = &[
     ("GET", "/static/{file}", Expect::Anyone),
     ("POST", "/api/csp-report", Expect::Anyone),
     ("GET", "/api/security/status", Expect::Anyone),
+    ("POST", "/api/identify", Expect::Anyone),
     ("POST", "/api/security/captcha", Expect::Anyone),
     ("POST", "/api/security/verify", Expect::Anyone),
     ("GET", "/security/check", Expect::Anyone),
@@ -806,23 +819,24 @@ fn matrix_state() -> AppState {
         Arc::new(OsRandom),
         SessionPolicy::default(),
     );
-    let accounts = state.services.accounts.clone();
-    let readiness = state.services.readiness.clone();
-    let admin = state.services.admin.clone();
-    let captchas = state.services.captchas.clone();
-    let limits = state.services.limits.clone();
-    let trust = state.services.trust.clone();
-    state.services = Arc::new(Services {
-        readiness,
-        audit,
-        sessions: service,
-        accounts,
-        admin,
-        captchas,
-        limits,
-        trust,
-    });
+    with_sessions(&mut state, service, audit);
     state
+}
+
+/// `state` with another session service (and the audit trail it writes to).
+fn with_sessions(state: &mut AppState, sessions: SessionService, audit: AuditTrail) {
+    let s = &state.services;
+    state.services = Arc::new(Services {
+        readiness: s.readiness.clone(),
+        audit,
+        sessions,
+        accounts: s.accounts.clone(),
+        admin: s.admin.clone(),
+        captchas: s.captchas.clone(),
+        limits: s.limits.clone(),
+        trust: s.trust.clone(),
+        identify: s.identify.clone(),
+    });
 }
 
 #[tokio::test]
@@ -853,16 +867,7 @@ async fn admin_routes_need_the_second_factor_when_the_role_requires_it() {
         Arc::new(OsRandom),
         SessionPolicy::default(),
     );
-    state.services = Arc::new(Services {
-        readiness: state.services.readiness.clone(),
-        audit,
-        sessions: service,
-        accounts: state.services.accounts.clone(),
-        admin: state.services.admin.clone(),
-        captchas: state.services.captchas.clone(),
-        limits: state.services.limits.clone(),
-        trust: state.services.trust.clone(),
-    });
+    with_sessions(&mut state, service, audit);
     let router = with_layers(routes(&state), state);
     let cookie = format!(
         "__Host-wildid-session={}",

@@ -81,6 +81,17 @@ pub async fn config_check(settings: &Settings) -> ExitCode {
             settings.cors_origins.join(", ")
         }
     );
+    match &settings.identification {
+        Some(p) => println!(
+            "identification   {} at {} (model {}, key {})",
+            p.name,
+            p.base_url,
+            p.model,
+            if p.api_key.is_some() { "set" } else { "none" }
+        ),
+        None => println!("identification   none (POST /api/identify answers 503)"),
+    }
+    println!("upload limit     {} bytes", settings.max_upload_bytes);
     match secrets::check(settings) {
         Ok(origin) => println!("secrets          {origin}"),
         Err(e) => {

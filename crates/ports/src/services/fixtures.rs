@@ -36,3 +36,41 @@ pub(crate) fn anonymous_session(n: u8) -> Session {
         device: None,
     }
 }
+
+/// Sessions whose trust states live in a list and change by real compare-and-swap; the list
+/// is returned for the test to look at.
+pub(crate) fn cas_sessions(
+    sessions: Vec<Session>,
+) -> (
+    crate::repo::MockSessionRepository,
+    std::sync::Arc<std::sync::Mutex<Vec<Session>>>,
+) {
+    use std::sync::{Arc, Mutex};
+    let stored = Arc::new(Mutex::new(sessions));
+    let mut repo = crate::repo::MockSessionRepository::new();
+    let for_swap = Arc::clone(&stored);
+    repo.expect_swap_trust()
+        .returning(move |key, expected, new| {
+            let mut all = for_swap.lock().unwrap();
+            let s = all
+                .iter_mut()
+                .find(|s| s.key == *key)
+                .ok_or(crate::RepoError::NotFound)?;
+            if s.trust == *expected {
+                s.trust = *new;
+                Ok(true)
+            } else {
+                Ok(false)
+            }
+        });
+    let for_get = Arc::clone(&stored);
+    repo.expect_get().returning(move |key| {
+        Ok(for_get
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|s| s.key == *key)
+            .cloned())
+    });
+    (repo, stored)
+}

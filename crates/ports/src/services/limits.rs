@@ -25,6 +25,9 @@ use crate::repo::RateLimitStore;
 pub enum RouteGroup {
     /// Sign-in, registration, links by mail, credential changes: anonymous or expensive.
     SignIn,
+    /// Identifications: every request to the route, well-formed or not (the adaptive limit of
+    /// `services::trust` counts the admitted ones on top).
+    Identify,
     /// Asking for and answering CAPTCHAs.
     Captcha,
     /// Reports browsers send on their own (CSP violations).
@@ -37,8 +40,9 @@ pub enum RouteGroup {
 
 impl RouteGroup {
     /// Every limited group.
-    pub const LIMITED: [RouteGroup; 4] = [
+    pub const LIMITED: [RouteGroup; 5] = [
         RouteGroup::SignIn,
+        RouteGroup::Identify,
         RouteGroup::Captcha,
         RouteGroup::Reports,
         RouteGroup::Default,
@@ -48,6 +52,7 @@ impl RouteGroup {
     pub fn name(self) -> &'static str {
         match self {
             RouteGroup::SignIn => "sign_in",
+            RouteGroup::Identify => "identify",
             RouteGroup::Captcha => "captcha",
             RouteGroup::Reports => "reports",
             RouteGroup::Default => "default",
@@ -60,12 +65,16 @@ impl RouteGroup {
         !matches!(self, RouteGroup::Default | RouteGroup::Unlimited)
     }
 
-    /// The built-in windows: the seed's 50 per hour and 200 per day for sign-in; CAPTCHAs a
+    /// The built-in windows: the seed's 50 per hour and 200 per day for sign-in; identifications
+    /// just above the adaptive ceiling; CAPTCHAs a
     /// person needs a handful of; reports a browser sends in bursts; a default no person meets.
     pub fn default_windows(self) -> Vec<RateLimit> {
         let w = |max: u32, seconds: i64| RateLimit::new(max, Duration::seconds(seconds));
         let windows = match self {
             RouteGroup::SignIn => vec![w(50, 3600), w(200, 86_400)],
+            // Above the adaptive ceiling (10 x the threshold of 10, per hour), so that for
+            // photos that decode it is the ceiling that binds; this bounds the rest.
+            RouteGroup::Identify => vec![w(150, 3600), w(500, 86_400)],
             RouteGroup::Captcha => vec![w(30, 3600), w(100, 86_400)],
             RouteGroup::Reports => vec![w(100, 60), w(1000, 86_400)],
             RouteGroup::Default => vec![w(600, 60)],

@@ -8,6 +8,7 @@ pub mod captcha;
 pub mod email_change;
 #[cfg(test)]
 pub(crate) mod fixtures;
+pub mod identify;
 pub mod limits;
 pub mod mail;
 pub mod profile;

@@ -179,37 +179,10 @@ mod tests {
     use super::*;
     use crate::builtin::{HmacDigest, MemoryRateLimits};
     use crate::repo::MockSessionRepository;
-    use crate::services::fixtures::{FixedClock, anonymous_session as session, t0};
+    use crate::services::fixtures::{FixedClock, anonymous_session as session, cas_sessions, t0};
 
-    /// Sessions whose trust states live in a map and change by real compare-and-swap.
     fn sessions() -> (MockSessionRepository, Arc<Mutex<Vec<Session>>>) {
-        let stored = Arc::new(Mutex::new(vec![session(1), session(2)]));
-        let mut repo = MockSessionRepository::new();
-        let for_swap = Arc::clone(&stored);
-        repo.expect_swap_trust()
-            .returning(move |key, expected, new| {
-                let mut all = for_swap.lock().unwrap();
-                let s = all
-                    .iter_mut()
-                    .find(|s| s.key == *key)
-                    .ok_or(RepoError::NotFound)?;
-                if s.trust == *expected {
-                    s.trust = *new;
-                    Ok(true)
-                } else {
-                    Ok(false)
-                }
-            });
-        let for_get = Arc::clone(&stored);
-        repo.expect_get().returning(move |key| {
-            Ok(for_get
-                .lock()
-                .unwrap()
-                .iter()
-                .find(|s| s.key == *key)
-                .cloned())
-        });
-        (repo, stored)
+        cas_sessions(vec![session(1), session(2)])
     }
 
     fn gate(repo: MockSessionRepository, threshold: u32, ceiling: u32) -> TrustGate {

@@ -1,0 +1,309 @@
+//! The photo check (seed §10, done by content rather than by file name): the upload is
+//! decoded with the `image` crate under strict limits, turned upright, scaled down to what a
+//! vision model uses, and re-encoded as JPEG from its pixels alone. Whatever else the file
+//! carried (EXIF with the GPS position of a nest, comments, a script appended after the image
+//! data, a second file hidden in it) never leaves this module, and nothing is written to disk.
+//!
+//! Decoding is CPU work: it runs on tokio's blocking pool, at most one upload per core at a
+//! time, so a burst of uploads queues instead of taking every blocking thread.
+
+use std::io::Cursor;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use image::codecs::jpeg::JpegEncoder;
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
+use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
+use wildid_ports::identify::{CheckedImage, ImageChecker, ImageError, ImageFormat};
+
+/// What one upload may cost, and what the provider receives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoLimits {
+    /// Longest side (pixels) an upload may have; larger ones are refused before decoding.
+    pub max_side: u32,
+    /// Most memory the decoder may allocate for one upload.
+    pub max_decode_bytes: u64,
+    /// Longest side of the image sent on; larger photos are scaled down (vision models
+    /// scale down to about this size themselves, so sending more only costs bandwidth).
+    pub output_side: u32,
+    /// JPEG quality of the re-encoded image (1 to 100).
+    pub jpeg_quality: u8,
+}
+
+impl Default for PhotoLimits {
+    fn default() -> Self {
+        Self {
+            max_side: 12_000,
+            max_decode_bytes: 256 * 1024 * 1024,
+            output_side: 2048,
+            jpeg_quality: 85,
+        }
+    }
+}
+
+/// [`ImageChecker`] with the `image` crate.
+pub struct PhotoChecker {
+    limits: PhotoLimits,
+    slots: Arc<Semaphore>,
+}
+
+impl PhotoChecker {
+    /// A checker with `limits` that decodes at most `parallel` uploads at once (at least one).
+    pub fn new(limits: PhotoLimits, parallel: usize) -> Self {
+        Self {
+            limits,
+            slots: Arc::new(Semaphore::new(parallel.max(1))),
+        }
+    }
+
+    /// A checker with `limits`, one decoding slot per available core.
+    pub fn per_core(limits: PhotoLimits) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Self::new(limits, cores)
+    }
+}
+
+#[async_trait]
+impl ImageChecker for PhotoChecker {
+    async fn check(&self, upload: Vec<u8>) -> Result<CheckedImage, ImageError> {
+        if upload.is_empty() {
+            return Err(ImageError::Empty);
+        }
+        let permit = Arc::clone(&self.slots)
+            .acquire_owned()
+            .await
+            .map_err(|_| ImageError::Unavailable("the decoding slots are closed".into()))?;
+        let limits = self.limits.clone();
+        tokio::task::spawn_blocking(move || {
+            let _slot = permit;
+            check_photo(&upload, &limits)
+        })
+        .await
+        .map_err(|e| ImageError::Unavailable(format!("the image decoder stopped: {e}")))?
+    }
+}
+
+/// The check itself, synchronously (for callers that have their own thread).
+///
+/// # Errors
+/// [`ImageError`] naming what is wrong with the upload.
+pub fn check_photo(upload: &[u8], limits: &PhotoLimits) -> Result<CheckedImage, ImageError> {
+    if upload.is_empty() {
+        return Err(ImageError::Empty);
+    }
+    let mut reader = ImageReader::new(Cursor::new(upload))
+        .with_guessed_format()
+        .map_err(|_| ImageError::UnsupportedFormat)?;
+    let source_format = match reader.format() {
+        Some(image::ImageFormat::Png) => ImageFormat::Png,
+        Some(image::ImageFormat::Jpeg) => ImageFormat::Jpeg,
+        Some(image::ImageFormat::Gif) => ImageFormat::Gif,
+        Some(image::ImageFormat::WebP) => ImageFormat::Webp,
+        Some(image::ImageFormat::Bmp) => ImageFormat::Bmp,
+        _ => return Err(ImageError::UnsupportedFormat),
+    };
+    let mut decode_limits = Limits::default();
+    decode_limits.max_image_width = Some(limits.max_side);
+    decode_limits.max_image_height = Some(limits.max_side);
+    decode_limits.max_alloc = Some(limits.max_decode_bytes);
+    reader.limits(decode_limits);
+    let too_large = ImageError::TooLarge {
+        max_side: limits.max_side,
+    };
+    let refused = |e: image::ImageError| match e {
+        image::ImageError::Limits(_) => too_large.clone(),
+        image::ImageError::Unsupported(_) => ImageError::UnsupportedFormat,
+        _ => ImageError::Corrupt,
+    };
+    let mut decoder = reader.into_decoder().map_err(refused)?;
+    // The decoders treat the memory limit as a hint; the pixels' size is known from the
+    // header, so refuse before allocating them.
+    if decoder.total_bytes() > limits.max_decode_bytes {
+        return Err(too_large);
+    }
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut pixels = DynamicImage::from_decoder(decoder).map_err(refused)?;
+    pixels.apply_orientation(orientation);
+    if pixels.width() == 0 || pixels.height() == 0 {
+        return Err(ImageError::Corrupt);
+    }
+    if pixels.width() > limits.output_side || pixels.height() > limits.output_side {
+        pixels = pixels.thumbnail(limits.output_side, limits.output_side);
+    }
+    let rgb = pixels.into_rgb8();
+    let mut bytes = Vec::with_capacity(upload.len().min(4 * 1024 * 1024));
+    JpegEncoder::new_with_quality(&mut bytes, limits.jpeg_quality.clamp(1, 100))
+        .encode_image(&rgb)
+        .map_err(|e| ImageError::Unavailable(format!("re-encoding failed: {e}")))?;
+    Ok(CheckedImage {
+        source_format,
+        format: ImageFormat::Jpeg,
+        bytes,
+        width: rgb.width(),
+        height: rgb.height(),
+        upload_sha256: Sha256::digest(upload).into(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use image::{ImageFormat as Fmt, Rgb, Rgba, RgbaImage};
+
+    use super::*;
+
+    fn picture(width: u32, height: u32) -> RgbaImage {
+        RgbaImage::from_fn(width, height, |x, y| {
+            Rgba([(x % 256) as u8, (y % 256) as u8, 90, 255])
+        })
+    }
+
+    fn encoded(width: u32, height: u32, format: Fmt) -> Vec<u8> {
+        let mut out = Cursor::new(Vec::new());
+        let image = DynamicImage::ImageRgba8(picture(width, height));
+        let image = if format == Fmt::Jpeg {
+            DynamicImage::ImageRgb8(image.into_rgb8())
+        } else {
+            image
+        };
+        image.write_to(&mut out, format).unwrap();
+        out.into_inner()
+    }
+
+    fn limits() -> PhotoLimits {
+        PhotoLimits::default()
+    }
+
+    #[test]
+    fn every_accepted_format_comes_out_as_a_jpeg_of_its_pixels() {
+        for (format, expected) in [
+            (Fmt::Png, ImageFormat::Png),
+            (Fmt::Jpeg, ImageFormat::Jpeg),
+            (Fmt::Gif, ImageFormat::Gif),
+            (Fmt::WebP, ImageFormat::Webp),
+            (Fmt::Bmp, ImageFormat::Bmp),
+        ] {
+            let upload = encoded(40, 30, format);
+            let checked = check_photo(&upload, &limits()).unwrap();
+            assert_eq!(checked.source_format, expected, "{format:?}");
+            assert_eq!(checked.format, ImageFormat::Jpeg);
+            assert_eq!((checked.width, checked.height), (40, 30));
+            assert_eq!(
+                image::guess_format(&checked.bytes).unwrap(),
+                Fmt::Jpeg,
+                "{format:?}"
+            );
+            let expected_digest: [u8; 32] = Sha256::digest(&upload).into();
+            assert_eq!(checked.upload_sha256, expected_digest);
+        }
+    }
+
+    #[test]
+    fn what_is_not_a_picture_is_refused_whatever_it_is_called() {
+        for bytes in [
+            b"GIF89a but not really".as_slice(),
+            b"<?php system($_GET['c']); ?>",
+            b"%PDF-1.7\n",
+            b"\x00\x00\x00",
+        ] {
+            // Refused as what it is: no format, a damaged one, or (for the fake GIF, whose
+            // header bytes read as 25 120 pixels wide) too large.
+            let e = check_photo(bytes, &limits()).unwrap_err();
+            assert_ne!(e, ImageError::Empty, "{e:?}");
+        }
+        assert_eq!(check_photo(b"", &limits()).unwrap_err(), ImageError::Empty);
+        // TIFF decodes elsewhere, but is not one of the accepted formats (nor compiled in).
+        let e = check_photo(b"II*\x00\x08\x00\x00\x00", &limits()).unwrap_err();
+        assert_eq!(e, ImageError::UnsupportedFormat);
+    }
+
+    #[test]
+    fn a_damaged_picture_is_refused_as_such() {
+        let upload = encoded(64, 64, Fmt::Png);
+        let e = check_photo(&upload[..upload.len() / 2], &limits()).unwrap_err();
+        assert_eq!(e, ImageError::Corrupt);
+    }
+
+    #[test]
+    fn a_picture_beyond_the_limits_is_refused_before_its_pixels_are_allocated() {
+        // A one-pixel-high strip is tiny to send but wider than allowed.
+        let upload = encoded(13_000, 1, Fmt::Png);
+        assert!(upload.len() < 100_000);
+        let e = check_photo(&upload, &limits()).unwrap_err();
+        assert_eq!(e, ImageError::TooLarge { max_side: 12_000 });
+        // Within the sides but beyond the decoder's memory.
+        let small_memory = PhotoLimits {
+            max_decode_bytes: 1024,
+            ..limits()
+        };
+        let e = check_photo(&encoded(100, 100, Fmt::Png), &small_memory).unwrap_err();
+        assert_eq!(e, ImageError::TooLarge { max_side: 12_000 });
+    }
+
+    #[test]
+    fn a_large_photo_is_scaled_down_to_the_output_size() {
+        let checked = check_photo(&encoded(3000, 1000, Fmt::Png), &limits()).unwrap();
+        assert_eq!(checked.width, 2048);
+        assert!((682..=683).contains(&checked.height), "{}", checked.height);
+    }
+
+    #[test]
+    fn nothing_but_the_pixels_is_passed_on() {
+        // Text chunks before the image data and a payload after its end.
+        let mut upload = encoded(32, 32, Fmt::Png);
+        let comment = png_chunk(b"tEXt", b"Comment\0nest at 51.5072N 0.1276W");
+        upload.splice(33..33, comment);
+        upload.extend_from_slice(b"<script>alert(1)</script>");
+        let checked = check_photo(&upload, &limits()).unwrap();
+        for secret in [b"51.5072N".as_slice(), b"<script>"] {
+            assert!(
+                !checked.bytes.windows(secret.len()).any(|w| w == secret),
+                "{:?} was passed on",
+                String::from_utf8_lossy(secret)
+            );
+        }
+    }
+
+    #[test]
+    fn transparency_and_grey_become_plain_colour_pixels() {
+        let grey = DynamicImage::ImageLuma8(image::GrayImage::from_pixel(8, 8, image::Luma([7])));
+        let mut out = Cursor::new(Vec::new());
+        grey.write_to(&mut out, Fmt::Png).unwrap();
+        let checked = check_photo(&out.into_inner(), &limits()).unwrap();
+        let back = image::load_from_memory(&checked.bytes).unwrap().into_rgb8();
+        let Rgb([r, g, b]) = *back.get_pixel(4, 4);
+        assert!(r.abs_diff(7) < 4 && g.abs_diff(7) < 4 && b.abs_diff(7) < 4);
+    }
+
+    #[tokio::test]
+    async fn the_async_check_runs_off_the_worker_and_refuses_empty_uploads_at_once() {
+        let checker = PhotoChecker::new(limits(), 1);
+        assert_eq!(
+            checker.check(Vec::new()).await.unwrap_err(),
+            ImageError::Empty
+        );
+        let checked = checker.check(encoded(10, 10, Fmt::Bmp)).await.unwrap();
+        assert_eq!(checked.source_format, ImageFormat::Bmp);
+    }
+
+    /// A PNG chunk with its CRC (CRC-32 of type and data, as the PNG specification defines).
+    fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &byte in kind.iter().chain(data) {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        let mut chunk = u32::try_from(data.len()).unwrap().to_be_bytes().to_vec();
+        chunk.extend_from_slice(kind);
+        chunk.extend_from_slice(data);
+        chunk.extend_from_slice(&(!crc).to_be_bytes());
+        chunk
+    }
+}

@@ -1,0 +1,122 @@
+//! `POST /api/identify`: the animal in a photo (seed §6, §10, §11).
+//!
+//! The photo comes as `multipart/form-data` in one field named `image` (the file name and the
+//! declared type are ignored: the content decides). The body limit of this route is the upload
+//! limit (`WILDID_MAX_UPLOAD_BYTES`), not the small default. Like every state-changing route it
+//! needs the anti-forgery token, here in the `X-CSRF-Token` header. What happens next is the
+//! use case's (`services::identify`): a held session is refused first, the photo is checked,
+//! the identification is counted per session and per network, and only then is the provider
+//! asked.
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::http::StatusCode;
+use wildid_domain::session::Session;
+
+use crate::api_types::{ErrorBody, IdentificationBody, PhotoView, SpeciesView};
+use crate::error::AppError;
+use crate::routes::security::status_of;
+use crate::session::Viewer;
+use crate::state::AppState;
+
+/// The multipart field that carries the photo.
+pub(crate) const IMAGE_FIELD: &str = "image";
+
+/// Identifies the animal in a photo.
+#[utoipa::path(post, path = "/api/identify", tag = "identification",
+    request_body(content_type = "multipart/form-data",
+        description = "One field `image` holding a PNG, JPEG, GIF, WebP or BMP photo."),
+    responses((status = 200, body = IdentificationBody),
+        (status = 403, body = ErrorBody, description = "anti-forgery check failed"),
+        (status = 413, body = ErrorBody, description = "larger than the upload limit"),
+        (status = 415, body = ErrorBody, description = "not multipart/form-data"),
+        (status = 422, body = ErrorBody, description = "`missing_image`, `unknown_field` or `invalid_image`"),
+        (status = 429, body = ErrorBody, description = "`captcha_required` (pass `POST /api/security/verify`) or `too_many_requests`"),
+        (status = 502, body = ErrorBody, description = "`identification_failed`: the provider gave no usable answer"),
+        (status = 503, body = ErrorBody, description = "`identification_unavailable`: no provider configured")))]
+pub(crate) async fn identify(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Json<IdentificationBody>, AppError> {
+    let multipart = multipart.map_err(|_| {
+        AppError::refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!("Send the photo as multipart/form-data in a field named {IMAGE_FIELD}."),
+        )
+    })?;
+    let upload = photo_of(multipart).await?;
+    let session = viewer.handle.ensure().await?;
+    let identified = state
+        .services
+        .identify
+        .identify(&session, viewer.handle.client().network.as_deref(), upload)
+        .await?;
+    let counted = Session {
+        trust: identified.trust,
+        ..session
+    };
+    Ok(Json(IdentificationBody {
+        identification: SpeciesView::from(&identified.result),
+        provider: identified.provider,
+        photo: PhotoView {
+            uploaded_as: identified.source_format.media_type().to_owned(),
+            width: identified.width,
+            height: identified.height,
+            sha256: hex::encode(identified.upload_sha256),
+        },
+        status: status_of(&state, &counted, viewer.user.is_some()),
+    }))
+}
+
+/// The bytes of the one `image` field; any other field (but the anti-forgery token a form
+/// may carry) is refused by name, as unknown JSON fields are.
+async fn photo_of(mut multipart: Multipart) -> Result<Vec<u8>, AppError> {
+    let mut photo = None;
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            IMAGE_FIELD if photo.is_some() => {
+                return Err(AppError::refused(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_field",
+                    format!("Send one photo per request: the field {IMAGE_FIELD} came twice."),
+                ));
+            }
+            IMAGE_FIELD => photo = Some(field.bytes().await.map_err(unreadable)?.to_vec()),
+            "csrf_token" => {}
+            other => {
+                return Err(AppError::refused(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "unknown_field",
+                    format!(
+                        "Unknown field {:?}: only {IMAGE_FIELD} is accepted.",
+                        other.chars().take(40).collect::<String>()
+                    ),
+                ));
+            }
+        }
+    }
+    photo.ok_or_else(|| {
+        AppError::refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "missing_image",
+            format!("The field {IMAGE_FIELD} (a photo) is required."),
+        )
+    })
+}
+
+/// A body that ends early, breaks the multipart format, or passes the upload limit.
+fn unreadable(e: MultipartError) -> AppError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::PayloadTooLarge
+    } else {
+        AppError::refused(
+            StatusCode::BAD_REQUEST,
+            "malformed_upload",
+            "The upload is not well-formed multipart/form-data.",
+        )
+    }
+}

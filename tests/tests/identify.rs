@@ -1,0 +1,477 @@
+//! Identification over HTTP against the real server and a real provider server on loopback
+//! (seed §6, §10, §11): a photo is checked and passed on as pixels only; the adaptive limit
+//! asks for a CAPTCHA at the threshold, for both kinds, and a passed CAPTCHA lets the session
+//! go on; a new cookie does not reset the count; the per-network ceiling holds for trusted
+//! sessions; bad uploads and provider failures get clear answers and cost nothing they should
+//! not; two servers on one Postgres share the counts.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Cursor;
+use std::time::Duration;
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use wildid_tests::captcha::{issue, pass, solve, wrong};
+use wildid_tests::client::{Answer, Client};
+use wildid_tests::provider::{FakeProvider, Reply};
+use wildid_tests::server::{Server, ServerOptions, run_cli};
+
+const KEY: &str = "sk-test-7f3a9c1e5b";
+
+/// A photo: a small PNG with a text chunk that must not travel on.
+fn photo() -> Vec<u8> {
+    let pixels =
+        image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 120]));
+    let mut out = Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(pixels)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+fn options(provider: &FakeProvider, threshold: u32) -> ServerOptions {
+    ServerOptions::default()
+        .env("WILDID_AI_PROVIDER", "test")
+        .env("WILDID_AI_BASE_URL", provider.base_url())
+        .env("WILDID_AI_MODEL", "test-vision")
+        .env("WILDID_AI_API_KEY", KEY)
+        .env("WILDID_AI_TIMEOUT_SECONDS", "2")
+        .env("WILDID_RATE_LIMIT_THRESHOLD", threshold.to_string())
+}
+
+async fn identify(client: &mut Client) -> Answer {
+    client
+        .post_multipart("/api/identify", &[("image", &photo())])
+        .await
+}
+
+async fn verify(client: &mut Client, challenge: &Value, answer: Value) -> Answer {
+    client
+        .post_json(
+            "/api/security/verify",
+            &json!({ "captcha_id": challenge["captcha_id"], "answer": answer }),
+        )
+        .await
+}
+
+#[tokio::test]
+async fn a_photo_is_identified_and_the_provider_sees_only_its_pixels() {
+    let provider = FakeProvider::start();
+    let server = Server::start_with(options(&provider, 10)).unwrap();
+    let mut client = Client::new(&server.url(""));
+    let answer = identify(&mut client).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let body = answer.json();
+    assert_eq!(body["identification"]["species"], "Chelonia mydas");
+    assert_eq!(body["identification"]["common_name"], "Green sea turtle");
+    assert_eq!(body["identification"]["confidence"], "high");
+    assert_eq!(body["identification"]["is_animal"], true);
+    assert_eq!(body["provider"], "test");
+    assert_eq!(body["photo"]["uploaded_as"], "image/png");
+    assert_eq!(
+        (
+            body["photo"]["width"].as_u64(),
+            body["photo"]["height"].as_u64()
+        ),
+        (Some(64), Some(48))
+    );
+    assert_eq!(body["photo"]["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(body["status"]["request_count"], 1);
+    assert_eq!(body["status"]["rate_limited"], false);
+    assert_eq!(answer.header("cache-control"), Some("no-store"));
+
+    let calls = provider.calls();
+    assert_eq!(calls.len(), 1);
+    let call = &calls[0];
+    assert_eq!(
+        call.authorization.as_deref(),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+    assert_eq!(call.body["model"], "test-vision");
+    assert_eq!(call.body["messages"][0]["role"], "system");
+    let url = call.image_url();
+    let data = url
+        .strip_prefix("data:image/jpeg;base64,")
+        .expect("a JPEG data URL");
+    let sent = base64::engine::general_purpose::STANDARD
+        .decode(data)
+        .unwrap();
+    assert_eq!(
+        image::guess_format(&sent).unwrap(),
+        image::ImageFormat::Jpeg
+    );
+    assert_ne!(sent, photo(), "re-encoded, not the upload itself");
+
+    let status = client.get("/api/security/status").await.json();
+    assert_eq!(
+        status["request_count"], 1,
+        "the count is stored with the session"
+    );
+    let (_, logs) = server.stop();
+    assert!(
+        !logs.iter().any(|l| l.contains(KEY)),
+        "the provider key is in no log line"
+    );
+}
+
+/// The seed's security flow, over the identification route itself.
+async fn rate_limit_then_captcha_then_trusted(kind: &str) {
+    let provider = FakeProvider::start();
+    let server =
+        Server::start_with(options(&provider, 3).env("WILDID_CAPTCHA_KIND", kind)).unwrap();
+    let mut client = Client::new(&server.url(""));
+    let status = client.get("/api/security/status").await.json();
+    assert_eq!(status["rate_limit_threshold"], 3);
+    for count in 1..=3 {
+        let answer = identify(&mut client).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        assert_eq!(answer.json()["status"]["request_count"], count);
+    }
+    let status = client.get("/api/security/status").await.json();
+    assert_eq!(status["rate_limited"], true, "marked at the threshold");
+
+    let held = identify(&mut client).await;
+    assert_eq!(
+        (held.status, held.error().as_str()),
+        (429, "captcha_required")
+    );
+    let retry_after: i64 = held.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=3600).contains(&retry_after), "{retry_after}");
+    assert_eq!(
+        provider.calls().len(),
+        3,
+        "a held session never reaches the provider"
+    );
+
+    let challenge = issue(&mut client).await;
+    let refused = verify(&mut client, &challenge, wrong(&challenge)).await;
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.json()["error"], "incorrect_answer");
+    let still_held = identify(&mut client).await;
+    assert_eq!(still_held.status, 429, "a wrong answer lifts nothing");
+
+    let passed = verify(&mut client, &challenge, solve(&challenge)).await;
+    assert_eq!(passed.status, 200, "{}", passed.body);
+    assert_eq!(passed.json()["status"]["is_trusted"], true);
+    for _ in 0..3 {
+        let answer = identify(&mut client).await;
+        assert_eq!(
+            answer.status, 200,
+            "a trusted session goes on: {}",
+            answer.body
+        );
+        assert_eq!(answer.json()["status"]["is_trusted"], true);
+    }
+    assert_eq!(provider.calls().len(), 6);
+}
+
+#[tokio::test]
+async fn rate_limit_captcha_trust_with_the_arithmetic_question() {
+    rate_limit_then_captcha_then_trusted("arithmetic").await;
+}
+
+#[tokio::test]
+async fn rate_limit_captcha_trust_with_proof_of_work() {
+    rate_limit_then_captcha_then_trusted("proof_of_work").await;
+}
+
+#[tokio::test]
+async fn dropping_the_cookie_does_not_escape_the_limit() {
+    let provider = FakeProvider::start();
+    let server = Server::start_with(options(&provider, 3)).unwrap();
+    let mut first = Client::new(&server.url(""));
+    for _ in 0..3 {
+        assert_eq!(identify(&mut first).await.status, 200);
+    }
+    // A client without the cookie, from the same address: a new session, the same network.
+    for attempt in 0..3 {
+        let mut fresh = Client::new(&server.url(""));
+        let answer = identify(&mut fresh).await;
+        assert_eq!(
+            (answer.status, answer.error().as_str()),
+            (429, "captcha_required"),
+            "attempt {attempt} with a new cookie"
+        );
+        let status = fresh.get("/api/security/status").await.json();
+        assert_eq!(
+            status["rate_limited"], true,
+            "the new session must pass a CAPTCHA too"
+        );
+    }
+    assert_eq!(provider.calls().len(), 3);
+}
+
+#[tokio::test]
+async fn a_trusted_session_still_meets_the_network_ceiling() {
+    let provider = FakeProvider::start();
+    let server = Server::start_with(
+        options(&provider, 2)
+            .env("WILDID_RATE_LIMIT_IP_CEILING", "4")
+            .env("WILDID_CAPTCHA_KIND", "arithmetic"),
+    )
+    .unwrap();
+    let mut client = Client::new(&server.url(""));
+    assert_eq!(pass(&mut client).await["is_trusted"], true);
+    for _ in 0..4 {
+        assert_eq!(identify(&mut client).await.status, 200);
+    }
+    let over = identify(&mut client).await;
+    assert_eq!(
+        (over.status, over.error().as_str()),
+        (429, "too_many_requests")
+    );
+    assert!(over.header("retry-after").is_some());
+    // No CAPTCHA lifts the ceiling.
+    assert_eq!(pass(&mut client).await["is_trusted"], true);
+    assert_eq!(identify(&mut client).await.status, 429);
+    assert_eq!(provider.calls().len(), 4);
+}
+
+#[tokio::test]
+async fn bad_uploads_are_refused_clearly_and_cost_no_identification() {
+    let provider = FakeProvider::start();
+    let server =
+        Server::start_with(options(&provider, 3).env("WILDID_MAX_UPLOAD_BYTES", "100000")).unwrap();
+    let mut client = Client::new(&server.url(""));
+    let token = client.refresh_csrf().await;
+
+    let json = client
+        .post_json("/api/identify", &json!({"image": "x"}))
+        .await;
+    assert_eq!(
+        (json.status, json.error().as_str()),
+        (415, "unsupported_media_type")
+    );
+    let none = client.post_multipart("/api/identify", &[]).await;
+    assert_eq!((none.status, none.error().as_str()), (422, "missing_image"));
+    let other = client
+        .post_multipart("/api/identify", &[("image", &photo()), ("caption", b"hi")])
+        .await;
+    assert_eq!(
+        (other.status, other.error().as_str()),
+        (422, "unknown_field")
+    );
+    assert!(
+        other.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("caption")
+    );
+    let twice = client
+        .post_multipart("/api/identify", &[("image", &photo()), ("image", &photo())])
+        .await;
+    assert_eq!(
+        (twice.status, twice.error().as_str()),
+        (422, "unknown_field")
+    );
+    for (bytes, why) in [
+        (
+            b"<?php system($_GET['c']); ?>".as_slice(),
+            "not a PNG, JPEG, GIF, WebP or BMP",
+        ),
+        (&photo()[..200], "damaged"),
+        (b"".as_slice(), "empty"),
+    ] {
+        let refused = client
+            .post_multipart("/api/identify", &[("image", bytes)])
+            .await;
+        assert_eq!(
+            (refused.status, refused.error().as_str()),
+            (422, "invalid_image")
+        );
+        let message = refused.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains(why), "{message}");
+    }
+    // Beyond the upload limit: refused on the declared length, before any of it is read (a
+    // raw request, since an HTTP client would still be writing the body when the answer
+    // comes and the connection closes).
+    let head = format!(
+        "POST /api/identify HTTP/1.1\r\nHost: {}\r\nContent-Type: multipart/form-data; \
+         boundary=x\r\nX-CSRF-Token: {token}\r\nContent-Length: 150000\r\n\r\n",
+        server.addr
+    );
+    let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    std::io::Write::write_all(&mut stream, head.as_bytes()).unwrap();
+    let mut answer = String::new();
+    let mut buffer = [0u8; 4096];
+    while !answer.contains("payload_too_large") {
+        match std::io::Read::read(&mut stream, &mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.push_str(&String::from_utf8_lossy(&buffer[..n])),
+        }
+    }
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("payload_too_large"), "{answer}");
+    let forged = client
+        .send(
+            reqwest::Method::POST,
+            "/api/identify",
+            &[
+                ("content-type", "multipart/form-data; boundary=x"),
+                ("x-csrf-token", "forged"),
+            ],
+            Some(b"--x--\r\n".to_vec()),
+        )
+        .await;
+    assert_eq!(
+        (forged.status, forged.error().as_str()),
+        (403, "csrf_failed")
+    );
+    assert_eq!(client.csrf.as_deref(), Some(token.as_str()));
+
+    assert!(provider.calls().is_empty(), "nothing reached the provider");
+    let status = client.get("/api/security/status").await.json();
+    assert_eq!(status["request_count"], 0, "no refused upload was counted");
+    assert_eq!(
+        identify(&mut client).await.status,
+        200,
+        "a good photo still goes through"
+    );
+}
+
+#[tokio::test]
+async fn provider_failures_are_answered_502_and_odd_answers_are_cleaned() {
+    let provider = FakeProvider::start();
+    let server = Server::start_with(options(&provider, 50)).unwrap();
+    let mut client = Client::new(&server.url(""));
+    let redirect_target = format!("{}/../elsewhere/chat/completions", provider.base_url());
+    for reply in [
+        Reply::Status(500),
+        Reply::Status(429),
+        Reply::Slow(Duration::from_secs(4)),
+        Reply::Huge(2 * 1024 * 1024),
+        Reply::Raw("<html>gateway</html>".into()),
+        Reply::Redirect(redirect_target),
+    ] {
+        provider.reply(reply.clone());
+        let before = provider.calls().len();
+        let answer = identify(&mut client).await;
+        assert_eq!(
+            (answer.status, answer.error().as_str()),
+            (502, "identification_failed"),
+            "{reply:?}: {}",
+            answer.body
+        );
+        assert!(
+            !answer.body.contains("127.0.0.1"),
+            "nothing about the provider leaks"
+        );
+        assert_eq!(
+            provider.calls().len(),
+            before + 1,
+            "{reply:?}: one call, no redirect followed"
+        );
+    }
+
+    provider.reply(Reply::Content("It looks like a fox to me.".into()));
+    let prose = identify(&mut client).await.json();
+    assert_eq!(prose["identification"]["species"], "Unknown");
+    assert_eq!(
+        prose["identification"]["description"],
+        "It looks like a fox to me."
+    );
+    assert!(
+        prose["identification"]["notes"]
+            .as_str()
+            .unwrap()
+            .contains("not in the expected format")
+    );
+
+    provider.reply(Reply::Content(
+        "```json\n{\"species\": \"<img src=x onerror=alert(1)>Vulpes vulpes\", \"common_name\": \"<script>x()</script>Red fox\", \"confidence\": \"medium\"}\n```".into(),
+    ));
+    let cleaned = identify(&mut client).await.json();
+    assert_eq!(cleaned["identification"]["species"], "Vulpes vulpes");
+    assert_eq!(cleaned["identification"]["common_name"], "Red fox");
+    assert_eq!(cleaned["identification"]["confidence"], "medium");
+    let (_, logs) = server.stop();
+    assert!(
+        logs.iter()
+            .any(|l| l.contains("identification provider failed"))
+    );
+    assert!(!logs.iter().any(|l| l.contains(KEY)));
+}
+
+#[tokio::test]
+async fn without_a_provider_identification_is_unavailable_and_counts_nothing() {
+    let server = Server::start_with(ServerOptions::default()).unwrap();
+    let mut client = Client::new(&server.url(""));
+    let answer = identify(&mut client).await;
+    assert_eq!(
+        (answer.status, answer.error().as_str()),
+        (503, "identification_unavailable")
+    );
+    let status = client.get("/api/security/status").await.json();
+    assert_eq!(status["request_count"], 0);
+}
+
+#[tokio::test]
+async fn a_provider_setting_that_is_wrong_stops_the_start_with_its_name() {
+    for (envs, var) in [
+        (vec![("WILDID_AI_PROVIDER", "openai")], "WILDID_AI_API_KEY"),
+        (vec![("WILDID_AI_PROVIDER", "local")], "WILDID_AI_BASE_URL"),
+        (
+            vec![
+                ("WILDID_AI_PROVIDER", "local"),
+                ("WILDID_AI_BASE_URL", "http://models.example.org/v1"),
+                ("WILDID_AI_MODEL", "m"),
+            ],
+            "WILDID_AI_BASE_URL",
+        ),
+    ] {
+        let mut options = ServerOptions::default();
+        for (k, v) in &envs {
+            options = options.env(k, *v);
+        }
+        let failure = Server::start_with(options)
+            .err()
+            .expect("the start is refused");
+        assert!(failure.output.contains(var), "{envs:?}: {}", failure.output);
+    }
+}
+
+#[tokio::test]
+async fn two_servers_on_one_postgres_share_the_identification_count() {
+    let Some(url) = wildid_tests::db::fresh_postgres_url().await else {
+        return;
+    };
+    let wildid_adapters_db::DatabaseUrl::Postgres(raw) = &url else {
+        unreachable!()
+    };
+    let provider = FakeProvider::start();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, generated, _) = run_cli(dir.path(), &[], &["keys", "generate"]);
+    let start = || {
+        let mut options = options(&provider, 3).env("DATABASE_URL", raw.expose());
+        for line in generated.lines().filter(|l| l.starts_with("WILDID_")) {
+            let (key, value) = line.split_once('=').unwrap();
+            options = options.env(key, value);
+        }
+        Server::start_with(options).unwrap()
+    };
+    let (first, second) = (start(), start());
+    let mut on_first = Client::new(&first.url(""));
+    on_first.refresh_csrf().await;
+    let mut on_second = Client::new(&second.url(""));
+    on_second.set_session_cookie(&on_first.session_cookie().unwrap());
+    on_second.csrf = on_first.csrf.clone();
+    assert_eq!(identify(&mut on_first).await.status, 200);
+    assert_eq!(identify(&mut on_second).await.status, 200);
+    let third = identify(&mut on_first).await;
+    assert_eq!(
+        third.json()["status"]["request_count"],
+        3,
+        "one count for both servers"
+    );
+    let held = identify(&mut on_second).await;
+    assert_eq!(
+        (held.status, held.error().as_str()),
+        (429, "captcha_required")
+    );
+    // A new cookie on the other server meets the network's count.
+    let mut fresh = Client::new(&second.url(""));
+    assert_eq!(identify(&mut fresh).await.status, 429);
+}
