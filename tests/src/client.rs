@@ -108,6 +108,15 @@ impl Client {
             .insert("__Host-wildid-session".into(), value.to_owned());
     }
 
+    /// The header lines this browser sends with every request (identity and cookies), for
+    /// hand-written requests.
+    pub fn raw_headers(&self) -> String {
+        self.headers(&[])
+            .iter()
+            .map(|(k, v)| format!("{k}: {}\r\n", v.to_str().unwrap()))
+            .collect()
+    }
+
     fn headers(&self, extra: &[(&str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();
         h.insert(

@@ -54,6 +54,27 @@ async fn verify(client: &mut Client, challenge: &Value, answer: Value) -> Answer
         .await
 }
 
+/// Sends `request` as written and reads the answer until it contains `until` (or the server
+/// closes): for requests an HTTP client would not send, or would still be writing when the
+/// answer comes.
+fn raw_request(address: std::net::SocketAddr, request: &str, until: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    // The server may answer and close before all of it is written; the answer still counts.
+    let _ = std::io::Write::write_all(&mut stream, request.as_bytes());
+    let mut answer = String::new();
+    let mut buffer = [0u8; 4096];
+    while !answer.contains(until) {
+        match std::io::Read::read(&mut stream, &mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.push_str(&String::from_utf8_lossy(&buffer[..n])),
+        }
+    }
+    answer
+}
+
 #[tokio::test]
 async fn a_photo_is_identified_and_the_provider_sees_only_its_pixels() {
     let provider = FakeProvider::start();
@@ -290,21 +311,23 @@ async fn bad_uploads_are_refused_clearly_and_cost_no_identification() {
          boundary=x\r\nX-CSRF-Token: {token}\r\nContent-Length: 150000\r\n\r\n",
         server.addr
     );
-    let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    std::io::Write::write_all(&mut stream, head.as_bytes()).unwrap();
-    let mut answer = String::new();
-    let mut buffer = [0u8; 4096];
-    while !answer.contains("payload_too_large") {
-        match std::io::Read::read(&mut stream, &mut buffer) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => answer.push_str(&String::from_utf8_lossy(&buffer[..n])),
-        }
-    }
+    let answer = raw_request(server.addr, &head, "payload_too_large");
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     assert!(answer.contains("payload_too_large"), "{answer}");
+    // Without the header, an upload is refused as forged, whatever its size: the token is
+    // never looked for in a multipart body, so nothing of it is read (not a 413).
+    let unsigned = raw_request(
+        server.addr,
+        &format!(
+            "POST /api/identify HTTP/1.1\r\nHost: {}\r\n{}Content-Type: \
+             multipart/form-data; boundary=x\r\nContent-Length: 90000\r\n\r\n{}",
+            server.addr,
+            client.raw_headers(),
+            "x".repeat(90_000)
+        ),
+        "csrf_failed",
+    );
+    assert!(unsigned.starts_with("HTTP/1.1 403"), "{unsigned}");
     let forged = client
         .send(
             reqwest::Method::POST,

@@ -141,6 +141,8 @@ pub(crate) async fn csrf(State(state): State<AppState>, request: Request, next: 
         .map(str::to_owned);
     let (token, body) = match header_token {
         Some(token) => (Some(token), body),
+        // No field can carry the token in other bodies (an upload, say): nothing to read.
+        None if matches!(kind, BodyKind::Other) => (None, body),
         None => {
             let Ok(bytes) = to_bytes(body, DEFAULT_BODY_LIMIT).await else {
                 return AppError::PayloadTooLarge.into_response();
