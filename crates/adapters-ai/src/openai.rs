@@ -92,16 +92,29 @@ impl std::fmt::Debug for OpenAiCompatible {
     }
 }
 
+impl ProviderSettings {
+    /// The URL every call goes to (`{base_url}/chat/completions`), once the settings are
+    /// checked, without building a client: configuration validation calls this so a bad
+    /// setting stops the start.
+    ///
+    /// # Errors
+    /// [`ProviderSetupError`] for a bad URL, plain http off loopback or an empty model.
+    pub fn endpoint(&self) -> Result<Url, ProviderSetupError> {
+        if self.model.trim().is_empty() {
+            return Err(ProviderSetupError::NoModel);
+        }
+        endpoint(&self.base_url)
+    }
+}
+
 impl OpenAiCompatible {
     /// A client for `settings`.
     ///
     /// # Errors
-    /// [`ProviderSetupError`] for a bad URL, plain http off loopback or an empty model.
+    /// [`ProviderSetupError`] for a bad URL, plain http off loopback or an empty model
+    /// (see [`ProviderSettings::endpoint`]), or a client that cannot be built.
     pub fn new(settings: ProviderSettings) -> Result<Self, ProviderSetupError> {
-        let endpoint = endpoint(&settings.base_url)?;
-        if settings.model.trim().is_empty() {
-            return Err(ProviderSetupError::NoModel);
-        }
+        let endpoint = settings.endpoint()?;
         let client = Client::builder()
             .tls_backend_preconfigured(tls_config()?)
             .timeout(settings.timeout)

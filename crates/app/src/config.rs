@@ -844,27 +844,19 @@ fn identification_provider(
         )),
         _ => None,
     };
-    let given = |v: Option<String>| v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty());
-    let base_url = match (given(base_url), known) {
-        (Some(url), _) => url,
-        (None, Some((url, _))) => url.to_owned(),
-        (None, None) => {
-            return invalid(
-                "WILDID_AI_BASE_URL",
-                "is required for a provider other than openai or together",
-            );
-        }
+    // A given value wins; a known provider has a default; any other provider must say.
+    let setting = |var: &'static str, given: Option<String>, default: Option<&str>| match given
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+    {
+        Some(value) => Ok(value),
+        None => default.map(str::to_owned).ok_or(ConfigError::Invalid {
+            var,
+            why: "is required for a provider other than openai or together".to_owned(),
+        }),
     };
-    let model = match (given(model), known) {
-        (Some(model), _) => model,
-        (None, Some((_, model))) => model.to_owned(),
-        (None, None) => {
-            return invalid(
-                "WILDID_AI_MODEL",
-                "is required for a provider other than openai or together",
-            );
-        }
-    };
+    let base_url = setting("WILDID_AI_BASE_URL", base_url, known.map(|k| k.0))?;
+    let model = setting("WILDID_AI_MODEL", model, known.map(|k| k.1))?;
     if known.is_some() && api_key.is_none() {
         return invalid(
             "WILDID_AI_API_KEY",
@@ -880,11 +872,9 @@ fn identification_provider(
         max_tokens: 600,
     };
     // Checked here so that a bad URL (or plain http off loopback) stops the start.
-    wildid_adapters_ai::OpenAiCompatible::new(settings.clone()).map_err(|e| {
-        ConfigError::Invalid {
-            var: "WILDID_AI_BASE_URL",
-            why: e.to_string(),
-        }
+    settings.endpoint().map_err(|e| ConfigError::Invalid {
+        var: "WILDID_AI_BASE_URL",
+        why: e.to_string(),
     })?;
     Ok(Some(settings))
 }
