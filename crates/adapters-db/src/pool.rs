@@ -256,6 +256,32 @@ macro_rules! with_conn {
 }
 pub(crate) use with_conn;
 
+/// Runs one read query, `$query` (which must own its binds), with the `RunQueryDsl` method
+/// `$method`; evaluates to a `QueryResult`. For the reads every request makes (its session,
+/// its user): on SQLite the query goes through diesel's synchronous API on the calling worker
+/// (a statement cached by type, rows read in place), where `with_conn!` would first copy the
+/// query and its binds into an owned form and every row into owned values; on Postgres it is
+/// an ordinary asynchronous query.
+macro_rules! read_query {
+    ($db:expr, $query:expr, $method:ident) => {{
+        // `$query` is expanded once per backend: a selection is typed by its backend.
+        match &$db.pool {
+            $crate::pool::Pool::Sqlite { readers, .. } => {
+                let mut guard = readers.get().await.map_err($crate::error::pool_error)?;
+                let query = $query;
+                guard
+                    .spawn_blocking(move |conn| diesel::RunQueryDsl::$method(query, conn))
+                    .await
+            }
+            $crate::pool::Pool::Postgres(pool) => {
+                let mut guard = pool.get().await.map_err($crate::error::pool_error)?;
+                diesel_async::RunQueryDsl::$method($query, &mut *guard).await
+            }
+        }
+    }};
+}
+pub(crate) use read_query;
+
 /// `pooled!` for code that writes (single statements, or its own transaction).
 macro_rules! with_write_conn {
     ($db:expr, |$conn:ident| $body:expr) => {

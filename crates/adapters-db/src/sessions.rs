@@ -16,7 +16,7 @@ use wildid_ports::repo::SessionRepository;
 use crate::Database;
 use crate::codec::{array, from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
 use crate::error::{TxError, corrupt, found, repo_error};
-use crate::pool::{with_conn, with_write_conn};
+use crate::pool::{read_query, with_conn, with_write_conn};
 use crate::schema::sessions;
 
 pub(crate) struct SqlSessions {
@@ -110,16 +110,15 @@ impl SessionRepository for SqlSessions {
     }
 
     async fn get(&self, key: &SessionKey) -> Result<Option<Session>, RepoError> {
-        let key = key.as_bytes().to_vec();
-        let row: Option<Row> = with_conn!(self.db, |conn| {
+        let row: Option<Row> = read_query!(
+            self.db,
             sessions::table
-                .find(&key)
-                .select(Row::as_select())
-                .get_result(conn)
-                .await
-                .optional()
-                .map_err(repo_error)?
-        });
+                .find(key.as_bytes().to_vec())
+                .select(Row::as_select()),
+            get_result
+        )
+        .optional()
+        .map_err(repo_error)?;
         row.map(Session::try_from).transpose()
     }
 

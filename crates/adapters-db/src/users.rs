@@ -22,7 +22,7 @@ use crate::Database;
 use crate::codec::{array, from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
 use crate::error::{TxError, corrupt, found, repo_error};
 use crate::mail_outbox::MailRow;
-use crate::pool::{with_conn, with_write_conn, write_transaction};
+use crate::pool::{read_query, with_conn, with_write_conn, write_transaction};
 use crate::schema::{login_tokens, mail_outbox, users};
 use crate::tokens::TokenRow;
 
@@ -152,15 +152,14 @@ impl UserRepository for SqlUsers {
     }
 
     async fn get(&self, id: UserId) -> Result<User, RepoError> {
-        let key = id.to_string();
-        let row: UserRow = with_conn!(self.db, |conn| {
+        let row: UserRow = read_query!(
+            self.db,
             users::table
-                .find(&key)
-                .select(UserRow::as_select())
-                .get_result(conn)
-                .await
-                .map_err(repo_error)?
-        });
+                .find(id.to_string())
+                .select(UserRow::as_select()),
+            get_result
+        )
+        .map_err(repo_error)?;
         row.try_into()
     }
 
