@@ -14,6 +14,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-10}"
 connections="${2:-64}"
+# Seconds of probing per condition (idle, flood) in the sign-in benchmark: twice the wrk
+# duration, since a p99 needs many samples.
+signin_seconds=$((duration * 2))
 threads=2
 
 if ! command -v wrk >/dev/null 2>&1; then
@@ -90,7 +93,7 @@ results+=("$(scenario status /api/security/status "Cookie: $cookie")")
 peak_rss_kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status")
 
 echo "sign-in flood (16 clients) with probes of /healthz and /api/auth/me" >&2
-signin=$("$target_dir/release/signin-load" "$base" "$work/data" "$duration" 16)
+signin=$("$target_dir/release/signin-load" "$base" "$work/data" "$signin_seconds" 16)
 peak_rss_signin_kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status")
 
 stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
