@@ -72,9 +72,11 @@ scenario() {
   p50=$(to_ms "$(awk '$1 == "50%" {print $2}' <<<"$out")")
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' <<<"$out")")
   errors=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
-  printf '%-12s %10s req/s   p50 %8s ms   p99 %8s ms\n' "$name" "$rps" "$p50" "$p99" >&2
-  printf '{"scenario":"%s","path":"%s","requests_per_second":%s,"p50_ms":%s,"p99_ms":%s,"non_2xx":%s}' \
-    "$name" "$path" "$rps" "$p50" "$p99" "${errors:-0}"
+  # wrk leaves requests that never completed (timeouts) out of its latencies: report them.
+  timeouts=$(awk '/Socket errors:/ {print $NF}' <<<"$out")
+  printf '%-12s %10s req/s   p50 %8s ms   p99 %8s ms   timeouts %s\n' "$name" "$rps" "$p50" "$p99" "${timeouts:-0}" >&2
+  printf '{"scenario":"%s","path":"%s","requests_per_second":%s,"p50_ms":%s,"p99_ms":%s,"non_2xx":%s,"timeouts":%s}' \
+    "$name" "$path" "$rps" "$p50" "$p99" "${errors:-0}" "${timeouts:-0}"
 }
 
 # A session for the status scenario, started with the headers wrk sends (none that enter the
