@@ -15,15 +15,23 @@ pub(crate) fn repo_error(error: DieselError) -> RepoError {
             DatabaseErrorKind::ClosedConnection => {
                 RepoError::Unavailable(info.message().to_owned())
             }
-            _ if is_busy(info.message()) => RepoError::Unavailable(info.message().to_owned()),
+            _ if is_busy_message(info.message()) => {
+                RepoError::Unavailable(info.message().to_owned())
+            }
             _ => RepoError::Other(info.message().to_owned()),
         },
         other => RepoError::Other(other.to_string()),
     }
 }
 
-fn is_busy(message: &str) -> bool {
+fn is_busy_message(message: &str) -> bool {
     message.contains("database is locked") || message.contains("database is busy")
+}
+
+/// Whether a statement failed because another connection held a lock it needed (SQLite's
+/// `SQLITE_BUSY`, which diesel reports only by its message).
+pub(crate) fn is_busy(error: &DieselError) -> bool {
+    matches!(error, DieselError::DatabaseError(_, info) if is_busy_message(info.message()))
 }
 
 /// Maps a failure to obtain a pooled connection.

@@ -88,6 +88,20 @@ impl MailOutbox for SqlMailOutbox {
     ) -> Result<Vec<QueuedMail>, RepoError> {
         let (now, lease) = (to_db_time(now), to_db_time(lease_until));
         let limit = i64::from(limit.min(MAX_CLAIM));
+        // The worker asks every second and most rounds find nothing: a read says so without
+        // the write lock, which SQLite has once for every process of the database.
+        let due = mail_outbox::table
+            .filter(mail_outbox::sent_at.is_null())
+            .filter(mail_outbox::next_attempt_at.le(now));
+        let any_due: bool = with_conn!(self.db, |conn| {
+            diesel::select(diesel::dsl::exists(due))
+                .get_result(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        if !any_due {
+            return Ok(Vec::new());
+        }
         // The UPDATE repeats "due and unsent": under concurrency, a row another claimer leased
         // in the meantime no longer matches when this UPDATE reaches it (Postgres re-checks the
         // condition after waiting for the row lock; SQLite serialises writers).
@@ -188,5 +202,54 @@ impl MailOutbox for SqlMailOutbox {
                 .map_err(repo_error)?
         });
         Ok(deleted as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    use wildid_ports::clock::Clock;
+
+    use super::*;
+    use crate::pool::sqlite_without_busy_timeout;
+
+    /// A round that finds nothing due takes no write lock: with another connection holding
+    /// it (and no busy timeout), claiming answers "nothing" at once. Once a mail is due, the
+    /// claim needs the lock, fails while it is held, and claims the mail when it is free.
+    #[tokio::test]
+    async fn a_round_with_nothing_due_only_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, path) = sqlite_without_busy_timeout(&dir.path().join("outbox.db")).await;
+        let outbox = db.mail_outbox();
+        let now = wildid_ports::builtin::SystemClock.now();
+        let lease = now + chrono::Duration::minutes(5);
+        let mut holder = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+
+        holder.batch_execute("BEGIN IMMEDIATE").unwrap();
+        assert!(outbox.claim_due(now, lease, 10).await.unwrap().is_empty());
+        holder.batch_execute("ROLLBACK").unwrap();
+
+        outbox
+            .enqueue(&QueuedMail {
+                id: MailId::from_random([1; 16]),
+                payload: EncryptedField::new("ciphertext".into()),
+                created_at: now,
+                attempts: 0,
+                next_attempt_at: now,
+                sent_at: None,
+                last_error: None,
+            })
+            .await
+            .unwrap();
+        holder.batch_execute("BEGIN IMMEDIATE").unwrap();
+        assert!(
+            outbox.claim_due(now, lease, 10).await.is_err(),
+            "a due mail is claimed under the write lock"
+        );
+        holder.batch_execute("ROLLBACK").unwrap();
+        assert_eq!(outbox.claim_due(now, lease, 10).await.unwrap().len(), 1);
     }
 }

@@ -8,10 +8,16 @@
 //! - **writes** run on tokio's blocking thread pool: a commit may wait for a checkpoint's
 //!   fsync, or for another process's write lock (the busy timeout), and no async worker may
 //!   wait on either;
-//! - **reads** run on the calling worker ([`Inline`]): a read in WAL mode takes no lock and
-//!   waits for no writer, and a key lookup takes microseconds, far less than handing it to
-//!   another thread and back (two futex wake-ups and two context switches, which the profile
-//!   of the session-resume benchmark showed as a third of the server's CPU).
+//! - **the reads every request makes** (`read_query!`: its session, its user) run on the
+//!   calling worker ([`Inline`]): a read in WAL mode takes no lock and waits for no writer, and
+//!   a key lookup takes microseconds, far less than handing it to another thread and back (two
+//!   futex wake-ups and two context switches, which the profile of the session-resume
+//!   benchmark showed as a third of the server's CPU). These connections are read-only and
+//!   have no busy timeout, so an async worker never sleeps in SQLite's busy handler: in the
+//!   rare moment a WAL read does meet a lock (another connection recovering the WAL index, or
+//!   holding the file in exclusive mode), the query runs again on the blocking pool, where
+//!   waiting is allowed;
+//! - **other reads** (`with_conn!`) run on the blocking pool too, without the write gate.
 //!
 //! SQLite allows one writer at a time. Left to itself, a second writer spins in SQLite's busy
 //! handler, which sleeps 1, 2, 5, 10... ms between attempts while it holds a pooled connection
@@ -71,6 +77,12 @@ pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; \
      PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; \
      PRAGMA synchronous = NORMAL;";
+
+/// Statements run on every new connection of the inline read pool: no busy timeout (a lock
+/// fails the statement at once, and `read_query!` retries it on the blocking pool), and no
+/// writes at all (an inline write would pass the write gate by). The journal mode is a property
+/// of the file, set by the migrations and the write pool before any read.
+const SQLITE_INLINE_READER_PRAGMAS: &str = "PRAGMA busy_timeout = 0; PRAGMA query_only = ON;";
 
 /// Pool sizing and timeouts.
 #[derive(Debug, Clone, Copy)]
@@ -148,9 +160,9 @@ macro_rules! sqlite_pool {
 
 pub(crate) enum Pool {
     Sqlite {
-        /// Writes, on the blocking pool, one at a time through `writers`.
+        /// Writes (one at a time through `writers`) and most reads, on the blocking pool.
         pool: SqlitePool,
-        /// Reads, inline.
+        /// The reads of `read_query!`, inline.
         readers: SqliteReadPool,
         writers: WriteGate,
     },
@@ -173,7 +185,7 @@ impl Pool {
             .ok_or_else(|| DbError::Connect("the SQLite path is not valid UTF-8".into()))?;
         Ok(Self::Sqlite {
             pool: sqlite_pool!(SqliteConn, url, options, pragmas),
-            readers: sqlite_pool!(SqliteReadConn, url, options, pragmas),
+            readers: sqlite_pool!(SqliteReadConn, url, options, SQLITE_INLINE_READER_PRAGMAS),
             writers: WriteGate::new(),
         })
     }
@@ -211,14 +223,14 @@ impl Pool {
 }
 
 /// Runs `$body` with `$conn` bound to a pooled connection of whichever backend is open. The
-/// body is compiled once per backend, so it may use any diesel query both support. `read`
-/// takes a SQLite connection of the inline read pool; `write` first waits for this process's
-/// turn at the [`WriteGate`], then takes one of the write pool.
+/// body is compiled once per backend, so it may use any diesel query both support. On SQLite,
+/// `read` takes a connection of the blocking pool; `write` first waits for this process's
+/// turn at the [`WriteGate`], then takes one of the same pool.
 macro_rules! pooled {
     ($db:expr, read, |$conn:ident| $body:expr) => {{
         match &$db.pool {
-            $crate::pool::Pool::Sqlite { readers, .. } => {
-                let mut guard = readers.get().await.map_err($crate::error::pool_error)?;
+            $crate::pool::Pool::Sqlite { pool, .. } => {
+                let mut guard = pool.get().await.map_err($crate::error::pool_error)?;
                 let $conn = &mut *guard;
                 $body
             }
@@ -247,8 +259,7 @@ macro_rules! pooled {
 }
 pub(crate) use pooled;
 
-/// `pooled!` for code that only reads (never a write: it would run on an async worker and
-/// pass the write gate by).
+/// `pooled!` for code that only reads (never a write: it would pass the write gate by).
 macro_rules! with_conn {
     ($db:expr, |$conn:ident| $body:expr) => {
         $crate::pool::pooled!($db, read, |$conn| $body)
@@ -261,17 +272,30 @@ pub(crate) use with_conn;
 /// its user): on SQLite the query goes through diesel's synchronous API on the calling worker
 /// (a statement cached by type, rows read in place), where `with_conn!` would first copy the
 /// query and its binds into an owned form and every row into owned values; on Postgres it is
-/// an ordinary asynchronous query.
+/// an ordinary asynchronous query. A SQLite read that meets a lock inline (it has no busy
+/// timeout) runs again on the blocking pool, which waits for the lock.
 macro_rules! read_query {
     ($db:expr, $query:expr, $method:ident) => {{
-        // `$query` is expanded once per backend: a selection is typed by its backend.
+        // `$query` is expanded once per backend (a selection is typed by its backend), and on
+        // SQLite once per attempt (the first attempt consumes its binds).
         match &$db.pool {
-            $crate::pool::Pool::Sqlite { readers, .. } => {
-                let mut guard = readers.get().await.map_err($crate::error::pool_error)?;
+            $crate::pool::Pool::Sqlite { readers, pool, .. } => {
+                let mut inline = readers.get().await.map_err($crate::error::pool_error)?;
                 let query = $query;
-                guard
+                match inline
                     .spawn_blocking(move |conn| diesel::RunQueryDsl::$method(query, conn))
                     .await
+                {
+                    Err(error) if $crate::error::is_busy(&error) => {
+                        drop(inline);
+                        let mut blocking = pool.get().await.map_err($crate::error::pool_error)?;
+                        let query = $query;
+                        blocking
+                            .spawn_blocking(move |conn| diesel::RunQueryDsl::$method(query, conn))
+                            .await
+                    }
+                    done => done,
+                }
             }
             $crate::pool::Pool::Postgres(pool) => {
                 let mut guard = pool.get().await.map_err($crate::error::pool_error)?;
@@ -312,6 +336,29 @@ macro_rules! write_transaction {
 }
 pub(crate) use write_transaction;
 
+/// A migrated SQLite database at `path` whose connections have no busy timeout (a statement
+/// that meets a lock fails at once), for tests of who takes which lock; and its file path.
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+pub(crate) async fn sqlite_without_busy_timeout(
+    path: &Path,
+) -> (std::sync::Arc<crate::Database>, std::path::PathBuf) {
+    crate::run_migrations(&crate::DatabaseUrl::sqlite_file(path.to_owned()))
+        .await
+        .unwrap();
+    let pool = Pool::sqlite_with(
+        path,
+        PoolOptions::default(),
+        "PRAGMA busy_timeout = 0; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+    )
+    .unwrap();
+    let db = crate::Database {
+        pool,
+        backend: crate::Backend::Sqlite,
+    };
+    (std::sync::Arc::new(db), path.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -322,7 +369,7 @@ mod tests {
     use wildid_ports::clock::Clock;
 
     use super::*;
-    use crate::{Backend, Database, DatabaseUrl, run_migrations};
+    use crate::{Database, DatabaseUrl, run_migrations};
 
     /// With no busy timeout at all, a writer that meets SQLite's lock fails at once. Many
     /// concurrent writes of one process all succeed anyway, because they queue at the gate
@@ -331,21 +378,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn writers_of_one_process_take_turns_instead_of_meeting_the_lock() {
         let dir = tempfile::tempdir().unwrap();
-        let url = DatabaseUrl::sqlite_file(dir.path().join("gate.db"));
-        run_migrations(&url).await.unwrap();
-        let DatabaseUrl::Sqlite { path, .. } = &url else {
-            unreachable!("a SQLite URL")
-        };
-        let pool = Pool::sqlite_with(
-            path,
-            PoolOptions::default(),
-            "PRAGMA busy_timeout = 0; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
-        )
-        .unwrap();
-        let db = Arc::new(Database {
-            pool,
-            backend: Backend::Sqlite,
-        });
+        let (db, _) = sqlite_without_busy_timeout(&dir.path().join("gate.db")).await;
         let limits = db.rate_limits();
         let limit = RateLimit::new(1000, chrono::Duration::hours(1)).unwrap();
         let now = wildid_ports::builtin::SystemClock.now();
@@ -412,5 +445,41 @@ mod tests {
             assert!(read.await.unwrap().unwrap().is_none());
             write.await.unwrap().unwrap();
         });
+    }
+
+    /// An inline read that meets a lock neither fails nor sleeps on the async worker: it runs
+    /// again on the blocking pool, which waits for the lock. Another connection holds the file
+    /// in exclusive mode (which even WAL readers must wait for) while the runtime's only worker
+    /// must stay free to run other tasks.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn an_inline_read_that_meets_a_lock_waits_on_the_blocking_pool() {
+        use diesel::Connection;
+        use diesel::connection::SimpleConnection;
+
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::sqlite_file(dir.path().join("locked.db"));
+        run_migrations(&url).await.unwrap();
+        let DatabaseUrl::Sqlite { path, .. } = &url else {
+            unreachable!("a SQLite URL")
+        };
+        let mut holder = SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        holder
+            .batch_execute(
+                "PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; \
+                 CREATE TABLE held (x); DROP TABLE held; COMMIT;",
+            )
+            .unwrap();
+        let db = Database::open(&url, PoolOptions::default()).unwrap();
+        let sessions = db.sessions();
+        let key = wildid_domain::session::SessionToken::from_random([6; 32]).key();
+        let read = tokio::spawn(async move { sessions.get(&key).await });
+
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let other = tokio::time::timeout(Duration::from_secs(2), tokio::spawn(async {})).await;
+        let waiting = !read.is_finished();
+        drop(holder);
+        assert!(other.is_ok(), "the worker stays free while the read waits");
+        assert!(waiting, "the read waits for the lock instead of failing");
+        assert!(read.await.unwrap().unwrap().is_none());
     }
 }

@@ -32,8 +32,9 @@ use wildid_ports::password::PasswordHasher;
 use wildid_tests::accounts::PASSWORD;
 use wildid_tests::client::{Client, link_in, outbox};
 
-/// Pause between two probe requests (about 100 probes per second each): with 20 s per
-/// condition, the p99 is the 20th slowest of some 2 000 samples rather than the 5th of 500,
+/// Pause between two probe requests (a request plus this pause: some 85 probes per second
+/// each): with 20 s per condition, the p99 is the 17th slowest of some 1 700 samples (as
+/// measured, `docs/benchmarks.md`) rather than the 5th of 500,
 /// which one stall of the shared machine could move by a factor of two.
 const PROBE_INTERVAL: Duration = Duration::from_millis(10);
 
