@@ -222,7 +222,8 @@ mod tests {
     #[tokio::test]
     async fn a_round_with_nothing_due_only_reads() {
         let dir = tempfile::tempdir().unwrap();
-        let (db, path) = sqlite_without_busy_timeout(&dir.path().join("outbox.db")).await;
+        let path = dir.path().join("outbox.db");
+        let db = sqlite_without_busy_timeout(&path).await;
         let outbox = db.mail_outbox();
         let now = wildid_ports::builtin::SystemClock.now();
         let lease = now + chrono::Duration::minutes(5);

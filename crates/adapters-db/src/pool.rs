@@ -174,7 +174,9 @@ impl Pool {
         Self::sqlite_with(path, options, SQLITE_PRAGMAS)
     }
 
-    /// A SQLite pool whose connections run `pragmas` when they open.
+    /// A SQLite pool whose blocking connections run `pragmas` when they open. The inline read
+    /// connections always run [`SQLITE_INLINE_READER_PRAGMAS`]: read-only and no busy timeout,
+    /// so they never sleep on an async worker.
     pub(crate) fn sqlite_with(
         path: &Path,
         options: PoolOptions,
@@ -337,12 +339,10 @@ macro_rules! write_transaction {
 pub(crate) use write_transaction;
 
 /// A migrated SQLite database at `path` whose connections have no busy timeout (a statement
-/// that meets a lock fails at once), for tests of who takes which lock; and its file path.
+/// that meets a lock fails at once), for tests of who takes which lock.
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-pub(crate) async fn sqlite_without_busy_timeout(
-    path: &Path,
-) -> (std::sync::Arc<crate::Database>, std::path::PathBuf) {
+pub(crate) async fn sqlite_without_busy_timeout(path: &Path) -> std::sync::Arc<crate::Database> {
     crate::run_migrations(&crate::DatabaseUrl::sqlite_file(path.to_owned()))
         .await
         .unwrap();
@@ -356,7 +356,7 @@ pub(crate) async fn sqlite_without_busy_timeout(
         pool,
         backend: crate::Backend::Sqlite,
     };
-    (std::sync::Arc::new(db), path.to_owned())
+    std::sync::Arc::new(db)
 }
 
 #[cfg(test)]
@@ -378,7 +378,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn writers_of_one_process_take_turns_instead_of_meeting_the_lock() {
         let dir = tempfile::tempdir().unwrap();
-        let (db, _) = sqlite_without_busy_timeout(&dir.path().join("gate.db")).await;
+        let db = sqlite_without_busy_timeout(&dir.path().join("gate.db")).await;
         let limits = db.rate_limits();
         let limit = RateLimit::new(1000, chrono::Duration::hours(1)).unwrap();
         let now = wildid_ports::builtin::SystemClock.now();
