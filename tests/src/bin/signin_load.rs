@@ -8,7 +8,8 @@
 //! 3. the same two latencies during a flood of password sign-ins by many concurrent clients,
 //!    and the sign-in throughput achieved.
 //!
-//! Idle and flood phases alternate three times; each condition's samples are pooled.
+//! Idle and flood phases alternate six times; each condition's samples are pooled, and each
+//! round's p99s are reported too.
 //!
 //! Usage: `signin-load BASE_URL DATA_DIR [SECONDS] [CLIENTS]`. The server must run with its
 //! sign-in and mail limits raised (the script does this). Prints one JSON object.
@@ -38,8 +39,15 @@ use wildid_tests::client::{Client, link_in, outbox};
 /// which one stall of the shared machine could move by a factor of two.
 const PROBE_INTERVAL: Duration = Duration::from_millis(10);
 
-/// How many idle phases and flood phases alternate.
-const ROUNDS: u32 = 3;
+/// How many idle phases and flood phases alternate. Short phases pair the two conditions
+/// closely in time, so a spell of contention on the shared host tends to land on both: with
+/// three rounds of some 7 s, 3 of 13 runs put the flood's p99 above 2x the idle one; with six
+/// rounds of some 3 s, 0 of 10 did (`docs/benchmarks.md`, 2026-12-02 (late)).
+const ROUNDS: u32 = 6;
+
+/// How long the flood runs before its probes start: 16 clients fill the two hashing threads'
+/// queue within one request, so a second is ample.
+const FLOOD_WARM_UP: Duration = Duration::from_secs(1);
 
 fn percentile(samples: &mut [f64], p: f64) -> f64 {
     if samples.is_empty() {
@@ -48,6 +56,11 @@ fn percentile(samples: &mut [f64], p: f64) -> f64 {
     samples.sort_by(f64::total_cmp);
     let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
     samples[rank.clamp(1, samples.len()) - 1]
+}
+
+/// The p99 of `samples`, leaving them as they are.
+fn p99(samples: &[f64]) -> f64 {
+    percentile(&mut samples.to_vec(), 99.0)
 }
 
 fn summary(mut samples: Vec<f64>) -> serde_json::Value {
@@ -231,14 +244,16 @@ async fn main() {
     let (mut flood_health, mut flood_me) = (Vec::new(), Vec::new());
     let (mut sign_ins, mut refused, mut flooding) = (0, 0, 0.0);
     let mut login_latencies = Vec::new();
+    let mut per_round = Vec::new();
     for _ in 0..ROUNDS {
         let (health, authenticated) = probes(&base, &me, phase).await;
+        let idle_p99 = (p99(&health), p99(&authenticated));
         idle_health.extend(health);
         idle_me.extend(authenticated);
 
         let flood = Flood::start(workers);
         // Let the flood reach a steady state before probing.
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        tokio::time::sleep(FLOOD_WARM_UP).await;
         let counted_from = (
             flood.ok.load(Ordering::Relaxed),
             flood.failed.load(Ordering::Relaxed),
@@ -248,6 +263,10 @@ async fn main() {
         flooding += started.elapsed().as_secs_f64();
         sign_ins += flood.ok.load(Ordering::Relaxed) - counted_from.0;
         refused += flood.failed.load(Ordering::Relaxed) - counted_from.1;
+        per_round.push(json!({
+            "idle_p99_ms": {"healthz": idle_p99.0, "me": idle_p99.1},
+            "flood_p99_ms": {"healthz": p99(&health), "me": p99(&authenticated)},
+        }));
         flood_health.extend(health);
         flood_me.extend(authenticated);
         let (back, times) = flood.stop().await;
@@ -277,6 +296,7 @@ async fn main() {
             "sign_ins_per_second": per_second,
             "sign_ins_refused": refused,
             "rounds": ROUNDS,
+            "p99_per_round": per_round,
             "sign_in_latency": summary(login_latencies),
             "idle": {"healthz": idle_health, "me": idle_me},
             "flood": {"healthz": flood_health, "me": flood_me},
