@@ -176,7 +176,8 @@ async fn production_starts_with_generated_secrets_and_creates_no_secrets_file() 
     let mut options = ServerOptions::default()
         .env("WILDID_ENV", "production")
         .env("WILDID_PUBLIC_URL", "https://wildid.example.org")
-        .env("WILDID_TRUSTED_PROXIES", "127.0.0.1");
+        .env("WILDID_TRUSTED_PROXIES", "127.0.0.1")
+        .env("WILDID_MAP_TILE_ORIGINS", "https://Tiles.example.org/");
     for line in generated.lines().filter(|l| l.starts_with("WILDID_")) {
         let (key, value) = line.split_once('=').unwrap();
         if key == "WILDID_EMAIL_PEPPER" {
@@ -215,6 +216,13 @@ async fn production_starts_with_generated_secrets_and_creates_no_secrets_file() 
             .to_str()
             .unwrap()
             .contains("includeSubDomains")
+    );
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .unwrap();
+    assert!(
+        csp.contains("; img-src 'self' data: blob: https://tiles.example.org;"),
+        "the map tile origin is allowed for images: {csp}"
     );
     assert_eq!(
         get(&server.url("/healthz")).await.status(),

@@ -125,6 +125,7 @@ mod tests {
             trusted_proxies: Vec::new(),
             allowed_hosts: crate::HostAllowlist::new(["localhost"]).unwrap(),
             cors: crate::CorsPolicy::default(),
+            csp: crate::ContentSecurityPolicy::default(),
             public_url: "http://localhost".into(),
             session_lifetime_seconds: 3600,
             totp_required_roles: Vec::new(),

@@ -23,6 +23,7 @@ mod state;
 pub use access::Access;
 pub use flash::{Flash, FlashKind};
 pub use middleware::cors::{CorsPolicy, InvalidOrigin};
+pub use middleware::headers::ContentSecurityPolicy;
 pub use middleware::hosts::{HostAllowlist, InvalidHost};
 pub use routes::{DEFAULT_UPLOAD_LIMIT, router};
 pub use state::{AppState, HttpSettings, Services};

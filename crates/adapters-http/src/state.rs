@@ -6,6 +6,7 @@ use axum::extract::FromRef;
 use axum_extra::extract::cookie::Key;
 
 use crate::middleware::cors::CorsPolicy;
+use crate::middleware::headers::ContentSecurityPolicy;
 use crate::middleware::hosts::HostAllowlist;
 use wildid_ports::random::SecureRandom;
 use wildid_ports::services::accounts::Accounts;
@@ -54,6 +55,9 @@ pub struct HttpSettings {
     pub allowed_hosts: HostAllowlist,
     /// Origins whose scripts may call `/api/*` with credentials.
     pub cors: CorsPolicy,
+    /// The Content-Security-Policy of every response (its `img-src` names the map tile
+    /// origins).
+    pub csp: ContentSecurityPolicy,
     /// Scheme and host (and port) of the public site, without a trailing slash: where links
     /// in mail and the production redirect to HTTPS point.
     pub public_url: String,

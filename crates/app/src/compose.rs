@@ -9,7 +9,9 @@ use axum::Router;
 use axum_extra::extract::cookie::Key;
 use wildid_adapters_ai::{OpenAiCompatible, PhotoChecker, PhotoLimits};
 use wildid_adapters_db::Database;
-use wildid_adapters_http::{AppState, CorsPolicy, HostAllowlist, HttpSettings, Services};
+use wildid_adapters_http::{
+    AppState, ContentSecurityPolicy, CorsPolicy, HostAllowlist, HttpSettings, Services,
+};
 use wildid_adapters_mail::{FileOutbox, SmtpMailer};
 use wildid_domain::pow::PowKey;
 use wildid_ports::builtin::{
@@ -210,6 +212,8 @@ pub fn compose(
             .chain([public_url.as_str()]),
     )
     .map_err(|e| format!("WILDID_PUBLIC_URL: {e}"))?;
+    let csp = ContentSecurityPolicy::new(settings.map_tile_origins.iter().map(String::as_str))
+        .map_err(|e| format!("WILDID_MAP_TILE_ORIGINS: {e}"))?;
     let http = HttpSettings {
         production: settings.production(),
         secure_cookies: secure_cookies(settings),
@@ -217,6 +221,7 @@ pub fn compose(
         trusted_proxies: settings.trusted_proxies.clone(),
         allowed_hosts,
         cors,
+        csp,
         public_url,
         session_lifetime_seconds: settings.session_policy.absolute_lifetime().num_seconds(),
         totp_required_roles: settings.totp_required_roles.clone(),

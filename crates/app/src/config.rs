@@ -44,6 +44,7 @@ const KEYS: &[&str] = &[
     "TRUSTED_PROXIES",
     "ALLOWED_HOSTS",
     "CORS_ALLOWED_ORIGINS",
+    "MAP_TILE_ORIGINS",
     "SESSION_IDLE_MINUTES",
     "SESSION_LIFETIME_HOURS",
     "RATE_LIMIT_THRESHOLD",
@@ -155,6 +156,9 @@ pub struct Settings {
     /// Origins allowed to call the API with credentials (validated, normalised); the public
     /// URL's origin is added at composition.
     pub cors_origins: Vec<String>,
+    /// Origins the pages may load map tiles (images) from: the CSP's `img-src` names them
+    /// (validated, normalised).
+    pub map_tile_origins: Vec<String>,
     /// Session timeouts.
     pub session_policy: SessionPolicy,
     /// The adaptive identification limit.
@@ -290,6 +294,7 @@ struct Raw {
     trusted_proxies: Option<String>,
     allowed_hosts: Option<String>,
     cors_allowed_origins: Option<String>,
+    map_tile_origins: Option<String>,
     session_idle_minutes: Option<u64>,
     session_lifetime_hours: Option<u64>,
     rate_limit_threshold: Option<u64>,
@@ -443,7 +448,12 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
     };
     let trusted_proxies = parse_proxies(raw.trusted_proxies.as_deref().unwrap_or_default())?;
     let allowed_hosts = parse_hosts(raw.allowed_hosts.as_deref())?;
-    let cors_origins = parse_origins(raw.cors_allowed_origins.as_deref())?;
+    let cors_origins = parse_origins(
+        "WILDID_CORS_ALLOWED_ORIGINS",
+        raw.cors_allowed_origins.as_deref(),
+    )?;
+    let map_tile_origins =
+        parse_origins("WILDID_MAP_TILE_ORIGINS", raw.map_tile_origins.as_deref())?;
     let idle = bounded_int(
         "WILDID_SESSION_IDLE_MINUTES",
         raw.session_idle_minutes,
@@ -795,6 +805,7 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         trusted_proxies,
         allowed_hosts,
         cors_origins,
+        map_tile_origins,
         session_policy,
         rate_limit,
         captcha,
@@ -1001,11 +1012,12 @@ fn parse_hosts(raw: Option<&str>) -> Result<Vec<String>, ConfigError> {
     Ok(list.names().map(str::to_owned).collect())
 }
 
-fn parse_origins(raw: Option<&str>) -> Result<Vec<String>, ConfigError> {
+/// Origins in `var` (validated and normalised as the CORS policy and the CSP do).
+fn parse_origins(var: &'static str, raw: Option<&str>) -> Result<Vec<String>, ConfigError> {
     let policy =
         wildid_adapters_http::CorsPolicy::new(csv(raw.unwrap_or_default())).map_err(|e| {
             ConfigError::Invalid {
-                var: "WILDID_CORS_ALLOWED_ORIGINS",
+                var,
                 why: e.to_string(),
             }
         })?;
@@ -1181,6 +1193,39 @@ mod tests {
                 .to_string()
                 .starts_with("WILDID_CAPTCHA_KIND")
         );
+    }
+
+    #[test]
+    fn map_tile_origins_are_normalised_and_nothing_else_passes() {
+        assert!(
+            validate(raw(), &Overrides::default())
+                .unwrap()
+                .map_tile_origins
+                .is_empty()
+        );
+        let mut r = raw();
+        r.map_tile_origins =
+            Some("https://Tiles.example.org/, https://tiles.example.org:443".into());
+        assert_eq!(
+            validate(r, &Overrides::default()).unwrap().map_tile_origins,
+            ["https://tiles.example.org"]
+        );
+        for bad in [
+            "*",
+            "https://*.example.org",
+            "https://x.org; script-src *",
+            "x.org",
+        ] {
+            let mut r = raw();
+            r.map_tile_origins = Some(bad.into());
+            assert!(
+                validate(r, &Overrides::default())
+                    .unwrap_err()
+                    .to_string()
+                    .starts_with("WILDID_MAP_TILE_ORIGINS"),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

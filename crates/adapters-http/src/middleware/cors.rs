@@ -157,7 +157,7 @@ pub(crate) fn vary_on_origin(headers: &mut HeaderMap) {
 /// for anything else.
 fn normalise(raw: &str) -> Option<String> {
     let trimmed = raw.strip_suffix('/').unwrap_or(raw);
-    if trimmed.contains(['@', '*', '?', '#']) {
+    if trimmed.contains(['@', '*', '?', '#', ';', ',', '\'', '"', ' ']) {
         return None;
     }
     let uri: Uri = trimmed.parse().ok()?;

@@ -150,6 +150,7 @@ fn state(database_up: bool) -> AppState {
             trusted_proxies: Vec::new(),
             allowed_hosts: crate::HostAllowlist::new(["localhost", "127.0.0.1"]).unwrap(),
             cors: crate::CorsPolicy::new(["https://app.example.org"]).unwrap(),
+            csp: crate::ContentSecurityPolicy::default(),
             public_url: "https://wildid.example.org".into(),
             session_lifetime_seconds: 7 * 24 * 3600,
             totp_required_roles: vec![Role::Worker, Role::Admin],
@@ -307,6 +308,9 @@ fn assert_security_headers(r: &Response<()>) {
         assert!(csp.contains(directive), "CSP lacks {directive}: {csp}");
     }
     assert!(!csp.contains("unsafe-inline"), "{csp}");
+    // These settings list no map tile origin: images only from here, data: and blob:.
+    assert!(csp.contains("; img-src 'self' data: blob:;"), "{csp}");
+    assert!(csp.contains("script-src 'self' 'nonce-"), "{csp}");
     assert_eq!(header_of(r, "x-content-type-options"), "nosniff");
     assert_eq!(header_of(r, "x-frame-options"), "DENY");
     assert_eq!(
@@ -315,7 +319,18 @@ fn assert_security_headers(r: &Response<()>) {
     );
     assert_eq!(header_of(r, "cross-origin-opener-policy"), "same-origin");
     assert_eq!(header_of(r, "x-xss-protection"), "0");
-    assert!(!header_of(r, "permissions-policy").is_empty());
+    // The pages use no powerful feature: every one the policy names is denied to all.
+    let permissions = header_of(r, "permissions-policy");
+    for feature in ["camera", "geolocation", "microphone", "payment", "usb"] {
+        assert!(
+            permissions.contains(&format!("{feature}=()")),
+            "{permissions}"
+        );
+    }
+    assert!(
+        permissions.split(", ").all(|rule| rule.ends_with("=()")),
+        "{permissions}"
+    );
     assert_eq!(header_of(r, "x-request-id").len(), 36);
 }
 
@@ -337,12 +352,21 @@ async fn landing_page_carries_a_fresh_nonce_on_its_inline_script() {
     assert_security_headers(&first);
     let nonce = nonce_of(&first);
     assert!(nonce.len() >= 22);
-    let inline_scripts = html.matches("<script nonce=").count();
-    assert_eq!(inline_scripts, html.matches("<script nonce=\"").count());
-    assert_eq!(
-        html.matches(&format!("<script nonce=\"{nonce}\">")).count(),
-        inline_scripts
-    );
+    // Every inline script (a `<script>` without `src`) carries this response's nonce.
+    let tags: Vec<&str> = html
+        .split("<script")
+        .skip(1)
+        .map(|rest| rest.split('>').next().unwrap_or_default())
+        .collect();
+    let inline: Vec<&&str> = tags.iter().filter(|tag| !tag.contains("src=")).collect();
+    assert!(!inline.is_empty(), "the landing page has an inline script");
+    for tag in inline {
+        assert_eq!(
+            *tag,
+            format!(" nonce=\"{nonce}\""),
+            "inline script without the nonce"
+        );
+    }
     assert!(html.contains("href=\"/identify\"") && html.contains("href=\"/auth/sign-in\""));
     let (second, _) = get_("/").await;
     assert_ne!(nonce_of(&second), nonce);

@@ -58,6 +58,15 @@ pub async fn migrate(settings: &Settings) -> ExitCode {
     }
 }
 
+/// `items` joined by commas, or "none".
+fn listed(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_owned()
+    } else {
+        items.join(", ")
+    }
+}
+
 /// `wildid config check`.
 pub async fn config_check(settings: &Settings) -> ExitCode {
     let mut ok = true;
@@ -75,12 +84,9 @@ pub async fn config_check(settings: &Settings) -> ExitCode {
     );
     println!(
         "CORS origins     {} (and the public URL's origin)",
-        if settings.cors_origins.is_empty() {
-            "none".to_owned()
-        } else {
-            settings.cors_origins.join(", ")
-        }
+        listed(&settings.cors_origins)
     );
+    println!("map tile origins {}", listed(&settings.map_tile_origins));
     match &settings.identification {
         Some(p) => println!(
             "identification   {} at {} (model {}, key {})",

@@ -243,7 +243,14 @@ async fn production_sends_plain_http_to_the_public_https_url() {
         header_of(&r, "location"),
         "https://wildid.example.org/auth/sign-in?next=%2Faccount"
     );
-    assert!(header_of(&r, "strict-transport-security").contains("includeSubDomains"));
+    let hsts = header_of(&r, "strict-transport-security");
+    assert!(hsts.contains("; includeSubDomains"), "{hsts}");
+    let max_age: u64 = hsts
+        .strip_prefix("max-age=")
+        .and_then(|rest| rest.split(';').next())
+        .and_then(|seconds| seconds.parse().ok())
+        .unwrap_or_else(|| panic!("no max-age first in {hsts}"));
+    assert!(max_age >= 365 * 24 * 3600, "HSTS for under a year: {hsts}");
     // A client cannot claim HTTPS for itself.
     let r = from_peer(
         app.clone(),
