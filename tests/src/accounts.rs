@@ -72,6 +72,17 @@ pub fn audit_actions(data_dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// Panics unless the audit log holds an entry for each of `expected`.
+pub fn assert_audited(data_dir: &Path, expected: &[&str]) {
+    let actions = audit_actions(data_dir);
+    for action in expected {
+        assert!(
+            actions.iter().any(|a| a == action),
+            "audit lacks {action}: {actions:?}"
+        );
+    }
+}
+
 /// Registers `email` with [`PASSWORD`] and confirms it through the outbox; returns the
 /// browser that did it (signed out).
 pub async fn registered(server: &Server, email: &str) -> Client {

@@ -5,7 +5,7 @@
 use chrono::Utc;
 use serde_json::{Value, json};
 use wildid_domain::totp::TotpSecret;
-use wildid_tests::accounts::{PASSWORD, audit_actions, options, sign_in_by_link};
+use wildid_tests::accounts::{PASSWORD, assert_audited, options, sign_in_by_link};
 use wildid_tests::client::{Client, outbox};
 use wildid_tests::server::{Server, run_cli};
 
@@ -215,21 +215,18 @@ async fn an_admin_appointed_from_the_shell_manages_accounts() {
         .await;
     assert_eq!(r.status, 404);
 
-    let actions = audit_actions(&server.data_dir);
-    for expected in [
-        "user.role.changed",
-        "user.deactivated",
-        "user.reactivated",
-        "auth.lockout",
-        "auth.lockout.lifted",
-        "session.revoked",
-        "auth.totp.enabled",
-    ] {
-        assert!(
-            actions.iter().any(|a| a == expected),
-            "audit lacks {expected}: {actions:?}"
-        );
-    }
+    assert_audited(
+        &server.data_dir,
+        &[
+            "user.role.changed",
+            "user.deactivated",
+            "user.reactivated",
+            "auth.lockout",
+            "auth.lockout.lifted",
+            "session.revoked",
+            "auth.totp.enabled",
+        ],
+    );
     let (status, out, _) = run_cli(&server.data_dir, &[], &["audit", "verify"]);
     assert!(status.success(), "{out}");
 }

@@ -5,7 +5,7 @@
 
 use serde_json::json;
 use wildid_tests::accounts::{
-    PASSWORD, PUBLIC_URL as PUBLIC, count, login, options, registered, sqlite,
+    PASSWORD, PUBLIC_URL as PUBLIC, assert_audited, count, login, options, registered, sqlite,
 };
 use wildid_tests::client::{Client, link_in, wait_for_mail};
 use wildid_tests::server::{Server, ServerOptions};
@@ -94,6 +94,16 @@ async fn register_verify_sign_in_me_and_out() {
         replay.get("/api/auth/me").await.status,
         401,
         "logout deletes the session server-side"
+    );
+    assert_audited(
+        &server.data_dir,
+        &[
+            "user.registered",
+            "auth.login.refused_unverified",
+            "auth.email.verified",
+            "auth.login.succeeded",
+            "auth.logout",
+        ],
     );
 }
 
@@ -284,6 +294,14 @@ async fn five_failures_lock_the_account_the_same_way_as_an_unknown_address() {
     );
     let (_, out, _) = wildid_tests::server::run_cli(&server.data_dir, &[], &["audit", "verify"]);
     assert!(out.starts_with("audit log intact"));
+    assert_audited(
+        &server.data_dir,
+        &[
+            "auth.login.failed",
+            "auth.lockout",
+            "auth.login.refused_locked",
+        ],
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::json;
-use wildid_tests::accounts::{PASSWORD, age_authentications, audit_actions, options, registered};
+use wildid_tests::accounts::{PASSWORD, age_authentications, assert_audited, options, registered};
 use wildid_tests::client::{Answer, Client, link_in, outbox, wait_for_mail};
 use wildid_tests::server::Server;
 
@@ -126,10 +126,10 @@ async fn an_account_moves_to_a_confirmed_address_and_the_old_one_is_told() {
     let mut fresh = Client::new(&server.url(""));
     assert_eq!(login(&mut fresh, "old.heron@example.org").await.status, 401);
     assert_eq!(login(&mut fresh, "new.heron@example.org").await.status, 200);
-    let actions = audit_actions(&server.data_dir);
-    for action in ["account.email.change_requested", "account.email.changed"] {
-        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
-    }
+    assert_audited(
+        &server.data_dir,
+        &["account.email.change_requested", "account.email.changed"],
+    );
 }
 
 #[tokio::test]

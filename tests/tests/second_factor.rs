@@ -6,7 +6,7 @@ use chrono::Utc;
 use diesel::{Connection, SqliteConnection};
 use serde_json::{Value, json};
 use wildid_domain::totp::TotpSecret;
-use wildid_tests::accounts::{PASSWORD, age_authentications, link_for, options};
+use wildid_tests::accounts::{PASSWORD, age_authentications, assert_audited, link_for, options};
 use wildid_tests::client::{Answer, Client, outbox, wait_for_mail};
 use wildid_tests::server::{Server, run_cli};
 
@@ -242,6 +242,17 @@ async fn totp_is_required_checked_not_replayable_and_recovery_codes_work_once() 
     assert_eq!((r.status, r.error().as_str()), (401, "totp_required"));
     let r = redeem(&mut b, &token, json!({"totp_code": codes[1]})).await;
     assert_eq!(r.status, 200, "{}", r.body);
+    assert_audited(
+        &server.data_dir,
+        &[
+            "auth.totp.enabled",
+            "auth.login.succeeded",
+            "auth.login.failed",
+            "auth.recovery_code.used",
+            "auth.magic_link.issued",
+            "auth.magic_link.used",
+        ],
+    );
     let (status, out, _) = run_cli(&server.data_dir, &[], &["audit", "verify"]);
     assert!(status.success(), "{out}");
     let db = std::fs::read(server.data_dir.join("wildid.db")).unwrap();
@@ -249,6 +260,42 @@ async fn totp_is_required_checked_not_replayable_and_recovery_codes_work_once() 
         !String::from_utf8_lossy(&db).contains(&secret.base32().expose().clone()),
         "the secret is stored encrypted"
     );
+}
+
+/// Wrong second-factor codes after the right password count toward the lock like wrong
+/// passwords: five in a row lock the account, and then even the right code is refused.
+#[tokio::test]
+async fn wrong_codes_after_the_right_password_lock_the_account() {
+    let server = Server::start_with(options()).unwrap();
+    let mut b = signed_in(&server, "codes@example.org").await;
+    let (secret, _) = enable_totp(&mut b).await;
+    b.post_json("/api/auth/logout", &json!({})).await;
+    let login = |code: String| json!({"email": "codes@example.org", "password": PASSWORD, "totp_code": code});
+
+    let mut answers = Vec::new();
+    for _ in 0..5 {
+        // One digit off the current code: wrong in this step and, but for a one-in-a-million
+        // coincidence, in the neighbouring ones.
+        let mut wrong = secret.code_at(Utc::now()).unwrap().into_bytes();
+        wrong[0] = b'0' + (wrong[0] - b'0' + 1) % 10;
+        let r = b
+            .post_json("/api/auth/login", &login(String::from_utf8(wrong).unwrap()))
+            .await;
+        answers.push((r.status, r.error()));
+    }
+    let refused = (401, "invalid_credentials".to_owned());
+    assert_eq!(answers[..4], vec![refused; 4]);
+    assert_eq!(answers[4], (403, "account_locked".to_owned()));
+    let later = secret
+        .code_at(Utc::now() + chrono::TimeDelta::seconds(30))
+        .unwrap();
+    let r = b.post_json("/api/auth/login", &login(later)).await;
+    assert_eq!(
+        (r.status, r.error().as_str()),
+        (403, "account_locked"),
+        "the right code is refused during the lock"
+    );
+    assert_audited(&server.data_dir, &["auth.lockout"]);
 }
 
 #[tokio::test]
