@@ -33,6 +33,16 @@ async fn signed_in(server: &Server, email: &str) -> Client {
     b
 }
 
+/// The recovery codes an answer shows.
+fn recovery_codes_in(answer: &Answer) -> Vec<String> {
+    answer.json()["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect()
+}
+
 /// Enables TOTP for the signed-in browser; returns the secret and the recovery codes.
 async fn enable_totp(b: &mut Client) -> (TotpSecret, Vec<String>) {
     let setup = b.post_json("/api/account/totp/setup", &json!({})).await;
@@ -60,12 +70,7 @@ async fn enable_totp(b: &mut Client) -> (TotpSecret, Vec<String>) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    let codes: Vec<String> = r.json()["recovery_codes"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap().to_owned())
-        .collect();
+    let codes = recovery_codes_in(&r);
     assert_eq!(codes.len(), 10);
     (secret, codes)
 }
@@ -296,6 +301,60 @@ async fn wrong_codes_after_the_right_password_lock_the_account() {
         "the right code is refused during the lock"
     );
     assert_audited(&server.data_dir, &["auth.lockout"]);
+}
+
+/// Regenerating recovery codes replaces every one of them; turning the second factor off
+/// needs a fresh authentication, and afterwards the password alone signs in. Both are audited.
+#[tokio::test]
+async fn recovery_codes_are_replaced_and_the_second_factor_turned_off() {
+    let server = Server::start_with(options()).unwrap();
+    let mut b = signed_in(&server, "regen@example.org").await;
+    let (secret, old) = enable_totp(&mut b).await;
+
+    let r = b.post_json("/api/account/recovery-codes", &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let new = recovery_codes_in(&r);
+    assert_eq!(new.len(), 10);
+    assert!(new.iter().all(|code| !old.contains(code)), "fresh codes");
+
+    let login = |code: Option<&str>| json!({"email": "regen@example.org", "password": PASSWORD, "totp_code": code});
+    b.post_json("/api/auth/logout", &json!({})).await;
+    let r = b.post_json("/api/auth/login", &login(Some(&old[0]))).await;
+    assert_eq!(
+        (r.status, r.error().as_str()),
+        (401, "invalid_credentials"),
+        "the old codes are gone"
+    );
+    let r = b.post_json("/api/auth/login", &login(Some(&new[0]))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    age_authentications(&server.data_dir);
+    let r = b.post_json("/api/account/totp/disable", &json!({})).await;
+    assert_eq!(
+        (r.status, r.error().as_str()),
+        (403, "reauthentication_required")
+    );
+    b.post_json("/api/auth/logout", &json!({})).await;
+    let next = secret
+        .code_at(Utc::now() + chrono::TimeDelta::seconds(30))
+        .unwrap();
+    let r = b.post_json("/api/auth/login", &login(Some(&next))).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = b.post_json("/api/account/totp/disable", &json!({})).await;
+    assert_eq!(
+        (r.status, r.json()["status"].as_str()),
+        (200, Some("disabled"))
+    );
+
+    b.post_json("/api/auth/logout", &json!({})).await;
+    let r = b.post_json("/api/auth/login", &login(None)).await;
+    assert_eq!(r.status, 200, "the password alone signs in: {}", r.body);
+    let r = b.post_json("/api/account/recovery-codes", &json!({})).await;
+    assert_eq!((r.status, r.error().as_str()), (409, "totp_not_enabled"));
+    assert_audited(
+        &server.data_dir,
+        &["auth.recovery_codes.regenerated", "auth.totp.disabled"],
+    );
 }
 
 #[tokio::test]
