@@ -59,16 +59,26 @@ pub fn count(data_dir: &Path, table: &str) -> i64 {
 
 /// The audit log's actions, oldest first.
 pub fn audit_actions(data_dir: &Path) -> Vec<String> {
+    audit_entries(data_dir)
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect()
+}
+
+/// The audit log's entries as (action, details JSON), oldest first.
+pub fn audit_entries(data_dir: &Path) -> Vec<(String, serde_json::Value)> {
     #[derive(diesel::QueryableByName)]
-    struct Action {
+    struct Entry {
         #[diesel(sql_type = diesel::sql_types::Text)]
         action: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        details: String,
     }
-    diesel::sql_query("SELECT action FROM audit_log ORDER BY seq")
-        .load::<Action>(&mut connect(data_dir))
+    diesel::sql_query("SELECT action, details FROM audit_log ORDER BY seq")
+        .load::<Entry>(&mut connect(data_dir))
         .unwrap()
         .into_iter()
-        .map(|a| a.action)
+        .map(|e| (e.action, serde_json::from_str(&e.details).unwrap()))
         .collect()
 }
 

@@ -259,26 +259,26 @@ impl Client {
     /// POST of `multipart/form-data` with these fields (name, file bytes), with the token
     /// in `X-CSRF-Token`.
     pub async fn post_multipart(&mut self, path: &str, fields: &[(&str, &[u8])]) -> Answer {
-        const BOUNDARY: &str = "wildid-test-boundary-7Hq2";
         let token = self.csrf_token().await;
-        let mut body = Vec::new();
-        for (name, bytes) in fields {
-            body.extend_from_slice(
-                format!(
-                    "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; \
-                     filename=\"photo.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
-                )
-                .as_bytes(),
-            );
-            body.extend_from_slice(bytes);
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
-        let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+        let (content_type, body) = multipart_body(None, fields);
         self.send(
             reqwest::Method::POST,
             path,
             &[("content-type", &content_type), ("x-csrf-token", &token)],
+            Some(body),
+        )
+        .await
+    }
+
+    /// POST of `multipart/form-data` as an upload form of a page sends it: the token is the
+    /// first field, `csrf_token`, and no header carries it.
+    pub async fn post_upload_form(&mut self, path: &str, fields: &[(&str, &[u8])]) -> Answer {
+        let token = self.csrf_token().await;
+        let (content_type, body) = multipart_body(Some(&token), fields);
+        self.send(
+            reqwest::Method::POST,
+            path,
+            &[("content-type", &content_type)],
             Some(body),
         )
         .await
@@ -304,6 +304,35 @@ impl Client {
         )
         .await
     }
+}
+
+/// A `multipart/form-data` body (its content type, its bytes): the token field first when
+/// given, then each field as a file.
+pub fn multipart_body(token: Option<&str>, fields: &[(&str, &[u8])]) -> (String, Vec<u8>) {
+    const BOUNDARY: &str = "wildid-test-boundary-7Hq2";
+    let mut body = Vec::new();
+    if let Some(token) = token {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"csrf_token\"\r\n\r\n\
+                 {token}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    for (name, bytes) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"; \
+                 filename=\"photo.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
 }
 
 /// The messages in a server's outbox, oldest first (raw RFC 5322 text).

@@ -11,8 +11,9 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::{Value, json};
+use wildid_tests::accounts::audit_entries;
 use wildid_tests::captcha::{issue, pass, solve, wrong};
-use wildid_tests::client::{Answer, Client};
+use wildid_tests::client::{Answer, Client, multipart_body};
 use wildid_tests::provider::{FakeProvider, Reply};
 use wildid_tests::server::{Server, ServerOptions, run_cli};
 
@@ -497,4 +498,168 @@ async fn two_servers_on_one_postgres_share_the_identification_count() {
     // A new cookie on the other server meets the network's count.
     let mut fresh = Client::new(&second.url(""));
     assert_eq!(identify(&mut fresh).await.status, 429);
+}
+
+/// The value of the `name` input of a page (`<input ... name="NAME" value="VALUE">`).
+fn input_value(html: &str, name: &str) -> String {
+    let at = html
+        .find(&format!("name=\"{name}\""))
+        .unwrap_or_else(|| panic!("no input {name}: {html}"));
+    let rest = &html[at..];
+    let start = rest.find("value=\"").unwrap() + "value=\"".len();
+    rest[start..start + rest[start..].find('"').unwrap()].to_owned()
+}
+
+/// The answer to the arithmetic question a CAPTCHA page shows.
+fn answer_on(html: &str) -> (String, i64) {
+    let start = html.find("<label for=\"answer\">").unwrap() + "<label for=\"answer\">".len();
+    let question = html[start..start + html[start..].find('<').unwrap()].to_owned();
+    let inner = question
+        .strip_prefix("What is ")
+        .and_then(|q| q.strip_suffix('?'))
+        .unwrap();
+    let parts: Vec<&str> = inner.split(' ').collect();
+    let (a, b): (i64, i64) = (parts[0].parse().unwrap(), parts[2].parse().unwrap());
+    let answer = match parts[1] {
+        "+" => a + b,
+        "-" => a - b,
+        _ => a * b,
+    };
+    (question, answer)
+}
+
+/// The page a person uses: a plain upload form with the token as its first field, the answer
+/// on the page; held, the person is sent to the check and comes back here, trusted.
+#[tokio::test]
+async fn the_identify_page_uploads_a_photo_and_sends_a_held_person_through_the_check() {
+    let provider = FakeProvider::start();
+    let server =
+        Server::start_with(options(&provider, 2).env("WILDID_CAPTCHA_KIND", "arithmetic")).unwrap();
+    let mut browser = Client::new(&server.url(""));
+    let page = browser.get("/identify").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains(r#"enctype="multipart/form-data""#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("You have 2 identifications left"));
+    let token = input_value(&page.body, "csrf_token");
+    assert_eq!(token, browser.refresh_csrf().await, "the session's token");
+
+    // No token, or a wrong one, in the form: sent back, nothing counted, nothing asked.
+    for token in [None, Some("forged")] {
+        let mut stranger = Client::new(&server.url(""));
+        stranger.get("/identify").await;
+        let (content_type, body) = multipart_body(token, &[("image", &photo())]);
+        let refused = stranger
+            .send(
+                reqwest::Method::POST,
+                "/identify",
+                &[
+                    ("content-type", &content_type),
+                    ("referer", &server.url("/identify")),
+                ],
+                Some(body),
+            )
+            .await;
+        assert_eq!(refused.status, 303, "{token:?}: {}", refused.body);
+        assert_eq!(refused.header("location"), Some("/identify"));
+    }
+    assert!(
+        provider.calls().is_empty(),
+        "a refused form asks no provider"
+    );
+
+    let shown = browser
+        .post_upload_form("/identify", &[("image", &photo())])
+        .await;
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    for text in [
+        "Green sea turtle",
+        "<i>Chelonia mydas</i>",
+        "Endangered",
+        "Identified by test",
+        "You have 1 identification left",
+    ] {
+        assert!(shown.body.contains(text), "{text} in {}", shown.body);
+    }
+    let refused = browser
+        .post_upload_form("/identify", &[("image", b"not a photo".as_slice())])
+        .await;
+    assert_eq!(refused.status, 422);
+    assert!(
+        refused.body.contains("The photo was refused")
+            && refused.body.contains(r#"aria-invalid="true""#)
+    );
+    assert!(
+        browser
+            .post_upload_form("/identify", &[("image", &photo())])
+            .await
+            .status
+            == 200
+    );
+
+    // Held: to the check, which comes back here.
+    let held = browser
+        .post_upload_form("/identify", &[("image", &photo())])
+        .await;
+    assert_eq!(held.status, 303, "{}", held.body);
+    assert_eq!(
+        held.header("location"),
+        Some("/security/check?next=%2Fidentify")
+    );
+    assert_eq!(
+        provider.calls().len(),
+        2,
+        "a held session never reaches the provider"
+    );
+    let check = browser.get("/security/check?next=%2Fidentify").await;
+    assert_eq!(check.status, 200);
+    let question = browser
+        .post_form("/security/check", &[("next", "/identify")])
+        .await;
+    assert_eq!(question.status, 200, "{}", question.body);
+    let (text, answer) = answer_on(&question.body);
+    let passed = browser
+        .post_form(
+            "/security/answer",
+            &[
+                ("next", &input_value(&question.body, "next")),
+                ("captcha_id", &input_value(&question.body, "captcha_id")),
+                ("question", &text),
+                ("answer", &answer.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(passed.status, 303, "{}", passed.body);
+    assert_eq!(passed.header("location"), Some("/identify"));
+    let back = browser.get("/identify").await;
+    assert!(
+        back.body.contains("You can carry on") && !back.body.contains("left before a quick check")
+    );
+    let again = browser
+        .post_upload_form("/identify", &[("image", &photo())])
+        .await;
+    assert_eq!(
+        again.status, 200,
+        "trusted, the person goes on: {}",
+        again.body
+    );
+    assert_eq!(provider.calls().len(), 3);
+
+    // The check was audited with the session's fingerprint.
+    let entries = audit_entries(&server.data_dir);
+    for action in ["captcha.issued", "captcha.passed"] {
+        let (_, details) = entries
+            .iter()
+            .find(|(a, _)| a == action)
+            .unwrap_or_else(|| panic!("{action}: {entries:?}"));
+        assert_eq!(details["kind"], "arithmetic");
+        assert_eq!(
+            details["fingerprint"].as_str().map(str::len),
+            Some(32),
+            "{details}"
+        );
+    }
 }

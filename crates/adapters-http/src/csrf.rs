@@ -5,13 +5,18 @@
 //!    `same-site`), or sends an `Origin` other than this host, is refused, unless the origin
 //!    is one of the CORS allowlist (a front end of ours, which must still present the token);
 //! 2. the session's synchronizer token must be presented: the `X-CSRF-Token` header, else a
-//!    `csrf_token` field of a JSON body, else a `csrf_token` form field; compared in constant
-//!    time. The field is removed before the handler sees the body.
+//!    `csrf_token` field of a JSON body, else a `csrf_token` form field (urlencoded or
+//!    multipart); compared in constant time. The field is removed from JSON and urlencoded
+//!    bodies before the handler sees them; a multipart body is passed on as it came (its
+//!    handler skips the field), read in full first: its route's body limit bounds it, and its
+//!    request limit was counted before this check.
 //!
 //! Failure answers 403 `{"error":"csrf_failed"}` to API and JSON requests and redirects form
 //! posts back with a message; neither says which check failed. Exemptions: [`EXEMPT`] only.
 
-use axum::body::{Body, to_bytes};
+use std::convert::Infallible;
+
+use axum::body::{Body, Bytes, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::header::{CONTENT_TYPE, HOST, LOCATION, ORIGIN, REFERER};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
@@ -45,6 +50,8 @@ fn is_unsafe(method: &Method) -> bool {
 enum BodyKind {
     Json,
     Form,
+    /// `multipart/form-data`, with its boundary.
+    Multipart(String),
     Other,
 }
 
@@ -62,6 +69,9 @@ fn body_kind(headers: &HeaderMap) -> BodyKind {
     match essence.as_str() {
         "application/json" => BodyKind::Json,
         "application/x-www-form-urlencoded" => BodyKind::Form,
+        "multipart/form-data" => {
+            multer::parse_boundary(ct).map_or(BodyKind::Other, BodyKind::Multipart)
+        }
         _ => BodyKind::Other,
     }
 }
@@ -111,8 +121,21 @@ fn take_field(kind: &BodyKind, bytes: &[u8]) -> (Option<String>, Vec<u8>) {
             }
             (token, rest.finish().into_bytes())
         }
-        BodyKind::Other => (None, bytes.to_vec()),
+        BodyKind::Multipart(_) | BodyKind::Other => (None, bytes.to_vec()),
     }
+}
+
+/// The token field of a multipart body, wherever it stands among the parts; `None` when it
+/// is missing, the body is not well-formed multipart, or the field is not UTF-8.
+async fn multipart_field(boundary: &str, bytes: Bytes) -> Option<String> {
+    let whole = futures_util::stream::once(std::future::ready(Ok::<_, Infallible>(bytes)));
+    let mut parts = multer::Multipart::new(whole, boundary);
+    while let Ok(Some(part)) = parts.next_field().await {
+        if part.name() == Some(FIELD) {
+            return part.text().await.ok();
+        }
+    }
+    None
 }
 
 /// Middleware; runs after the session layer.
@@ -139,11 +162,21 @@ pub(crate) async fn csrf(State(state): State<AppState>, request: Request, next: 
         .get(HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let (token, body) = match header_token {
-        Some(token) => (Some(token), body),
-        // No field can carry the token in other bodies (an upload, say): nothing to read.
-        None if matches!(kind, BodyKind::Other) => (None, body),
-        None => {
+    let (token, body) = match (header_token, &kind) {
+        (Some(token), _) => (Some(token), body),
+        // No field can carry the token in other bodies: nothing to read.
+        (None, BodyKind::Other) => (None, body),
+        (None, BodyKind::Multipart(boundary)) => {
+            // Already bounded by the route's body limit (`routes::body_limit`).
+            let Ok(bytes) = to_bytes(body, usize::MAX).await else {
+                return AppError::PayloadTooLarge.into_response();
+            };
+            (
+                multipart_field(boundary, bytes.clone()).await,
+                Body::from(bytes),
+            )
+        }
+        (None, _) => {
             let Ok(bytes) = to_bytes(body, DEFAULT_BODY_LIMIT).await else {
                 return AppError::PayloadTooLarge.into_response();
             };
@@ -201,6 +234,43 @@ fn refuse(state: &AppState, headers: &HeaderMap, wants_json: bool, why: &str) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn part(name: &str, value: &str) -> String {
+        format!("--B\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+    }
+
+    #[tokio::test]
+    async fn the_token_field_of_a_multipart_form_is_found_wherever_it_stands() {
+        let body = |parts: &[String]| Bytes::from(format!("{}--B--\r\n", parts.concat()));
+        let first = body(&[part("csrf_token", "tok"), part("image", "xx")]);
+        assert_eq!(multipart_field("B", first).await.as_deref(), Some("tok"));
+        let last = body(&[part("image", "xx"), part("csrf_token", "tok")]);
+        assert_eq!(multipart_field("B", last).await.as_deref(), Some("tok"));
+        let none = body(&[part("image", "xx"), part("csrf_tokens", "tok")]);
+        assert_eq!(multipart_field("B", none).await, None);
+        let broken =
+            Bytes::from_static(b"--B\r\nContent-Disposition: form-data; name=\"csrf_token\"");
+        assert_eq!(multipart_field("B", broken).await, None);
+        let other_boundary = body(&[part("csrf_token", "tok")]);
+        assert_eq!(multipart_field("C", other_boundary).await, None);
+    }
+
+    #[test]
+    fn multipart_bodies_are_recognised_by_their_boundary() {
+        let headers = |ct: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(CONTENT_TYPE, ct.parse().unwrap());
+            h
+        };
+        assert!(matches!(
+            body_kind(&headers("multipart/form-data; boundary=xyz")),
+            BodyKind::Multipart(b) if b == "xyz"
+        ));
+        assert!(matches!(
+            body_kind(&headers("multipart/form-data")),
+            BodyKind::Other
+        ));
+    }
 
     #[test]
     fn refused_forms_go_back_only_to_a_page_of_this_host() {

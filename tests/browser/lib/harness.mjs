@@ -1,6 +1,7 @@
 // The browser test harness that every page test reuses: the real `wildid` binary on port 0 with
 // a fresh data directory, and Debian's Chromium driven by Playwright with a fresh profile.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { createServer } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -19,11 +20,8 @@ export const serverBinary = process.env.WILDID_BIN ?? join(workspace, "target", 
  */
 export async function startServer(options = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "wildid-browser-"));
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([k]) => !k.startsWith("WILDID_") && k !== "DATABASE_URL"),
-  );
   const child = spawn(serverBinary, ["serve", "--bind", "127.0.0.1:0", "--data-dir", join(dataDir, "data")], {
-    env: { ...env, ...options.env },
+    env: { ...cleanEnv(), ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs = [];
@@ -56,6 +54,75 @@ export async function startServer(options = {}) {
       rmSync(dataDir, { recursive: true, force: true });
       return child.exitCode;
     },
+  };
+}
+
+/** The environment of a child `wildid`: ours, without any WildID setting of the caller. */
+function cleanEnv() {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !k.startsWith("WILDID_") && k !== "DATABASE_URL"),
+  );
+}
+
+/**
+ * Runs a `wildid` command on a running server's data directory (`users set-role ...`) and
+ * returns its exit status and output.
+ * @param {{ dataDir: string }} server
+ * @param {string[]} args
+ */
+export function runCli(server, args) {
+  const run = spawnSync(serverBinary, [...args, "--data-dir", server.dataDir], {
+    env: cleanEnv(),
+    encoding: "utf8",
+  });
+  return { status: run.status, output: run.stdout + run.stderr };
+}
+
+/**
+ * A real OpenAI-compatible provider on loopback: `POST /v1/chat/completions` answers that the
+ * photo shows a green sea turtle.
+ */
+export async function startProvider() {
+  const answer = {
+    is_animal: true,
+    species: "Chelonia mydas",
+    common_name: "Green sea turtle",
+    animal_type: "reptile",
+    conservation_status: "Endangered",
+    confidence: "high",
+    description: "A green sea turtle resting on sand.",
+    notes: null,
+  };
+  let calls = 0;
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on("end", () => {
+      if (request.method !== "POST" || request.url !== "/v1/chat/completions") {
+        response.writeHead(404).end();
+        return;
+      }
+      calls += 1;
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(
+        JSON.stringify({
+          id: "chatcmpl-browser",
+          object: "chat.completion",
+          choices: [{ index: 0, message: { role: "assistant", content: JSON.stringify(answer) }, finish_reason: "stop" }],
+        }),
+      );
+    });
+  });
+  await new Promise((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    /** How many identifications it was asked for. */
+    calls: () => calls,
+    /** The environment that points a server at this provider. */
+    env: () => ({
+      WILDID_AI_PROVIDER: "browser-test",
+      WILDID_AI_BASE_URL: `http://127.0.0.1:${server.address().port}/v1`,
+      WILDID_AI_MODEL: "test-vision",
+    }),
+    close: () => new Promise((r) => server.close(r)),
   };
 }
 

@@ -9,7 +9,7 @@ import { createHmac } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { launchBrowser, startServer, watchedPage } from "../lib/harness.mjs";
+import { launchBrowser, runCli, startServer, watchedPage } from "../lib/harness.mjs";
 
 const EMAIL = "ranger.ada@example.org";
 const PASSWORD = "otter gravel lantern";
@@ -176,6 +176,12 @@ test("register, confirm, password, two factors, and a sign-in link", async () =>
   await expectPage("Your account");
   assert.ok(await page.getByRole("button", { name: "Sign out", exact: true }).isVisible());
 
+  // The other pages of a signed-in person render under the policy too.
+  await page.goto(server.url + "/auth/reauth?next=%2Faccount");
+  await expectPage("Confirm it is you");
+  await page.goto(server.url + "/account/email/confirm?token=from-a-mail");
+  await expectPage("Confirm your new address");
+
   // The used link is dead.
   await signOut();
   await page.goto(magic);
@@ -186,6 +192,23 @@ test("register, confirm, password, two factors, and a sign-in link", async () =>
     await page.waitForLoadState();
   }
   assert.match(await page.locator("main").textContent(), /invalid|expired|already used/i);
+
+  // Appointed admin from the command line (which ends the person's sessions), they sign in
+  // again with the password and a recovery code, and reach the administration page.
+  const appointed = runCli(server, ["users", "set-role", EMAIL, "admin"]);
+  assert.equal(appointed.status, 0, appointed.output);
+  await page.goto(server.url + "/auth/sign-in");
+  await page.getByLabel("Email address").first().fill(EMAIL);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.getByLabel("Code from your authenticator app").waitFor();
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("Code from your authenticator app").fill(recoveryCodes[2]);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.waitForLoadState();
+  await page.getByRole("link", { name: "Admin" }).click();
+  await expectPage("Accounts");
+  assert.ok((await page.locator("main").textContent()).includes(EMAIL), "the admin sees the account");
 
   // Forms refused on purpose above answer 4xx pages, which Chromium reports on the console;
   // anything else is a problem.

@@ -1,17 +1,23 @@
-// The CAPTCHA page in a real browser: a person who is asked for the check starts it, the
-// proof-of-work script (served by the app itself) solves the ALTCHA challenge and submits, and
-// they land back where they were, now trusted. The arithmetic variant is answered by hand,
-// wrongly first. No page may log a console error or violate the CSP.
+// The CAPTCHA page in a real browser: a person identifying photos reaches the limit, is sent to
+// the check, starts it, the proof-of-work script (served by the app itself) solves the ALTCHA
+// challenge and submits, and they land back on the identification page, now trusted, and go on.
+// The arithmetic variant is answered by hand, wrongly first. No page may log a console error or
+// violate the CSP.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
-import { launchBrowser, startServer, watchedPage } from "../lib/harness.mjs";
+import { launchBrowser, startProvider, startServer, watchedPage } from "../lib/harness.mjs";
 
+let provider;
 let powServer;
 let arithmeticServer;
 let browser;
 
 before(async () => {
-  powServer = await startServer({ env: { WILDID_CAPTCHA_KIND: "proof_of_work" } });
+  provider = await startProvider();
+  // One identification, then the check.
+  powServer = await startServer({
+    env: { WILDID_CAPTCHA_KIND: "proof_of_work", WILDID_RATE_LIMIT_THRESHOLD: "1", ...provider.env() },
+  });
   arithmeticServer = await startServer({ env: { WILDID_CAPTCHA_KIND: "arithmetic" } });
   browser = await launchBrowser();
 });
@@ -20,6 +26,7 @@ after(async () => {
   await browser?.close();
   assert.equal(await powServer?.stop(), 0, "the server exits cleanly");
   assert.equal(await arithmeticServer?.stop(), 0, "the server exits cleanly");
+  await provider?.close();
 });
 
 /** The session's status, asked by the page itself (same browser, same fingerprint). */
@@ -27,18 +34,57 @@ async function status(page) {
   return page.evaluate(async () => (await fetch("/api/security/status")).json());
 }
 
-test("the proof of work is solved by the browser and the person carries on", async () => {
+/** A photo, drawn by the browser itself: a PNG of a few coloured stripes. */
+async function photo(page) {
+  const dataUrl = await page.evaluate(() => {
+    const canvas = document.createElement("canvas");
+    canvas.width = 96;
+    canvas.height = 64;
+    const g = canvas.getContext("2d");
+    ["#2f6b3a", "#c9b37e", "#3a6ea5"].forEach((colour, i) => {
+      g.fillStyle = colour;
+      g.fillRect(0, i * 22, 96, 22);
+    });
+    return canvas.toDataURL("image/png");
+  });
+  return { name: "turtle.png", mimeType: "image/png", buffer: Buffer.from(dataUrl.split(",")[1], "base64") };
+}
+
+/** Uploads a photo with the page's form, as a person does. */
+async function upload(page) {
+  await page.getByLabel("Photo").setInputFiles(await photo(page));
+  await page.getByRole("button", { name: "Identify" }).click();
+  await page.waitForLoadState();
+}
+
+test("a rate-limited person solves the proof of work in the browser and carries on", async () => {
   const { page, problems } = await watchedPage(browser);
-  await page.goto(powServer.url + "/security/check?next=%2F%3Ffrom%3Dcheck");
+  await page.goto(powServer.url + "/");
+  await page.getByRole("link", { name: "Identify an animal" }).click();
+  assert.equal(await page.locator("h1").textContent(), "Identify an animal");
+  await upload(page);
+  assert.equal(await page.locator("#result-title").textContent(), "Green sea turtle");
+  assert.equal(provider.calls(), 1);
+
+  // The limit is reached: the next photo leads to the check, which leads back here.
+  await upload(page);
+  await page.waitForURL(powServer.url + "/security/check?next=%2Fidentify");
   assert.equal(await page.locator("h1").textContent(), "A quick check");
+  assert.equal((await status(page)).rate_limited, true);
+  assert.equal(provider.calls(), 1, "a held session never reaches the provider");
   const started = Date.now();
   await page.getByRole("button", { name: "Start the check" }).click();
-  await page.waitForURL(powServer.url + "/?from=check", { timeout: 60_000 });
+  await page.waitForURL(powServer.url + "/identify", { timeout: 60_000 });
   const seconds = (Date.now() - started) / 1000;
   assert.match(await page.locator(".flash").textContent(), /You can carry on/);
   const after = await status(page);
   assert.equal(after.is_trusted, true);
   assert.equal(after.rate_limited, false);
+
+  // Trusted, the person goes on where they stopped.
+  await upload(page);
+  assert.equal(await page.locator("#result-title").textContent(), "Green sea turtle");
+  assert.equal(provider.calls(), 2);
   assert.deepEqual(await problems(), []);
   console.log(`# proof of work solved and verified in ${seconds.toFixed(1)} s`);
 });

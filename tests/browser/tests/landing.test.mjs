@@ -64,6 +64,28 @@ test("error pages share the layout and the policy", async () => {
   assert.deepEqual((await problems()).filter((p) => !p.includes("404")), []);
 });
 
+test("every public page renders under the policy with no console error", async () => {
+  const { page, problems } = await watchedPage(browser);
+  const pages = [
+    ["/identify", "Identify an animal"],
+    ["/auth/sign-in", "Sign in"],
+    ["/auth/register", "Create an account"],
+    ["/auth/resend", "Send the confirmation link again"],
+    ["/privacy", "Privacy notice"],
+    ["/security/check?next=%2F", "A quick check"],
+  ];
+  for (const [path, heading] of pages) {
+    const response = await page.goto(server.url + path);
+    assert.equal(response.status(), 200, path);
+    if (heading) assert.equal(await page.locator("h1").textContent(), heading, path);
+    assert.equal(await page.getAttribute("html", "class"), "js", `${path}: the inline script ran`);
+  }
+  // Without a provider the identification page says so instead of offering the form.
+  await page.goto(server.url + "/identify");
+  assert.match(await page.getByRole("status").textContent(), /not available on this server/);
+  assert.deepEqual(await problems(), []);
+});
+
 test("the server received no CSP violation report", async () => {
   await new Promise((r) => setTimeout(r, 500));
   assert.deepEqual(server.logs.filter((l) => l.includes("csp violation")), []);

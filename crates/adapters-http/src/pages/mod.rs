@@ -4,6 +4,7 @@ pub(crate) mod admin;
 pub(crate) mod auth;
 pub(crate) mod captcha;
 pub(crate) mod email_change;
+pub(crate) mod identify;
 pub(crate) mod landing;
 pub(crate) mod layout;
 pub(crate) mod magic;

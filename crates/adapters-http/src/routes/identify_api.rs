@@ -73,7 +73,7 @@ pub(crate) async fn identify(
 
 /// The bytes of the one `image` field; any other field (but the anti-forgery token a form
 /// may carry) is refused by name, as unknown JSON fields are.
-async fn photo_of(mut multipart: Multipart) -> Result<Vec<u8>, AppError> {
+pub(crate) async fn photo_of(mut multipart: Multipart) -> Result<Vec<u8>, AppError> {
     let mut photo = None;
     while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or_default().to_owned();

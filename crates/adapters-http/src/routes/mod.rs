@@ -38,6 +38,7 @@ use crate::middleware::frame::frame;
 use crate::pages::admin as admin_pages;
 use crate::pages::captcha as captcha_page;
 use crate::pages::email_change as email_pages;
+use crate::pages::identify as identify_page;
 use crate::pages::landing::landing;
 use crate::pages::profile as profile_pages;
 use crate::pages::security as account_pages;
@@ -50,7 +51,7 @@ use wildid_ports::services::limits::RouteGroup;
 /// Largest request body accepted anywhere but on [`UPLOAD_ROUTES`].
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
 /// The routes whose body may be as large as the upload limit (`HttpSettings::max_upload_bytes`).
-pub const UPLOAD_ROUTES: &[&str] = &["/api/identify"];
+pub const UPLOAD_ROUTES: &[&str] = &["/api/identify", "/identify"];
 /// The upload limit when none is configured.
 pub const DEFAULT_UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
 /// How long a request may take before it is answered 408.
@@ -114,6 +115,13 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             "/api/identify",
             Public,
             post(identify_api::identify).layer(DefaultBodyLimit::disable()),
+        ),
+        route(M::GET, "/identify", Public, get(identify_page::page)),
+        route(
+            M::POST,
+            "/identify",
+            Public,
+            post(identify_page::identify).layer(DefaultBodyLimit::disable()),
         ),
         route(
             M::GET,
@@ -415,7 +423,7 @@ pub(crate) fn group_of(method: &Method, path: &str) -> RouteGroup {
     match path {
         "/healthz" | "/readyz" | "/static/{file}" => RouteGroup::Unlimited,
         "/api/csp-report" => RouteGroup::Reports,
-        "/api/identify" => RouteGroup::Identify,
+        "/api/identify" | "/identify" if *method == Method::POST => RouteGroup::Identify,
         "/api/security/captcha"
         | "/api/security/verify"
         | "/security/check"

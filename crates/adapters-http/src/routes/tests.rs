@@ -715,6 +715,8 @@ const MATRIX: &[(&str, &str, Expect)] = &[
     ("POST", "/api/csp-report", Expect::Anyone),
     ("GET", "/api/security/status", Expect::Anyone),
     ("POST", "/api/identify", Expect::Anyone),
+    ("GET", "/identify", Expect::Anyone),
+    ("POST", "/identify", Expect::Anyone),
     ("POST", "/api/security/captcha", Expect::Anyone),
     ("POST", "/api/security/verify", Expect::Anyone),
     ("GET", "/security/check", Expect::Anyone),

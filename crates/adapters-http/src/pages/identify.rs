@@ -1,0 +1,168 @@
+//! The identification page (seed §6, §10, §11): a person uploads a photo and reads what the
+//! animal is. It works without scripts: a plain `multipart/form-data` form whose first field
+//! is the anti-forgery token (the CSRF layer reads it from the form, as for any other form).
+//!
+//! - `GET /identify`: the form, and the allowance this session has left.
+//! - `POST /identify`: the same use case as `POST /api/identify`; the answer is the page with
+//!   the result, or the form again with what to change. A session the adaptive limit holds is
+//!   sent to the CAPTCHA page (`/security/check?next=/identify`), which returns it here once it
+//!   passes.
+
+use askama::Template;
+use axum::extract::multipart::{Multipart, MultipartRejection};
+use axum::extract::{Extension, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::SignedCookieJar;
+use wildid_domain::session::Session;
+use wildid_domain::trust::TrustState;
+use wildid_ports::services::identify::IdentifyFailure;
+use wildid_ports::services::trust::AdmitError;
+
+use crate::api_types::SpeciesView;
+use crate::error::AppError;
+use crate::flash;
+use crate::middleware::frame::RequestContext;
+use crate::pages::auth::{refusal, render, with_retry_after};
+use crate::pages::layout::Layout;
+use crate::routes::identify_api::{IMAGE_FIELD, photo_of};
+use crate::session::Viewer;
+use crate::state::AppState;
+use NotIdentified::{Held, Shown};
+
+pub(crate) const PATH: &str = "/identify";
+/// Where a held session is sent: the CAPTCHA page, coming back here.
+const CHECK: &str = "/security/check?next=%2Fidentify";
+
+#[derive(Template)]
+#[template(path = "identify.html")]
+struct IdentifyPage {
+    layout: Layout,
+    field: &'static str,
+    /// Whether a provider is configured (otherwise the form is not offered).
+    available: bool,
+    /// The upload limit, for the hint (`10 MB`).
+    max_upload: String,
+    /// Identifications this session has left in the window; `None` once trusted.
+    remaining: Option<u32>,
+    error: String,
+    result: Option<SpeciesView>,
+    provider: String,
+}
+
+impl IdentifyPage {
+    fn new(state: &AppState, layout: Layout, session: &Session) -> Self {
+        Self {
+            layout,
+            field: IMAGE_FIELD,
+            available: state.services.identify.is_configured(),
+            max_upload: megabytes(state.settings.max_upload_bytes),
+            remaining: allowance(state, &session.trust),
+            error: String::new(),
+            result: None,
+            provider: String::new(),
+        }
+    }
+}
+
+/// How many identifications `trust` has left in its window; `None` once trusted (then only
+/// the per-network ceiling, which the page does not know, holds).
+fn allowance(state: &AppState, trust: &TrustState) -> Option<u32> {
+    let threshold = state.services.trust.policy().threshold();
+    (!trust.is_trusted).then(|| threshold.saturating_sub(trust.request_count))
+}
+
+/// `10 MB`, `1.5 MB`: the limit as people read it.
+fn megabytes(bytes: usize) -> String {
+    let tenths = (bytes as u64 * 10).div_ceil(1024 * 1024);
+    if tenths.is_multiple_of(10) {
+        format!("{} MB", tenths / 10)
+    } else {
+        format!("{}.{} MB", tenths / 10, tenths % 10)
+    }
+}
+
+/// Why a photo was not identified, as this page answers it.
+enum NotIdentified {
+    /// The adaptive limit holds the session: it is sent to the CAPTCHA page.
+    Held,
+    /// Anything else: the form again with the message.
+    Shown(AppError),
+}
+
+/// `GET /identify`.
+pub(crate) async fn page(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<RequestContext>,
+    viewer: Viewer,
+    jar: SignedCookieJar,
+) -> Result<Response, AppError> {
+    let session = viewer.handle.ensure().await?;
+    let (jar, flashes) = flash::take(jar, &state.settings);
+    let layout = Layout::for_viewer(&ctx, &viewer, PATH).with_flashes(flashes);
+    let page = IdentifyPage::new(&state, layout, &session);
+    Ok((jar, render(&page, StatusCode::OK)?).into_response())
+}
+
+/// `POST /identify`.
+pub(crate) async fn identify(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<RequestContext>,
+    viewer: Viewer,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> Result<Response, AppError> {
+    let session = viewer.handle.ensure().await?;
+    let layout = Layout::for_viewer(&ctx, &viewer, PATH);
+    let mut page = IdentifyPage::new(&state, layout, &session);
+    let upload = match multipart {
+        Ok(multipart) => photo_of(multipart).await,
+        Err(_) => Err(AppError::refused(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "Choose a photo with the form on this page.",
+        )),
+    };
+    let outcome = match upload {
+        Ok(bytes) => state
+            .services
+            .identify
+            .identify(&session, viewer.handle.client().network.as_deref(), bytes)
+            .await
+            .map_err(|e| match e {
+                IdentifyFailure::Held(AdmitError::CaptchaRequired { .. })
+                    if state.services.captchas.kind().is_some() =>
+                {
+                    Held
+                }
+                other => Shown(AppError::from(other)),
+            }),
+        Err(e) => Err(Shown(e)),
+    };
+    match outcome {
+        Ok(identified) => {
+            page.remaining = allowance(&state, &identified.trust);
+            page.result = Some(SpeciesView::from(&identified.result));
+            page.provider = identified.provider;
+            render(&page, StatusCode::OK)
+        }
+        // 303: the browser follows with a GET, to the page that offers the check.
+        Err(Held) => Ok(Redirect::to(CHECK).into_response()),
+        Err(Shown(error)) => {
+            let (status, message, retry_after) = refusal(error)?;
+            page.error = message;
+            Ok(with_retry_after(render(&page, status)?, retry_after))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::megabytes;
+
+    #[test]
+    fn the_upload_limit_reads_as_megabytes() {
+        assert_eq!(megabytes(10 * 1024 * 1024), "10 MB");
+        assert_eq!(megabytes(1024 * 1024 + 512 * 1024), "1.5 MB");
+        assert_eq!(megabytes(1), "0.1 MB");
+    }
+}
