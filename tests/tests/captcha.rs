@@ -23,10 +23,36 @@ async fn verify(client: &mut Client, id: &Value, answer: Value) -> Answer {
         .await
 }
 
+/// The keys of a JSON object, sorted: external clients rely on the exact shapes, so a key
+/// added or dropped fails the test.
+fn keys(value: &Value) -> Vec<&str> {
+    let mut keys: Vec<&str> = value
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {value}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    keys
+}
+
+const STATUS_KEYS: [&str; 9] = [
+    "authenticated",
+    "captcha_enabled",
+    "captcha_kind",
+    "csrf_token",
+    "is_trusted",
+    "rate_limit_threshold",
+    "rate_limit_window_seconds",
+    "rate_limited",
+    "request_count",
+];
+
 async fn the_seed_flow(kind: &str) {
     let server = server(kind);
     let mut client = Client::new(&server.url(""));
     let status = client.get("/api/security/status").await.json();
+    assert_eq!(keys(&status), STATUS_KEYS);
     assert!(status["csrf_token"].as_str().unwrap().len() >= 32);
     assert_eq!(status["captcha_enabled"], true);
     assert_eq!(status["captcha_kind"], kind);
@@ -38,6 +64,14 @@ async fn the_seed_flow(kind: &str) {
     let challenge = issue(&mut client).await;
     assert_eq!(challenge["kind"], kind);
     assert_eq!(challenge["expires_in"], 300);
+    let puzzle = if kind == "arithmetic" {
+        "question"
+    } else {
+        "challenge"
+    };
+    let mut expected = vec!["captcha_id", "expires_in", "kind", puzzle];
+    expected.sort_unstable();
+    assert_eq!(keys(&challenge), expected);
     match kind {
         "arithmetic" => {
             assert!(
@@ -51,6 +85,12 @@ async fn the_seed_flow(kind: &str) {
         _ => {
             assert!(challenge.get("question").is_none());
             let c = &challenge["challenge"];
+            assert_eq!(
+                keys(c),
+                ["algorithm", "challenge", "maxnumber", "salt", "signature"],
+                "the ALTCHA challenge object"
+            );
+            assert_eq!(c["algorithm"], "SHA-256");
             assert_eq!(c["maxnumber"], 100_000);
             assert!(c["salt"].as_str().unwrap().contains("?expires="));
         }
@@ -72,6 +112,8 @@ async fn the_seed_flow(kind: &str) {
     let passed = verify(&mut client, &challenge["captcha_id"], right.clone()).await;
     assert_eq!(passed.status, 200, "{}", passed.body);
     let passed = passed.json();
+    assert_eq!(keys(&passed), ["status", "success"]);
+    assert_eq!(keys(&passed["status"]), STATUS_KEYS);
     assert_eq!(passed["success"], true);
     assert_eq!(passed["status"]["is_trusted"], true);
     assert_eq!(passed["status"]["rate_limited"], false);

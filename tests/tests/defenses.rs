@@ -1,11 +1,84 @@
 //! The request defenses over HTTP against the real server: general limits per client address
 //! and route group that a fresh cookie does not escape and that two server processes on one
-//! Postgres share, and the cap on anonymous sessions.
+//! Postgres share, the cap on anonymous sessions, and the public URL's host and origin added to
+//! the host allowlist and the CORS list.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::json;
 use wildid_tests::client::Client;
 use wildid_tests::server::{Server, ServerOptions};
+
+/// The public URL's host is served and its origin is a CORS origin without being listed in
+/// `WILDID_ALLOWED_HOSTS` or `WILDID_CORS_ALLOWED_ORIGINS` (seed §13); other hosts and origins
+/// are refused as before.
+#[tokio::test]
+async fn the_public_url_adds_its_host_and_origin() {
+    const PUBLIC: &str = "http://wildid.example.org";
+    let server =
+        Server::start_with(ServerOptions::default().env("WILDID_PUBLIC_URL", PUBLIC)).unwrap();
+    let http = wildid_tests::client::http_builder().build().unwrap();
+    let send = |method: reqwest::Method, path: &str, headers: &[(&str, &str)]| {
+        let mut request = http.request(method, server.url(path));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        request.send()
+    };
+    let served = send(reqwest::Method::GET, "/", &[("host", "wildid.example.org")])
+        .await
+        .unwrap();
+    assert_eq!(served.status(), 200, "the public host is allowed");
+    let refused = send(
+        reqwest::Method::GET,
+        "/",
+        &[("host", "elsewhere.example.org")],
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), 400, "any other host is not");
+
+    let listed = send(
+        reqwest::Method::GET,
+        "/api/security/status",
+        &[("origin", PUBLIC)],
+    )
+    .await
+    .unwrap();
+    assert_eq!(listed.status(), 200);
+    assert_eq!(listed.headers()["access-control-allow-origin"], PUBLIC);
+    assert_eq!(listed.headers()["access-control-allow-credentials"], "true");
+    let preflight = send(
+        reqwest::Method::OPTIONS,
+        "/api/auth/login",
+        &[
+            ("origin", PUBLIC),
+            ("access-control-request-method", "POST"),
+            (
+                "access-control-request-headers",
+                "content-type, x-csrf-token",
+            ),
+        ],
+    )
+    .await
+    .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    assert_eq!(preflight.headers()["access-control-allow-origin"], PUBLIC);
+    let other = send(
+        reqwest::Method::GET,
+        "/api/security/status",
+        &[("origin", "http://elsewhere.example.org")],
+    )
+    .await
+    .unwrap();
+    assert!(
+        other
+            .headers()
+            .keys()
+            .all(|name| !name.as_str().starts_with("access-control-allow")),
+        "{:?}",
+        other.headers()
+    );
+}
 
 #[tokio::test]
 async fn request_limits_hold_per_address_whatever_the_cookies() {
