@@ -57,6 +57,21 @@ pub fn count(data_dir: &Path, table: &str) -> i64 {
         .n
 }
 
+/// The stored password hashes (PHC strings), one per account that has a password.
+pub fn password_hashes(data_dir: &Path) -> Vec<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Hash {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        password_hash: String,
+    }
+    diesel::sql_query("SELECT password_hash FROM users WHERE password_hash IS NOT NULL")
+        .load::<Hash>(&mut connect(data_dir))
+        .unwrap()
+        .into_iter()
+        .map(|h| h.password_hash)
+        .collect()
+}
+
 /// The audit log's actions, oldest first.
 pub fn audit_actions(data_dir: &Path) -> Vec<String> {
     audit_entries(data_dir)

@@ -77,6 +77,8 @@ pub struct ServerOptions {
     pub envs: Vec<(String, String)>,
     /// Reuse this data directory (for restarts); a fresh one otherwise.
     pub data_dir: Option<PathBuf>,
+    /// Listen here instead of `127.0.0.1:0`.
+    pub bind: Option<String>,
 }
 
 impl ServerOptions {
@@ -84,6 +86,14 @@ impl ServerOptions {
     #[must_use]
     pub fn env(mut self, key: &str, value: impl Into<String>) -> Self {
         self.envs.push((key.to_owned(), value.into()));
+        self
+    }
+
+    /// Listens on `address` (`0.0.0.0:0`: every interface, a free port); the tests still
+    /// talk to it over loopback.
+    #[must_use]
+    pub fn bind(mut self, address: &str) -> Self {
+        self.bind = Some(address.to_owned());
         self
     }
 
@@ -123,7 +133,9 @@ impl Server {
         let mut command = Command::new(binary());
         clean_env(&mut command);
         command
-            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+            .args(["serve", "--bind"])
+            .arg(options.bind.as_deref().unwrap_or("127.0.0.1:0"))
+            .arg("--data-dir")
             .arg(&data_dir)
             .envs(options.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdin(Stdio::null())
@@ -151,7 +163,10 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let announced = lines.lock().unwrap().first().and_then(|l| address_in(l));
-            if let Some(addr) = announced {
+            if let Some(mut addr) = announced {
+                if addr.ip().is_unspecified() {
+                    addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
                 return Ok(Server {
                     child,
                     addr,

@@ -5,7 +5,8 @@
 
 use serde_json::json;
 use wildid_tests::accounts::{
-    PASSWORD, PUBLIC_URL as PUBLIC, assert_audited, count, login, options, registered, sqlite,
+    PASSWORD, PUBLIC_URL as PUBLIC, assert_audited, count, login, options, password_hashes,
+    registered, sqlite,
 };
 use wildid_tests::client::{Client, link_in, wait_for_mail};
 use wildid_tests::server::{Server, ServerOptions};
@@ -271,10 +272,19 @@ async fn five_failures_lock_the_account_the_same_way_as_an_unknown_address() {
     let mut b = Client::new(&server.url(""));
     let mut real = Vec::new();
     let mut unknown = Vec::new();
-    for _ in 0..5 {
-        let r = login(&mut b, "lock@example.org", "wrong horse battery").await;
+    // Five spellings of one address are five failures of one account.
+    let spellings = [
+        "lock@example.org",
+        "LOCK@example.org",
+        "  lock@Example.ORG ",
+        "Lock@example.org",
+        "lock@EXAMPLE.org\t",
+    ];
+    for spelling in spellings {
+        let r = login(&mut b, spelling, "wrong horse battery").await;
         real.push((r.status, r.error()));
-        let r = login(&mut b, "nobody@example.org", "wrong horse battery").await;
+        let nobody = spelling.to_lowercase().replace("lock@", "nobody@");
+        let r = login(&mut b, &nobody, "wrong horse battery").await;
         unknown.push((r.status, r.error()));
     }
     assert_eq!(real, unknown, "an unknown address looks like an account");
@@ -301,6 +311,105 @@ async fn five_failures_lock_the_account_the_same_way_as_an_unknown_address() {
             "auth.lockout",
             "auth.login.refused_locked",
         ],
+    );
+}
+
+/// A hash made with weaker parameters than the server's is replaced at the next successful
+/// sign-in, and the new one still signs in (seed 004 item 13).
+#[tokio::test]
+async fn a_hash_with_outdated_parameters_is_upgraded_at_sign_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start_with(options().data_dir(&data)).unwrap();
+    registered(&server, "rehash@example.org").await;
+    let before = password_hashes(&data);
+    assert_eq!(before.len(), 1);
+    assert!(
+        before[0].starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{}",
+        before[0]
+    );
+    assert!(server.stop().0.success());
+
+    let stronger = || {
+        options()
+            .data_dir(&data)
+            .env("WILDID_ARGON2_MEMORY_KIB", "24576")
+    };
+    let server = Server::start_with(stronger()).unwrap();
+    let mut b = Client::new(&server.url(""));
+    let wrong = login(&mut b, "rehash@example.org", "wrong horse battery").await;
+    assert_eq!(wrong.status, 401);
+    assert_eq!(
+        password_hashes(&data),
+        before,
+        "a failed sign-in changes no hash"
+    );
+    assert_eq!(
+        login(&mut b, "rehash@example.org", PASSWORD).await.status,
+        200
+    );
+    let after = password_hashes(&data);
+    assert!(
+        after[0].starts_with("$argon2id$v=19$m=24576,t=2,p=1$"),
+        "{}",
+        after[0]
+    );
+    assert!(server.stop().0.success());
+
+    let server = Server::start_with(stronger()).unwrap();
+    let mut b = Client::new(&server.url(""));
+    assert_eq!(
+        login(&mut b, "rehash@example.org", PASSWORD).await.status,
+        200
+    );
+    assert_eq!(
+        password_hashes(&data),
+        after,
+        "a current hash is kept as it is"
+    );
+}
+
+/// Mail is limited per recipient and per client address, whether or not an account exists,
+/// and a refused request sends nothing.
+#[tokio::test]
+async fn mail_is_limited_per_address_and_per_client_address() {
+    let server = Server::start_with(
+        options()
+            .env("WILDID_MAIL_PER_ADDRESS_PER_HOUR", "2")
+            .env("WILDID_MAIL_PER_IP_PER_HOUR", "4"),
+    )
+    .unwrap();
+    let mut b = Client::new(&server.url(""));
+    let ask = async |b: &mut Client, email: &str| {
+        b.post_json("/api/auth/magic-link", &json!({ "email": email }))
+            .await
+    };
+    assert_eq!(ask(&mut b, "first@example.org").await.status, 202);
+    assert_eq!(ask(&mut b, " FIRST@example.org").await.status, 202);
+    let refused = ask(&mut b, "first@example.org").await;
+    assert_eq!(
+        (refused.status, refused.error().as_str()),
+        (429, "too_many_requests")
+    );
+    let retry: i64 = refused.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=3600).contains(&retry), "{retry}");
+    // A fresh browser on the same address is still the same recipient.
+    let mut other = Client::new(&server.url(""));
+    assert_eq!(ask(&mut other, "first@example.org").await.status, 429);
+    wait_for_mail(&server.data_dir, 2).await;
+
+    // Other recipients, until this client address has asked for four messages.
+    assert_eq!(ask(&mut b, "second@example.org").await.status, 202);
+    assert_eq!(ask(&mut b, "third@example.org").await.status, 202);
+    let refused = ask(&mut b, "fourth@example.org").await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    let mails = wait_for_mail(&server.data_dir, 4).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        wildid_tests::client::outbox(&server.data_dir).len(),
+        4,
+        "refused requests send nothing: {mails:?}"
     );
 }
 

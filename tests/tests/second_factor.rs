@@ -472,6 +472,72 @@ async fn sessions_are_listed_and_revoked_and_a_password_change_can_end_the_other
     assert_eq!(new.status, 200);
 }
 
+/// "Revoke all others", from the JSON API and from the account page's form: every other
+/// session of the user ends, this one stays, and the revocations are audited.
+#[tokio::test]
+async fn all_other_sessions_end_at_once_from_the_api_and_the_page() {
+    let server = Server::start_with(options()).unwrap();
+    let mut laptop = signed_in(&server, "many@example.org").await;
+    let sign_in = async |user_agent: &str| {
+        let mut b = Client::with_user_agent(&server.url(""), user_agent);
+        let r = b
+            .post_json(
+                "/api/auth/login",
+                &json!({"email": "many@example.org", "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        b
+    };
+    let mut phone =
+        sign_in("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1").await;
+    let mut tablet = sign_in("Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0").await;
+    let neither = laptop
+        .post_json("/api/account/sessions/revoke", &json!({}))
+        .await;
+    assert_eq!(
+        (neither.status, neither.error().as_str()),
+        (422, "invalid_field")
+    );
+    let r = laptop
+        .post_json("/api/account/sessions/revoke", &json!({"all_others": true}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["ended"], 2);
+    assert_eq!(phone.get("/api/auth/me").await.status, 401);
+    assert_eq!(tablet.get("/api/auth/me").await.status, 401);
+    assert_eq!(
+        laptop.get("/api/auth/me").await.status,
+        200,
+        "this one stays"
+    );
+    let listed = laptop.get("/api/account/sessions").await.json();
+    assert_eq!(listed["sessions"].as_array().unwrap().len(), 1);
+
+    // The account page's button does the same.
+    let mut phone =
+        sign_in("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1").await;
+    let page = laptop.get("/account").await;
+    assert!(
+        page.body.contains(r#"name="all_others" value="true""#),
+        "the page offers it"
+    );
+    let r = laptop
+        .post_form("/account/sessions/revoke", &[("all_others", "true")])
+        .await;
+    assert_eq!((r.status, r.header("location")), (303, Some("/account")));
+    assert!(
+        laptop
+            .get("/account")
+            .await
+            .body
+            .contains("Signed out of 1 other session(s).")
+    );
+    assert_eq!(phone.get("/api/auth/me").await.status, 401);
+    assert_eq!(laptop.get("/api/auth/me").await.status, 200);
+    assert_audited(&server.data_dir, &["session.revoked"]);
+}
+
 #[tokio::test]
 async fn the_sign_in_link_lifetime_is_configurable() {
     #[derive(diesel::QueryableByName)]

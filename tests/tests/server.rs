@@ -49,6 +49,29 @@ async fn starts_on_the_embedded_defaults_and_answers_probes() {
         .filter(|l| l.contains("generated development secrets"))
         .count();
     assert_eq!(warnings, 1);
+    assert!(
+        !server.logs().iter().any(|l| l.contains("without Secure")),
+        "on loopback the cookie keeps its prefix and Secure"
+    );
+    let (status, logs) = server.stop();
+    assert!(status.success(), "{logs:#?}");
+}
+
+/// In development on plain http at an address browsers do not treat as secure, the session
+/// cookie drops the `__Host-` prefix and `Secure` (a browser would not store it otherwise),
+/// keeps the rest, and the start says so.
+#[tokio::test]
+async fn development_on_another_address_drops_the_cookie_prefix_and_warns() {
+    let server = Server::start_with(ServerOptions::default().bind("0.0.0.0:0")).unwrap();
+    let status = get(&server.url("/api/security/status")).await;
+    assert_eq!(status.status(), 200);
+    let cookie = status.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cookie.starts_with("wildid-session="), "{cookie}");
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(cookie.contains(attribute), "{cookie}");
+    }
+    server.wait_for_log("cookies are sent without Secure");
     let (status, logs) = server.stop();
     assert!(status.success(), "{logs:#?}");
 }
