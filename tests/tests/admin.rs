@@ -230,3 +230,152 @@ async fn an_admin_appointed_from_the_shell_manages_accounts() {
     let (status, out, _) = run_cli(&server.data_dir, &[], &["audit", "verify"]);
     assert!(status.success(), "{out}");
 }
+
+/// An admin appointed from the shell, signed in with a second factor set up.
+async fn admin_with_totp(server: &Server, email: &str) -> Client {
+    sign_in_by_link(server, email).await;
+    let (status, out, err) = run_cli(
+        &server.data_dir,
+        &[],
+        &["users", "set-role", email, "admin"],
+    );
+    assert!(status.success(), "{out}{err}");
+    let mut admin = sign_in_by_link(server, email).await;
+    let setup = admin
+        .post_json("/api/account/totp/setup", &json!({}))
+        .await
+        .json();
+    let secret = TotpSecret::from_base32(setup["secret"].as_str().unwrap()).unwrap();
+    let r = admin
+        .post_json(
+            "/api/account/totp/confirm",
+            &json!({"pending": setup["pending"], "code": secret.code_at(Utc::now()).unwrap()}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    admin
+}
+
+/// The page's forms do what the API does: each answers 303 back to `/admin` with a message
+/// saying what happened (or why not), and each change is audited.
+#[tokio::test]
+async fn the_admin_page_forms_change_roles_deactivate_unlock_and_end_sessions() {
+    let server = Server::start_with(options()).unwrap();
+    let mut admin = admin_with_totp(&server, "boss@example.org").await;
+    let mut warden = sign_in_by_link(&server, "warden@example.org").await;
+    let list = users(&mut admin).await;
+    let id = id_of(&list, "warden@example.org");
+    let me = id_of(&list, "boss@example.org");
+    let page = admin.get("/admin").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("warden@example.org"));
+    assert!(
+        page.body
+            .contains(&format!(r#"action="/admin/users/{id}/role""#))
+    );
+    let act = async |admin: &mut Client, action: &str, fields: &[(&str, &str)]| {
+        let r = admin
+            .post_form(&format!("/admin/users/{id}/{action}"), fields)
+            .await;
+        assert_eq!(
+            (r.status, r.header("location")),
+            (303, Some("/admin")),
+            "{action}: {}",
+            r.body
+        );
+        admin.get("/admin").await.body
+    };
+
+    let shown = act(&mut admin, "role", &[("role", "worker")]).await;
+    assert!(
+        shown.contains("Role changed to worker; their sessions ended."),
+        "{shown}"
+    );
+    assert_eq!(warden.get("/api/auth/me").await.status, 401);
+    let refused = admin
+        .post_form(&format!("/admin/users/{id}/role"), &[("role", "emperor")])
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("Choose visitor, worker or admin."));
+
+    let shown = act(&mut admin, "active", &[("active", "false")]).await;
+    assert!(
+        shown.contains("Account deactivated; its sessions ended.") && shown.contains("deactivated")
+    );
+    let shown = act(&mut admin, "active", &[("active", "true")]).await;
+    assert!(shown.contains("Account reactivated."));
+
+    // A lock: shown on the page with its button, then lifted.
+    let mut warden = sign_in_by_link(&server, "warden@example.org").await;
+    warden
+        .post_json("/api/account/password", &json!({"new_password": PASSWORD}))
+        .await;
+    let mut attacker = Client::new(&server.url(""));
+    for _ in 0..5 {
+        attacker
+            .post_json(
+                "/api/auth/login",
+                &json!({"email": "warden@example.org", "password": "guess guess guess"}),
+            )
+            .await;
+    }
+    let page = admin.get("/admin").await.body;
+    assert!(page.contains("locked until") && page.contains(&format!("/admin/users/{id}/unlock")));
+    let shown = act(&mut admin, "unlock", &[]).await;
+    assert!(shown.contains("Lock lifted.") && !shown.contains("locked until"));
+    let mut fresh = Client::new(&server.url(""));
+    let r = fresh
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": "warden@example.org", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let shown = act(&mut admin, "end-sessions", &[]).await;
+    assert!(shown.contains("2 session(s) ended."), "{shown}");
+    assert_eq!(fresh.get("/api/auth/me").await.status, 401);
+    assert_eq!(warden.get("/api/auth/me").await.status, 401);
+
+    // Refusals come back as a message; an unknown action is no page.
+    let r = admin
+        .post_form(&format!("/admin/users/{me}/role"), &[("role", "visitor")])
+        .await;
+    assert_eq!(r.status, 303);
+    let shown = admin.get("/admin").await.body;
+    assert!(shown.contains("flash-error"), "{shown}");
+    assert_eq!(
+        admin
+            .post_form(&format!("/admin/users/{id}/promote"), &[])
+            .await
+            .status,
+        404
+    );
+    let signed_out = warden.get("/admin").await;
+    assert_eq!(signed_out.status, 303, "signed out above");
+    assert!(
+        signed_out
+            .header("location")
+            .unwrap()
+            .starts_with("/auth/sign-in")
+    );
+    let mut visitor = sign_in_by_link(&server, "visitor@example.org").await;
+    assert_eq!(
+        visitor
+            .post_form(&format!("/admin/users/{id}/role"), &[("role", "admin")])
+            .await
+            .status,
+        403,
+        "only admins"
+    );
+    assert_audited(
+        &server.data_dir,
+        &[
+            "user.role.changed",
+            "user.deactivated",
+            "user.reactivated",
+            "auth.lockout.lifted",
+            "session.revoked",
+        ],
+    );
+}
