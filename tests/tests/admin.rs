@@ -67,18 +67,7 @@ async fn an_admin_appointed_from_the_shell_manages_accounts() {
     );
     let page = admin.get("/admin").await;
     assert_eq!(page.header("location"), Some("/account/totp"));
-    let setup = admin
-        .post_json("/api/account/totp/setup", &json!({}))
-        .await
-        .json();
-    let secret = TotpSecret::from_base32(setup["secret"].as_str().unwrap()).unwrap();
-    let r = admin
-        .post_json(
-            "/api/account/totp/confirm",
-            &json!({"pending": setup["pending"], "code": secret.code_at(Utc::now()).unwrap()}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    enrol_totp(&mut admin).await;
 
     let list = users(&mut admin).await;
     assert_eq!(list.len(), 2);
@@ -231,6 +220,22 @@ async fn an_admin_appointed_from_the_shell_manages_accounts() {
     assert!(status.success(), "{out}");
 }
 
+/// Sets up and confirms a second factor for the signed-in `user`.
+async fn enrol_totp(user: &mut Client) {
+    let setup = user
+        .post_json("/api/account/totp/setup", &json!({}))
+        .await
+        .json();
+    let secret = TotpSecret::from_base32(setup["secret"].as_str().unwrap()).unwrap();
+    let r = user
+        .post_json(
+            "/api/account/totp/confirm",
+            &json!({"pending": setup["pending"], "code": secret.code_at(Utc::now()).unwrap()}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
 /// An admin appointed from the shell, signed in with a second factor set up.
 async fn admin_with_totp(server: &Server, email: &str) -> Client {
     sign_in_by_link(server, email).await;
@@ -241,18 +246,7 @@ async fn admin_with_totp(server: &Server, email: &str) -> Client {
     );
     assert!(status.success(), "{out}{err}");
     let mut admin = sign_in_by_link(server, email).await;
-    let setup = admin
-        .post_json("/api/account/totp/setup", &json!({}))
-        .await
-        .json();
-    let secret = TotpSecret::from_base32(setup["secret"].as_str().unwrap()).unwrap();
-    let r = admin
-        .post_json(
-            "/api/account/totp/confirm",
-            &json!({"pending": setup["pending"], "code": secret.code_at(Utc::now()).unwrap()}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    enrol_totp(&mut admin).await;
     admin
 }
 
