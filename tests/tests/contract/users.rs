@@ -4,6 +4,7 @@ use wildid_domain::ids::UserId;
 use wildid_domain::lockout::LockoutState;
 use wildid_domain::role::Role;
 use wildid_domain::text::PlainText;
+use wildid_domain::totp::{RecoveryCode, RecoveryCodeHash};
 use wildid_domain::user::{
     DISPLAY_NAME_MAX_CHARS, EmailLookup, EncryptedField, PasswordHash, User,
 };
@@ -161,5 +162,246 @@ on_both_backends!(
                 .await,
             Err(RepoError::NotFound)
         );
+    }
+);
+
+/// Concurrent compare-and-swaps on one stored state: exactly one of `n` wins.
+async fn one_of_many_wins<F, Fut>(n: usize, attempt: F) -> usize
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool> + Send + 'static,
+{
+    let tasks: Vec<_> = (0..n).map(|_| tokio::spawn(attempt())).collect();
+    let mut wins = 0;
+    for task in tasks {
+        wins += usize::from(task.await.unwrap());
+    }
+    wins
+}
+
+on_both_backends!(
+    lockout_counters_swap_only_from_the_expected_state,
+    |t: TestDb| async move {
+        let repo = t.db.users();
+        let mut u = user(1);
+        u.display_name = Some(PlainText::new("Ann", 60).unwrap());
+        repo.insert(&u).await.unwrap();
+        let one = LockoutState {
+            failed_attempts: 1,
+            locked_until: None,
+        };
+        assert!(
+            repo.swap_lockout(u.id, LockoutState::default(), one)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !repo
+                .swap_lockout(u.id, LockoutState::default(), one)
+                .await
+                .unwrap(),
+            "a stale expectation replaces nothing"
+        );
+        let locked = LockoutState {
+            failed_attempts: 5,
+            locked_until: Some(at(1800)),
+        };
+        assert!(repo.swap_lockout(u.id, one, locked).await.unwrap());
+        u.lockout = locked;
+        assert_eq!(
+            repo.get(u.id).await.unwrap(),
+            u,
+            "only the counters changed"
+        );
+        assert_eq!(
+            repo.swap_lockout(UserId::from_random([9; 16]), one, locked)
+                .await,
+            Err(RepoError::NotFound)
+        );
+
+        // Eight failed attempts at once from the same state: one is stored, the others must
+        // read again (the service retries), so none is lost.
+        let repo = std::sync::Arc::clone(&repo);
+        let next = LockoutState {
+            failed_attempts: 6,
+            locked_until: Some(at(1800)),
+        };
+        let wins = one_of_many_wins(8, || {
+            let repo = std::sync::Arc::clone(&repo);
+            async move { repo.swap_lockout(u.id, locked, next).await.unwrap() }
+        })
+        .await;
+        assert_eq!(wins, 1);
+        assert_eq!(repo.get(u.id).await.unwrap().lockout, next);
+    }
+);
+
+on_both_backends!(
+    a_totp_step_is_accepted_once_even_when_raced,
+    |t: TestDb| async move {
+        let repo = t.db.users();
+        let u = user(1);
+        repo.insert(&u).await.unwrap();
+        assert!(
+            repo.swap_totp_step(u.id, None, 100).await.unwrap(),
+            "first use"
+        );
+        assert!(
+            !repo.swap_totp_step(u.id, None, 100).await.unwrap(),
+            "replay"
+        );
+        assert!(!repo.swap_totp_step(u.id, Some(99), 101).await.unwrap());
+        assert_eq!(repo.get(u.id).await.unwrap().totp_last_step, Some(100));
+        let repo = std::sync::Arc::clone(&repo);
+        let wins = one_of_many_wins(8, || {
+            let repo = std::sync::Arc::clone(&repo);
+            async move { repo.swap_totp_step(u.id, Some(100), 101).await.unwrap() }
+        })
+        .await;
+        assert_eq!(wins, 1, "one code used twice at once: one wins");
+        let mut expected = u.clone();
+        expected.totp_last_step = Some(101);
+        assert_eq!(
+            repo.get(u.id).await.unwrap(),
+            expected,
+            "nothing else changed"
+        );
+        assert_eq!(
+            repo.swap_totp_step(UserId::from_random([9; 16]), None, 1)
+                .await,
+            Err(RepoError::NotFound)
+        );
+    }
+);
+
+on_both_backends!(
+    a_recorded_sign_in_clears_the_lock_and_may_store_a_new_hash,
+    |t: TestDb| async move {
+        let repo = t.db.users();
+        let mut u = user(1);
+        u.password_hash = Some(PasswordHash::new(
+            "$argon2id$v=19$m=19456,t=2,p=1$a$b".into(),
+        ));
+        u.lockout = LockoutState {
+            failed_attempts: 4,
+            locked_until: Some(at(60)),
+        };
+        repo.insert(&u).await.unwrap();
+        repo.record_login(u.id, at(10), None).await.unwrap();
+        u.lockout = LockoutState::default();
+        u.last_login_at = Some(at(10));
+        assert_eq!(
+            repo.get(u.id).await.unwrap(),
+            u,
+            "the hash is kept without a rehash"
+        );
+        let upgraded = PasswordHash::new("$argon2id$v=19$m=24576,t=2,p=1$c$d".into());
+        repo.record_login(u.id, at(20), Some(upgraded.clone()))
+            .await
+            .unwrap();
+        u.password_hash = Some(upgraded);
+        u.last_login_at = Some(at(20));
+        assert_eq!(repo.get(u.id).await.unwrap(), u);
+        assert_eq!(
+            repo.record_login(UserId::from_random([9; 16]), at(30), None)
+                .await,
+            Err(RepoError::NotFound)
+        );
+    }
+);
+
+on_both_backends!(role_and_active_are_set_alone, |t: TestDb| async move {
+    let repo = t.db.users();
+    let mut u = user(1);
+    u.lockout.failed_attempts = 2;
+    u.totp_last_step = Some(7);
+    repo.insert(&u).await.unwrap();
+    repo.set_role(u.id, Role::Admin).await.unwrap();
+    u.role = Role::Admin;
+    assert_eq!(repo.get(u.id).await.unwrap(), u, "only the role changed");
+    repo.set_active(u.id, false).await.unwrap();
+    u.active = false;
+    assert_eq!(repo.get(u.id).await.unwrap(), u, "only the flag changed");
+    repo.set_active(u.id, true).await.unwrap();
+    u.active = true;
+    assert_eq!(repo.get(u.id).await.unwrap(), u);
+    let nobody = UserId::from_random([9; 16]);
+    assert_eq!(
+        repo.set_role(nobody, Role::Admin).await,
+        Err(RepoError::NotFound)
+    );
+    assert_eq!(
+        repo.set_active(nobody, false).await,
+        Err(RepoError::NotFound)
+    );
+});
+
+fn code_hash(n: u8) -> RecoveryCodeHash {
+    RecoveryCode::from_random([n; 10]).hash([n; 16])
+}
+
+on_both_backends!(
+    recovery_codes_are_replaced_as_a_set_and_each_used_once,
+    |t: TestDb| async move {
+        let users = t.db.users();
+        let codes = t.db.recovery_codes();
+        let u = user(1);
+        users.insert(&u).await.unwrap();
+        let first: Vec<RecoveryCodeHash> = (0..10).map(code_hash).collect();
+        codes.replace_all(u.id, &first).await.unwrap();
+        let stored = codes.unused(u.id).await.unwrap();
+        assert_eq!(stored.len(), 10);
+        for (i, code) in stored.iter().enumerate() {
+            assert_eq!(
+                (usize::from(code.index), code.hash, code.used_at),
+                (i, first[i], None)
+            );
+        }
+        assert!(codes.use_code(u.id, 3, at(5)).await.unwrap());
+        assert!(!codes.use_code(u.id, 3, at(6)).await.unwrap(), "used once");
+        assert!(
+            !codes.use_code(u.id, 10, at(6)).await.unwrap(),
+            "no such code"
+        );
+        let left: Vec<u8> = codes
+            .unused(u.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|c| c.index)
+            .collect();
+        assert_eq!(left, [0, 1, 2, 4, 5, 6, 7, 8, 9]);
+
+        // Eight uses of one code at once: exactly one counts.
+        let shared = std::sync::Arc::clone(&codes);
+        let wins = one_of_many_wins(8, || {
+            let codes = std::sync::Arc::clone(&shared);
+            async move { codes.use_code(u.id, 4, at(7)).await.unwrap() }
+        })
+        .await;
+        assert_eq!(wins, 1);
+
+        // Regenerating replaces the whole set, used codes included.
+        let second: Vec<RecoveryCodeHash> = (20..30).map(code_hash).collect();
+        codes.replace_all(u.id, &second).await.unwrap();
+        let stored = codes.unused(u.id).await.unwrap();
+        assert_eq!(stored.iter().map(|c| c.hash).collect::<Vec<_>>(), second);
+        assert!(
+            stored.iter().all(|c| !first.contains(&c.hash)),
+            "no old code survives"
+        );
+        // Another user's codes are their own.
+        let other = user(2);
+        users.insert(&other).await.unwrap();
+        assert!(codes.unused(other.id).await.unwrap().is_empty());
+        assert!(!codes.use_code(other.id, 0, at(8)).await.unwrap());
+        assert_eq!(
+            codes
+                .replace_all(UserId::from_random([9; 16]), &second)
+                .await,
+            Err(RepoError::NotFound)
+        );
+        codes.delete_all(u.id).await.unwrap();
+        assert!(codes.unused(u.id).await.unwrap().is_empty());
     }
 );
