@@ -38,6 +38,68 @@ fn mail(n: u8, due: i64) -> QueuedMail {
     }
 }
 
+// The repository consumes tokens by a conditional UPDATE, not through
+// `LoginToken::consume`; this model-based test keeps the two in agreement. For random
+// lifetimes and random sequences of attempts (right or wrong digest, right or wrong purpose,
+// at any time around the expiry), the repository answers `Some` exactly when the domain model
+// says the token is consumed, with the same `used_at`, and the stored token ends as the
+// model's.
+on_both_backends!(
+    consumption_agrees_with_the_domain_model,
+    |t: TestDb| async move {
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+
+        let repo = t.db.login_tokens();
+        let handle = tokio::runtime::Handle::current();
+        let serial = std::sync::atomic::AtomicU32::new(0);
+        // (lifetime in seconds, attempts as (seconds after issue, right digest, right purpose)).
+        let cases = (
+            1i64..1200,
+            proptest::collection::vec((0i64..1500, any::<bool>(), any::<bool>()), 1..8),
+        );
+        let mut runner = TestRunner::new(Config {
+            cases: 40,
+            ..Config::default()
+        });
+        tokio::task::block_in_place(|| {
+            runner.run(&cases, |(lifetime, attempts)| {
+                let n = serial.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let mut seed = [7u8; 32];
+                seed[..4].copy_from_slice(&n.to_be_bytes());
+                let mut model = LoginToken::issue(
+                    RawToken::from_random(seed).hash(),
+                    TokenPurpose::MagicLink,
+                    EmailLookup::from_bytes([3; 32]),
+                    &TokenPolicy::new(TimeDelta::seconds(lifetime), TimeDelta::hours(24)).unwrap(),
+                    at(0),
+                );
+                handle.block_on(async {
+                    repo.insert(&model).await.unwrap();
+                    let stranger = RawToken::from_random([0xEE; 32]).hash();
+                    for (after, right_digest, right_purpose) in attempts {
+                        let now = at(after);
+                        let hash = if right_digest { model.hash } else { stranger };
+                        let purpose = if right_purpose {
+                            TokenPurpose::MagicLink
+                        } else {
+                            TokenPurpose::EmailVerification
+                        };
+                        let stored = repo.consume(&hash, purpose, now).await.unwrap();
+                        let expected =
+                            (right_digest && right_purpose && model.consume(now).is_ok())
+                                .then(|| model.clone());
+                        prop_assert_eq!(stored, expected, "at {}s of {}s", after, lifetime);
+                    }
+                    prop_assert_eq!(repo.get(&model.hash).await.unwrap(), Some(model.clone()));
+                    Ok(())
+                })
+            })
+        })
+        .unwrap();
+    }
+);
+
 on_both_backends!(
     a_token_is_consumed_exactly_once_even_under_concurrency,
     |t: TestDb| async move {
