@@ -357,6 +357,94 @@ async fn recovery_codes_are_replaced_and_the_second_factor_turned_off() {
     );
 }
 
+/// New recovery codes and turning the second factor off offer to end the other sessions, as
+/// every credential change does: from the API (`end_other_sessions`) and from the account
+/// page's box. Without it the other sessions stay.
+#[tokio::test]
+async fn second_factor_changes_can_end_the_other_sessions() {
+    let server = Server::start_with(options()).unwrap();
+    let mut b = signed_in(&server, "both@example.org").await;
+    let (_, old) = enable_totp(&mut b).await;
+    let sign_in_elsewhere = async |code: &str| {
+        let mut phone = Client::with_user_agent(
+            &server.url(""),
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Safari/604.1",
+        );
+        let r = phone
+            .post_json(
+                "/api/auth/login",
+                &json!({"email": "both@example.org", "password": PASSWORD, "totp_code": code}),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        phone
+    };
+    let mut phone = sign_in_elsewhere(&old[0]).await;
+
+    let r = b.post_json("/api/account/recovery-codes", &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        phone.get("/api/auth/me").await.status,
+        200,
+        "not asked: kept"
+    );
+    let r = b
+        .post_json("/api/account/recovery-codes", &json!({"end_others": true}))
+        .await;
+    assert_eq!(
+        (r.status, r.error().as_str()),
+        (422, "invalid_field"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("end_others"),
+        "the field is named: {}",
+        r.body
+    );
+    let r = b
+        .post_json(
+            "/api/account/recovery-codes",
+            &json!({"end_other_sessions": true}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let newest = recovery_codes_in(&r);
+    assert_eq!(phone.get("/api/auth/me").await.status, 401, "asked: ended");
+    assert_eq!(b.get("/api/auth/me").await.status, 200, "this one stays");
+
+    // The account page: one box for both buttons, ticked by default.
+    let mut phone = sign_in_elsewhere(&newest[0]).await;
+    let page = b.get("/account").await.body;
+    assert!(
+        page.contains(
+            r#"id="tfa_end_other_sessions" name="end_other_sessions" value="true" checked"#
+        ) && page.contains(r#"formaction="/account/totp/disable""#),
+        "{page}"
+    );
+    let r = b
+        .post_form("/account/totp/disable", &[("end_other_sessions", "true")])
+        .await;
+    assert_eq!(
+        (r.status, r.header("location")),
+        (303, Some("/account")),
+        "{}",
+        r.body
+    );
+    assert_eq!(phone.get("/api/auth/me").await.status, 401);
+    let me = b.get("/api/auth/me").await;
+    assert_eq!(me.status, 200, "this one stays, under a new id");
+    assert_eq!(me.json()["user"]["totp_enabled"], false, "{}", me.body);
+    assert_audited(
+        &server.data_dir,
+        &[
+            "auth.recovery_codes.regenerated",
+            "auth.totp.disabled",
+            "session.revoked",
+        ],
+    );
+}
+
 #[tokio::test]
 async fn sensitive_changes_need_a_fresh_authentication() {
     let server = Server::start_with(options()).unwrap();

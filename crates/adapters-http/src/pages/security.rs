@@ -20,7 +20,7 @@ use crate::flash::{self, FlashKind};
 use crate::middleware::frame::RequestContext;
 use crate::pages::auth::{refusal, render, safe_next, with_retry_after};
 use crate::pages::layout::Layout;
-use crate::routes::account_api::{after_credential_change, session_key};
+use crate::routes::account_api::{after_credential_change, end_other_sessions, session_key};
 use crate::routes::auth_api::requester;
 use crate::session::{Fresh, SignedIn, Viewer};
 use crate::state::AppState;
@@ -411,6 +411,7 @@ pub(crate) async fn totp_disable(
     viewer: Viewer,
     Fresh(signed_in): Fresh,
     jar: SignedCookieJar,
+    Form(form): Form<EndOthersForm>,
 ) -> Result<Response, AppError> {
     state
         .services
@@ -420,12 +421,19 @@ pub(crate) async fn totp_disable(
     back_to_account(
         &state,
         signed_in,
-        false,
+        form.end_other_sessions == "true",
         jar,
         FlashKind::Info,
         "Two-factor authentication is off.",
     )
     .await
+}
+
+/// The "sign out my other sessions" box of a form that needs nothing else.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct EndOthersForm {
+    end_other_sessions: String,
 }
 
 /// `POST /account/recovery-codes` (fresh).
@@ -434,12 +442,16 @@ pub(crate) async fn recovery_codes(
     Extension(ctx): Extension<RequestContext>,
     viewer: Viewer,
     Fresh(signed_in): Fresh,
+    Form(form): Form<EndOthersForm>,
 ) -> Result<Response, AppError> {
     let codes = state
         .services
         .accounts
         .regenerate_recovery_codes(&signed_in.user, requester(&viewer))
         .await?;
+    if form.end_other_sessions == "true" {
+        end_other_sessions(&state, &signed_in, signed_in.session.key).await?;
+    }
     recovery_page(
         &ctx,
         &viewer,

@@ -332,19 +332,37 @@ pub(crate) async fn after_credential_change(
         .await?;
     let session = signed_in.handle.sign_in(user).await?;
     if end_others {
-        let id = signed_in.user.id;
-        state
-            .services
-            .sessions
-            .revoke_others(
-                Actor::User(id),
-                id,
-                Some(session.key),
-                signed_in.handle.client().request_id,
-            )
-            .await?;
+        end_other_sessions(state, &signed_in, session.key).await?;
     }
     Ok(session.csrf.encode())
+}
+
+/// Ends every session of the signed-in user but `keep`; returns how many ended.
+pub(crate) async fn end_other_sessions(
+    state: &AppState,
+    signed_in: &SignedIn,
+    keep: SessionKey,
+) -> Result<u64, AppError> {
+    let id = signed_in.user.id;
+    Ok(state
+        .services
+        .sessions
+        .revoke_others(
+            Actor::User(id),
+            id,
+            Some(keep),
+            signed_in.handle.client().request_id,
+        )
+        .await?)
+}
+
+/// A change to the second factor that needs nothing else, and may end the other sessions.
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SecondFactorChangeRequest {
+    /// Also sign out every other session of this account.
+    #[serde(default)]
+    end_other_sessions: bool,
 }
 
 /// Starts enrolling a second factor (needs an authentication within 10 minutes).
@@ -399,18 +417,19 @@ pub(crate) async fn totp_confirm(
 }
 
 /// Turns the second factor off (needs an authentication within 10 minutes).
-#[utoipa::path(post, path = "/api/account/totp/disable", tag = "account", responses((status = 200, body = ConfirmedBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(post, path = "/api/account/totp/disable", tag = "account", request_body = SecondFactorChangeRequest, responses((status = 200, body = ConfirmedBody), (status = 403, body = ErrorBody)))]
 pub(crate) async fn totp_disable(
     State(state): State<AppState>,
     viewer: Viewer,
     Fresh(signed_in): Fresh,
+    ApiJson(body): ApiJson<SecondFactorChangeRequest>,
 ) -> Result<Json<ConfirmedBody>, AppError> {
     state
         .services
         .accounts
         .disable_totp(&signed_in.user, requester(&viewer))
         .await?;
-    let csrf_token = after_credential_change(&state, signed_in, false).await?;
+    let csrf_token = after_credential_change(&state, signed_in, body.end_other_sessions).await?;
     Ok(Json(ConfirmedBody {
         status: "disabled".into(),
         csrf_token,
@@ -419,17 +438,23 @@ pub(crate) async fn totp_disable(
 
 /// Replaces every recovery code (needs an authentication within 10 minutes).
 #[utoipa::path(post, path = "/api/account/recovery-codes", tag = "account",
+    request_body = SecondFactorChangeRequest,
     responses((status = 200, body = RecoveryCodesBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody, description = "totp_not_enabled")))]
 pub(crate) async fn recovery_codes(
     State(state): State<AppState>,
     viewer: Viewer,
     Fresh(signed_in): Fresh,
+    ApiJson(body): ApiJson<SecondFactorChangeRequest>,
 ) -> Result<Json<RecoveryCodesBody>, AppError> {
     let codes = state
         .services
         .accounts
         .regenerate_recovery_codes(&signed_in.user, requester(&viewer))
         .await?;
+    if body.end_other_sessions {
+        // No privilege changes, so this session keeps its id.
+        end_other_sessions(&state, &signed_in, signed_in.session.key).await?;
+    }
     Ok(Json(RecoveryCodesBody {
         recovery_codes: codes.iter().map(|c| c.display().to_owned()).collect(),
     }))
