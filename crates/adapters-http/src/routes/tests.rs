@@ -865,8 +865,8 @@ fn with_sessions(state: &mut AppState, sessions: SessionService, audit: AuditTra
     });
 }
 
-#[tokio::test]
-async fn admin_routes_need_the_second_factor_when_the_role_requires_it() {
+/// A state whose every session belongs to one `role` user without a second factor.
+fn without_second_factor(role: Role) -> AppState {
     let mut state = matrix_state();
     let mut sessions = MockSessionRepository::new();
     sessions.expect_get().returning(|key| {
@@ -878,11 +878,11 @@ async fn admin_routes_need_the_second_factor_when_the_role_requires_it() {
     });
     sessions.expect_touch().returning(|_, _| Ok(()));
     let mut users = MockUserRepository::new();
-    users.expect_get().returning(|_| {
-        let mut admin = viewer_user(Role::Admin);
-        admin.id = UserId::from_random([99; 16]);
-        admin.totp_secret = None;
-        Ok(admin)
+    users.expect_get().returning(move |_| {
+        let mut user = viewer_user(role);
+        user.id = UserId::from_random([99; 16]);
+        user.totp_secret = None;
+        Ok(user)
     });
     let audit = state.services.audit.clone();
     let service = SessionService::new(
@@ -894,32 +894,74 @@ async fn admin_routes_need_the_second_factor_when_the_role_requires_it() {
         SessionPolicy::default(),
     );
     with_sessions(&mut state, service, audit);
-    let router = with_layers(routes(&state), state);
-    let cookie = format!(
-        "__Host-wildid-session={}",
-        viewer_token(None).encode().expose()
+    state
+}
+
+fn get_with_session(path: &str) -> Request<Body> {
+    Request::get(path)
+        .header("host", "127.0.0.1")
+        .header(
+            "cookie",
+            format!(
+                "__Host-wildid-session={}",
+                viewer_token(None).encode().expose()
+            ),
+        )
+        .body(Body::empty())
+        .unwrap()
+}
+
+/// Worker routes (none exists yet: the worker dashboard arrives with field visits) pass the
+/// same layer: a worker without a second factor is sent to set one up, unless the
+/// configuration does not require it for workers.
+#[tokio::test]
+async fn worker_routes_need_the_second_factor_when_the_role_requires_it() {
+    let probe = || {
+        vec![super::route(
+            Method::GET,
+            "/worker-probe",
+            Access::Role(Role::Worker),
+            axum::routing::get(|| async { "worker page" }),
+        )]
+    };
+    let state = without_second_factor(Role::Worker);
+    let router = with_layers(build(probe(), &state), state);
+    let page = router
+        .oneshot(get_with_session("/worker-probe"))
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::SEE_OTHER);
+    assert_eq!(page.headers()["location"], "/account/totp");
+
+    let mut state = without_second_factor(Role::Worker);
+    Arc::get_mut(&mut state.settings)
+        .expect("the only handle")
+        .totp_required_roles = vec![Role::Admin];
+    let router = with_layers(build(probe(), &state), state);
+    let page = router
+        .oneshot(get_with_session("/worker-probe"))
+        .await
+        .unwrap();
+    assert_eq!(
+        page.status(),
+        StatusCode::OK,
+        "not required for workers here"
     );
+}
+
+#[tokio::test]
+async fn admin_routes_need_the_second_factor_when_the_role_requires_it() {
+    let state = without_second_factor(Role::Admin);
+    let router = with_layers(routes(&state), state);
     let page = router
         .clone()
-        .oneshot(
-            Request::get("/admin")
-                .header("host", "127.0.0.1")
-                .header("cookie", &cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .oneshot(get_with_session("/admin"))
         .await
         .unwrap();
     assert_eq!(page.status(), StatusCode::SEE_OTHER);
     assert_eq!(page.headers()["location"], "/account/totp");
     let api = router
-        .oneshot(
-            Request::get("/api/admin/users")
-                .header("host", "127.0.0.1")
-                .header("cookie", &cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
+        .oneshot(get_with_session("/api/admin/users"))
         .await
         .unwrap();
     assert_eq!(api.status(), StatusCode::FORBIDDEN);
