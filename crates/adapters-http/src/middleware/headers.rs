@@ -18,11 +18,12 @@ use crate::{CorsPolicy, InvalidOrigin};
 /// so that `img-src` can name the configured map tile origins.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContentSecurityPolicy {
-    /// Everything before the nonce.
-    head: String,
-    /// Everything after it.
+    /// Everything after the nonce (the part before it, [`HEAD`], never changes).
     tail: String,
 }
+
+/// Everything before the nonce.
+const HEAD: &str = "default-src 'self'; script-src 'self' 'nonce-";
 
 impl ContentSecurityPolicy {
     /// The policy whose `img-src` allows this origin, `data:`, `blob:` and the map tile
@@ -47,7 +48,6 @@ impl ContentSecurityPolicy {
             img_src.push_str(origin);
         }
         Self {
-            head: "default-src 'self'; script-src 'self' 'nonce-".to_owned(),
             tail: format!(
                 "'; style-src 'self'; img-src {img_src}; font-src 'self'; connect-src 'self'; \
                  object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'; \
@@ -58,8 +58,8 @@ impl ContentSecurityPolicy {
 
     /// The policy of a response with this nonce.
     pub(crate) fn with_nonce(&self, nonce: &str) -> String {
-        let mut policy = String::with_capacity(self.head.len() + nonce.len() + self.tail.len());
-        policy.push_str(&self.head);
+        let mut policy = String::with_capacity(HEAD.len() + nonce.len() + self.tail.len());
+        policy.push_str(HEAD);
         policy.push_str(nonce);
         policy.push_str(&self.tail);
         policy
