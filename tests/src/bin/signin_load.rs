@@ -7,13 +7,18 @@
 //! 2. the p50/p99 latency of `/healthz` and of a cheap authenticated request (`/api/auth/me`)
 //!    while the server is idle;
 //! 3. the same two latencies during a flood of password sign-ins by many concurrent clients,
-//!    and the sign-in throughput achieved.
+//!    and the sign-in throughput achieved;
+//! 4. before all that, with the server idle, whether answers reveal that an account exists:
+//!    the latency of asking for a sign-in link and of a wrong password, for a registered
+//!    address against an unknown one, interleaved, with the same comparison between two
+//!    halves of the registered address's own samples as the noise it is read against.
 //!
 //! Idle and flood phases alternate six times; each condition's samples are pooled, and each
 //! round's p99s are reported too.
 //!
 //! Usage: `signin-load BASE_URL DATA_DIR [SECONDS] [CLIENTS]`. The server must run with its
-//! sign-in and mail limits raised (the script does this). Prints one JSON object.
+//! sign-in and mail limits raised and the lockout threshold at its maximum (the script does
+//! this). Prints one JSON object.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -112,6 +117,76 @@ impl HashTimer {
     fn median_ms(&self) -> f64 {
         percentile(&mut self.samples.clone(), 50.0)
     }
+}
+
+/// Samples per address and kind of request in the existence timing: below the highest lockout
+/// threshold (100), so the wrong passwords never lock the registered account.
+const EXISTENCE_SAMPLES: usize = 60;
+
+/// Latencies of one request for a registered and for an unknown address, interleaved.
+struct Pair {
+    registered: Vec<f64>,
+    unknown: Vec<f64>,
+}
+
+impl Pair {
+    /// The medians, their ratio, and the ratio between the registered address's even and odd
+    /// samples (what the machine's noise alone gives).
+    fn report(&self) -> serde_json::Value {
+        let median = |v: &[f64]| percentile(&mut v.to_vec(), 50.0);
+        let every_other = |first: usize| -> Vec<f64> {
+            self.registered
+                .iter()
+                .skip(first)
+                .step_by(2)
+                .copied()
+                .collect()
+        };
+        json!({
+            "samples": self.registered.len(),
+            "registered_p50_ms": median(&self.registered),
+            "unknown_p50_ms": median(&self.unknown),
+            "unknown_over_registered": median(&self.unknown) / median(&self.registered),
+            "noise_even_over_odd": median(&every_other(0)) / median(&every_other(1)),
+        })
+    }
+}
+
+/// Times the request for `registered` and `unknown` in turn, [`EXISTENCE_SAMPLES`] times each;
+/// every answer must have the status `expected`.
+async fn existence_pair(
+    client: &mut Client,
+    path: &str,
+    body: impl Fn(&str) -> serde_json::Value,
+    (registered, unknown): (&str, &str),
+    expected: u16,
+) -> Pair {
+    let mut pair = Pair {
+        registered: Vec::new(),
+        unknown: Vec::new(),
+    };
+    for i in 0..EXISTENCE_SAMPLES {
+        // Which goes first alternates, so a cost that falls on the first or second request of
+        // a pair (the mail the previous one queued, say) weighs on both alike.
+        let mut order = [
+            (registered, &mut pair.registered),
+            (unknown, &mut pair.unknown),
+        ];
+        if i % 2 == 1 {
+            order.reverse();
+        }
+        for (email, samples) in order {
+            let started = Instant::now();
+            let answer = client.post_json(path, &body(email)).await;
+            samples.push(started.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(
+                answer.status, expected,
+                "{path} for {email}: {}",
+                answer.body
+            );
+        }
+    }
+    pair
 }
 
 /// Registers and confirms `email` through the outbox in `data_dir`, then signs in.
@@ -266,6 +341,32 @@ async fn main() {
     }
     let me = signed_in(&base, &data_dir, "probe@example.org").await;
 
+    // Does an answer's time tell whether an address has an account? Asked by a browser that
+    // is not signed in, the server otherwise idle.
+    let mut stranger = Client::new(&base);
+    let addresses = ("flood0@example.org", "nobody-here@example.org");
+    let links = existence_pair(
+        &mut stranger,
+        "/api/auth/magic-link",
+        |email| json!({ "email": email }),
+        addresses,
+        202,
+    )
+    .await;
+    let wrong_passwords = existence_pair(
+        &mut stranger,
+        "/api/auth/login",
+        |email| json!({ "email": email, "password": "not the password at all" }),
+        addresses,
+        401,
+    )
+    .await;
+    let existence = json!({
+        "magic_link": links.report(),
+        "wrong_password": wrong_passwords.report(),
+    });
+    eprintln!("existence timing: {existence}");
+
     // Idle and flood phases alternate (`ROUNDS` of each, `seconds` in all per condition), so
     // a slow drift of the shared machine weighs on both conditions alike; each condition's
     // samples are pooled.
@@ -337,6 +438,7 @@ async fn main() {
             "sign_in_latency": summary(login_latencies),
             "idle": {"healthz": idle_health, "me": idle_me},
             "flood": {"healthz": flood_health, "me": flood_me},
+            "existence_timing": existence,
             "p99_flood_over_idle": {
                 "healthz": ratio(&flood_health, &idle_health),
                 "me": ratio(&flood_me, &idle_me),
