@@ -80,6 +80,37 @@ async fn the_public_url_adds_its_host_and_origin() {
     );
 }
 
+/// A JSON client may send the token in the header and in the body at once: the header is
+/// checked and the field never reaches the strict body parser; a wrong header is refused
+/// whatever the field says.
+#[tokio::test]
+async fn the_token_may_come_in_the_header_and_the_body_at_once() {
+    let server = Server::start();
+    let mut b = Client::new(&server.url(""));
+    let token = b.refresh_csrf().await;
+    let body =
+        serde_json::to_vec(&json!({"email": "both@example.org", "csrf_token": token})).unwrap();
+    let mut post = async |header: &str| {
+        b.send(
+            reqwest::Method::POST,
+            "/api/auth/magic-link",
+            &[
+                ("content-type", "application/json"),
+                ("x-csrf-token", header),
+            ],
+            Some(body.clone()),
+        )
+        .await
+    };
+    let accepted = post(&token).await;
+    assert_eq!(accepted.status, 202, "{}", accepted.body);
+    let refused = post("forged").await;
+    assert_eq!(
+        (refused.status, refused.error().as_str()),
+        (403, "csrf_failed")
+    );
+}
+
 #[tokio::test]
 async fn request_limits_hold_per_address_whatever_the_cookies() {
     let server = Server::start_with(

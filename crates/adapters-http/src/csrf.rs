@@ -7,7 +7,7 @@
 //! 2. the session's synchronizer token must be presented: the `X-CSRF-Token` header, else a
 //!    `csrf_token` field of a JSON body, else a `csrf_token` form field (urlencoded or
 //!    multipart); compared in constant time. The field is removed from JSON and urlencoded
-//!    bodies before the handler sees them; a multipart body is passed on as it came (its
+//!    bodies before the handler sees them (also when the header carried the token); a multipart body is passed on as it came (its
 //!    handler skips the field), read in full first: its route's body limit bounds it, and its
 //!    request limit was counted before this check.
 //!
@@ -163,7 +163,7 @@ pub(crate) async fn csrf(State(state): State<AppState>, request: Request, next: 
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let (token, body) = match (header_token, &kind) {
-        (Some(token), _) => (Some(token), body),
+        (Some(token), BodyKind::Other | BodyKind::Multipart(_)) => (Some(token), body),
         // No field can carry the token in other bodies: nothing to read.
         (None, BodyKind::Other) => (None, body),
         (None, BodyKind::Multipart(boundary)) => {
@@ -176,13 +176,15 @@ pub(crate) async fn csrf(State(state): State<AppState>, request: Request, next: 
                 Body::from(bytes),
             )
         }
-        (None, _) => {
+        // JSON and urlencoded forms lose the field even when the header carries the token
+        // (the header wins), so a client sending both is not refused for an unknown field.
+        (header, _) => {
             let Ok(bytes) = to_bytes(body, DEFAULT_BODY_LIMIT).await else {
                 return AppError::PayloadTooLarge.into_response();
             };
-            let (token, rest) = take_field(&kind, &bytes);
+            let (field, rest) = take_field(&kind, &bytes);
             parts.headers.remove(axum::http::header::CONTENT_LENGTH);
-            (token, Body::from(rest))
+            (header.or(field), Body::from(rest))
         }
     };
     if !token.is_some_and(|t| session.csrf.matches(&t)) {
