@@ -421,7 +421,8 @@ async fn provider_failures_are_answered_502_and_odd_answers_are_cleaned() {
 
 #[tokio::test]
 async fn without_a_provider_identification_is_unavailable_and_counts_nothing() {
-    let server = Server::start_with(ServerOptions::default()).unwrap();
+    let server =
+        Server::start_with(ServerOptions::default().env("WILDID_AI_PROVIDER", "none")).unwrap();
     let mut client = Client::new(&server.url(""));
     let answer = identify(&mut client).await;
     assert_eq!(

@@ -34,6 +34,7 @@ pub(crate) fn parse(content: &str) -> SpeciesResult {
             confidence: Confidence::Low,
             description: untrusted(content, DESCRIPTION_MAX),
             notes: untrusted(NOT_JSON_NOTE, NOTES_MAX),
+            alternatives: Vec::new(),
         },
     }
 }
@@ -56,6 +57,7 @@ fn from_fields(fields: &Map<String, Value>) -> SpeciesResult {
             .map_or(Confidence::Low, Confidence::from_provider),
         description: text("description", DESCRIPTION_MAX),
         notes: text("notes", NOTES_MAX),
+        alternatives: Vec::new(),
     }
 }
 

@@ -16,7 +16,7 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
-use wildid_ports::identify::{CheckedImage, ImageChecker, ImageError, ImageFormat};
+use wildid_ports::identify::{CheckedImage, ImageChecker, ImageError, ImageFormat, THUMBNAIL_SIDE};
 
 /// What one upload may cost, and what the provider receives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -133,18 +133,35 @@ pub fn check_photo(upload: &[u8], limits: &PhotoLimits) -> Result<CheckedImage, 
         pixels = pixels.thumbnail(limits.output_side, limits.output_side);
     }
     let rgb = pixels.into_rgb8();
-    let mut bytes = Vec::with_capacity(upload.len().min(4 * 1024 * 1024));
-    JpegEncoder::new_with_quality(&mut bytes, limits.jpeg_quality.clamp(1, 100))
-        .encode_image(&rgb)
-        .map_err(|e| ImageError::Unavailable(format!("re-encoding failed: {e}")))?;
+    let bytes = jpeg(&rgb, limits.jpeg_quality, upload.len().min(4 * 1024 * 1024))?;
+    let thumbnail = if rgb.width().max(rgb.height()) <= THUMBNAIL_SIDE {
+        bytes.clone()
+    } else {
+        let small = DynamicImage::ImageRgb8(rgb.clone())
+            .thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE)
+            .into_rgb8();
+        jpeg(&small, THUMBNAIL_QUALITY, 64 * 1024)?
+    };
     Ok(CheckedImage {
         source_format,
         format: ImageFormat::Jpeg,
         bytes,
         width: rgb.width(),
         height: rgb.height(),
+        thumbnail,
         upload_sha256: Sha256::digest(upload).into(),
     })
+}
+
+/// JPEG quality of [`CheckedImage::thumbnail`].
+const THUMBNAIL_QUALITY: u8 = 80;
+
+fn jpeg(rgb: &image::RgbImage, quality: u8, capacity: usize) -> Result<Vec<u8>, ImageError> {
+    let mut bytes = Vec::with_capacity(capacity);
+    JpegEncoder::new_with_quality(&mut bytes, quality.clamp(1, 100))
+        .encode_image(rgb)
+        .map_err(|e| ImageError::Unavailable(format!("re-encoding failed: {e}")))?;
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -196,7 +213,19 @@ mod tests {
             );
             let expected_digest: [u8; 32] = Sha256::digest(&upload).into();
             assert_eq!(checked.upload_sha256, expected_digest);
+            assert_eq!(
+                checked.thumbnail, checked.bytes,
+                "a small photo is its own thumbnail"
+            );
         }
+    }
+
+    #[test]
+    fn a_large_photo_gets_a_thumbnail_of_at_most_512_pixels() {
+        let checked = check_photo(&encoded(1600, 900, Fmt::Png), &limits()).unwrap();
+        let thumb = image::load_from_memory(&checked.thumbnail).unwrap();
+        assert_eq!((thumb.width(), thumb.height()), (512, 288));
+        assert_eq!(image::guess_format(&checked.thumbnail).unwrap(), Fmt::Jpeg);
     }
 
     #[test]

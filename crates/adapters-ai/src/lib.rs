@@ -2,6 +2,8 @@
 //!
 //! - [`images::PhotoChecker`] implements the `ImageChecker` port with the `image` crate: an
 //!   upload is decoded by its content under strict limits and re-encoded from its pixels.
+//! - [`local_model::LocalModel`] implements the `SpeciesIdentifier` port offline: an
+//!   ImageNet-1k classifier (MobileNetV2) run with candle, the default provider.
 //! - [`openai::OpenAiCompatible`] implements the `SpeciesIdentifier` port for any
 //!   OpenAI-compatible chat-completions API with vision (OpenAI, Together.ai, local model
 //!   servers), reading the model's answer as untrusted text.
@@ -11,7 +13,9 @@
 
 mod answer;
 pub mod images;
+pub mod local_model;
 pub mod openai;
 
 pub use images::{PhotoChecker, PhotoLimits};
+pub use local_model::{LocalModel, ModelLoadError, ModelSource};
 pub use openai::{OpenAiCompatible, ProviderSettings, ProviderSetupError};

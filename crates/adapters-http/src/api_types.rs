@@ -351,6 +351,20 @@ pub(crate) struct SpeciesView {
     pub description: Option<String>,
     /// Uncertainties; says so when the provider's answer was not in the expected format.
     pub notes: Option<String>,
+    /// The answers the provider ranked highest, most likely first (the offline model gives
+    /// its top five); empty when the provider gives one answer only.
+    pub alternatives: Vec<AlternativeView>,
+}
+
+/// One ranked answer.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AlternativeView {
+    /// Common name (or what the thing is, when it is no animal).
+    pub common_name: String,
+    /// Scientific name, when known.
+    pub species: Option<String>,
+    /// How likely the provider found it, from 0 to 1 (four decimals at most).
+    pub probability: f32,
 }
 
 impl From<&wildid_domain::identification::SpeciesResult> for SpeciesView {
@@ -366,6 +380,15 @@ impl From<&wildid_domain::identification::SpeciesResult> for SpeciesView {
             confidence: r.confidence.as_str().to_owned(),
             description: text(&r.description),
             notes: text(&r.notes),
+            alternatives: r
+                .alternatives
+                .iter()
+                .map(|a| AlternativeView {
+                    common_name: a.common_name.as_str().to_owned(),
+                    species: text(&a.species),
+                    probability: a.probability.fraction(),
+                })
+                .collect(),
         }
     }
 }

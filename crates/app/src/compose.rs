@@ -7,7 +7,10 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum_extra::extract::cookie::Key;
-use wildid_adapters_ai::{OpenAiCompatible, PhotoChecker, PhotoLimits};
+use wildid_adapters_ai::local_model::PROVIDER_NAME as LOCAL_MODEL;
+use wildid_adapters_ai::{
+    LocalModel, ModelLoadError, ModelSource, OpenAiCompatible, PhotoChecker, PhotoLimits,
+};
 use wildid_adapters_db::Database;
 use wildid_adapters_http::{
     AppState, ContentSecurityPolicy, CorsPolicy, HostAllowlist, HttpSettings, Services,
@@ -34,7 +37,7 @@ use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
 use wildid_ports::services::trust::TrustGate;
 
-use crate::config::{MailTransport, Settings};
+use crate::config::{Identification, MailTransport, Settings};
 use crate::jobs::Jobs;
 use crate::secrets::Secrets;
 
@@ -247,13 +250,46 @@ pub fn compose(
     })
 }
 
-/// The configured identification provider, if any (its settings were checked at load).
+/// The offline classifier from `source`, classifying one photo per core at a time.
+///
+/// # Errors
+/// [`ModelLoadError`], whose text says how to fix it.
+pub fn local_model(source: &ModelSource) -> Result<LocalModel, ModelLoadError> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    LocalModel::load(source, cores)
+}
+
+/// The configured identification provider, if any (its settings were checked at load). A
+/// local model that does not load leaves the server without one, saying how to fix it: the
+/// rest of WildID keeps working and identification answers 503. Loading the model takes
+/// about a tenth of a second; it happens here, once, before the server accepts connections.
 fn identifier(settings: &Settings) -> Result<Option<Arc<dyn SpeciesIdentifier>>, String> {
-    let Some(provider) = &settings.identification else {
-        tracing::info!(
-            "no identification provider configured (WILDID_AI_PROVIDER); POST /api/identify answers 503"
-        );
-        return Ok(None);
+    let provider = match &settings.identification {
+        Identification::Disabled => {
+            tracing::info!(
+                "identification is off (WILDID_AI_PROVIDER=none); POST /api/identify answers 503"
+            );
+            return Ok(None);
+        }
+        Identification::LocalModel(source) => {
+            return Ok(match local_model(source) {
+                Ok(model) => {
+                    tracing::info!(
+                        provider = LOCAL_MODEL,
+                        "identification by the offline model"
+                    );
+                    Some(Arc::new(model))
+                }
+                Err(e) => {
+                    tracing::error!(
+                        provider = LOCAL_MODEL,
+                        "{e}; until then POST /api/identify answers 503"
+                    );
+                    None
+                }
+            });
+        }
+        Identification::Remote(provider) => provider,
     };
     let client =
         OpenAiCompatible::new(provider.clone()).map_err(|e| format!("WILDID_AI_BASE_URL: {e}"))?;

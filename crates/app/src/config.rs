@@ -11,7 +11,8 @@ use std::time::Duration;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
-use wildid_adapters_ai::ProviderSettings;
+use wildid_adapters_ai::local_model::PROVIDER_NAME as LOCAL_MODEL;
+use wildid_adapters_ai::{ModelSource, ProviderSettings};
 use wildid_adapters_db::DatabaseUrl;
 use wildid_adapters_mail::{Sender, SmtpSecurity, SmtpSettings};
 use wildid_domain::captcha::{CaptchaKind, CaptchaPolicy};
@@ -85,8 +86,20 @@ const KEYS: &[&str] = &[
     "AI_API_KEY",
     "AI_API_KEY_FILE",
     "AI_TIMEOUT_SECONDS",
+    "AI_MODEL_PATH",
     "MAX_UPLOAD_BYTES",
 ];
+
+/// Who identifies photos (`WILDID_AI_PROVIDER`).
+#[derive(Debug, Clone)]
+pub enum Identification {
+    /// Nobody: identification answers 503 (`none`).
+    Disabled,
+    /// The offline classifier built into WildID (`local-model`, the default).
+    LocalModel(ModelSource),
+    /// An OpenAI-compatible remote or local server.
+    Remote(ProviderSettings),
+}
 
 /// Where outgoing mail goes.
 #[derive(Debug, Clone)]
@@ -184,8 +197,8 @@ pub struct Settings {
     pub totp_required_roles: Vec<Role>,
     /// Where outgoing mail goes.
     pub mail_transport: MailTransport,
-    /// The identification provider (`None`: identification answers 503).
-    pub identification: Option<ProviderSettings>,
+    /// The identification provider.
+    pub identification: Identification,
     /// Largest photo upload, in bytes.
     pub max_upload_bytes: usize,
 }
@@ -335,6 +348,7 @@ struct Raw {
     ai_api_key: SecretValue,
     ai_api_key_file: Option<PathBuf>,
     ai_timeout_seconds: Option<u64>,
+    ai_model_path: Option<PathBuf>,
     max_upload_bytes: Option<u64>,
 }
 
@@ -772,6 +786,7 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
     };
     let identification = identification_provider(
         raw.ai_provider,
+        raw.ai_model_path,
         raw.ai_base_url,
         raw.ai_model,
         either("WILDID_AI_API_KEY", raw.ai_api_key, raw.ai_api_key_file)?,
@@ -823,19 +838,34 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
     })
 }
 
-/// The provider named by `WILDID_AI_PROVIDER`: `none` (the default), `openai` or `together`
-/// (their public APIs, which need a key), or any other name for an OpenAI-compatible server
-/// given by `WILDID_AI_BASE_URL` and `WILDID_AI_MODEL` (a local model server needs no key).
+/// The provider named by `WILDID_AI_PROVIDER`: `local-model` (the default: the offline
+/// classifier, with its weights from `WILDID_AI_MODEL_PATH` or built in), `none`, `openai` or
+/// `together` (their public APIs, which need a key), or any other name for an
+/// OpenAI-compatible server given by `WILDID_AI_BASE_URL` and `WILDID_AI_MODEL` (a local
+/// model server needs no key).
 fn identification_provider(
     provider: Option<String>,
+    model_path: Option<PathBuf>,
     base_url: Option<String>,
     model: Option<String>,
     api_key: Option<SecretString>,
     timeout_seconds: i64,
-) -> Result<Option<ProviderSettings>, ConfigError> {
+) -> Result<Identification, ConfigError> {
     let name = provider.as_deref().map(str::trim).unwrap_or_default();
-    if name.is_empty() || name == "none" {
-        return Ok(None);
+    let model_path = model_path.filter(|p| !p.as_os_str().is_empty());
+    if name == "none" {
+        return Ok(Identification::Disabled);
+    }
+    if name.is_empty() || name == LOCAL_MODEL {
+        return Ok(Identification::LocalModel(
+            model_path.map_or(ModelSource::Embedded, ModelSource::File),
+        ));
+    }
+    if model_path.is_some() {
+        return invalid(
+            "WILDID_AI_MODEL_PATH",
+            "is only read by the local-model provider",
+        );
     }
     if !name
         .chars()
@@ -844,7 +874,7 @@ fn identification_provider(
     {
         return invalid(
             "WILDID_AI_PROVIDER",
-            "expected none, openai, together, or a short lowercase name",
+            "expected local-model, none, openai, together, or a short lowercase name",
         );
     }
     let known = match name {
@@ -887,7 +917,7 @@ fn identification_provider(
         var: "WILDID_AI_BASE_URL",
         why: e.to_string(),
     })?;
-    Ok(Some(settings))
+    Ok(Identification::Remote(settings))
 }
 
 /// `http(s)://host[:port]`, nothing else: links must not be steerable by request headers, so
@@ -1335,54 +1365,78 @@ mod tests {
     #[test]
     fn identification_providers_and_their_defaults() {
         let key = || Some(SecretString::new("sk-1".into()));
-        assert!(
-            identification_provider(None, None, None, None, 30)
-                .unwrap()
-                .is_none()
-        );
-        let none = identification_provider(Some(" none ".into()), None, None, None, 30);
-        assert!(none.unwrap().is_none());
-        let openai = identification_provider(Some("openai".into()), None, None, key(), 30)
-            .unwrap()
-            .unwrap();
+        let provider =
+            |p: Option<&str>, path: Option<&str>, url: Option<&str>, model: Option<&str>, k| {
+                identification_provider(
+                    p.map(Into::into),
+                    path.map(PathBuf::from),
+                    url.map(Into::into),
+                    model.map(Into::into),
+                    k,
+                    30,
+                )
+            };
+        assert!(matches!(
+            provider(None, None, None, None, None).unwrap(),
+            Identification::LocalModel(ModelSource::Embedded)
+        ));
+        assert!(matches!(
+            provider(Some(" local-model "), Some("/m/w.safetensors"), None, None, None).unwrap(),
+            Identification::LocalModel(ModelSource::File(p)) if p == Path::new("/m/w.safetensors")
+        ));
+        assert!(matches!(
+            provider(Some(" none "), None, None, None, None).unwrap(),
+            Identification::Disabled
+        ));
+        let Identification::Remote(openai) =
+            provider(Some("openai"), None, None, None, key()).unwrap()
+        else {
+            panic!("openai is remote");
+        };
         assert_eq!(openai.base_url, "https://api.openai.com/v1");
         assert_eq!(openai.model, "gpt-4o-mini");
         assert_eq!(openai.timeout, Duration::from_secs(30));
-        let local = identification_provider(
-            Some("local".into()),
-            Some("http://127.0.0.1:8000/v1".into()),
-            Some("llava".into()),
+        let Identification::Remote(local) = provider(
+            Some("local"),
             None,
-            5,
+            Some("http://127.0.0.1:8000/v1"),
+            Some("llava"),
+            None,
         )
-        .unwrap()
-        .unwrap();
+        .unwrap() else {
+            panic!("local is remote");
+        };
         assert!(local.api_key.is_none(), "a local server needs no key");
-        let refused =
-            |p: &str, url: Option<&str>, model: Option<&str>, k| match identification_provider(
-                Some(p.into()),
-                url.map(Into::into),
-                model.map(Into::into),
-                k,
-                30,
-            ) {
+        let refused = |p: &str, path: Option<&str>, url: Option<&str>, model: Option<&str>, k| {
+            match provider(Some(p), path, url, model, k) {
                 Err(ConfigError::Invalid { var, .. }) => var,
                 other => panic!("{other:?}"),
-            };
-        assert_eq!(refused("openai", None, None, None), "WILDID_AI_API_KEY");
+            }
+        };
         assert_eq!(
-            refused("local", None, Some("m"), None),
+            refused("openai", None, None, None, None),
+            "WILDID_AI_API_KEY"
+        );
+        assert_eq!(
+            refused("openai", Some("/m/w.safetensors"), None, None, key()),
+            "WILDID_AI_MODEL_PATH"
+        );
+        assert_eq!(
+            refused("local", None, None, Some("m"), None),
             "WILDID_AI_BASE_URL"
         );
         assert_eq!(
-            refused("local", Some("http://127.0.0.1:1"), None, None),
+            refused("local", None, Some("http://127.0.0.1:1"), None, None),
             "WILDID_AI_MODEL"
         );
         assert_eq!(
-            refused("local", Some("http://10.0.0.5/v1"), Some("m"), None),
+            refused("local", None, Some("http://10.0.0.5/v1"), Some("m"), None),
             "WILDID_AI_BASE_URL"
         );
-        assert_eq!(refused("Open AI", None, None, key()), "WILDID_AI_PROVIDER");
+        assert_eq!(
+            refused("Open AI", None, None, None, key()),
+            "WILDID_AI_PROVIDER"
+        );
     }
 
     #[test]

@@ -35,6 +35,51 @@ impl Confidence {
     }
 }
 
+/// A probability, kept in basis points (0 to 10,000) so that results compare exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Probability(u16);
+
+impl Probability {
+    /// Basis points in one.
+    const ONE: u16 = 10_000;
+
+    /// `fraction` (0.0 to 1.0) rounded to a basis point; `None` when it is not a finite
+    /// number in that range.
+    pub fn from_fraction(fraction: f32) -> Option<Self> {
+        if !fraction.is_finite() || !(0.0..=1.0).contains(&fraction) {
+            return None;
+        }
+        // In range by the check above, so the cast neither truncates nor wraps.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let points = (fraction * f32::from(Self::ONE)).round() as u16;
+        Some(Self(points.min(Self::ONE)))
+    }
+
+    /// The probability as a fraction of one.
+    pub fn fraction(self) -> f32 {
+        f32::from(self.0) / f32::from(Self::ONE)
+    }
+
+    /// Whole percent, rounded (for people).
+    pub fn percent(self) -> u8 {
+        // At most 100.
+        #[allow(clippy::cast_possible_truncation)]
+        let percent = ((self.0 + 50) / 100) as u8;
+        percent
+    }
+}
+
+/// Another answer the provider considered, with how likely it found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Alternative {
+    /// Common name (or the provider's name for a thing that is no animal).
+    pub common_name: PlainText,
+    /// Scientific name, when the provider gives one.
+    pub species: Option<PlainText>,
+    /// How likely the provider found it.
+    pub probability: Probability,
+}
+
 /// The name given when a provider could not name the species (the seed's `Unknown`).
 pub fn unknown_name() -> PlainText {
     PlainText::from_constant("Unknown")
@@ -59,6 +104,9 @@ pub struct SpeciesResult {
     pub description: Option<PlainText>,
     /// Notes (for example that the answer was not in the expected format).
     pub notes: Option<PlainText>,
+    /// The answers the provider ranked highest, most likely first (the first is the answer
+    /// above when the provider ranks); empty when the provider gives only one answer.
+    pub alternatives: Vec<Alternative>,
 }
 
 /// One identification in a user's history.
@@ -102,6 +150,26 @@ mod tests {
     #[test]
     fn the_unknown_name_is_plain_text() {
         assert_eq!(unknown_name(), PlainText::new("Unknown", 10).unwrap());
+    }
+
+    #[test]
+    fn probabilities_are_checked_and_rounded() {
+        assert_eq!(Probability::from_fraction(0.723_46).unwrap().percent(), 72);
+        assert_eq!(Probability::from_fraction(0.995).unwrap().percent(), 100);
+        assert_eq!(Probability::from_fraction(1.0).unwrap().fraction(), 1.0);
+        assert_eq!(Probability::from_fraction(0.0).unwrap().percent(), 0);
+        for bad in [-0.01, 1.01, f32::NAN, f32::INFINITY] {
+            assert_eq!(Probability::from_fraction(bad), None, "{bad}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_fraction_in_range_round_trips_to_a_basis_point(f in 0.0f32..=1.0) {
+            let p = Probability::from_fraction(f).unwrap();
+            proptest::prop_assert!((p.fraction() - f).abs() <= 0.000_05 + f32::EPSILON);
+            proptest::prop_assert!(p.percent() <= 100);
+        }
     }
 
     #[test]

@@ -32,6 +32,9 @@ impl ImageFormat {
     }
 }
 
+/// Longest side, in pixels, of [`CheckedImage::thumbnail`].
+pub const THUMBNAIL_SIDE: u32 = 512;
+
 /// An upload that was decoded and checked by content (not by name) before reaching a provider.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckedImage {
@@ -46,6 +49,10 @@ pub struct CheckedImage {
     pub width: u32,
     /// Height in pixels of [`CheckedImage::bytes`].
     pub height: u32,
+    /// The same picture as a JPEG at most [`THUMBNAIL_SIDE`] pixels on its longer side (never
+    /// larger than [`CheckedImage::bytes`]): what a page shows next to the answer, and
+    /// enough for a classifier that looks at 224 pixels.
+    pub thumbnail: Vec<u8>,
     /// SHA-256 of the upload exactly as received.
     pub upload_sha256: [u8; 32],
 }

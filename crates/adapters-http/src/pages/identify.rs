@@ -14,6 +14,7 @@ use axum::extract::{Extension, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::SignedCookieJar;
+use base64::Engine as _;
 use wildid_domain::session::Session;
 use wildid_domain::trust::TrustState;
 use wildid_ports::services::identify::IdentifyFailure;
@@ -48,6 +49,8 @@ struct IdentifyPage {
     error: String,
     result: Option<SpeciesView>,
     provider: String,
+    /// The checked photo the result is about, as a `data:` URL (never the upload's bytes).
+    photo: Option<String>,
 }
 
 impl IdentifyPage {
@@ -61,6 +64,7 @@ impl IdentifyPage {
             error: String::new(),
             result: None,
             provider: String::new(),
+            photo: None,
         }
     }
 }
@@ -143,6 +147,10 @@ pub(crate) async fn identify(
             page.remaining = allowance(&state, &identified.trust);
             page.result = Some(SpeciesView::from(&identified.result));
             page.provider = identified.provider;
+            page.photo = Some(format!(
+                "data:image/jpeg;base64,{}",
+                base64::engine::general_purpose::STANDARD.encode(&identified.thumbnail)
+            ));
             render(&page, StatusCode::OK)
         }
         // 303: the browser follows with a GET, to the page that offers the check.

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use wildid_adapters_db::{Database, PoolOptions, run_migrations};
 
-use crate::config::Settings;
+use crate::config::{Identification, Settings};
 use crate::{compose, secrets, serve};
 
 /// Prints `error` and returns exit status 2.
@@ -59,6 +59,13 @@ pub async fn migrate(settings: &Settings) -> ExitCode {
 }
 
 /// `items` joined by commas, or "none".
+fn model_source(source: &wildid_adapters_ai::ModelSource) -> String {
+    match source {
+        wildid_adapters_ai::ModelSource::Embedded => "built-in MobileNetV2 weights".to_owned(),
+        wildid_adapters_ai::ModelSource::File(path) => format!("weights from {}", path.display()),
+    }
+}
+
 fn listed(items: &[String]) -> String {
     if items.is_empty() {
         "none".to_owned()
@@ -88,14 +95,26 @@ pub async fn config_check(settings: &Settings) -> ExitCode {
     );
     println!("map tile origins {}", listed(&settings.map_tile_origins));
     match &settings.identification {
-        Some(p) => println!(
+        Identification::Remote(p) => println!(
             "identification   {} at {} (model {}, key {})",
             p.name,
             p.base_url,
             p.model,
             if p.api_key.is_some() { "set" } else { "none" }
         ),
-        None => println!("identification   none (POST /api/identify answers 503)"),
+        Identification::LocalModel(source) => match compose::local_model(source) {
+            Ok(_) => println!(
+                "identification   local-model, offline ({})",
+                model_source(source)
+            ),
+            Err(e) => {
+                ok = false;
+                println!("identification   local-model ERROR: {e}");
+            }
+        },
+        Identification::Disabled => {
+            println!("identification   none (POST /api/identify answers 503)");
+        }
     }
     println!("upload limit     {} bytes", settings.max_upload_bytes);
     match secrets::check(settings) {

@@ -59,6 +59,9 @@ pub struct Identified {
     pub height: u32,
     /// SHA-256 of the upload as received.
     pub upload_sha256: [u8; 32],
+    /// The checked photo, small (JPEG; see [`CheckedImage::thumbnail`]), to show with the
+    /// answer.
+    pub thumbnail: Vec<u8>,
     /// The session's trust state after this identification was counted.
     pub trust: TrustState,
 }
@@ -147,6 +150,7 @@ impl Identifications {
             width: image.width,
             height: image.height,
             upload_sha256: image.upload_sha256,
+            thumbnail: image.thumbnail,
             trust,
         })
     }
@@ -178,6 +182,7 @@ mod tests {
             confidence: Confidence::High,
             description: None,
             notes: None,
+            alternatives: Vec::new(),
         }
     }
 
@@ -186,6 +191,7 @@ mod tests {
             source_format: ImageFormat::Png,
             format: ImageFormat::Jpeg,
             bytes: vec![0xFF, 0xD8],
+            thumbnail: vec![0xFF, 0xD8],
             width: 4,
             height: 3,
             upload_sha256: [7; 32],
