@@ -29,6 +29,11 @@ pub enum Reply {
     Huge(usize),
     /// 307 to this URL.
     Redirect(String),
+    /// 429 as OpenAI sends it when requests come too fast, with `Retry-After` in seconds if
+    /// given.
+    Throttled(Option<u64>),
+    /// 429 as OpenAI sends it when the account's quota is spent (`insufficient_quota`).
+    QuotaSpent,
 }
 
 /// One call the provider received.
@@ -53,6 +58,8 @@ impl Call {
 #[derive(Default)]
 struct Shared {
     reply: Mutex<Option<Reply>>,
+    /// Replies for the next calls, one each, before `reply` applies again.
+    script: Mutex<std::collections::VecDeque<Reply>>,
     calls: Mutex<Vec<Call>>,
 }
 
@@ -125,6 +132,11 @@ impl FakeProvider {
         *self.shared.reply.lock().unwrap() = Some(reply);
     }
 
+    /// Answers the next calls with `replies`, one each, then as [`FakeProvider::reply`] set.
+    pub fn script(&self, replies: Vec<Reply>) {
+        *self.shared.script.lock().unwrap() = replies.into();
+    }
+
     /// Every call so far.
     pub fn calls(&self) -> Vec<Call> {
         self.shared.calls.lock().unwrap().clone()
@@ -166,7 +178,8 @@ async fn answer(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
     };
     shared.calls.lock().unwrap().push(call);
-    let reply = shared.reply.lock().unwrap().clone();
+    let scripted = shared.script.lock().unwrap().pop_front();
+    let reply = scripted.or_else(|| shared.reply.lock().unwrap().clone());
     match reply.unwrap_or(Reply::Status(500)) {
         Reply::Content(text) => completion(&text),
         Reply::Raw(body) => (StatusCode::OK, body).into_response(),
@@ -183,5 +196,20 @@ async fn answer(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
         Reply::Redirect(to) => {
             (StatusCode::TEMPORARY_REDIRECT, [(header::LOCATION, to)], "").into_response()
         }
+        Reply::Throttled(retry_after) => {
+            let body = r#"{"error":{"message":"Rate limit reached","type":"requests","code":"rate_limit_exceeded"}}"#;
+            let mut response = (StatusCode::TOO_MANY_REQUESTS, body).into_response();
+            if let Some(seconds) = retry_after {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, seconds.to_string().parse().unwrap());
+            }
+            response
+        }
+        Reply::QuotaSpent => (
+            StatusCode::TOO_MANY_REQUESTS,
+            r#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#,
+        )
+            .into_response(),
     }
 }

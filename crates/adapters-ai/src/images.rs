@@ -104,6 +104,11 @@ pub fn check_photo(upload: &[u8], limits: &PhotoLimits) -> Result<CheckedImage, 
         Some(image::ImageFormat::Bmp) => ImageFormat::Bmp,
         _ => return Err(ImageError::UnsupportedFormat),
     };
+    // The JPEG decoder accepts a stream cut short (filling the rest with grey); refuse it as
+    // the other decoders refuse theirs.
+    if source_format == ImageFormat::Jpeg && !crate::jpeg_end::is_complete(upload) {
+        return Err(ImageError::Corrupt);
+    }
     let mut decode_limits = Limits::default();
     decode_limits.max_image_width = Some(limits.max_side);
     decode_limits.max_image_height = Some(limits.max_side);
@@ -249,9 +254,11 @@ mod tests {
 
     #[test]
     fn a_damaged_picture_is_refused_as_such() {
-        let upload = encoded(64, 64, Fmt::Png);
-        let e = check_photo(&upload[..upload.len() / 2], &limits()).unwrap_err();
-        assert_eq!(e, ImageError::Corrupt);
+        for format in [Fmt::Png, Fmt::Jpeg, Fmt::Gif, Fmt::WebP] {
+            let upload = encoded(64, 64, format);
+            let e = check_photo(&upload[..upload.len() / 2], &limits()).unwrap_err();
+            assert_eq!(e, ImageError::Corrupt, "{format:?} cut in half");
+        }
     }
 
     #[test]

@@ -13,9 +13,12 @@
 
 mod answer;
 pub mod images;
+mod jpeg_end;
 pub mod local_model;
 pub mod openai;
+pub mod resilience;
 
 pub use images::{PhotoChecker, PhotoLimits};
 pub use local_model::{LocalModel, ModelLoadError, ModelSource};
 pub use openai::{OpenAiCompatible, ProviderSettings, ProviderSetupError};
+pub use resilience::{BreakerPolicy, CircuitState, Resilient, RetryPolicy};

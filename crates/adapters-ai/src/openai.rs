@@ -53,6 +53,37 @@ pub struct ProviderSettings {
     pub timeout: Duration,
     /// Most tokens the model may answer with.
     pub max_tokens: u32,
+    /// Whether to ask for OpenAI's structured output (`response_format` with a strict JSON
+    /// schema), which the provider must support; without it the prompt alone asks for JSON.
+    /// Either way the answer is read by the same tolerant parser.
+    pub json_schema: bool,
+}
+
+/// The answer's JSON schema, for providers that take `response_format: json_schema`
+/// (strict mode: every key required, nullable where the prompt allows `null`).
+fn answer_schema() -> Value {
+    let text = json!({"type": "string"});
+    let nullable = json!({"type": ["string", "null"]});
+    json!({
+        "name": "species_identification",
+        "strict": true,
+        "schema": {
+            "type": "object",
+            "additionalProperties": false,
+            "required": ["is_animal", "species", "common_name", "animal_type",
+                "conservation_status", "confidence", "description", "notes"],
+            "properties": {
+                "is_animal": {"type": "boolean"},
+                "species": text,
+                "common_name": text,
+                "animal_type": text,
+                "conservation_status": text,
+                "confidence": {"type": "string", "enum": ["low", "medium", "high"]},
+                "description": text,
+                "notes": nullable,
+            },
+        },
+    })
 }
 
 /// Why a provider cannot be set up.
@@ -79,6 +110,7 @@ pub struct OpenAiCompatible {
     api_key: Option<SecretString>,
     model: String,
     max_tokens: u32,
+    json_schema: bool,
     client: Client,
 }
 
@@ -130,6 +162,7 @@ impl OpenAiCompatible {
             api_key: settings.api_key,
             model: settings.model,
             max_tokens: settings.max_tokens,
+            json_schema: settings.json_schema,
             client,
         })
     }
@@ -141,7 +174,7 @@ impl OpenAiCompatible {
 
     fn request_body(&self, image: &CheckedImage) -> Value {
         let data = base64::engine::general_purpose::STANDARD.encode(&image.bytes);
-        json!({
+        let mut body = json!({
             "model": self.model,
             "temperature": 0,
             "max_tokens": self.max_tokens,
@@ -154,7 +187,12 @@ impl OpenAiCompatible {
                     }},
                 ]},
             ],
-        })
+        });
+        if self.json_schema {
+            body["response_format"] =
+                json!({"type": "json_schema", "json_schema": answer_schema()});
+        }
+        body
     }
 }
 
@@ -174,12 +212,10 @@ impl SpeciesIdentifier for OpenAiCompatible {
         }
         let mut response = request.send().await.map_err(|e| unreachable(&e))?;
         let status = response.status();
+        let retry_after = retry_after(response.headers());
         let body = read_bounded(&mut response).await?;
         if status != StatusCode::OK {
-            return Err(IdentifyError::Unavailable(format!(
-                "the provider answered status {}",
-                status.as_u16()
-            )));
+            return Err(refusal(status, retry_after, &body));
         }
         let content = message_content(&body)?;
         Ok(answer::parse(&content))
@@ -231,16 +267,61 @@ fn tls_config() -> Result<rustls::ClientConfig, ProviderSetupError> {
     Ok(config)
 }
 
-/// The cause of a failed send, without the URL (it may carry a tenant name) or the key.
+/// The cause of a failed send, without the URL (it may carry a tenant name) or the key. A
+/// connection that could not be made is worth another try; a call that ran out of time is
+/// not (its time was the budget).
 fn unreachable(e: &reqwest::Error) -> IdentifyError {
-    let what = if e.is_timeout() {
-        "the provider did not answer in time"
+    if e.is_timeout() {
+        IdentifyError::Unavailable("the provider did not answer in time".to_owned())
     } else if e.is_connect() {
-        "the provider could not be reached"
+        IdentifyError::Transient {
+            cause: "the provider could not be reached".to_owned(),
+            retry_after: None,
+        }
     } else {
-        "the call to the provider failed"
+        IdentifyError::Transient {
+            cause: "the call to the provider failed".to_owned(),
+            retry_after: None,
+        }
+    }
+}
+
+/// What a non-200 answer means: 429 and 5xx are for now (unless the 429 says the quota is
+/// spent: OpenAI's `insufficient_quota`, which only the account's owner can lift), every
+/// other status stays as it is.
+fn refusal(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> IdentifyError {
+    let code = status.as_u16();
+    let quota_spent = || {
+        serde_json::from_slice::<Value>(body).is_ok_and(|v| {
+            let error = &v["error"];
+            error["code"] == "insufficient_quota" || error["type"] == "insufficient_quota"
+        })
     };
-    IdentifyError::Unavailable(what.to_owned())
+    if status == StatusCode::TOO_MANY_REQUESTS && quota_spent() {
+        IdentifyError::Unavailable("the provider's quota is spent (insufficient_quota)".to_owned())
+    } else if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        IdentifyError::Transient {
+            cause: format!("the provider answered status {code}"),
+            retry_after,
+        }
+    } else {
+        IdentifyError::Unavailable(format!("the provider answered status {code}"))
+    }
+}
+
+/// How long the provider asked to wait: OpenAI's `retry-after-ms`, or `Retry-After` in
+/// seconds (an HTTP date is not read: it depends on the two clocks agreeing).
+fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    let number = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|v| v.is_finite() && *v >= 0.0 && *v < 86_400_000.0)
+    };
+    number("retry-after-ms")
+        .map(|ms| Duration::from_secs_f64(ms / 1000.0))
+        .or_else(|| number("retry-after").map(Duration::from_secs_f64))
 }
 
 /// The answer's body, refusing more than [`MAX_ANSWER_BYTES`].
@@ -354,10 +435,100 @@ mod tests {
             model: "gpt-4o-mini".into(),
             timeout: Duration::from_secs(5),
             max_tokens: 500,
+            json_schema: true,
         })
         .unwrap();
         assert!(!format!("{provider:?}").contains("sk-very-secret"));
         assert_eq!(provider.name(), "openai");
+    }
+
+    #[test]
+    fn statuses_are_sorted_into_for_now_and_for_good() {
+        let transient = |status: u16, body: &[u8]| {
+            matches!(
+                refusal(StatusCode::from_u16(status).unwrap(), None, body),
+                IdentifyError::Transient { .. }
+            )
+        };
+        for status in [429, 500, 502, 503, 504] {
+            assert!(transient(status, b"{}"), "{status}");
+        }
+        for status in [400, 401, 403, 404, 413, 422] {
+            assert!(!transient(status, b"{}"), "{status}");
+        }
+        let quota = br#"{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}"#;
+        assert!(!transient(429, quota), "a spent quota is not retried");
+        assert!(transient(
+            429,
+            br#"{"error":{"code":"rate_limit_exceeded"}}"#
+        ));
+        let wait = Some(Duration::from_secs(3));
+        assert!(matches!(
+            refusal(StatusCode::TOO_MANY_REQUESTS, wait, b""),
+            IdentifyError::Transient { retry_after, .. } if retry_after == wait
+        ));
+    }
+
+    #[test]
+    fn retry_after_is_read_in_milliseconds_or_seconds_and_nothing_odd() {
+        let headers = |pairs: &[(&'static str, &str)]| {
+            let mut h = reqwest::header::HeaderMap::new();
+            for (k, v) in pairs {
+                h.insert(*k, v.parse().unwrap());
+            }
+            h
+        };
+        assert_eq!(
+            retry_after(&headers(&[("retry-after", "2")])),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            retry_after(&headers(&[("retry-after-ms", "250"), ("retry-after", "9")])),
+            Some(Duration::from_millis(250))
+        );
+        for odd in ["-1", "NaN", "inf", "Wed, 21 Oct 2015 07:28:00 GMT", ""] {
+            assert_eq!(
+                retry_after(&headers(&[("retry-after", odd)])),
+                None,
+                "{odd}"
+            );
+        }
+    }
+
+    #[test]
+    fn structured_output_is_asked_for_only_when_set() {
+        let settings = |json_schema| ProviderSettings {
+            name: "openai".into(),
+            base_url: "https://api.openai.com/v1".into(),
+            api_key: None,
+            model: "gpt-4o-mini".into(),
+            timeout: Duration::from_secs(5),
+            max_tokens: 500,
+            json_schema,
+        };
+        let image = CheckedImage {
+            source_format: wildid_ports::identify::ImageFormat::Png,
+            format: wildid_ports::identify::ImageFormat::Jpeg,
+            bytes: vec![1, 2, 3],
+            width: 1,
+            height: 1,
+            thumbnail: vec![1, 2, 3],
+            upload_sha256: [0; 32],
+        };
+        let with = OpenAiCompatible::new(settings(true))
+            .unwrap()
+            .request_body(&image);
+        assert_eq!(with["response_format"]["type"], "json_schema");
+        let schema = &with["response_format"]["json_schema"]["schema"];
+        assert_eq!(schema["additionalProperties"], false);
+        assert_eq!(
+            schema["required"].as_array().unwrap().len(),
+            schema["properties"].as_object().unwrap().len()
+        );
+        let without = OpenAiCompatible::new(settings(false))
+            .unwrap()
+            .request_body(&image);
+        assert!(without.get("response_format").is_none());
     }
 
     #[test]
@@ -369,6 +540,7 @@ mod tests {
             model: " ".into(),
             timeout: Duration::from_secs(5),
             max_tokens: 500,
+            json_schema: true,
         })
         .unwrap_err();
         assert_eq!(e, ProviderSetupError::NoModel);

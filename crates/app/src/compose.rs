@@ -9,7 +9,7 @@ use axum::Router;
 use axum_extra::extract::cookie::Key;
 use wildid_adapters_ai::local_model::PROVIDER_NAME as LOCAL_MODEL;
 use wildid_adapters_ai::{
-    LocalModel, ModelLoadError, ModelSource, OpenAiCompatible, PhotoChecker, PhotoLimits,
+    LocalModel, ModelLoadError, ModelSource, OpenAiCompatible, PhotoChecker, PhotoLimits, Resilient,
 };
 use wildid_adapters_db::Database;
 use wildid_adapters_http::{
@@ -37,7 +37,7 @@ use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
 use wildid_ports::services::trust::TrustGate;
 
-use crate::config::{Identification, MailTransport, Settings};
+use crate::config::{MailTransport, Provider, Settings};
 use crate::jobs::Jobs;
 use crate::secrets::Secrets;
 
@@ -192,7 +192,7 @@ pub fn compose(
         identify: Identifications::new(
             trust,
             Arc::new(PhotoChecker::per_core(PhotoLimits::default())),
-            identifier(settings)?,
+            providers(settings)?,
             Arc::clone(&clock),
         ),
     };
@@ -259,40 +259,50 @@ pub fn local_model(source: &ModelSource) -> Result<LocalModel, ModelLoadError> {
     LocalModel::load(source, cores)
 }
 
-/// The configured identification provider, if any (its settings were checked at load). A
-/// local model that does not load leaves the server without one, saying how to fix it: the
-/// rest of WildID keeps working and identification answers 503. Loading the model takes
-/// about a tenth of a second; it happens here, once, before the server accepts connections.
-fn identifier(settings: &Settings) -> Result<Option<Arc<dyn SpeciesIdentifier>>, String> {
-    let provider = match &settings.identification {
-        Identification::Disabled => {
-            tracing::info!(
-                "identification is off (WILDID_AI_PROVIDER=none); POST /api/identify answers 503"
-            );
-            return Ok(None);
-        }
-        Identification::LocalModel(source) => {
-            return Ok(match local_model(source) {
+/// The configured provider chain (its settings were checked at load). Remote providers get
+/// retries within their time budget and a circuit breaker. A local model that does not load
+/// is left out of the chain, saying how to fix it: the rest of WildID keeps working, and with
+/// nothing left identification answers 503. Loading the model takes about a tenth of a
+/// second; it happens here, once, before the server accepts connections.
+fn providers(settings: &Settings) -> Result<Vec<Arc<dyn SpeciesIdentifier>>, String> {
+    let ai = &settings.identification;
+    if ai.chain.is_empty() {
+        tracing::info!(
+            "identification is off (WILDID_AI_PROVIDER=none); POST /api/identify answers 503"
+        );
+    }
+    let mut chain: Vec<Arc<dyn SpeciesIdentifier>> = Vec::with_capacity(ai.chain.len());
+    for provider in &ai.chain {
+        match provider {
+            Provider::LocalModel(source) => match local_model(source) {
                 Ok(model) => {
                     tracing::info!(
                         provider = LOCAL_MODEL,
                         "identification by the offline model"
                     );
-                    Some(Arc::new(model))
+                    chain.push(Arc::new(model));
                 }
-                Err(e) => {
-                    tracing::error!(
-                        provider = LOCAL_MODEL,
-                        "{e}; until then POST /api/identify answers 503"
-                    );
-                    None
-                }
-            });
+                Err(e) => tracing::error!(
+                    provider = LOCAL_MODEL,
+                    "{e}; until then it answers nothing{}",
+                    if ai.chain.len() == 1 {
+                        " and POST /api/identify answers 503"
+                    } else {
+                        ""
+                    }
+                ),
+            },
+            Provider::Remote(remote) => {
+                let client = OpenAiCompatible::new(remote.clone())
+                    .map_err(|e| format!("WILDID_AI_BASE_URL: {e}"))?;
+                tracing::info!(provider = %remote.name, model = %remote.model, "identification provider configured");
+                chain.push(Arc::new(Resilient::new(
+                    Arc::new(client),
+                    ai.retry.clone(),
+                    ai.breaker.clone(),
+                )));
+            }
         }
-        Identification::Remote(provider) => provider,
-    };
-    let client =
-        OpenAiCompatible::new(provider.clone()).map_err(|e| format!("WILDID_AI_BASE_URL: {e}"))?;
-    tracing::info!(provider = %provider.name, model = %provider.model, "identification provider configured");
-    Ok(Some(Arc::new(client)))
+    }
+    Ok(chain)
 }

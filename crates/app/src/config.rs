@@ -3,6 +3,8 @@
 //! down as plain values: nothing reads the environment later. Every setting is documented in
 //! `docs/configuration.md`.
 
+mod ai;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -11,8 +13,6 @@ use std::time::Duration;
 use figment::Figment;
 use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
-use wildid_adapters_ai::local_model::PROVIDER_NAME as LOCAL_MODEL;
-use wildid_adapters_ai::{ModelSource, ProviderSettings};
 use wildid_adapters_db::DatabaseUrl;
 use wildid_adapters_mail::{Sender, SmtpSecurity, SmtpSettings};
 use wildid_domain::captcha::{CaptchaKind, CaptchaPolicy};
@@ -25,6 +25,8 @@ use wildid_domain::token::TokenPolicy;
 use wildid_domain::trust::RateLimitPolicy;
 use wildid_ports::services::accounts::{AccountPolicy, nonzero};
 use wildid_ports::services::limits::RouteGroup;
+
+pub use ai::{Identification, Provider};
 
 /// Environment variables read (besides `DATABASE_URL`), without the `WILDID_` prefix.
 const KEYS: &[&str] = &[
@@ -87,19 +89,17 @@ const KEYS: &[&str] = &[
     "AI_API_KEY_FILE",
     "AI_TIMEOUT_SECONDS",
     "AI_MODEL_PATH",
+    "AI_FALLBACK",
+    "AI_RETRIES",
+    "AI_BREAKER_FAILURES",
+    "AI_BREAKER_COOLDOWN_SECONDS",
+    "AI_RESPONSE_FORMAT",
+    "AI_OPENAI_API_KEY",
+    "AI_OPENAI_API_KEY_FILE",
+    "AI_TOGETHER_API_KEY",
+    "AI_TOGETHER_API_KEY_FILE",
     "MAX_UPLOAD_BYTES",
 ];
-
-/// Who identifies photos (`WILDID_AI_PROVIDER`).
-#[derive(Debug, Clone)]
-pub enum Identification {
-    /// Nobody: identification answers 503 (`none`).
-    Disabled,
-    /// The offline classifier built into WildID (`local-model`, the default).
-    LocalModel(ModelSource),
-    /// An OpenAI-compatible remote or local server.
-    Remote(ProviderSettings),
-}
 
 /// Where outgoing mail goes.
 #[derive(Debug, Clone)]
@@ -197,7 +197,7 @@ pub struct Settings {
     pub totp_required_roles: Vec<Role>,
     /// Where outgoing mail goes.
     pub mail_transport: MailTransport,
-    /// The identification provider.
+    /// Who identifies photos: the provider chain, its retries and circuit breakers.
     pub identification: Identification,
     /// Largest photo upload, in bytes.
     pub max_upload_bytes: usize,
@@ -349,6 +349,15 @@ struct Raw {
     ai_api_key_file: Option<PathBuf>,
     ai_timeout_seconds: Option<u64>,
     ai_model_path: Option<PathBuf>,
+    ai_fallback: Option<String>,
+    ai_retries: Option<u64>,
+    ai_breaker_failures: Option<u64>,
+    ai_breaker_cooldown_seconds: Option<u64>,
+    ai_response_format: Option<String>,
+    ai_openai_api_key: SecretValue,
+    ai_openai_api_key_file: Option<PathBuf>,
+    ai_together_api_key: SecretValue,
+    ai_together_api_key_file: Option<PathBuf>,
     max_upload_bytes: Option<u64>,
 }
 
@@ -784,20 +793,47 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         }
         Some(_) => return invalid("WILDID_MAIL_TRANSPORT", "expected outbox or smtp"),
     };
-    let identification = identification_provider(
-        raw.ai_provider,
-        raw.ai_model_path,
-        raw.ai_base_url,
-        raw.ai_model,
-        either("WILDID_AI_API_KEY", raw.ai_api_key, raw.ai_api_key_file)?,
-        bounded_int(
+    let identification = ai::identification(ai::RawAi {
+        provider: raw.ai_provider,
+        model_path: raw.ai_model_path,
+        base_url: raw.ai_base_url,
+        model: raw.ai_model,
+        api_key: either("WILDID_AI_API_KEY", raw.ai_api_key, raw.ai_api_key_file)?,
+        timeout_seconds: bounded_int(
             "WILDID_AI_TIMEOUT_SECONDS",
             raw.ai_timeout_seconds,
             30,
             1,
             300,
         )?,
-    )?;
+        fallback: raw.ai_fallback,
+        retries: bounded_int("WILDID_AI_RETRIES", raw.ai_retries, 2, 0, 5)?,
+        breaker_failures: bounded_int(
+            "WILDID_AI_BREAKER_FAILURES",
+            raw.ai_breaker_failures,
+            5,
+            1,
+            100,
+        )?,
+        breaker_cool_down_seconds: bounded_int(
+            "WILDID_AI_BREAKER_COOLDOWN_SECONDS",
+            raw.ai_breaker_cooldown_seconds,
+            30,
+            1,
+            3600,
+        )?,
+        response_format: raw.ai_response_format,
+        openai_key: either(
+            "WILDID_AI_OPENAI_API_KEY",
+            raw.ai_openai_api_key,
+            raw.ai_openai_api_key_file,
+        )?,
+        together_key: either(
+            "WILDID_AI_TOGETHER_API_KEY",
+            raw.ai_together_api_key,
+            raw.ai_together_api_key_file,
+        )?,
+    })?;
     let max_upload_bytes = usize::try_from(bounded_int(
         "WILDID_MAX_UPLOAD_BYTES",
         raw.max_upload_bytes,
@@ -836,88 +872,6 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         identification,
         max_upload_bytes,
     })
-}
-
-/// The provider named by `WILDID_AI_PROVIDER`: `local-model` (the default: the offline
-/// classifier, with its weights from `WILDID_AI_MODEL_PATH` or built in), `none`, `openai` or
-/// `together` (their public APIs, which need a key), or any other name for an
-/// OpenAI-compatible server given by `WILDID_AI_BASE_URL` and `WILDID_AI_MODEL` (a local
-/// model server needs no key).
-fn identification_provider(
-    provider: Option<String>,
-    model_path: Option<PathBuf>,
-    base_url: Option<String>,
-    model: Option<String>,
-    api_key: Option<SecretString>,
-    timeout_seconds: i64,
-) -> Result<Identification, ConfigError> {
-    let name = provider.as_deref().map(str::trim).unwrap_or_default();
-    let model_path = model_path.filter(|p| !p.as_os_str().is_empty());
-    if name == "none" {
-        return Ok(Identification::Disabled);
-    }
-    if name.is_empty() || name == LOCAL_MODEL {
-        return Ok(Identification::LocalModel(
-            model_path.map_or(ModelSource::Embedded, ModelSource::File),
-        ));
-    }
-    if model_path.is_some() {
-        return invalid(
-            "WILDID_AI_MODEL_PATH",
-            "is only read by the local-model provider",
-        );
-    }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-        || name.len() > 32
-    {
-        return invalid(
-            "WILDID_AI_PROVIDER",
-            "expected local-model, none, openai, together, or a short lowercase name",
-        );
-    }
-    let known = match name {
-        "openai" => Some(("https://api.openai.com/v1", "gpt-4o-mini")),
-        "together" => Some((
-            "https://api.together.xyz/v1",
-            "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
-        )),
-        _ => None,
-    };
-    // A given value wins; a known provider has a default; any other provider must say.
-    let setting = |var: &'static str, given: Option<String>, default: Option<&str>| match given
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-    {
-        Some(value) => Ok(value),
-        None => default.map(str::to_owned).ok_or(ConfigError::Invalid {
-            var,
-            why: "is required for a provider other than openai or together".to_owned(),
-        }),
-    };
-    let base_url = setting("WILDID_AI_BASE_URL", base_url, known.map(|k| k.0))?;
-    let model = setting("WILDID_AI_MODEL", model, known.map(|k| k.1))?;
-    if known.is_some() && api_key.is_none() {
-        return invalid(
-            "WILDID_AI_API_KEY",
-            "is required by the openai and together providers",
-        );
-    }
-    let settings = ProviderSettings {
-        name: name.to_owned(),
-        base_url,
-        api_key,
-        model,
-        timeout: Duration::from_secs(timeout_seconds.unsigned_abs()),
-        max_tokens: 600,
-    };
-    // Checked here so that a bad URL (or plain http off loopback) stops the start.
-    settings.endpoint().map_err(|e| ConfigError::Invalid {
-        var: "WILDID_AI_BASE_URL",
-        why: e.to_string(),
-    })?;
-    Ok(Identification::Remote(settings))
 }
 
 /// `http(s)://host[:port]`, nothing else: links must not be steerable by request headers, so
@@ -1360,83 +1314,6 @@ mod tests {
         let s = validate(r, &o).unwrap();
         assert_eq!(s.bind.port(), 0);
         assert_eq!(s.data_dir, PathBuf::from("/tmp/x"));
-    }
-
-    #[test]
-    fn identification_providers_and_their_defaults() {
-        let key = || Some(SecretString::new("sk-1".into()));
-        let provider =
-            |p: Option<&str>, path: Option<&str>, url: Option<&str>, model: Option<&str>, k| {
-                identification_provider(
-                    p.map(Into::into),
-                    path.map(PathBuf::from),
-                    url.map(Into::into),
-                    model.map(Into::into),
-                    k,
-                    30,
-                )
-            };
-        assert!(matches!(
-            provider(None, None, None, None, None).unwrap(),
-            Identification::LocalModel(ModelSource::Embedded)
-        ));
-        assert!(matches!(
-            provider(Some(" local-model "), Some("/m/w.safetensors"), None, None, None).unwrap(),
-            Identification::LocalModel(ModelSource::File(p)) if p == Path::new("/m/w.safetensors")
-        ));
-        assert!(matches!(
-            provider(Some(" none "), None, None, None, None).unwrap(),
-            Identification::Disabled
-        ));
-        let Identification::Remote(openai) =
-            provider(Some("openai"), None, None, None, key()).unwrap()
-        else {
-            panic!("openai is remote");
-        };
-        assert_eq!(openai.base_url, "https://api.openai.com/v1");
-        assert_eq!(openai.model, "gpt-4o-mini");
-        assert_eq!(openai.timeout, Duration::from_secs(30));
-        let Identification::Remote(local) = provider(
-            Some("local"),
-            None,
-            Some("http://127.0.0.1:8000/v1"),
-            Some("llava"),
-            None,
-        )
-        .unwrap() else {
-            panic!("local is remote");
-        };
-        assert!(local.api_key.is_none(), "a local server needs no key");
-        let refused = |p: &str, path: Option<&str>, url: Option<&str>, model: Option<&str>, k| {
-            match provider(Some(p), path, url, model, k) {
-                Err(ConfigError::Invalid { var, .. }) => var,
-                other => panic!("{other:?}"),
-            }
-        };
-        assert_eq!(
-            refused("openai", None, None, None, None),
-            "WILDID_AI_API_KEY"
-        );
-        assert_eq!(
-            refused("openai", Some("/m/w.safetensors"), None, None, key()),
-            "WILDID_AI_MODEL_PATH"
-        );
-        assert_eq!(
-            refused("local", None, None, Some("m"), None),
-            "WILDID_AI_BASE_URL"
-        );
-        assert_eq!(
-            refused("local", None, Some("http://127.0.0.1:1"), None, None),
-            "WILDID_AI_MODEL"
-        );
-        assert_eq!(
-            refused("local", None, Some("http://10.0.0.5/v1"), Some("m"), None),
-            "WILDID_AI_BASE_URL"
-        );
-        assert_eq!(
-            refused("Open AI", None, None, None, key()),
-            "WILDID_AI_PROVIDER"
-        );
     }
 
     #[test]

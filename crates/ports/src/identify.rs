@@ -100,9 +100,20 @@ pub enum IdentifyError {
     /// No credentials or endpoint configured for this provider.
     #[error("identification provider not configured")]
     NotConfigured,
-    /// The provider could not be reached, answered an error status, or timed out.
+    /// The provider refused or failed in a way that another call will not change (a 4xx such
+    /// as a bad key or an exhausted quota, a timeout past the call's budget, a circuit that is
+    /// open).
     #[error("identification provider unavailable: {0}")]
     Unavailable(String),
+    /// The provider is overloaded, failing or unreachable for now (429, 5xx, a refused
+    /// connection): the same call may succeed later, after `retry_after` when it said so.
+    #[error("identification provider temporarily unavailable: {cause}")]
+    Transient {
+        /// What happened, for the log.
+        cause: String,
+        /// How long the provider asked the caller to wait (`Retry-After`).
+        retry_after: Option<std::time::Duration>,
+    },
     /// The provider answered something that is not a usable result.
     #[error("identification provider answered badly: {0}")]
     BadResponse(String),

@@ -169,6 +169,19 @@ impl LocalModel {
         top(&logits, ALTERNATIVES).map_err(model_failed)
     }
 
+    /// Runs the network alone on `photo`, decoded and preprocessed beforehand (for the
+    /// latency benchmark, which separates the two).
+    ///
+    /// # Errors
+    /// The photo does not decode, or the network failed.
+    #[doc(hidden)]
+    pub fn forward_only(&self, photo: &[u8]) -> Result<impl Fn() -> bool + use<'_>, IdentifyError> {
+        let image = image::load_from_memory(photo)
+            .map_err(|e| IdentifyError::BadResponse(format!("photo did not decode: {e}")))?;
+        let input = preprocess::input_tensor(&image).map_err(model_failed)?;
+        Ok(move || self.classifier.network.forward(&input).is_ok())
+    }
+
     /// The result in WildID's terms for `ranked` (best first).
     fn result(&self, ranked: &[Ranked]) -> SpeciesResult {
         describe(&self.classifier.classes, ranked)

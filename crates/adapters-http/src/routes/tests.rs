@@ -132,7 +132,7 @@ fn state(database_up: bool) -> AppState {
             identify: Identifications::new(
                 trust,
                 Arc::new(MockImageChecker::new()),
-                None,
+                Vec::new(),
                 Arc::new(SystemClock),
             ),
             admin: Admin::new(

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use wildid_adapters_db::{Database, PoolOptions, run_migrations};
 
-use crate::config::{Identification, Settings};
+use crate::config::{Provider, Settings};
 use crate::{compose, secrets, serve};
 
 /// Prints `error` and returns exit status 2.
@@ -94,26 +94,33 @@ pub async fn config_check(settings: &Settings) -> ExitCode {
         listed(&settings.cors_origins)
     );
     println!("map tile origins {}", listed(&settings.map_tile_origins));
-    match &settings.identification {
-        Identification::Remote(p) => println!(
-            "identification   {} at {} (model {}, key {})",
-            p.name,
-            p.base_url,
-            p.model,
-            if p.api_key.is_some() { "set" } else { "none" }
-        ),
-        Identification::LocalModel(source) => match compose::local_model(source) {
-            Ok(_) => println!(
-                "identification   local-model, offline ({})",
-                model_source(source)
+    let ai = &settings.identification;
+    if ai.chain.is_empty() {
+        println!("identification   none (POST /api/identify answers 503)");
+    }
+    for (i, provider) in ai.chain.iter().enumerate() {
+        let label = if i == 0 {
+            "identification  "
+        } else {
+            "  then          "
+        };
+        match provider {
+            Provider::Remote(p) => println!(
+                "{label} {} at {} (model {}, key {}, {} retries, budget {} s)",
+                p.name,
+                p.base_url,
+                p.model,
+                if p.api_key.is_some() { "set" } else { "none" },
+                ai.retry.retries,
+                ai.retry.budget.as_secs()
             ),
-            Err(e) => {
-                ok = false;
-                println!("identification   local-model ERROR: {e}");
-            }
-        },
-        Identification::Disabled => {
-            println!("identification   none (POST /api/identify answers 503)");
+            Provider::LocalModel(source) => match compose::local_model(source) {
+                Ok(_) => println!("{label} local-model, offline ({})", model_source(source)),
+                Err(e) => {
+                    ok = false;
+                    println!("{label} local-model ERROR: {e}");
+                }
+            },
         }
     }
     println!("upload limit     {} bytes", settings.max_upload_bytes);

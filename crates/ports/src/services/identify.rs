@@ -7,10 +7,13 @@
 //!    ([`ImageChecker`]); a file that is no photo costs no identification;
 //! 3. the identification is counted by the [`TrustGate`] (per session and per network,
 //!    atomically), which may still refuse it;
-//! 4. only then is the provider called, with the re-encoded image.
+//! 4. only then are the providers asked, with the re-encoded image: the first of the chain,
+//!    and when it fails the next, until one answers (`WILDID_AI_FALLBACK`); the result names
+//!    the provider that answered.
 //!
-//! A provider failure after step 3 stays counted: the provider was asked, and a client that
-//! makes it fail on purpose must not get free calls.
+//! A provider failure after step 3 stays counted (once, however many providers were asked):
+//! the providers were asked, and a client that makes them fail on purpose must not get free
+//! calls.
 
 use std::sync::Arc;
 
@@ -49,7 +52,7 @@ pub enum IdentifyFailure {
 pub struct Identified {
     /// The provider's answer, cleaned.
     pub result: SpeciesResult,
-    /// The provider's configured name.
+    /// The name of the provider that answered.
     pub provider: String,
     /// Format of the upload, found by decoding it.
     pub source_format: ImageFormat,
@@ -71,30 +74,31 @@ pub struct Identified {
 pub struct Identifications {
     gate: TrustGate,
     images: Arc<dyn ImageChecker>,
-    provider: Option<Arc<dyn SpeciesIdentifier>>,
+    providers: Vec<Arc<dyn SpeciesIdentifier>>,
     clock: Arc<dyn Clock>,
 }
 
 impl Identifications {
-    /// The use case; `provider` is `None` when the server has none configured (every
-    /// identification is then answered [`IdentifyFailure::NotConfigured`], counting nothing).
+    /// The use case; `providers` is the fallback chain, asked in order. An empty chain means
+    /// the server has no provider (every identification is then answered
+    /// [`IdentifyFailure::NotConfigured`], counting nothing).
     pub fn new(
         gate: TrustGate,
         images: Arc<dyn ImageChecker>,
-        provider: Option<Arc<dyn SpeciesIdentifier>>,
+        providers: Vec<Arc<dyn SpeciesIdentifier>>,
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             gate,
             images,
-            provider,
+            providers,
             clock,
         }
     }
 
     /// Whether a provider is configured.
     pub fn is_configured(&self) -> bool {
-        self.provider.is_some()
+        !self.providers.is_empty()
     }
 
     /// Identifies the animal in `upload` for `session`, from `network`
@@ -108,9 +112,9 @@ impl Identifications {
         network: Option<&str>,
         upload: Vec<u8>,
     ) -> Result<Identified, IdentifyFailure> {
-        let Some(provider) = &self.provider else {
+        if self.providers.is_empty() {
             return Err(IdentifyFailure::NotConfigured);
-        };
+        }
         // Step 1: the stored state already says no (no decoding for a held session).
         let mut probe = session.trust;
         if let wildid_domain::trust::TrustDecision::CaptchaRequired { retry_after } =
@@ -139,13 +143,10 @@ impl Identifications {
             }
         };
         // Step 4.
-        let result = provider
-            .identify(&image)
-            .await
-            .map_err(IdentifyFailure::ProviderFailed)?;
+        let (result, provider) = self.ask_providers(&image).await?;
         Ok(Identified {
             result,
-            provider: provider.name().to_owned(),
+            provider,
             source_format: image.source_format,
             width: image.width,
             height: image.height,
@@ -153,6 +154,33 @@ impl Identifications {
             thumbnail: image.thumbnail,
             trust,
         })
+    }
+}
+
+impl Identifications {
+    /// The first answer of the chain, with the name of the provider that gave it; when every
+    /// provider fails, the last failure.
+    async fn ask_providers(
+        &self,
+        image: &crate::identify::CheckedImage,
+    ) -> Result<(SpeciesResult, String), IdentifyFailure> {
+        let mut last = IdentifyError::NotConfigured;
+        for (position, provider) in self.providers.iter().enumerate() {
+            match provider.identify(image).await {
+                Ok(result) => return Ok((result, provider.name().to_owned())),
+                Err(e) => {
+                    if position + 1 < self.providers.len() {
+                        tracing::warn!(
+                            provider = provider.name(),
+                            error = %e,
+                            "identification provider failed; asking the next one"
+                        );
+                    }
+                    last = e;
+                }
+            }
+        }
+        Err(IdentifyFailure::ProviderFailed(last))
     }
 }
 
@@ -214,7 +242,10 @@ mod tests {
         Identifications::new(
             gate,
             Arc::new(images),
-            provider.map(|p| Arc::new(p) as Arc<dyn SpeciesIdentifier>),
+            provider
+                .into_iter()
+                .map(|p| Arc::new(p) as Arc<dyn SpeciesIdentifier>)
+                .collect(),
             clock,
         )
     }
@@ -345,6 +376,46 @@ mod tests {
         assert!(
             matches!(held, AdmitError::CaptchaRequired { .. }),
             "two failed calls used the allowance of two"
+        );
+    }
+
+    #[tokio::test]
+    async fn when_a_provider_fails_the_next_one_answers_and_is_named() {
+        let session = anonymous_session(1);
+        let mut failing = MockSpeciesIdentifier::new();
+        failing.expect_name().return_const("remote".to_owned());
+        failing.expect_identify().times(2).returning(|_| {
+            Err(IdentifyError::Transient {
+                cause: "status 503".into(),
+                retry_after: None,
+            })
+        });
+        let mut also_failing = MockSpeciesIdentifier::new();
+        also_failing.expect_name().return_const("second".to_owned());
+        also_failing
+            .expect_identify()
+            .times(2)
+            .returning(|_| Err(IdentifyError::BadResponse("html".into())));
+        let mut ids = service(&session, good_images(), None);
+        ids.providers = vec![
+            Arc::new(failing),
+            Arc::new(also_failing),
+            Arc::new(good_provider(1)),
+        ];
+        let identified = ids.identify(&session, None, vec![1]).await.unwrap();
+        assert_eq!(identified.provider, "test");
+        assert_eq!(identified.result, answer());
+        assert_eq!(
+            identified.trust.request_count, 1,
+            "counted once for the chain"
+        );
+
+        // When every provider fails, the last failure is the answer (and it counts once).
+        ids.providers.pop();
+        let e = ids.identify(&session, None, vec![1]).await.unwrap_err();
+        assert_eq!(
+            e,
+            IdentifyFailure::ProviderFailed(IdentifyError::BadResponse("html".into()))
         );
     }
 
