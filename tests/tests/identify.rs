@@ -359,7 +359,11 @@ async fn bad_uploads_are_refused_clearly_and_cost_no_identification() {
 #[tokio::test]
 async fn provider_failures_are_answered_502_and_odd_answers_are_cleaned() {
     let provider = FakeProvider::start();
-    let server = Server::start_with(options(&provider, 50)).unwrap();
+    // Six failures in a row would open the circuit breaker (`provider_resilience.rs`): each
+    // failure here must reach the provider.
+    let server =
+        Server::start_with(options(&provider, 50).env("WILDID_AI_BREAKER_FAILURES", "100"))
+            .unwrap();
     let mut client = Client::new(&server.url(""));
     let redirect_target = format!("{}/../elsewhere/chat/completions", provider.base_url());
     for reply in [
