@@ -19,12 +19,9 @@ connections="${2:-64}"
 signin_seconds=$((duration * 2))
 threads=2
 
-if ! command -v wrk >/dev/null 2>&1; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends wrk
-fi
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+need_wrk
 
 cargo build --release --locked -p wildid-app -p wildid-tests --bin wildid --bin signin-load
 target_dir=${CARGO_TARGET_DIR:-target}

@@ -10,6 +10,7 @@
 
 pub mod accounts;
 pub mod captcha;
+pub mod clamd;
 pub mod client;
 pub mod db;
 pub mod pg;

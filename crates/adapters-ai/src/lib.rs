@@ -12,12 +12,14 @@
 //! the workspace's `tests` crate) a real HTTP server on loopback that speaks the provider API.
 
 mod answer;
+pub mod clamav;
 pub mod images;
 mod jpeg_end;
 pub mod local_model;
 pub mod openai;
 pub mod resilience;
 
+pub use clamav::{Clamd, ClamdAddress};
 pub use images::{PhotoChecker, PhotoLimits};
 pub use local_model::{LocalModel, ModelLoadError, ModelSource};
 pub use openai::{OpenAiCompatible, ProviderSettings, ProviderSetupError};

@@ -231,6 +231,19 @@ impl From<IdentifyFailure> for AppError {
                 "invalid_image",
                 format!("The photo was refused: {why}."),
             ),
+            IdentifyFailure::Infected(_) => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "malware_found",
+                "The file was refused: the malware scan found something harmful in it.",
+            ),
+            IdentifyFailure::ScanUnavailable(cause) => {
+                tracing::error!(%cause, "malware scanner unavailable; uploads are refused");
+                AppError::refused(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "scan_unavailable",
+                    "Uploads cannot be checked for malware just now, so none are accepted. Please try again shortly.",
+                )
+            }
             IdentifyFailure::Held(held) => held.into(),
             IdentifyFailure::ProviderFailed(cause) => {
                 tracing::warn!(%cause, "identification provider failed");

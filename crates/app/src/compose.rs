@@ -9,7 +9,8 @@ use axum::Router;
 use axum_extra::extract::cookie::Key;
 use wildid_adapters_ai::local_model::PROVIDER_NAME as LOCAL_MODEL;
 use wildid_adapters_ai::{
-    LocalModel, ModelLoadError, ModelSource, OpenAiCompatible, PhotoChecker, PhotoLimits, Resilient,
+    Clamd, LocalModel, ModelLoadError, ModelSource, OpenAiCompatible, PhotoChecker, PhotoLimits,
+    Resilient,
 };
 use wildid_adapters_db::Database;
 use wildid_adapters_http::{
@@ -189,12 +190,7 @@ pub fn compose(
             settings.request_limits.clone(),
         ),
         trust: trust.clone(),
-        identify: Identifications::new(
-            trust,
-            Arc::new(PhotoChecker::per_core(PhotoLimits::default())),
-            providers(settings)?,
-            Arc::clone(&clock),
-        ),
+        identify: identifications(settings, trust, audit.clone(), Arc::clone(&clock))?,
     };
     let cookie_key = Key::from(derive_key(&secrets.session_key, "flash-cookie").expose());
     // The public URL's host and origin are always allowed (seed §13).
@@ -247,6 +243,29 @@ pub fn compose(
         router: wildid_adapters_http::router(state),
         audit,
         jobs,
+    })
+}
+
+/// The identification use case: the photo check, the provider chain and, with
+/// `WILDID_CLAMD`, the malware scan.
+fn identifications(
+    settings: &Settings,
+    trust: TrustGate,
+    audit: AuditTrail,
+    clock: Arc<dyn Clock>,
+) -> Result<Identifications, String> {
+    let identify = Identifications::new(
+        trust,
+        Arc::new(PhotoChecker::per_core(PhotoLimits::default())),
+        providers(settings)?,
+        clock,
+    );
+    Ok(match &settings.clamd {
+        Some((address, timeout)) => {
+            tracing::info!(clamd = %address, "uploads are scanned for malware");
+            identify.with_malware_scan(Arc::new(Clamd::new(address.clone(), *timeout)), audit)
+        }
+        None => identify,
     })
 }
 

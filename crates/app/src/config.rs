@@ -27,6 +27,7 @@ use wildid_ports::services::accounts::{AccountPolicy, nonzero};
 use wildid_ports::services::limits::RouteGroup;
 
 pub use ai::{Identification, Provider};
+use wildid_adapters_ai::ClamdAddress;
 
 /// Environment variables read (besides `DATABASE_URL`), without the `WILDID_` prefix.
 const KEYS: &[&str] = &[
@@ -99,6 +100,8 @@ const KEYS: &[&str] = &[
     "AI_TOGETHER_API_KEY",
     "AI_TOGETHER_API_KEY_FILE",
     "MAX_UPLOAD_BYTES",
+    "CLAMD",
+    "CLAMD_TIMEOUT_SECONDS",
 ];
 
 /// Where outgoing mail goes.
@@ -201,6 +204,9 @@ pub struct Settings {
     pub identification: Identification,
     /// Largest photo upload, in bytes.
     pub max_upload_bytes: usize,
+    /// The clamd daemon every upload is scanned with, and how long a verdict may take
+    /// (`WILDID_CLAMD`; `None`: no scan).
+    pub clamd: Option<(ClamdAddress, Duration)>,
 }
 
 impl Settings {
@@ -359,6 +365,8 @@ struct Raw {
     ai_together_api_key: SecretValue,
     ai_together_api_key_file: Option<PathBuf>,
     max_upload_bytes: Option<u64>,
+    clamd: Option<String>,
+    clamd_timeout_seconds: Option<u64>,
 }
 
 /// Loads settings from the process environment, the optional file and `overrides`.
@@ -842,6 +850,30 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         64 * 1024 * 1024,
     )?)
     .unwrap_or(wildid_adapters_http::DEFAULT_UPLOAD_LIMIT);
+    let clamd = match raw
+        .clamd
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
+        None => None,
+        Some(address) => Some((
+            ClamdAddress::parse(address).map_err(|why| ConfigError::Invalid {
+                var: "WILDID_CLAMD",
+                why,
+            })?,
+            Duration::from_secs(
+                bounded_int(
+                    "WILDID_CLAMD_TIMEOUT_SECONDS",
+                    raw.clamd_timeout_seconds,
+                    10,
+                    1,
+                    120,
+                )?
+                .unsigned_abs(),
+            ),
+        )),
+    };
     Ok(Settings {
         environment,
         bind,
@@ -871,6 +903,7 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         mail_transport,
         identification,
         max_upload_bytes,
+        clamd,
     })
 }
 
@@ -1314,6 +1347,33 @@ mod tests {
         let s = validate(r, &o).unwrap();
         assert_eq!(s.bind.port(), 0);
         assert_eq!(s.data_dir, PathBuf::from("/tmp/x"));
+    }
+
+    #[test]
+    fn the_malware_scanner_is_off_by_default_and_its_address_is_checked() {
+        assert!(
+            validate(raw(), &Overrides::default())
+                .unwrap()
+                .clamd
+                .is_none()
+        );
+        let mut r = raw();
+        r.clamd = Some("tcp://127.0.0.1:3310".into());
+        let (address, timeout) = validate(r, &Overrides::default()).unwrap().clamd.unwrap();
+        assert_eq!(address, ClamdAddress::Tcp("127.0.0.1:3310".into()));
+        assert_eq!(timeout, Duration::from_secs(10));
+        for (clamd, timeout, var) in [
+            ("clamd.sock", None, "WILDID_CLAMD"),
+            ("/run/clamd.sock", Some(0), "WILDID_CLAMD_TIMEOUT_SECONDS"),
+        ] {
+            let mut r = raw();
+            r.clamd = Some(clamd.into());
+            r.clamd_timeout_seconds = timeout;
+            match validate(r, &Overrides::default()) {
+                Err(ConfigError::Invalid { var: v, .. }) => assert_eq!(v, var),
+                other => panic!("{other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -130,7 +130,7 @@ pub(crate) async fn identify(
         Ok(bytes) => state
             .services
             .identify
-            .identify(&session, viewer.handle.client().network.as_deref(), bytes)
+            .identify(&session, viewer.handle.client(), bytes)
             .await
             .map_err(|e| match e {
                 IdentifyFailure::Held(AdmitError::CaptchaRequired { .. })

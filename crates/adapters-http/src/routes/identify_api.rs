@@ -31,10 +31,10 @@ pub(crate) const IMAGE_FIELD: &str = "image";
         (status = 403, body = ErrorBody, description = "anti-forgery check failed"),
         (status = 413, body = ErrorBody, description = "larger than the upload limit"),
         (status = 415, body = ErrorBody, description = "not multipart/form-data"),
-        (status = 422, body = ErrorBody, description = "`missing_image`, `unknown_field` or `invalid_image`"),
+        (status = 422, body = ErrorBody, description = "`missing_image`, `unknown_field`, `invalid_image` or `malware_found` (the malware scan, `WILDID_CLAMD`, found something)"),
         (status = 429, body = ErrorBody, description = "`captcha_required` (pass `POST /api/security/verify`) or `too_many_requests`"),
-        (status = 502, body = ErrorBody, description = "`identification_failed`: the provider gave no usable answer"),
-        (status = 503, body = ErrorBody, description = "`identification_unavailable`: no provider configured")))]
+        (status = 502, body = ErrorBody, description = "`identification_failed`: no provider of the chain gave a usable answer"),
+        (status = 503, body = ErrorBody, description = "`identification_unavailable`: no provider configured or loaded; `scan_unavailable`: the malware scanner gave no verdict, so the upload is refused")))]
 pub(crate) async fn identify(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -52,7 +52,7 @@ pub(crate) async fn identify(
     let identified = state
         .services
         .identify
-        .identify(&session, viewer.handle.client().network.as_deref(), upload)
+        .identify(&session, viewer.handle.client(), upload)
         .await?;
     let counted = Session {
         trust: identified.trust,

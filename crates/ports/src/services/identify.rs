@@ -3,15 +3,18 @@
 //! The order is what protects the provider's quota and the person's allowance:
 //!
 //! 1. a session the adaptive limit already holds is refused before anything is decoded;
-//! 2. the photo is checked by its content and re-encoded from its pixels
+//! 2. when a malware scanner is configured ([`Identifications::with_malware_scan`]), the
+//!    upload is scanned exactly as received; an infected file is refused and audited, and no
+//!    verdict (the scanner down or slow) refuses it too: fail closed;
+//! 3. the photo is checked by its content and re-encoded from its pixels
 //!    ([`ImageChecker`]); a file that is no photo costs no identification;
-//! 3. the identification is counted by the [`TrustGate`] (per session and per network,
+//! 4. the identification is counted by the [`TrustGate`] (per session and per network,
 //!    atomically), which may still refuse it;
-//! 4. only then are the providers asked, with the re-encoded image: the first of the chain,
+//! 5. only then are the providers asked, with the re-encoded image: the first of the chain,
 //!    and when it fails the next, until one answers (`WILDID_AI_FALLBACK`); the result names
 //!    the provider that answered.
 //!
-//! A provider failure after step 3 stays counted (once, however many providers were asked):
+//! A provider failure after step 4 stays counted (once, however many providers were asked):
 //! the providers were asked, and a client that makes them fail on purpose must not get free
 //! calls.
 
@@ -23,7 +26,12 @@ use wildid_domain::trust::TrustState;
 
 use crate::clock::Clock;
 use crate::identify::{IdentifyError, ImageChecker, ImageError, ImageFormat, SpeciesIdentifier};
+use crate::scan::{MalwareScanner, ScanVerdict};
+use crate::services::audit::AuditTrail;
+use crate::services::sessions::ClientInfo;
 use crate::services::trust::{AdmitError, TrustGate};
+use sha2::Digest as _;
+use wildid_domain::audit::{Actor, AuditAction, AuditDetails, AuditRecord};
 
 /// Why a photo was not identified.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -34,6 +42,15 @@ pub enum IdentifyFailure {
     /// The upload is not an acceptable photo (API: 422 `invalid_image`); nothing was counted.
     #[error("invalid image: {0}")]
     InvalidImage(ImageError),
+    /// The malware scan found something in the upload (API: 422 `malware_found`); it was
+    /// audited, nothing was counted and no provider saw it. The signature's name is for the
+    /// audit log only.
+    #[error("the malware scan found {0}")]
+    Infected(String),
+    /// The malware scanner gave no verdict (API: 503 `scan_unavailable`): the upload is
+    /// refused rather than let through unscanned.
+    #[error("malware scan unavailable: {0}")]
+    ScanUnavailable(String),
     /// The adaptive limit holds the session or its network (API: 429 `captcha_required` or
     /// `too_many_requests`), or its storage failed.
     #[error(transparent)]
@@ -76,6 +93,14 @@ pub struct Identifications {
     images: Arc<dyn ImageChecker>,
     providers: Vec<Arc<dyn SpeciesIdentifier>>,
     clock: Arc<dyn Clock>,
+    scan: Option<MalwareScan>,
+}
+
+/// The malware scan step and where its findings are written.
+#[derive(Clone)]
+struct MalwareScan {
+    scanner: Arc<dyn MalwareScanner>,
+    audit: AuditTrail,
 }
 
 impl Identifications {
@@ -93,7 +118,20 @@ impl Identifications {
             images,
             providers,
             clock,
+            scan: None,
         }
+    }
+
+    /// The same use case, scanning every upload with `scanner` before anything decodes it and
+    /// writing what it finds to `audit` (`upload.infected`).
+    #[must_use]
+    pub fn with_malware_scan(
+        mut self,
+        scanner: Arc<dyn MalwareScanner>,
+        audit: AuditTrail,
+    ) -> Self {
+        self.scan = Some(MalwareScan { scanner, audit });
+        self
     }
 
     /// Whether a provider is configured.
@@ -101,17 +139,18 @@ impl Identifications {
         !self.providers.is_empty()
     }
 
-    /// Identifies the animal in `upload` for `session`, from `network`
-    /// (`limits::network_of` of the client address, if known).
+    /// Identifies the animal in `upload` for `session`, from `client` (its network as
+    /// `limits::network_of` counts it, and its request for audit entries).
     ///
     /// # Errors
     /// [`IdentifyFailure`], in the order of the module's steps.
     pub async fn identify(
         &self,
         session: &Session,
-        network: Option<&str>,
+        client: &ClientInfo,
         upload: Vec<u8>,
     ) -> Result<Identified, IdentifyFailure> {
+        let network = client.network.as_deref();
         if self.providers.is_empty() {
             return Err(IdentifyFailure::NotConfigured);
         }
@@ -125,11 +164,15 @@ impl Identifications {
             }));
         }
         // Step 2.
+        if let Some(scan) = &self.scan {
+            self.scan(scan, session, client, &upload).await?;
+        }
+        // Step 3.
         let image = self.images.check(upload).await.map_err(|e| match e {
             ImageError::Unavailable(cause) => IdentifyFailure::Unavailable(cause),
             refused => IdentifyFailure::InvalidImage(refused),
         })?;
-        // Step 3.
+        // Step 4.
         let trust = match self.gate.admit(session, network).await {
             Ok(trust) => trust,
             Err(e) => {
@@ -142,7 +185,7 @@ impl Identifications {
                 return Err(IdentifyFailure::Held(e));
             }
         };
-        // Step 4.
+        // Step 5.
         let (result, provider) = self.ask_providers(&image).await?;
         Ok(Identified {
             result,
@@ -158,6 +201,43 @@ impl Identifications {
 }
 
 impl Identifications {
+    /// Step 2: the upload as received, through the scanner.
+    async fn scan(
+        &self,
+        scan: &MalwareScan,
+        session: &Session,
+        client: &ClientInfo,
+        upload: &[u8],
+    ) -> Result<(), IdentifyFailure> {
+        let signature = match scan.scanner.scan(upload).await {
+            Ok(ScanVerdict::Clean) => return Ok(()),
+            Ok(ScanVerdict::Infected(signature)) => signature,
+            Err(e) => return Err(IdentifyFailure::ScanUnavailable(e.0)),
+        };
+        tracing::warn!(
+            security_event = "upload_infected",
+            signature = %signature,
+            "the malware scan refused an upload"
+        );
+        let digest: [u8; 32] = sha2::Sha256::digest(upload).into();
+        let actor = session.user_id.map_or(Actor::Anonymous, Actor::User);
+        if let Ok(action) = AuditAction::new("upload.infected") {
+            let record = AuditRecord::new(self.clock.now(), actor, action)
+                .details(
+                    AuditDetails::new()
+                        .with("signature", signature.clone())
+                        .with("sha256", hex::encode(digest))
+                        .with("bytes", upload.len().to_string())
+                        .with("fingerprint", session.fingerprint.to_hex()),
+                )
+                .request(client.request_id);
+            if let Err(error) = scan.audit.record(record).await {
+                tracing::error!(%error, cause = %error.0, "audit entry lost");
+            }
+        }
+        Err(IdentifyFailure::Infected(signature))
+    }
+
     /// The first answer of the chain, with the name of the provider that gave it; when every
     /// provider fails, the last failure.
     async fn ask_providers(
@@ -212,6 +292,105 @@ mod tests {
             notes: None,
             alternatives: Vec::new(),
         }
+    }
+
+    fn client(network: Option<&str>) -> ClientInfo {
+        ClientInfo {
+            fingerprint: anonymous_session(1).fingerprint,
+            coarse_ip: None,
+            device: None,
+            request_id: None,
+            network: network.map(str::to_owned),
+        }
+    }
+
+    /// An audit trail that keeps what it is given.
+    fn audit(kept: Arc<std::sync::Mutex<Vec<AuditRecord>>>) -> AuditTrail {
+        let mut log = crate::repo::MockAuditLog::new();
+        log.expect_append().returning(move |record| {
+            kept.lock().unwrap().push(record.clone());
+            Ok(wildid_domain::audit::AuditEntry::append_to(None, record))
+        });
+        AuditTrail::new(Arc::new(log))
+    }
+
+    fn scanner(
+        verdict: Result<ScanVerdict, crate::scan::ScanUnavailable>,
+    ) -> crate::scan::MockMalwareScanner {
+        let mut scanner = crate::scan::MockMalwareScanner::new();
+        scanner
+            .expect_scan()
+            .withf(|bytes| bytes == [6, 6, 6])
+            .returning(move |_| verdict.clone());
+        scanner
+    }
+
+    #[tokio::test]
+    async fn an_infected_upload_is_refused_audited_and_never_decoded_counted_or_sent() {
+        let session = anonymous_session(1);
+        let mut images = MockImageChecker::new();
+        images.expect_check().never();
+        let kept = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let ids = service(&session, images, Some(good_provider(0))).with_malware_scan(
+            Arc::new(scanner(Ok(ScanVerdict::Infected("Eicar-Test".into())))),
+            audit(Arc::clone(&kept)),
+        );
+        let e = ids
+            .identify(&session, &client(None), vec![6, 6, 6])
+            .await
+            .unwrap_err();
+        assert_eq!(e, IdentifyFailure::Infected("Eicar-Test".into()));
+        let kept = kept.lock().unwrap().clone();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].action.as_str(), "upload.infected");
+        let detail = |name: &str| {
+            kept[0]
+                .details
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_owned())
+        };
+        assert_eq!(detail("signature").as_deref(), Some("Eicar-Test"));
+        assert_eq!(detail("bytes").as_deref(), Some("3"));
+        assert_eq!(detail("sha256").map(|h| h.len()), Some(64));
+        let trust = ids.gate.admit(&session, None).await.unwrap();
+        assert_eq!(
+            trust.request_count, 1,
+            "the infected upload counted nothing"
+        );
+        drop(kept);
+    }
+
+    #[tokio::test]
+    async fn no_verdict_refuses_the_upload_and_a_clean_one_goes_on() {
+        let session = anonymous_session(1);
+        let mut images = MockImageChecker::new();
+        images.expect_check().never();
+        let kept = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let down = service(&session, images, Some(good_provider(0))).with_malware_scan(
+            Arc::new(scanner(Err(crate::scan::ScanUnavailable(
+                "clamd: no verdict in time".into(),
+            )))),
+            audit(Arc::clone(&kept)),
+        );
+        let e = down
+            .identify(&session, &client(None), vec![6, 6, 6])
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e,
+            IdentifyFailure::ScanUnavailable("clamd: no verdict in time".into())
+        );
+
+        let clean = service(&session, good_images(), Some(good_provider(1))).with_malware_scan(
+            Arc::new(scanner(Ok(ScanVerdict::Clean))),
+            audit(Arc::clone(&kept)),
+        );
+        clean
+            .identify(&session, &client(None), vec![6, 6, 6])
+            .await
+            .unwrap();
+        assert!(kept.lock().unwrap().is_empty(), "nothing to audit");
     }
 
     fn checked() -> CheckedImage {
@@ -271,7 +450,10 @@ mod tests {
     async fn a_photo_is_checked_counted_and_identified() {
         let session = anonymous_session(1);
         let ids = service(&session, good_images(), Some(good_provider(1)));
-        let done = ids.identify(&session, Some("n"), vec![1, 2]).await.unwrap();
+        let done = ids
+            .identify(&session, &client(Some("n")), vec![1, 2])
+            .await
+            .unwrap();
         assert_eq!(done.result, answer());
         assert_eq!(done.provider, "test");
         assert_eq!((done.width, done.height), (4, 3));
@@ -286,7 +468,10 @@ mod tests {
         images.expect_check().never();
         let ids = service(&session, images, None);
         assert!(!ids.is_configured());
-        let e = ids.identify(&session, None, vec![1]).await.unwrap_err();
+        let e = ids
+            .identify(&session, &client(None), vec![1])
+            .await
+            .unwrap_err();
         assert_eq!(e, IdentifyFailure::NotConfigured);
     }
 
@@ -300,7 +485,7 @@ mod tests {
         let ids = service(&session, images, Some(good_provider(0)));
         for _ in 0..5 {
             let e = ids
-                .identify(&session, Some("n"), vec![1])
+                .identify(&session, &client(Some("n")), vec![1])
                 .await
                 .unwrap_err();
             assert_eq!(
@@ -315,14 +500,17 @@ mod tests {
         let session = anonymous_session(1);
         // Threshold 2: the second identification marks the session, the third is refused.
         let ids = service(&session, good_images(), Some(good_provider(2)));
-        let first = ids.identify(&session, Some("n"), vec![1]).await.unwrap();
+        let first = ids
+            .identify(&session, &client(Some("n")), vec![1])
+            .await
+            .unwrap();
         let second = ids
             .identify(
                 &Session {
                     trust: first.trust,
                     ..session.clone()
                 },
-                Some("n"),
+                &client(Some("n")),
                 vec![1],
             )
             .await
@@ -332,7 +520,10 @@ mod tests {
             trust: second.trust,
             ..session.clone()
         };
-        let e = ids.identify(&held, Some("n"), vec![1]).await.unwrap_err();
+        let e = ids
+            .identify(&held, &client(Some("n")), vec![1])
+            .await
+            .unwrap_err();
         assert!(
             matches!(e, IdentifyFailure::Held(AdmitError::CaptchaRequired { retry_after }) if retry_after > 0)
         );
@@ -347,7 +538,10 @@ mod tests {
         let mut images = MockImageChecker::new();
         images.expect_check().never();
         let ids = service(&session, images, Some(good_provider(0)));
-        let e = ids.identify(&session, None, vec![1]).await.unwrap_err();
+        let e = ids
+            .identify(&session, &client(None), vec![1])
+            .await
+            .unwrap_err();
         assert!(matches!(
             e,
             IdentifyFailure::Held(AdmitError::CaptchaRequired { .. })
@@ -363,9 +557,15 @@ mod tests {
             .expect_identify()
             .returning(|_| Err(IdentifyError::Unavailable("status 500".into())));
         let ids = service(&session, good_images(), Some(provider));
-        let e = ids.identify(&session, None, vec![1]).await.unwrap_err();
+        let e = ids
+            .identify(&session, &client(None), vec![1])
+            .await
+            .unwrap_err();
         assert!(matches!(e, IdentifyFailure::ProviderFailed(_)));
-        let again = ids.identify(&session, None, vec![1]).await.unwrap_err();
+        let again = ids
+            .identify(&session, &client(None), vec![1])
+            .await
+            .unwrap_err();
         assert!(matches!(again, IdentifyFailure::ProviderFailed(_)));
         let held = ids
             .gate
@@ -402,7 +602,10 @@ mod tests {
             Arc::new(also_failing),
             Arc::new(good_provider(1)),
         ];
-        let identified = ids.identify(&session, None, vec![1]).await.unwrap();
+        let identified = ids
+            .identify(&session, &client(None), vec![1])
+            .await
+            .unwrap();
         assert_eq!(identified.provider, "test");
         assert_eq!(identified.result, answer());
         assert_eq!(
@@ -412,7 +615,10 @@ mod tests {
 
         // When every provider fails, the last failure is the answer (and it counts once).
         ids.providers.pop();
-        let e = ids.identify(&session, None, vec![1]).await.unwrap_err();
+        let e = ids
+            .identify(&session, &client(None), vec![1])
+            .await
+            .unwrap_err();
         assert_eq!(
             e,
             IdentifyFailure::ProviderFailed(IdentifyError::BadResponse("html".into()))
@@ -427,7 +633,10 @@ mod tests {
             .expect_check()
             .returning(|_| Err(ImageError::Unavailable("no slot".into())));
         let ids = service(&session, images, Some(good_provider(0)));
-        let e = ids.identify(&session, None, vec![1]).await.unwrap_err();
+        let e = ids
+            .identify(&session, &client(None), vec![1])
+            .await
+            .unwrap_err();
         assert_eq!(e, IdentifyFailure::Unavailable("no slot".into()));
     }
 }

@@ -1,0 +1,10 @@
+# Shared by the benchmark scripts (sourced, not run).
+
+# Installs Debian's wrk when it is missing (root or sudo needed for that step only).
+need_wrk() {
+  command -v wrk >/dev/null 2>&1 && return 0
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends wrk
+}
