@@ -12,6 +12,10 @@ use std::time::Instant;
 
 use wildid_adapters_ai::{LocalModel, ModelSource};
 
+// The allocator of the `wildid` binary, so that the numbers are the server's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let Some(path) = args.next() else {
