@@ -1,6 +1,7 @@
 //! The photo check (seed §10, done by content rather than by file name): the upload is
 //! decoded with the `image` crate under strict limits, turned upright, scaled down to what a
-//! vision model uses, and re-encoded as JPEG from its pixels alone. Whatever else the file
+//! vision model uses (`fast_image_resize`), and re-encoded as JPEG from its pixels alone
+//! (`jpeg-encoder`). Whatever else the file
 //! carried (EXIF with the GPS position of a nest, comments, a script appended after the image
 //! data, a second file hidden in it) never leaves this module, and nothing is written to disk.
 //!
@@ -11,7 +12,6 @@ use std::io::Cursor;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use image::codecs::jpeg::JpegEncoder;
 use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 use sha2::{Digest, Sha256};
@@ -25,9 +25,12 @@ pub struct PhotoLimits {
     pub max_side: u32,
     /// Most memory the decoder may allocate for one upload.
     pub max_decode_bytes: u64,
-    /// Longest side of the image sent on; larger photos are scaled down (vision models
-    /// scale down to about this size themselves, so sending more only costs bandwidth).
+    /// Longest side of the image sent on; larger photos are scaled down.
     pub output_side: u32,
+    /// Shortest side of the image sent on, at most. OpenAI's vision models fit a photo in
+    /// 2048 x 2048 and then scale its short side to 768 pixels in high detail, so more pixels
+    /// only cost encoding time and bandwidth.
+    pub output_short_side: u32,
     /// JPEG quality of the re-encoded image (1 to 100).
     pub jpeg_quality: u8,
 }
@@ -38,6 +41,7 @@ impl Default for PhotoLimits {
             max_side: 12_000,
             max_decode_bytes: 256 * 1024 * 1024,
             output_side: 2048,
+            output_short_side: 768,
             jpeg_quality: 85,
         }
     }
@@ -134,38 +138,89 @@ pub fn check_photo(upload: &[u8], limits: &PhotoLimits) -> Result<CheckedImage, 
     if pixels.width() == 0 || pixels.height() == 0 {
         return Err(ImageError::Corrupt);
     }
-    if pixels.width() > limits.output_side || pixels.height() > limits.output_side {
-        pixels = pixels.thumbnail(limits.output_side, limits.output_side);
-    }
     let rgb = pixels.into_rgb8();
-    let bytes = jpeg(&rgb, limits.jpeg_quality, upload.len().min(4 * 1024 * 1024))?;
-    let thumbnail = if rgb.width().max(rgb.height()) <= THUMBNAIL_SIDE {
+    let source = rgb.dimensions();
+    let (width, height) = fitted(source, limits.output_side, limits.output_short_side);
+    let sent = scaled(rgb.into_raw(), source, (width, height))?;
+    let bytes = jpeg(&sent, width, height, limits.jpeg_quality)?;
+    let (thumb_w, thumb_h) = fitted((width, height), THUMBNAIL_SIDE, THUMBNAIL_SIDE);
+    let thumbnail = if (thumb_w, thumb_h) == (width, height) {
         bytes.clone()
     } else {
-        let small = DynamicImage::ImageRgb8(rgb.clone())
-            .thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE)
-            .into_rgb8();
-        jpeg(&small, THUMBNAIL_QUALITY, 64 * 1024)?
+        let small = scaled(sent, (width, height), (thumb_w, thumb_h))?;
+        jpeg(&small, thumb_w, thumb_h, THUMBNAIL_QUALITY)?
     };
     Ok(CheckedImage {
         source_format,
         format: ImageFormat::Jpeg,
         bytes,
-        width: rgb.width(),
-        height: rgb.height(),
+        width,
+        height,
         thumbnail,
         upload_sha256: Sha256::digest(upload).into(),
     })
 }
 
+/// The size `(width, height)` takes to fit `long` pixels on its longer side and `short` on
+/// its shorter one, keeping its proportions; never larger than it was, never zero.
+fn fitted((width, height): (u32, u32), long: u32, short: u32) -> (u32, u32) {
+    let (w, h) = (f64::from(width.max(1)), f64::from(height.max(1)));
+    let scale = (f64::from(long) / w.max(h))
+        .min(f64::from(short) / w.min(h))
+        .min(1.0);
+    if scale >= 1.0 {
+        return (width, height);
+    }
+    // Rounded to the nearest pixel, at least one: within u32 since scale < 1.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let side = |x: f64| ((x * scale).round() as u32).max(1);
+    (side(w), side(h))
+}
+
+/// `rgb` (3 bytes a pixel, `src_w` x `src_h`) scaled to `width` x `height` with SIMD
+/// (bilinear, antialiased when it shrinks), or as it is when the size is its own.
+fn scaled(
+    rgb: Vec<u8>,
+    (src_w, src_h): (u32, u32),
+    (width, height): (u32, u32),
+) -> Result<Vec<u8>, ImageError> {
+    if (src_w, src_h) == (width, height) {
+        return Ok(rgb);
+    }
+    let failed =
+        |e: &dyn std::fmt::Display| ImageError::Unavailable(format!("scaling failed: {e}"));
+    let src = fast_image_resize::images::Image::from_vec_u8(
+        src_w,
+        src_h,
+        rgb,
+        fast_image_resize::PixelType::U8x3,
+    )
+    .map_err(|e| failed(&e))?;
+    let mut dst =
+        fast_image_resize::images::Image::new(width, height, fast_image_resize::PixelType::U8x3);
+    let options = fast_image_resize::ResizeOptions::new().resize_alg(
+        fast_image_resize::ResizeAlg::Convolution(fast_image_resize::FilterType::Bilinear),
+    );
+    fast_image_resize::Resizer::new()
+        .resize(&src, &mut dst, &options)
+        .map_err(|e| failed(&e))?;
+    Ok(dst.into_vec())
+}
+
 /// JPEG quality of [`CheckedImage::thumbnail`].
 const THUMBNAIL_QUALITY: u8 = 80;
 
-fn jpeg(rgb: &image::RgbImage, quality: u8, capacity: usize) -> Result<Vec<u8>, ImageError> {
-    let mut bytes = Vec::with_capacity(capacity);
-    JpegEncoder::new_with_quality(&mut bytes, quality.clamp(1, 100))
-        .encode_image(rgb)
-        .map_err(|e| ImageError::Unavailable(format!("re-encoding failed: {e}")))?;
+/// `rgb` (`width` x `height`, 3 bytes a pixel) as a baseline JPEG of `quality`.
+fn jpeg(rgb: &[u8], width: u32, height: u32, quality: u8) -> Result<Vec<u8>, ImageError> {
+    let failed =
+        |e: &dyn std::fmt::Display| ImageError::Unavailable(format!("re-encoding failed: {e}"));
+    let (Ok(w), Ok(h)) = (u16::try_from(width), u16::try_from(height)) else {
+        return Err(failed(&"the image is wider than a JPEG can be"));
+    };
+    let mut bytes = Vec::with_capacity(rgb.len() / 8);
+    jpeg_encoder::Encoder::new(&mut bytes, quality.clamp(1, 100))
+        .encode(rgb, w, h, jpeg_encoder::ColorType::Rgb)
+        .map_err(|e| failed(&e))?;
     Ok(bytes)
 }
 
@@ -278,10 +333,24 @@ mod tests {
     }
 
     #[test]
-    fn a_large_photo_is_scaled_down_to_the_output_size() {
+    fn a_large_photo_is_scaled_down_to_what_a_vision_model_uses() {
+        // A panorama meets the long side's limit, a 4:3 photo the short side's.
         let checked = check_photo(&encoded(3000, 1000, Fmt::Png), &limits()).unwrap();
-        assert_eq!(checked.width, 2048);
-        assert!((682..=683).contains(&checked.height), "{}", checked.height);
+        assert_eq!((checked.width, checked.height), (2048, 683));
+        let checked = check_photo(&encoded(2000, 1500, Fmt::Jpeg), &limits()).unwrap();
+        assert_eq!((checked.width, checked.height), (1024, 768));
+        let back = image::load_from_memory(&checked.bytes).unwrap();
+        assert_eq!((back.width(), back.height()), (1024, 768));
+    }
+
+    #[test]
+    fn fitting_keeps_proportions_and_never_enlarges() {
+        assert_eq!(fitted((4000, 3000), 2048, 768), (1024, 768));
+        assert_eq!(fitted((3000, 4000), 2048, 768), (768, 1024));
+        assert_eq!(fitted((800, 600), 2048, 768), (800, 600));
+        assert_eq!(fitted((10_000, 10), 2048, 768), (2048, 2));
+        assert_eq!(fitted((10_000, 1), 512, 512), (512, 1));
+        assert_eq!(fitted((0, 0), 512, 512), (0, 0));
     }
 
     #[test]

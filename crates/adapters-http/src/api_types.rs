@@ -398,7 +398,8 @@ impl From<&wildid_domain::identification::SpeciesResult> for SpeciesView {
 pub(crate) struct PhotoView {
     /// Format of the upload, found by decoding it: `image/png`, `image/jpeg`...
     pub uploaded_as: String,
-    /// Width sent to the provider (photos are scaled down to at most 2048 pixels a side).
+    /// Width sent to the provider (photos are scaled down to at most 2048 pixels on the long
+    /// side and 768 on the short side).
     pub width: u32,
     /// Height sent to the provider.
     pub height: u32,
