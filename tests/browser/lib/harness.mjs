@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -171,4 +173,23 @@ export async function watchedPage(browser, contextOptions = {}) {
       return [...problems, ...csp.map((v) => `csp: ${v}`)];
     },
   };
+}
+
+/**
+ * A server (started with `options`, as `startServer` takes them) and a browser for the tests of
+ * one file: started before the first test, stopped after the last (the server must exit 0).
+ * Read `session.server` and `session.browser` inside the tests.
+ */
+export function serverAndBrowser(options = {}) {
+  const session = {};
+  before(async () => {
+    session.server = await startServer(options);
+    session.browser = await launchBrowser();
+  });
+  after(async () => {
+    await session.browser?.close();
+    const code = await session.server?.stop();
+    assert.equal(code, 0, "the server exits cleanly");
+  });
+  return session;
 }

@@ -8,29 +8,17 @@ import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { launchBrowser, runCli, startServer, watchedPage } from "../lib/harness.mjs";
+import { test } from "node:test";
+import { runCli, serverAndBrowser, watchedPage } from "../lib/harness.mjs";
 
 const EMAIL = "ranger.ada@example.org";
 const PASSWORD = "otter gravel lantern";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  const code = await server?.stop();
-  assert.equal(code, 0, "the server exits cleanly");
-});
+const session = serverAndBrowser();
 
 /** The messages in the outbox, oldest first. */
 function outbox() {
-  const dir = join(server.dataDir, "outbox");
+  const dir = join(session.server.dataDir, "outbox");
   let names;
   try {
     names = readdirSync(dir).filter((n) => n.endsWith(".eml")).sort();
@@ -88,7 +76,7 @@ test("RFC 6238 test vector: the code helper is right", () => {
 });
 
 test("register, confirm, password, two factors, and a sign-in link", async () => {
-  const { page, problems } = await watchedPage(browser);
+  const { page, problems } = await watchedPage(session.browser);
   const expectPage = async (heading) => {
     assert.equal((await page.locator("h1").textContent()).trim(), heading);
   };
@@ -99,7 +87,7 @@ test("register, confirm, password, two factors, and a sign-in link", async () =>
   };
 
   // Register: the form refuses a weak password with a message at the field, then accepts.
-  await page.goto(server.url + "/auth/register");
+  await page.goto(session.server.url + "/auth/register");
   await page.getByLabel("Email address").fill(EMAIL);
   await page.getByLabel("Password").fill("short");
   await page.getByLabel("I have read and accept the privacy notice.").check();
@@ -117,12 +105,12 @@ test("register, confirm, password, two factors, and a sign-in link", async () =>
   await page.waitForLoadState();
 
   // Password sign-in.
-  await page.goto(server.url + "/auth/sign-in");
+  await page.goto(session.server.url + "/auth/sign-in");
   await page.getByLabel("Email address").first().fill(EMAIL);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.waitForLoadState();
-  await page.goto(server.url + "/account");
+  await page.goto(session.server.url + "/account");
   await expectPage("Your account");
   assert.ok((await page.locator("dl.facts").textContent()).includes(EMAIL));
 
@@ -145,7 +133,7 @@ test("register, confirm, password, two factors, and a sign-in link", async () =>
 
   // Password plus code: the form asks for the code, then signs in. The code is of the next
   // step (accepted within the ±1 window), since a step once used is never accepted again.
-  await page.goto(server.url + "/auth/sign-in");
+  await page.goto(session.server.url + "/auth/sign-in");
   await page.getByLabel("Email address").first().fill(EMAIL);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
@@ -155,14 +143,14 @@ test("register, confirm, password, two factors, and a sign-in link", async () =>
   await codeField.fill(totp(secret, Math.max(enrolStep, currentStep()) + 1));
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
   await page.waitForLoadState();
-  await page.goto(server.url + "/account");
+  await page.goto(session.server.url + "/account");
   await expectPage("Your account");
   assert.match(await page.locator("#tfa-title + p").textContent(), /^On\./);
   await signOut();
 
   // A sign-in link: asked for on the sign-in page, opened from the outbox; the account has a
   // second factor, so the page asks for it; a recovery code stands in for the app.
-  await page.goto(server.url + "/auth/sign-in");
+  await page.goto(session.server.url + "/auth/sign-in");
   await page.locator("#link_email").fill(EMAIL);
   await page.getByRole("button", { name: "Email me a sign-in link" }).click();
   await page.waitForLoadState();
@@ -172,14 +160,14 @@ test("register, confirm, password, two factors, and a sign-in link", async () =>
   await page.getByLabel("Code from your authenticator app").fill(recoveryCodes[0]);
   await page.getByRole("button", { name: "Sign in" }).last().click();
   await page.waitForLoadState();
-  await page.goto(server.url + "/account");
+  await page.goto(session.server.url + "/account");
   await expectPage("Your account");
   assert.ok(await page.getByRole("button", { name: "Sign out", exact: true }).isVisible());
 
   // The other pages of a signed-in person render under the policy too.
-  await page.goto(server.url + "/auth/reauth?next=%2Faccount");
+  await page.goto(session.server.url + "/auth/reauth?next=%2Faccount");
   await expectPage("Confirm it is you");
-  await page.goto(server.url + "/account/email/confirm?token=from-a-mail");
+  await page.goto(session.server.url + "/account/email/confirm?token=from-a-mail");
   await expectPage("Confirm your new address");
 
   // The used link is dead.
@@ -195,9 +183,9 @@ test("register, confirm, password, two factors, and a sign-in link", async () =>
 
   // Appointed admin from the command line (which ends the person's sessions), they sign in
   // again with the password and a recovery code, and reach the administration page.
-  const appointed = runCli(server, ["users", "set-role", EMAIL, "admin"]);
+  const appointed = runCli(session.server, ["users", "set-role", EMAIL, "admin"]);
   assert.equal(appointed.status, 0, appointed.output);
-  await page.goto(server.url + "/auth/sign-in");
+  await page.goto(session.server.url + "/auth/sign-in");
   await page.getByLabel("Email address").first().fill(EMAIL);
   await page.getByLabel("Password").fill(PASSWORD);
   await page.getByRole("button", { name: "Sign in", exact: true }).click();
@@ -218,7 +206,7 @@ test("register, confirm, password, two factors, and a sign-in link", async () =>
 
 test("the server received no CSP violation report", () => {
   assert.deepEqual(
-    server.logs.filter((l) => l.includes("csp violation")),
+    session.server.logs.filter((l) => l.includes("csp violation")),
     [],
   );
 });

@@ -1,26 +1,14 @@
 // The landing page in a real browser: renders, runs only nonce-carrying inline script, violates
 // no CSP directive, logs no console error, works by keyboard and on a phone-sized screen.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { launchBrowser, startServer, watchedPage } from "../lib/harness.mjs";
+import { test } from "node:test";
+import { serverAndBrowser, watchedPage } from "../lib/harness.mjs";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  const code = await server?.stop();
-  assert.equal(code, 0, "the server exits cleanly");
-});
+const session = serverAndBrowser();
 
 test("the landing page renders with no console error and no CSP violation", async () => {
-  const { page, problems } = await watchedPage(browser);
-  const response = await page.goto(server.url + "/");
+  const { page, problems } = await watchedPage(session.browser);
+  const response = await page.goto(session.server.url + "/");
   assert.equal(response.status(), 200);
   assert.match(await page.title(), /WildID/);
   assert.equal(await page.locator("h1").textContent(), "Which animal is that?");
@@ -33,8 +21,8 @@ test("the landing page renders with no console error and no CSP violation", asyn
 });
 
 test("the page is usable by keyboard: the first Tab reaches the skip link", async () => {
-  const { page, problems } = await watchedPage(browser);
-  await page.goto(server.url + "/");
+  const { page, problems } = await watchedPage(session.browser);
+  await page.goto(session.server.url + "/");
   await page.keyboard.press("Tab");
   assert.equal(await page.evaluate(() => document.activeElement?.textContent), "Skip to content");
   await page.keyboard.press("Enter");
@@ -43,8 +31,8 @@ test("the page is usable by keyboard: the first Tab reaches the skip link", asyn
 });
 
 test("the page fits a phone screen without sideways scrolling", async () => {
-  const { page, problems } = await watchedPage(browser, { viewport: { width: 360, height: 740 }, isMobile: true });
-  await page.goto(server.url + "/");
+  const { page, problems } = await watchedPage(session.browser, { viewport: { width: 360, height: 740 }, isMobile: true });
+  await page.goto(session.server.url + "/");
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `page is ${overflow}px wider than the screen`);
   const button = await page.getByRole("link", { name: "Identify an animal" }).boundingBox();
@@ -53,8 +41,8 @@ test("the page fits a phone screen without sideways scrolling", async () => {
 });
 
 test("error pages share the layout and the policy", async () => {
-  const { page, problems } = await watchedPage(browser);
-  const response = await page.goto(server.url + "/no/such/page");
+  const { page, problems } = await watchedPage(session.browser);
+  const response = await page.goto(session.server.url + "/no/such/page");
   assert.equal(response.status(), 404);
   assert.equal(await page.locator("h1").textContent(), "There is nothing at this address.");
   assert.ok(await page.getByRole("navigation", { name: "Main" }).isVisible());
@@ -65,7 +53,7 @@ test("error pages share the layout and the policy", async () => {
 });
 
 test("every public page renders under the policy with no console error", async () => {
-  const { page, problems } = await watchedPage(browser);
+  const { page, problems } = await watchedPage(session.browser);
   const pages = [
     ["/identify", "Identify an animal"],
     ["/auth/sign-in", "Sign in"],
@@ -75,13 +63,13 @@ test("every public page renders under the policy with no console error", async (
     ["/security/check?next=%2F", "A quick check"],
   ];
   for (const [path, heading] of pages) {
-    const response = await page.goto(server.url + path);
+    const response = await page.goto(session.server.url + path);
     assert.equal(response.status(), 200, path);
     if (heading) assert.equal(await page.locator("h1").textContent(), heading, path);
     assert.equal(await page.getAttribute("html", "class"), "js", `${path}: the inline script ran`);
   }
   // On its defaults the server identifies with the offline model: the page offers the form.
-  await page.goto(server.url + "/identify");
+  await page.goto(session.server.url + "/identify");
   assert.ok(await page.getByLabel("Photo").isVisible());
   assert.equal(await page.getByRole("status").count(), 0, "no 'not available' notice");
   assert.deepEqual(await problems(), []);
@@ -89,5 +77,5 @@ test("every public page renders under the policy with no console error", async (
 
 test("the server received no CSP violation report", async () => {
   await new Promise((r) => setTimeout(r, 500));
-  assert.deepEqual(server.logs.filter((l) => l.includes("csp violation")), []);
+  assert.deepEqual(session.server.logs.filter((l) => l.includes("csp violation")), []);
 });

@@ -4,33 +4,21 @@
 import assert from "node:assert/strict";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, before, test } from "node:test";
-import { launchBrowser, startServer, watchedPage } from "../lib/harness.mjs";
+import { test } from "node:test";
+import { serverAndBrowser, watchedPage } from "../lib/harness.mjs";
 
 const photos = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../crates/adapters-ai/tests/photos");
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  const code = await server?.stop();
-  assert.equal(code, 0, "the server exits cleanly");
-});
+const session = serverAndBrowser();
 
 for (const [width, height, photo, name, scientific] of [
   [390, 844, "dog.jpg", "German shepherd", "Canis familiaris"],
   [1280, 900, "lizard-komodo.jpg", "Komodo dragon", "Varanus komodoensis"],
 ]) {
   test(`at ${width} px the offline model names the animal in ${photo} next to the photo`, async () => {
-    const { page, problems } = await watchedPage(browser, { viewport: { width, height } });
-    await page.goto(server.url + "/identify");
+    const { page, problems } = await watchedPage(session.browser, { viewport: { width, height } });
+    await page.goto(session.server.url + "/identify");
     await page.getByLabel("Photo").setInputFiles(path.join(photos, photo));
-    await Promise.all([page.waitForURL(server.url + "/identify"), page.getByRole("button", { name: "Identify" }).click()]);
+    await Promise.all([page.waitForURL(session.server.url + "/identify"), page.getByRole("button", { name: "Identify" }).click()]);
     assert.equal(await page.locator("#result-title").textContent(), name);
     assert.ok((await page.locator("dl.facts").textContent()).includes(scientific));
     const shown = page.locator("img.result-photo");
@@ -48,5 +36,5 @@ for (const [width, height, photo, name, scientific] of [
 
 test("the server received no CSP violation report", async () => {
   await new Promise((r) => setTimeout(r, 500));
-  assert.deepEqual(server.logs.filter((l) => l.includes("csp violation")), []);
+  assert.deepEqual(session.server.logs.filter((l) => l.includes("csp violation")), []);
 });
