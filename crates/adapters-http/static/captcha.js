@@ -1,6 +1,7 @@
 // Solves the proof-of-work check of /security/check and submits its form. The algorithm is
 // ALTCHA's: find the number n in 0..=maxnumber with hex(SHA-256(salt + n)) == challenge, then
-// answer with the base64 of {algorithm, challenge, number, salt, signature}.
+// answer with the base64 of {algorithm, challenge, number, salt, signature}. The solver is also
+// what the identification page uses to pass the check in place (identify.js).
 "use strict";
 
 const toHex = (buffer) =>
@@ -19,6 +20,8 @@ async function solve(salt, challenge, maxnumber, onProgress) {
   }
   return null;
 }
+
+window.wildidSolvePow = solve;
 
 document.addEventListener("DOMContentLoaded", async () => {
   const form = document.getElementById("pow-form");

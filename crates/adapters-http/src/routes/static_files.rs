@@ -29,6 +29,11 @@ const FILES: &[(&str, &[u8], &str)] = &[
         "text/javascript; charset=utf-8",
     ),
     (
+        "identify.js",
+        include_bytes!("../../static/identify.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
         "favicon.svg",
         include_bytes!("../../static/favicon.svg"),
         "image/svg+xml",
@@ -40,6 +45,7 @@ pub(crate) struct Assets {
     pub css: String,
     pub js: String,
     pub captcha_js: String,
+    pub identify_js: String,
     pub favicon: String,
 }
 
@@ -55,6 +61,7 @@ pub(crate) static ASSETS: LazyLock<Assets> = LazyLock::new(|| Assets {
     css: version("app.css"),
     js: version("app.js"),
     captcha_js: version("captcha.js"),
+    identify_js: version("identify.js"),
     favicon: version("favicon.svg"),
 });
 
