@@ -392,6 +392,34 @@ mod tests {
         assert_eq!(checked.source_format, ImageFormat::Bmp);
     }
 
+    proptest::proptest! {
+        /// Fuzzing by property (`scripts/fuzz` runs it with many more cases): any upload made
+        /// by flipping, overwriting and cutting the bytes of a real photo of each format is
+        /// answered with a checked JPEG within the limits or a typed refusal, never a panic.
+        #[test]
+        fn fuzz_damaged_uploads_are_refused_or_checked_never_a_panic(
+            format in 0usize..5,
+            edits in proptest::collection::vec((proptest::prelude::any::<usize>(), proptest::prelude::any::<u8>()), 0..24),
+            cut in proptest::option::of(proptest::prelude::any::<usize>()),
+        ) {
+            let formats = [Fmt::Jpeg, Fmt::Png, Fmt::Gif, Fmt::WebP, Fmt::Bmp];
+            let mut upload = encoded(48, 32, formats[format]);
+            for (at, byte) in edits {
+                let len = upload.len();
+                upload[at % len] = byte;
+            }
+            if let Some(cut) = cut {
+                upload.truncate(cut % (upload.len() + 1));
+            }
+            let small = PhotoLimits { max_side: 4096, max_decode_bytes: 64 * 1024 * 1024, ..limits() };
+            if let Ok(checked) = check_photo(&upload, &small) {
+                let back = image::load_from_memory(&checked.bytes).unwrap();
+                proptest::prop_assert_eq!((back.width(), back.height()), (checked.width, checked.height));
+                proptest::prop_assert!(checked.width <= 4096 && checked.height <= 4096);
+            }
+        }
+    }
+
     /// A PNG chunk with its CRC (CRC-32 of type and data, as the PNG specification defines).
     fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
         let mut crc = 0xFFFF_FFFFu32;

@@ -442,6 +442,31 @@ mod tests {
         assert_eq!(provider.name(), "openai");
     }
 
+    proptest::proptest! {
+        /// Fuzzing by property (`scripts/fuzz`): any provider reply body, JSON or not, gives a
+        /// message text or a typed bad answer, never a panic; and any text gives a bounded
+        /// result (`answer::parse`).
+        #[test]
+        fn fuzz_any_reply_body_is_read_without_a_panic(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048)) {
+            if let Ok(content) = message_content(&body) {
+                let _ = answer::parse(&content);
+            }
+        }
+
+        #[test]
+        fn fuzz_any_completion_shaped_reply_is_read_without_a_panic(content in proptest::prelude::any::<String>(), parts in proptest::prelude::any::<bool>()) {
+            let message = if parts {
+                json!({"content": [{"type": "text", "text": content}]})
+            } else {
+                json!({"content": content})
+            };
+            let body = json!({"choices": [{"message": message}]}).to_string();
+            let text = message_content(body.as_bytes()).unwrap();
+            let result = answer::parse(&text);
+            proptest::prop_assert!(result.species.as_str().len() <= 400);
+        }
+    }
+
     #[test]
     fn statuses_are_sorted_into_for_now_and_for_good() {
         let transient = |status: u16, body: &[u8]| {
