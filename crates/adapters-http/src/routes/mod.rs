@@ -31,6 +31,8 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::access::{self, Access};
 use crate::csrf::csrf;
+use std::sync::Arc;
+
 use crate::error::AppError;
 use crate::limits;
 use crate::middleware::edge::edge;
@@ -45,6 +47,7 @@ use crate::pages::security as account_pages;
 use crate::pages::{auth, magic};
 use crate::session::sessions;
 use crate::state::AppState;
+use tokio::sync::Semaphore;
 use wildid_domain::role::Role;
 use wildid_ports::services::limits::RouteGroup;
 
@@ -494,17 +497,40 @@ pub(crate) fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
                     REQUEST_TIMEOUT,
                 ))
                 .layer(from_fn_with_state(state.clone(), sessions))
-                .layer(from_fn_with_state(state.clone(), body_limit)),
+                .layer(from_fn_with_state(
+                    BodyLimits {
+                        state: state.clone(),
+                        uploads: Arc::new(Semaphore::new(upload_slots())),
+                    },
+                    body_limit,
+                )),
         )
         .with_state(state)
 }
 
+/// Uploads whose bodies may be in the server at once: two per core, so that every decoding
+/// slot (one per core) has the next upload ready while memory stays bounded whatever the
+/// number of uploads in flight. The others wait before a byte of their body is read (the
+/// request timeout still runs).
+fn upload_slots() -> usize {
+    2 * std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// What [`body_limit`] needs: the settings, and the upload slots.
+#[derive(Clone)]
+struct BodyLimits {
+    state: AppState,
+    uploads: Arc<Semaphore>,
+}
+
 /// Bounds every request body: [`DEFAULT_BODY_LIMIT`], or the upload limit on
 /// [`UPLOAD_ROUTES`]. A declared `Content-Length` beyond it is answered 413 at once; a body
-/// that grows beyond it fails its reader with 413.
-async fn body_limit(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let limit = if UPLOAD_ROUTES.contains(&request.uri().path()) {
-        state.settings.max_upload_bytes
+/// that grows beyond it fails its reader with 413. An upload also waits for one of the upload
+/// slots ([`upload_slots`]) before its body is read, and holds it until it is answered.
+async fn body_limit(State(limits): State<BodyLimits>, request: Request, next: Next) -> Response {
+    let upload = UPLOAD_ROUTES.contains(&request.uri().path());
+    let limit = if upload {
+        limits.state.settings.max_upload_bytes
     } else {
         DEFAULT_BODY_LIMIT
     };
@@ -516,6 +542,16 @@ async fn body_limit(State(state): State<AppState>, request: Request, next: Next)
     if declared.is_some_and(|length| length > limit as u64) {
         return AppError::PayloadTooLarge.into_response();
     }
+    let _slot = if upload && request.method() == axum::http::Method::POST {
+        match Arc::clone(&limits.uploads).acquire_owned().await {
+            Ok(slot) => Some(slot),
+            Err(_) => {
+                return AppError::Unavailable("the upload slots are closed".into()).into_response();
+            }
+        }
+    } else {
+        None
+    };
     next.run(request.map(|body| Body::new(Limited::new(body, limit))))
         .await
 }
