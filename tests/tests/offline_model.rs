@@ -32,7 +32,7 @@ async fn a_server_with_no_identification_settings_names_the_animal_offline() {
     assert_eq!(id["common_name"], "Komodo dragon");
     assert_eq!(id["species"], "Varanus komodoensis");
     assert_eq!(id["animal_type"], "reptile");
-    assert_eq!(id["conservation_status"], "EN");
+    assert_eq!(id["conservation_status"], "Endangered (EN)");
     assert_eq!(id["confidence"], "high");
     assert!(id["notes"].as_str().unwrap().contains("offline"), "{id}");
     let alternatives = id["alternatives"].as_array().unwrap();

@@ -256,15 +256,8 @@ fn describe(classes: &ClassTable, ranked: &[Ranked]) -> SpeciesResult {
     match best_animal {
         Some((r, c)) if animal_mass >= other_mass => animal_result(c, r, alternatives, note),
         _ => {
-            let looks_like = ranked
-                .first()
-                .and_then(info)
-                .map(|c| c.common_name.to_lowercase());
-            let description = match looks_like {
-                Some(thing) => format!(
-                    "No animal recognised: the photo looks most like {} {thing}.",
-                    article(&thing)
-                ),
+            let description = match ranked.first().and_then(info) {
+                Some(c) => format!("No animal recognised. Closest match: {}.", c.common_name),
                 None => "No animal recognised.".to_owned(),
             };
             SpeciesResult {
@@ -300,23 +293,29 @@ fn animal_result(
         species: text(&c.species).unwrap_or_else(unknown_name),
         common_name: text(&c.common_name).unwrap_or_else(unknown_name),
         animal_type: text(&c.animal_type),
-        conservation_status: text(&c.conservation_status),
+        conservation_status: text(&status_words(&c.conservation_status)),
         confidence: confidence_of(r.probability),
-        description: text(&format!(
-            "Most likely {} {} ({percent} %).",
-            article(&c.common_name),
-            c.common_name.to_lowercase()
-        )),
+        description: text(&format!("Most likely: {} ({percent} %).", c.common_name)),
         notes,
         alternatives,
     }
 }
 
-fn article(word: &str) -> &'static str {
-    match word.chars().next().map(|c| c.to_ascii_lowercase()) {
-        Some('a' | 'e' | 'i' | 'o' | 'u') => "an",
-        _ => "a",
-    }
+/// An IUCN Red List code as people read it, with the code kept (`Endangered (EN)`); anything
+/// else (`Domesticated`) as it is.
+fn status_words(code: &str) -> String {
+    let words = match code {
+        "LC" => "Least concern",
+        "NT" => "Near threatened",
+        "VU" => "Vulnerable",
+        "EN" => "Endangered",
+        "CR" => "Critically endangered",
+        "EW" => "Extinct in the wild",
+        "EX" => "Extinct",
+        "DD" => "Data deficient",
+        other => return other.to_owned(),
+    };
+    format!("{words} ({code})")
 }
 
 #[async_trait]

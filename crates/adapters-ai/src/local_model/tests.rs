@@ -24,11 +24,14 @@ fn a_loggerhead_ranked_first_is_named_with_its_species_and_status() {
     assert_eq!(r.species.as_str(), "Caretta caretta");
     assert_eq!(r.common_name.as_str(), "Loggerhead sea turtle");
     assert_eq!(r.animal_type.as_ref().unwrap().as_str(), "reptile");
-    assert_eq!(r.conservation_status.as_ref().unwrap().as_str(), "VU");
+    assert_eq!(
+        r.conservation_status.as_ref().unwrap().as_str(),
+        "Vulnerable (VU)"
+    );
     assert_eq!(r.confidence, Confidence::High);
     assert_eq!(
         r.description.unwrap().as_str(),
-        "Most likely a loggerhead sea turtle (72 %)."
+        "Most likely: Loggerhead sea turtle (72 %)."
     );
     assert!(r.notes.unwrap().as_str().contains("offline"));
     assert_eq!(r.alternatives.len(), 5);
@@ -41,6 +44,13 @@ fn a_loggerhead_ranked_first_is_named_with_its_species_and_status() {
         "a coffee mug has no species"
     );
     assert_eq!(r.alternatives[0].probability.percent(), 72);
+}
+
+#[test]
+fn iucn_codes_are_spelled_out_and_other_statuses_kept() {
+    assert_eq!(status_words("CR"), "Critically endangered (CR)");
+    assert_eq!(status_words("LC"), "Least concern (LC)");
+    assert_eq!(status_words("Domesticated"), "Domesticated");
 }
 
 #[test]
@@ -76,7 +86,7 @@ fn a_photo_of_a_thing_says_no_animal_and_what_it_looks_like() {
     assert!(
         description
             .as_str()
-            .starts_with("No animal recognised: the photo looks most like a"),
+            .starts_with("No animal recognised. Closest match: "),
         "{description:?}"
     );
     assert_eq!(r.alternatives.len(), 3);
@@ -199,7 +209,10 @@ async fn the_provider_answers_through_the_port_on_the_blocking_pool() {
             .unwrap();
     let result = model().identify(&checked).await.unwrap();
     assert_eq!(result.species.as_str(), "Varanus komodoensis");
-    assert_eq!(result.conservation_status.unwrap().as_str(), "EN");
+    assert_eq!(
+        result.conservation_status.unwrap().as_str(),
+        "Endangered (EN)"
+    );
     assert_eq!(result.confidence, Confidence::High);
 
     let mut broken = checked;
