@@ -225,20 +225,24 @@ fn confidence_of(probability: f32) -> Confidence {
     }
 }
 
+/// A text of the class table as plain text; `None` when it is empty.
+fn text(s: &str) -> Option<PlainText> {
+    Some(s)
+        .filter(|s| !s.is_empty())
+        .and_then(|s| PlainText::new(s, 200).ok())
+}
+
 /// Builds the result: the best-ranked class that is an animal, when animals hold most of the
 /// ranked probability; otherwise "no animal", naming what the photo looks like.
 fn describe(classes: &ClassTable, ranked: &[Ranked]) -> SpeciesResult {
     let info = |r: &Ranked| classes.get(r.class);
-    let text = |s: &str| PlainText::new(s, 200).ok();
     let alternatives = ranked
         .iter()
         .filter_map(|r| {
             let c = info(r)?;
             Some(Alternative {
                 common_name: text(&c.common_name)?,
-                species: Some(c.species.as_str())
-                    .filter(|s| !s.is_empty())
-                    .and_then(text),
+                species: text(&c.species),
                 probability: Probability::from_fraction(r.probability.clamp(0.0, 1.0))?,
             })
         })
@@ -281,11 +285,6 @@ fn animal_result(
     alternatives: Vec<Alternative>,
     notes: Option<PlainText>,
 ) -> SpeciesResult {
-    let text = |s: &str| {
-        Some(s)
-            .filter(|s| !s.is_empty())
-            .and_then(|s| PlainText::new(s, 200).ok())
-    };
     let percent =
         Probability::from_fraction(r.probability.clamp(0.0, 1.0)).map_or(0, Probability::percent);
     SpeciesResult {

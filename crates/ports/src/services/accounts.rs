@@ -1374,9 +1374,7 @@ impl Accounts {
         if let Some(target) = target {
             record = record.target(target.to_string());
         }
-        if let Err(error) = self.ports.audit.record(record).await {
-            tracing::error!(%error, cause = %error.0, "audit entry lost");
-        }
+        self.ports.audit.record_or_log(record).await;
     }
 }
 

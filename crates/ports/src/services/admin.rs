@@ -256,9 +256,7 @@ impl Admin {
             .target(target.to_string())
             .details(details)
             .request(who.request_id);
-        if let Err(error) = self.audit.record(record).await {
-            tracing::error!(%error, cause = %error.0, "audit entry lost");
-        }
+        self.audit.record_or_log(record).await;
     }
 }
 

@@ -57,6 +57,15 @@ impl AuditTrail {
         self.log.append(record).await.map_err(RecordAuditError)
     }
 
+    /// Appends a record where the action it describes has already happened and must not be
+    /// undone by a failing log: a record that cannot be stored is logged as lost (an error
+    /// line with the cause, never the record's details) instead of failing the caller.
+    pub async fn record_or_log(&self, record: AuditRecord) {
+        if let Err(error) = self.record(record).await {
+            tracing::error!(%error, cause = %error.0, "audit entry lost");
+        }
+    }
+
     /// The current head (record it elsewhere as an anchor).
     ///
     /// # Errors

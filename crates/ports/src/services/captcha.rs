@@ -359,9 +359,7 @@ impl Captchas {
         let record = AuditRecord::new(self.ports.clock.now(), actor, action)
             .details(details)
             .request(client.request_id);
-        if let Err(error) = self.ports.audit.record(record).await {
-            tracing::error!(%error, cause = %error.0, "audit entry lost");
-        }
+        self.ports.audit.record_or_log(record).await;
     }
 }
 

@@ -231,9 +231,7 @@ impl Identifications {
                         .with("fingerprint", session.fingerprint.to_hex()),
                 )
                 .request(client.request_id);
-            if let Err(error) = scan.audit.record(record).await {
-                tracing::error!(%error, cause = %error.0, "audit entry lost");
-            }
+            scan.audit.record_or_log(record).await;
         }
         Err(IdentifyFailure::Infected(signature))
     }

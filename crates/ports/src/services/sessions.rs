@@ -436,9 +436,7 @@ impl SessionService {
     }
 
     async fn record(&self, record: AuditRecord) {
-        if let Err(error) = self.audit.record(record).await {
-            tracing::error!(%error, cause = %error.0, "audit entry lost");
-        }
+        self.audit.record_or_log(record).await;
     }
 }
 
