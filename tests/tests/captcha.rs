@@ -36,11 +36,14 @@ fn keys(value: &Value) -> Vec<&str> {
     keys
 }
 
-const STATUS_KEYS: [&str; 9] = [
+/// The seed's keys, and `identifications_left` (WildID's addition: what the next
+/// identification meets, the network's count included).
+const STATUS_KEYS: [&str; 10] = [
     "authenticated",
     "captcha_enabled",
     "captcha_kind",
     "csrf_token",
+    "identifications_left",
     "is_trusted",
     "rate_limit_threshold",
     "rate_limit_window_seconds",

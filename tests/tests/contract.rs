@@ -6,6 +6,8 @@ mod contract {
     pub mod accounts;
     pub mod audit;
     pub mod captchas;
+    pub mod fixtures;
+    pub mod held_photos;
     pub mod sessions;
     pub mod users;
 }

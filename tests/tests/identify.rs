@@ -198,16 +198,37 @@ async fn rate_limit_captcha_trust_with_proof_of_work() {
 }
 
 #[tokio::test]
-async fn dropping_the_cookie_does_not_escape_the_limit() {
+async fn people_sharing_a_network_each_get_their_allowance_and_a_new_cookie_does_not_escape_it() {
     let provider = FakeProvider::start();
-    let server = Server::start_with(options(&provider, 3)).unwrap();
+    // Three each; the network's count of untrusted identifications sized for two people.
+    let server =
+        Server::start_with(options(&provider, 3).env("WILDID_RATE_LIMIT_NETWORK_THRESHOLD", "6"))
+            .unwrap();
     let mut first = Client::new(&server.url(""));
     for _ in 0..3 {
         assert_eq!(identify(&mut first).await.status, 200);
     }
-    // A client without the cookie, from the same address: a new session, the same network.
+    // A second person on the same network has their own three, and the status says so
+    // before each one.
+    let mut second = Client::new(&server.url(""));
+    for left in (1..=3).rev() {
+        let status = second.get("/api/security/status").await.json();
+        assert_eq!(
+            (
+                status["identifications_left"].as_u64(),
+                status["rate_limited"].as_bool()
+            ),
+            (Some(left), Some(false))
+        );
+        assert_eq!(identify(&mut second).await.status, 200);
+    }
+    // The network's count is spent: a client without the cookie, from the same address, is
+    // held, and its status says so before it tries.
     for attempt in 0..3 {
         let mut fresh = Client::new(&server.url(""));
+        let status = fresh.get("/api/security/status").await.json();
+        assert_eq!(status["rate_limited"], true, "attempt {attempt}");
+        assert_eq!(status["identifications_left"], 0);
         let answer = identify(&mut fresh).await;
         assert_eq!(
             (answer.status, answer.error().as_str()),
@@ -220,7 +241,34 @@ async fn dropping_the_cookie_does_not_escape_the_limit() {
             "the new session must pass a CAPTCHA too"
         );
     }
-    assert_eq!(provider.calls().len(), 3);
+    assert_eq!(provider.calls().len(), 6);
+}
+
+#[tokio::test]
+async fn the_status_resets_an_expired_window_before_it_answers() {
+    let provider = FakeProvider::start();
+    let server =
+        Server::start_with(options(&provider, 1).env("WILDID_RATE_LIMIT_WINDOW", "1")).unwrap();
+    let mut client = Client::new(&server.url(""));
+    assert_eq!(identify(&mut client).await.status, 200);
+    let held = client.get("/api/security/status").await.json();
+    // Within the second the window may already be over; either way the status agrees with
+    // what identify does next.
+    if held["rate_limited"] == true {
+        assert_eq!(held["identifications_left"], 0);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let status = client.get("/api/security/status").await.json();
+    assert_eq!(
+        (
+            status["rate_limited"].as_bool(),
+            status["request_count"].as_u64(),
+            status["identifications_left"].as_u64()
+        ),
+        (Some(false), Some(0), Some(1)),
+        "{status}"
+    );
+    assert_eq!(identify(&mut client).await.status, 200);
 }
 
 #[tokio::test]
@@ -481,7 +529,9 @@ async fn two_servers_on_one_postgres_share_the_identification_count() {
     let dir = tempfile::tempdir().unwrap();
     let (_, generated, _) = run_cli(dir.path(), &[], &["keys", "generate"]);
     let start = || {
-        let mut options = options(&provider, 3).env("DATABASE_URL", raw.expose());
+        let mut options = options(&provider, 3)
+            .env("WILDID_RATE_LIMIT_NETWORK_THRESHOLD", "3")
+            .env("DATABASE_URL", raw.expose());
         for line in generated.lines().filter(|l| l.starts_with("WILDID_")) {
             let (key, value) = line.split_once('=').unwrap();
             options = options.env(key, value);
@@ -628,6 +678,11 @@ async fn the_identify_page_uploads_a_photo_and_sends_a_held_person_through_the_c
     );
     let check = browser.get("/security/check?next=%2Fidentify").await;
     assert_eq!(check.status, 200);
+    assert!(
+        check.body.contains("Your photo is kept for 10 minutes"),
+        "{}",
+        check.body
+    );
     let question = browser
         .post_form("/security/check", &[("next", "/identify")])
         .await;
@@ -644,12 +699,19 @@ async fn the_identify_page_uploads_a_photo_and_sends_a_held_person_through_the_c
             ],
         )
         .await;
-    assert_eq!(passed.status, 303, "{}", passed.body);
-    assert_eq!(passed.header("location"), Some("/identify"));
+    // The photo held at the check was kept: its answer comes right after the check.
+    assert_eq!(passed.status, 200, "{}", passed.body);
+    for text in [
+        "Here is the answer for the photo you chose",
+        "Green sea turtle",
+        "result-photo",
+    ] {
+        assert!(passed.body.contains(text), "{text} in {}", passed.body);
+    }
+    assert!(!passed.body.contains("left before a quick check"));
+    assert_eq!(provider.calls().len(), 3);
     let back = browser.get("/identify").await;
-    assert!(
-        back.body.contains("You can carry on") && !back.body.contains("left before a quick check")
-    );
+    assert!(!back.body.contains("left before a quick check"));
     let again = browser
         .post_upload_form("/identify", &[("image", &photo())])
         .await;
@@ -658,7 +720,7 @@ async fn the_identify_page_uploads_a_photo_and_sends_a_held_person_through_the_c
         "trusted, the person goes on: {}",
         again.body
     );
-    assert_eq!(provider.calls().len(), 3);
+    assert_eq!(provider.calls().len(), 4);
 
     // The check was audited with the session's fingerprint.
     let entries = audit_entries(&server.data_dir);

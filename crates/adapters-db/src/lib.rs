@@ -18,6 +18,7 @@ mod captchas;
 mod codec;
 mod error;
 mod health;
+mod held_photos;
 mod mail_outbox;
 mod migrate;
 mod pool;
@@ -34,8 +35,8 @@ use std::sync::Arc;
 
 use wildid_ports::health::HealthCheck;
 use wildid_ports::repo::{
-    AuditLog, CaptchaRepository, LoginTokenRepository, MailOutbox, RateLimitStore,
-    RecoveryCodeRepository, SessionRepository, UserRepository,
+    AuditLog, CaptchaRepository, HeldPhotoRepository, LoginTokenRepository, MailOutbox,
+    RateLimitStore, RecoveryCodeRepository, SessionRepository, UserRepository,
 };
 
 pub use migrate::run_migrations;
@@ -126,6 +127,13 @@ impl Database {
     /// The CAPTCHA challenges.
     pub fn captchas(self: &Arc<Self>) -> Arc<dyn CaptchaRepository> {
         Arc::new(captchas::SqlCaptchas {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// The photos kept while their session passes the human check.
+    pub fn held_photos(self: &Arc<Self>) -> Arc<dyn HeldPhotoRepository> {
+        Arc::new(held_photos::SqlHeldPhotos {
             db: Arc::clone(self),
         })
     }

@@ -9,14 +9,14 @@ use diesel::prelude::*;
 use diesel::sql_types::{Integer, Timestamp};
 use diesel_async::RunQueryDsl;
 use wildid_domain::Timestamp as Instant;
-use wildid_domain::rate_limit::{RateDecision, RateLimit};
+use wildid_domain::rate_limit::{RateDecision, RateLimit, WindowCounter};
 use wildid_ports::RepoError;
 use wildid_ports::repo::RateLimitStore;
 
 use crate::Database;
 use crate::codec::{from_db_time, to_db_time};
 use crate::error::{corrupt, repo_error};
-use crate::pool::with_write_conn;
+use crate::pool::{with_conn, with_write_conn};
 use crate::schema::rate_limits;
 
 pub(crate) struct SqlRateLimits {
@@ -64,6 +64,26 @@ impl RateLimitStore for SqlRateLimits {
         });
         let count = u32::try_from(count).map_err(|_| corrupt("rate_limits.count"))?;
         Ok(limit.decide(count, from_db_time(started), now))
+    }
+
+    async fn peek(&self, key: &[u8; 32]) -> Result<Option<WindowCounter>, RepoError> {
+        let key = key.to_vec();
+        let row: Option<(i32, NaiveDateTime)> = with_conn!(self.db, |conn| {
+            rate_limits::table
+                .find(&key)
+                .select((rate_limits::count, rate_limits::window_started_at))
+                .get_result(conn)
+                .await
+                .optional()
+                .map_err(repo_error)?
+        });
+        row.map(|(count, started)| {
+            Ok(WindowCounter {
+                count: u32::try_from(count).map_err(|_| corrupt("rate_limits.count"))?,
+                window_started_at: from_db_time(started),
+            })
+        })
+        .transpose()
     }
 
     async fn purge_before(&self, cutoff: Instant) -> Result<u64, RepoError> {

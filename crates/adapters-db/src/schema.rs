@@ -81,6 +81,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    held_photos (session_key) {
+        session_key -> Binary,
+        source_format -> Text,
+        format -> Text,
+        bytes -> Binary,
+        width -> Integer,
+        height -> Integer,
+        thumbnail -> Binary,
+        upload_sha256 -> Binary,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -89,6 +103,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_chain_lock,
     rate_limits,
     captchas,
+    held_photos,
     login_tokens,
     mail_outbox,
     recovery_codes

@@ -135,9 +135,14 @@ pub(crate) struct SecurityStatus {
     pub rate_limit_threshold: u32,
     /// Window length.
     pub rate_limit_window_seconds: i64,
-    /// Identifications counted in this window.
+    /// Identifications counted in this window (0 when the window is over).
     pub request_count: u32,
-    /// A CAPTCHA is required now.
+    /// Identifications that go through before this session is held (untrusted) or refused
+    /// (the network's ceiling): the tightest of its own allowance, its network's count of
+    /// untrusted identifications and the network's ceiling.
+    pub identifications_left: u32,
+    /// A CAPTCHA is required before the next identification (the session's own count, or
+    /// its network's).
     pub rate_limited: bool,
     /// The session passed a CAPTCHA.
     pub is_trusted: bool,

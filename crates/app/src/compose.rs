@@ -27,6 +27,7 @@ use wildid_ports::crypto::{FieldCipher, KeyedDigest};
 use wildid_ports::identify::SpeciesIdentifier;
 use wildid_ports::mail::Mailer;
 use wildid_ports::random::SecureRandom;
+use wildid_ports::repo::HeldPhotoRepository;
 use wildid_ports::services::accounts::{AccountPorts, Accounts};
 use wildid_ports::services::admin::Admin;
 use wildid_ports::services::audit::AuditTrail;
@@ -166,6 +167,7 @@ pub fn compose(
             policy: settings.captcha_policy,
             pow_key: pow_key.clone(),
             pow_max_number: settings.captcha_pow_max_number,
+            limit: settings.rate_limit,
         }),
     );
     let trust = TrustGate::new(
@@ -190,7 +192,13 @@ pub fn compose(
             settings.request_limits.clone(),
         ),
         trust: trust.clone(),
-        identify: identifications(settings, trust, audit.clone(), Arc::clone(&clock))?,
+        identify: identifications(
+            settings,
+            trust,
+            db.held_photos(),
+            audit.clone(),
+            Arc::clone(&clock),
+        )?,
     };
     let cookie_key = Key::from(derive_key(&secrets.session_key, "flash-cookie").expose());
     // The public URL's host and origin are always allowed (seed §13).
@@ -235,6 +243,7 @@ pub fn compose(
         sessions,
         rate_limits: db.rate_limits(),
         tokens: db.login_tokens(),
+        held_photos: db.held_photos(),
         captchas,
         mail,
         clock,
@@ -251,6 +260,7 @@ pub fn compose(
 fn identifications(
     settings: &Settings,
     trust: TrustGate,
+    held_photos: Arc<dyn HeldPhotoRepository>,
     audit: AuditTrail,
     clock: Arc<dyn Clock>,
 ) -> Result<Identifications, String> {
@@ -259,7 +269,8 @@ fn identifications(
         Arc::new(PhotoChecker::per_core(PhotoLimits::default())),
         providers(settings)?,
         clock,
-    );
+    )
+    .with_held_photos(held_photos);
     Ok(match &settings.clamd {
         Some((address, timeout)) => {
             tracing::info!(clamd = %address, "uploads are scanned for malware");

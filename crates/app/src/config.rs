@@ -53,6 +53,7 @@ const KEYS: &[&str] = &[
     "SESSION_LIFETIME_HOURS",
     "RATE_LIMIT_THRESHOLD",
     "RATE_LIMIT_WINDOW",
+    "RATE_LIMIT_NETWORK_THRESHOLD",
     "RATE_LIMIT_IP_CEILING",
     "CAPTCHA_KIND",
     "CAPTCHA_TTL_SECONDS",
@@ -318,6 +319,7 @@ struct Raw {
     session_lifetime_hours: Option<u64>,
     rate_limit_threshold: Option<u64>,
     rate_limit_window: Option<u64>,
+    rate_limit_network_threshold: Option<u64>,
     rate_limit_ip_ceiling: Option<u64>,
     captcha_kind: Option<String>,
     captcha_ttl_seconds: Option<u64>,
@@ -522,17 +524,40 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         1,
         7 * 24 * 3600,
     )?;
-    let ceiling = bounded_int(
-        "WILDID_RATE_LIMIT_IP_CEILING",
-        raw.rate_limit_ip_ceiling,
-        threshold * 10,
+    // Sized for a shared network (see `wildid_domain::trust::SHARED_NETWORK_PEOPLE`): each
+    // default follows the values given, so setting one alone never makes the others invalid.
+    let people = i64::from(wildid_domain::trust::SHARED_NETWORK_PEOPLE);
+    let allowances = i64::from(wildid_domain::trust::CEILING_ALLOWANCES);
+    let network_default = match raw.rate_limit_ip_ceiling {
+        Some(ceiling) => (threshold * people).min(i64::try_from(ceiling).unwrap_or(i64::MAX)),
+        None => threshold * people,
+    };
+    let network = bounded_int(
+        "WILDID_RATE_LIMIT_NETWORK_THRESHOLD",
+        raw.rate_limit_network_threshold,
+        network_default.max(threshold),
         1,
         100_000_000,
     )?;
+    let ceiling = bounded_int(
+        "WILDID_RATE_LIMIT_IP_CEILING",
+        raw.rate_limit_ip_ceiling,
+        (threshold * allowances).max(network),
+        1,
+        100_000_000,
+    )?;
+    if network < threshold {
+        return invalid(
+            "WILDID_RATE_LIMIT_NETWORK_THRESHOLD",
+            "it cannot be below WILDID_RATE_LIMIT_THRESHOLD",
+        );
+    }
+    let count = |n: i64| u32::try_from(n).unwrap_or(u32::MAX);
     let rate_limit = RateLimitPolicy::new(
-        u32::try_from(threshold).unwrap_or(u32::MAX),
+        count(threshold),
         chrono::TimeDelta::seconds(window),
-        u32::try_from(ceiling).unwrap_or(u32::MAX),
+        count(network),
+        count(ceiling),
     )
     .map_err(|e| ConfigError::Invalid {
         var: "WILDID_RATE_LIMIT_IP_CEILING",
@@ -1182,10 +1207,33 @@ mod tests {
         let s = validate(r, &Overrides::default()).unwrap();
         assert_eq!(s.trusted_proxies.len(), 2);
         assert_eq!(
-            s.rate_limit.ip_ceiling(),
-            200,
-            "10x the threshold by default"
+            (s.rate_limit.network_threshold(), s.rate_limit.ip_ceiling()),
+            (800, 2000),
+            "40 and 100 allowances by default"
         );
+        let mut r = raw();
+        r.rate_limit_threshold = Some(2);
+        r.rate_limit_ip_ceiling = Some(4);
+        let s = validate(r, &Overrides::default()).unwrap();
+        assert_eq!(
+            (s.rate_limit.network_threshold(), s.rate_limit.ip_ceiling()),
+            (4, 4),
+            "a low ceiling alone lowers the network's default"
+        );
+        let mut r = raw();
+        r.rate_limit_network_threshold = Some(5000);
+        let s = validate(r, &Overrides::default()).unwrap();
+        assert_eq!(s.rate_limit.ip_ceiling(), 5000);
+        for (network, ceiling, var) in [
+            (Some(5), None, "WILDID_RATE_LIMIT_NETWORK_THRESHOLD"),
+            (Some(500), Some(400), "WILDID_RATE_LIMIT_IP_CEILING"),
+        ] {
+            let mut r = raw();
+            r.rate_limit_network_threshold = network;
+            r.rate_limit_ip_ceiling = ceiling;
+            let e = validate(r, &Overrides::default()).unwrap_err().to_string();
+            assert!(e.starts_with(var), "{e}");
+        }
         let mut r = raw();
         r.trusted_proxies = Some("10.0.0.0/33".into());
         assert!(

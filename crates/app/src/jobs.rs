@@ -1,11 +1,11 @@
 //! Periodic maintenance while the server runs: expired sessions, rate-limit counters, spent
-//! tokens and expired CAPTCHA challenges are deleted every few minutes. Jobs stop with the server.
+//! tokens, expired CAPTCHA challenges and expired held photos are deleted every few minutes. Jobs stop with the server.
 
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use wildid_ports::clock::Clock;
-use wildid_ports::repo::{LoginTokenRepository, RateLimitStore};
+use wildid_ports::repo::{HeldPhotoRepository, LoginTokenRepository, RateLimitStore};
 use wildid_ports::services::captcha::Captchas;
 use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::sessions::SessionService;
@@ -30,6 +30,10 @@ pub struct Jobs {
     pub rate_limits: std::sync::Arc<dyn RateLimitStore>,
     /// Spent token purge.
     pub tokens: std::sync::Arc<dyn LoginTokenRepository>,
+    /// Expired held photo purge (a photo expires after
+    /// `wildid_ports::services::identify::HELD_PHOTO_MINUTES`; an expired one can no longer be
+    /// taken, and this deletes it at the next round).
+    pub held_photos: std::sync::Arc<dyn HeldPhotoRepository>,
     /// Expired CAPTCHA purge.
     pub captchas: Captchas,
     /// Mail delivery.
@@ -90,6 +94,11 @@ impl Jobs {
             .await
         {
             tracing::warn!(%error, "token purge failed");
+        }
+        match self.held_photos.purge_expired(self.clock.now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "expired held photos purged"),
+            Err(error) => tracing::warn!(%error, "held photo purge failed"),
         }
         match self.captchas.purge_expired().await {
             Ok(0) => {}

@@ -122,6 +122,17 @@ impl RateLimit {
         }
     }
 
+    /// The hits `counter` holds in a window still running at `now`: 0 for none or for a window
+    /// that is over, and never more than `max` (a store may count refused hits too).
+    pub fn count_at(&self, counter: Option<WindowCounter>, now: Timestamp) -> u32 {
+        match counter {
+            Some(c) if now >= c.window_started_at && now < c.window_started_at + self.per => {
+                c.count.min(self.max)
+            }
+            _ => 0,
+        }
+    }
+
     /// Where a window that started at or before this instant is over at `now`.
     pub fn window_cutoff(&self, now: Timestamp) -> Timestamp {
         now - self.per
@@ -162,6 +173,19 @@ mod tests {
                 reset_after: Duration::seconds(60)
             }
         );
+    }
+
+    #[test]
+    fn count_at_reads_only_a_running_window() {
+        let limit = RateLimit::new(5, Duration::minutes(1)).unwrap();
+        let c = WindowCounter {
+            count: 7,
+            window_started_at: t0(),
+        };
+        assert_eq!(limit.count_at(None, t0()), 0);
+        assert_eq!(limit.count_at(Some(c), t0() + Duration::seconds(59)), 5);
+        assert_eq!(limit.count_at(Some(c), t0() + Duration::seconds(60)), 0);
+        assert_eq!(limit.count_at(Some(c), t0() - Duration::seconds(1)), 0);
     }
 
     proptest! {

@@ -20,6 +20,20 @@ pub enum ImageFormat {
 }
 
 impl ImageFormat {
+    /// Every format, in the order of [`ImageFormat::media_type`]'s table.
+    pub const ALL: [ImageFormat; 5] = [
+        ImageFormat::Png,
+        ImageFormat::Jpeg,
+        ImageFormat::Gif,
+        ImageFormat::Webp,
+        ImageFormat::Bmp,
+    ];
+
+    /// The format whose MIME type is `media_type` (`image/png`...), if it is one of these.
+    pub fn from_media_type(media_type: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.media_type() == media_type)
+    }
+
     /// The MIME type.
     pub fn media_type(self) -> &'static str {
         match self {

@@ -1,7 +1,8 @@
 // The check in a real browser: a person identifying photos reaches the limit; their next photo
 // is held, the identification page passes the proof of work in place (the app's own script
 // solves the ALTCHA challenge) and sends the photo they chose, so they get its answer without
-// choosing it again. The check page itself solves the proof of work and brings a person back;
+// choosing it again; with scripts off, the server keeps the checked photo while the person
+// passes the arithmetic check and answers it right after. The check page itself solves the proof of work and brings a person back;
 // its arithmetic variant is answered by hand, wrongly first. No page may log a console error or
 // violate the CSP.
 import assert from "node:assert/strict";
@@ -11,6 +12,7 @@ import { launchBrowser, startProvider, startServer, watchedPage } from "../lib/h
 let provider;
 let powServer;
 let arithmeticServer;
+let heldServer;
 let browser;
 
 before(async () => {
@@ -20,6 +22,10 @@ before(async () => {
     env: { WILDID_CAPTCHA_KIND: "proof_of_work", WILDID_RATE_LIMIT_THRESHOLD: "1", ...provider.env() },
   });
   arithmeticServer = await startServer({ env: { WILDID_CAPTCHA_KIND: "arithmetic" } });
+  // Scripts off: the arithmetic check, and a photo kept while the person passes it.
+  heldServer = await startServer({
+    env: { WILDID_CAPTCHA_KIND: "arithmetic", WILDID_RATE_LIMIT_THRESHOLD: "1", ...provider.env() },
+  });
   browser = await launchBrowser();
 });
 
@@ -27,6 +33,7 @@ after(async () => {
   await browser?.close();
   assert.equal(await powServer?.stop(), 0, "the server exits cleanly");
   assert.equal(await arithmeticServer?.stop(), 0, "the server exits cleanly");
+  assert.equal(await heldServer?.stop(), 0, "the server exits cleanly");
   await provider?.close();
 });
 
@@ -54,10 +61,35 @@ async function photo(page, width = 96) {
 /** Uploads a photo with the page's form, as a person does, and waits for the answer page. */
 async function upload(page, width = 96) {
   await page.getByLabel("Photo").setInputFiles(await photo(page, width));
-  await Promise.all([
-    page.waitForURL((url) => url.pathname === "/identify", { waitUntil: "load", timeout: 60_000 }),
-    page.getByRole("button", { name: "Identify" }).click(),
-  ]);
+  await submit(page, page.getByRole("button", { name: "Identify" }));
+}
+
+/**
+ * Clicks `button` and waits for the page it leads to. The identify page answers at its own
+ * address, so waiting for a URL would return at once (before a proof of work in place has even
+ * started): wait for the next document of the main frame instead.
+ */
+async function submit(page, button) {
+  const navigated = page.waitForEvent("framenavigated", {
+    predicate: (frame) => frame === page.mainFrame(),
+    timeout: 60_000,
+  });
+  await button.click();
+  await navigated;
+  await page.waitForLoadState("load");
+}
+
+/** The width of the JPEG in a `data:` URL, read from its frame header (no script needed). */
+function jpegWidth(dataUrl) {
+  const bytes = Buffer.from(dataUrl.split(",")[1], "base64");
+  let at = 2;
+  while (at + 9 < bytes.length) {
+    const marker = bytes[at + 1];
+    const length = bytes.readUInt16BE(at + 2);
+    if (marker >= 0xc0 && marker <= 0xc2) return bytes.readUInt16BE(at + 7);
+    at += 2 + length;
+  }
+  throw new Error("no JPEG frame header");
 }
 
 test("a held person's photo goes through the check in place and gets its answer", async () => {
@@ -85,6 +117,40 @@ test("a held person's photo goes through the check in place and gets its answer"
   assert.equal(after.rate_limited, false);
   assert.deepEqual(await problems(), []);
   console.log(`# held upload: proof of work solved in place and photo identified in ${seconds.toFixed(1)} s`);
+});
+
+test("without scripts, a held person's photo is kept through the check and answered after it", async () => {
+  // Photos drawn by a page with scripts; the person's own page has none.
+  const drawing = await watchedPage(browser);
+  const first = await photo(drawing.page, 96);
+  const chosen = await photo(drawing.page, 160);
+  const { page, problems } = await watchedPage(browser, { javaScriptEnabled: false });
+  const calls = provider.calls();
+  await page.goto(heldServer.url + "/identify");
+  await page.getByLabel("Photo").setInputFiles(first);
+  await submit(page, page.getByRole("button", { name: "Identify" }));
+  assert.equal(await page.locator("#result-title").textContent(), "Green sea turtle");
+  assert.match(await page.locator("form.upload .hint").first().textContent(), /You have 0 identifications left/);
+
+  await page.getByLabel("Photo").setInputFiles(chosen);
+  await submit(page, page.getByRole("button", { name: "Identify" }));
+  assert.equal(new URL(page.url()).pathname, "/security/check");
+  assert.match(await page.locator(".flash").textContent(), /Your photo is kept for 10 minutes/);
+  assert.equal(provider.calls(), calls + 1, "the held photo reached no provider");
+
+  await submit(page, page.getByRole("button", { name: "Start the check" }));
+  const label = await page.locator("label[for=answer]").textContent();
+  const [, a, op, b] = /What is (\d) (.) (\d)\?/.exec(label);
+  const right = { "+": +a + +b, "-": a - b, "×": a * b }[op];
+  await page.getByLabel(label).fill(String(right));
+  await submit(page, page.getByRole("button", { name: "Answer" }));
+  assert.match(await page.locator(".flash").textContent(), /Here is the answer for the photo you chose/);
+  assert.equal(await page.locator("#result-title").textContent(), "Green sea turtle");
+  const shown = await page.locator("img.result-photo").getAttribute("src");
+  assert.equal(jpegWidth(shown), 160, "the answer is about the photo chosen before the check");
+  assert.equal(provider.calls(), calls + 2);
+  assert.deepEqual(await problems(), []);
+  await drawing.context.close();
 });
 
 test("the check page solves the proof of work and brings the person back", async () => {

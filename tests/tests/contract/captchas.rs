@@ -1,34 +1,11 @@
-use chrono::{TimeDelta, TimeZone, Utc};
-use wildid_domain::Timestamp;
 use wildid_domain::captcha::{AnswerHash, CaptchaChallenge, CaptchaKind, CaptchaPolicy};
 use wildid_domain::ids::CaptchaId;
-use wildid_domain::session::{CsrfToken, Fingerprint, Session, SessionToken};
-use wildid_domain::trust::TrustState;
+use wildid_domain::session::Session;
 use wildid_ports::RepoError;
 use wildid_tests::db::TestDb;
 use wildid_tests::on_both_backends;
 
-fn at(secs: i64) -> Timestamp {
-    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
-        + TimeDelta::microseconds(secs * 1_000_000 + 250_001)
-}
-
-async fn session(t: &TestDb, n: u8) -> Session {
-    let s = Session {
-        key: SessionToken::from_random([n; 32]).key(),
-        user_id: None,
-        fingerprint: Fingerprint::from_headers("UA", "en", "gzip"),
-        csrf: CsrfToken::from_random([n; 32]),
-        created_at: at(0),
-        last_seen_at: at(0),
-        authenticated_at: None,
-        trust: TrustState::default(),
-        coarse_ip: None,
-        device: None,
-    };
-    t.db.sessions().insert(&s).await.unwrap();
-    s
-}
+use super::fixtures::{at, session};
 
 fn challenge(n: u8, kind: CaptchaKind, owner: &Session) -> CaptchaChallenge {
     let id = CaptchaId::from_random([n; 16]);

@@ -252,3 +252,28 @@ on_both_backends!(
         assert_eq!(store.purge_before(at(45)).await.unwrap(), 1);
     }
 );
+
+on_both_backends!(
+    rate_limit_counters_can_be_read_without_counting,
+    |t: TestDb| async move {
+        let store = t.db.rate_limits();
+        let limit = RateLimit::new(5, TimeDelta::minutes(1)).unwrap();
+        let key = [9u8; 32];
+        assert_eq!(store.peek(&key).await.unwrap(), None);
+        for _ in 0..3 {
+            store.hit(&key, &limit, at(10)).await.unwrap();
+        }
+        for _ in 0..2 {
+            let counter = store.peek(&key).await.unwrap().unwrap();
+            assert_eq!(counter.count, 3, "reading does not count");
+            assert_eq!(counter.window_started_at, at(10));
+        }
+        let counter = store.peek(&key).await.unwrap();
+        assert_eq!(limit.count_at(counter, at(69)), 3);
+        assert_eq!(limit.count_at(counter, at(70)), 0, "the window is over");
+        assert!(matches!(
+            store.hit(&key, &limit, at(20)).await.unwrap(),
+            RateDecision::Allowed { remaining: 1, .. }
+        ));
+    }
+);

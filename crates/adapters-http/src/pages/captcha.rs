@@ -15,17 +15,22 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::SignedCookieJar;
 use serde::Deserialize;
+use wildid_domain::session::Session;
 use wildid_ports::services::captcha::{Puzzle, VerifyCaptchaError};
 
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::middleware::frame::RequestContext;
 use crate::pages::auth::{refusal, render, safe_next};
+use crate::pages::identify;
 use crate::pages::layout::Layout;
 use crate::session::Viewer;
 use crate::state::AppState;
 
 const PATH: &str = "/security/check";
+
+/// The identify page: a person held there may have a photo kept for after the check.
+const IDENTIFY: &str = "/identify";
 
 /// What the page shows: the explanation and the button.
 const INTRO: &str = "intro";
@@ -81,16 +86,19 @@ pub(crate) struct AnswerForm {
 
 /// `GET /security/check`.
 pub(crate) async fn page(
+    State(state): State<AppState>,
     Extension(ctx): Extension<RequestContext>,
     viewer: Viewer,
+    jar: SignedCookieJar,
     Query(query): Query<NextForm>,
 ) -> Result<Response, AppError> {
     viewer.handle.ensure().await?;
+    let (jar, flashes) = flash::take(jar, &state.settings);
     let page = CaptchaPage::new(
-        Layout::for_viewer(&ctx, &viewer, PATH),
+        Layout::for_viewer(&ctx, &viewer, PATH).with_flashes(flashes),
         safe_next(&query.next),
     );
-    render(&page, StatusCode::OK)
+    Ok((jar, render(&page, StatusCode::OK)?).into_response())
 }
 
 /// `POST /security/check`: issues a challenge and shows it.
@@ -155,7 +163,13 @@ pub(crate) async fn answer(
         .await;
     let mut page = CaptchaPage::new(Layout::for_viewer(&ctx, &viewer, PATH), next.clone());
     match outcome {
-        Ok(_) => {
+        Ok(trust) => {
+            if next == IDENTIFY {
+                let passed = Session { trust, ..session };
+                if let Some(answer) = identify::answer_kept(&state, &ctx, &viewer, passed).await? {
+                    return Ok(answer);
+                }
+            }
             let jar = flash::push(
                 jar,
                 &state.settings,

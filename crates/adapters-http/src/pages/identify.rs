@@ -16,13 +16,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::SignedCookieJar;
 use base64::Engine as _;
 use wildid_domain::session::Session;
-use wildid_domain::trust::TrustState;
-use wildid_ports::services::identify::IdentifyFailure;
+use wildid_ports::services::identify::{HELD_PHOTO_MINUTES, Identified, IdentifyFailure};
 use wildid_ports::services::trust::AdmitError;
 
 use crate::api_types::SpeciesView;
 use crate::error::AppError;
-use crate::flash;
+use crate::flash::{self, Flash, FlashKind};
 use crate::middleware::frame::RequestContext;
 use crate::pages::auth::{refusal, render, with_retry_after};
 use crate::pages::layout::Layout;
@@ -54,13 +53,13 @@ struct IdentifyPage {
 }
 
 impl IdentifyPage {
-    fn new(state: &AppState, layout: Layout, session: &Session) -> Self {
+    fn new(state: &AppState, layout: Layout, remaining: Option<u32>) -> Self {
         Self {
             layout,
             field: IMAGE_FIELD,
             available: state.services.identify.is_configured(),
             max_upload: megabytes(state.settings.max_upload_bytes),
-            remaining: allowance(state, &session.trust),
+            remaining,
             error: String::new(),
             result: None,
             provider: String::new(),
@@ -69,11 +68,20 @@ impl IdentifyPage {
     }
 }
 
-/// How many identifications `trust` has left in its window; `None` once trusted (then only
-/// the per-network ceiling, which the page does not know, holds).
-fn allowance(state: &AppState, trust: &TrustState) -> Option<u32> {
-    let threshold = state.services.trust.policy().threshold();
-    (!trust.is_trusted).then(|| threshold.saturating_sub(trust.request_count))
+/// How many identifications the session has left before a quick check, as the next
+/// identification will find it (its network's count included); `None` once trusted (then
+/// only the per-network ceiling holds, and the page does not speak of a check).
+async fn allowance(
+    state: &AppState,
+    viewer: &Viewer,
+    session: &Session,
+) -> Result<Option<u32>, AppError> {
+    let standing = state
+        .services
+        .trust
+        .standing(session, viewer.handle.client().network.as_deref())
+        .await?;
+    Ok((!standing.trust.is_trusted).then_some(standing.left))
 }
 
 /// `10 MB`, `1.5 MB`: the limit as people read it.
@@ -104,7 +112,8 @@ pub(crate) async fn page(
     let session = viewer.handle.ensure().await?;
     let (jar, flashes) = flash::take(jar, &state.settings);
     let layout = Layout::for_viewer(&ctx, &viewer, PATH).with_flashes(flashes);
-    let page = IdentifyPage::new(&state, layout, &session);
+    let remaining = allowance(&state, &viewer, &session).await?;
+    let page = IdentifyPage::new(&state, layout, remaining);
     Ok((jar, render(&page, StatusCode::OK)?).into_response())
 }
 
@@ -113,11 +122,12 @@ pub(crate) async fn identify(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestContext>,
     viewer: Viewer,
+    jar: SignedCookieJar,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
     let session = viewer.handle.ensure().await?;
     let layout = Layout::for_viewer(&ctx, &viewer, PATH);
-    let mut page = IdentifyPage::new(&state, layout, &session);
+    let mut page = IdentifyPage::new(&state, layout, None);
     let upload = match multipart {
         Ok(multipart) => photo_of(multipart).await,
         Err(_) => Err(AppError::refused(
@@ -130,7 +140,7 @@ pub(crate) async fn identify(
         Ok(bytes) => state
             .services
             .identify
-            .identify(&session, viewer.handle.client(), bytes)
+            .identify_or_keep(&session, viewer.handle.client(), bytes)
             .await
             .map_err(|e| match e {
                 IdentifyFailure::Held(AdmitError::CaptchaRequired { .. })
@@ -143,22 +153,86 @@ pub(crate) async fn identify(
         Err(e) => Err(Shown(e)),
     };
     match outcome {
-        Ok(identified) => {
-            page.remaining = allowance(&state, &identified.trust);
-            page.result = Some(SpeciesView::from(&identified.result));
-            page.provider = identified.provider;
-            page.photo = Some(format!(
-                "data:image/jpeg;base64,{}",
-                base64::engine::general_purpose::STANDARD.encode(&identified.thumbnail)
-            ));
-            render(&page, StatusCode::OK)
-        }
+        Ok(identified) => answered(&state, &viewer, page, session, identified).await,
         // 303: the browser follows with a GET, to the page that offers the check.
+        Err(Held) if state.services.identify.keeps_held_photos() => {
+            let jar = flash::push(
+                jar,
+                &state.settings,
+                FlashKind::Info,
+                &format!(
+                    "Your photo is kept for {HELD_PHOTO_MINUTES} minutes: after this check you \
+                     get its answer without choosing it again."
+                ),
+            );
+            Ok((jar, Redirect::to(CHECK)).into_response())
+        }
         Err(Held) => Ok(Redirect::to(CHECK).into_response()),
         Err(Shown(error)) => {
+            page.remaining = allowance(&state, &viewer, &session).await?;
             let (status, message, retry_after) = refusal(error)?;
             page.error = message;
             Ok(with_retry_after(render(&page, status)?, retry_after))
+        }
+    }
+}
+
+/// The page with the answer for the photo of `identified`, counted for `session`.
+async fn answered(
+    state: &AppState,
+    viewer: &Viewer,
+    mut page: IdentifyPage,
+    session: Session,
+    identified: Identified,
+) -> Result<Response, AppError> {
+    let counted = Session {
+        trust: identified.trust,
+        ..session
+    };
+    page.remaining = allowance(state, viewer, &counted).await?;
+    page.result = Some(SpeciesView::from(&identified.result));
+    page.provider = identified.provider;
+    page.photo = Some(format!(
+        "data:image/jpeg;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(&identified.thumbnail)
+    ));
+    render(&page, StatusCode::OK)
+}
+
+/// After `session` passed the check (`POST /security/answer`): the answer for the photo kept
+/// when it was held, as the identify page shows it (`None` when no photo is kept). Without
+/// scripts this is how a held person gets the answer without choosing the photo again.
+///
+/// # Errors
+/// Only when the page cannot be rendered; a refused identification is shown on the page.
+pub(crate) async fn answer_kept(
+    state: &AppState,
+    ctx: &RequestContext,
+    viewer: &Viewer,
+    session: Session,
+) -> Result<Option<Response>, AppError> {
+    let thanks = Flash {
+        kind: FlashKind::Success,
+        message: "Thank you. Here is the answer for the photo you chose.".into(),
+    };
+    let layout = Layout::for_viewer(ctx, viewer, PATH).with_flashes(vec![thanks]);
+    let mut page = IdentifyPage::new(state, layout, None);
+    match state
+        .services
+        .identify
+        .identify_kept(&session, viewer.handle.client())
+        .await
+    {
+        Ok(None) => Ok(None),
+        Ok(Some(identified)) => answered(state, viewer, page, session, identified)
+            .await
+            .map(Some),
+        Err(e) => {
+            page.layout = Layout::for_viewer(ctx, viewer, PATH);
+            page.remaining = allowance(state, viewer, &session).await?;
+            let (status, message, retry_after) = refusal(AppError::from(e))?;
+            page.error = message;
+            Ok(Some(with_retry_after(render(&page, status)?, retry_after)))
         }
     }
 }

@@ -67,7 +67,7 @@ pub(crate) async fn identify(
             height: identified.height,
             sha256: hex::encode(identified.upload_sha256),
         },
-        status: status_of(&state, &counted, viewer.user.is_some()),
+        status: status_of(&state, &counted, &viewer).await?,
     }))
 }
 

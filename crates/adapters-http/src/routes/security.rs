@@ -23,25 +23,31 @@ use crate::middleware::errors::KeepBody;
 use crate::session::Viewer;
 use crate::state::AppState;
 
-/// The status of `session` as the API reports it.
-pub(crate) fn status_of(
+/// The status of `session` (from the request's client) as the API reports it: where it
+/// stands as the next identification will find it, its network's counts included.
+pub(crate) async fn status_of(
     state: &AppState,
     session: &Session,
-    authenticated: bool,
-) -> SecurityStatus {
+    viewer: &Viewer,
+) -> Result<SecurityStatus, AppError> {
     let kind = state.services.captchas.kind();
-    let limit = state.services.trust.policy();
-    SecurityStatus {
+    let gate = &state.services.trust;
+    let limit = gate.policy();
+    let standing = gate
+        .standing(session, viewer.handle.client().network.as_deref())
+        .await?;
+    Ok(SecurityStatus {
         csrf_token: session.csrf.encode(),
         captcha_enabled: kind.is_some(),
         captcha_kind: kind.map(|k| k.as_str().to_owned()),
         rate_limit_threshold: limit.threshold(),
         rate_limit_window_seconds: limit.window().num_seconds(),
-        request_count: session.trust.request_count,
-        rate_limited: session.trust.rate_limited,
-        is_trusted: session.trust.is_trusted,
-        authenticated,
-    }
+        request_count: standing.trust.request_count,
+        identifications_left: standing.left,
+        rate_limited: standing.held,
+        is_trusted: standing.trust.is_trusted,
+        authenticated: viewer.user.is_some(),
+    })
 }
 
 /// The session's anti-forgery token and where it stands against the adaptive limit.
@@ -52,7 +58,7 @@ pub(crate) async fn status(
     viewer: Viewer,
 ) -> Result<Json<SecurityStatus>, AppError> {
     let session = viewer.handle.ensure().await?;
-    Ok(Json(status_of(&state, &session, viewer.user.is_some())))
+    Ok(Json(status_of(&state, &session, &viewer).await?))
 }
 
 /// Issues a CAPTCHA to this session (which is then rate-limited until it passes, unless it is
@@ -124,7 +130,7 @@ pub(crate) async fn verify(
             let passed = Session { trust, ..session };
             Ok(Json(CaptchaPassed {
                 success: true,
-                status: status_of(&state, &passed, viewer.user.is_some()),
+                status: status_of(&state, &passed, &viewer).await?,
             })
             .into_response())
         }

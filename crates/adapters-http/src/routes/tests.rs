@@ -176,6 +176,7 @@ fn unused_captchas(audit: &AuditTrail) -> Captchas {
             policy: CaptchaPolicy::default(),
             pow_key: PowKey::from_bytes([5; 64]),
             pow_max_number: 1000,
+            limit: RateLimitPolicy::default(),
         }),
     )
 }

@@ -43,6 +43,14 @@ impl RateLimitStore for MemoryRateLimits {
         Ok(decision)
     }
 
+    async fn peek(&self, key: &[u8; 32]) -> Result<Option<WindowCounter>, RepoError> {
+        let counters = self
+            .counters
+            .lock()
+            .map_err(|_| RepoError::Unavailable("rate-limit counters poisoned".into()))?;
+        Ok(counters.get(key).map(|(c, _)| *c))
+    }
+
     async fn purge_before(&self, cutoff: Timestamp) -> Result<u64, RepoError> {
         let mut counters = self
             .counters

@@ -6,6 +6,7 @@
 
 mod audit;
 mod captchas;
+mod held_photos;
 mod identifications;
 mod mail_outbox;
 mod rate_limits;
@@ -17,6 +18,7 @@ mod visits;
 
 pub use audit::{AuditLog, AuditRow};
 pub use captchas::CaptchaRepository;
+pub use held_photos::HeldPhotoRepository;
 pub use identifications::IdentificationRepository;
 pub use mail_outbox::{MailOutbox, QueuedMail};
 pub use rate_limits::RateLimitStore;
@@ -33,6 +35,8 @@ pub use visits::{
 pub use audit::MockAuditLog;
 #[cfg(feature = "mock")]
 pub use captchas::MockCaptchaRepository;
+#[cfg(feature = "mock")]
+pub use held_photos::MockHeldPhotoRepository;
 #[cfg(feature = "mock")]
 pub use identifications::MockIdentificationRepository;
 #[cfg(feature = "mock")]

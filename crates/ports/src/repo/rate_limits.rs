@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use wildid_domain::Timestamp;
-use wildid_domain::rate_limit::{RateDecision, RateLimit};
+use wildid_domain::rate_limit::{RateDecision, RateLimit, WindowCounter};
 
 use crate::RepoError;
 
@@ -20,6 +20,14 @@ pub trait RateLimitStore: Send + Sync {
         limit: &RateLimit,
         now: Timestamp,
     ) -> Result<RateDecision, RepoError>;
+
+    /// The stored counter of `key` as it is, without counting anything (`None` when there is
+    /// none). Callers read it with [`RateLimit::count_at`], which ignores a window that is
+    /// over.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn peek(&self, key: &[u8; 32]) -> Result<Option<WindowCounter>, RepoError>;
 
     /// Deletes counters whose window started before `cutoff`; returns how many.
     ///

@@ -18,7 +18,7 @@ use wildid_domain::captcha::{
 use wildid_domain::ids::CaptchaId;
 use wildid_domain::pow::{PowChallenge, PowKey, PowSolution};
 use wildid_domain::session::Session;
-use wildid_domain::trust::TrustState;
+use wildid_domain::trust::{RateLimitPolicy, TrustState};
 
 use crate::RepoError;
 use crate::clock::Clock;
@@ -57,6 +57,8 @@ pub struct CaptchaSettings {
     /// Proof of work: the secret number is drawn from `0..=pow_max_number` (the browser needs
     /// about half as many SHA-256 evaluations).
     pub pow_max_number: u64,
+    /// The adaptive limit whose window a session marked by a challenge is held for.
+    pub limit: RateLimitPolicy,
 }
 
 /// What the client must solve.
@@ -211,11 +213,7 @@ impl Captchas {
             self.ports.sessions.as_ref(),
             &session.key,
             session.trust,
-            |trust| {
-                if !trust.is_trusted {
-                    trust.rate_limited = true;
-                }
-            },
+            |trust| trust.hold(&settings.limit, now),
         )
         .await
         .map_err(|e| IssueCaptchaError::Unavailable(e.to_string()))?;
@@ -455,6 +453,7 @@ mod tests {
                 policy: CaptchaPolicy::default(),
                 pow_key: PowKey::from_bytes([1; 64]),
                 pow_max_number: 1000,
+                limit: RateLimitPolicy::default(),
             }),
         )
     }

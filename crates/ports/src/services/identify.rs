@@ -14,6 +14,12 @@
 //!    and when it fails the next, until one answers (`WILDID_AI_FALLBACK`); the result names
 //!    the provider that answered.
 //!
+//! When the use case keeps held photos ([`Identifications::with_held_photos`]) and the page
+//! asks for it ([`Identifications::identify_or_keep`]), a photo refused at step 1 or 4 only
+//! because the session must pass the check is still scanned and checked (steps 2 and 3), then
+//! kept for [`HELD_PHOTO_MINUTES`] bound to that session; [`Identifications::identify_kept`]
+//! identifies it (steps 4 and 5) once the check is passed. Nothing is counted for keeping.
+//!
 //! A provider failure after step 4 stays counted (once, however many providers were asked):
 //! the providers were asked, and a client that makes them fail on purpose must not get free
 //! calls.
@@ -25,7 +31,10 @@ use wildid_domain::session::Session;
 use wildid_domain::trust::TrustState;
 
 use crate::clock::Clock;
-use crate::identify::{IdentifyError, ImageChecker, ImageError, ImageFormat, SpeciesIdentifier};
+use crate::identify::{
+    CheckedImage, IdentifyError, ImageChecker, ImageError, ImageFormat, SpeciesIdentifier,
+};
+use crate::repo::HeldPhotoRepository;
 use crate::scan::{MalwareScanner, ScanVerdict};
 use crate::services::audit::AuditTrail;
 use crate::services::sessions::ClientInfo;
@@ -86,6 +95,9 @@ pub struct Identified {
     pub trust: TrustState,
 }
 
+/// How long a held photo is kept for its session: time to pass the check, not more.
+pub const HELD_PHOTO_MINUTES: i64 = 10;
+
 /// The identification use case.
 #[derive(Clone)]
 pub struct Identifications {
@@ -94,6 +106,7 @@ pub struct Identifications {
     providers: Vec<Arc<dyn SpeciesIdentifier>>,
     clock: Arc<dyn Clock>,
     scan: Option<MalwareScan>,
+    held: Option<Arc<dyn HeldPhotoRepository>>,
 }
 
 /// The malware scan step and where its findings are written.
@@ -119,6 +132,7 @@ impl Identifications {
             providers,
             clock,
             scan: None,
+            held: None,
         }
     }
 
@@ -132,6 +146,19 @@ impl Identifications {
     ) -> Self {
         self.scan = Some(MalwareScan { scanner, audit });
         self
+    }
+
+    /// The same use case, keeping in `photos` the photo of a session held for the check
+    /// ([`Identifications::identify_or_keep`]).
+    #[must_use]
+    pub fn with_held_photos(mut self, photos: Arc<dyn HeldPhotoRepository>) -> Self {
+        self.held = Some(photos);
+        self
+    }
+
+    /// Whether a photo held for the check is kept for its session.
+    pub fn keeps_held_photos(&self) -> bool {
+        self.held.is_some() && !self.providers.is_empty()
     }
 
     /// Whether a provider is configured.
@@ -150,19 +177,91 @@ impl Identifications {
         client: &ClientInfo,
         upload: Vec<u8>,
     ) -> Result<Identified, IdentifyFailure> {
-        let network = client.network.as_deref();
+        self.run(session, client, upload, false).await
+    }
+
+    /// As [`Identifications::identify`]; but when the session must pass the check first
+    /// ([`AdmitError::CaptchaRequired`]) and held photos are kept, the photo is scanned,
+    /// checked and kept for the session before that refusal is returned, so
+    /// [`Identifications::identify_kept`] can identify it after the check. A photo that is
+    /// refused on its own account is refused as by `identify`.
+    ///
+    /// # Errors
+    /// As [`Identifications::identify`].
+    pub async fn identify_or_keep(
+        &self,
+        session: &Session,
+        client: &ClientInfo,
+        upload: Vec<u8>,
+    ) -> Result<Identified, IdentifyFailure> {
+        self.run(session, client, upload, self.held.is_some()).await
+    }
+
+    /// Identifies the photo kept for `session` ([`Identifications::identify_or_keep`]), if one
+    /// is kept and not expired: counted and sent to the providers as any other (steps 4 and
+    /// 5). The photo is no longer kept afterwards, unless the session is still held (then it
+    /// is kept again, for a new period).
+    ///
+    /// # Errors
+    /// As steps 4 and 5 of [`Identifications::identify`]; [`IdentifyFailure::Unavailable`]
+    /// when the kept photo cannot be read.
+    pub async fn identify_kept(
+        &self,
+        session: &Session,
+        client: &ClientInfo,
+    ) -> Result<Option<Identified>, IdentifyFailure> {
+        let Some(held) = &self.held else {
+            return Ok(None);
+        };
+        if self.providers.is_empty() {
+            return Ok(None);
+        }
+        let image = held
+            .take(&session.key, self.clock.now())
+            .await
+            .map_err(|e| IdentifyFailure::Unavailable(e.to_string()))?;
+        let Some(image) = image else {
+            return Ok(None);
+        };
+        match self.admit(session, client).await {
+            Ok(trust) => self.answer(image, trust).await.map(Some),
+            Err(e) => {
+                if matches!(e, IdentifyFailure::Held(AdmitError::CaptchaRequired { .. })) {
+                    self.keep(session, &image).await?;
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Identifications {
+    /// Steps 1 to 5; `keep`: a photo held for the check is kept for the session.
+    async fn run(
+        &self,
+        session: &Session,
+        client: &ClientInfo,
+        upload: Vec<u8>,
+        keep: bool,
+    ) -> Result<Identified, IdentifyFailure> {
         if self.providers.is_empty() {
             return Err(IdentifyFailure::NotConfigured);
         }
-        // Step 1: the stored state already says no (no decoding for a held session).
+        // Step 1: the stored state already says no (no decoding for a held session, unless
+        // its photo is to be kept).
         let mut probe = session.trust;
-        if let wildid_domain::trust::TrustDecision::CaptchaRequired { retry_after } =
-            probe.can_proceed(self.gate.policy(), self.clock.now())
-        {
-            return Err(IdentifyFailure::Held(AdmitError::CaptchaRequired {
-                retry_after: retry_after.num_seconds(),
-            }));
-        }
+        let held_already = match probe.can_proceed(self.gate.policy(), self.clock.now()) {
+            wildid_domain::trust::TrustDecision::CaptchaRequired { retry_after } => {
+                let refusal = IdentifyFailure::Held(AdmitError::CaptchaRequired {
+                    retry_after: retry_after.num_seconds(),
+                });
+                if !keep {
+                    return Err(refusal);
+                }
+                Some(refusal)
+            }
+            wildid_domain::trust::TrustDecision::Proceed => None,
+        };
         // Step 2.
         if let Some(scan) = &self.scan {
             self.scan(scan, session, client, &upload).await?;
@@ -172,20 +271,50 @@ impl Identifications {
             ImageError::Unavailable(cause) => IdentifyFailure::Unavailable(cause),
             refused => IdentifyFailure::InvalidImage(refused),
         })?;
+        if let Some(refusal) = held_already {
+            self.keep(session, &image).await?;
+            return Err(refusal);
+        }
         // Step 4.
-        let trust = match self.gate.admit(session, network).await {
+        let trust = match self.admit(session, client).await {
             Ok(trust) => trust,
             Err(e) => {
+                if keep && matches!(e, IdentifyFailure::Held(AdmitError::CaptchaRequired { .. })) {
+                    self.keep(session, &image).await?;
+                }
+                return Err(e);
+            }
+        };
+        // Step 5.
+        self.answer(image, trust).await
+    }
+
+    /// Step 4: the identification counted, or refused.
+    async fn admit(
+        &self,
+        session: &Session,
+        client: &ClientInfo,
+    ) -> Result<TrustState, IdentifyFailure> {
+        self.gate
+            .admit(session, client.network.as_deref())
+            .await
+            .map_err(|e| {
                 if matches!(e, AdmitError::CaptchaRequired { .. }) {
                     tracing::warn!(
                         security_event = "identification_rate_limited",
                         "identification limit reached; a CAPTCHA is required"
                     );
                 }
-                return Err(IdentifyFailure::Held(e));
-            }
-        };
-        // Step 5.
+                IdentifyFailure::Held(e)
+            })
+    }
+
+    /// Step 5, and the answer in the use case's terms.
+    async fn answer(
+        &self,
+        image: CheckedImage,
+        trust: TrustState,
+    ) -> Result<Identified, IdentifyFailure> {
         let (result, provider) = self.ask_providers(&image).await?;
         Ok(Identified {
             result,
@@ -197,6 +326,17 @@ impl Identifications {
             thumbnail: image.thumbnail,
             trust,
         })
+    }
+
+    /// Keeps `image` for `session` for [`HELD_PHOTO_MINUTES`].
+    async fn keep(&self, session: &Session, image: &CheckedImage) -> Result<(), IdentifyFailure> {
+        let Some(held) = &self.held else {
+            return Ok(());
+        };
+        let until = self.clock.now() + chrono::TimeDelta::minutes(HELD_PHOTO_MINUTES);
+        held.keep(&session.key, image, until)
+            .await
+            .map_err(|e| IdentifyFailure::Unavailable(e.to_string()))
     }
 }
 
@@ -240,7 +380,7 @@ impl Identifications {
     /// provider fails, the last failure.
     async fn ask_providers(
         &self,
-        image: &crate::identify::CheckedImage,
+        image: &CheckedImage,
     ) -> Result<(SpeciesResult, String), IdentifyFailure> {
         let mut last = IdentifyError::NotConfigured;
         for (position, provider) in self.providers.iter().enumerate() {
@@ -414,7 +554,7 @@ mod tests {
             Arc::new(MemoryRateLimits::default()),
             Arc::new(HmacDigest::new(SecretBytes::new(vec![1; 64]))),
             clock.clone(),
-            RateLimitPolicy::new(2, chrono::TimeDelta::seconds(3600), 20).unwrap(),
+            RateLimitPolicy::new(2, chrono::TimeDelta::seconds(3600), 2, 20).unwrap(),
         );
         Identifications::new(
             gate,
@@ -442,6 +582,122 @@ mod tests {
             .withf(|image| image.format == ImageFormat::Jpeg)
             .returning(|_| Ok(answer()));
         provider
+    }
+
+    /// A held-photo store in a shared cell (the SQL one is held to the port's contract by the
+    /// repository contract suite).
+    fn held_photos(
+        cell: Arc<std::sync::Mutex<Option<CheckedImage>>>,
+    ) -> crate::repo::MockHeldPhotoRepository {
+        let mut photos = crate::repo::MockHeldPhotoRepository::new();
+        let kept = Arc::clone(&cell);
+        photos.expect_keep().returning(move |_, photo, until| {
+            assert_eq!(until, t0() + chrono::TimeDelta::minutes(HELD_PHOTO_MINUTES));
+            *kept.lock().unwrap() = Some(photo.clone());
+            Ok(())
+        });
+        photos
+            .expect_take()
+            .returning(move |_, _| Ok(cell.lock().unwrap().take()));
+        photos
+    }
+
+    #[tokio::test]
+    async fn a_held_photo_is_checked_kept_and_identified_after_the_check() {
+        let mut session = anonymous_session(1);
+        session.trust.request_count = 2;
+        session.trust.rate_limited = true;
+        session.trust.window_started_at = Some(t0());
+        let (repo, stored) = cas_sessions(vec![session.clone()]);
+        let clock = Arc::new(FixedClock(t0()));
+        let gate = TrustGate::new(
+            Arc::new(repo),
+            Arc::new(MemoryRateLimits::default()),
+            Arc::new(HmacDigest::new(SecretBytes::new(vec![1; 64]))),
+            clock.clone(),
+            RateLimitPolicy::new(2, chrono::TimeDelta::seconds(3600), 2, 20).unwrap(),
+        );
+        let mut images = MockImageChecker::new();
+        images.expect_check().times(1).returning(|_| Ok(checked()));
+        let cell = Arc::new(std::sync::Mutex::new(None));
+        let ids = Identifications::new(
+            gate,
+            Arc::new(images),
+            vec![Arc::new(good_provider(1))],
+            clock,
+        )
+        .with_held_photos(Arc::new(held_photos(Arc::clone(&cell))));
+        let held = |e: &IdentifyFailure| {
+            matches!(e, IdentifyFailure::Held(AdmitError::CaptchaRequired { .. }))
+        };
+        // The API path keeps nothing and decodes nothing for a held session.
+        let e = ids
+            .identify(&session, &client(Some("n")), vec![1])
+            .await
+            .unwrap_err();
+        assert!(held(&e));
+        assert!(cell.lock().unwrap().is_none());
+        // The page's path: checked, kept, still refused, nothing counted.
+        let e = ids
+            .identify_or_keep(&session, &client(Some("n")), vec![1])
+            .await
+            .unwrap_err();
+        assert!(held(&e));
+        assert_eq!(cell.lock().unwrap().as_ref(), Some(&checked()));
+        // Before the check the kept photo stays kept and unanswered.
+        let e = ids
+            .identify_kept(&session, &client(Some("n")))
+            .await
+            .unwrap_err();
+        assert!(held(&e));
+        assert!(
+            cell.lock().unwrap().is_some(),
+            "kept again while still held"
+        );
+        // The check passed: the kept photo is identified, counted, and no longer kept.
+        let mut passed = session.trust;
+        passed.pass_captcha(t0());
+        stored.lock().unwrap()[0].trust = passed;
+        session.trust = passed;
+        let done = ids
+            .identify_kept(&session, &client(Some("n")))
+            .await
+            .unwrap()
+            .expect("the kept photo is answered");
+        assert_eq!(done.result, answer());
+        assert_eq!(done.upload_sha256, [7; 32]);
+        assert!(done.trust.is_trusted);
+        assert!(cell.lock().unwrap().is_none());
+        assert_eq!(
+            ids.identify_kept(&session, &client(Some("n")))
+                .await
+                .unwrap(),
+            None,
+            "answered once"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_photo_refused_on_its_own_account_is_not_kept() {
+        let mut session = anonymous_session(1);
+        session.trust.rate_limited = true;
+        session.trust.window_started_at = Some(t0());
+        let mut images = MockImageChecker::new();
+        images
+            .expect_check()
+            .returning(|_| Err(ImageError::UnsupportedFormat));
+        let mut photos = crate::repo::MockHeldPhotoRepository::new();
+        photos.expect_keep().never();
+        let ids =
+            service(&session, images, Some(good_provider(0))).with_held_photos(Arc::new(photos));
+        let e = ids
+            .identify_or_keep(&session, &client(Some("n")), vec![1])
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e,
+            IdentifyFailure::InvalidImage(ImageError::UnsupportedFormat)
+        );
     }
 
     #[tokio::test]

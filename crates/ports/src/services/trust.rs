@@ -4,6 +4,11 @@
 //! since the network has its own count. A trusted session (one that passed) is no longer
 //! limited by its own count, but a hard per-network ceiling holds for everyone.
 //!
+//! The network's count of untrusted identifications has its own threshold
+//! (`RateLimitPolicy::network_threshold`, by default 40 sessions' allowances), so the people
+//! of a shared network (a field station, a school) each use their own allowance before
+//! anyone else's uploads can send them to the check.
+//!
 //! The session's count changes by compare-and-swap on its stored trust state, and the network
 //! counts are atomic upserts, so concurrent requests cannot both slip under a limit; every
 //! server process sharing the database sees the same counts.
@@ -12,7 +17,7 @@ use std::sync::Arc;
 
 use wildid_domain::rate_limit::{RateDecision, RateLimit};
 use wildid_domain::session::Session;
-use wildid_domain::trust::{RateLimitPolicy, TrustDecision, TrustState};
+use wildid_domain::trust::{RateLimitPolicy, Standing, TrustDecision, TrustState};
 
 use crate::RepoError;
 use crate::clock::Clock;
@@ -80,33 +85,61 @@ impl TrustGate {
     }
 
     /// Admits one identification by `session` from `network` (`limits::network_of`), counting
-    /// it; returns the session's new trust state.
+    /// it; returns the session's new trust state. A refused identification is, as far as
+    /// the counts allow, not counted: a held session touches no counter, and an untrusted
+    /// session held by its network's count does not spend the network's ceiling.
     ///
     /// # Errors
-    /// [`AdmitError::CeilingReached`] beyond the network's ceiling (trusted or not);
-    /// [`AdmitError::CaptchaRequired`] when the session, or an untrusted session of its
-    /// network, reached the threshold (the session is then marked rate-limited);
-    /// [`AdmitError::Unavailable`] when storage fails.
+    /// [`AdmitError::CaptchaRequired`] when the session reached the threshold, or the
+    /// untrusted sessions of its network together reached the network threshold (the session
+    /// is then marked rate-limited); [`AdmitError::CeilingReached`] beyond the network's
+    /// ceiling (trusted or not); [`AdmitError::Unavailable`] when storage fails.
     pub async fn admit(
         &self,
         session: &Session,
         network: Option<&str>,
     ) -> Result<TrustState, AdmitError> {
         let now = self.clock.now();
+        // The session's own state first: a held session is refused without counting.
+        let mut probe = session.trust;
+        if let TrustDecision::CaptchaRequired { retry_after } = probe.can_proceed(&self.policy, now)
+        {
+            return Err(AdmitError::CaptchaRequired {
+                retry_after: retry_after.num_seconds(),
+            });
+        }
         if let Some(network) = network {
+            // The network's count of untrusted identifications: a new cookie starts from it.
+            if !probe.is_trusted {
+                let limit = self.network_limit(self.policy.network_threshold())?;
+                let key = self.network_key(network);
+                if let RateDecision::Limited { retry_after } =
+                    self.counters.hit(&key, &limit, now).await?
+                {
+                    // The session must pass a CAPTCHA, as its network already must.
+                    update_trust(self.sessions.as_ref(), &session.key, session.trust, |t| {
+                        t.hold(&self.policy, now);
+                    })
+                    .await?;
+                    return Err(AdmitError::CaptchaRequired {
+                        retry_after: retry_after.num_seconds(),
+                    });
+                }
+            }
             let ceiling = self.network_limit(self.policy.ip_ceiling())?;
-            let key = self.digest.digest("trust-ceiling", network.as_bytes());
-            if let RateDecision::Limited { retry_after } =
-                self.counters.hit(&key, &ceiling, now).await?
+            if let RateDecision::Limited { retry_after } = self
+                .counters
+                .hit(&self.ceiling_key(network), &ceiling, now)
+                .await?
             {
                 return Err(AdmitError::CeilingReached {
                     retry_after: retry_after.num_seconds(),
                 });
             }
         }
-        // The session's own count (seed `can_proceed`, then `record_request`).
+        // The session's own count (seed `can_proceed`, then `record_request`), by
+        // compare-and-swap: of concurrent requests, no more than the threshold pass.
         let mut current = session.trust;
-        let mut admitted = None;
         for _ in 0..TRUST_CAS_ROUNDS {
             let mut next = current;
             if let TrustDecision::CaptchaRequired { retry_after } =
@@ -128,39 +161,50 @@ impl TrustGate {
                 .swap_trust(&session.key, &current, &next)
                 .await?
             {
-                admitted = Some(next);
-                break;
+                return Ok(next);
             }
             current = stored_trust(self.sessions.as_ref(), &session.key).await?;
         }
-        let Some(trust) = admitted else {
-            return Err(AdmitError::Unavailable(
-                "the session's trust state kept changing".into(),
-            ));
-        };
-        if trust.is_trusted {
-            return Ok(trust);
-        }
-        // The network's count of untrusted identifications: a new cookie starts from it.
-        if let Some(network) = network {
-            let limit = self.network_limit(self.policy.threshold())?;
-            let key = self.digest.digest("trust-network", network.as_bytes());
-            if let RateDecision::Limited { retry_after } =
-                self.counters.hit(&key, &limit, now).await?
-            {
-                // The session must pass a CAPTCHA, as its network already must.
-                update_trust(self.sessions.as_ref(), &session.key, trust, |t| {
-                    if !t.is_trusted {
-                        t.rate_limited = true;
-                    }
-                })
-                .await?;
-                return Err(AdmitError::CaptchaRequired {
-                    retry_after: retry_after.num_seconds(),
-                });
+        Err(AdmitError::Unavailable(
+            "the session's trust state kept changing".into(),
+        ))
+    }
+
+    /// Where `session` from `network` stands now, without counting anything: what
+    /// `/api/security/status` and the identify page show, and what [`TrustGate::admit`] will
+    /// do with the next identification (the network's counts included, an expired window
+    /// reset first).
+    ///
+    /// # Errors
+    /// [`AdmitError::Unavailable`] when storage fails.
+    pub async fn standing(
+        &self,
+        session: &Session,
+        network: Option<&str>,
+    ) -> Result<Standing, AdmitError> {
+        let now = self.clock.now();
+        let (untrusted, all) = match network {
+            None => (0, 0),
+            Some(network) => {
+                let untrusted = self.counters.peek(&self.network_key(network)).await?;
+                let all = self.counters.peek(&self.ceiling_key(network)).await?;
+                let untrusted_limit = self.network_limit(self.policy.network_threshold())?;
+                let ceiling = self.network_limit(self.policy.ip_ceiling())?;
+                (
+                    untrusted_limit.count_at(untrusted, now),
+                    ceiling.count_at(all, now),
+                )
             }
-        }
-        Ok(trust)
+        };
+        Ok(self.policy.standing(&session.trust, untrusted, all, now))
+    }
+
+    fn network_key(&self, network: &str) -> [u8; 32] {
+        self.digest.digest("trust-network", network.as_bytes())
+    }
+
+    fn ceiling_key(&self, network: &str) -> [u8; 32] {
+        self.digest.digest("trust-ceiling", network.as_bytes())
     }
 
     /// At most `max` per the policy's window (both positive: `RateLimitPolicy` guarantees it).
@@ -191,7 +235,13 @@ mod tests {
             Arc::new(MemoryRateLimits::default()),
             Arc::new(HmacDigest::new(SecretBytes::new(vec![4; 64]))),
             Arc::new(FixedClock(t0())),
-            RateLimitPolicy::new(threshold, chrono::TimeDelta::seconds(3600), ceiling).unwrap(),
+            RateLimitPolicy::new(
+                threshold,
+                chrono::TimeDelta::seconds(3600),
+                threshold,
+                ceiling,
+            )
+            .unwrap(),
         )
     }
 
@@ -250,6 +300,52 @@ mod tests {
             gate.admit(&stored(&all, 0), Some("203.0.113.9")).await,
             Err(AdmitError::CeilingReached { retry_after: 3600 })
         );
+    }
+
+    #[tokio::test]
+    async fn people_sharing_a_network_each_get_their_allowance_and_the_status_agrees() {
+        // Four people behind one address, three identifications each; the network's count
+        // of untrusted identifications is sized for them (12).
+        let (repo, all) = cas_sessions((1..=5).map(session).collect());
+        let gate = TrustGate::new(
+            Arc::new(repo),
+            Arc::new(MemoryRateLimits::default()),
+            Arc::new(HmacDigest::new(SecretBytes::new(vec![4; 64]))),
+            Arc::new(FixedClock(t0())),
+            RateLimitPolicy::new(3, chrono::TimeDelta::seconds(3600), 12, 30).unwrap(),
+        );
+        let net = Some("203.0.113.9");
+        for person in 0..4 {
+            for used in 0..3 {
+                let standing = gate.standing(&stored(&all, person), net).await.unwrap();
+                assert!(!standing.held, "person {person} is not held by the others");
+                assert_eq!(
+                    standing.left,
+                    (3 - used).min(12 - (person as u32 * 3 + used))
+                );
+                gate.admit(&stored(&all, person), net).await.unwrap();
+            }
+            let spent = gate.standing(&stored(&all, person), net).await.unwrap();
+            assert_eq!((spent.left, spent.held), (0, true));
+            assert!(matches!(
+                gate.admit(&stored(&all, person), net).await,
+                Err(AdmitError::CaptchaRequired { .. })
+            ));
+        }
+        // A fifth cookie on the same network finds its allowance spent, and the status says
+        // so before it tries.
+        let fifth = gate.standing(&stored(&all, 4), net).await.unwrap();
+        assert_eq!((fifth.left, fifth.held), (0, true));
+        assert!(matches!(
+            gate.admit(&stored(&all, 4), net).await,
+            Err(AdmitError::CaptchaRequired { .. })
+        ));
+        // Held requests spent none of the ceiling: a trusted person has 30 - 12 left.
+        let mut trusted = stored(&all, 0).trust;
+        trusted.pass_captcha(t0());
+        all.lock().unwrap()[0].trust = trusted;
+        let t = gate.standing(&stored(&all, 0), net).await.unwrap();
+        assert_eq!((t.left, t.held), (18, false));
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
