@@ -404,6 +404,129 @@ async fn bad_uploads_are_refused_clearly_and_cost_no_identification() {
     );
 }
 
+/// A real photo from the offline model's test set.
+fn dog_jpeg() -> Vec<u8> {
+    std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../crates/adapters-ai/tests/photos/dog.jpg"
+    ))
+    .unwrap()
+}
+
+/// `jpeg` with the size in its first frame header replaced (no checksum guards it).
+fn with_declared_size(mut jpeg: Vec<u8>, width: u16, height: u16) -> Vec<u8> {
+    let mut at = 2;
+    loop {
+        let marker = jpeg[at + 1];
+        let length = usize::from(u16::from_be_bytes([jpeg[at + 2], jpeg[at + 3]]));
+        if (0xC0..=0xC2).contains(&marker) {
+            jpeg[at + 5..at + 7].copy_from_slice(&height.to_be_bytes());
+            jpeg[at + 7..at + 9].copy_from_slice(&width.to_be_bytes());
+            return jpeg;
+        }
+        at += 2 + length;
+    }
+}
+
+/// A grey PNG of zeros: 80 KB on the wire, hundreds of megabytes as colour pixels.
+fn decompression_bomb(side: u32) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    image::DynamicImage::ImageLuma8(image::GrayImage::new(side, side))
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
+    out.into_inner()
+}
+
+/// Every hostile upload of issue 17's list, one by one, through the real server: each gets a
+/// clear 4xx naming the problem, costs no identification and no provider call, and leaves
+/// nothing behind (no kept photo, no count), while a good photo still goes through.
+#[tokio::test]
+async fn every_hostile_upload_is_refused_by_name_and_costs_nothing() {
+    let provider = FakeProvider::start();
+    let server = Server::start_with(options(&provider, 3)).unwrap();
+    let mut client = Client::new(&server.url(""));
+    client.refresh_csrf().await;
+    let dog = dog_jpeg();
+    let png = photo();
+    let mut jpeg_and_zip = dog.clone();
+    jpeg_and_zip.extend_from_slice(b"PK\x03\x04payload.txt");
+    jpeg_and_zip.extend_from_slice(b"PK\x05\x06");
+    jpeg_and_zip.extend_from_slice(&[0; 18]);
+    let mut gif_script = b"GIF89a\x01\x00\x01\x00\x80\x00\x00".to_vec();
+    gif_script.extend_from_slice(
+        b"\xff\xff\xff\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;",
+    );
+    gif_script.extend_from_slice(b"<script>fetch('/api/me')</script>");
+    let mut zip = b"PK\x03\x04\x14\x00\x00\x00".to_vec();
+    zip.extend_from_slice(&[0; 40]);
+    let bomb = decompression_bomb(9000);
+    assert!(bomb.len() < 1_000_000, "{} bytes", bomb.len());
+    let cases: [(&str, Vec<u8>, &str); 11] = [
+        ("zero bytes", Vec::new(), "the upload is empty"),
+        ("a JPEG cut in half", dog[..dog.len() / 2].to_vec(), "damaged or incomplete"),
+        ("a PNG cut in half", png[..png.len() / 2].to_vec(), "damaged or incomplete"),
+        (
+            "huge declared dimensions",
+            with_declared_size(dog.clone(), 60_000, 60_000),
+            "at most 12000 pixels on each side",
+        ),
+        ("a decompression bomb", bomb, "too many pixels to decode"),
+        ("a JPEG with a ZIP archive appended", jpeg_and_zip, "also a ZIP archive"),
+        ("a GIF that is also a script", gif_script, "also a web page script"),
+        (
+            "HTML renamed to .jpg",
+            b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>".to_vec(),
+            "not a PNG, JPEG, GIF, WebP or BMP",
+        ),
+        ("a ZIP renamed to .jpg", zip, "not a PNG, JPEG, GIF, WebP or BMP"),
+        (
+            "an SVG with a script",
+            br#"<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>"#.to_vec(),
+            "not a PNG, JPEG, GIF, WebP or BMP",
+        ),
+        (
+            "a PHP file",
+            b"<?php system($_GET['c']); ?>".to_vec(),
+            "not a PNG, JPEG, GIF, WebP or BMP",
+        ),
+    ];
+    for (what, bytes, why) in cases {
+        let refused = client
+            .post_multipart("/api/identify", &[("image", &bytes)])
+            .await;
+        assert_eq!(
+            (refused.status, refused.error().as_str()),
+            (422, "invalid_image"),
+            "{what}: {}",
+            refused.body
+        );
+        let message = refused.json()["message"].as_str().unwrap().to_owned();
+        assert!(message.contains(why), "{what}: {message}");
+        // The page's form answers the same, and keeps nothing for later.
+        let page = client
+            .post_upload_form("/identify", &[("image", &bytes)])
+            .await;
+        assert_eq!(page.status, 422, "{what} on the page");
+        assert!(page.body.contains(why), "{what} on the page");
+    }
+    assert!(provider.calls().is_empty(), "nothing reached the provider");
+    let status = client.get("/api/security/status").await.json();
+    assert_eq!(status["request_count"], 0, "no refused upload was counted");
+    assert_eq!(
+        wildid_tests::accounts::count(&server.data_dir, "held_photos"),
+        0,
+        "nothing was kept"
+    );
+    let good = client
+        .post_multipart("/api/identify", &[("image", &dog)])
+        .await;
+    assert_eq!(
+        good.status, 200,
+        "the whole photo goes through: {}",
+        good.body
+    );
+}
+
 #[tokio::test]
 async fn provider_failures_are_answered_502_and_odd_answers_are_cleaned() {
     let provider = FakeProvider::start();

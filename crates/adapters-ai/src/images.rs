@@ -113,6 +113,9 @@ pub fn check_photo(upload: &[u8], limits: &PhotoLimits) -> Result<CheckedImage, 
     if source_format == ImageFormat::Jpeg && !crate::jpeg_end::is_complete(upload) {
         return Err(ImageError::Corrupt);
     }
+    if let Some(what) = crate::polyglot::disguised_as(upload) {
+        return Err(ImageError::Disguised { what });
+    }
     let mut decode_limits = Limits::default();
     decode_limits.max_image_width = Some(limits.max_side);
     decode_limits.max_image_height = Some(limits.max_side);
@@ -128,9 +131,20 @@ pub fn check_photo(upload: &[u8], limits: &PhotoLimits) -> Result<CheckedImage, 
     };
     let mut decoder = reader.into_decoder().map_err(refused)?;
     // The decoders treat the memory limit as a hint; the pixels' size is known from the
-    // header, so refuse before allocating them.
-    if decoder.total_bytes() > limits.max_decode_bytes {
-        return Err(too_large);
+    // header, so refuse before allocating them. The peak is the decoded pixels plus, unless
+    // they are RGB already, their RGB copy (a grey 9000 x 9000 PNG of zeros is 80 KB on the
+    // wire, 81 MB decoded and 243 MB more as RGB).
+    let (w, h) = decoder.dimensions();
+    let rgb_copy = if decoder.color_type() == image::ColorType::Rgb8 {
+        0
+    } else {
+        u64::from(w) * u64::from(h) * 3
+    };
+    if decoder.total_bytes().saturating_add(rgb_copy) > limits.max_decode_bytes {
+        return Err(ImageError::TooManyPixels {
+            // A colour picture decodes to 3 bytes a pixel.
+            max_megapixels: limits.max_decode_bytes / 3 / 1_000_000,
+        });
     }
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut pixels = DynamicImage::from_decoder(decoder).map_err(refused)?;
@@ -329,7 +343,29 @@ mod tests {
             ..limits()
         };
         let e = check_photo(&encoded(100, 100, Fmt::Png), &small_memory).unwrap_err();
-        assert_eq!(e, ImageError::TooLarge { max_side: 12_000 });
+        assert_eq!(e, ImageError::TooManyPixels { max_megapixels: 0 });
+    }
+
+    #[test]
+    fn the_memory_limit_counts_the_rgb_copy_of_a_grey_picture() {
+        let grey = DynamicImage::ImageLuma8(image::GrayImage::new(100, 100));
+        let mut out = Cursor::new(Vec::new());
+        grey.write_to(&mut out, Fmt::Png).unwrap();
+        let upload = out.into_inner();
+        // 10,000 bytes decoded, 30,000 more as RGB.
+        let tight = PhotoLimits {
+            max_decode_bytes: 39_999,
+            ..limits()
+        };
+        assert_eq!(
+            check_photo(&upload, &tight),
+            Err(ImageError::TooManyPixels { max_megapixels: 0 })
+        );
+        let enough = PhotoLimits {
+            max_decode_bytes: 40_000,
+            ..limits()
+        };
+        assert!(check_photo(&upload, &enough).is_ok());
     }
 
     #[test]
@@ -359,15 +395,36 @@ mod tests {
         let mut upload = encoded(32, 32, Fmt::Png);
         let comment = png_chunk(b"tEXt", b"Comment\0nest at 51.5072N 0.1276W");
         upload.splice(33..33, comment);
-        upload.extend_from_slice(b"<script>alert(1)</script>");
+        upload.extend_from_slice(b"ftypmp42 a phone's motion-photo trailer");
         let checked = check_photo(&upload, &limits()).unwrap();
-        for secret in [b"51.5072N".as_slice(), b"<script>"] {
+        for secret in [b"51.5072N".as_slice(), b"motion-photo"] {
             assert!(
                 !checked.bytes.windows(secret.len()).any(|w| w == secret),
                 "{:?} was passed on",
                 String::from_utf8_lossy(secret)
             );
         }
+    }
+
+    #[test]
+    fn a_picture_that_is_also_a_script_or_an_archive_is_refused_by_name() {
+        let mut script = encoded(32, 32, Fmt::Png);
+        script.extend_from_slice(b"<script>alert(1)</script>");
+        assert_eq!(
+            check_photo(&script, &limits()),
+            Err(ImageError::Disguised {
+                what: "a web page script"
+            })
+        );
+        let mut zip = encoded(32, 32, Fmt::Jpeg);
+        zip.extend_from_slice(b"PK\x05\x06");
+        zip.extend_from_slice(&[0; 18]);
+        assert_eq!(
+            check_photo(&zip, &limits()),
+            Err(ImageError::Disguised {
+                what: "a ZIP archive"
+            })
+        );
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod images;
 mod jpeg_end;
 pub mod local_model;
 pub mod openai;
+mod polyglot;
 pub mod resilience;
 
 pub use clamav::{Clamd, ClamdAddress};

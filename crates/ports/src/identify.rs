@@ -84,7 +84,21 @@ pub enum ImageError {
     /// The format was recognised but the image does not decode.
     #[error("the image is damaged or incomplete")]
     Corrupt,
-    /// Width or height beyond what is accepted, or more pixels than may be decoded.
+    /// The file is a picture and something else at once (a polyglot): it carries markup that
+    /// runs script, or it is also a ZIP archive. `what` names the other thing.
+    #[error("the file is also {what}, not only a picture")]
+    Disguised {
+        /// What else the file is (`a ZIP archive`, `a web page script`...).
+        what: &'static str,
+    },
+    /// More pixels than may be decoded at once (a decompression bomb: a small file that
+    /// would take hundreds of megabytes as pixels).
+    #[error("the image has too many pixels to decode: at most {max_megapixels} megapixels")]
+    TooManyPixels {
+        /// Most megapixels of a colour picture that may be decoded.
+        max_megapixels: u64,
+    },
+    /// Width or height beyond what is accepted.
     #[error("the image is too large: at most {max_side} pixels on each side")]
     TooLarge {
         /// Longest accepted side in pixels.
