@@ -8,14 +8,18 @@
 #   remote-0.3mp  a provider on loopback that answers at once (bench/fake_provider.py), for
 #   remote-3mp    the cost of the photo check alone at 640 x 480, 2000 x 1500 and
 #   remote-12mp   4000 x 3000
-#   uploads-32    32 connections each sending a 10 MiB JPEG: peak RSS must stay bounded
-# The offline scenario runs long enough for more than 1,000 identifications, and the peak RSS
-# is read after it.
+#   uploads-8     8 and 32 connections each sending a 10 MiB JPEG, each on a fresh server:
+#   uploads-32    peak RSS must stay bounded (not grow with the uploads in flight)
+# The offline scenario runs at least OFFLINE_SECONDS (default 60: at about 27 a second, more
+# than 1,000 identifications), and the peak RSS is read after it; its request count is in the
+# results.
 #
 # Usage: bench/identify.sh [DURATION_SECONDS]   (default 15)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-15}"
+offline_duration="${OFFLINE_SECONDS:-60}"
+((offline_duration >= duration)) || offline_duration=$duration
 connections=8
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
@@ -70,9 +74,10 @@ start_server() {
   base=$(grep -o "http://[0-9.:]*" "$log" | head -1)
 }
 
-# scenario NAME PHOTO CONNECTIONS: wrk POSTs PHOTO as a multipart upload in one session.
+# scenario NAME PHOTO CONNECTIONS [SECONDS]: wrk POSTs PHOTO as a multipart upload in one
+# session, for SECONDS (default: the run's duration).
 scenario() {
-  local name="$1" photo="$2" conns="$3"
+  local name="$1" photo="$2" conns="$3" seconds="${4:-$duration}"
   local headers cookie token
   headers=$(curl -s -D - -o "$work/status.json" -H 'User-Agent:' "$base/api/security/status")
   cookie=$(awk -F'[ ;]' 'tolower($1) == "set-cookie:" && $2 ~ /wildid-session=/ {print $2; exit}' <<<"$headers")
@@ -92,7 +97,7 @@ wrk.headers["Cookie"] = "$cookie"
 LUA
   wrk -t2 -c"$conns" -d2s -s "$work/post.lua" "$base/api/identify" >/dev/null
   local out rps p50 p99 non2xx requests
-  out=$(wrk -t2 -c"$conns" -d"${duration}s" --timeout 30s --latency -s "$work/post.lua" "$base/api/identify")
+  out=$(wrk -t2 -c"$conns" -d"${seconds}s" --timeout 30s --latency -s "$work/post.lua" "$base/api/identify")
   rps=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   requests=$(awk '/requests in/ {print $1}' <<<"$out")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
@@ -107,15 +112,18 @@ LUA
 
 results=()
 start_server offline
-results+=("$(scenario offline-3mp "$work/p3.jpg" "$connections")")
+results+=("$(scenario offline-3mp "$work/p3.jpg" "$connections" "$offline_duration")")
 kill "$server_pid"
 start_server remote WILDID_AI_PROVIDER=bench WILDID_AI_BASE_URL="http://127.0.0.1:$provider_port/v1" WILDID_AI_MODEL=bench
 results+=("$(scenario remote-0.3mp "$work/p0.3.jpg" "$connections")")
 results+=("$(scenario remote-3mp "$work/p3.jpg" "$connections")")
 results+=("$(scenario remote-12mp "$work/p12.jpg" "$connections")")
 kill "$server_pid"
-start_server uploads WILDID_AI_PROVIDER=bench WILDID_AI_BASE_URL="http://127.0.0.1:$provider_port/v1" WILDID_AI_MODEL=bench
-results+=("$(scenario uploads-32 "$work/p10mib.jpg" 32)")
+for conns in 8 32; do
+  start_server "uploads-$conns" WILDID_AI_PROVIDER=bench WILDID_AI_BASE_URL="http://127.0.0.1:$provider_port/v1" WILDID_AI_MODEL=bench
+  results+=("$(scenario "uploads-$conns" "$work/p10mib.jpg" "$conns")")
+  kill "$server_pid"
+done
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 json=$(printf '{"timestamp":"%s","commit":"%s","duration_seconds":%s,"cpus":%s,"scenarios":[%s]}\n' \

@@ -153,7 +153,7 @@ pub(crate) async fn identify(
         Err(e) => Err(Shown(e)),
     };
     match outcome {
-        Ok(identified) => answered(&state, &viewer, page, session, identified).await,
+        Ok(identified) => answered(page, identified),
         // 303: the browser follows with a GET, to the page that offers the check.
         Err(Held) if state.services.identify.keeps_held_photos() => {
             let jar = flash::push(
@@ -177,19 +177,10 @@ pub(crate) async fn identify(
     }
 }
 
-/// The page with the answer for the photo of `identified`, counted for `session`.
-async fn answered(
-    state: &AppState,
-    viewer: &Viewer,
-    mut page: IdentifyPage,
-    session: Session,
-    identified: Identified,
-) -> Result<Response, AppError> {
-    let counted = Session {
-        trust: identified.trust,
-        ..session
-    };
-    page.remaining = allowance(state, viewer, &counted).await?;
+/// The page with the answer for the photo of `identified`.
+fn answered(mut page: IdentifyPage, identified: Identified) -> Result<Response, AppError> {
+    let standing = identified.standing;
+    page.remaining = (!standing.trust.is_trusted).then_some(standing.left);
     page.result = Some(SpeciesView::from(&identified.result));
     page.provider = identified.provider;
     page.photo = Some(format!(
@@ -224,9 +215,7 @@ pub(crate) async fn answer_kept(
         .await
     {
         Ok(None) => Ok(None),
-        Ok(Some(identified)) => answered(state, viewer, page, session, identified)
-            .await
-            .map(Some),
+        Ok(Some(identified)) => answered(page, identified).map(Some),
         Err(e) => {
             page.layout = Layout::for_viewer(ctx, viewer, PATH);
             page.remaining = allowance(state, viewer, &session).await?;

@@ -12,11 +12,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
 use axum::http::StatusCode;
-use wildid_domain::session::Session;
 
 use crate::api_types::{ErrorBody, IdentificationBody, PhotoView, SpeciesView};
 use crate::error::AppError;
-use crate::routes::security::status_of;
+use crate::routes::security::status_from;
 use crate::session::Viewer;
 use crate::state::AppState;
 
@@ -54,10 +53,6 @@ pub(crate) async fn identify(
         .identify
         .identify(&session, viewer.handle.client(), upload)
         .await?;
-    let counted = Session {
-        trust: identified.trust,
-        ..session
-    };
     Ok(Json(IdentificationBody {
         identification: SpeciesView::from(&identified.result),
         provider: identified.provider,
@@ -67,7 +62,7 @@ pub(crate) async fn identify(
             height: identified.height,
             sha256: hex::encode(identified.upload_sha256),
         },
-        status: status_of(&state, &counted, &viewer).await?,
+        status: status_from(&state, &session, &viewer, &identified.standing),
     }))
 }
 

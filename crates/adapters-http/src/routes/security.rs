@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use wildid_domain::session::Session;
+use wildid_domain::trust::Standing;
 use wildid_ports::services::captcha::{Puzzle, VerifyCaptchaError};
 
 use crate::api_json::ApiJson;
@@ -30,13 +31,25 @@ pub(crate) async fn status_of(
     session: &Session,
     viewer: &Viewer,
 ) -> Result<SecurityStatus, AppError> {
-    let kind = state.services.captchas.kind();
-    let gate = &state.services.trust;
-    let limit = gate.policy();
-    let standing = gate
+    let standing = state
+        .services
+        .trust
         .standing(session, viewer.handle.client().network.as_deref())
         .await?;
-    Ok(SecurityStatus {
+    Ok(status_from(state, session, viewer, &standing))
+}
+
+/// The status of `session` standing as `standing` says (from `TrustGate::standing`, or from
+/// the admission that just counted an identification).
+pub(crate) fn status_from(
+    state: &AppState,
+    session: &Session,
+    viewer: &Viewer,
+    standing: &Standing,
+) -> SecurityStatus {
+    let kind = state.services.captchas.kind();
+    let limit = state.services.trust.policy();
+    SecurityStatus {
         csrf_token: session.csrf.encode(),
         captcha_enabled: kind.is_some(),
         captcha_kind: kind.map(|k| k.as_str().to_owned()),
@@ -47,7 +60,7 @@ pub(crate) async fn status_of(
         rate_limited: standing.held,
         is_trusted: standing.trust.is_trusted,
         authenticated: viewer.user.is_some(),
-    })
+    }
 }
 
 /// The session's anti-forgery token and where it stands against the adaptive limit.

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use wildid_domain::identification::SpeciesResult;
 use wildid_domain::session::Session;
-use wildid_domain::trust::TrustState;
+use wildid_domain::trust::Standing;
 
 use crate::clock::Clock;
 use crate::identify::{
@@ -91,8 +91,9 @@ pub struct Identified {
     /// The checked photo, small (JPEG; see [`CheckedImage::thumbnail`]), to show with the
     /// answer.
     pub thumbnail: Vec<u8>,
-    /// The session's trust state after this identification was counted.
-    pub trust: TrustState,
+    /// Where the session stands after this identification was counted (its trust state, and
+    /// what is left).
+    pub standing: Standing,
 }
 
 /// How long a held photo is kept for its session: time to pass the check, not more.
@@ -224,7 +225,7 @@ impl Identifications {
             return Ok(None);
         };
         match self.admit(session, client).await {
-            Ok(trust) => self.answer(image, trust).await.map(Some),
+            Ok(standing) => self.answer(image, standing).await.map(Some),
             Err(e) => {
                 if matches!(e, IdentifyFailure::Held(AdmitError::CaptchaRequired { .. })) {
                     self.keep(session, &image).await?;
@@ -276,8 +277,8 @@ impl Identifications {
             return Err(refusal);
         }
         // Step 4.
-        let trust = match self.admit(session, client).await {
-            Ok(trust) => trust,
+        let standing = match self.admit(session, client).await {
+            Ok(standing) => standing,
             Err(e) => {
                 if keep && matches!(e, IdentifyFailure::Held(AdmitError::CaptchaRequired { .. })) {
                     self.keep(session, &image).await?;
@@ -286,7 +287,7 @@ impl Identifications {
             }
         };
         // Step 5.
-        self.answer(image, trust).await
+        self.answer(image, standing).await
     }
 
     /// Step 4: the identification counted, or refused.
@@ -294,7 +295,7 @@ impl Identifications {
         &self,
         session: &Session,
         client: &ClientInfo,
-    ) -> Result<TrustState, IdentifyFailure> {
+    ) -> Result<Standing, IdentifyFailure> {
         self.gate
             .admit(session, client.network.as_deref())
             .await
@@ -313,7 +314,7 @@ impl Identifications {
     async fn answer(
         &self,
         image: CheckedImage,
-        trust: TrustState,
+        standing: Standing,
     ) -> Result<Identified, IdentifyFailure> {
         let (result, provider) = self.ask_providers(&image).await?;
         Ok(Identified {
@@ -324,7 +325,7 @@ impl Identifications {
             height: image.height,
             upload_sha256: image.upload_sha256,
             thumbnail: image.thumbnail,
-            trust,
+            standing,
         })
     }
 
@@ -491,9 +492,9 @@ mod tests {
         assert_eq!(detail("signature").as_deref(), Some("Eicar-Test"));
         assert_eq!(detail("bytes").as_deref(), Some("3"));
         assert_eq!(detail("sha256").map(|h| h.len()), Some(64));
-        let trust = ids.gate.admit(&session, None).await.unwrap();
+        let standing = ids.gate.admit(&session, None).await.unwrap();
         assert_eq!(
-            trust.request_count, 1,
+            standing.trust.request_count, 1,
             "the infected upload counted nothing"
         );
         drop(kept);
@@ -666,7 +667,7 @@ mod tests {
             .expect("the kept photo is answered");
         assert_eq!(done.result, answer());
         assert_eq!(done.upload_sha256, [7; 32]);
-        assert!(done.trust.is_trusted);
+        assert!(done.standing.trust.is_trusted);
         assert!(cell.lock().unwrap().is_none());
         assert_eq!(
             ids.identify_kept(&session, &client(Some("n")))
@@ -712,7 +713,7 @@ mod tests {
         assert_eq!(done.provider, "test");
         assert_eq!((done.width, done.height), (4, 3));
         assert_eq!(done.source_format, ImageFormat::Png);
-        assert_eq!(done.trust.request_count, 1);
+        assert_eq!(done.standing.trust.request_count, 1);
     }
 
     #[tokio::test]
@@ -761,7 +762,7 @@ mod tests {
         let second = ids
             .identify(
                 &Session {
-                    trust: first.trust,
+                    trust: first.standing.trust,
                     ..session.clone()
                 },
                 &client(Some("n")),
@@ -769,9 +770,9 @@ mod tests {
             )
             .await
             .unwrap();
-        assert!(second.trust.rate_limited);
+        assert!(second.standing.trust.rate_limited);
         let held = Session {
-            trust: second.trust,
+            trust: second.standing.trust,
             ..session.clone()
         };
         let e = ids
@@ -863,7 +864,7 @@ mod tests {
         assert_eq!(identified.provider, "test");
         assert_eq!(identified.result, answer());
         assert_eq!(
-            identified.trust.request_count, 1,
+            identified.standing.trust.request_count, 1,
             "counted once for the chain"
         );
 

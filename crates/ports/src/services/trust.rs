@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use wildid_domain::rate_limit::{RateDecision, RateLimit};
 use wildid_domain::session::Session;
-use wildid_domain::trust::{RateLimitPolicy, Standing, TrustDecision, TrustState};
+use wildid_domain::trust::{RateLimitPolicy, Standing, TrustDecision};
 
 use crate::RepoError;
 use crate::clock::Clock;
@@ -85,7 +85,8 @@ impl TrustGate {
     }
 
     /// Admits one identification by `session` from `network` (`limits::network_of`), counting
-    /// it; returns the session's new trust state. A refused identification is, as far as
+    /// it; returns where the session stands afterwards (its new trust state, and what is left,
+    /// from the counts this admission read, so no second read is needed). A refused identification is, as far as
     /// the counts allow, not counted: a held session touches no counter, and an untrusted
     /// session held by its network's count does not spend the network's ceiling.
     ///
@@ -98,7 +99,7 @@ impl TrustGate {
         &self,
         session: &Session,
         network: Option<&str>,
-    ) -> Result<TrustState, AdmitError> {
+    ) -> Result<Standing, AdmitError> {
         let now = self.clock.now();
         // The session's own state first: a held session is refused without counting.
         let mut probe = session.trust;
@@ -108,14 +109,18 @@ impl TrustGate {
                 retry_after: retry_after.num_seconds(),
             });
         }
+        // What this admission learns of the network's counts (0 when not counted here).
+        let (mut untrusted, mut all) = (0, 0);
         if let Some(network) = network {
             // The network's count of untrusted identifications: a new cookie starts from it.
             if !probe.is_trusted {
                 let limit = self.network_limit(self.policy.network_threshold())?;
                 let key = self.network_key(network);
-                if let RateDecision::Limited { retry_after } =
-                    self.counters.hit(&key, &limit, now).await?
-                {
+                let decision = self.counters.hit(&key, &limit, now).await?;
+                if let RateDecision::Allowed { remaining, .. } = decision {
+                    untrusted = limit.max() - remaining;
+                }
+                if let RateDecision::Limited { retry_after } = decision {
                     // The session must pass a CAPTCHA, as its network already must.
                     update_trust(self.sessions.as_ref(), &session.key, session.trust, |t| {
                         t.hold(&self.policy, now);
@@ -127,14 +132,17 @@ impl TrustGate {
                 }
             }
             let ceiling = self.network_limit(self.policy.ip_ceiling())?;
-            if let RateDecision::Limited { retry_after } = self
+            match self
                 .counters
                 .hit(&self.ceiling_key(network), &ceiling, now)
                 .await?
             {
-                return Err(AdmitError::CeilingReached {
-                    retry_after: retry_after.num_seconds(),
-                });
+                RateDecision::Allowed { remaining, .. } => all = ceiling.max() - remaining,
+                RateDecision::Limited { retry_after } => {
+                    return Err(AdmitError::CeilingReached {
+                        retry_after: retry_after.num_seconds(),
+                    });
+                }
             }
         }
         // The session's own count (seed `can_proceed`, then `record_request`), by
@@ -161,7 +169,7 @@ impl TrustGate {
                 .swap_trust(&session.key, &current, &next)
                 .await?
             {
-                return Ok(next);
+                return Ok(self.policy.standing(&next, untrusted, all, now));
             }
             current = stored_trust(self.sessions.as_ref(), &session.key).await?;
         }
@@ -219,6 +227,7 @@ mod tests {
     use std::sync::Mutex;
 
     use wildid_domain::secret::SecretBytes;
+    use wildid_domain::trust::TrustState;
 
     use super::*;
     use crate::builtin::{HmacDigest, MemoryRateLimits};
@@ -255,8 +264,8 @@ mod tests {
         let gate = gate(repo, 3, 30);
         let net = Some("203.0.113.9");
         for count in 1..=3 {
-            let trust = gate.admit(&stored(&all, 0), net).await.unwrap();
-            assert_eq!(trust.request_count, count);
+            let standing = gate.admit(&stored(&all, 0), net).await.unwrap();
+            assert_eq!(standing.trust.request_count, count);
         }
         assert!(
             stored(&all, 0).trust.rate_limited,
@@ -323,7 +332,12 @@ mod tests {
                     standing.left,
                     (3 - used).min(12 - (person as u32 * 3 + used))
                 );
-                gate.admit(&stored(&all, person), net).await.unwrap();
+                let after = gate.admit(&stored(&all, person), net).await.unwrap();
+                assert_eq!(
+                    after,
+                    gate.standing(&stored(&all, person), net).await.unwrap(),
+                    "what admit says agrees with a fresh read"
+                );
             }
             let spent = gate.standing(&stored(&all, person), net).await.unwrap();
             assert_eq!((spent.left, spent.held), (0, true));
