@@ -255,8 +255,9 @@ pub fn compose(
     })
 }
 
-/// The identification use case: the photo check, the provider chain and, with
-/// `WILDID_CLAMD`, the malware scan.
+/// The identification use case: the photo check, the provider chain, with `WILDID_CLAMD`
+/// the malware scan, and when there is a check to pass (`WILDID_CAPTCHA_KIND` not `off`) the
+/// photos kept while a person passes it.
 fn identifications(
     settings: &Settings,
     trust: TrustGate,
@@ -269,8 +270,12 @@ fn identifications(
         Arc::new(PhotoChecker::per_core(PhotoLimits::default())),
         providers(settings)?,
         clock,
-    )
-    .with_held_photos(held_photos);
+    );
+    let identify = if settings.captcha.is_some() {
+        identify.with_held_photos(held_photos)
+    } else {
+        identify
+    };
     Ok(match &settings.clamd {
         Some((address, timeout)) => {
             tracing::info!(clamd = %address, "uploads are scanned for malware");
