@@ -66,16 +66,19 @@ impl RouteGroup {
     }
 
     /// The built-in windows: the seed's 50 per hour and 200 per day for sign-in; identifications
-    /// just above the adaptive ceiling; CAPTCHAs a
-    /// person needs a handful of; reports a browser sends in bursts; a default no person meets.
+    /// above the adaptive ceiling; CAPTCHAs for the people of a shared network, each needing a
+    /// handful; reports a browser sends in bursts; a default no person meets. All per client
+    /// network, sized like the adaptive limit for a field station of
+    /// `wildid_domain::trust::SHARED_NETWORK_PEOPLE` people.
     pub fn default_windows(self) -> Vec<RateLimit> {
         let w = |max: u32, seconds: i64| RateLimit::new(max, Duration::seconds(seconds));
         let windows = match self {
             RouteGroup::SignIn => vec![w(50, 3600), w(200, 86_400)],
-            // Above the adaptive ceiling (10 x the threshold of 10, per hour), so that for
-            // photos that decode it is the ceiling that binds; this bounds the rest.
-            RouteGroup::Identify => vec![w(150, 3600), w(500, 86_400)],
-            RouteGroup::Captcha => vec![w(30, 3600), w(100, 86_400)],
+            // Above the adaptive ceiling (100 x the threshold of 10, per hour), so that for
+            // photos that decode it is the adaptive limit that binds; this bounds the rest.
+            RouteGroup::Identify => vec![w(1500, 3600), w(10_000, 86_400)],
+            // About five requests per check (page, challenge, answer, a retry) for 40 people.
+            RouteGroup::Captcha => vec![w(200, 3600), w(1000, 86_400)],
             RouteGroup::Reports => vec![w(100, 60), w(1000, 86_400)],
             RouteGroup::Default => vec![w(600, 60)],
             RouteGroup::Unlimited => vec![],
@@ -226,6 +229,24 @@ mod tests {
     use super::*;
     use crate::builtin::{HmacDigest, MemoryRateLimits, SystemClock};
     use wildid_domain::secret::SecretBytes;
+
+    /// The per-hour window of `group`'s defaults.
+    fn hourly(group: RouteGroup) -> u32 {
+        group
+            .default_windows()
+            .iter()
+            .find(|w| w.per() == Duration::seconds(3600))
+            .map(RateLimit::max)
+            .unwrap()
+    }
+
+    #[test]
+    fn the_route_limits_leave_the_adaptive_limit_and_a_shared_network_room() {
+        use wildid_domain::trust::{RateLimitPolicy, SHARED_NETWORK_PEOPLE};
+        let adaptive = RateLimitPolicy::default();
+        assert!(hourly(RouteGroup::Identify) > adaptive.ip_ceiling());
+        assert!(hourly(RouteGroup::Captcha) >= 5 * SHARED_NETWORK_PEOPLE);
+    }
 
     fn limits(windows: BTreeMap<RouteGroup, Vec<RateLimit>>) -> RequestLimits {
         RequestLimits::new(
