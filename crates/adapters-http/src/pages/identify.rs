@@ -195,7 +195,8 @@ fn answered(mut page: IdentifyPage, identified: Identified) -> Result<Response, 
 /// scripts this is how a held person gets the answer without choosing the photo again.
 ///
 /// # Errors
-/// Only when the page cannot be rendered; a refused identification is shown on the page.
+/// When the page cannot be rendered or the session's allowance cannot be read; a refused
+/// identification is shown on the page.
 pub(crate) async fn answer_kept(
     state: &AppState,
     ctx: &RequestContext,
