@@ -1,6 +1,6 @@
 //! `HeldPhotoRepository` on diesel: one row per session, removed by the session's foreign key
-//! when the session goes. A photo is taken by reading it and then deleting exactly that row,
-//! so of two concurrent takes at most one returns it.
+//! when the session goes. A photo is taken by deleting its row and reading what was deleted
+//! (`DELETE ... RETURNING`), so of two concurrent takes at most one returns it.
 
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use wildid_ports::repo::HeldPhotoRepository;
 use crate::Database;
 use crate::codec::{array, to_db_time};
 use crate::error::{corrupt, repo_error};
-use crate::pool::{with_conn, with_write_conn};
+use crate::pool::with_write_conn;
 use crate::schema::held_photos;
 
 pub(crate) struct SqlHeldPhotos {
@@ -109,35 +109,19 @@ impl HeldPhotoRepository for SqlHeldPhotos {
         now: Timestamp,
     ) -> Result<Option<CheckedImage>, RepoError> {
         let key = key.as_bytes().to_vec();
-        let row: Option<Row> = with_conn!(self.db, |conn| {
-            held_photos::table
-                .find(&key)
-                .select(Row::as_select())
+        // One statement: of concurrent takes, only the one whose delete found the row gets it.
+        let row: Option<Row> = with_write_conn!(self.db, |conn| {
+            diesel::delete(held_photos::table.find(&key))
+                .returning(Row::as_returning())
                 .get_result(conn)
                 .await
                 .optional()
                 .map_err(repo_error)?
         });
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        // Exactly the row read: a photo kept meanwhile (another digest or expiry) stays.
-        let (digest, expires_at) = (row.upload_sha256.clone(), row.expires_at);
-        let deleted = with_write_conn!(self.db, |conn| {
-            diesel::delete(
-                held_photos::table
-                    .filter(held_photos::session_key.eq(&key))
-                    .filter(held_photos::upload_sha256.eq(&digest))
-                    .filter(held_photos::expires_at.eq(expires_at)),
-            )
-            .execute(conn)
-            .await
-            .map_err(repo_error)?
-        });
-        if deleted != 1 || expires_at <= to_db_time(now) {
-            return Ok(None);
+        match row {
+            Some(row) if row.expires_at > to_db_time(now) => CheckedImage::try_from(row).map(Some),
+            _ => Ok(None),
         }
-        CheckedImage::try_from(row).map(Some)
     }
 
     async fn purge_expired(&self, now: Timestamp) -> Result<u64, RepoError> {

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use wildid_domain::identification::SpeciesResult;
 use wildid_domain::session::Session;
-use wildid_domain::trust::Standing;
+use wildid_domain::trust::{Standing, TrustDecision};
 
 use crate::clock::Clock;
 use crate::identify::{
@@ -252,7 +252,7 @@ impl Identifications {
         // its photo is to be kept).
         let mut probe = session.trust;
         let held_already = match probe.can_proceed(self.gate.policy(), self.clock.now()) {
-            wildid_domain::trust::TrustDecision::CaptchaRequired { retry_after } => {
+            TrustDecision::CaptchaRequired { retry_after } => {
                 let refusal = IdentifyFailure::Held(AdmitError::CaptchaRequired {
                     retry_after: retry_after.num_seconds(),
                 });
@@ -261,7 +261,7 @@ impl Identifications {
                 }
                 Some(refusal)
             }
-            wildid_domain::trust::TrustDecision::Proceed => None,
+            TrustDecision::Proceed => None,
         };
         // Step 2.
         if let Some(scan) = &self.scan {
@@ -549,22 +549,25 @@ mod tests {
         images: MockImageChecker,
         provider: Option<MockSpeciesIdentifier>,
     ) -> Identifications {
-        let clock = Arc::new(FixedClock(t0()));
-        let gate = TrustGate::new(
-            Arc::new(cas_sessions(vec![session.clone()]).0),
-            Arc::new(MemoryRateLimits::default()),
-            Arc::new(HmacDigest::new(SecretBytes::new(vec![1; 64]))),
-            clock.clone(),
-            RateLimitPolicy::new(2, chrono::TimeDelta::seconds(3600), 2, 20).unwrap(),
-        );
         Identifications::new(
-            gate,
+            gate(cas_sessions(vec![session.clone()]).0),
             Arc::new(images),
             provider
                 .into_iter()
                 .map(|p| Arc::new(p) as Arc<dyn SpeciesIdentifier>)
                 .collect(),
-            clock,
+            Arc::new(FixedClock(t0())),
+        )
+    }
+
+    /// The gate over `sessions`: threshold 2, network threshold 2, ceiling 20, at `t0`.
+    fn gate(sessions: crate::repo::MockSessionRepository) -> TrustGate {
+        TrustGate::new(
+            Arc::new(sessions),
+            Arc::new(MemoryRateLimits::default()),
+            Arc::new(HmacDigest::new(SecretBytes::new(vec![1; 64]))),
+            Arc::new(FixedClock(t0())),
+            RateLimitPolicy::new(2, chrono::TimeDelta::seconds(3600), 2, 20).unwrap(),
         )
     }
 
@@ -610,22 +613,14 @@ mod tests {
         session.trust.rate_limited = true;
         session.trust.window_started_at = Some(t0());
         let (repo, stored) = cas_sessions(vec![session.clone()]);
-        let clock = Arc::new(FixedClock(t0()));
-        let gate = TrustGate::new(
-            Arc::new(repo),
-            Arc::new(MemoryRateLimits::default()),
-            Arc::new(HmacDigest::new(SecretBytes::new(vec![1; 64]))),
-            clock.clone(),
-            RateLimitPolicy::new(2, chrono::TimeDelta::seconds(3600), 2, 20).unwrap(),
-        );
         let mut images = MockImageChecker::new();
         images.expect_check().times(1).returning(|_| Ok(checked()));
         let cell = Arc::new(std::sync::Mutex::new(None));
         let ids = Identifications::new(
-            gate,
+            gate(repo),
             Arc::new(images),
             vec![Arc::new(good_provider(1))],
-            clock,
+            Arc::new(FixedClock(t0())),
         )
         .with_held_photos(Arc::new(held_photos(Arc::clone(&cell))));
         let held = |e: &IdentifyFailure| {
