@@ -528,7 +528,7 @@ async fn every_hostile_upload_is_refused_by_name_and_costs_nothing() {
 }
 
 #[tokio::test]
-async fn provider_failures_are_answered_502_and_odd_answers_are_cleaned() {
+async fn provider_failures_are_answered_502_and_odd_answers_are_read_safely() {
     let provider = FakeProvider::start();
     // Six failures in a row would open the circuit breaker (`provider_resilience.rs`): each
     // failure here must reach the provider.
@@ -541,8 +541,6 @@ async fn provider_failures_are_answered_502_and_odd_answers_are_cleaned() {
         Reply::Status(500),
         Reply::Status(429),
         Reply::Slow(Duration::from_secs(4)),
-        Reply::Huge(2 * 1024 * 1024),
-        Reply::Raw("<html>gateway</html>".into()),
         Reply::Redirect(redirect_target),
     ] {
         provider.reply(reply.clone());
@@ -570,6 +568,35 @@ async fn provider_failures_are_answered_502_and_odd_answers_are_cleaned() {
             before + calls,
             "{reply:?}: {calls} call(s), no redirect followed"
         );
+    }
+
+    // A reply, however malformed, is no server error: the answer says it could not be read,
+    // and carries nothing of what the provider sent.
+    for reply in [
+        Reply::Huge(2 * 1024 * 1024),
+        Reply::Raw("<html>gateway of provider-7 at 10.1.2.3</html>".into()),
+        Reply::Raw(r#"{"error": "oops", "choices": []}"#.into()),
+        Reply::Raw(r#"{"choices": [{"message": {"content": {"a": "zebra-leak"}}}]}"#.into()),
+    ] {
+        provider.reply(reply.clone());
+        let before = provider.calls().len();
+        let answer = identify(&mut client).await;
+        assert_eq!(answer.status, 200, "{reply:?}: {}", answer.body);
+        let result = &answer.json()["identification"];
+        assert_eq!(result["species"], "Unknown", "{reply:?}");
+        assert_eq!(result["confidence"], "low");
+        assert!(
+            result["notes"]
+                .as_str()
+                .unwrap()
+                .contains("could not be read"),
+            "{reply:?}: {}",
+            answer.body
+        );
+        for leak in ["gateway", "10.1.2.3", "oops", "127.0.0.1", "zebra-leak"] {
+            assert!(!answer.body.contains(leak), "{reply:?}: {leak} leaked");
+        }
+        assert_eq!(provider.calls().len(), before + 1, "{reply:?}: not retried");
     }
 
     provider.reply(Reply::Content("It looks like a fox to me.".into()));

@@ -25,16 +25,11 @@ pub(crate) const NOT_JSON_NOTE: &str = "The provider's answer was not in the exp
 pub(crate) fn parse(content: &str) -> SpeciesResult {
     match json_object(content) {
         Some(fields) => from_fields(&fields),
+        // Prose instead of JSON: nothing is named, but the prose may help the person.
         None => SpeciesResult {
-            is_animal: true,
-            species: unknown_name(),
-            common_name: unknown_name(),
-            animal_type: None,
-            conservation_status: None,
-            confidence: Confidence::Low,
             description: untrusted(content, DESCRIPTION_MAX),
             notes: untrusted(NOT_JSON_NOTE, NOTES_MAX),
-            alternatives: Vec::new(),
+            ..SpeciesResult::unreadable()
         },
     }
 }

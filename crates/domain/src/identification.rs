@@ -109,6 +109,30 @@ pub struct SpeciesResult {
     pub alternatives: Vec<Alternative>,
 }
 
+/// What [`SpeciesResult::unreadable`] says in its notes.
+pub const UNREADABLE_NOTE: &str = "The identification service answered, but its answer could \
+not be read, so nothing is concluded about this photo. You can try again in a moment.";
+
+impl SpeciesResult {
+    /// The honest result when a provider answered but its answer could not be read at all (not
+    /// JSON, no message, too large): nothing is named (`Unknown`, low confidence, no
+    /// description) and the notes say so ([`UNREADABLE_NOTE`]). Nothing of the unreadable
+    /// answer is carried over, so none of it can reach a person.
+    pub fn unreadable() -> Self {
+        Self {
+            is_animal: true,
+            species: unknown_name(),
+            common_name: unknown_name(),
+            animal_type: None,
+            conservation_status: None,
+            confidence: Confidence::Low,
+            description: None,
+            notes: Some(PlainText::from_constant(UNREADABLE_NOTE)),
+            alternatives: Vec::new(),
+        }
+    }
+}
+
 /// One identification in a user's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identification {

@@ -32,7 +32,7 @@ pub(crate) const IMAGE_FIELD: &str = "image";
         (status = 415, body = ErrorBody, description = "not multipart/form-data"),
         (status = 422, body = ErrorBody, description = "`missing_image`, `unknown_field`, `invalid_image` or `malware_found` (the malware scan, `WILDID_CLAMD`, found something)"),
         (status = 429, body = ErrorBody, description = "`captcha_required` (pass `POST /api/security/verify`) or `too_many_requests`"),
-        (status = 502, body = ErrorBody, description = "`identification_failed`: no provider of the chain gave a usable answer"),
+        (status = 502, body = ErrorBody, description = "`identification_failed`: no provider of the chain answered (a provider that answered unreadably gives 200 with species `Unknown` and notes that say so)"),
         (status = 503, body = ErrorBody, description = "`identification_unavailable`: no provider configured or loaded; `scan_unavailable`: the malware scanner gave no verdict, so the upload is refused")))]
 pub(crate) async fn identify(
     State(state): State<AppState>,

@@ -64,8 +64,9 @@ pub enum IdentifyFailure {
     /// `too_many_requests`), or its storage failed.
     #[error(transparent)]
     Held(AdmitError),
-    /// The provider gave no usable answer (API: 502 `identification_failed`). The cause is
-    /// for the server log only.
+    /// No provider of the chain answered at all (refused, failed, unreachable or too slow; API:
+    /// 502 `identification_failed`). A provider that answered unreadably is not a failure:
+    /// its result is [`SpeciesResult::unreadable`]. The cause is for the server log only.
     #[error("the provider gave no answer: {0}")]
     ProviderFailed(IdentifyError),
     /// Storage or the image checker failed.
@@ -377,13 +378,16 @@ impl Identifications {
         Err(IdentifyFailure::Infected(signature))
     }
 
-    /// The first answer of the chain, with the name of the provider that gave it; when every
-    /// provider fails, the last failure.
+    /// The first answer of the chain, with the name of the provider that gave it. When every
+    /// provider fails and one of them did answer, but unreadably, the answer is
+    /// [`SpeciesResult::unreadable`] from that provider (a reply, however malformed, is not a
+    /// server error and says so to the person); when none answered at all, the last failure.
     async fn ask_providers(
         &self,
         image: &CheckedImage,
     ) -> Result<(SpeciesResult, String), IdentifyFailure> {
         let mut last = IdentifyError::NotConfigured;
+        let mut answered_badly = None;
         for (position, provider) in self.providers.iter().enumerate() {
             match provider.identify(image).await {
                 Ok(result) => return Ok((result, provider.name().to_owned())),
@@ -395,11 +399,24 @@ impl Identifications {
                             "identification provider failed; asking the next one"
                         );
                     }
+                    if matches!(e, IdentifyError::BadResponse(_)) {
+                        answered_badly = Some(provider.name().to_owned());
+                    }
                     last = e;
                 }
             }
         }
-        Err(IdentifyFailure::ProviderFailed(last))
+        match answered_badly {
+            Some(provider) => {
+                tracing::warn!(
+                    %provider,
+                    error = %last,
+                    "identification provider failed; its unreadable answer is reported as such"
+                );
+                Ok((SpeciesResult::unreadable(), provider))
+            }
+            None => Err(IdentifyFailure::ProviderFailed(last)),
+        }
     }
 }
 
@@ -863,15 +880,36 @@ mod tests {
             "counted once for the chain"
         );
 
-        // When every provider fails, the last failure is the answer (and it counts once).
+        // When every provider fails but one answered, unreadably, that is the answer: said as
+        // such, nothing of the bad answer in it, from the provider that gave it.
         ids.providers.pop();
-        let e = ids
+        let unreadable = ids
+            .identify(&session, &client(None), vec![1])
+            .await
+            .unwrap();
+        assert_eq!(unreadable.provider, "second");
+        assert_eq!(unreadable.result, SpeciesResult::unreadable());
+        assert_eq!(unreadable.standing.trust.request_count, 2);
+
+        // When none answered at all, the last failure is the answer (and it counts once).
+        let mut down = MockSpeciesIdentifier::new();
+        down.expect_name().return_const("down".to_owned());
+        down.expect_identify().times(1).returning(|_| {
+            Err(IdentifyError::Transient {
+                cause: "status 503".into(),
+                retry_after: None,
+            })
+        });
+        let e = service(&session, good_images(), Some(down))
             .identify(&session, &client(None), vec![1])
             .await
             .unwrap_err();
         assert_eq!(
             e,
-            IdentifyFailure::ProviderFailed(IdentifyError::BadResponse("html".into()))
+            IdentifyFailure::ProviderFailed(IdentifyError::Transient {
+                cause: "status 503".into(),
+                retry_after: None
+            })
         );
     }
 
