@@ -1,5 +1,6 @@
 //! The photo check (seed §10, done by content rather than by file name): the upload is
-//! decoded with the `image` crate under strict limits, turned upright, scaled down to what a
+//! decoded with the `image` crate under strict limits (a JPEG photo larger than the copy sent
+//! on straight to about that size, `jpeg_scaled`), turned upright, scaled down to what a
 //! vision model uses (`fast_image_resize`), and re-encoded as JPEG from its pixels alone
 //! (`jpeg-encoder`). Whatever else the file
 //! carried (EXIF with the GPS position of a nest, comments, a script appended after the image
@@ -97,7 +98,7 @@ pub fn check_photo(upload: &[u8], limits: &PhotoLimits) -> Result<CheckedImage, 
     if upload.is_empty() {
         return Err(ImageError::Empty);
     }
-    let mut reader = ImageReader::new(Cursor::new(upload))
+    let reader = ImageReader::new(Cursor::new(upload))
         .with_guessed_format()
         .map_err(|_| ImageError::UnsupportedFormat)?;
     let source_format = match reader.format() {
@@ -116,43 +117,31 @@ pub fn check_photo(upload: &[u8], limits: &PhotoLimits) -> Result<CheckedImage, 
     if let Some(what) = crate::polyglot::disguised_as(upload) {
         return Err(ImageError::Disguised { what });
     }
-    let mut decode_limits = Limits::default();
-    decode_limits.max_image_width = Some(limits.max_side);
-    decode_limits.max_image_height = Some(limits.max_side);
-    decode_limits.max_alloc = Some(limits.max_decode_bytes);
-    reader.limits(decode_limits);
-    let too_large = ImageError::TooLarge {
-        max_side: limits.max_side,
+    let wanted = |stored| fitted(stored, limits.output_side, limits.output_short_side);
+    let within = |(w, h): (u32, u32), decoded: u64, rgb_copy: bool| {
+        if w > limits.max_side || h > limits.max_side {
+            return Err(ImageError::TooLarge {
+                max_side: limits.max_side,
+            });
+        }
+        within_memory((w, h), decoded, rgb_copy, limits.max_decode_bytes)
     };
-    let refused = |e: image::ImageError| match e {
-        image::ImageError::Limits(_) => too_large.clone(),
-        image::ImageError::Unsupported(_) => ImageError::UnsupportedFormat,
-        _ => ImageError::Corrupt,
-    };
-    let mut decoder = reader.into_decoder().map_err(refused)?;
-    // The decoders treat the memory limit as a hint; the pixels' size is known from the
-    // header, so refuse before allocating them. The peak is the decoded pixels plus, unless
-    // they are RGB already, their RGB copy (a grey 9000 x 9000 PNG of zeros is 80 KB on the
-    // wire, 81 MB decoded and 243 MB more as RGB).
-    let (w, h) = decoder.dimensions();
-    let rgb_copy = if decoder.color_type() == image::ColorType::Rgb8 {
-        0
+    let reduced = if source_format == ImageFormat::Jpeg {
+        crate::jpeg_scaled::decode(upload, wanted, within, limits.max_decode_bytes)?
     } else {
-        u64::from(w) * u64::from(h) * 3
+        None
     };
-    if decoder.total_bytes().saturating_add(rgb_copy) > limits.max_decode_bytes {
-        return Err(ImageError::TooManyPixels {
-            // A colour picture decodes to 3 bytes a pixel.
-            max_megapixels: limits.max_decode_bytes / 3 / 1_000_000,
-        });
-    }
-    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
-    let mut pixels = DynamicImage::from_decoder(decoder).map_err(refused)?;
-    pixels.apply_orientation(orientation);
-    if pixels.width() == 0 || pixels.height() == 0 {
+    let rgb = match reduced {
+        Some((rgb, orientation)) => {
+            let mut pixels = DynamicImage::ImageRgb8(rgb);
+            pixels.apply_orientation(orientation);
+            pixels.into_rgb8()
+        }
+        None => decode_whole(reader, limits, within)?,
+    };
+    if rgb.width() == 0 || rgb.height() == 0 {
         return Err(ImageError::Corrupt);
     }
-    let rgb = pixels.into_rgb8();
     let source = rgb.dimensions();
     let (width, height) = fitted(source, limits.output_side, limits.output_short_side);
     let sent = scaled(rgb.into_raw(), source, (width, height))?;
@@ -173,6 +162,63 @@ pub fn check_photo(upload: &[u8], limits: &PhotoLimits) -> Result<CheckedImage, 
         thumbnail,
         upload_sha256: Sha256::digest(upload).into(),
     })
+}
+
+/// The whole picture in `reader` as RGB, turned upright, with the `image` crate's decoders
+/// under `limits`; `within` is asked about its size and memory before any pixel is decoded.
+fn decode_whole(
+    mut reader: ImageReader<Cursor<&[u8]>>,
+    limits: &PhotoLimits,
+    within: impl FnOnce((u32, u32), u64, bool) -> Result<(), ImageError>,
+) -> Result<image::RgbImage, ImageError> {
+    let mut decode_limits = Limits::default();
+    decode_limits.max_image_width = Some(limits.max_side);
+    decode_limits.max_image_height = Some(limits.max_side);
+    decode_limits.max_alloc = Some(limits.max_decode_bytes);
+    reader.limits(decode_limits);
+    let too_large = ImageError::TooLarge {
+        max_side: limits.max_side,
+    };
+    let refused = |e: image::ImageError| match e {
+        image::ImageError::Limits(_) => too_large.clone(),
+        image::ImageError::Unsupported(_) => ImageError::UnsupportedFormat,
+        _ => ImageError::Corrupt,
+    };
+    let mut decoder = reader.into_decoder().map_err(refused)?;
+    within(
+        decoder.dimensions(),
+        decoder.total_bytes(),
+        decoder.color_type() != image::ColorType::Rgb8,
+    )?;
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut pixels = DynamicImage::from_decoder(decoder).map_err(refused)?;
+    pixels.apply_orientation(orientation);
+    Ok(pixels.into_rgb8())
+}
+
+/// Refuses a picture whose decoding would hold more than `max_bytes`: its `decoded` pixels
+/// plus, when they are not RGB already (`rgb_copy`), their RGB copy. The decoders treat the
+/// memory limit as a hint; the pixels' size is known from the header, so this runs before they
+/// are allocated (a grey 9000 x 9000 PNG of zeros is 80 KB on the wire, 81 MB decoded and
+/// 243 MB more as RGB).
+fn within_memory(
+    (w, h): (u32, u32),
+    decoded: u64,
+    rgb_copy: bool,
+    max_bytes: u64,
+) -> Result<(), ImageError> {
+    let copy = if rgb_copy {
+        u64::from(w) * u64::from(h) * 3
+    } else {
+        0
+    };
+    if decoded.saturating_add(copy) > max_bytes {
+        return Err(ImageError::TooManyPixels {
+            // A colour picture decodes to 3 bytes a pixel.
+            max_megapixels: max_bytes / 3 / 1_000_000,
+        });
+    }
+    Ok(())
 }
 
 /// The size `(width, height)` takes to fit `long` pixels on its longer side and `short` on
@@ -373,10 +419,93 @@ mod tests {
         // A panorama meets the long side's limit, a 4:3 photo the short side's.
         let checked = check_photo(&encoded(3000, 1000, Fmt::Png), &limits()).unwrap();
         assert_eq!((checked.width, checked.height), (2048, 683));
-        let checked = check_photo(&encoded(2000, 1500, Fmt::Jpeg), &limits()).unwrap();
+        let checked = check_photo(&encoded(1600, 1200, Fmt::Png), &limits()).unwrap();
         assert_eq!((checked.width, checked.height), (1024, 768));
         let back = image::load_from_memory(&checked.bytes).unwrap();
         assert_eq!((back.width(), back.height()), (1024, 768));
+        // A JPEG is decoded straight to about that size when a DCT scale fits (`jpeg_scaled`):
+        // a 3 MP photo at half, a phone's 12 MP at a quarter; 8 MP at half, then scaled.
+        for ((w, h), sent) in [
+            ((2000, 1500), (1000, 750)),
+            ((4032, 3024), (1008, 756)),
+            ((3264, 2448), (1024, 768)),
+            ((1920, 1080), (1365, 768)),
+        ] {
+            let checked = check_photo(&encoded(w, h, Fmt::Jpeg), &limits()).unwrap();
+            assert_eq!((checked.width, checked.height), sent, "{w} x {h}");
+            let back = image::load_from_memory(&checked.bytes).unwrap();
+            assert_eq!((back.width(), back.height()), sent);
+        }
+    }
+
+    /// `jpeg` with an EXIF segment that asks for `orientation` (1 to 8).
+    fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+        let mut exif = b"Exif\0\0II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0".to_vec();
+        exif.extend_from_slice(&orientation.to_le_bytes());
+        exif.extend_from_slice(&[0; 6]);
+        let length = u16::try_from(exif.len() + 2).unwrap();
+        let mut out = jpeg[..2].to_vec();
+        out.extend_from_slice(&[0xFF, 0xE1]);
+        out.extend_from_slice(&length.to_be_bytes());
+        out.extend_from_slice(&exif);
+        out.extend_from_slice(&jpeg[2..]);
+        out
+    }
+
+    #[test]
+    fn a_photo_is_turned_upright_as_its_exif_says_at_every_size() {
+        // Red in the top left quarter, blue elsewhere; EXIF 6 says "turn 90 degrees clockwise",
+        // so the red corner must come out top right. Small photos take the general road, large
+        // ones the reduced decode.
+        for (w, h) in [(400, 300), (2000, 1500), (4000, 3000)] {
+            let picture = image::RgbImage::from_fn(w, h, |x, y| {
+                if x < w / 4 && y < h / 4 {
+                    Rgb([230, 20, 20])
+                } else {
+                    Rgb([20, 20, 230])
+                }
+            });
+            let mut out = Cursor::new(Vec::new());
+            DynamicImage::ImageRgb8(picture)
+                .write_to(&mut out, Fmt::Jpeg)
+                .unwrap();
+            let upload = with_exif_orientation(&out.into_inner(), 6);
+            let checked = check_photo(&upload, &limits()).unwrap();
+            assert!(checked.height > checked.width, "{w} x {h} stands upright");
+            let back = image::load_from_memory(&checked.bytes).unwrap().into_rgb8();
+            let (bw, bh) = back.dimensions();
+            let top_right = back.get_pixel(bw - 4, 4);
+            let top_left = back.get_pixel(4, 4);
+            let bottom_left = back.get_pixel(4, bh - 4);
+            assert!(
+                top_right[0] > 180 && top_right[2] < 80,
+                "{w} x {h}: {top_right:?}"
+            );
+            assert!(
+                top_left[2] > 180 && top_left[0] < 80,
+                "{w} x {h}: {top_left:?}"
+            );
+            assert!(bottom_left[2] > 180, "{w} x {h}: {bottom_left:?}");
+        }
+    }
+
+    #[test]
+    fn the_reduced_decode_sees_what_the_whole_decode_sees() {
+        // The same 3 MP photo through both roads: the reduced decode, and the whole decode
+        // scaled to the same size, agree pixel for pixel within a few levels.
+        let upload = encoded(2000, 1500, Fmt::Jpeg);
+        let reduced = check_photo(&upload, &limits()).unwrap();
+        let whole = image::load_from_memory(&upload).unwrap().into_rgb8();
+        let whole = scaled(whole.into_raw(), (2000, 1500), (1000, 750)).unwrap();
+        let reduced = image::load_from_memory(&reduced.bytes).unwrap().into_rgb8();
+        let difference: u64 = reduced
+            .as_raw()
+            .iter()
+            .zip(&whole)
+            .map(|(a, b)| u64::from(a.abs_diff(*b)))
+            .sum();
+        let mean = difference as f64 / whole.len() as f64;
+        assert!(mean < 4.0, "mean difference {mean:.2} levels");
     }
 
     #[test]

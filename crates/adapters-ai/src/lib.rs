@@ -15,6 +15,7 @@ mod answer;
 pub mod clamav;
 pub mod images;
 mod jpeg_end;
+mod jpeg_scaled;
 pub mod local_model;
 pub mod openai;
 mod polyglot;

@@ -46,6 +46,58 @@ impl ImageFormat {
     }
 }
 
+/// A photo as uploaded, with what the server holds while its bytes are in memory (for the HTTP
+/// adapter, one of its upload slots, which bound how many bodies are held at once). The
+/// identification use case lets go of the hold as soon as the photo is checked and the bytes
+/// are dropped, so that an upload waiting for a slow provider does not keep the next one
+/// from being read.
+pub struct Upload {
+    bytes: Vec<u8>,
+    hold: Option<Box<dyn std::any::Any + Send + Sync>>,
+}
+
+impl Upload {
+    /// `bytes`, holding nothing.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self { bytes, hold: None }
+    }
+
+    /// `bytes`, and `hold`, which is dropped when the bytes are no longer needed (never later
+    /// than the upload itself).
+    pub fn holding(bytes: Vec<u8>, hold: impl std::any::Any + Send + Sync) -> Self {
+        Self {
+            bytes,
+            hold: Some(Box::new(hold)),
+        }
+    }
+
+    /// The bytes as received.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// The bytes and the hold, apart.
+    #[allow(clippy::type_complexity)]
+    pub fn into_parts(self) -> (Vec<u8>, Option<Box<dyn std::any::Any + Send + Sync>>) {
+        (self.bytes, self.hold)
+    }
+}
+
+impl From<Vec<u8>> for Upload {
+    fn from(bytes: Vec<u8>) -> Self {
+        Self::new(bytes)
+    }
+}
+
+impl std::fmt::Debug for Upload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Upload")
+            .field("bytes", &self.bytes.len())
+            .field("holding", &self.hold.is_some())
+            .finish()
+    }
+}
+
 /// Longest side, in pixels, of [`CheckedImage::thumbnail`].
 pub const THUMBNAIL_SIDE: u32 = 512;
 

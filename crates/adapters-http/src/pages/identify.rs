@@ -25,6 +25,7 @@ use crate::flash::{self, Flash, FlashKind};
 use crate::middleware::frame::RequestContext;
 use crate::pages::auth::{refusal, render, with_retry_after};
 use crate::pages::layout::Layout;
+use crate::routes::UploadSlot;
 use crate::routes::identify_api::{IMAGE_FIELD, photo_of};
 use crate::session::Viewer;
 use crate::state::AppState;
@@ -123,13 +124,14 @@ pub(crate) async fn identify(
     Extension(ctx): Extension<RequestContext>,
     viewer: Viewer,
     jar: SignedCookieJar,
+    slot: Option<Extension<UploadSlot>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, AppError> {
     let session = viewer.handle.ensure().await?;
     let layout = Layout::for_viewer(&ctx, &viewer, PATH);
     let mut page = IdentifyPage::new(&state, layout, None);
     let upload = match multipart {
-        Ok(multipart) => photo_of(multipart).await,
+        Ok(multipart) => photo_of(multipart, slot).await,
         Err(_) => Err(AppError::refused(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_media_type",
@@ -137,10 +139,10 @@ pub(crate) async fn identify(
         )),
     };
     let outcome = match upload {
-        Ok(bytes) => state
+        Ok(upload) => state
             .services
             .identify
-            .identify_or_keep(&session, viewer.handle.client(), bytes)
+            .identify_or_keep(&session, viewer.handle.client(), upload)
             .await
             .map_err(|e| match e {
                 IdentifyFailure::Held(AdmitError::CaptchaRequired { .. })

@@ -8,6 +8,7 @@
 //! the identification is counted per session and per network, and only then is the provider
 //! asked.
 
+use axum::Extension;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
@@ -15,9 +16,11 @@ use axum::http::StatusCode;
 
 use crate::api_types::{ErrorBody, IdentificationBody, PhotoView, SpeciesView};
 use crate::error::AppError;
+use crate::routes::UploadSlot;
 use crate::routes::security::status_from;
 use crate::session::Viewer;
 use crate::state::AppState;
+use wildid_ports::identify::Upload;
 
 /// The multipart field that carries the photo.
 pub(crate) const IMAGE_FIELD: &str = "image";
@@ -37,6 +40,7 @@ pub(crate) const IMAGE_FIELD: &str = "image";
 pub(crate) async fn identify(
     State(state): State<AppState>,
     viewer: Viewer,
+    slot: Option<Extension<UploadSlot>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<IdentificationBody>, AppError> {
     let multipart = multipart.map_err(|_| {
@@ -46,7 +50,7 @@ pub(crate) async fn identify(
             format!("Send the photo as multipart/form-data in a field named {IMAGE_FIELD}."),
         )
     })?;
-    let upload = photo_of(multipart).await?;
+    let upload = photo_of(multipart, slot).await?;
     let session = viewer.handle.ensure().await?;
     let identified = state
         .services
@@ -66,9 +70,13 @@ pub(crate) async fn identify(
     }))
 }
 
-/// The bytes of the one `image` field; any other field (but the anti-forgery token a form
-/// may carry) is refused by name, as unknown JSON fields are.
-pub(crate) async fn photo_of(mut multipart: Multipart) -> Result<Vec<u8>, AppError> {
+/// The bytes of the one `image` field, holding the request's upload `slot`; any other field
+/// (but the anti-forgery token a form may carry) is refused by name, as unknown JSON fields
+/// are.
+pub(crate) async fn photo_of(
+    mut multipart: Multipart,
+    slot: Option<Extension<UploadSlot>>,
+) -> Result<Upload, AppError> {
     let mut photo = None;
     while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or_default().to_owned();
@@ -94,12 +102,16 @@ pub(crate) async fn photo_of(mut multipart: Multipart) -> Result<Vec<u8>, AppErr
             }
         }
     }
-    photo.ok_or_else(|| {
+    let photo = photo.ok_or_else(|| {
         AppError::refused(
             StatusCode::UNPROCESSABLE_ENTITY,
             "missing_image",
             format!("The field {IMAGE_FIELD} (a photo) is required."),
         )
+    })?;
+    Ok(match slot.and_then(|Extension(slot)| slot.take()) {
+        Some(slot) => Upload::holding(photo, slot),
+        None => Upload::new(photo),
     })
 }
 

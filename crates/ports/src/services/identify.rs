@@ -32,7 +32,7 @@ use wildid_domain::trust::{Standing, TrustDecision};
 
 use crate::clock::Clock;
 use crate::identify::{
-    CheckedImage, IdentifyError, ImageChecker, ImageError, ImageFormat, SpeciesIdentifier,
+    CheckedImage, IdentifyError, ImageChecker, ImageError, ImageFormat, SpeciesIdentifier, Upload,
 };
 use crate::repo::HeldPhotoRepository;
 use crate::scan::{MalwareScanner, ScanVerdict};
@@ -177,9 +177,9 @@ impl Identifications {
         &self,
         session: &Session,
         client: &ClientInfo,
-        upload: Vec<u8>,
+        upload: impl Into<Upload>,
     ) -> Result<Identified, IdentifyFailure> {
-        self.run(session, client, upload, false).await
+        self.run(session, client, upload.into(), false).await
     }
 
     /// As [`Identifications::identify`]; but when the session must pass the check first
@@ -194,9 +194,10 @@ impl Identifications {
         &self,
         session: &Session,
         client: &ClientInfo,
-        upload: Vec<u8>,
+        upload: impl Into<Upload>,
     ) -> Result<Identified, IdentifyFailure> {
-        self.run(session, client, upload, self.held.is_some()).await
+        self.run(session, client, upload.into(), self.held.is_some())
+            .await
     }
 
     /// Identifies the photo kept for `session` ([`Identifications::identify_or_keep`]), if one
@@ -243,7 +244,7 @@ impl Identifications {
         &self,
         session: &Session,
         client: &ClientInfo,
-        upload: Vec<u8>,
+        upload: Upload,
         keep: bool,
     ) -> Result<Identified, IdentifyFailure> {
         if self.providers.is_empty() {
@@ -266,13 +267,16 @@ impl Identifications {
         };
         // Step 2.
         if let Some(scan) = &self.scan {
-            self.scan(scan, session, client, &upload).await?;
+            self.scan(scan, session, client, upload.bytes()).await?;
         }
-        // Step 3.
-        let image = self.images.check(upload).await.map_err(|e| match e {
+        // Step 3; the upload's bytes are gone after it, and so is what was held for them.
+        let (bytes, hold) = upload.into_parts();
+        let image = self.images.check(bytes).await.map_err(|e| match e {
             ImageError::Unavailable(cause) => IdentifyFailure::Unavailable(cause),
             refused => IdentifyFailure::InvalidImage(refused),
-        })?;
+        });
+        drop(hold);
+        let image = image?;
         if let Some(refusal) = held_already {
             self.keep(session, &image).await?;
             return Err(refusal);
@@ -813,6 +817,37 @@ mod tests {
             e,
             IdentifyFailure::Held(AdmitError::CaptchaRequired { .. })
         ));
+    }
+
+    #[tokio::test]
+    async fn what_an_upload_holds_is_let_go_once_it_is_checked_before_any_provider() {
+        let session = anonymous_session(1);
+        let hold = Arc::new(());
+        let probe = Arc::clone(&hold);
+        let mut provider = MockSpeciesIdentifier::new();
+        provider.expect_name().return_const("test".to_owned());
+        provider.expect_identify().times(1).returning(move |_| {
+            assert_eq!(Arc::strong_count(&probe), 1, "the hold is gone already");
+            Ok(answer())
+        });
+        let ids = service(&session, good_images(), Some(provider));
+        ids.identify(&session, &client(None), Upload::holding(vec![1], hold))
+            .await
+            .unwrap();
+
+        // A refused photo lets go of it too (with the upload).
+        let hold = Arc::new(());
+        let probe = Arc::clone(&hold);
+        let mut images = MockImageChecker::new();
+        images
+            .expect_check()
+            .returning(|_| Err(ImageError::Corrupt));
+        let ids = service(&session, images, Some(good_provider(0)));
+        let refused = ids
+            .identify(&session, &client(None), Upload::holding(vec![1], hold))
+            .await;
+        assert!(matches!(refused, Err(IdentifyFailure::InvalidImage(_))));
+        assert_eq!(Arc::strong_count(&probe), 1);
     }
 
     #[tokio::test]
