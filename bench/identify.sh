@@ -14,7 +14,7 @@
 # than 1,000 identifications), and the peak RSS is read after it; its request count is in the
 # results.
 #
-# Usage: bench/identify.sh [DURATION_SECONDS]   (default 15)
+# Usage: [WILDID_BIN=path/to/wildid] bench/identify.sh [DURATION_SECONDS]   (default 15)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-15}"
@@ -26,6 +26,9 @@ connections=8
 need_wrk
 cargo build --release --locked -p wildid-app -p wildid-tests --bin wildid --bin bench-photo
 target_dir=${CARGO_TARGET_DIR:-target}
+# WILDID_BIN: another build of the server to measure (an earlier commit's, for a before/after
+# taken in one run on the same photos); the photos are always made by this tree's bench-photo.
+server_bin=${WILDID_BIN:-$target_dir/release/wildid}
 work=$(mktemp -d)
 pids=()
 cleanup() {
@@ -67,7 +70,7 @@ start_server() {
   local log="$work/$name.log"
   env WILDID_LOG=warn WILDID_RATE_LIMIT_THRESHOLD=1000000 WILDID_LIMIT_IDENTIFY=1000000000/minute \
     WILDID_LIMIT_DEFAULT=1000000000/minute WILDID_MAX_UPLOAD_BYTES=12582912 "$@" \
-    "$target_dir/release/wildid" serve --bind 127.0.0.1:0 --data-dir "$work/data-$name" >"$log" 2>&1 &
+    "$server_bin" serve --bind 127.0.0.1:0 --data-dir "$work/data-$name" >"$log" 2>&1 &
   server_pid=$!
   pids+=("$server_pid")
   for _ in $(seq 1 200); do grep -q 'listening on http://' "$log" 2>/dev/null && break; sleep 0.05; done
@@ -126,7 +129,7 @@ for conns in 8 32; do
 done
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
-json=$(printf '{"timestamp":"%s","commit":"%s","duration_seconds":%s,"cpus":%s,"scenarios":[%s]}\n' \
-  "$stamp" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "$duration" "$(nproc)" "$(IFS=,; echo "${results[*]}")")
+json=$(printf '{"timestamp":"%s","commit":"%s","server":"%s","duration_seconds":%s,"cpus":%s,"scenarios":[%s]}\n' \
+  "$stamp" "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)" "${WILDID_BIN:-this commit}" "$duration" "$(nproc)" "$(IFS=,; echo "${results[*]}")")
 echo "$json" >"bench/results/identify-$stamp.json"
 echo "results in bench/results/identify-$stamp.json" >&2

@@ -1,6 +1,7 @@
 //! Writes a benchmark photo: a committed real photo scaled to WIDTH x HEIGHT (Lanczos) and
-//! saved as a JPEG of quality 90, so the photo path decodes real image content at the size a
-//! phone sends. Used by `bench/identify.sh`.
+//! saved as a phone camera saves it (JPEG of quality 90, chroma subsampled 4:2:0), so the photo
+//! path decodes real image content at the size and in the form a phone sends. Used by
+//! `bench/identify.sh`.
 //!
 //! Usage: `bench-photo SOURCE WIDTH HEIGHT OUT`
 #![allow(clippy::print_stderr)]
@@ -27,16 +28,18 @@ fn main() -> ExitCode {
     let scaled = photo
         .resize_exact(width, height, image::imageops::FilterType::Lanczos3)
         .into_rgb8();
-    let file = match std::fs::File::create(out) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("{out}: {e}");
-            return ExitCode::FAILURE;
-        }
+    let (Ok(w), Ok(h)) = (u16::try_from(width), u16::try_from(height)) else {
+        eprintln!("a JPEG is at most 65535 pixels a side");
+        return ExitCode::from(2);
     };
-    let mut writer = std::io::BufWriter::new(file);
-    match image::codecs::jpeg::JpegEncoder::new_with_quality(&mut writer, 90).encode_image(&scaled)
-    {
+    let mut bytes = Vec::new();
+    let mut encoder = jpeg_encoder::Encoder::new(&mut bytes, 90);
+    encoder.set_sampling_factor(jpeg_encoder::SamplingFactor::R_4_2_0);
+    if let Err(e) = encoder.encode(scaled.as_raw(), w, h, jpeg_encoder::ColorType::Rgb) {
+        eprintln!("{out}: {e}");
+        return ExitCode::FAILURE;
+    }
+    match std::fs::write(out, &bytes) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("{out}: {e}");
