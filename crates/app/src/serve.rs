@@ -7,7 +7,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use wildid_adapters_db::{Database, DbError, PoolOptions, run_migrations};
-use wildid_domain::audit::{Actor, AuditAction, AuditDetails, AuditRecord};
+use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord};
 use wildid_ports::builtin::OsRandom;
 use wildid_ports::services::audit::AuditTrail;
 
@@ -86,7 +86,7 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
         },
     )?;
     let app = compose(&settings, &secrets, &db, address).map_err(ConfigError::Io)?;
-    record(&app.audit, "server.started", &address).await;
+    record(&app.audit, Action::ServerStarted, &address).await;
 
     let stop = CancellationToken::new();
     let jobs = tokio::spawn(app.jobs.run(stop.child_token()));
@@ -112,16 +112,13 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     if let Err(error) = jobs.await {
         tracing::warn!(%error, "maintenance jobs ended abnormally");
     }
-    record(&app.audit, "server.stopped", &address).await;
+    record(&app.audit, Action::ServerStopped, &address).await;
     db.close();
     tracing::info!(target: logging::LIFECYCLE, "stopped");
     Ok(())
 }
 
-async fn record(audit: &AuditTrail, action: &str, address: &SocketAddr) {
-    let Ok(action) = AuditAction::new(action) else {
-        return;
-    };
+async fn record(audit: &AuditTrail, action: Action, address: &SocketAddr) {
     let record = AuditRecord::new(chrono::Utc::now(), Actor::System, action).details(
         AuditDetails::new()
             .with("version", env!("CARGO_PKG_VERSION"))

@@ -11,7 +11,7 @@ use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use wildid_domain::Timestamp;
-use wildid_domain::audit::{Actor, AuditAction, AuditDetails, AuditRecord};
+use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord};
 use wildid_domain::email::{Email, EmailError};
 use wildid_domain::ids::{RequestId, UserId};
 use wildid_domain::lockout::{FailureOutcome, LockoutPolicy};
@@ -408,7 +408,7 @@ impl Accounts {
                 .await?;
             self.audit(
                 Actor::Anonymous,
-                "auth.register.existing_address",
+                Action::RegisterExistingAddress,
                 Some(existing.id),
                 AuditDetails::new(),
                 who,
@@ -453,7 +453,7 @@ impl Accounts {
         }
         self.audit(
             Actor::User(id),
-            "user.registered",
+            Action::UserRegistered,
             Some(id),
             AuditDetails::new().with("method", "password"),
             who,
@@ -491,7 +491,7 @@ impl Accounts {
         }
         self.audit(
             Actor::User(user.id),
-            "auth.email.verified",
+            Action::EmailVerified,
             Some(user.id),
             AuditDetails::new(),
             who,
@@ -542,7 +542,7 @@ impl Accounts {
             .await?;
         self.audit(
             Actor::User(user.id),
-            "auth.email.verification_resent",
+            Action::VerificationResent,
             Some(user.id),
             AuditDetails::new(),
             who,
@@ -608,7 +608,7 @@ impl Accounts {
         );
         self.audit(
             actor,
-            "auth.magic_link.issued",
+            Action::MagicLinkIssued,
             existing.map(|u| u.id),
             details,
             who,
@@ -696,7 +696,7 @@ impl Accounts {
         self.ports.users.record_login(user.id, now, None).await?;
         self.audit(
             Actor::User(user.id),
-            "auth.magic_link.used",
+            Action::MagicLinkUsed,
             Some(user.id),
             AuditDetails::new(),
             who,
@@ -704,7 +704,7 @@ impl Accounts {
         .await;
         self.audit(
             Actor::User(user.id),
-            "auth.login.succeeded",
+            Action::LoginSucceeded,
             Some(user.id),
             AuditDetails::new().with("method", "magic_link"),
             who,
@@ -748,7 +748,7 @@ impl Accounts {
         }
         self.audit(
             Actor::User(id),
-            "user.registered",
+            Action::UserRegistered,
             Some(id),
             AuditDetails::new().with("method", "magic_link"),
             who,
@@ -784,7 +784,7 @@ impl Accounts {
                 Err(CodeRejected::Replayed) => {
                     self.audit(
                         Actor::User(user.id),
-                        "auth.totp.replay_refused",
+                        Action::TotpReplayRefused,
                         Some(user.id),
                         AuditDetails::new(),
                         who,
@@ -807,7 +807,7 @@ impl Accounts {
                     let details = AuditDetails::new().with("remaining", left.to_string());
                     self.audit(
                         Actor::User(user.id),
-                        "auth.recovery_code.used",
+                        Action::RecoveryCodeUsed,
                         Some(user.id),
                         details,
                         who,
@@ -918,7 +918,7 @@ impl Accounts {
         let codes = self.new_recovery_codes(user.id).await?;
         self.audit(
             Actor::User(user.id),
-            "auth.totp.enabled",
+            Action::TotpEnabled,
             Some(user.id),
             AuditDetails::new(),
             who,
@@ -939,7 +939,7 @@ impl Accounts {
         self.ports.recovery_codes.delete_all(user.id).await?;
         self.audit(
             Actor::User(user.id),
-            "auth.totp.disabled",
+            Action::TotpDisabled,
             Some(user.id),
             AuditDetails::new(),
             who,
@@ -963,7 +963,7 @@ impl Accounts {
         let codes = self.new_recovery_codes(user.id).await?;
         self.audit(
             Actor::User(user.id),
-            "auth.recovery_codes.regenerated",
+            Action::RecoveryCodesRegenerated,
             Some(user.id),
             AuditDetails::new(),
             who,
@@ -1034,7 +1034,7 @@ impl Accounts {
         if let Some(until) = self.policy.lockout.locked_until(&user.lockout, now) {
             self.audit(
                 Actor::User(user.id),
-                "auth.login.refused_locked",
+                Action::LoginRefusedLocked,
                 Some(user.id),
                 AuditDetails::new(),
                 who,
@@ -1057,7 +1057,7 @@ impl Accounts {
         if user.email_verified_at.is_none() {
             self.audit(
                 Actor::User(user.id),
-                "auth.login.refused_unverified",
+                Action::LoginRefusedUnverified,
                 Some(user.id),
                 AuditDetails::new(),
                 who,
@@ -1081,7 +1081,7 @@ impl Accounts {
         self.ports.users.record_login(user.id, now, rehash).await?;
         self.audit(
             Actor::User(user.id),
-            "auth.login.succeeded",
+            Action::LoginSucceeded,
             Some(user.id),
             AuditDetails::new().with("method", "password"),
             who,
@@ -1128,7 +1128,7 @@ impl Accounts {
         }
         self.audit(
             Actor::User(user.id),
-            "auth.reauthenticated",
+            Action::Reauthenticated,
             Some(user.id),
             AuditDetails::new(),
             who,
@@ -1166,7 +1166,7 @@ impl Accounts {
         self.ports.users.update(&updated).await?;
         self.audit(
             Actor::User(user.id),
-            "auth.password.changed",
+            Action::PasswordChanged,
             Some(user.id),
             AuditDetails::new(),
             who,
@@ -1186,7 +1186,7 @@ impl Accounts {
                 Ok(true) => {
                     self.audit(
                         Actor::User(user.id),
-                        "auth.login.failed",
+                        Action::LoginFailed,
                         Some(user.id),
                         AuditDetails::new().with("factor", factor),
                         who,
@@ -1197,7 +1197,7 @@ impl Accounts {
                         FailureOutcome::Locked(until) => {
                             self.audit(
                                 Actor::User(user.id),
-                                "auth.lockout",
+                                Action::Lockout,
                                 Some(user.id),
                                 AuditDetails::new(),
                                 who,
@@ -1240,7 +1240,7 @@ impl Accounts {
         };
         self.audit(
             Actor::Anonymous,
-            "auth.login.failed",
+            Action::LoginFailed,
             None,
             AuditDetails::new().with("factor", "password"),
             who,
@@ -1360,14 +1360,11 @@ impl Accounts {
     pub(super) async fn audit(
         &self,
         actor: Actor,
-        action: &str,
+        action: Action,
         target: Option<UserId>,
         details: AuditDetails,
         who: Requester,
     ) {
-        let Ok(action) = AuditAction::new(action) else {
-            return;
-        };
         let mut record = AuditRecord::new(self.ports.clock.now(), actor, action)
             .details(details)
             .request(who.request_id);

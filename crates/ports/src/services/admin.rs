@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use wildid_domain::Timestamp;
-use wildid_domain::audit::{Actor, AuditAction, AuditDetails, AuditRecord};
+use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord};
 use wildid_domain::ids::UserId;
 use wildid_domain::lockout::LockoutState;
 use wildid_domain::role::Role;
@@ -145,7 +145,7 @@ impl Admin {
             .with("from", before.role.as_str())
             .with("to", role.as_str())
             .with("sessions_ended", ended.to_string());
-        self.record(actor, "user.role.changed", target, details, who)
+        self.record(actor, Action::UserRoleChanged, target, details, who)
             .await;
         Ok(())
     }
@@ -173,9 +173,9 @@ impl Admin {
         self.record(
             actor,
             if active {
-                "user.reactivated"
+                Action::UserReactivated
             } else {
-                "user.deactivated"
+                Action::UserDeactivated
             },
             target,
             details,
@@ -207,7 +207,7 @@ impl Admin {
         }
         self.record(
             actor,
-            "auth.lockout.lifted",
+            Action::LockoutLifted,
             target,
             AuditDetails::new(),
             who,
@@ -230,7 +230,7 @@ impl Admin {
         let ended = self.sessions.delete_for_user(target, None).await?;
         self.record(
             actor,
-            "session.revoked",
+            Action::SessionRevoked,
             target,
             AuditDetails::new()
                 .with("scope", "all")
@@ -244,14 +244,11 @@ impl Admin {
     async fn record(
         &self,
         actor: Actor,
-        action: &str,
+        action: Action,
         target: UserId,
         details: AuditDetails,
         who: Requester,
     ) {
-        let Ok(action) = AuditAction::new(action) else {
-            return;
-        };
         let record = AuditRecord::new(self.clock.now(), actor, action)
             .target(target.to_string())
             .details(details)

@@ -11,7 +11,7 @@
 use std::sync::Arc;
 
 use base64::Engine as _;
-use wildid_domain::audit::{Actor, AuditAction, AuditDetails, AuditRecord};
+use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord};
 use wildid_domain::captcha::{
     AnswerHash, ArithmeticQuestion, CaptchaChallenge, CaptchaKind, CaptchaOutcome, CaptchaPolicy,
 };
@@ -217,7 +217,7 @@ impl Captchas {
         )
         .await
         .map_err(|e| IssueCaptchaError::Unavailable(e.to_string()))?;
-        self.audit("captcha.issued", settings.kind, "", session, client)
+        self.audit(Action::CaptchaIssued, settings.kind, "", session, client)
             .await;
         Ok(IssuedCaptcha {
             id,
@@ -269,7 +269,7 @@ impl Captchas {
                     )
                     .await
                     .map_err(unavailable)?;
-                    self.audit("captcha.passed", kind, "", session, client)
+                    self.audit(Action::CaptchaPassed, kind, "", session, client)
                         .await;
                     return Ok(trust);
                 }
@@ -281,19 +281,31 @@ impl Captchas {
                     {
                         continue;
                     }
-                    self.audit("captcha.failed", kind, "incorrect_answer", session, client)
-                        .await;
+                    self.audit(
+                        Action::CaptchaFailed,
+                        kind,
+                        "incorrect_answer",
+                        session,
+                        client,
+                    )
+                    .await;
                     return Err(VerifyCaptchaError::IncorrectAnswer { attempts_left });
                 }
                 CaptchaOutcome::TooManyAttempts => {
                     captchas.take(id).await.map_err(unavailable)?;
-                    self.audit("captcha.failed", kind, "too_many_attempts", session, client)
-                        .await;
+                    self.audit(
+                        Action::CaptchaFailed,
+                        kind,
+                        "too_many_attempts",
+                        session,
+                        client,
+                    )
+                    .await;
                     return Err(VerifyCaptchaError::TooManyAttempts);
                 }
                 CaptchaOutcome::Expired => {
                     captchas.take(id).await.map_err(unavailable)?;
-                    self.audit("captcha.failed", kind, "expired", session, client)
+                    self.audit(Action::CaptchaFailed, kind, "expired", session, client)
                         .await;
                     return Err(VerifyCaptchaError::Expired);
                 }
@@ -338,15 +350,12 @@ impl Captchas {
 
     async fn audit(
         &self,
-        action: &str,
+        action: Action,
         kind: CaptchaKind,
         reason: &str,
         session: &Session,
         client: &ClientInfo,
     ) {
-        let Ok(action) = AuditAction::new(action) else {
-            return;
-        };
         let mut details = AuditDetails::new()
             .with("kind", kind.as_str())
             .with("fingerprint", session.fingerprint.to_hex());

@@ -8,7 +8,7 @@
 //! owner instead, so the answer reveals nothing. The caller checks that the authentication is
 //! fresh (the HTTP adapter's `Fresh` extractor) before asking.
 
-use wildid_domain::audit::{Actor, AuditDetails};
+use wildid_domain::audit::{Action, Actor, AuditDetails};
 use wildid_domain::email::{Email, EmailError};
 use wildid_domain::mail::{MailSubject, OutgoingMail};
 use wildid_domain::token::{LoginToken, RawToken, TokenPurpose};
@@ -112,7 +112,7 @@ impl Accounts {
         }
         self.audit(
             Actor::User(user.id),
-            "account.email.change_requested",
+            Action::EmailChangeRequested,
             Some(user.id),
             AuditDetails::new().with("address_in_use", if taken { "yes" } else { "no" }),
             who,
@@ -169,7 +169,7 @@ impl Accounts {
         }
         self.audit(
             Actor::User(user.id),
-            "account.email.changed",
+            Action::EmailChanged,
             Some(user.id),
             AuditDetails::new(),
             who,

@@ -40,7 +40,7 @@ use crate::services::audit::AuditTrail;
 use crate::services::sessions::ClientInfo;
 use crate::services::trust::{AdmitError, TrustGate};
 use sha2::Digest as _;
-use wildid_domain::audit::{Actor, AuditAction, AuditDetails, AuditRecord};
+use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord};
 
 /// Why a photo was not identified.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -367,18 +367,16 @@ impl Identifications {
         );
         let digest: [u8; 32] = sha2::Sha256::digest(upload).into();
         let actor = session.user_id.map_or(Actor::Anonymous, Actor::User);
-        if let Ok(action) = AuditAction::new("upload.infected") {
-            let record = AuditRecord::new(self.clock.now(), actor, action)
-                .details(
-                    AuditDetails::new()
-                        .with("signature", signature.clone())
-                        .with("sha256", hex::encode(digest))
-                        .with("bytes", upload.len().to_string())
-                        .with("fingerprint", session.fingerprint.to_hex()),
-                )
-                .request(client.request_id);
-            scan.audit.record_or_log(record).await;
-        }
+        let record = AuditRecord::new(self.clock.now(), actor, Action::UploadInfected)
+            .details(
+                AuditDetails::new()
+                    .with("signature", signature.clone())
+                    .with("sha256", hex::encode(digest))
+                    .with("bytes", upload.len().to_string())
+                    .with("fingerprint", session.fingerprint.to_hex()),
+            )
+            .request(client.request_id);
+        scan.audit.record_or_log(record).await;
         Err(IdentifyFailure::Infected(signature))
     }
 

@@ -5,7 +5,7 @@
 //! [`DISPLAY_NAME_MAX_CHARS`] characters) and the answer says which field is wrong and why.
 //! The change is audited without the name itself (personal data stays out of the log).
 
-use wildid_domain::audit::{Actor, AuditDetails};
+use wildid_domain::audit::{Action, Actor, AuditDetails};
 use wildid_domain::text::{PlainText, TextError};
 use wildid_domain::user::{DISPLAY_NAME_MAX_CHARS, User};
 
@@ -57,7 +57,7 @@ impl Accounts {
         let change = if name.is_some() { "set" } else { "cleared" };
         self.audit(
             Actor::User(user.id),
-            "account.display_name_changed",
+            Action::DisplayNameChanged,
             Some(user.id),
             AuditDetails::new().with("change", change),
             who,

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use wildid_domain::Timestamp;
-use wildid_domain::audit::{Actor, AuditAction, AuditDetails, AuditRecord};
+use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord};
 use wildid_domain::ids::{RequestId, UserId};
 use wildid_domain::rate_limit::{RateDecision, RateLimit};
 use wildid_domain::session::{
@@ -187,7 +187,7 @@ impl SessionService {
                     let actor = session.user_id.map_or(Actor::Anonymous, Actor::User);
                     self.audit_event(
                         actor,
-                        "session.ended",
+                        Action::SessionEnded,
                         "fingerprint_mismatch",
                         &session,
                         client,
@@ -206,7 +206,7 @@ impl SessionService {
                     self.sessions.delete(&key).await?;
                     self.audit_event(
                         Actor::User(user_id),
-                        "session.ended",
+                        Action::SessionEnded,
                         "account_inactive",
                         &session,
                         client,
@@ -284,7 +284,7 @@ impl SessionService {
         if let Some(user) = session.user_id {
             self.audit_event(
                 Actor::User(user),
-                "auth.logout",
+                Action::Logout,
                 "",
                 session,
                 client,
@@ -333,7 +333,7 @@ impl SessionService {
         self.sessions.delete(key).await?;
         self.audit_event(
             Actor::User(user),
-            "session.revoked",
+            Action::SessionRevoked,
             "one",
             &session,
             client,
@@ -355,17 +355,15 @@ impl SessionService {
         request_id: Option<RequestId>,
     ) -> Result<u64, SessionError> {
         let ended = self.sessions.delete_for_user(user, keep).await?;
-        if let Ok(action) = AuditAction::new("session.revoked") {
-            let record = AuditRecord::new(self.clock.now(), actor, action)
-                .target(user.to_string())
-                .details(
-                    AuditDetails::new()
-                        .with("scope", if keep.is_some() { "others" } else { "all" })
-                        .with("count", ended.to_string()),
-                )
-                .request(request_id);
-            self.record(record).await;
-        }
+        let record = AuditRecord::new(self.clock.now(), actor, Action::SessionRevoked)
+            .target(user.to_string())
+            .details(
+                AuditDetails::new()
+                    .with("scope", if keep.is_some() { "others" } else { "all" })
+                    .with("count", ended.to_string()),
+            )
+            .request(request_id);
+        self.record(record).await;
         Ok(ended)
     }
 
@@ -416,15 +414,12 @@ impl SessionService {
     async fn audit_event(
         &self,
         actor: Actor,
-        action: &str,
+        action: Action,
         reason: &str,
         session: &Session,
         client: &ClientInfo,
         now: Timestamp,
     ) {
-        let Ok(action) = AuditAction::new(action) else {
-            return;
-        };
         let mut details = AuditDetails::new().with("fingerprint", session.fingerprint.to_hex());
         if !reason.is_empty() {
             details = details.with("reason", reason);
