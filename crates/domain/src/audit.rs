@@ -1,4 +1,4 @@
-//! The tamper-evident audit log (seed 004 item 16).
+//! The tamper-evident audit log.
 //!
 //! Every entry carries the SHA-256 of the entry before it, so the log is a hash chain:
 //! editing an entry changes its digest, deleting one leaves a gap in the sequence and a link

@@ -1,4 +1,4 @@
-//! CAPTCHA challenges (seed §7): stored with a hashed answer, a time to live and an attempt
+//! CAPTCHA challenges: stored with a hashed answer, a time to live and an attempt
 //! counter; three wrong answers end a challenge.
 
 use sha2::{Digest, Sha256};
@@ -107,7 +107,7 @@ impl CaptchaPolicy {
 pub struct CaptchaChallenge {
     /// Identifier given to the client.
     pub id: CaptchaId,
-    /// Kind.
+    /// Which kind of check it is (the answer is read accordingly).
     pub kind: CaptchaKind,
     /// Digest of the expected answer.
     pub answer_hash: AnswerHash,

@@ -7,11 +7,11 @@ use crate::text::PlainText;
 /// How sure the provider said it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Confidence {
-    /// Low.
+    /// A guess: worth checking before relying on it.
     Low,
-    /// Medium.
+    /// Likely, with some doubt.
     Medium,
-    /// High.
+    /// The provider (or the model's score) was sure.
     High,
 }
 

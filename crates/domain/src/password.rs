@@ -1,4 +1,4 @@
-//! The password policy (seed 004 item 13, ASVS 6.2): long enough, not absurdly long, hard to
+//! The password policy (ASVS 6.2): long enough, not absurdly long, hard to
 //! guess, and not built from the address it protects. The strength score comes from an
 //! estimator port (zxcvbn in the built-in), so this rule stays a pure function.
 

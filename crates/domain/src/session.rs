@@ -120,7 +120,7 @@ impl std::fmt::Debug for CsrfToken {
 }
 
 /// A truncated SHA-256 of the browser's `User-Agent`, `Accept-Language` and `Accept-Encoding`
-/// headers (seed §3). Raw header values are never stored.
+/// headers. Raw header values are never stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Fingerprint([u8; 16]);
 
@@ -158,7 +158,8 @@ impl Fingerprint {
 /// How recent an authentication must be before a sensitive change.
 pub const FRESH_AUTH_MINUTES: i64 = 10;
 
-/// Timeouts.
+/// How long a session lives: its idle timeout, its absolute lifetime, and the shorter lifetime
+/// of an anonymous session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionPolicy {
     idle_timeout: Duration,
@@ -167,7 +168,7 @@ pub struct SessionPolicy {
 }
 
 impl Default for SessionPolicy {
-    /// Seed values: 30 minutes idle, 7 days absolute; anonymous sessions live at most 1 hour.
+    /// 30 minutes idle, 7 days absolute; anonymous sessions live at most 1 hour.
     fn default() -> Self {
         Self {
             idle_timeout: Duration::minutes(30),
@@ -263,7 +264,7 @@ impl SessionPolicy {
 /// The outcome of [`SessionPolicy::check`]. Anything but `Active` ends the session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionValidity {
-    /// Valid.
+    /// Still valid: within both timeouts, from the browser it was made for.
     Active,
     /// No activity for longer than the idle timeout.
     IdleExpired,

@@ -1,4 +1,4 @@
-//! The second factor (seed 004 item 15): RFC 6238 TOTP (SHA-1, 6 digits, 30 s steps, one step
+//! The second factor: RFC 6238 TOTP (SHA-1, 6 digits, 30 s steps, one step
 //! of skew either way), as every common authenticator app computes it, with replay protection
 //! (a step accepted once is never accepted again), and one-time recovery codes.
 
@@ -196,9 +196,9 @@ impl RecoveryCode {
 /// A salted SHA-256 of a recovery code (80-bit codes make a slow hash unnecessary).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecoveryCodeHash {
-    /// Salt.
+    /// Random, one per code, so equal codes of two accounts do not show.
     pub salt: [u8; 16],
-    /// Digest.
+    /// SHA-256 of the salt and the code; compared in constant time.
     pub digest: [u8; 32],
 }
 

@@ -1,4 +1,4 @@
-//! Adaptive trust (seed §6, §7): identification requests are counted per session over a window;
+//! Adaptive trust: identification requests are counted per session over a window;
 //! at the threshold the session must pass a CAPTCHA; passing makes it trusted.
 
 use crate::{Duration, InvalidPolicy, Timestamp};
@@ -182,7 +182,7 @@ impl TrustState {
         }
     }
 
-    /// Whether an identification may proceed at `now` (seed `can_proceed`).
+    /// Whether an identification may proceed at `now`.
     pub fn can_proceed(&mut self, policy: &RateLimitPolicy, now: Timestamp) -> TrustDecision {
         self.reset_window_if_needed(policy, now);
         if self.is_trusted || !self.rate_limited {
@@ -194,7 +194,7 @@ impl TrustState {
         }
     }
 
-    /// Counts one identification at `now` (seed `record_request`).
+    /// Counts one identification at `now`.
     pub fn record_identification(&mut self, policy: &RateLimitPolicy, now: Timestamp) {
         self.reset_window_if_needed(policy, now);
         if !self.is_trusted {
@@ -205,8 +205,8 @@ impl TrustState {
         }
     }
 
-    /// Marks an untrusted session rate-limited at `now` (seed `generate_captcha`, and a
-    /// network whose count is spent): it must pass a CAPTCHA before its next identification.
+    /// Marks an untrusted session rate-limited at `now` (its own count, or its network's, is
+    /// spent): it must pass a CAPTCHA before its next identification.
     /// A window that is over (or none) starts first, so the mark holds for a whole window
     /// instead of being lifted by the reset at the next identification.
     pub fn hold(&mut self, policy: &RateLimitPolicy, now: Timestamp) {
@@ -216,7 +216,7 @@ impl TrustState {
         }
     }
 
-    /// The session passed a CAPTCHA at `now` (seed `verify_captcha`).
+    /// The session passed a CAPTCHA at `now`.
     pub fn pass_captcha(&mut self, now: Timestamp) {
         self.is_trusted = true;
         self.rate_limited = false;

@@ -1,4 +1,4 @@
-//! Field visits (seed 004): sites, service types, bookings claimed and completed by workers,
+//! Field visits: sites, service types, bookings claimed and completed by workers,
 //! ephemeral visit tokens, the encrypted token-to-user mapping, exposure reports and in-app
 //! notifications.
 
@@ -30,7 +30,7 @@ pub struct ServiceType {
     pub duration_minutes: u32,
 }
 
-/// A random, unlinkable visit token (seed item 4). Without the encrypted mapping it says
+/// A random, unlinkable visit token. Without the encrypted mapping it says
 /// nothing about who visited.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct VisitToken([u8; 16]);
@@ -216,7 +216,7 @@ impl Booking {
     }
 }
 
-/// The encrypted link from a visit token to the visitor (seed item 5), kept for the retention
+/// The encrypted link from a visit token to the visitor, kept for the retention
 /// period only so that exposure notifications can reach the people who were there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VisitMapping {
@@ -251,7 +251,7 @@ pub struct ExposureReport {
     pub created_at: Timestamp,
 }
 
-/// An in-app notification (seed item 12: kept inside the app, not sent by mail or SMS).
+/// An in-app notification (kept inside the app, not sent by mail or SMS).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
     /// Identifier.

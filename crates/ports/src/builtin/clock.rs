@@ -1,3 +1,5 @@
+//! The host's clock as the [`Clock`] port ([`SystemClock`]); tests use fixed clocks instead.
+
 use wildid_domain::Timestamp;
 
 use crate::clock::Clock;

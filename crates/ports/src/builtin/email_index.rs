@@ -1,3 +1,7 @@
+//! Keyed digests: [`HmacEmailIndex`] finds an account by its address without storing the
+//! address in clear (HMAC-SHA256 under a secret pepper), and [`HmacDigest`] gives the same kind
+//! of keyed, non-reversible identifier for other values (networks for the rate limits).
+
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use wildid_domain::email::Email;

@@ -1,3 +1,5 @@
+//! Key derivation: one master secret gives an independent key per purpose ([`derive_key`]).
+
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha512;
 use wildid_domain::secret::SecretBytes;

@@ -1,3 +1,7 @@
+//! Field encryption with a Fernet key ring ([`FernetKeyRing`], the [`FieldCipher`] port):
+//! personal data at rest (addresses, queued mail, visit mappings) is sealed with the newest
+//! key and opened with any key of the ring, so keys rotate without a stop.
+
 use fernet::{Fernet, MultiFernet};
 use wildid_domain::secret::{SecretBytes, SecretString};
 use wildid_domain::user::EncryptedField;

@@ -1,3 +1,7 @@
+//! Passwords: argon2id hashing in PHC format on a small pool of low-priority threads
+//! ([`Argon2Hasher`], the [`PasswordHasher`] port), and strength estimation with zxcvbn
+//! ([`ZxcvbnEstimator`], the [`StrengthEstimator`] port).
+
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex, OnceLock};
 

@@ -1,3 +1,6 @@
+//! The operating system's CSPRNG as the [`SecureRandom`] port ([`OsRandom`]): every token,
+//! salt and key WildID makes comes from it in production.
+
 use crate::random::{RandomUnavailable, SecureRandom};
 
 /// The operating system's CSPRNG (`getrandom(2)` on Linux).

@@ -1,3 +1,6 @@
+//! The [`AuditLog`] port: an append-only, hash-chained log, read back page by page for
+//! verification.
+
 use async_trait::async_trait;
 use wildid_domain::audit::{AuditEntry, AuditRecord, ChainHash};
 

@@ -1,3 +1,6 @@
+//! The [`CaptchaRepository`] port: challenges kept in the database, so any server process can
+//! check an answer, each answered at most once.
+
 use async_trait::async_trait;
 use wildid_domain::Timestamp;
 use wildid_domain::captcha::CaptchaChallenge;

@@ -1,3 +1,6 @@
+//! The [`IdentificationRepository`] port: identifications kept for their owner, and the
+//! feedback on them.
+
 use async_trait::async_trait;
 use wildid_domain::identification::{Feedback, Identification};
 use wildid_domain::ids::{IdentificationId, UserId};

@@ -1,3 +1,6 @@
+//! The [`MailOutbox`] port: a durable outbox, written in the same transaction as what a message
+//! announces, so a transport outage delays mail and loses none.
+
 use async_trait::async_trait;
 use wildid_domain::Timestamp;
 use wildid_domain::ids::MailId;

@@ -1,3 +1,5 @@
+//! The [`RateLimitStore`] port: fixed-window counters that every server process shares.
+
 use async_trait::async_trait;
 use wildid_domain::Timestamp;
 use wildid_domain::rate_limit::{RateDecision, RateLimit, WindowCounter};

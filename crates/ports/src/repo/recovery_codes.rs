@@ -1,3 +1,6 @@
+//! The [`RecoveryCodeRepository`] port: second-factor recovery codes, stored as salted digests and
+//! spent at most once.
+
 use async_trait::async_trait;
 use wildid_domain::Timestamp;
 use wildid_domain::ids::UserId;

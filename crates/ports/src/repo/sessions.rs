@@ -1,3 +1,6 @@
+//! The [`SessionRepository`] port: server-side sessions, shared by every server process, with
+//! their trust state updated by compare-and-swap.
+
 use async_trait::async_trait;
 use wildid_domain::Timestamp;
 use wildid_domain::ids::UserId;

@@ -1,3 +1,6 @@
+//! The [`LoginTokenRepository`] port: single-use sign-in and verification tokens, stored as
+//! digests only and consumed at most once.
+
 use async_trait::async_trait;
 use wildid_domain::Timestamp;
 use wildid_domain::token::{LoginToken, TokenHash, TokenPurpose};

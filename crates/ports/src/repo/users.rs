@@ -1,3 +1,6 @@
+//! The [`UserRepository`] port: accounts, found by id or by the keyed digest of their address,
+//! never by the address itself.
+
 use async_trait::async_trait;
 use wildid_domain::Timestamp;
 use wildid_domain::ids::UserId;

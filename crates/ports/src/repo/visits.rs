@@ -1,3 +1,6 @@
+//! The field-visit repository ports: sites, service types, bookings, the encrypted mapping from
+//! a visit token to its visitor, exposure reports and the notifications they cause.
+
 use async_trait::async_trait;
 use wildid_domain::Timestamp;
 use wildid_domain::ids::{BookingId, NotificationId, ServiceTypeId, SiteId, UserId};
@@ -99,7 +102,7 @@ pub trait BookingRepository: Send + Sync {
     -> Result<(), RepoError>;
 }
 
-/// Storage of the encrypted visit-token-to-user mappings (seed 004 item 5).
+/// Storage of the encrypted visit-token-to-user mappings.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait VisitMappingRepository: Send + Sync {

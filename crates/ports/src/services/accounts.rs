@@ -1,5 +1,5 @@
 //! Accounts: registration with email verification, password sign-in with lockout and
-//! throttling (seed 004 items 1, 11-14; seed 000 §8).
+//! throttling.
 //!
 //! Every answer that could reveal whether an address has an account is the same either way:
 //! registering a taken address queues a notice to its owner and answers like a new one (with

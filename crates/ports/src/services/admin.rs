@@ -1,4 +1,4 @@
-//! Administration of accounts (seed 004 item 2): roles, deactivation, lifting a lockout and
+//! Administration of accounts: roles, deactivation, lifting a lockout and
 //! ending a user's sessions. Every change is audited with the acting admin. A change of role
 //! or of the active flag ends the user's sessions (a privilege change must not ride on an old
 //! session id). Admins cannot demote or deactivate themselves, so the last admin cannot lock
@@ -22,11 +22,11 @@ use crate::services::audit::AuditTrail;
 /// What an admin sees of an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserSummary {
-    /// Id.
+    /// The account, as the admin routes name it.
     pub id: UserId,
     /// Address (decrypted; shown to admins only).
     pub email: String,
-    /// Role.
+    /// What the account may do (visitor, worker, admin).
     pub role: Role,
     /// Not deactivated.
     pub active: bool,
@@ -38,7 +38,7 @@ pub struct UserSummary {
     pub locked_until: Option<Timestamp>,
     /// Last sign-in.
     pub last_login_at: Option<Timestamp>,
-    /// Created.
+    /// When the account was registered.
     pub created_at: Timestamp,
 }
 

@@ -1,11 +1,11 @@
-//! CAPTCHA use cases (seed §7): issue a challenge to a session, check an answer, and make the
+//! CAPTCHA use cases: issue a challenge to a session, check an answer, and make the
 //! session trusted when it passes.
 //!
 //! Challenges live in the database ([`CaptchaRepository`]), so any server process verifies
 //! what another issued. Only a digest of the answer is stored; a challenge belongs to the
 //! session it was issued to (another session's id is "unknown"), lives [`CaptchaPolicy::ttl`],
 //! and ends at its third wrong answer. A right answer deletes it first, so a replayed solution
-//! finds nothing, then sets the session's trust as the seed's `verify_captcha` does. Issue,
+//! finds nothing, then makes the session trusted ([`TrustState::pass_captcha`]). Issue,
 //! pass and fail are audited with the session's fingerprint.
 
 use std::sync::Arc;
@@ -39,7 +39,7 @@ pub struct CaptchaPorts {
     pub sessions: Arc<dyn SessionRepository>,
     /// Security events.
     pub audit: AuditTrail,
-    /// Time.
+    /// When a challenge was issued and when it expires.
     pub clock: Arc<dyn Clock>,
     /// Challenge ids, numbers and salts.
     pub random: Arc<dyn SecureRandom>,

@@ -1,4 +1,4 @@
-//! Moving an account to a new address (seed 004 items 3, 14).
+//! Moving an account to a new address.
 //!
 //! The new address proves itself before anything changes: a link (single use, as long-lived as
 //! a verification link) goes to it, and only the account that asked, signed in, can use it.

@@ -1,4 +1,4 @@
-//! Identifying the animal in a photo (seed §6, §10, §11).
+//! Identifying the animal in a photo.
 //!
 //! The order is what protects the provider's quota and the person's allowance:
 //!

@@ -1,5 +1,5 @@
-//! General request limits per client address and route group (seed 004 items 11 and 21; the
-//! seed's "200 per day, 50 per hour"). Every route belongs to one group; a group has one or
+//! General request limits per client address and route group (by default 200 a day and 50 an
+//! hour). Every route belongs to one group; a group has one or
 //! more fixed windows, all of which must allow a request.
 //!
 //! Counters are keyed by a keyed digest of the client's network (an IPv4 address, an IPv6 /64,

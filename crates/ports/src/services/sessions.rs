@@ -164,7 +164,7 @@ impl SessionService {
 
     /// Finds the session named by `token` and applies the rules: a different browser
     /// fingerprint, the idle timeout or the absolute lifetime end it (it is deleted); a
-    /// signed-in session whose user is gone or deactivated ends too (seed §9). The user is
+    /// signed-in session whose user is gone or deactivated ends too. The user is
     /// reloaded on every call.
     ///
     /// # Errors

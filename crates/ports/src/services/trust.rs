@@ -1,4 +1,4 @@
-//! The adaptive limit on identifications (seed §6): counted per session **and** per client
+//! The adaptive limit on identifications: counted per session **and** per client
 //! network, over a window, against a threshold. At the threshold the session is marked
 //! rate-limited and must pass a CAPTCHA (`services::captcha`); a new cookie does not help,
 //! since the network has its own count. A trusted session (one that passed) is no longer
@@ -145,7 +145,7 @@ impl TrustGate {
                 }
             }
         }
-        // The session's own count (seed `can_proceed`, then `record_request`), by
+        // The session's own count (may it proceed, then count it), by
         // compare-and-swap: of concurrent requests, no more than the threshold pass.
         let mut current = session.trust;
         for _ in 0..TRUST_CAS_ROUNDS {
