@@ -103,6 +103,7 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             example: "/static/app.css",
             ..route(M::GET, "/static/{file}", Public, get(static_files::serve))
         },
+        route(M::GET, "/robots.txt", Public, get(static_files::robots)),
         route(
             M::POST,
             "/api/csp-report",
@@ -424,7 +425,7 @@ pub(crate) fn group_of(method: &Method, path: &str) -> RouteGroup {
         "/api/account/totp/disable",
     ];
     match path {
-        "/healthz" | "/readyz" | "/static/{file}" => RouteGroup::Unlimited,
+        "/healthz" | "/readyz" | "/static/{file}" | "/robots.txt" => RouteGroup::Unlimited,
         "/api/csp-report" => RouteGroup::Reports,
         "/api/identify" | "/identify" if *method == Method::POST => RouteGroup::Identify,
         "/api/security/captcha"

@@ -83,3 +83,30 @@ pub(crate) async fn serve(Path(name): Path<String>) -> Result<Response, AppError
     }
     Ok(response)
 }
+
+/// What crawlers may index: the public pages (the landing page, the identification page, the
+/// privacy notice), none of the API, the sign-in flows, the account, admin or check pages.
+const ROBOTS: &str = "# WildID: public pages may be indexed; nothing behind a sign-in, no API.
+User-agent: *
+Disallow: /api/
+Disallow: /auth/
+Disallow: /account
+Disallow: /admin
+Disallow: /security/
+Allow: /
+";
+
+/// `GET /robots.txt`.
+pub(crate) async fn robots() -> Response {
+    let mut response = ROBOTS.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
+    response
+}

@@ -470,6 +470,24 @@ async fn static_files_are_typed_cached_and_guarded() {
 }
 
 #[tokio::test]
+async fn robots_txt_keeps_crawlers_to_the_public_pages() {
+    let (robots, body) = get_("/robots.txt").await;
+    assert_eq!(robots.status(), StatusCode::OK);
+    assert_eq!(
+        header_of(&robots, "content-type"),
+        "text/plain; charset=utf-8"
+    );
+    assert_security_headers(&robots);
+    for private in ["/api/", "/auth/", "/account", "/admin", "/security/"] {
+        assert!(
+            body.lines().any(|l| l == format!("Disallow: {private}")),
+            "{private}: {body}"
+        );
+    }
+    assert!(body.lines().any(|l| l == "Allow: /"));
+}
+
+#[tokio::test]
 async fn csp_reports_are_accepted_in_both_formats_and_validated() {
     let legacy =
         br#"{"csp-report":{"document-uri":"http://x/?token=s","violated-directive":"script-src"}}"#
@@ -713,6 +731,7 @@ const MATRIX: &[(&str, &str, Expect)] = &[
     ("GET", "/healthz", Expect::Anyone),
     ("GET", "/readyz", Expect::Anyone),
     ("GET", "/static/{file}", Expect::Anyone),
+    ("GET", "/robots.txt", Expect::Anyone),
     ("POST", "/api/csp-report", Expect::Anyone),
     ("GET", "/api/security/status", Expect::Anyone),
     ("POST", "/api/identify", Expect::Anyone),
