@@ -110,3 +110,95 @@ pub(crate) async fn robots() -> Response {
     );
     response
 }
+
+#[cfg(test)]
+mod contrast_tests {
+    //! The colour pairs of `app.css` against WCAG 2.2 AA (1.4.3: 4.5:1 for text), in both
+    //! colour schemes, read from the stylesheet itself so that a new colour cannot slip under.
+
+    use std::collections::BTreeMap;
+
+    const CSS: &str = include_str!("../../static/app.css");
+
+    /// The custom properties of the first `:root` block in `css`.
+    fn variables(css: &str) -> BTreeMap<String, String> {
+        let start = css.find(":root {").expect("a :root block") + ":root {".len();
+        let end = start + css[start..].find('}').expect("the block ends");
+        css[start..end]
+            .lines()
+            .filter_map(|line| {
+                let (name, value) = line.trim().split_once(':')?;
+                let value = value.trim().trim_end_matches(';').trim();
+                (name.starts_with("--") && value.starts_with('#'))
+                    .then(|| (name.to_owned(), value.to_owned()))
+            })
+            .collect()
+    }
+
+    fn luminance(hex: &str) -> f64 {
+        let channel = |i: usize| {
+            let c = f64::from(u8::from_str_radix(&hex[1 + 2 * i..3 + 2 * i], 16).unwrap()) / 255.0;
+            if c <= 0.039_28 {
+                c / 12.92
+            } else {
+                ((c + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * channel(0) + 0.7152 * channel(1) + 0.0722 * channel(2)
+    }
+
+    fn ratio(a: &str, b: &str) -> f64 {
+        let (la, lb) = (luminance(a), luminance(b));
+        (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+    }
+
+    #[test]
+    fn every_text_colour_pair_meets_aa_in_both_schemes() {
+        let light = variables(CSS);
+        let dark_block = CSS
+            .find("@media (prefers-color-scheme: dark)")
+            .expect("a dark scheme");
+        let mut dark = light.clone();
+        dark.extend(variables(&CSS[dark_block..]));
+        // (text, background): white on the green surfaces, links and text on the page, cards
+        // and message boxes.
+        let pairs = [
+            ("#ffffff", "--green-fill"),
+            ("#ffffff", "--green-fill-hover"),
+            ("--green", "--bg"),
+            ("--green", "--card"),
+            ("--green", "--success-bg"),
+            ("--green-dark", "--bg"),
+            ("--ink", "--bg"),
+            ("--ink", "--card"),
+            ("--ink", "--error-bg"),
+            ("--ink", "--success-bg"),
+            ("--ink", "--info-bg"),
+            ("--muted", "--bg"),
+            ("--muted", "--card"),
+            ("--error", "--bg"),
+            ("--error", "--card"),
+            ("--error", "--error-bg"),
+        ];
+        for (scheme, vars) in [("light", &light), ("dark", &dark)] {
+            let colour = |c: &'static str| {
+                if c.starts_with('#') {
+                    c.to_owned()
+                } else {
+                    vars.get(c)
+                        .unwrap_or_else(|| panic!("{scheme}: {c} is not set"))
+                        .clone()
+                }
+            };
+            for (text, background) in pairs {
+                let r = ratio(&colour(text), &colour(background));
+                assert!(
+                    r >= 4.5,
+                    "{scheme}: {text} on {background} is {r:.2}:1, below 4.5:1"
+                );
+            }
+        }
+        // The dark green the issue found (white on #3fa274, 3.2:1) would fail.
+        assert!(ratio("#ffffff", "#3fa274") < 4.5);
+    }
+}
