@@ -23,6 +23,7 @@ use wildid_ports::services::sessions::{ClientInfo, Resumed, SessionError, Sessio
 use crate::client::client_info;
 use crate::error::AppError;
 use crate::middleware::frame::RequestContext;
+use crate::pages::layout::SignedInViewer;
 use crate::state::{AppState, HttpSettings};
 
 /// The session cookie's name.
@@ -158,6 +159,14 @@ pub(crate) async fn sessions(
     };
     request.extensions_mut().insert(handle.clone());
     let mut response = next.run(request).await;
+    if (response.status().is_client_error() || response.status().is_server_error())
+        && let Resumed::SignedIn(session, user) = handle.current()
+    {
+        response.extensions_mut().insert(SignedInViewer {
+            role: user.role,
+            csrf: session.csrf.encode(),
+        });
+    }
     let change = std::mem::replace(&mut handle.lock().cookie, CookieChange::Keep);
     if let Some(value) = set_cookie(&state.settings, name, change) {
         response.headers_mut().append(SET_COOKIE, value);

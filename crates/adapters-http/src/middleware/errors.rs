@@ -9,7 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 
 use crate::error::ErrorInfo;
 use crate::middleware::frame::RequestContext;
-use crate::pages::layout::Layout;
+use crate::pages::layout::{Layout, SignedInViewer};
 
 /// Marks an error response whose body is deliberate (a probe's JSON, an API answer of an
 /// agreed shape) and must be passed through unchanged.
@@ -30,6 +30,7 @@ pub(crate) fn render(response: Response, api: bool, ctx: &RequestContext) -> Res
         .get::<ErrorInfo>()
         .cloned()
         .unwrap_or_else(|| ErrorInfo::for_status(response.status()));
+    let viewer = response.extensions().get::<SignedInViewer>().cloned();
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(CONTENT_TYPE);
     parts.headers.remove(CONTENT_LENGTH);
@@ -37,7 +38,7 @@ pub(crate) fn render(response: Response, api: bool, ctx: &RequestContext) -> Res
         Json(serde_json::json!({ "error": info.code, "message": info.message })).into_response()
     } else {
         let page = ErrorPage {
-            layout: Layout::anonymous(ctx, ""),
+            layout: Layout::for_error(ctx, viewer.as_ref()),
             info: &info,
             request_id: ctx.request_id.to_string(),
         };

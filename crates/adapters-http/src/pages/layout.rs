@@ -8,6 +8,17 @@ use crate::pages::nav::{NavItem, nav_for};
 use crate::routes::static_files::{ASSETS, Assets};
 use crate::session::Viewer;
 
+/// Who was signed in when an error response was made (the session layer adds it to error
+/// responses), so that the error page's navigation is theirs: no "Sign in" for someone who
+/// is, and a working sign-out.
+#[derive(Debug, Clone)]
+pub(crate) struct SignedInViewer {
+    /// Their role (which menu entries they see).
+    pub role: wildid_domain::role::Role,
+    /// Their session's anti-forgery token, for the sign-out form.
+    pub csrf: String,
+}
+
 /// Fields of `base.html`. Every page template has a `layout: Layout` field.
 pub(crate) struct Layout {
     /// This response's CSP nonce, for the inline script of the layout.
@@ -34,6 +45,20 @@ impl Layout {
             assets: &ASSETS,
             signed_in: false,
             csrf: String::new(),
+        }
+    }
+
+    /// The layout of an error page: the signed-in navigation when the response says who was
+    /// signed in ([`SignedInViewer`]), else the anonymous one.
+    pub(crate) fn for_error(ctx: &RequestContext, viewer: Option<&SignedInViewer>) -> Self {
+        match viewer {
+            Some(viewer) => Self {
+                nav: nav_for(Some(viewer.role), ""),
+                signed_in: true,
+                csrf: viewer.csrf.clone(),
+                ..Self::anonymous(ctx, "")
+            },
+            None => Self::anonymous(ctx, ""),
         }
     }
 

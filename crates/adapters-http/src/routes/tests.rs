@@ -988,6 +988,60 @@ async fn admin_routes_need_the_second_factor_when_the_role_requires_it() {
 }
 
 #[tokio::test]
+async fn a_signed_in_person_is_never_offered_sign_in_even_on_an_error_page() {
+    let state = matrix_state();
+    let cookie = |role: Option<Role>| {
+        format!(
+            "__Host-wildid-session={}",
+            viewer_token(role).encode().expose()
+        )
+    };
+    let get = |path: &'static str, role: Option<Role>| {
+        let (app, cookie) = (with_layers(routes(&state), state.clone()), cookie(role));
+        async move {
+            send_with(
+                app,
+                Method::GET,
+                path,
+                None,
+                &[("cookie", &cookie)],
+                Vec::new(),
+            )
+            .await
+        }
+    };
+    let offers_sign_in = |body: &str| body.contains(r#"href="/auth/sign-in""#);
+
+    let (landing, body) = get("/", Some(Role::Visitor)).await;
+    assert_eq!(landing.status(), StatusCode::OK);
+    assert!(!offers_sign_in(&body), "the landing page offers sign-in");
+    assert!(body.contains(r#"href="/account""#));
+    let (_, body) = get("/", None).await;
+    assert!(
+        offers_sign_in(&body),
+        "a visitor without an account is offered it"
+    );
+
+    // A visitor is refused the admin page: the error page still shows their menu, with a
+    // sign-out form that carries their session's token.
+    let (refused, body) = get("/admin", Some(Role::Visitor)).await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    assert!(
+        !offers_sign_in(&body),
+        "the 403 page offers sign-in: {body}"
+    );
+    assert!(
+        body.contains(&known_csrf().encode()),
+        "the sign-out form has the token"
+    );
+    let (missing, body) = get("/no-such-page", Some(Role::Visitor)).await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(!offers_sign_in(&body));
+    let (_, body) = get("/no-such-page", None).await;
+    assert!(offers_sign_in(&body));
+}
+
+#[tokio::test]
 async fn every_route_obeys_the_role_matrix() {
     let specs = table();
     for spec in &specs {
