@@ -93,8 +93,10 @@ test("register, confirm, password, two factors, and a sign-in link", async () =>
   await page.getByLabel("I have read and accept the privacy notice.").check();
   await page.getByRole("button", { name: "Create account" }).click();
   assert.match(await page.locator("#password-error").textContent(), /characters/);
+  // What was chosen stays: the address, and the ticked privacy box.
+  assert.equal(await page.getByLabel("Email address").inputValue(), EMAIL);
+  assert.ok(await page.getByLabel("I have read and accept the privacy notice.").isChecked(), "the privacy box stays ticked");
   await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByLabel("I have read and accept the privacy notice.").check();
   await page.getByRole("button", { name: "Create account" }).click();
   await expectPage("Check your inbox");
 

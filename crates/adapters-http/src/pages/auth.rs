@@ -190,6 +190,8 @@ struct RegisterPage {
     email_error: String,
     password_error: String,
     privacy_error: String,
+    /// The privacy box was ticked (kept ticked when the form comes back refused).
+    accepted_privacy: bool,
 }
 
 pub(crate) async fn register_page(
@@ -207,6 +209,7 @@ pub(crate) async fn register_page(
         email_error: String::new(),
         password_error: String::new(),
         privacy_error: String::new(),
+        accepted_privacy: false,
     };
     Ok((jar, render(&page, StatusCode::OK)?).into_response())
 }
@@ -297,6 +300,7 @@ pub(crate) async fn register(
         email_error: pick("email"),
         password_error: pick("password"),
         privacy_error: pick("privacy"),
+        accepted_privacy: form.accept_privacy == "true" || form.accept_privacy == "on",
     };
     Ok(with_retry_after(render(&page, status)?, retry_after))
 }
