@@ -1,5 +1,6 @@
 //! Periodic maintenance while the server runs: expired sessions, rate-limit counters, spent
-//! tokens, expired CAPTCHA challenges and expired held photos are deleted every few minutes. Jobs stop with the server.
+//! tokens, delivered mail (after a day), expired CAPTCHA challenges and expired held photos
+//! are deleted every few minutes. Jobs stop with the server.
 
 use std::time::Duration;
 
@@ -99,6 +100,11 @@ impl Jobs {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "expired held photos purged"),
             Err(error) => tracing::warn!(%error, "held photo purge failed"),
+        }
+        match self.mail.purge_delivered(SPENT_RETENTION).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "delivered mail purged"),
+            Err(error) => tracing::warn!(%error, "mail purge failed"),
         }
         match self.captchas.purge_expired().await {
             Ok(0) => {}

@@ -188,6 +188,19 @@ impl MailQueue {
     pub async fn pending(&self) -> Result<u64, MailQueueError> {
         Ok(self.outbox.pending().await?)
     }
+
+    /// Deletes the messages delivered more than `kept` ago (they hold addresses and, until they
+    /// expire, working links; the delivery itself is in the log). Undelivered messages are
+    /// never deleted, however old. Returns how many were deleted.
+    ///
+    /// # Errors
+    /// [`MailQueueError::Store`].
+    pub async fn purge_delivered(&self, kept: Duration) -> Result<u64, MailQueueError> {
+        Ok(self
+            .outbox
+            .purge_sent_before(self.clock.now() - kept)
+            .await?)
+    }
 }
 
 #[cfg(test)]
@@ -216,6 +229,30 @@ mod tests {
     fn backoff_doubles_up_to_an_hour() {
         let secs: Vec<i64> = (1..=9).map(|n| backoff(n).num_seconds()).collect();
         assert_eq!(secs, [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]);
+    }
+
+    #[tokio::test]
+    async fn delivered_mail_is_purged_after_the_time_it_is_kept() {
+        let now = SystemClock.now();
+        let mut outbox = MockMailOutbox::new();
+        outbox
+            .expect_purge_sent_before()
+            .times(1)
+            .withf(move |cutoff| {
+                // The queue reads the clock after `now`: the cutoff is a day before, at most a
+                // minute later.
+                let kept = now - *cutoff;
+                kept <= Duration::days(1) && kept > Duration::days(1) - Duration::minutes(1)
+            })
+            .returning(|_| Ok(3));
+        let queue = MailQueue::new(
+            Arc::new(outbox),
+            ring(),
+            Arc::new(MockMailer::new()),
+            Arc::new(SystemClock),
+            Arc::new(OsRandom),
+        );
+        assert_eq!(queue.purge_delivered(Duration::days(1)).await.unwrap(), 3);
     }
 
     #[tokio::test]
