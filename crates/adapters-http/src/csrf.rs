@@ -26,8 +26,8 @@ use axum_extra::extract::SignedCookieJar;
 
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
+use crate::kit::safe_next;
 use crate::middleware::frame::is_api;
-use crate::pages::auth::safe_next;
 use crate::routes::DEFAULT_BODY_LIMIT;
 use crate::session::SessionHandle;
 use crate::state::AppState;

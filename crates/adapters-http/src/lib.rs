@@ -13,6 +13,7 @@ mod client;
 mod csrf;
 pub mod error;
 mod flash;
+mod kit;
 mod limits;
 mod middleware;
 mod pages;

@@ -14,11 +14,10 @@ use wildid_ports::services::admin::UserSummary;
 
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
+use crate::kit::{requester, target};
 use crate::middleware::frame::RequestContext;
 use crate::pages::auth::render;
 use crate::pages::layout::Layout;
-use crate::routes::admin_api::target;
-use crate::routes::auth_api::requester;
 use crate::session::{SignedIn, Viewer};
 use crate::state::AppState;
 

@@ -16,22 +16,12 @@ use wildid_ports::services::accounts::{Credentials, LoginError, RegisterError, R
 
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
+use crate::kit::{requester, safe_next};
 use crate::middleware::errors::KeepBody;
 use crate::middleware::frame::RequestContext;
 use crate::pages::layout::Layout;
-use crate::routes::auth_api::requester;
 use crate::session::Viewer;
 use crate::state::AppState;
-
-/// Only local paths are followed after sign-in (no open redirect).
-pub(crate) fn safe_next(raw: &str) -> String {
-    let ok = raw.starts_with('/')
-        && !raw.starts_with("//")
-        && !raw.starts_with("/\\")
-        && raw.len() <= 512
-        && !raw.chars().any(|c| c.is_control() || c == '\\');
-    if ok { raw.to_owned() } else { "/".to_owned() }
-}
 
 pub(crate) fn render(template: &impl Template, status: StatusCode) -> Result<Response, AppError> {
     let html = template
@@ -465,24 +455,4 @@ pub(crate) async fn privacy(
         },
         StatusCode::OK,
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn only_local_paths_are_followed() {
-        assert_eq!(safe_next("/history?page=2"), "/history?page=2");
-        for bad in [
-            "https://evil.example/",
-            "//evil.example",
-            "/\\evil.example",
-            "javascript:alert(1)",
-            "",
-            "/a\r\nb",
-        ] {
-            assert_eq!(safe_next(bad), "/", "{bad:?}");
-        }
-    }
 }

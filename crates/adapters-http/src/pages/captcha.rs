@@ -20,8 +20,9 @@ use wildid_ports::services::captcha::{Puzzle, VerifyCaptchaError};
 
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
+use crate::kit::safe_next;
 use crate::middleware::frame::RequestContext;
-use crate::pages::auth::{refusal, render, safe_next};
+use crate::pages::auth::{refusal, render};
 use crate::pages::identify;
 use crate::pages::layout::Layout;
 use crate::session::Viewer;

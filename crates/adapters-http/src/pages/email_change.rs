@@ -13,11 +13,11 @@ use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
+use crate::kit::requester;
 use crate::middleware::frame::RequestContext;
 use crate::pages::auth::{MessagePage, TokenQuery, refusal, render};
 use crate::pages::layout::Layout;
 use crate::pages::security::{FormProblems, back_to_account, refused_on_account_page};
-use crate::routes::auth_api::requester;
 use crate::session::{Fresh, SignedIn, Viewer};
 use crate::state::AppState;
 

@@ -13,10 +13,10 @@ use wildid_ports::services::accounts::{MagicLinkError, MagicLinkPreview};
 
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
+use crate::kit::requester;
 use crate::middleware::frame::RequestContext;
 use crate::pages::auth::{MessagePage, TokenQuery, refusal, render, with_retry_after};
 use crate::pages::layout::Layout;
-use crate::routes::auth_api::requester;
 use crate::session::Viewer;
 use crate::state::AppState;
 

@@ -8,9 +8,9 @@ use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
+use crate::kit::requester;
 use crate::middleware::frame::RequestContext;
 use crate::pages::security::{FormProblems, refused_on_account_page};
-use crate::routes::auth_api::requester;
 use crate::session::{SignedIn, Viewer};
 use crate::state::AppState;
 

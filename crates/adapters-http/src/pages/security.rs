@@ -17,11 +17,12 @@ use wildid_ports::services::accounts::{LoginError, TotpError};
 
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
+use crate::kit::requester;
+use crate::kit::safe_next;
+use crate::kit::{after_credential_change, end_other_sessions, session_key};
 use crate::middleware::frame::RequestContext;
-use crate::pages::auth::{refusal, render, safe_next, with_retry_after};
+use crate::pages::auth::{refusal, render, with_retry_after};
 use crate::pages::layout::Layout;
-use crate::routes::account_api::{after_credential_change, end_other_sessions, session_key};
-use crate::routes::auth_api::requester;
 use crate::session::{Fresh, SignedIn, Viewer};
 use crate::state::AppState;
 

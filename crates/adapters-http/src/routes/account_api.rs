@@ -7,7 +7,6 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use wildid_domain::audit::Actor;
 use wildid_domain::secret::SecretString;
-use wildid_domain::session::SessionKey;
 use wildid_domain::token::TokenPurpose;
 
 use crate::api_json::ApiJson;
@@ -16,7 +15,8 @@ use crate::api_types::{
     SignedInBody, TotpEnabledBody, TotpSetupBody, UserView,
 };
 use crate::error::AppError;
-use crate::routes::auth_api::{accepted, requester};
+use crate::kit::{after_credential_change, end_other_sessions, requester, session_key};
+use crate::routes::auth_api::accepted;
 use crate::session::{Fresh, SignedIn, Viewer};
 use crate::state::AppState;
 
@@ -167,12 +167,6 @@ pub(crate) struct RevokeRequest {
     all_others: bool,
 }
 
-/// Parses a session id as listed (hex of the stored key).
-pub(crate) fn session_key(id: &str) -> Option<SessionKey> {
-    let bytes: [u8; 32] = hex::decode(id.trim()).ok()?.try_into().ok()?;
-    Some(SessionKey::from_bytes(bytes))
-}
-
 /// Ends one of the user's sessions, or all but this one.
 #[utoipa::path(post, path = "/api/account/sessions/revoke", tag = "account", request_body = RevokeRequest,
     responses((status = 200, body = EndedBody), (status = 422, body = ErrorBody)))]
@@ -316,44 +310,6 @@ pub(crate) async fn confirm_email(
         status: "changed".into(),
         csrf_token,
     }))
-}
-
-/// A credential changed: the session id is replaced (privilege change) and, if asked, every
-/// other session ends. Returns the new CSRF token.
-pub(crate) async fn after_credential_change(
-    state: &AppState,
-    signed_in: SignedIn,
-    end_others: bool,
-) -> Result<String, AppError> {
-    let user = state
-        .services
-        .sessions
-        .reload_user(signed_in.user.id)
-        .await?;
-    let session = signed_in.handle.sign_in(user).await?;
-    if end_others {
-        end_other_sessions(state, &signed_in, session.key).await?;
-    }
-    Ok(session.csrf.encode())
-}
-
-/// Ends every session of the signed-in user but `keep`; returns how many ended.
-pub(crate) async fn end_other_sessions(
-    state: &AppState,
-    signed_in: &SignedIn,
-    keep: SessionKey,
-) -> Result<u64, AppError> {
-    let id = signed_in.user.id;
-    Ok(state
-        .services
-        .sessions
-        .revoke_others(
-            Actor::User(id),
-            id,
-            Some(keep),
-            signed_in.handle.client().request_id,
-        )
-        .await?)
 }
 
 /// A change to the second factor that needs nothing else, and may end the other sessions.

@@ -6,14 +6,13 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use wildid_domain::audit::Actor;
-use wildid_domain::ids::UserId;
 use wildid_domain::role::Role;
 use wildid_ports::repo::Page;
 
 use crate::api_json::{ApiJson, ApiQuery};
 use crate::api_types::{AdminUserView, AdminUsersBody, Done, EndedBody, ErrorBody};
 use crate::error::AppError;
-use crate::routes::auth_api::requester;
+use crate::kit::{requester, target};
 use crate::session::{SignedIn, Viewer};
 use crate::state::AppState;
 
@@ -21,11 +20,6 @@ use crate::state::AppState;
 const MAX_PAGE: u32 = 500;
 /// Page size when none is asked for.
 const DEFAULT_PAGE: u32 = 100;
-
-/// A user id from the path; anything else is a 404 like a missing user.
-pub(crate) fn target(raw: &str) -> Result<UserId, AppError> {
-    UserId::parse(raw).map_err(|_| AppError::NotFound)
-}
 
 /// Paging of the account list.
 #[derive(Deserialize, Default, IntoParams)]

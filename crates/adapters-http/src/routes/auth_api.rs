@@ -7,21 +7,14 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use wildid_domain::secret::SecretString;
 use wildid_domain::token::TokenPurpose;
-use wildid_ports::services::accounts::{Credentials, Registration, Requester};
+use wildid_ports::services::accounts::{Credentials, Registration};
 
 use crate::api_json::ApiJson;
 use crate::api_types::{Accepted, Done, ErrorBody, MeBody, SignedInBody, UserView};
 use crate::error::AppError;
+use crate::kit::requester;
 use crate::session::{SignedIn, Viewer};
 use crate::state::AppState;
-
-/// `Requester` of the current request.
-pub(crate) fn requester(viewer: &Viewer) -> Requester {
-    Requester {
-        ip: viewer.client_ip,
-        request_id: viewer.handle.client().request_id,
-    }
-}
 
 pub(crate) fn accepted(status: &str, message: &str) -> (StatusCode, Json<Accepted>) {
     (

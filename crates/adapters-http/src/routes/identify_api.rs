@@ -11,19 +11,15 @@
 use axum::Extension;
 use axum::Json;
 use axum::extract::State;
-use axum::extract::multipart::{Multipart, MultipartError, MultipartRejection};
+use axum::extract::multipart::{Multipart, MultipartRejection};
 use axum::http::StatusCode;
 
 use crate::api_types::{ErrorBody, IdentificationBody, PhotoView, SpeciesView};
 use crate::error::AppError;
-use crate::routes::UploadSlot;
+use crate::kit::{IMAGE_FIELD, UploadSlot, photo_of};
 use crate::routes::security::status_from;
 use crate::session::Viewer;
 use crate::state::AppState;
-use wildid_ports::identify::Upload;
-
-/// The multipart field that carries the photo.
-pub(crate) const IMAGE_FIELD: &str = "image";
 
 /// Identifies the animal in a photo.
 #[utoipa::path(post, path = "/api/identify", tag = "identification",
@@ -68,62 +64,4 @@ pub(crate) async fn identify(
         },
         status: status_from(&state, &session, &viewer, &identified.standing),
     }))
-}
-
-/// The bytes of the one `image` field, holding the request's upload `slot`; any other field
-/// (but the anti-forgery token a form may carry) is refused by name, as unknown JSON fields
-/// are.
-pub(crate) async fn photo_of(
-    mut multipart: Multipart,
-    slot: Option<Extension<UploadSlot>>,
-) -> Result<Upload, AppError> {
-    let mut photo = None;
-    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
-        let name = field.name().unwrap_or_default().to_owned();
-        match name.as_str() {
-            IMAGE_FIELD if photo.is_some() => {
-                return Err(AppError::refused(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_field",
-                    format!("Send one photo per request: the field {IMAGE_FIELD} came twice."),
-                ));
-            }
-            IMAGE_FIELD => photo = Some(field.bytes().await.map_err(unreadable)?.to_vec()),
-            "csrf_token" => {}
-            other => {
-                return Err(AppError::refused(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_field",
-                    format!(
-                        "Unknown field {:?}: only {IMAGE_FIELD} is accepted.",
-                        other.chars().take(40).collect::<String>()
-                    ),
-                ));
-            }
-        }
-    }
-    let photo = photo.ok_or_else(|| {
-        AppError::refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "missing_image",
-            format!("The field {IMAGE_FIELD} (a photo) is required."),
-        )
-    })?;
-    Ok(match slot.and_then(|Extension(slot)| slot.take()) {
-        Some(slot) => Upload::holding(photo, slot),
-        None => Upload::new(photo),
-    })
-}
-
-/// A body that ends early, breaks the multipart format, or passes the upload limit.
-fn unreadable(e: MultipartError) -> AppError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::PayloadTooLarge
-    } else {
-        AppError::refused(
-            StatusCode::BAD_REQUEST,
-            "malformed_upload",
-            "The upload is not well-formed multipart/form-data.",
-        )
-    }
 }

@@ -524,23 +524,10 @@ struct BodyLimits {
     uploads: Arc<Semaphore>,
 }
 
-/// The upload slot a request holds ([`body_limit`]), in its extensions: the handler hands it
-/// on with the photo (`wildid_ports::identify::Upload::holding`), so that it is let go once
-/// the photo is checked; otherwise it is let go with the request.
-#[derive(Clone)]
-pub(crate) struct UploadSlot(Arc<std::sync::Mutex<Option<tokio::sync::OwnedSemaphorePermit>>>);
-
-impl UploadSlot {
-    /// The slot, taken out of the request (at most once).
-    pub(crate) fn take(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        self.0.lock().ok().and_then(|mut slot| slot.take())
-    }
-}
-
 /// Bounds every request body: [`DEFAULT_BODY_LIMIT`], or the upload limit on
 /// [`UPLOAD_ROUTES`]. A declared `Content-Length` beyond it is answered 413 at once; a body
 /// that grows beyond it fails its reader with 413. An upload also waits for one of the upload
-/// slots ([`upload_slots`]) before its body is read, and holds it ([`UploadSlot`]) until its
+/// slots ([`upload_slots`]) before its body is read, and holds it (`kit::UploadSlot`) until its
 /// photo is checked or, at the latest, until it is answered.
 async fn body_limit(State(limits): State<BodyLimits>, request: Request, next: Next) -> Response {
     let upload = UPLOAD_ROUTES.contains(&request.uri().path());
@@ -563,7 +550,7 @@ async fn body_limit(State(limits): State<BodyLimits>, request: Request, next: Ne
             Ok(slot) => {
                 request
                     .extensions_mut()
-                    .insert(UploadSlot(Arc::new(std::sync::Mutex::new(Some(slot)))));
+                    .insert(crate::kit::UploadSlot::new(slot));
             }
             Err(_) => {
                 return AppError::Unavailable("the upload slots are closed".into()).into_response();

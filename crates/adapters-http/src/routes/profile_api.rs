@@ -6,7 +6,7 @@ use axum::extract::State;
 use crate::api_json::ApiJson;
 use crate::api_types::{DisplayNameBody, DisplayNameRequest, ErrorBody};
 use crate::error::AppError;
-use crate::routes::auth_api::requester;
+use crate::kit::requester;
 use crate::session::{SignedIn, Viewer};
 use crate::state::AppState;
 

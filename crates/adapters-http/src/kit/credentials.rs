@@ -1,0 +1,47 @@
+//! What follows a change of credentials, for pages and JSON alike: the session id replaced and,
+//! when asked, the person's other sessions ended.
+
+use wildid_domain::audit::Actor;
+use wildid_domain::session::SessionKey;
+
+use crate::error::AppError;
+use crate::session::SignedIn;
+use crate::state::AppState;
+
+/// A credential changed: the session id is replaced (privilege change) and, if asked, every
+/// other session ends. Returns the new CSRF token.
+pub(crate) async fn after_credential_change(
+    state: &AppState,
+    signed_in: SignedIn,
+    end_others: bool,
+) -> Result<String, AppError> {
+    let user = state
+        .services
+        .sessions
+        .reload_user(signed_in.user.id)
+        .await?;
+    let session = signed_in.handle.sign_in(user).await?;
+    if end_others {
+        end_other_sessions(state, &signed_in, session.key).await?;
+    }
+    Ok(session.csrf.encode())
+}
+
+/// Ends every session of the signed-in user but `keep`; returns how many ended.
+pub(crate) async fn end_other_sessions(
+    state: &AppState,
+    signed_in: &SignedIn,
+    keep: SessionKey,
+) -> Result<u64, AppError> {
+    let id = signed_in.user.id;
+    Ok(state
+        .services
+        .sessions
+        .revoke_others(
+            Actor::User(id),
+            id,
+            Some(keep),
+            signed_in.handle.client().request_id,
+        )
+        .await?)
+}
