@@ -23,7 +23,6 @@ use wildid_ports::services::sessions::{ClientInfo, Resumed, SessionError, Sessio
 use crate::client::client_info;
 use crate::error::AppError;
 use crate::middleware::frame::RequestContext;
-use crate::pages::layout::SignedInViewer;
 use crate::state::{AppState, HttpSettings};
 
 /// The session cookie's name.
@@ -203,6 +202,17 @@ fn set_cookie(
             .build(),
     };
     HeaderValue::from_str(&cookie.to_string()).ok()
+}
+
+/// Who was signed in when an error response was made (the session layer adds it to error
+/// responses), so that the error page's navigation is theirs: no "Sign in" for someone who
+/// is, and a working sign-out.
+#[derive(Debug, Clone)]
+pub(crate) struct SignedInViewer {
+    /// Their role (which menu entries they see).
+    pub role: wildid_domain::role::Role,
+    /// Their session's anti-forgery token, for the sign-out form.
+    pub csrf: String,
 }
 
 /// Who is asking: the signed-in user, if any. Never fails.

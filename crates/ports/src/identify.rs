@@ -53,8 +53,11 @@ impl ImageFormat {
 /// from being read.
 pub struct Upload {
     bytes: Vec<u8>,
-    hold: Option<Box<dyn std::any::Any + Send + Sync>>,
+    hold: Option<Hold>,
 }
+
+/// What an [`Upload`] holds while its bytes are in memory; dropping it lets go.
+pub type Hold = Box<dyn std::any::Any + Send + Sync>;
 
 impl Upload {
     /// `bytes`, holding nothing.
@@ -77,8 +80,7 @@ impl Upload {
     }
 
     /// The bytes and the hold, apart.
-    #[allow(clippy::type_complexity)]
-    pub fn into_parts(self) -> (Vec<u8>, Option<Box<dyn std::any::Any + Send + Sync>>) {
+    pub fn into_parts(self) -> (Vec<u8>, Option<Hold>) {
         (self.bytes, self.hold)
     }
 }

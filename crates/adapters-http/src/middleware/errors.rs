@@ -9,7 +9,8 @@ use axum::response::{Html, IntoResponse, Response};
 
 use crate::error::ErrorInfo;
 use crate::middleware::frame::RequestContext;
-use crate::pages::layout::{Layout, SignedInViewer};
+use crate::pages::layout::Layout;
+use crate::session::SignedInViewer;
 
 /// Marks an error response whose body is deliberate (a probe's JSON, an API answer of an
 /// agreed shape) and must be passed through unchanged.

@@ -6,18 +6,7 @@ use crate::flash::Flash;
 use crate::middleware::frame::RequestContext;
 use crate::pages::nav::{NavItem, nav_for};
 use crate::routes::static_files::{ASSETS, Assets};
-use crate::session::Viewer;
-
-/// Who was signed in when an error response was made (the session layer adds it to error
-/// responses), so that the error page's navigation is theirs: no "Sign in" for someone who
-/// is, and a working sign-out.
-#[derive(Debug, Clone)]
-pub(crate) struct SignedInViewer {
-    /// Their role (which menu entries they see).
-    pub role: wildid_domain::role::Role,
-    /// Their session's anti-forgery token, for the sign-out form.
-    pub csrf: String,
-}
+use crate::session::{SignedInViewer, Viewer};
 
 /// Fields of `base.html`. Every page template has a `layout: Layout` field.
 pub(crate) struct Layout {
