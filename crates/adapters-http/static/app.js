@@ -8,10 +8,12 @@ document.addEventListener("click", (event) => {
   }
 });
 
-// Move keyboard focus to the first invalid field so the error is announced and fixable.
+// After a refused form, move keyboard focus to the first invalid field, or else to the message
+// about the whole form, so the error is announced and can be fixed at once.
 document.addEventListener("DOMContentLoaded", () => {
-  const invalid = document.querySelector("[aria-invalid=\"true\"]");
-  if (invalid instanceof HTMLElement) {
-    invalid.focus();
+  const refused =
+    document.querySelector("[aria-invalid=\"true\"]") ?? document.querySelector(".alert[tabindex=\"-1\"]");
+  if (refused instanceof HTMLElement) {
+    refused.focus();
   }
 });

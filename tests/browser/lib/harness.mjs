@@ -2,13 +2,14 @@
 // a fresh data directory, and Debian's Chromium driven by Playwright with a fresh profile.
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import assert from "node:assert/strict";
 import { after, before } from "node:test";
 import { chromium } from "playwright-core";
+import { auditorOf, keepLoadedPages, MODES, stats } from "./a11y.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const workspace = resolve(here, "..", "..", "..");
@@ -128,6 +129,36 @@ export async function startProvider() {
   };
 }
 
+/** The messages in `server`'s outbox (its `.eml` files), oldest first. */
+export function outbox(server) {
+  let names;
+  try {
+    names = readdirSync(join(server.dataDir, "outbox")).filter((n) => n.endsWith(".eml")).sort();
+  } catch {
+    return [];
+  }
+  return names.map((n) => readFileSync(join(server.dataDir, "outbox", n), "utf8"));
+}
+
+/**
+ * Waits for message number `count` (1-based) in `server`'s outbox, checks that it is addressed
+ * to `to`, and returns the first link in it, which must contain `path`.
+ */
+export async function linkInMail(server, count, path, to) {
+  for (let i = 0; i < 200; i++) {
+    const mails = outbox(server);
+    if (mails.length >= count) {
+      const mail = mails[count - 1];
+      const link = /https?:\/\/\S+/.exec(mail)?.[0] ?? "";
+      assert.ok(link.includes(path), `mail ${count} links to ${link}, not ${path}`);
+      assert.ok(mail.includes(`To: ${to}`), `mail ${count} is addressed to ${to}`);
+      return link;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no mail number ${count} in the outbox`);
+}
+
 /** Headless Chromium with a fresh profile and no background traffic to the (closed) network. */
 export async function launchBrowser() {
   return chromium.launch({
@@ -145,8 +176,14 @@ export async function launchBrowser() {
   });
 }
 
+/** The pages of every watched page not yet checked for accessibility (see `after` below). */
+const unchecked = new Set();
+
 /**
- * A new page that records console errors, uncaught exceptions and CSP violations.
+ * A new page that records console errors, uncaught exceptions and CSP violations, and keeps
+ * every page it loads for the accessibility check (`lib/a11y.mjs`). `problems()` lists all of
+ * them, the accessibility findings of the pages loaded so far included: every test ends with
+ * `assert.deepEqual(await problems(), [])`, so every page a test visits is checked.
  * @param {import("playwright-core").Browser} browser
  * @param {import("playwright-core").BrowserContextOptions} [contextOptions]
  */
@@ -164,16 +201,35 @@ export async function watchedPage(browser, contextOptions = {}) {
     if (message.type() === "error") problems.push(`console: ${message.text()}`);
   });
   page.on("pageerror", (error) => problems.push(`exception: ${error.message}`));
+  const loaded = await keepLoadedPages(context, page, contextOptions.javaScriptEnabled !== false);
+  const watched = { browser, loaded };
+  unchecked.add(watched);
   return {
     page,
     context,
-    /** Everything that went wrong on the page so far, including CSP violations. */
+    /** Everything that went wrong on the page so far: CSP violations and accessibility included. */
     async problems() {
       const csp = await page.evaluate(() => window.__cspViolations ?? []).catch(() => []);
-      return [...problems, ...csp.map((v) => `csp: ${v}`)];
+      const a11y = await auditorOf(browser).check(loaded.splice(0));
+      return [...problems, ...csp.map((v) => `csp: ${v}`), ...a11y];
     },
   };
 }
+
+// A test that never asks `problems()` still has its pages checked, once its file's tests are
+// done (while its browser is still open: this hook is registered before any file's own).
+after(async () => {
+  const findings = [];
+  for (const watched of unchecked) {
+    if (watched.loaded.length === 0 || !watched.browser.isConnected()) {
+      if (watched.loaded.length > 0) findings.push(`a11y: ${watched.loaded.length} page(s) left unchecked: the browser closed first`);
+      continue;
+    }
+    findings.push(...(await auditorOf(watched.browser).check(watched.loaded.splice(0))));
+  }
+  console.log(`# accessibility: ${stats.pages} page states checked in ${MODES.length} modes (${stats.runs} runs)`);
+  assert.deepEqual(findings, [], "accessibility findings on pages no test asked about");
+});
 
 /**
  * A server (started with `options`, as `startServer` takes them) and a browser for the tests of

@@ -6,43 +6,16 @@
 // a console error or violate the CSP on the way.
 import assert from "node:assert/strict";
 import { createHmac } from "node:crypto";
-import { readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { test } from "node:test";
-import { runCli, serverAndBrowser, watchedPage } from "../lib/harness.mjs";
+import { linkInMail as sharedLinkInMail, runCli, serverAndBrowser, watchedPage } from "../lib/harness.mjs";
 
 const EMAIL = "ranger.ada@example.org";
 const PASSWORD = "otter gravel lantern";
 
 const session = serverAndBrowser();
 
-/** The messages in the outbox, oldest first. */
-function outbox() {
-  const dir = join(session.server.dataDir, "outbox");
-  let names;
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith(".eml")).sort();
-  } catch {
-    return [];
-  }
-  return names.map((n) => readFileSync(join(dir, n), "utf8"));
-}
-
 /** Waits for message number `count` (1-based) and returns the link in it that contains `path`. */
-async function linkInMail(count, path) {
-  for (let i = 0; i < 200; i++) {
-    const mails = outbox();
-    if (mails.length >= count) {
-      const mail = mails[count - 1];
-      const link = /https?:\/\/\S+/.exec(mail)?.[0] ?? "";
-      assert.ok(link.includes(path), `mail ${count} links to ${link}, not ${path}`);
-      assert.ok(mail.includes(`To: ${EMAIL}`), "addressed to the user");
-      return link;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no mail number ${count} in the outbox`);
-}
+const linkInMail = (count, path) => sharedLinkInMail(session.server, count, path, EMAIL);
 
 /** RFC 4648 base32 without padding. */
 function base32(text) {
@@ -93,6 +66,8 @@ test("register, confirm, password, two factors, and a sign-in link", async () =>
   await page.getByLabel("I have read and accept the privacy notice.").check();
   await page.getByRole("button", { name: "Create account" }).click();
   assert.match(await page.locator("#password-error").textContent(), /characters/);
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "password", "the refused field has the focus");
+  assert.match(await page.getAttribute("#password", "aria-describedby"), /\bpassword-error\b/);
   // What was chosen stays: the address, and the ticked privacy box.
   assert.equal(await page.getByLabel("Email address").inputValue(), EMAIL);
   assert.ok(await page.getByLabel("I have read and accept the privacy notice.").isChecked(), "the privacy box stays ticked");
@@ -124,7 +99,8 @@ test("register, confirm, password, two factors, and a sign-in link", async () =>
   const secret = (await page.locator("#totp-secret").textContent()).trim();
   await page.getByLabel("Code from the app").fill("000000");
   await page.getByRole("button", { name: "Turn on" }).click();
-  assert.ok(await page.getByRole("alert").first().isVisible(), "a wrong code is explained");
+  assert.match(await page.locator("#code-error").textContent(), /\S/, "a wrong code is explained at its field");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "code", "the code field has the focus");
   const enrolStep = currentStep();
   await page.getByLabel("Code from the app").fill(totp(secret, enrolStep));
   await page.getByRole("button", { name: "Turn on" }).click();
