@@ -40,6 +40,27 @@ test("the page fits a phone screen without sideways scrolling", async () => {
   assert.deepEqual(await problems(), []);
 });
 
+test("the tab shows WildID's icon, and nothing moves for a person who asked for less motion", async () => {
+  const { page, problems } = await watchedPage(session.browser, { reducedMotion: "reduce" });
+  await page.goto(session.server.url + "/");
+  const icon = await page.getAttribute('link[rel="icon"]', "href");
+  const response = await page.request.get(new URL(icon, session.server.url).href);
+  assert.equal(response.status(), 200);
+  assert.match(response.headers()["content-type"], /^image\/svg\+xml/);
+  const motion = await page.evaluate(() => {
+    const rules = [...document.styleSheets].flatMap((sheet) => [...sheet.cssRules]);
+    const reduce = rules.some((rule) => rule instanceof CSSMediaRule && rule.conditionText.includes("prefers-reduced-motion: reduce"));
+    const moving = [...document.querySelectorAll("*")].filter((el) => {
+      const style = getComputedStyle(el);
+      return style.animationName !== "none" || style.transitionDuration.split(",").some((d) => parseFloat(d) > 0);
+    });
+    return { reduce, moving: moving.map((el) => el.tagName) };
+  });
+  assert.ok(motion.reduce, "the stylesheet has a prefers-reduced-motion rule");
+  assert.deepEqual(motion.moving, [], "elements that still move");
+  assert.deepEqual(await problems(), []);
+});
+
 test("error pages share the layout and the policy", async () => {
   const { page, problems } = await watchedPage(session.browser);
   const response = await page.goto(session.server.url + "/no/such/page");
