@@ -3,8 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use wildid_ports::services::accounts::Profile;
 use wildid_ports::services::admin::UserSummary;
+use wildid_ports::services::profile::Profile;
 
 /// Every error under `/api`.
 #[derive(Serialize, ToSchema)]

@@ -10,7 +10,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use wildid_ports::RepoError;
 use wildid_ports::services::accounts::{
-    LoginError, MagicLinkError, RegisterError, TotpError, VerifyError,
+    LinkRequestError, LoginError, MagicLinkError, PasswordChangeError, ReauthError, RegisterError,
+    TotpError, VerifyError,
 };
 use wildid_ports::services::admin::AdminError;
 use wildid_ports::services::audit::RecordAuditError;
@@ -330,6 +331,33 @@ impl From<RegisterError> for AppError {
     }
 }
 
+impl From<LinkRequestError> for AppError {
+    fn from(e: LinkRequestError) -> Self {
+        match e {
+            LinkRequestError::InvalidEmail(inner) => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_email",
+                capitalise(&inner.to_string()),
+            ),
+            LinkRequestError::RateLimited { retry_after } => AppError::too_many(retry_after),
+            LinkRequestError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<PasswordChangeError> for AppError {
+    fn from(e: PasswordChangeError) -> Self {
+        match e {
+            PasswordChangeError::WeakPassword(inner) => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "weak_password",
+                capitalise(&inner.to_string()),
+            ),
+            PasswordChangeError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
 impl From<VerifyError> for AppError {
     fn from(e: VerifyError) -> Self {
         match e {
@@ -362,15 +390,7 @@ impl From<LoginError> for AppError {
                 "invalid_credentials",
                 "The email address or password is wrong.",
             ),
-            LoginError::Locked { until } => AppError::Refused {
-                status: StatusCode::FORBIDDEN,
-                code: "account_locked",
-                message: format!(
-                    "Too many failed attempts: password sign-in is locked until {} UTC. A sign-in link sent by email still works.",
-                    until.format("%H:%M")
-                ),
-                retry_after: None,
-            },
+            LoginError::Locked { until } => locked_until(until),
             LoginError::EmailNotVerified => AppError::refused(
                 StatusCode::FORBIDDEN,
                 "email_not_verified",
@@ -383,6 +403,38 @@ impl From<LoginError> for AppError {
             ),
             LoginError::Unavailable(cause) => AppError::Unavailable(cause),
         }
+    }
+}
+
+impl From<ReauthError> for AppError {
+    fn from(e: ReauthError) -> Self {
+        match e {
+            ReauthError::WrongCredentials => AppError::refused(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "The password or code is wrong.",
+            ),
+            ReauthError::Locked { until } => locked_until(until),
+            ReauthError::TotpRequired => AppError::refused(
+                StatusCode::UNAUTHORIZED,
+                "totp_required",
+                "Enter the 6-digit code from your authenticator app.",
+            ),
+            ReauthError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+/// Password sign-in (or re-authentication) locked after too many failures.
+fn locked_until(until: wildid_domain::Timestamp) -> AppError {
+    AppError::Refused {
+        status: StatusCode::FORBIDDEN,
+        code: "account_locked",
+        message: format!(
+            "Too many failed attempts: password sign-in is locked until {} UTC. A sign-in link sent by email still works.",
+            until.format("%H:%M")
+        ),
+        retry_after: None,
     }
 }
 

@@ -26,5 +26,5 @@ pub use flash::{Flash, FlashKind};
 pub use middleware::cors::{CorsPolicy, InvalidOrigin};
 pub use middleware::headers::ContentSecurityPolicy;
 pub use middleware::hosts::{HostAllowlist, InvalidHost};
-pub use routes::{DEFAULT_UPLOAD_LIMIT, router};
+pub use routes::{DEFAULT_UPLOAD_LIMIT, account_links, router};
 pub use state::{AppState, HttpSettings, Services};

@@ -138,7 +138,11 @@ pub fn compose(
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{address}"));
-    let accounts = Accounts::new(ports, settings.accounts.clone(), &public_url);
+    let accounts = Accounts::new(
+        ports,
+        settings.accounts.clone(),
+        wildid_adapters_http::account_links(&public_url),
+    );
     let admin = Admin::new(
         db.users(),
         db.sessions(),

@@ -13,7 +13,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use wildid_domain::audit::Actor;
 use wildid_domain::secret::SecretString;
-use wildid_ports::services::accounts::{LoginError, TotpError};
+use wildid_ports::services::accounts::{ReauthError, TotpError};
 
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
@@ -266,7 +266,7 @@ pub(crate) async fn reauth(
             signed_in.handle.sign_in(signed_in.user).await?;
             Ok(Redirect::to(&next).into_response())
         }
-        Err(LoginError::Unavailable(cause)) => Err(AppError::Unavailable(cause)),
+        Err(ReauthError::Unavailable(cause)) => Err(AppError::Unavailable(cause)),
         Err(e) => {
             let (status, message, retry_after) = refusal(AppError::from(e))?;
             Ok(with_retry_after(

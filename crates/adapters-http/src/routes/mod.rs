@@ -14,6 +14,28 @@ pub(crate) mod static_files;
 #[cfg(test)]
 mod tests;
 
+/// The pages that links in mail lead to: named once, used by the route table below and by
+/// [`account_links`], so a link in a message always reaches its page.
+mod paths {
+    pub(super) const HOME: &str = "/";
+    pub(super) const SIGN_IN: &str = "/auth/sign-in";
+    pub(super) const VERIFY_EMAIL: &str = "/auth/verify";
+    pub(super) const MAGIC_LINK: &str = "/auth/magic";
+    pub(super) const CONFIRM_EMAIL_CHANGE: &str = "/account/email/confirm";
+}
+
+/// Where the links in account mail lead on a server reached at `public_url` (scheme and
+/// host): the pages of this router.
+pub fn account_links(public_url: &str) -> AccountLinks {
+    AccountLinks {
+        home: PageLink::new(public_url, paths::HOME),
+        verify_email: PageLink::new(public_url, paths::VERIFY_EMAIL),
+        magic_link: PageLink::new(public_url, paths::MAGIC_LINK),
+        sign_in: PageLink::new(public_url, paths::SIGN_IN),
+        confirm_email_change: PageLink::new(public_url, paths::CONFIRM_EMAIL_CHANGE),
+    }
+}
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -28,6 +50,8 @@ use http_body_util::Limited;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::TimeoutLayer;
+
+use wildid_ports::services::accounts::{AccountLinks, PageLink};
 
 use crate::access::{self, Access};
 use crate::csrf::csrf;
@@ -96,7 +120,7 @@ pub(crate) fn table() -> Vec<RouteSpec> {
     const EXAMPLE_ROLE_PATH: &str = "/admin/users/00000000-0000-4000-8000-000000000000/role";
     use Method as M;
     vec![
-        route(M::GET, "/", Public, get(landing)),
+        route(M::GET, paths::HOME, Public, get(landing)),
         route(M::GET, "/healthz", Public, get(health::healthz)),
         route(M::GET, "/readyz", Public, get(health::readyz)),
         RouteSpec {
@@ -146,18 +170,18 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             post(security::verify),
         ),
         // Accounts and sign-in: pages.
-        route(M::GET, "/auth/sign-in", Public, get(auth::sign_in_page)),
-        route(M::POST, "/auth/sign-in", Public, post(auth::sign_in)),
+        route(M::GET, paths::SIGN_IN, Public, get(auth::sign_in_page)),
+        route(M::POST, paths::SIGN_IN, Public, post(auth::sign_in)),
         route(M::GET, "/auth/register", Public, get(auth::register_page)),
         route(M::POST, "/auth/register", Public, post(auth::register)),
-        route(M::GET, "/auth/verify", Public, get(auth::verify_page)),
-        route(M::POST, "/auth/verify", Public, post(auth::verify)),
+        route(M::GET, paths::VERIFY_EMAIL, Public, get(auth::verify_page)),
+        route(M::POST, paths::VERIFY_EMAIL, Public, post(auth::verify)),
         route(M::GET, "/auth/resend", Public, get(auth::resend_page)),
         route(M::POST, "/auth/resend", Public, post(auth::resend)),
         route(M::POST, "/auth/sign-out", Public, post(auth::sign_out)),
         route(M::POST, "/auth/magic-link", Public, post(magic::request)),
-        route(M::GET, "/auth/magic", Public, get(magic::open)),
-        route(M::POST, "/auth/magic", Public, post(magic::redeem)),
+        route(M::GET, paths::MAGIC_LINK, Public, get(magic::open)),
+        route(M::POST, paths::MAGIC_LINK, Public, post(magic::redeem)),
         route(
             M::GET,
             "/auth/reauth",
@@ -224,13 +248,13 @@ pub(crate) fn table() -> Vec<RouteSpec> {
         ),
         route(
             M::GET,
-            "/account/email/confirm",
+            paths::CONFIRM_EMAIL_CHANGE,
             SIGNED_IN,
             get(email_pages::confirm_email_page),
         ),
         route(
             M::POST,
-            "/account/email/confirm",
+            paths::CONFIRM_EMAIL_CHANGE,
             SIGNED_IN,
             post(email_pages::confirm_email),
         ),

@@ -107,7 +107,7 @@ fn state(database_up: bool) -> AppState {
     let accounts = Accounts::new(
         unused_account_ports(&audit),
         AccountPolicy::default(),
-        "http://127.0.0.1",
+        crate::account_links("http://127.0.0.1"),
     );
     let trust = TrustGate::new(
         Arc::new(MockSessionRepository::new()),

@@ -198,11 +198,7 @@ impl Accounts {
         raw: &RawToken,
         token: &LoginToken,
     ) -> Result<OutgoingMail, EmailChangeError> {
-        let link = format!(
-            "{}/account/email/confirm?token={}",
-            self.public_url,
-            raw.encode().expose()
-        );
+        let link = self.links.confirm_email_change.with_token(raw);
         let text = format!(
             "Hello,\n\nsomeone signed in to a WildID account asked to use this address for it.\n\
              If it was you, open this link while signed in to that account to make the change:\n\n\
@@ -221,8 +217,8 @@ impl Accounts {
             "Hello,\n\nsomeone signed in to a WildID account asked to move it to this address, \
              which already has an account of its own. Nothing was changed.\n\n\
              If you own both accounts and want to use this address for the other one, remove it \
-             from this one first. To sign in: {}/auth/sign-in\n\nWildID\n",
-            self.public_url
+             from this one first. To sign in: {}\n\nWildID\n",
+            self.links.sign_in
         );
         mail(to, "Your WildID account", text)
     }
@@ -239,7 +235,7 @@ impl Accounts {
              contact the administrators of {} at once and mention the time of this message.\n\n\
              WildID\n",
             new.masked(),
-            self.public_url
+            self.links.home
         );
         mail(old, "The address of your WildID account was changed", text)
     }
@@ -264,121 +260,24 @@ mod tests {
     use std::sync::{Arc, Mutex};
 
     use wildid_domain::ids::UserId;
-    use wildid_domain::secret::{SecretBytes, SecretString};
     use wildid_domain::token::TokenPolicy;
 
     use super::*;
-    use crate::builtin::{FernetKeyRing, HmacDigest, HmacEmailIndex, OsRandom, SystemClock};
+    use crate::builtin::SystemClock;
     use crate::clock::Clock;
-    use crate::crypto::{EmailIndex, FieldCipher};
-    use crate::mail::MockMailer;
-    use crate::password::{MockPasswordHasher, MockStrengthEstimator};
-    use crate::repo::{
-        MockAuditLog, MockLoginTokenRepository, MockMailOutbox, MockRateLimitStore,
-        MockRecoveryCodeRepository, MockUserRepository, QueuedMail,
-    };
-    use crate::services::accounts::{AccountPolicy, AccountPorts};
-    use crate::services::audit::AuditTrail;
-    use crate::services::mail::MailQueue;
-    use wildid_domain::rate_limit::RateDecision;
+    use crate::crypto::FieldCipher;
+    use crate::repo::QueuedMail;
+    use crate::services::accounts::test_world::{accounts, cipher, lookup, opened, user_of, world};
 
     const OLD: &str = "old.owl@example.org";
     const NEW: &str = "new.owl@example.org";
 
-    struct World {
-        users: MockUserRepository,
-        tokens: MockLoginTokenRepository,
-        outbox: MockMailOutbox,
-        audited: Arc<Mutex<Vec<String>>>,
-    }
-
-    fn cipher() -> Arc<FernetKeyRing> {
-        static KEY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-        let key = KEY.get_or_init(fernet::Fernet::generate_key);
-        Arc::new(FernetKeyRing::new(&[SecretString::new(key.clone())]).unwrap())
-    }
-
-    fn index() -> HmacEmailIndex {
-        HmacEmailIndex::new(SecretBytes::new(vec![7; 32])).unwrap()
-    }
-
-    fn lookup(address: &str) -> wildid_domain::user::EmailLookup {
-        index().lookup(&Email::parse(address).unwrap())
-    }
-
     fn user() -> User {
-        User::new(
-            UserId::from_random([1; 16]),
-            lookup(OLD),
-            cipher().encrypt(OLD.as_bytes()).unwrap(),
-            SystemClock.now(),
-        )
-    }
-
-    fn world() -> World {
-        World {
-            users: MockUserRepository::new(),
-            tokens: MockLoginTokenRepository::new(),
-            outbox: MockMailOutbox::new(),
-            audited: Arc::default(),
-        }
-    }
-
-    fn accounts(w: World) -> Accounts {
-        let cipher = cipher();
-        let mut audit = MockAuditLog::new();
-        let audited = Arc::clone(&w.audited);
-        audit.expect_append().returning(move |record| {
-            audited
-                .lock()
-                .unwrap()
-                .push(record.action.as_str().to_owned());
-            Err(RepoError::Other("not kept in this test".into()))
-        });
-        let mail = MailQueue::new(
-            Arc::new(w.outbox),
-            cipher.clone(),
-            Arc::new(MockMailer::new()),
-            Arc::new(SystemClock),
-            Arc::new(OsRandom),
-        );
-        let ports = AccountPorts {
-            users: Arc::new(w.users),
-            tokens: Arc::new(w.tokens),
-            rate_limits: rate_limits_allow_all(),
-            recovery_codes: Arc::new(MockRecoveryCodeRepository::new()),
-            hasher: Arc::new(MockPasswordHasher::new()),
-            strength: Arc::new(MockStrengthEstimator::new()),
-            email_index: Arc::new(index()),
-            digest: Arc::new(HmacDigest::new(SecretBytes::new(vec![8; 32]))),
-            cipher,
-            mail,
-            audit: AuditTrail::new(Arc::new(audit)),
-            clock: Arc::new(SystemClock),
-            random: Arc::new(OsRandom),
-        };
-        Accounts::new(
-            ports,
-            AccountPolicy::default(),
-            "https://wildid.example.org",
-        )
-    }
-
-    fn rate_limits_allow_all() -> Arc<MockRateLimitStore> {
-        let mut limits = MockRateLimitStore::new();
-        limits.expect_hit().returning(|_, _, _| {
-            Ok(RateDecision::Allowed {
-                remaining: 1,
-                reset_after: chrono::Duration::minutes(1),
-            })
-        });
-        Arc::new(limits)
+        user_of(OLD, 1)
     }
 
     fn recipient(mail: &QueuedMail) -> String {
-        let json = cipher().decrypt(&mail.payload).unwrap();
-        let value: serde_json::Value = serde_json::from_slice(json.expose()).unwrap();
-        value["to"].as_str().unwrap().to_owned()
+        opened(mail).0
     }
 
     #[tokio::test]

@@ -1,11 +1,14 @@
-//! What users say about themselves: today the display name.
+//! A person's own view of their account, and what they say about themselves (today the
+//! display name).
 //!
 //! The name is free text a user writes, so it is cleaned before it is stored
 //! ([`crate::text::clean`]: no markup, no control characters, at most
 //! [`DISPLAY_NAME_MAX_CHARS`] characters) and the answer says which field is wrong and why.
 //! The change is audited without the name itself (personal data stays out of the log).
 
+use wildid_domain::Timestamp;
 use wildid_domain::audit::{Action, Actor, AuditDetails};
+use wildid_domain::ids::UserId;
 use wildid_domain::text::{PlainText, TextError};
 use wildid_domain::user::{DISPLAY_NAME_MAX_CHARS, User};
 
@@ -24,6 +27,27 @@ pub enum ProfileError {
     Unavailable(String),
 }
 
+/// What a user sees of their own account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    /// Id.
+    pub id: UserId,
+    /// The address, decrypted.
+    pub email: String,
+    /// Role.
+    pub role: wildid_domain::role::Role,
+    /// Whether the address is confirmed.
+    pub email_verified: bool,
+    /// Whether a second factor is enrolled.
+    pub totp_enabled: bool,
+    /// Whether a password is set (accounts made by magic link have none).
+    pub has_password: bool,
+    /// Creation time.
+    pub created_at: Timestamp,
+    /// The display name, if one is set (cleaned plain text).
+    pub display_name: Option<String>,
+}
+
 impl From<RepoError> for ProfileError {
     fn from(e: RepoError) -> Self {
         ProfileError::Unavailable(e.to_string())
@@ -31,6 +55,32 @@ impl From<RepoError> for ProfileError {
 }
 
 impl Accounts {
+    /// The user's own view of their account (the address is decrypted here).
+    ///
+    /// # Errors
+    /// [`ProfileError::Unavailable`] when the address cannot be decrypted.
+    pub fn profile(&self, user: &User) -> Result<Profile, ProfileError> {
+        let email = self
+            .ports
+            .cipher
+            .decrypt(&user.email_encrypted)
+            .map_err(|e| ProfileError::Unavailable(e.to_string()))
+            .and_then(|bytes| {
+                String::from_utf8(bytes.expose().clone())
+                    .map_err(|_| ProfileError::Unavailable("address is not text".into()))
+            })?;
+        Ok(Profile {
+            id: user.id,
+            email,
+            role: user.role,
+            email_verified: user.email_verified_at.is_some(),
+            totp_enabled: user.has_totp(),
+            has_password: user.password_hash.is_some(),
+            created_at: user.created_at,
+            display_name: user.display_name.as_ref().map(|n| n.as_str().to_owned()),
+        })
+    }
+
     /// Sets `user`'s display name to the cleaned `raw`, or clears it when `raw` is `None` or
     /// only white space. Returns what is stored now.
     ///
