@@ -65,7 +65,7 @@ pub struct HttpSettings {
     pub session_lifetime_seconds: i64,
     /// Roles that must enrol a second factor before reaching worker and admin routes.
     pub totp_required_roles: Vec<wildid_domain::role::Role>,
-    /// Largest request body of the upload routes (`routes::UPLOAD_ROUTES`); every other
+    /// Largest request body of the upload routes (`RouteSpec::upload` in the route table); every other
     /// route keeps `routes::DEFAULT_BODY_LIMIT`.
     pub max_upload_bytes: usize,
 }

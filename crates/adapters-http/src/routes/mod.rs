@@ -75,25 +75,32 @@ use tokio::sync::Semaphore;
 use wildid_domain::role::Role;
 use wildid_ports::services::limits::RouteGroup;
 
-/// Largest request body accepted anywhere but on [`UPLOAD_ROUTES`].
+/// Largest request body accepted anywhere but on the upload routes ([`RouteSpec::upload`]).
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
-/// The routes whose body may be as large as the upload limit (`HttpSettings::max_upload_bytes`).
-pub const UPLOAD_ROUTES: &[&str] = &["/api/identify", "/identify"];
 /// The upload limit when none is configured.
 pub const DEFAULT_UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
 /// How long a request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// One route: its method and path, who may use it, and its handler. The table below is the
-/// only way routes are added, so every route has an access rule; the role-matrix test walks
-/// the same table.
+/// One route: its method and path, who may use it, its request-limit group, how large its body
+/// may be, and its handler. The table below is the only way routes are added, so every route
+/// has an access rule and a limit; the role-matrix test walks the same table.
 pub(crate) struct RouteSpec {
+    /// The method its handler answers (the handler's `MethodRouter` routes by it; the tests
+    /// read it here).
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the route-table tests"))]
     pub method: Method,
     pub path: &'static str,
     /// A concrete path for tests (path parameters filled in).
     #[cfg_attr(not(test), expect(dead_code, reason = "read by the role-matrix test"))]
     pub example: &'static str,
     pub access: Access,
+    /// Its request-limit group (`wildid_ports::services::limits`); [`RouteGroup::Default`]
+    /// unless the table says otherwise, so a new route is limited from the start.
+    pub group: RouteGroup,
+    /// Whether its body may be as large as the upload limit (`HttpSettings::max_upload_bytes`)
+    /// rather than [`DEFAULT_BODY_LIMIT`]; an upload also takes one of the upload slots.
+    pub upload: bool,
     pub handler: MethodRouter<AppState>,
 }
 
@@ -108,7 +115,24 @@ fn route(
         path,
         example: path,
         access,
+        group: RouteGroup::Default,
+        upload: false,
         handler,
+    }
+}
+
+impl RouteSpec {
+    /// In limit group `group`.
+    fn in_group(self, group: RouteGroup) -> Self {
+        Self { group, ..self }
+    }
+
+    /// Takes uploads: the upload limit for its body, and an upload slot.
+    fn upload(self) -> Self {
+        Self {
+            upload: true,
+            ..self
+        }
     }
 }
 
@@ -121,19 +145,22 @@ pub(crate) fn table() -> Vec<RouteSpec> {
     use Method as M;
     vec![
         route(M::GET, paths::HOME, Public, get(landing)),
-        route(M::GET, "/healthz", Public, get(health::healthz)),
-        route(M::GET, "/readyz", Public, get(health::readyz)),
+        route(M::GET, "/healthz", Public, get(health::healthz)).in_group(RouteGroup::Unlimited),
+        route(M::GET, "/readyz", Public, get(health::readyz)).in_group(RouteGroup::Unlimited),
         RouteSpec {
             example: "/static/app.css",
             ..route(M::GET, "/static/{file}", Public, get(static_files::serve))
+                .in_group(RouteGroup::Unlimited)
         },
-        route(M::GET, "/robots.txt", Public, get(static_files::robots)),
+        route(M::GET, "/robots.txt", Public, get(static_files::robots))
+            .in_group(RouteGroup::Unlimited),
         route(
             M::POST,
             "/api/csp-report",
             Public,
             post(csp_report::receive).layer(DefaultBodyLimit::max(csp_report::MAX_REPORT_BYTES)),
-        ),
+        )
+        .in_group(RouteGroup::Reports),
         route(M::GET, "/api/openapi.json", Public, get(openapi::serve)),
         // Identification: counted per session and network by the use case, and the request
         // itself by the `Identify` limit group. The body limit is the upload limit (set by
@@ -143,14 +170,18 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             "/api/identify",
             Public,
             post(identify_api::identify).layer(DefaultBodyLimit::disable()),
-        ),
+        )
+        .in_group(RouteGroup::Identify)
+        .upload(),
         route(M::GET, "/identify", Public, get(identify_page::page)),
         route(
             M::POST,
             "/identify",
             Public,
             post(identify_page::identify).layer(DefaultBodyLimit::disable()),
-        ),
+        )
+        .in_group(RouteGroup::Identify)
+        .upload(),
         route(
             M::GET,
             "/api/security/status",
@@ -162,26 +193,30 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             "/api/security/captcha",
             Public,
             post(security::captcha),
-        ),
+        )
+        .in_group(RouteGroup::Captcha),
         route(
             M::POST,
             "/api/security/verify",
             Public,
             post(security::verify),
-        ),
+        )
+        .in_group(RouteGroup::Captcha),
         // Accounts and sign-in: pages.
         route(M::GET, paths::SIGN_IN, Public, get(auth::sign_in_page)),
-        route(M::POST, paths::SIGN_IN, Public, post(auth::sign_in)),
+        route(M::POST, paths::SIGN_IN, Public, post(auth::sign_in)).in_group(RouteGroup::SignIn),
         route(M::GET, "/auth/register", Public, get(auth::register_page)),
-        route(M::POST, "/auth/register", Public, post(auth::register)),
+        route(M::POST, "/auth/register", Public, post(auth::register)).in_group(RouteGroup::SignIn),
         route(M::GET, paths::VERIFY_EMAIL, Public, get(auth::verify_page)),
-        route(M::POST, paths::VERIFY_EMAIL, Public, post(auth::verify)),
+        route(M::POST, paths::VERIFY_EMAIL, Public, post(auth::verify))
+            .in_group(RouteGroup::SignIn),
         route(M::GET, "/auth/resend", Public, get(auth::resend_page)),
-        route(M::POST, "/auth/resend", Public, post(auth::resend)),
-        route(M::POST, "/auth/sign-out", Public, post(auth::sign_out)),
-        route(M::POST, "/auth/magic-link", Public, post(magic::request)),
+        route(M::POST, "/auth/resend", Public, post(auth::resend)).in_group(RouteGroup::SignIn),
+        route(M::POST, "/auth/sign-out", Public, post(auth::sign_out)).in_group(RouteGroup::SignIn),
+        route(M::POST, "/auth/magic-link", Public, post(magic::request))
+            .in_group(RouteGroup::SignIn),
         route(M::GET, paths::MAGIC_LINK, Public, get(magic::open)),
-        route(M::POST, paths::MAGIC_LINK, Public, post(magic::redeem)),
+        route(M::POST, paths::MAGIC_LINK, Public, post(magic::redeem)).in_group(RouteGroup::SignIn),
         route(
             M::GET,
             "/auth/reauth",
@@ -193,7 +228,8 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             "/auth/reauth",
             SIGNED_IN,
             post(account_pages::reauth),
-        ),
+        )
+        .in_group(RouteGroup::SignIn),
         route(M::GET, "/privacy", Public, get(auth::privacy)),
         // The CAPTCHA page for rate-limited people.
         route(M::GET, "/security/check", Public, get(captcha_page::page)),
@@ -202,13 +238,15 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             "/security/check",
             Public,
             post(captcha_page::challenge),
-        ),
+        )
+        .in_group(RouteGroup::Captcha),
         route(
             M::POST,
             "/security/answer",
             Public,
             post(captcha_page::answer),
-        ),
+        )
+        .in_group(RouteGroup::Captcha),
         route(M::GET, "/account", SIGNED_IN, get(account_pages::account)),
         route(
             M::GET,
@@ -221,7 +259,8 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             "/account/totp",
             SIGNED_IN,
             post(account_pages::totp_enable),
-        ),
+        )
+        .in_group(RouteGroup::SignIn),
         route(
             M::POST,
             "/account/totp/disable",
@@ -239,13 +278,15 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             "/account/password",
             SIGNED_IN,
             post(account_pages::password),
-        ),
+        )
+        .in_group(RouteGroup::SignIn),
         route(
             M::POST,
             "/account/email",
             SIGNED_IN,
             post(email_pages::change_email),
-        ),
+        )
+        .in_group(RouteGroup::SignIn),
         route(
             M::GET,
             paths::CONFIRM_EMAIL_CHANGE,
@@ -276,45 +317,53 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             "/api/auth/register",
             Public,
             post(auth_api::register),
-        ),
+        )
+        .in_group(RouteGroup::SignIn),
         route(
             M::POST,
             "/api/auth/verify-email",
             Public,
             post(auth_api::verify_email),
-        ),
+        )
+        .in_group(RouteGroup::SignIn),
         route(
             M::POST,
             "/api/auth/resend-verification",
             Public,
             post(auth_api::resend_verification),
-        ),
-        route(M::POST, "/api/auth/login", Public, post(auth_api::login)),
+        )
+        .in_group(RouteGroup::SignIn),
+        route(M::POST, "/api/auth/login", Public, post(auth_api::login))
+            .in_group(RouteGroup::SignIn),
         route(
             M::POST,
             "/api/auth/logout",
             SIGNED_IN,
             post(auth_api::logout),
-        ),
+        )
+        .in_group(RouteGroup::SignIn),
         route(M::GET, "/api/auth/me", SIGNED_IN, get(auth_api::me)),
         route(
             M::POST,
             "/api/auth/magic-link",
             Public,
             post(account_api::request_link),
-        ),
+        )
+        .in_group(RouteGroup::SignIn),
         route(
             M::POST,
             "/api/auth/magic-link/redeem",
             Public,
             post(account_api::redeem_link),
-        ),
+        )
+        .in_group(RouteGroup::SignIn),
         route(
             M::POST,
             "/api/auth/reauth",
             SIGNED_IN,
             post(account_api::reauth),
-        ),
+        )
+        .in_group(RouteGroup::SignIn),
         route(
             M::GET,
             "/api/account/sessions",
@@ -332,13 +381,15 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             "/api/account/password",
             SIGNED_IN,
             post(account_api::change_password),
-        ),
+        )
+        .in_group(RouteGroup::SignIn),
         route(
             M::POST,
             "/api/account/email",
             SIGNED_IN,
             post(account_api::change_email),
-        ),
+        )
+        .in_group(RouteGroup::SignIn),
         route(
             M::POST,
             "/api/account/email/confirm",
@@ -356,13 +407,15 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             "/api/account/totp/confirm",
             SIGNED_IN,
             post(account_api::totp_confirm),
-        ),
+        )
+        .in_group(RouteGroup::SignIn),
         route(
             M::POST,
             "/api/account/totp/disable",
             SIGNED_IN,
             post(account_api::totp_disable),
-        ),
+        )
+        .in_group(RouteGroup::SignIn),
         route(
             M::PUT,
             "/api/account/display-name",
@@ -436,41 +489,6 @@ pub(crate) fn routes(state: &AppState) -> Router<AppState> {
     build(table(), state)
 }
 
-/// The limit group of a route (see `wildid_ports::services::limits`). Everything not named
-/// here is [`RouteGroup::Default`], so a new route is limited from the start.
-pub(crate) fn group_of(method: &Method, path: &str) -> RouteGroup {
-    const SIGN_IN_WRITES: &[&str] = &[
-        "/account/password",
-        "/account/email",
-        "/account/totp",
-        "/api/account/password",
-        "/api/account/email",
-        "/api/account/totp/confirm",
-        "/api/account/totp/disable",
-    ];
-    match path {
-        "/healthz" | "/readyz" | "/static/{file}" | "/robots.txt" => RouteGroup::Unlimited,
-        "/api/csp-report" => RouteGroup::Reports,
-        "/api/identify" | "/identify" if *method == Method::POST => RouteGroup::Identify,
-        "/api/security/captcha"
-        | "/api/security/verify"
-        | "/security/check"
-        | "/security/answer"
-            if *method == Method::POST =>
-        {
-            RouteGroup::Captcha
-        }
-        p if *method == Method::POST
-            && (p.starts_with("/auth/")
-                || p.starts_with("/api/auth/")
-                || SIGN_IN_WRITES.contains(&p)) =>
-        {
-            RouteGroup::SignIn
-        }
-        _ => RouteGroup::Default,
-    }
-}
-
 /// Puts each route behind its guards: its request limit first (so refused requests count
 /// too), then the anti-forgery check, then its access rule. Every route goes through here, so
 /// none can escape any of them.
@@ -478,7 +496,7 @@ pub(crate) fn build(specs: Vec<RouteSpec>, state: &AppState) -> Router<AppState>
     let mut by_path: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
     for spec in specs {
         let access = spec.access;
-        let group = group_of(&spec.method, spec.path);
+        let group = spec.group;
         let guarded = spec
             .handler
             .route_layer(from_fn_with_state(
@@ -525,6 +543,7 @@ pub(crate) fn with_layers(routes: Router<AppState>, state: AppState) -> Router {
                 .layer(from_fn_with_state(
                     BodyLimits {
                         state: state.clone(),
+                        upload_paths: Arc::new(upload_paths()),
                         uploads: Arc::new(Semaphore::new(upload_slots())),
                     },
                     body_limit,
@@ -541,20 +560,31 @@ fn upload_slots() -> usize {
     2 * std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
-/// What [`body_limit`] needs: the settings, and the upload slots.
+/// The paths of the table's upload routes ([`RouteSpec::upload`]). The body limit applies
+/// before routing (so a request to no route is bounded too), hence by path.
+fn upload_paths() -> std::collections::BTreeSet<&'static str> {
+    table()
+        .into_iter()
+        .filter(|spec| spec.upload)
+        .map(|spec| spec.path)
+        .collect()
+}
+
+/// What [`body_limit`] needs: the settings, the upload routes' paths, and the upload slots.
 #[derive(Clone)]
 struct BodyLimits {
     state: AppState,
+    upload_paths: Arc<std::collections::BTreeSet<&'static str>>,
     uploads: Arc<Semaphore>,
 }
 
-/// Bounds every request body: [`DEFAULT_BODY_LIMIT`], or the upload limit on
-/// [`UPLOAD_ROUTES`]. A declared `Content-Length` beyond it is answered 413 at once; a body
+/// Bounds every request body: [`DEFAULT_BODY_LIMIT`], or the upload limit on the upload
+/// routes. A declared `Content-Length` beyond it is answered 413 at once; a body
 /// that grows beyond it fails its reader with 413. An upload also waits for one of the upload
 /// slots ([`upload_slots`]) before its body is read, and holds it (`kit::UploadSlot`) until its
 /// photo is checked or, at the latest, until it is answered.
 async fn body_limit(State(limits): State<BodyLimits>, request: Request, next: Next) -> Response {
-    let upload = UPLOAD_ROUTES.contains(&request.uri().path());
+    let upload = limits.upload_paths.contains(request.uri().path());
     let limit = if upload {
         limits.state.settings.max_upload_bytes
     } else {

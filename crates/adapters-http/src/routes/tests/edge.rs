@@ -368,26 +368,61 @@ async fn route_groups_are_limited_with_ratelimit_fields() {
 #[test]
 fn every_route_has_the_group_its_cost_calls_for() {
     use wildid_ports::services::limits::RouteGroup;
+    // Credential writes outside /auth/ that cost a password hash or a code check.
+    const SIGN_IN_WRITES: &[&str] = &[
+        "/account/password",
+        "/account/email",
+        "/account/totp",
+        "/api/account/password",
+        "/api/account/email",
+        "/api/account/totp/confirm",
+        "/api/account/totp/disable",
+    ];
+    let post = |spec: &super::super::RouteSpec| spec.method == Method::POST;
     for spec in table() {
-        let group = super::super::group_of(&spec.method, spec.path);
-        let expected = if ["/healthz", "/readyz", "/static/{file}"].contains(&spec.path) {
-            RouteGroup::Unlimited
-        } else if spec.method == Method::POST
-            && (spec.path.starts_with("/auth/") || spec.path.starts_with("/api/auth/"))
-        {
-            RouteGroup::SignIn
-        } else {
-            group
-        };
-        assert_eq!(group, expected, "{} {}", spec.method, spec.path);
+        let expected =
+            if ["/healthz", "/readyz", "/static/{file}", "/robots.txt"].contains(&spec.path) {
+                RouteGroup::Unlimited
+            } else if spec.path == "/api/csp-report" {
+                RouteGroup::Reports
+            } else if post(&spec) && spec.upload {
+                RouteGroup::Identify
+            } else if post(&spec)
+                && spec.path.contains("/security/")
+                && spec.path != "/api/security/status"
+            {
+                RouteGroup::Captcha
+            } else if post(&spec)
+                && (spec.path.starts_with("/auth/")
+                    || spec.path.starts_with("/api/auth/")
+                    || SIGN_IN_WRITES.contains(&spec.path))
+            {
+                RouteGroup::SignIn
+            } else {
+                RouteGroup::Default
+            };
+        assert_eq!(spec.group, expected, "{} {}", spec.method, spec.path);
     }
+    let uploads: Vec<_> = table()
+        .into_iter()
+        .filter(|s| s.upload)
+        .map(|s| (s.method, s.path))
+        .collect();
     assert_eq!(
-        super::super::group_of(&Method::POST, "/api/security/captcha"),
-        RouteGroup::Captcha
+        uploads,
+        [(Method::POST, "/api/identify"), (Method::POST, "/identify")],
+        "only the identification routes take photos"
+    );
+    let new = super::super::route(
+        Method::GET,
+        "/some/new/route",
+        crate::access::Access::Public,
+        axum::routing::get(|| async { "" }),
     );
     assert_eq!(
-        super::super::group_of(&Method::GET, "/some/new/route"),
+        new.group,
         RouteGroup::Default,
         "new routes are limited from the start"
     );
+    assert!(!new.upload, "new routes take small bodies");
 }
