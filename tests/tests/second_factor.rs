@@ -198,6 +198,27 @@ async fn two_uses_of_one_link_at_once_sign_in_once() {
     assert_eq!(statuses, [200, 400]);
 }
 
+/// ASVS 6.6.2: asking for a new sign-in link voids the earlier ones; only the newest signs in.
+#[tokio::test]
+async fn a_new_sign_in_link_voids_the_earlier_ones() {
+    let server = Server::start_with(options()).unwrap();
+    let mut b = Client::new(&server.url(""));
+    let older = link_for(&server, &mut b, "twice@example.org").await;
+    let newer = link_for(&server, &mut b, "twice@example.org").await;
+    assert_ne!(older, newer);
+    let redeem = |token: &str| json!({"token": token, "accept_privacy": true});
+    let mut other = Client::new(&server.url(""));
+    other.refresh_csrf().await;
+    let r = other
+        .post_json("/api/auth/magic-link/redeem", &redeem(&older))
+        .await;
+    assert_eq!((r.status, r.error().as_str()), (400, "invalid_link"));
+    let r = other
+        .post_json("/api/auth/magic-link/redeem", &redeem(&newer))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
 #[tokio::test]
 async fn totp_is_required_checked_not_replayable_and_recovery_codes_work_once() {
     let server = Server::start_with(options()).unwrap();

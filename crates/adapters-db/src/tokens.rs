@@ -76,6 +76,51 @@ impl TryFrom<TokenRow> for LoginToken {
     }
 }
 
+impl SqlTokens {
+    /// Stores `token` and `mails` in one transaction; with `void_earlier`, first marks used
+    /// the earlier unused tokens of its address and purpose, and returns how many.
+    async fn store(
+        &self,
+        token: &LoginToken,
+        mails: &[QueuedMail],
+        void_earlier: bool,
+    ) -> Result<u64, RepoError> {
+        let token = TokenRow::from(token);
+        let mails: Vec<MailRow> = mails.iter().map(MailRow::from).collect();
+        let voided = with_write_conn!(self.db, |conn| {
+            conn.transaction(async |conn| -> Result<usize, TxError> {
+                let voided = if void_earlier {
+                    diesel::update(
+                        login_tokens::table
+                            .filter(login_tokens::email_lookup.eq(&token.email_lookup))
+                            .filter(login_tokens::purpose.eq(&token.purpose))
+                            .filter(login_tokens::used_at.is_null()),
+                    )
+                    .set(login_tokens::used_at.eq(token.created_at))
+                    .execute(conn)
+                    .await?
+                } else {
+                    0
+                };
+                diesel::insert_into(login_tokens::table)
+                    .values(&token)
+                    .execute(conn)
+                    .await?;
+                for mail in &mails {
+                    diesel::insert_into(mail_outbox::table)
+                        .values(mail)
+                        .execute(conn)
+                        .await?;
+                }
+                Ok(voided)
+            })
+            .await
+            .map_err(RepoError::from)?
+        });
+        Ok(voided as u64)
+    }
+}
+
 #[async_trait]
 impl LoginTokenRepository for SqlTokens {
     async fn insert(&self, token: &LoginToken) -> Result<(), RepoError> {
@@ -95,26 +140,15 @@ impl LoginTokenRepository for SqlTokens {
         token: &LoginToken,
         mails: &[QueuedMail],
     ) -> Result<(), RepoError> {
-        let token = TokenRow::from(token);
-        let mails: Vec<MailRow> = mails.iter().map(MailRow::from).collect();
-        with_write_conn!(self.db, |conn| {
-            conn.transaction(async |conn| -> Result<(), TxError> {
-                diesel::insert_into(login_tokens::table)
-                    .values(&token)
-                    .execute(conn)
-                    .await?;
-                for mail in &mails {
-                    diesel::insert_into(mail_outbox::table)
-                        .values(mail)
-                        .execute(conn)
-                        .await?;
-                }
-                Ok(())
-            })
-            .await
-            .map_err(RepoError::from)?;
-        });
-        Ok(())
+        self.store(token, mails, false).await.map(|_| ())
+    }
+
+    async fn supersede_with_mail(
+        &self,
+        token: &LoginToken,
+        mails: &[QueuedMail],
+    ) -> Result<u64, RepoError> {
+        self.store(token, mails, true).await
     }
 
     async fn consume(

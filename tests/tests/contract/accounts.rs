@@ -196,6 +196,88 @@ on_both_backends!(
     }
 );
 
+/// Token `n` of `purpose` for address `address`, issued at second `issued`.
+fn token_of(n: u8, address: u8, purpose: TokenPurpose, issued: i64) -> LoginToken {
+    LoginToken::issue(
+        RawToken::from_random([n; 32]).hash(),
+        purpose,
+        EmailLookup::from_bytes([address; 32]),
+        &TokenPolicy::default(),
+        at(issued),
+    )
+}
+
+// ASVS 6.6.2: a new link voids the earlier unused ones of its address and purpose, in the
+// transaction that stores it; other purposes and other addresses keep theirs, and a write that
+// fails voids nothing.
+on_both_backends!(
+    a_new_link_voids_the_earlier_unused_ones_of_its_address_and_purpose,
+    |t: TestDb| async move {
+        use TokenPurpose::{EmailVerification, MagicLink};
+        let tokens = t.db.login_tokens();
+        let first = token_of(30, 20, MagicLink, 0);
+        let second = token_of(31, 20, MagicLink, 1);
+        let verification = token_of(32, 20, EmailVerification, 1);
+        let elsewhere = token_of(33, 21, MagicLink, 1);
+        for earlier in [&first, &second, &verification, &elsewhere] {
+            tokens.insert(earlier).await.unwrap();
+        }
+        let newest = token_of(34, 20, MagicLink, 5);
+        assert_eq!(
+            tokens
+                .supersede_with_mail(&newest, &[mail(34, 0)])
+                .await
+                .unwrap(),
+            2
+        );
+        for voided in [&first, &second] {
+            let stored = tokens.get(&voided.hash).await.unwrap().unwrap();
+            assert_eq!(
+                stored.used_at,
+                Some(at(5)),
+                "voided when the new link was made"
+            );
+            assert_eq!(
+                tokens
+                    .consume(&voided.hash, MagicLink, at(6))
+                    .await
+                    .unwrap(),
+                None
+            );
+        }
+        assert!(
+            tokens
+                .consume(&newest.hash, MagicLink, at(6))
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(
+            tokens
+                .consume(&verification.hash, EmailVerification, at(6))
+                .await
+                .unwrap()
+                .is_some(),
+            "another purpose keeps its link"
+        );
+        // A failed write (the mail id is taken) stores nothing and voids nothing.
+        let failed = token_of(35, 21, MagicLink, 7);
+        assert_eq!(
+            tokens.supersede_with_mail(&failed, &[mail(34, 0)]).await,
+            Err(RepoError::Duplicate)
+        );
+        assert_eq!(tokens.get(&failed.hash).await.unwrap(), None);
+        assert!(
+            tokens
+                .consume(&elsewhere.hash, MagicLink, at(8))
+                .await
+                .unwrap()
+                .is_some(),
+            "another address keeps its link"
+        );
+    }
+);
+
 on_both_backends!(
     registration_writes_user_token_and_mail_atomically,
     |t: TestDb| async move {

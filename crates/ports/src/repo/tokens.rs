@@ -31,6 +31,20 @@ pub trait LoginTokenRepository: Send + Sync {
         mails: &[QueuedMail],
     ) -> Result<(), RepoError>;
 
+    /// Stores `token` and `mails` as [`insert_with_mail`](Self::insert_with_mail) does and, in
+    /// the same transaction, voids every earlier unused token of the same purpose and address
+    /// (marks it used at `token.created_at`): of the links sent to one address for one
+    /// purpose, only the newest works. Two requests at the very same moment may both leave
+    /// their link usable; none older survives. Returns how many tokens were voided.
+    ///
+    /// # Errors
+    /// As [`insert_with_mail`](Self::insert_with_mail); nothing is stored or voided then.
+    async fn supersede_with_mail(
+        &self,
+        token: &LoginToken,
+        mails: &[QueuedMail],
+    ) -> Result<u64, RepoError>;
+
     /// Atomically consumes the token with this digest and purpose if it is unused and
     /// `now < expires_at`, setting `used_at = now`, and returns it. Returns `Ok(None)` when it
     /// is unknown, of another purpose, used or expired. Of any number of concurrent calls for

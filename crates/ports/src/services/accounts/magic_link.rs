@@ -55,8 +55,9 @@ pub enum MagicLinkPreview {
 }
 
 impl Accounts {
-    /// Sends a one-time sign-in link to `email` (signing up when the address has no account).
-    /// Answers `Ok` the same way whatever the address; deactivated accounts get no mail.
+    /// Sends a one-time sign-in link to `email` (signing up when the address has no account),
+    /// voiding the address's earlier sign-in links. Answers `Ok` the same way whatever the
+    /// address; deactivated accounts get no mail.
     ///
     /// # Errors
     /// [`LinkRequestError::InvalidEmail`], [`LinkRequestError::RateLimited`] or a
@@ -94,21 +95,25 @@ impl Accounts {
                 .magic_link_mail(&email, &raw, &token)
                 .map_err(|e| LinkRequestError::Unavailable(e.to_string()))?,
         )?;
-        self.ports
+        // A new link voids the earlier ones of this address (ASVS 6.6.2: only the newest works).
+        let voided = self
+            .ports
             .tokens
-            .insert_with_mail(&token, std::slice::from_ref(&queued))
+            .supersede_with_mail(&token, std::slice::from_ref(&queued))
             .await?;
         let actor = existing
             .as_ref()
             .map_or(Actor::Anonymous, |u| Actor::User(u.id));
-        let details = AuditDetails::new().with(
-            "kind",
-            if existing.is_some() {
-                "sign_in"
-            } else {
-                "sign_up"
-            },
-        );
+        let details = AuditDetails::new()
+            .with(
+                "kind",
+                if existing.is_some() {
+                    "sign_in"
+                } else {
+                    "sign_up"
+                },
+            )
+            .with("earlier_links_voided", voided.to_string());
         self.audit(
             actor,
             Action::MagicLinkIssued,
@@ -298,13 +303,13 @@ mod tests {
         let sent = Arc::new(Mutex::new(Vec::new()));
         let seen = Arc::clone(&sent);
         w.tokens
-            .expect_insert_with_mail()
+            .expect_supersede_with_mail()
             .times(1)
             .returning(move |token, mails| {
                 seen.lock()
                     .unwrap()
                     .push((token.clone(), opened(&mails[0])));
-                Ok(())
+                Ok(2)
             });
         let audited = Arc::clone(&w.audited);
         accounts(w)

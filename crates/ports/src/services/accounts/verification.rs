@@ -69,8 +69,8 @@ impl Accounts {
         Ok(user.id)
     }
 
-    /// Sends a new verification link to an unverified account with a password. Answers `Ok`
-    /// whatever the address (no enumeration).
+    /// Sends a new verification link to an unverified account with a password, voiding the
+    /// earlier ones. Answers `Ok` whatever the address (no enumeration).
     ///
     /// # Errors
     /// [`LinkRequestError::InvalidEmail`], [`LinkRequestError::RateLimited`], or a failing dependency.
@@ -89,9 +89,10 @@ impl Accounts {
         let (token, queued) = self
             .verification_link(&email, lookup, self.ports.clock.now())
             .map_err(LinkRequestError::Unavailable)?;
+        // The new link voids the earlier ones (only the newest works).
         self.ports
             .tokens
-            .insert_with_mail(&token, std::slice::from_ref(&queued))
+            .supersede_with_mail(&token, std::slice::from_ref(&queued))
             .await?;
         self.audit(
             Actor::User(user.id),
