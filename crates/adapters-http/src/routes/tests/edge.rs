@@ -283,7 +283,7 @@ async fn production_sends_plain_http_to_the_public_https_url() {
 }
 
 /// The application with `windows` for the sign-in group.
-fn limited_app(windows: Vec<wildid_domain::rate_limit::RateLimit>) -> Router {
+pub(super) fn limited_app(windows: Vec<wildid_domain::rate_limit::RateLimit>) -> Router {
     let mut state = state(true);
     let services = Arc::get_mut(&mut state.services).unwrap();
     services.limits = wildid_ports::services::limits::RequestLimits::new(
@@ -304,7 +304,7 @@ fn limited_app(windows: Vec<wildid_domain::rate_limit::RateLimit>) -> Router {
     with_layers(routes, state)
 }
 
-async fn post_from(app: Router, peer: &str, uri: &str) -> Response<()> {
+pub(super) async fn post_from(app: Router, peer: &str, uri: &str) -> Response<()> {
     let mut request = Request::builder()
         .method(Method::POST)
         .uri(uri)

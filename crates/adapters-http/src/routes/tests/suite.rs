@@ -146,6 +146,7 @@ async fn every_route_answers_with_the_security_headers() {
         )
         .await;
         assert_security_headers(&r);
+        assert_envelope(&r, spec.path);
         kinds += 1;
     }
     // And the answers no route gives: 404, 405, 413 and a caught panic.
@@ -171,7 +172,53 @@ async fn every_route_answers_with_the_security_headers() {
             r.status()
         );
         assert_security_headers(&r);
+        assert_envelope(&r, path);
         kinds += 1;
     }
+    // And 429, from a request limit (counted before any other check).
+    let limited_app = super::edge::limited_app(vec![
+        wildid_domain::rate_limit::RateLimit::new(1, chrono::TimeDelta::seconds(60)).unwrap(),
+    ]);
+    let peer = "203.0.113.7:4000";
+    super::edge::post_from(limited_app.clone(), peer, "/api/auth/magic-link").await;
+    let limited = super::edge::post_from(limited_app, peer, "/api/auth/magic-link").await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_security_headers(&limited);
+    assert_envelope(&limited, "/api/auth/login (429)");
     assert!(kinds > 50);
+}
+
+/// ASVS 4.1.1 and 14.3.2: a body always says its type, with the character set where IANA
+/// defines one; nothing but the fingerprinted static files and `robots.txt` (public, about no
+/// one) may be stored by a cache.
+fn assert_envelope(r: &Response<()>, what: &str) {
+    let content_type = header_of(r, "content-type");
+    let length = header_of(r, "content-length");
+    if length != "0" {
+        assert!(
+            !content_type.is_empty(),
+            "{what}: a body without Content-Type"
+        );
+    }
+    // IANA defines a charset parameter for text/* and XML types (required here); JSON has
+    // none (RFC 8259: always UTF-8), so it must be plain `application/json`.
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if essence.starts_with("text/") || essence.ends_with("+xml") || essence.ends_with("/xml") {
+        assert!(
+            content_type.to_ascii_lowercase().contains("charset=utf-8"),
+            "{what}: {content_type} without its character set"
+        );
+    }
+    if essence.ends_with("json") {
+        assert_eq!(content_type, "application/json", "{what}");
+    }
+    let cache = header_of(r, "cache-control");
+    if what.starts_with("/static/") && r.status() == StatusCode::OK {
+        assert!(cache.contains("immutable"), "{what}: {cache}");
+    } else if what == "/robots.txt" && r.status() == StatusCode::OK {
+        // The same for everyone and about no one: a day in any cache.
+        assert_eq!(cache, "public, max-age=86400", "{what}");
+    } else {
+        assert_eq!(cache, "no-store", "{what} ({})", r.status());
+    }
 }
