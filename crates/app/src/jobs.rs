@@ -113,3 +113,150 @@ impl Jobs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use chrono::TimeZone;
+    use wildid_domain::Timestamp;
+    use wildid_domain::session::SessionPolicy;
+    use wildid_ports::RepoError;
+    use wildid_ports::builtin::OsRandom;
+    use wildid_ports::mail::MockMailer;
+    use wildid_ports::repo::{
+        MockAuditLog, MockCaptchaRepository, MockHeldPhotoRepository, MockLoginTokenRepository,
+        MockMailOutbox, MockRateLimitStore, MockSessionRepository, MockUserRepository,
+    };
+    use wildid_ports::services::audit::AuditTrail;
+    use wildid_ports::services::captcha::CaptchaPorts;
+
+    use super::*;
+
+    struct At(Timestamp);
+    impl Clock for At {
+        fn now(&self) -> Timestamp {
+            self.0
+        }
+    }
+
+    fn now() -> Timestamp {
+        chrono::Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).unwrap()
+    }
+
+    /// Jobs whose stores record the cutoff each purge was asked for, under its name; the
+    /// store named `failing` fails.
+    fn jobs(asked: &Arc<Mutex<Vec<(&'static str, Timestamp)>>>, failing: &'static str) -> Jobs {
+        let answer = move |name: &'static str| {
+            if name == failing {
+                Err(RepoError::Other("the disk is full".into()))
+            } else {
+                Ok(1)
+            }
+        };
+        let note = |name: &'static str| {
+            let asked = Arc::clone(asked);
+            move |cutoff: Timestamp| {
+                asked.lock().unwrap().push((name, cutoff));
+                answer(name)
+            }
+        };
+        let clock: Arc<dyn Clock> = Arc::new(At(now()));
+        let mut sessions = MockSessionRepository::new();
+        let sessions_seen = note("sessions");
+        sessions
+            .expect_purge_expired()
+            .times(1)
+            .returning(move |idle, _, _| sessions_seen(idle));
+        let mut counters = MockRateLimitStore::new();
+        let seen = note("counters");
+        counters.expect_purge_before().times(1).returning(seen);
+        let mut tokens = MockLoginTokenRepository::new();
+        let seen = note("tokens");
+        tokens.expect_purge_spent().times(1).returning(seen);
+        let mut held = MockHeldPhotoRepository::new();
+        let seen = note("held_photos");
+        held.expect_purge_expired().times(1).returning(seen);
+        let mut outbox = MockMailOutbox::new();
+        let seen = note("mail");
+        outbox.expect_purge_sent_before().times(1).returning(seen);
+        let mut captchas = MockCaptchaRepository::new();
+        let seen = note("captchas");
+        captchas.expect_purge_expired().times(1).returning(seen);
+        let audit = AuditTrail::new(Arc::new(MockAuditLog::new()));
+        let cipher = Arc::new(
+            wildid_ports::builtin::FernetKeyRing::new(&[wildid_domain::secret::SecretString::new(
+                fernet::Fernet::generate_key(),
+            )])
+            .unwrap(),
+        );
+        Jobs {
+            sessions: SessionService::new(
+                Arc::new(sessions),
+                Arc::new(MockUserRepository::new()),
+                audit.clone(),
+                Arc::clone(&clock),
+                Arc::new(OsRandom),
+                SessionPolicy::default(),
+            ),
+            rate_limits: Arc::new(counters),
+            tokens: Arc::new(tokens),
+            held_photos: Arc::new(held),
+            captchas: Captchas::new(
+                CaptchaPorts {
+                    captchas: Arc::new(captchas),
+                    sessions: Arc::new(MockSessionRepository::new()),
+                    audit,
+                    clock: Arc::clone(&clock),
+                    random: Arc::new(OsRandom),
+                },
+                None,
+            ),
+            mail: MailQueue::new(
+                Arc::new(outbox),
+                cipher,
+                Arc::new(MockMailer::new()),
+                Arc::clone(&clock),
+                Arc::new(OsRandom),
+            ),
+            clock,
+        }
+    }
+
+    #[tokio::test]
+    async fn one_round_purges_every_store_with_its_retention() {
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        jobs(&asked, "none").once().await;
+        let mut asked = asked.lock().unwrap().clone();
+        asked.sort();
+        let day = chrono::TimeDelta::days(1);
+        assert_eq!(
+            asked,
+            [
+                ("captchas", now()),
+                ("counters", now() - day),
+                ("held_photos", now()),
+                ("mail", now() - day),
+                ("sessions", now() - SessionPolicy::default().idle_timeout()),
+                ("tokens", now() - day),
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failing_store_does_not_stop_the_others() {
+        for failing in [
+            "sessions",
+            "counters",
+            "tokens",
+            "held_photos",
+            "mail",
+            "captchas",
+        ] {
+            let asked = Arc::new(Mutex::new(Vec::new()));
+            // Every store is still asked once (the mocks' `times(1)` checks it on drop).
+            jobs(&asked, failing).once().await;
+            assert_eq!(asked.lock().unwrap().len(), 6, "after {failing} failed");
+        }
+    }
+}
