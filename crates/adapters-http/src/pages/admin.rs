@@ -16,7 +16,7 @@ use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit::{requester, target};
 use crate::middleware::frame::RequestContext;
-use crate::pages::auth::render;
+use crate::pages::answer::render;
 use crate::pages::layout::Layout;
 use crate::session::{SignedIn, Viewer};
 use crate::state::AppState;

@@ -7,7 +7,7 @@ use axum::Extension;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::SignedCookieJar;
 use serde::Deserialize;
 use wildid_domain::secret::SecretString;
@@ -17,47 +17,11 @@ use wildid_ports::services::accounts::{Credentials, LoginError, RegisterError, R
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit::{requester, safe_next};
-use crate::middleware::errors::KeepBody;
 use crate::middleware::frame::RequestContext;
+use crate::pages::answer::{refusal, render, with_retry_after};
 use crate::pages::layout::Layout;
 use crate::session::Viewer;
 use crate::state::AppState;
-
-pub(crate) fn render(template: &impl Template, status: StatusCode) -> Result<Response, AppError> {
-    let html = template
-        .render()
-        .map_err(|e| AppError::Internal(format!("template: {e}")))?;
-    let mut response = (status, Html(html)).into_response();
-    if status != StatusCode::OK {
-        // A form shown again with its error is the answer itself, not an error page.
-        response.extensions_mut().insert(KeepBody);
-    }
-    Ok(response)
-}
-
-/// The status, message and retry delay of a refusal; anything else is passed on.
-pub(crate) fn refusal(error: AppError) -> Result<(StatusCode, String, Option<i64>), AppError> {
-    match error {
-        AppError::Refused {
-            status,
-            message,
-            retry_after,
-            ..
-        } => Ok((status, message, retry_after)),
-        other => Err(other),
-    }
-}
-
-pub(crate) fn with_retry_after(mut response: Response, retry_after: Option<i64>) -> Response {
-    if let Some(seconds) = retry_after
-        && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.max(1).to_string())
-    {
-        response
-            .headers_mut()
-            .insert(axum::http::header::RETRY_AFTER, value);
-    }
-    response
-}
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]

@@ -22,7 +22,7 @@ use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit::safe_next;
 use crate::middleware::frame::RequestContext;
-use crate::pages::auth::{refusal, render};
+use crate::pages::answer::{refusal, render};
 use crate::pages::identify;
 use crate::pages::layout::Layout;
 use crate::session::Viewer;

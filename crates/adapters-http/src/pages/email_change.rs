@@ -15,9 +15,10 @@ use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit::requester;
 use crate::middleware::frame::RequestContext;
-use crate::pages::auth::{MessagePage, TokenQuery, refusal, render};
+use crate::pages::account::{FormProblems, back_to_account, refused_on_account_page};
+use crate::pages::answer::{refusal, render};
+use crate::pages::auth::{MessagePage, TokenQuery};
 use crate::pages::layout::Layout;
-use crate::pages::security::{FormProblems, back_to_account, refused_on_account_page};
 use crate::session::{Fresh, SignedIn, Viewer};
 use crate::state::AppState;
 

@@ -25,7 +25,7 @@ use crate::flash::{self, Flash, FlashKind};
 use crate::kit::UploadSlot;
 use crate::kit::{IMAGE_FIELD, photo_of};
 use crate::middleware::frame::RequestContext;
-use crate::pages::auth::{refusal, render, with_retry_after};
+use crate::pages::answer::{refusal, render, with_retry_after};
 use crate::pages::layout::Layout;
 use crate::session::Viewer;
 use crate::state::AppState;

@@ -1,6 +1,8 @@
 //! Server-rendered pages. Templates (askama, in `templates/`) escape every value by default.
 
+pub(crate) mod account;
 pub(crate) mod admin;
+pub(crate) mod answer;
 pub(crate) mod auth;
 pub(crate) mod captcha;
 pub(crate) mod email_change;
@@ -10,7 +12,6 @@ pub(crate) mod layout;
 pub(crate) mod magic;
 pub(crate) mod nav;
 pub(crate) mod profile;
-pub(crate) mod security;
 
 #[cfg(test)]
 mod tests {

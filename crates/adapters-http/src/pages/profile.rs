@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit::requester;
 use crate::middleware::frame::RequestContext;
-use crate::pages::security::{FormProblems, refused_on_account_page};
+use crate::pages::account::{FormProblems, refused_on_account_page};
 use crate::session::{SignedIn, Viewer};
 use crate::state::AppState;
 
