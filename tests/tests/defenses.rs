@@ -137,6 +137,7 @@ async fn request_limits_hold_per_address_whatever_the_cookies() {
     let refused = client.post_json("/api/security/captcha", &json!({})).await;
     assert_eq!(refused.status, 429);
     assert_eq!(refused.error(), "too_many_requests");
+    server.wait_for_log("rate_limited");
     let retry: u64 = refused.header("retry-after").unwrap().parse().unwrap();
     assert!((1..=60).contains(&retry));
     assert_eq!(
@@ -211,4 +212,59 @@ async fn two_servers_on_one_postgres_share_the_limits() {
         assert_eq!(refused.status, 429, "{}", refused.body);
         assert_eq!(refused.error(), "too_many_requests");
     }
+}
+
+/// ASVS 16.3.2-16.3.3: every refusal of the request defenses reaches the log stream as a
+/// security event, saying what was refused (and, for a refused account, which one by its opaque
+/// id, never by address).
+#[tokio::test]
+async fn refusals_reach_the_log_as_security_events() {
+    let server = Server::start();
+    let http = wildid_tests::client::http_builder().build().unwrap();
+    // A host that is not ours.
+    let r = http
+        .get(server.url("/"))
+        .header("host", "elsewhere.example.org")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    server.wait_for_log("host_refused");
+    // A preflight from an origin that is not allowed.
+    let r = http
+        .request(reqwest::Method::OPTIONS, server.url("/api/auth/login"))
+        .header("origin", "http://elsewhere.example.org")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 403);
+    server.wait_for_log("cors_refused");
+    // A state change without its anti-forgery token.
+    let mut browser = Client::new(&server.url(""));
+    browser.get("/").await;
+    let r = browser
+        .send(
+            reqwest::Method::POST,
+            "/api/auth/logout",
+            &[("content-type", "application/json")],
+            Some(b"{}".to_vec()),
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    server.wait_for_log("csrf_failed");
+    // A signed-in member at an administrator's route: refused, and named by id.
+    let mut member = wildid_tests::accounts::sign_in_by_link(&server, "nosy@example.org").await;
+    let id = member.get("/api/auth/me").await.json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = member.get("/api/admin/users?cursor=abc").await;
+    assert_eq!(r.status, 403);
+    let line = server.wait_for_log("access_denied");
+    assert!(line.contains(&id), "the refused account is named: {line}");
+    assert!(line.contains("visitor"), "{line}");
+    assert!(line.contains("/api/admin/users"), "{line}");
+    assert!(!line.contains("cursor=abc"), "no query string: {line}");
+    assert!(!line.contains("nosy@"), "no address: {line}");
 }

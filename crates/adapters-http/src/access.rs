@@ -84,7 +84,17 @@ pub(crate) async fn enforce(
         .path_and_query()
         .map_or(path.as_str(), |pq| pq.as_str())
         .to_owned();
-    tracing::warn!(route_access = ?access, signed_in = role.is_some(), "access denied");
+    // Who was refused what (ASVS 16.3.2): the account's opaque id and role, never its
+    // address; the path without its query.
+    tracing::warn!(
+        security_event = "access_denied",
+        user = %user.as_ref().map_or_else(|| "anonymous".to_owned(), |u| u.id.to_string()),
+        role = role.map_or("none", Role::as_str),
+        method = %request.method(),
+        path = %path,
+        route_access = ?access,
+        "access denied"
+    );
     let mut response = match role {
         // A signed-out visitor opening a page is sent to sign in, and back afterwards.
         None if request.method() == Method::GET && !is_api(&path) => sign_in_redirect(&target),

@@ -76,14 +76,30 @@ pub(crate) async fn receive(headers: HeaderMap, body: Bytes) -> Result<StatusCod
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Drops the query and fragment of URLs and caps the length.
+/// Drops the query and fragment of URLs (tokens live there), every character that could forge
+/// or disguise a log line (control characters such as CR, LF, ESC and NEL; the line and
+/// paragraph separators; bidirectional and zero-width format characters), and caps the length
+/// at 200 characters. Reports come from anyone.
 fn clean(raw: &str) -> String {
     let without_query = raw.split(['?', '#']).next().unwrap_or_default();
     without_query
         .chars()
-        .filter(|c| !c.is_control())
+        .filter(|&c| !forges_log_lines(c))
         .take(200)
         .collect()
+}
+
+fn forges_log_lines(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}'
+                | '\u{2029}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
 }
 
 #[cfg(test)]
@@ -97,5 +113,18 @@ mod tests {
             "https://x.org/auth/magic"
         );
         assert_eq!(clean("inline"), "inline");
+    }
+
+    #[test]
+    fn nothing_that_could_forge_or_disguise_a_log_line_survives() {
+        let hostile = "https://x.org/a\r\n2026-12-05T00:00:00Z INFO admin signed in\u{1b}[2J\u{0}\u{7f}\u{85}\u{2028}b\u{2029}\u{202e}gnp.exe\u{200b}\u{2066}\u{feff}";
+        let cleaned = clean(hostile);
+        assert_eq!(
+            cleaned,
+            "https://x.org/a2026-12-05T00:00:00Z INFO admin signed in[2Jbgnp.exe"
+        );
+        assert!(!cleaned.chars().any(forges_log_lines));
+        // Long values are cut, on a character boundary.
+        assert_eq!(clean(&"é".repeat(500)).chars().count(), 200);
     }
 }
