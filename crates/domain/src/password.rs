@@ -29,6 +29,22 @@ pub enum PasswordProblem {
         "this password is too easy to guess: add words or characters that are not a common pattern"
     )]
     TooWeak,
+    /// One of the most common passwords (ASVS 6.2.4), whatever its letter case.
+    #[error("this is one of the most common passwords: choose one of your own")]
+    Common,
+}
+
+/// The most common passwords, lowercased, one per line: the 8,354 entries of 8 characters or
+/// more of the 19,640 in Django's `CommonPasswordValidator` list (Royce Williams' list of the
+/// 20,000 most common; taken from the PyPI wheel django 5.2.8, BSD-3-Clause). Shorter ones are
+/// left out: no policy accepts them (the minimum is at least 8). Licence: `common_passwords.LICENSE`.
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+/// Whether `password` (any letter case, surrounding spaces ignored) is on the list of the most
+/// common passwords.
+pub fn is_common(password: &str) -> bool {
+    let candidate = password.trim().to_lowercase();
+    COMMON_PASSWORDS.lines().any(|common| common == candidate)
 }
 
 /// Length and strength requirements.
@@ -68,7 +84,7 @@ impl PasswordPolicy {
         })
     }
 
-    /// Checks the cheap rules (length, no email) that need no estimator. Run it before
+    /// Checks the cheap rules (length, no email, not a common password) that need no estimator. Run it before
     /// estimating, so the estimator never sees an overlong input.
     ///
     /// # Errors
@@ -92,6 +108,9 @@ impl PasswordPolicy {
         let local = email.local_part();
         if local.chars().count() >= 3 && password.expose().to_lowercase().contains(local) {
             return Err(PasswordProblem::ContainsEmail);
+        }
+        if is_common(password.expose()) {
+            return Err(PasswordProblem::Common);
         }
         Ok(())
     }
@@ -120,6 +139,36 @@ mod tests {
 
     fn pw(s: &str) -> SecretString {
         SecretString::new(s.to_owned())
+    }
+
+    #[test]
+    fn every_common_password_long_enough_to_pass_the_length_rule_is_refused() {
+        let policy = PasswordPolicy::default();
+        let email = Email::parse("zq@example.org").unwrap();
+        let mut checked = 0;
+        for common in COMMON_PASSWORDS.lines().filter(|p| p.chars().count() >= 10) {
+            for spelling in [
+                common.to_owned(),
+                common.to_uppercase(),
+                format!(" {common} "),
+            ] {
+                assert_eq!(
+                    policy.check_shape(&pw(&spelling), &email),
+                    Err(PasswordProblem::Common),
+                    "{spelling}"
+                );
+            }
+            checked += 1;
+        }
+        assert!(
+            checked > 1_500,
+            "{checked} common passwords of 10 characters or more"
+        );
+        assert!(is_common("Password1234") || is_common("qwertyuiop"));
+        assert_eq!(
+            policy.check_shape(&pw("otter gravel lantern"), &email),
+            Ok(())
+        );
     }
 
     #[test]
