@@ -14,8 +14,11 @@ use crate::{DatabaseUrl, DbError};
 
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
-/// Arbitrary constant naming WildID's migration lock.
-const PG_MIGRATION_LOCK: i64 = 0x5769_6c64_4944_0001;
+/// Takes WildID's migration lock (an arbitrary constant, 0x5769_6c64_4944_0001: "WildID" and
+/// 1). Written out, so no SQL is ever formatted at run time (`tests/tests/raw_sql.rs`).
+const PG_LOCK: &str = "SELECT pg_advisory_lock(6298684731836071937)";
+/// Releases it.
+const PG_UNLOCK: &str = "SELECT pg_advisory_unlock(6298684731836071937)";
 
 /// Applies pending migrations; returns the versions applied (empty when up to date).
 ///
@@ -39,11 +42,10 @@ pub async fn run_migrations(url: &DatabaseUrl) -> Result<Vec<String>, DbError> {
         DatabaseUrl::Postgres(url) => {
             let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::establish(url.expose())
                 .map_err(|e| DbError::Connect(e.to_string()))?;
-            conn.batch_execute(&format!("SELECT pg_advisory_lock({PG_MIGRATION_LOCK})"))
+            conn.batch_execute(PG_LOCK)
                 .map_err(|e| DbError::Migrate(e.to_string()))?;
             let applied = apply(&mut conn, POSTGRES);
-            let unlocked =
-                conn.batch_execute(&format!("SELECT pg_advisory_unlock({PG_MIGRATION_LOCK})"));
+            let unlocked = conn.batch_execute(PG_UNLOCK);
             let applied = applied?;
             unlocked.map_err(|e| DbError::Migrate(e.to_string()))?;
             Ok(applied)
