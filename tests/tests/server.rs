@@ -523,3 +523,28 @@ fn production_requires_an_https_public_url() {
     assert_eq!(status.code(), Some(2));
     assert!(err.contains("https"), "{err}");
 }
+
+/// `wildid keys generate | head -1` and `wildid config check | head -2`: a reader that goes
+/// away ends the command quietly (status 0, nothing on standard error) instead of a panic.
+#[test]
+fn output_to_a_closed_pipe_ends_quietly() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["keys", "generate"][..], &["config", "check"][..]] {
+        // A pipe whose reading end is closed before the command starts: its first write fails.
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = std::process::Command::new(wildid_tests::server::binary())
+            .args(args)
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env_remove("WILDID_ENV")
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
+    }
+}

@@ -46,12 +46,12 @@ pub async fn verify(settings: &Settings, anchor: Option<&str>) -> ExitCode {
     match trail.verify(anchor).await {
         Ok(VerifyOutcome::Intact(summary)) => {
             match summary.head {
-                Some((seq, hash)) => println!(
+                Some((seq, hash)) => say!(
                     "audit log intact: {} entries, head {seq}:{}",
                     summary.entries,
                     hash.to_hex()
                 ),
-                None => println!("audit log intact: empty"),
+                None => say!("audit log intact: empty"),
             }
             ExitCode::SUCCESS
         }
@@ -71,11 +71,11 @@ pub async fn verify(settings: &Settings, anchor: Option<&str>) -> ExitCode {
                     )
                 }
             };
-            println!("audit log BROKEN at entry {}: {what}", broken.seq);
+            say!("audit log BROKEN at entry {}: {what}", broken.seq);
             ExitCode::from(1)
         }
         Ok(VerifyOutcome::AnchorMismatch { seq }) => {
-            println!(
+            say!(
                 "audit log BROKEN: the anchored entry {seq} is missing or changed (newest entries deleted?)"
             );
             ExitCode::from(1)
@@ -92,11 +92,11 @@ pub async fn head(settings: &Settings) -> ExitCode {
     };
     match trail.head().await {
         Ok(Some((seq, hash))) => {
-            println!("{seq}:{}", hash.to_hex());
+            say!("{seq}:{}", hash.to_hex());
             ExitCode::SUCCESS
         }
         Ok(None) => {
-            println!("empty");
+            say!("empty");
             ExitCode::SUCCESS
         }
         Err(e) => super::fail(&format!("{e}: {}", e.0)),

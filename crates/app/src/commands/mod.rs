@@ -1,10 +1,20 @@
 //! The subcommands. Each prints its result on standard output and errors on standard error,
-//! and returns the exit status: 0 success, 1 a check failed, 2 the command could not run.
+//! and returns the exit status: 0 success (also when the reader of the output went away, as
+//! in `wildid config check | head -2`), 1 a check failed, 2 the command could not run.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+/// Prints a line on standard output, like `println!`, but a reader that has gone away
+/// (`wildid config check | head -2`) ends the command quietly (see [`output::write`]).
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::commands::output::write(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+
 pub mod audit;
 pub mod keys;
+pub mod output;
 pub mod users;
 
 use std::process::ExitCode;
@@ -40,14 +50,14 @@ pub async fn migrate(settings: &Settings) -> ExitCode {
     }
     match run_migrations(&settings.database).await {
         Ok(applied) if applied.is_empty() => {
-            println!("{}: up to date", settings.database.redacted());
+            say!("{}: up to date", settings.database.redacted());
             ExitCode::SUCCESS
         }
         Ok(applied) => {
             for version in &applied {
-                println!("applied {version}");
+                say!("applied {version}");
             }
-            println!(
+            say!(
                 "{}: {} migration(s) applied",
                 settings.database.redacted(),
                 applied.len()
@@ -77,26 +87,27 @@ fn listed(items: &[String]) -> String {
 /// `wildid config check`.
 pub async fn config_check(settings: &Settings) -> ExitCode {
     let mut ok = true;
-    println!("environment      {:?}", settings.environment);
-    println!("bind             {}", settings.bind);
-    println!("data directory   {}", settings.data_dir.display());
-    println!(
+    say!("environment      {:?}", settings.environment);
+    say!("bind             {}", settings.bind);
+    say!("data directory   {}", settings.data_dir.display());
+    say!(
         "log              {} ({:?})",
-        settings.log_filter, settings.log_format
+        settings.log_filter,
+        settings.log_format
     );
-    println!("secure cookies   {}", compose::secure_cookies(settings));
-    println!(
+    say!("secure cookies   {}", compose::secure_cookies(settings));
+    say!(
         "allowed hosts    {} (and the public URL's host)",
         settings.allowed_hosts.join(", ")
     );
-    println!(
+    say!(
         "CORS origins     {} (and the public URL's origin)",
         listed(&settings.cors_origins)
     );
-    println!("map tile origins {}", listed(&settings.map_tile_origins));
+    say!("map tile origins {}", listed(&settings.map_tile_origins));
     let ai = &settings.identification;
     if ai.chain.is_empty() {
-        println!("identification   none (POST /api/identify answers 503)");
+        say!("identification   none (POST /api/identify answers 503)");
     }
     for (i, provider) in ai.chain.iter().enumerate() {
         let label = if i == 0 {
@@ -105,7 +116,7 @@ pub async fn config_check(settings: &Settings) -> ExitCode {
             "  then          "
         };
         match provider {
-            Provider::Remote(p) => println!(
+            Provider::Remote(p) => say!(
                 "{label} {} at {} (model {}, key {}, {} retries, budget {} s)",
                 p.name,
                 p.base_url,
@@ -115,26 +126,26 @@ pub async fn config_check(settings: &Settings) -> ExitCode {
                 ai.retry.budget.as_secs()
             ),
             Provider::LocalModel(source) => match compose::local_model(source) {
-                Ok(_) => println!("{label} local-model, offline ({})", model_source(source)),
+                Ok(_) => say!("{label} local-model, offline ({})", model_source(source)),
                 Err(e) => {
                     ok = false;
-                    println!("{label} local-model ERROR: {e}");
+                    say!("{label} local-model ERROR: {e}");
                 }
             },
         }
     }
-    println!("upload limit     {} bytes", settings.max_upload_bytes);
+    say!("upload limit     {} bytes", settings.max_upload_bytes);
     match secrets::check(settings) {
-        Ok(origin) => println!("secrets          {origin}"),
+        Ok(origin) => say!("secrets          {origin}"),
         Err(e) => {
             ok = false;
-            println!("secrets          ERROR: {e}");
+            say!("secrets          ERROR: {e}");
         }
     }
     let database = settings.database.redacted();
     match &settings.database {
         wildid_adapters_db::DatabaseUrl::Sqlite { path, create: true } if !path.exists() => {
-            println!("database         {database} (will be created at first start)");
+            say!("database         {database} (will be created at first start)");
         }
         url => match Database::open(
             url,
@@ -144,23 +155,23 @@ pub async fn config_check(settings: &Settings) -> ExitCode {
             },
         ) {
             Ok(db) => match db.health().ping().await {
-                Ok(()) => println!("database         {database} (reachable)"),
+                Ok(()) => say!("database         {database} (reachable)"),
                 Err(e) => {
                     ok = false;
-                    println!("database         {database} ERROR: {e}");
+                    say!("database         {database} ERROR: {e}");
                 }
             },
             Err(e) => {
                 ok = false;
-                println!("database         {database} ERROR: {e}");
+                say!("database         {database} ERROR: {e}");
             }
         },
     }
     if ok {
-        println!("configuration OK");
+        say!("configuration OK");
         ExitCode::SUCCESS
     } else {
-        println!("configuration has errors");
+        say!("configuration has errors");
         ExitCode::from(1)
     }
 }

@@ -76,7 +76,7 @@ pub async fn set_role(settings: &Settings, email: &str, role: &str) -> ExitCode 
         .await
     {
         Ok(()) => {
-            println!("{} is now {role}; their sessions ended", email.as_str());
+            say!("{} is now {role}; their sessions ended", email.as_str());
             ExitCode::SUCCESS
         }
         Err(e) => super::fail(&e),
