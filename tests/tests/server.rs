@@ -496,7 +496,7 @@ fn the_first_log_line_announces_the_address_whatever_the_filter() {
 fn a_terminate_signal_during_start_up_still_ends_in_a_clean_exit() {
     for _ in 0..3 {
         let server = Server::start();
-        // No pause: the signal lands while the server is still migrating and composing.
+        // No pause: the signal lands while the server is starting its jobs and serving.
         let (status, logs) = server.stop();
         assert_eq!(status.code(), Some(0), "{logs:#?}");
     }
@@ -547,4 +547,32 @@ fn output_to_a_closed_pipe_ends_quietly() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert!(!stderr.contains("Broken pipe"), "{args:?}: {stderr}");
     }
+}
+
+/// A database that does not answer: the server says so once, never announced an address
+/// ("listening on" means the database answered), and exits 2.
+#[test]
+fn an_unreachable_database_is_one_error_and_no_listening_line() {
+    let failure = Server::start_with(
+        ServerOptions::default().env("DATABASE_URL", "postgres://wildid:pw@127.0.0.1:1/wildid"),
+    )
+    .err()
+    .unwrap();
+    assert_eq!(failure.status.code(), Some(2), "{}", failure.output);
+    assert!(
+        !failure.output.contains("listening on"),
+        "{}",
+        failure.output
+    );
+    let errors = failure
+        .output
+        .lines()
+        .filter(|l| l.contains("ERROR") || l.starts_with("error:"))
+        .count();
+    assert_eq!(errors, 1, "one error, printed once:\n{}", failure.output);
+    assert!(
+        !failure.output.contains(":pw@"),
+        "no password: {}",
+        failure.output
+    );
 }

@@ -55,7 +55,20 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
             source,
         })?;
     let address = listener.local_addr()?;
+
+    // The database answers (migrated, pool open) before the address is announced: "listening
+    // on" is never logged by a server that cannot reach its database. Connections arriving
+    // meanwhile wait in the listen queue until the router is composed and serving.
+    let applied = run_migrations(&settings.database).await?;
+    let db = Database::open(
+        &settings.database,
+        PoolOptions {
+            max_connections: settings.db_max_connections,
+            ..PoolOptions::default()
+        },
+    )?;
     tracing::info!(target: logging::LIFECYCLE, %address, "listening on http://{address}");
+    tracing::info!(database = %settings.database.redacted(), applied = applied.len(), "database ready");
     match &origin {
         Origin::DevFile {
             path,
@@ -75,16 +88,6 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
             "development on a non-loopback address over plain http: cookies are sent without Secure"
         );
     }
-
-    let applied = run_migrations(&settings.database).await?;
-    tracing::info!(database = %settings.database.redacted(), applied = applied.len(), "database ready");
-    let db = Database::open(
-        &settings.database,
-        PoolOptions {
-            max_connections: settings.db_max_connections,
-            ..PoolOptions::default()
-        },
-    )?;
     let app = compose(&settings, &secrets, &db, address).map_err(ConfigError::Io)?;
     record(&app.audit, Action::ServerStarted, &address).await;
 

@@ -34,10 +34,13 @@ pub fn fail(error: &dyn std::fmt::Display) -> ExitCode {
 pub async fn serve(settings: Settings) -> ExitCode {
     match serve::run(settings).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            tracing::error!(error = %e, "server stopped");
-            fail(&e)
+        // Once: in the log when logging has started (a collector reads it there), else as
+        // a plain line.
+        Err(e) if tracing::dispatcher::has_been_set() => {
+            tracing::error!(error = %e, "server could not run");
+            ExitCode::from(2)
         }
+        Err(e) => fail(&e),
     }
 }
 
