@@ -187,6 +187,12 @@ async fn bad_input_is_refused_clearly_and_stores_nothing() {
             json!({"email": "ann@example.org", "password": "password1234", "accept_privacy": true}),
             422,
             "weak_password",
+            "one of the most common passwords",
+        ),
+        (
+            json!({"email": "ann@example.org", "password": "abcabcabcabc", "accept_privacy": true}),
+            422,
+            "weak_password",
             "too easy to guess",
         ),
         (
