@@ -162,7 +162,14 @@ impl Server {
         }
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
-            let announced = lines.lock().unwrap().first().and_then(|l| address_in(l));
+            // The first line at the usual filters (`the_first_log_line_announces_the_address_...`);
+            // at debug level the database's own lines of the migration come before it.
+            let announced = lines
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.contains("listening on http://"))
+                .and_then(|l| address_in(l));
             if let Some(mut addr) = announced {
                 if addr.ip().is_unspecified() {
                     addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
