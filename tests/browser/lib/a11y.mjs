@@ -31,6 +31,8 @@ export const MODES = [
   { name: "light, 1280 px", viewport: { width: 1280, height: 900 }, colorScheme: "light", keyboard: true },
   { name: "dark, 1280 px", viewport: { width: 1280, height: 900 }, colorScheme: "dark" },
   { name: "text at 200 %, 1280 px", viewport: { width: 1280, height: 900 }, colorScheme: "light", textAt200: true },
+  // WCAG 1.4.10: content reflows at 320 px with no sideways scrolling (lost content only).
+  { name: "light, 320 px", viewport: { width: 320, height: 700 }, colorScheme: "light", lostOnly: true },
 ];
 
 /** How many page states were checked, in every mode, by this test process. */
@@ -138,7 +140,7 @@ class Auditor {
       }
       const lost = await checker.page.evaluate(lostContent);
       findings.push(...lost.map((line) => `${mode} ${line}`));
-      if (checker.mode.textAt200) continue;
+      if (checker.mode.textAt200 || checker.mode.lostOnly) continue;
       if (checker.mode.keyboard) {
         const walked = await walkWithTab(checker.page);
         findings.push(...walked.map((line) => `${mode} ${line}`));
