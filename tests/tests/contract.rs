@@ -8,6 +8,7 @@ mod contract {
     pub mod captchas;
     pub mod fixtures;
     pub mod held_photos;
+    pub mod journal;
     pub mod sessions;
     pub mod users;
 }

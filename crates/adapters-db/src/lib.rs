@@ -19,6 +19,7 @@ mod codec;
 mod error;
 mod health;
 mod held_photos;
+mod identifications;
 mod mail_outbox;
 mod migrate;
 mod pool;
@@ -35,8 +36,9 @@ use std::sync::Arc;
 
 use wildid_ports::health::HealthCheck;
 use wildid_ports::repo::{
-    AuditLog, CaptchaRepository, HeldPhotoRepository, LoginTokenRepository, MailOutbox,
-    RateLimitStore, RecoveryCodeRepository, SessionRepository, UserRepository,
+    AuditLog, CaptchaRepository, HeldPhotoRepository, IdentificationRepository,
+    LoginTokenRepository, MailOutbox, RateLimitStore, RecoveryCodeRepository, SessionRepository,
+    UserRepository,
 };
 
 pub use migrate::run_migrations;
@@ -134,6 +136,13 @@ impl Database {
     /// The photos kept while their session passes the human check.
     pub fn held_photos(self: &Arc<Self>) -> Arc<dyn HeldPhotoRepository> {
         Arc::new(held_photos::SqlHeldPhotos {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// The field journals.
+    pub fn identifications(self: &Arc<Self>) -> Arc<dyn IdentificationRepository> {
+        Arc::new(identifications::SqlIdentifications {
             db: Arc::clone(self),
         })
     }

@@ -95,7 +95,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    identifications (id) {
+        id -> Text,
+        owner -> Text,
+        created_at -> Timestamp,
+        provider -> Text,
+        stored_bytes -> BigInt,
+        details -> Text,
+        animal_type_key -> Nullable<Text>,
+        lat -> Nullable<Integer>,
+        lon -> Nullable<Integer>,
+        shown_lat -> Nullable<Integer>,
+        shown_lon -> Nullable<Integer>,
+        observed_at -> Nullable<Timestamp>,
+        notes -> Nullable<Text>,
+        visibility -> Text,
+        feedback_correct -> Nullable<Bool>,
+        feedback -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    journal_usage (user_id) {
+        user_id -> Text,
+        bytes -> BigInt,
+    }
+}
+
+diesel::table! {
+    identification_photos (identification_id) {
+        identification_id -> Text,
+        media_type -> Text,
+        photo -> Binary,
+        thumbnail -> Binary,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(identification_photos -> identifications (identification_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -104,6 +142,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     rate_limits,
     captchas,
     held_photos,
+    identifications,
+    identification_photos,
+    journal_usage,
     login_tokens,
     mail_outbox,
     recovery_codes

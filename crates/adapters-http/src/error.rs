@@ -18,6 +18,7 @@ use wildid_ports::services::audit::RecordAuditError;
 use wildid_ports::services::captcha::{IssueCaptchaError, VerifyCaptchaError};
 use wildid_ports::services::email_change::EmailChangeError;
 use wildid_ports::services::identify::IdentifyFailure;
+use wildid_ports::services::journal::JournalError;
 use wildid_ports::services::profile::ProfileError;
 use wildid_ports::services::sessions::SessionError;
 use wildid_ports::services::trust::AdmitError;
@@ -254,7 +255,53 @@ impl From<IdentifyFailure> for AppError {
                     "The identification service gave no answer. Please try again shortly.",
                 )
             }
+            IdentifyFailure::Journal(e) => e.into(),
             IdentifyFailure::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+/// Bytes as people read them (`3.2 MB`).
+fn megabytes(bytes: u64) -> String {
+    let tenths = (bytes * 10).div_ceil(1024 * 1024);
+    format!("{}.{} MB", tenths / 10, tenths % 10)
+}
+
+impl From<JournalError> for AppError {
+    fn from(e: JournalError) -> Self {
+        match e {
+            // Someone else's entry is answered exactly like a missing one.
+            JournalError::NotFound => AppError::NotFound,
+            JournalError::PhotoTooLarge { bytes, max } => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "photo_too_large",
+                format!(
+                    "This photo takes {} once checked; your journal keeps photos of at most {}. \
+                     Try a smaller photo.",
+                    megabytes(bytes),
+                    megabytes(max)
+                ),
+            ),
+            JournalError::Full { used, allowance } => AppError::refused(
+                StatusCode::CONFLICT,
+                "journal_full",
+                format!(
+                    "Your journal is full: its photos take {} of the {} it may keep. Delete \
+                     entries you no longer need to make room.",
+                    megabytes(used),
+                    megabytes(allowance)
+                ),
+            ),
+            JournalError::InvalidCursor => AppError::BadRequest(
+                "invalid_cursor",
+                "The page cursor is not valid: start again from the first page.".into(),
+            ),
+            JournalError::Feedback(why) => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_feedback",
+                format!("The feedback was refused: {why}."),
+            ),
+            JournalError::Unavailable(cause) => AppError::Unavailable(cause),
         }
     }
 }

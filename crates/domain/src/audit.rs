@@ -153,6 +153,13 @@ actions! {
     CaptchaFailed => "captcha.failed",
     /// The malware scan refused an upload.
     UploadInfected => "upload.infected",
+    /// A person said whether an identification's answer was right (the texts are not kept
+    /// in the log).
+    FeedbackGiven => "journal.feedback.given",
+    /// A person deleted an entry of their journal.
+    IdentificationDeleted => "journal.entry.deleted",
+    /// A person changed who may see where an animal was seen.
+    VisibilityChanged => "journal.visibility.changed",
 }
 
 impl From<Action> for AuditAction {

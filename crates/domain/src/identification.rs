@@ -2,7 +2,8 @@
 
 use crate::Timestamp;
 use crate::ids::{IdentificationId, UserId};
-use crate::text::PlainText;
+use crate::sighting::{ConservationStatus, Position, Sighting, Visibility};
+use crate::text::{PlainText, TextError};
 
 /// How sure the provider said it was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -133,38 +134,118 @@ impl SpeciesResult {
     }
 }
 
-/// One identification in a user's history.
+/// One identification kept in its owner's field journal (anonymous identifications are not
+/// kept).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identification {
     /// Identifier.
     pub id: IdentificationId,
-    /// Owner; anonymous identifications are not kept in any history.
-    pub user_id: Option<UserId>,
+    /// Whose journal it is in; only they see it.
+    pub owner: UserId,
     /// When it was made.
     pub created_at: Timestamp,
-    /// Provider name as configured (e.g. `openai`).
+    /// The provider that answered, as configured (e.g. `local-model`, `openai`).
     pub provider: String,
-    /// SHA-256 of the uploaded image bytes.
-    pub image_sha256: [u8; 32],
+    /// SHA-256 of the uploaded bytes (the upload itself is not kept).
+    pub upload_sha256: [u8; 32],
+    /// The kept photo: its size in pixels and bytes (the bytes are read separately).
+    pub photo: PhotoFacts,
     /// The answer.
     pub result: SpeciesResult,
+    /// Where and when the animal was seen, as its owner said.
+    pub sighting: Sighting,
+    /// Who may see where it was, as its owner chose.
+    pub visibility: Visibility,
+    /// The point shown to others when it is obscured, chosen once when it was kept
+    /// ([`crate::sighting::obscure`]); `None` exactly when it has no position.
+    pub obscured_position: Option<Position>,
+    /// What its owner said about the answer, if anything.
+    pub feedback: Option<Feedback>,
 }
 
-/// A user's verdict on an identification.
+impl Identification {
+    /// The conservation status of the species, as the provider stated it.
+    pub fn conservation_status(&self) -> ConservationStatus {
+        self.result
+            .conservation_status
+            .as_ref()
+            .map_or(ConservationStatus::Unknown, |s| {
+                ConservationStatus::from_provider(s.as_str())
+            })
+    }
+}
+
+/// The size of a kept photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhotoFacts {
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Bytes kept for it: the photo and its thumbnail (what counts against the owner's
+    /// allowance).
+    pub stored_bytes: u64,
+}
+
+/// What an owner said about an identification's answer. One per identification: a newer one
+/// replaces it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Feedback {
-    /// The identification it is about.
-    pub identification_id: IdentificationId,
-    /// Who gave it (always the owner of the identification).
-    pub user_id: UserId,
     /// Whether the answer was right.
-    pub is_correct: bool,
-    /// The species the user believes it is, if the answer was wrong.
+    pub correct: bool,
+    /// The species the owner believes it is (usually when the answer was wrong).
     pub corrected_species: Option<PlainText>,
-    /// Free note.
-    pub note: Option<PlainText>,
+    /// A note.
+    pub notes: Option<PlainText>,
     /// When it was given.
-    pub created_at: Timestamp,
+    pub given_at: Timestamp,
+}
+
+/// The longest corrected species name, in characters.
+pub const CORRECTED_SPECIES_MAX_CHARS: usize = 200;
+/// The longest feedback note, in characters.
+pub const FEEDBACK_NOTES_MAX_CHARS: usize = 2_000;
+
+/// Why feedback was refused. The texts are safe to show to the person who sent it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FeedbackError {
+    /// The corrected species name is too long.
+    #[error("the corrected species is longer than {CORRECTED_SPECIES_MAX_CHARS} characters")]
+    SpeciesTooLong,
+    /// The note is too long.
+    #[error("the note is longer than {FEEDBACK_NOTES_MAX_CHARS} characters")]
+    NotesTooLong,
+}
+
+impl Feedback {
+    /// Feedback from what a person sent: texts cleaned ([`PlainText`]; empty means none).
+    ///
+    /// # Errors
+    /// [`FeedbackError`] naming the text that is too long.
+    pub fn new(
+        correct: bool,
+        corrected_species: Option<&str>,
+        notes: Option<&str>,
+        given_at: Timestamp,
+    ) -> Result<Self, FeedbackError> {
+        let clean = |raw: Option<&str>, max, too_long: FeedbackError| match raw
+            .map(|r| PlainText::new(r, max))
+        {
+            None | Some(Err(TextError::Empty)) => Ok(None),
+            Some(Ok(text)) => Ok(Some(text)),
+            Some(Err(TextError::TooLong { .. })) => Err(too_long),
+        };
+        Ok(Self {
+            correct,
+            corrected_species: clean(
+                corrected_species,
+                CORRECTED_SPECIES_MAX_CHARS,
+                FeedbackError::SpeciesTooLong,
+            )?,
+            notes: clean(notes, FEEDBACK_NOTES_MAX_CHARS, FeedbackError::NotesTooLong)?,
+            given_at,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -194,6 +275,19 @@ mod tests {
             proptest::prop_assert!((p.fraction() - f).abs() <= 0.000_05 + f32::EPSILON);
             proptest::prop_assert!(p.percent() <= 100);
         }
+    }
+
+    #[test]
+    fn feedback_texts_are_cleaned_and_bounded() {
+        let t = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        let f = Feedback::new(false, Some(" Chelonia mydas\u{7} "), Some(""), t).unwrap();
+        assert_eq!(f.corrected_species.unwrap().as_str(), "Chelonia mydas");
+        assert_eq!(f.notes, None);
+        let long = "x".repeat(FEEDBACK_NOTES_MAX_CHARS + 1);
+        assert_eq!(
+            Feedback::new(true, None, Some(&long), t),
+            Err(FeedbackError::NotesTooLong)
+        );
     }
 
     #[test]

@@ -17,6 +17,12 @@ macro_rules! uuid_id {
                 Self(uuid::Builder::from_random_bytes(bytes).into_uuid())
             }
 
+            /// The identifier whose 16 bytes are `bytes` (as [`Self::as_uuid`] gives them back;
+            /// for decoding what this server wrote, not for making new identifiers).
+            pub fn from_uuid_bytes(bytes: [u8; 16]) -> Self {
+                Self(uuid::Uuid::from_bytes(bytes))
+            }
+
             /// Parses the hyphenated form.
             ///
             /// # Errors

@@ -15,6 +15,7 @@ pub mod retention;
 pub mod role;
 pub mod secret;
 pub mod session;
+pub mod sighting;
 pub mod text;
 pub mod token;
 pub mod totp;

@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::SignedCookieJar;
 use base64::Engine as _;
 use wildid_domain::session::Session;
+use wildid_domain::sighting::Sighting;
 use wildid_ports::services::identify::{HELD_PHOTO_MINUTES, Identified, IdentifyFailure};
 use wildid_ports::services::trust::AdmitError;
 
@@ -142,7 +143,12 @@ pub(crate) async fn identify(
         Ok(upload) => state
             .services
             .identify
-            .identify_or_keep(&session, viewer.handle.client(), upload)
+            .identify_or_keep(
+                &session,
+                viewer.handle.client(),
+                upload,
+                Sighting::default(),
+            )
             .await
             .map_err(|e| match e {
                 IdentifyFailure::Held(AdmitError::CaptchaRequired { .. })

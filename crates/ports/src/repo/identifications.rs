@@ -1,57 +1,182 @@
-//! The [`IdentificationRepository`] port: identifications kept for their owner, and the
-//! feedback on them.
+//! The [`IdentificationRepository`] port: each person's field journal (identifications, their
+//! photos and the feedback on them).
 
 use async_trait::async_trait;
+use wildid_domain::Timestamp;
 use wildid_domain::identification::{Feedback, Identification};
 use wildid_domain::ids::{IdentificationId, UserId};
+use wildid_domain::sighting::Visibility;
 
-use super::Page;
 use crate::RepoError;
 
-/// Storage of identifications and their feedback.
+/// The photo of a kept identification, as stored: never the upload's bytes, only the checked,
+/// re-encoded picture (no metadata) and its thumbnail.
+#[derive(Clone, PartialEq, Eq)]
+pub struct JournalPhoto {
+    /// The photo (JPEG, PNG...: [`JournalPhoto::media_type`]).
+    pub bytes: Vec<u8>,
+    /// Its media type (`image/jpeg`).
+    pub media_type: String,
+    /// The thumbnail (JPEG).
+    pub thumbnail: Vec<u8>,
+}
+
+impl std::fmt::Debug for JournalPhoto {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JournalPhoto")
+            .field("bytes", &self.bytes.len())
+            .field("media_type", &self.media_type)
+            .field("thumbnail", &self.thumbnail.len())
+            .finish()
+    }
+}
+
+/// Which picture of a kept identification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoSize {
+    /// The photo.
+    Full,
+    /// The thumbnail (JPEG).
+    Thumbnail,
+}
+
+/// A picture read back: its bytes and media type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPicture {
+    /// The bytes.
+    pub bytes: Vec<u8>,
+    /// Their media type.
+    pub media_type: String,
+}
+
+/// What [`IdentificationRepository::insert`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// Stored.
+    Stored,
+    /// Not stored: the owner's photos would then take more than the allowance given
+    /// (`used` bytes are stored today).
+    OverAllowance {
+        /// Bytes the owner's photos take now.
+        used: u64,
+    },
+}
+
+/// Where a page of a journal starts: after the entry made at `created_at` with id `id` (the
+/// listing order is newest first, then by id, so the position is exact however many entries
+/// share an instant, and entries added meanwhile do not shift later pages).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct JournalPosition {
+    /// When the last entry of the previous page was made.
+    pub created_at: Timestamp,
+    /// Its id.
+    pub id: IdentificationId,
+}
+
+/// Which entries of a journal to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JournalFilter {
+    /// Only this animal type (compared without regard to case), e.g. `bird`.
+    pub animal_type: Option<String>,
+    /// Only entries their owner marked wrong.
+    pub marked_wrong: bool,
+}
+
+/// One page of a journal, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JournalSlice {
+    /// The entries.
+    pub entries: Vec<Identification>,
+    /// Where the next page starts; `None` when this page is the last.
+    pub next: Option<JournalPosition>,
+}
+
+/// Storage of each person's field journal.
+///
+/// Every read, change and delete names the owner, and an identification of someone else is
+/// answered exactly like a missing one ([`RepoError::NotFound`]): no caller can reach another
+/// person's entry by guessing its id, and no answer tells whether it exists. Entries, photos
+/// and feedback go with their owner's account (`UserRepository::delete`).
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait IdentificationRepository: Send + Sync {
-    /// Stores a new identification.
+    /// Stores `identification` with its `photo`, in one step (both or neither), unless the
+    /// owner's stored photos would then take more than `allowance` bytes
+    /// ([`Kept::OverAllowance`]; checked and counted atomically, so concurrent inserts cannot
+    /// pass it together). `identification.photo.stored_bytes` is what the entry counts.
     ///
     /// # Errors
-    /// [`RepoError::Duplicate`] when the id exists.
-    async fn insert(&self, identification: &Identification) -> Result<(), RepoError>;
-
-    /// The identification with this id **owned by `owner`**: another user's identification is
-    /// reported as [`RepoError::NotFound`], exactly like a missing one (no IDOR, no oracle).
-    ///
-    /// # Errors
-    /// [`RepoError::NotFound`] as described.
-    async fn get_owned(
+    /// [`RepoError::Duplicate`] when the id exists; [`RepoError::NotFound`] when the owner
+    /// does not exist.
+    async fn insert(
         &self,
-        id: IdentificationId,
-        owner: UserId,
-    ) -> Result<Identification, RepoError>;
+        identification: &Identification,
+        photo: &JournalPhoto,
+        allowance: u64,
+    ) -> Result<Kept, RepoError>;
 
-    /// `owner`'s identifications, newest first.
+    /// The entry `id` of `owner`.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when `owner` has no such entry.
+    async fn get(&self, id: IdentificationId, owner: UserId) -> Result<Identification, RepoError>;
+
+    /// A page of at most `limit` (1 to 100) of `owner`'s entries matching `filter`, newest
+    /// first, starting after `after` (from the start when `None`).
     ///
     /// # Errors
     /// Only storage failures.
-    async fn list_for_user(
+    async fn list(
         &self,
         owner: UserId,
-        page: Page,
-    ) -> Result<Vec<Identification>, RepoError>;
+        filter: &JournalFilter,
+        after: Option<JournalPosition>,
+        limit: u32,
+    ) -> Result<JournalSlice, RepoError>;
 
-    /// Stores or replaces the feedback on an identification of `feedback.user_id`.
+    /// A picture of the entry `id` of `owner`.
     ///
     /// # Errors
-    /// [`RepoError::NotFound`] when that user owns no such identification.
-    async fn put_feedback(&self, feedback: &Feedback) -> Result<(), RepoError>;
-
-    /// The feedback on an identification of `owner`, if any.
-    ///
-    /// # Errors
-    /// Only storage failures.
-    async fn feedback(
+    /// [`RepoError::NotFound`] when `owner` has no such entry.
+    async fn picture(
         &self,
         id: IdentificationId,
         owner: UserId,
-    ) -> Result<Option<Feedback>, RepoError>;
+        size: PhotoSize,
+    ) -> Result<StoredPicture, RepoError>;
+
+    /// Deletes the entry `id` of `owner`, with its photo and feedback; its bytes no longer
+    /// count against the owner's allowance.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when `owner` has no such entry.
+    async fn delete(&self, id: IdentificationId, owner: UserId) -> Result<(), RepoError>;
+
+    /// Sets (or replaces) the feedback on the entry `id` of `owner`.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when `owner` has no such entry.
+    async fn put_feedback(
+        &self,
+        id: IdentificationId,
+        owner: UserId,
+        feedback: &Feedback,
+    ) -> Result<(), RepoError>;
+
+    /// Sets who may see where the entry `id` of `owner` was seen.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] when `owner` has no such entry.
+    async fn set_visibility(
+        &self,
+        id: IdentificationId,
+        owner: UserId,
+        visibility: Visibility,
+    ) -> Result<(), RepoError>;
+
+    /// Bytes `owner`'s stored photos take (0 for an unknown owner).
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn stored_bytes(&self, owner: UserId) -> Result<u64, RepoError>;
 }

@@ -19,7 +19,10 @@ mod visits;
 pub use audit::{AuditLog, AuditRow};
 pub use captchas::CaptchaRepository;
 pub use held_photos::HeldPhotoRepository;
-pub use identifications::IdentificationRepository;
+pub use identifications::{
+    IdentificationRepository, JournalFilter, JournalPhoto, JournalPosition, JournalSlice, Kept,
+    PhotoSize, StoredPicture,
+};
 pub use mail_outbox::{MailOutbox, QueuedMail};
 pub use rate_limits::RateLimitStore;
 pub use recovery_codes::{RecoveryCodeRepository, StoredRecoveryCode};

@@ -20,6 +20,12 @@
 //! kept for [`HELD_PHOTO_MINUTES`] bound to that session; [`Identifications::identify_kept`]
 //! identifies it (steps 4 and 5) once the check is passed. Nothing is counted for keeping.
 //!
+//! When the use case keeps journals ([`Identifications::with_journal`]) and the session is
+//! signed in, the photo must fit the person's journal before step 4 (a full journal costs no
+//! identification), and the answer is kept in it after step 5 with the sighting the person
+//! gave ([`Identifications::identify_sighting`]); the answer names the entry
+//! ([`Identified::kept`]). Anonymous identifications are not kept.
+//!
 //! A provider failure after step 4 stays counted (once, however many providers were asked):
 //! the providers were asked, and a client that makes them fail on purpose must not get free
 //! calls.
@@ -37,10 +43,13 @@ use crate::identify::{
 use crate::repo::HeldPhotoRepository;
 use crate::scan::{MalwareScanner, ScanVerdict};
 use crate::services::audit::AuditTrail;
+use crate::services::journal::{Journal, JournalError, NewEntry};
 use crate::services::sessions::ClientInfo;
 use crate::services::trust::{AdmitError, TrustGate};
 use sha2::Digest as _;
 use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord};
+use wildid_domain::ids::IdentificationId;
+use wildid_domain::sighting::Sighting;
 
 /// Why a photo was not identified.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,6 +78,10 @@ pub enum IdentifyFailure {
     /// its result is [`SpeciesResult::unreadable`]. The cause is for the server log only.
     #[error("the provider gave no answer: {0}")]
     ProviderFailed(IdentifyError),
+    /// The photo does not fit the person's journal (API: 422 `photo_too_large` or 409
+    /// `journal_full`), checked before anything was counted; or the answer could not be kept.
+    #[error(transparent)]
+    Journal(JournalError),
     /// Storage or the image checker failed.
     #[error("identification unavailable: {0}")]
     Unavailable(String),
@@ -95,6 +108,8 @@ pub struct Identified {
     /// Where the session stands after this identification was counted (its trust state, and
     /// what is left).
     pub standing: Standing,
+    /// The journal entry it was kept as (signed-in sessions, when journals are kept).
+    pub kept: Option<IdentificationId>,
 }
 
 /// How long a held photo is kept for its session: time to pass the check, not more.
@@ -109,6 +124,7 @@ pub struct Identifications {
     clock: Arc<dyn Clock>,
     scan: Option<MalwareScan>,
     held: Option<Arc<dyn HeldPhotoRepository>>,
+    journal: Option<Journal>,
 }
 
 /// The malware scan step and where its findings are written.
@@ -135,7 +151,15 @@ impl Identifications {
             clock,
             scan: None,
             held: None,
+            journal: None,
         }
+    }
+
+    /// The same use case, keeping the identifications of signed-in sessions in `journal`.
+    #[must_use]
+    pub fn with_journal(mut self, journal: Journal) -> Self {
+        self.journal = Some(journal);
+        self
     }
 
     /// The same use case, scanning every upload with `scanner` before anything decodes it and
@@ -179,7 +203,24 @@ impl Identifications {
         client: &ClientInfo,
         upload: impl Into<Upload>,
     ) -> Result<Identified, IdentifyFailure> {
-        self.run(session, client, upload.into(), false).await
+        self.identify_sighting(session, client, upload, Sighting::default())
+            .await
+    }
+
+    /// As [`Identifications::identify`], with where and when the animal was seen, kept with
+    /// the answer in a signed-in person's journal.
+    ///
+    /// # Errors
+    /// As [`Identifications::identify`].
+    pub async fn identify_sighting(
+        &self,
+        session: &Session,
+        client: &ClientInfo,
+        upload: impl Into<Upload>,
+        sighting: Sighting,
+    ) -> Result<Identified, IdentifyFailure> {
+        self.run(session, client, upload.into(), sighting, false)
+            .await
     }
 
     /// As [`Identifications::identify`]; but when the session must pass the check first
@@ -195,9 +236,16 @@ impl Identifications {
         session: &Session,
         client: &ClientInfo,
         upload: impl Into<Upload>,
+        sighting: Sighting,
     ) -> Result<Identified, IdentifyFailure> {
-        self.run(session, client, upload.into(), self.held.is_some())
-            .await
+        self.run(
+            session,
+            client,
+            upload.into(),
+            sighting,
+            self.held.is_some(),
+        )
+        .await
     }
 
     /// Identifies the photo kept for `session` ([`Identifications::identify_or_keep`]), if one
@@ -226,8 +274,12 @@ impl Identifications {
         let Some(image) = image else {
             return Ok(None);
         };
+        self.check_room(session, &image).await?;
         match self.admit(session, client).await {
-            Ok(standing) => self.answer(image, standing).await.map(Some),
+            Ok(standing) => self
+                .answer(session, image, standing, Sighting::default())
+                .await
+                .map(Some),
             Err(e) => {
                 if matches!(e, IdentifyFailure::Held(AdmitError::CaptchaRequired { .. })) {
                     self.keep(session, &image).await?;
@@ -245,6 +297,7 @@ impl Identifications {
         session: &Session,
         client: &ClientInfo,
         upload: Upload,
+        sighting: Sighting,
         keep: bool,
     ) -> Result<Identified, IdentifyFailure> {
         if self.providers.is_empty() {
@@ -281,6 +334,7 @@ impl Identifications {
             self.keep(session, &image).await?;
             return Err(refusal);
         }
+        self.check_room(session, &image).await?;
         // Step 4.
         let standing = match self.admit(session, client).await {
             Ok(standing) => standing,
@@ -292,7 +346,22 @@ impl Identifications {
             }
         };
         // Step 5.
-        self.answer(image, standing).await
+        self.answer(session, image, standing, sighting).await
+    }
+
+    /// Whether the photo fits the journal of a signed-in session (before anything counts).
+    async fn check_room(
+        &self,
+        session: &Session,
+        image: &CheckedImage,
+    ) -> Result<(), IdentifyFailure> {
+        match (&self.journal, session.user_id) {
+            (Some(journal), Some(owner)) => journal
+                .check_room(owner, image)
+                .await
+                .map_err(IdentifyFailure::Journal),
+            _ => Ok(()),
+        }
     }
 
     /// Step 4: the identification counted, or refused.
@@ -315,14 +384,33 @@ impl Identifications {
             })
     }
 
-    /// Step 5, and the answer in the use case's terms.
+    /// Step 5, the answer kept in a signed-in person's journal, and the answer in the use
+    /// case's terms.
     async fn answer(
         &self,
+        session: &Session,
         image: CheckedImage,
         standing: Standing,
+        sighting: Sighting,
     ) -> Result<Identified, IdentifyFailure> {
         let (result, provider) = self.ask_providers(&image).await?;
+        let kept = match (&self.journal, session.user_id) {
+            (Some(journal), Some(owner)) => Some(
+                journal
+                    .keep(NewEntry {
+                        owner,
+                        image: &image,
+                        result: &result,
+                        provider: &provider,
+                        sighting,
+                    })
+                    .await
+                    .map_err(IdentifyFailure::Journal)?,
+            ),
+            _ => None,
+        };
         Ok(Identified {
+            kept,
             result,
             provider,
             source_format: image.source_format,
@@ -551,6 +639,88 @@ mod tests {
         assert!(kept.lock().unwrap().is_empty(), "nothing to audit");
     }
 
+    fn journal(repo: crate::repo::MockIdentificationRepository, allowance: u64) -> Journal {
+        Journal::new(
+            Arc::new(repo),
+            audit(Arc::new(std::sync::Mutex::new(Vec::new()))),
+            Arc::new(FixedClock(t0())),
+            Arc::new(crate::builtin::OsRandom),
+            Arc::new(HmacDigest::new(SecretBytes::new(vec![2; 64]))),
+            crate::services::journal::JournalSettings {
+                allowance_bytes: allowance,
+                ..Default::default()
+            },
+        )
+    }
+
+    fn signed_in(n: u8) -> Session {
+        Session {
+            user_id: Some(wildid_domain::ids::UserId::from_random([n; 16])),
+            ..anonymous_session(n)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_signed_in_answer_is_kept_with_its_sighting_and_an_anonymous_one_is_not() {
+        let session = signed_in(1);
+        let owner = session.user_id;
+        let mut repo = crate::repo::MockIdentificationRepository::new();
+        repo.expect_stored_bytes().returning(|_| Ok(0));
+        repo.expect_insert()
+            .times(1)
+            .withf(move |i, photo, _| {
+                Some(i.owner) == owner
+                    && i.provider == "test"
+                    && i.result == answer()
+                    && i.sighting.position.is_some()
+                    && photo.bytes == checked().bytes
+            })
+            .returning(|_, _, _| Ok(crate::repo::Kept::Stored));
+        let ids = service(&session, good_images(), Some(good_provider(1)))
+            .with_journal(journal(repo, 1_000));
+        let sighting = Sighting::new(Some(-33.9), Some(151.2), None, None, t0()).unwrap();
+        let identified = ids
+            .identify_sighting(&session, &client(None), vec![1], sighting)
+            .await
+            .unwrap();
+        assert!(identified.kept.is_some());
+
+        let anonymous = anonymous_session(2);
+        let mut repo = crate::repo::MockIdentificationRepository::new();
+        repo.expect_insert().never();
+        repo.expect_stored_bytes().never();
+        let ids = service(&anonymous, good_images(), Some(good_provider(1)))
+            .with_journal(journal(repo, 1_000));
+        let identified = ids
+            .identify(&anonymous, &client(None), vec![1])
+            .await
+            .unwrap();
+        assert_eq!(identified.kept, None);
+    }
+
+    #[tokio::test]
+    async fn a_full_journal_refuses_before_anything_is_counted_or_asked() {
+        let session = signed_in(1);
+        let mut repo = crate::repo::MockIdentificationRepository::new();
+        repo.expect_stored_bytes().returning(|_| Ok(999));
+        repo.expect_insert().never();
+        let ids = service(&session, good_images(), Some(good_provider(0)))
+            .with_journal(journal(repo, 1_000));
+        let e = ids
+            .identify(&session, &client(None), vec![1])
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e,
+            IdentifyFailure::Journal(JournalError::Full {
+                used: 999,
+                allowance: 1_000
+            })
+        );
+        let standing = ids.gate.admit(&session, None).await.unwrap();
+        assert_eq!(standing.trust.request_count, 1, "nothing was counted");
+    }
+
     fn checked() -> CheckedImage {
         CheckedImage {
             source_format: ImageFormat::Png,
@@ -654,7 +824,7 @@ mod tests {
         assert!(cell.lock().unwrap().is_none());
         // The page's path: checked, kept, still refused, nothing counted.
         let e = ids
-            .identify_or_keep(&session, &client(Some("n")), vec![1])
+            .identify_or_keep(&session, &client(Some("n")), vec![1], Sighting::default())
             .await
             .unwrap_err();
         assert!(held(&e));
@@ -706,7 +876,7 @@ mod tests {
         let ids =
             service(&session, images, Some(good_provider(0))).with_held_photos(Arc::new(photos));
         let e = ids
-            .identify_or_keep(&session, &client(Some("n")), vec![1])
+            .identify_or_keep(&session, &client(Some("n")), vec![1], Sighting::default())
             .await
             .unwrap_err();
         assert_eq!(

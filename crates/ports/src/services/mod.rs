@@ -9,6 +9,7 @@ pub mod email_change;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod identify;
+pub mod journal;
 pub mod limits;
 pub mod mail;
 pub mod profile;

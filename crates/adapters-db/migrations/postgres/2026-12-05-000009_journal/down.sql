@@ -1,0 +1,3 @@
+DROP TABLE journal_usage;
+DROP TABLE identification_photos;
+DROP TABLE identifications;

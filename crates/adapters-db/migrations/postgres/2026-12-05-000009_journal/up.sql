@@ -1,0 +1,43 @@
+-- The field journal: each signed-in person's identifications, where and when the animal was
+-- seen, and what the person said about the answer. The answer itself is one JSON document
+-- (`details`: the result, the photo's size, the upload's digest); what is filtered or mapped
+-- has its own column. Positions are whole microdegrees; the obscured point (shown_lat,
+-- shown_lon) is chosen once, when the entry is kept. Everything goes with its owner.
+CREATE TABLE identifications (
+    id               TEXT    COLLATE "C" PRIMARY KEY NOT NULL,
+    owner            TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at       TIMESTAMP NOT NULL,
+    provider         TEXT    NOT NULL,
+    stored_bytes     BIGINT  NOT NULL CHECK (stored_bytes > 0),
+    details          TEXT    NOT NULL,
+    animal_type_key  TEXT,
+    lat              INTEGER CHECK (lat BETWEEN -90000000 AND 90000000),
+    lon              INTEGER CHECK (lon BETWEEN -180000000 AND 180000000),
+    shown_lat        INTEGER CHECK (shown_lat BETWEEN -90000000 AND 90000000),
+    shown_lon        INTEGER CHECK (shown_lon BETWEEN -180000000 AND 180000000),
+    observed_at      TIMESTAMP,
+    notes            TEXT,
+    visibility       TEXT    NOT NULL CHECK (visibility IN ('open', 'obscured', 'private')),
+    feedback_correct BOOLEAN,
+    feedback         TEXT,
+    CHECK ((lat IS NULL) = (lon IS NULL)),
+    CHECK ((lat IS NULL) = (shown_lat IS NULL) AND (lat IS NULL) = (shown_lon IS NULL)),
+    CHECK ((feedback_correct IS NULL) = (feedback IS NULL))
+);
+CREATE INDEX identifications_journal ON identifications (owner, created_at DESC, id DESC);
+
+-- The pictures, apart from the rows that list them (a listing never reads a photo).
+CREATE TABLE identification_photos (
+    identification_id TEXT COLLATE "C" PRIMARY KEY NOT NULL
+                      REFERENCES identifications (id) ON DELETE CASCADE,
+    media_type        TEXT NOT NULL,
+    photo             BYTEA NOT NULL CHECK (octet_length(photo) > 0),
+    thumbnail         BYTEA NOT NULL
+);
+
+-- Bytes each person's photos take, counted as entries come and go, so that the allowance is
+-- checked and taken in one conditional update.
+CREATE TABLE journal_usage (
+    user_id TEXT    PRIMARY KEY NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    bytes   BIGINT  NOT NULL CHECK (bytes >= 0)
+);
