@@ -20,6 +20,10 @@ pub enum Access {
     Public,
     /// Any signed-in user (of at least this role).
     Role(Role),
+    /// A route about one thing a person owns (an entry of their journal): any signed-in user,
+    /// and the handler answers 404 for what is not theirs. A signed-out request is answered
+    /// 404 too, the same answer whatever the id, so no answer tells whether something exists.
+    Owner,
 }
 
 impl Access {
@@ -31,6 +35,7 @@ impl Access {
         match self {
             Access::Public => true,
             Access::Role(required) => role.is_some_and(|r| r.includes(required)),
+            Access::Owner => role.is_some(),
         }
     }
 }
@@ -96,6 +101,8 @@ pub(crate) async fn enforce(
         "access denied"
     );
     let mut response = match role {
+        // Nothing about whether it exists.
+        None if access == Access::Owner => AppError::NotFound.into_response(),
         // A signed-out visitor opening a page is sent to sign in, and back afterwards.
         None if request.method() == Method::GET && !is_api(&path) => sign_in_redirect(&target),
         None => AppError::Unauthorized.into_response(),
@@ -148,6 +155,7 @@ mod tests {
             allowed(Access::Role(Role::Admin)),
             [false, false, false, true]
         );
+        assert_eq!(allowed(Access::Owner), [false, true, true, true]);
         assert_eq!(form_urlencoded("/a b?c"), "/a%20b%3Fc");
     }
 }

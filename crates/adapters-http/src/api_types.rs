@@ -415,6 +415,9 @@ pub(crate) struct PhotoView {
 /// `POST /api/identify`.
 #[derive(Serialize, ToSchema)]
 pub(crate) struct IdentificationBody {
+    /// The journal entry it was kept as (`GET /api/identifications/{id}`); `null` when the
+    /// session is not signed in (anonymous identifications are not kept).
+    pub id: Option<String>,
     /// The answer.
     pub identification: SpeciesView,
     /// The provider's configured name.

@@ -256,6 +256,14 @@ impl From<IdentifyFailure> for AppError {
                 )
             }
             IdentifyFailure::Journal(e) => e.into(),
+            IdentifyFailure::InvalidSighting(why) => {
+                let why = why.to_string();
+                let mut message = String::with_capacity(why.len() + 1);
+                message.extend(why.chars().take(1).flat_map(char::to_uppercase));
+                message.extend(why.chars().skip(1));
+                message.push('.');
+                crate::kit::invalid_sighting(message)
+            }
             IdentifyFailure::Unavailable(cause) => AppError::Unavailable(cause),
         }
     }

@@ -14,6 +14,7 @@ use wildid_ports::services::admin::Admin;
 use wildid_ports::services::audit::AuditTrail;
 use wildid_ports::services::captcha::Captchas;
 use wildid_ports::services::identify::Identifications;
+use wildid_ports::services::journal::Journal;
 use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
@@ -39,6 +40,8 @@ pub struct Services {
     pub trust: TrustGate,
     /// Identifying the animal in a photo (behind the same `trust` gate).
     pub identify: Identifications,
+    /// Each signed-in person's field journal.
+    pub journal: Journal,
 }
 
 /// HTTP-level settings, read once by the composition root.

@@ -34,6 +34,48 @@ async function passCheck(token, say) {
   return verified.status?.csrf_token ?? token;
 }
 
+/** The sighting fields: the browser's offset from UTC for the local date and time, and a
+ * button that fills in the place from the device's location (asked only when pressed). */
+function prepareSighting(form) {
+  const offset = form.elements.namedItem("utc_offset_minutes");
+  if (offset instanceof HTMLInputElement) {
+    offset.value = String(-new Date().getTimezoneOffset());
+  }
+  const button = form.querySelector("[data-locate]");
+  const status = document.getElementById("locate-status");
+  if (!(button instanceof HTMLButtonElement) || !("geolocation" in navigator)) {
+    button?.remove();
+    return;
+  }
+  button.addEventListener("click", () => {
+    if (status) {
+      status.textContent = "Finding where you are…";
+    }
+    navigator.geolocation.getCurrentPosition(
+      (position) => {
+        form.elements.namedItem("latitude").value = position.coords.latitude.toFixed(5);
+        form.elements.namedItem("longitude").value = position.coords.longitude.toFixed(5);
+        if (status) {
+          status.textContent = "Location filled in. You can still change it.";
+        }
+      },
+      () => {
+        if (status) {
+          status.textContent = "Your location is not available. You can type it instead.";
+        }
+      },
+      { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 },
+    );
+  });
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  const upload = document.querySelector("form.upload");
+  if (upload instanceof HTMLFormElement) {
+    prepareSighting(upload);
+  }
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   const form = document.querySelector("form.upload");
   if (!(form instanceof HTMLFormElement) || typeof window.wildidSolvePow !== "function") {

@@ -33,6 +33,7 @@ use wildid_ports::services::admin::Admin;
 use wildid_ports::services::audit::AuditTrail;
 use wildid_ports::services::captcha::{CaptchaPorts, CaptchaSettings, Captchas};
 use wildid_ports::services::identify::Identifications;
+use wildid_ports::services::journal::Journal;
 use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::readiness::ReadinessCheck;
@@ -181,6 +182,14 @@ pub fn compose(
         Arc::clone(&clock),
         settings.rate_limit,
     );
+    let journal = Journal::new(
+        db.identifications(),
+        audit.clone(),
+        Arc::clone(&clock),
+        Arc::clone(&random),
+        Arc::clone(&counter_keys),
+        settings.journal,
+    );
     let services = Services {
         readiness: ReadinessCheck::new(db.health()),
         audit: audit.clone(),
@@ -202,7 +211,9 @@ pub fn compose(
             db.held_photos(),
             audit.clone(),
             Arc::clone(&clock),
-        )?,
+        )?
+        .with_journal(journal.clone()),
+        journal,
     };
     let cookie_key = Key::from(derive_key(&secrets.session_key, "flash-cookie").expose());
     // The public URL's host and origin are always allowed (seed §13).

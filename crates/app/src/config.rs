@@ -4,6 +4,7 @@
 //! `docs/configuration.md`.
 
 mod ai;
+mod journal;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -28,6 +29,7 @@ use wildid_ports::services::limits::RouteGroup;
 
 pub use ai::{Identification, Provider};
 use wildid_adapters_ai::ClamdAddress;
+use wildid_ports::services::journal::JournalSettings;
 
 /// Environment variables read (besides `DATABASE_URL`), without the `WILDID_` prefix.
 const KEYS: &[&str] = &[
@@ -103,6 +105,9 @@ const KEYS: &[&str] = &[
     "MAX_UPLOAD_BYTES",
     "CLAMD",
     "CLAMD_TIMEOUT_SECONDS",
+    "JOURNAL_PHOTO_MAX_BYTES",
+    "JOURNAL_ALLOWANCE_BYTES",
+    "GEOPRIVACY_OBSCURE_FROM",
 ];
 
 /// Where outgoing mail goes.
@@ -208,6 +213,8 @@ pub struct Settings {
     /// The clamd daemon every upload is scanned with, and how long a verdict may take
     /// (`WILDID_CLAMD`; `None`: no scan).
     pub clamd: Option<(ClamdAddress, Duration)>,
+    /// The field journal: photo sizes, each person's allowance, geoprivacy.
+    pub journal: JournalSettings,
 }
 
 impl Settings {
@@ -369,6 +376,9 @@ struct Raw {
     max_upload_bytes: Option<u64>,
     clamd: Option<String>,
     clamd_timeout_seconds: Option<u64>,
+    journal_photo_max_bytes: Option<u64>,
+    journal_allowance_bytes: Option<u64>,
+    geoprivacy_obscure_from: Option<String>,
 }
 
 /// Loads settings from the process environment, the optional file and `overrides`.
@@ -899,6 +909,11 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
             ),
         )),
     };
+    let journal = journal::journal(journal::RawJournal {
+        photo_max_bytes: raw.journal_photo_max_bytes,
+        allowance_bytes: raw.journal_allowance_bytes,
+        obscure_from: raw.geoprivacy_obscure_from,
+    })?;
     Ok(Settings {
         environment,
         bind,
@@ -929,6 +944,7 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         identification,
         max_upload_bytes,
         clamd,
+        journal,
     })
 }
 

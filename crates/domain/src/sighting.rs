@@ -313,6 +313,20 @@ impl Placement {
     }
 }
 
+/// Where and when a person says they saw an animal, as sent and not yet checked
+/// ([`Sighting::from_input`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SightingInput {
+    /// Latitude in degrees.
+    pub latitude: Option<f64>,
+    /// Longitude in degrees.
+    pub longitude: Option<f64>,
+    /// When.
+    pub observed_at: Option<Timestamp>,
+    /// A note, uncleaned.
+    pub notes: Option<String>,
+}
+
 /// Where and when the person saw the animal, as they said; every part is optional.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Sighting {
@@ -358,6 +372,20 @@ impl Sighting {
             observed_at,
             notes,
         })
+    }
+
+    /// [`Sighting::new`] on what a person sent.
+    ///
+    /// # Errors
+    /// As [`Sighting::new`].
+    pub fn from_input(input: &SightingInput, now: Timestamp) -> Result<Self, SightingError> {
+        Self::new(
+            input.latitude,
+            input.longitude,
+            input.observed_at,
+            input.notes.as_deref(),
+            now,
+        )
     }
 
     /// Whether nothing was said.

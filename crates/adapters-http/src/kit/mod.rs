@@ -1,15 +1,17 @@
 //! What pages and JSON handlers share, so that neither imports the other: who is asking, where
 //! a person may be sent back to, what follows a credential change, ids read from paths and
-//! forms, and reading an upload.
+//! forms, and reading an upload with the sighting sent with it.
 
 mod credentials;
 mod ids;
 mod redirect;
 mod requester;
+mod sighting;
 mod upload;
 
 pub(crate) use credentials::{after_credential_change, end_other_sessions};
 pub(crate) use ids::{session_key, target};
 pub(crate) use redirect::safe_next;
 pub(crate) use requester::requester;
+pub(crate) use sighting::{SightingFields, entry_id, invalid as invalid_sighting};
 pub(crate) use upload::{IMAGE_FIELD, UploadSlot, photo_of};

@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use wildid_ports::identify::Upload;
 
 use crate::error::AppError;
+use crate::kit::SightingFields;
 
 /// The form field that carries the photo.
 pub(crate) const IMAGE_FIELD: &str = "image";
@@ -31,14 +32,27 @@ impl UploadSlot {
     }
 }
 
-/// The bytes of the one `image` field, holding the request's upload `slot`; any other field
-/// (but the anti-forgery token a form may carry) is refused by name, as unknown JSON fields
-/// are.
+/// What an identify form sends: the photo, and where and when the animal was seen.
+pub(crate) struct PhotoForm {
+    /// The photo, holding the request's upload slot.
+    pub upload: Upload,
+    /// The sighting fields, as sent (checked by [`SightingFields::sighting`]).
+    pub sighting: SightingFields,
+}
+
+/// The longest sighting field read from a multipart form (a note is at most 2,000
+/// characters; this leaves room for its UTF-8 bytes).
+const MAX_FIELD_BYTES: usize = 16 * 1024;
+
+/// The bytes of the one `image` field, holding the request's upload `slot`, and the sighting
+/// fields ([`SightingFields::NAMES`]); any other field (but the anti-forgery token a form may
+/// carry) is refused by name, as unknown JSON fields are.
 pub(crate) async fn photo_of(
     mut multipart: Multipart,
     slot: Option<Extension<UploadSlot>>,
-) -> Result<Upload, AppError> {
+) -> Result<PhotoForm, AppError> {
     let mut photo = None;
+    let mut sighting = SightingFields::default();
     while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
@@ -51,12 +65,32 @@ pub(crate) async fn photo_of(
             }
             IMAGE_FIELD => photo = Some(field.bytes().await.map_err(unreadable)?.to_vec()),
             "csrf_token" => {}
+            name if SightingFields::NAMES.contains(&name) => {
+                let bytes = field.bytes().await.map_err(unreadable)?;
+                if bytes.len() > MAX_FIELD_BYTES {
+                    return Err(AppError::refused(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_sighting",
+                        format!("The field {name} is too long."),
+                    ));
+                }
+                let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
+                    AppError::refused(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid_sighting",
+                        format!("The field {name} is not UTF-8 text."),
+                    )
+                })?;
+                sighting.set(name, text);
+            }
             other => {
                 return Err(AppError::refused(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "unknown_field",
                     format!(
-                        "Unknown field {:?}: only {IMAGE_FIELD} is accepted.",
+                        "Unknown field {:?}: only {IMAGE_FIELD} and the sighting fields \
+                         (latitude, longitude, observed_at, utc_offset_minutes, notes) are \
+                         accepted.",
                         other.chars().take(40).collect::<String>()
                     ),
                 ));
@@ -70,10 +104,11 @@ pub(crate) async fn photo_of(
             format!("The field {IMAGE_FIELD} (a photo) is required."),
         )
     })?;
-    Ok(match slot.and_then(|Extension(slot)| slot.take()) {
+    let upload = match slot.and_then(|Extension(slot)| slot.take()) {
         Some(slot) => Upload::holding(photo, slot),
         None => Upload::new(photo),
-    })
+    };
+    Ok(PhotoForm { upload, sighting })
 }
 
 /// A body that ends early, breaks the multipart format, or passes the upload limit.

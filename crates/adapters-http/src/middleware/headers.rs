@@ -73,11 +73,17 @@ impl Default for ContentSecurityPolicy {
     }
 }
 
-const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()";
+/// Every powerful feature is denied to all, but the location for this origin's own pages (the
+/// identify page's "Use my current location", asked only when pressed).
+const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(self), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()";
 
 pub(crate) fn apply(headers: &mut HeaderMap, nonce: &str, settings: &HttpSettings, api: bool) {
-    // Pages and API answers are never cached; static files set their own (long) lifetime.
-    let no_store = api || !headers.contains_key(CACHE_CONTROL);
+    // Pages and API answers are never cached; static files set their own (long) lifetime, and
+    // a person's own photos may stay in their browser's private cache (`journal_api`).
+    let own_photo = headers
+        .get(CACHE_CONTROL)
+        .is_some_and(|v| v.as_bytes().starts_with(b"private,"));
+    let no_store = (api && !own_photo) || !headers.contains_key(CACHE_CONTROL);
     let mut set = |name: HeaderName, value: &str| {
         if let Ok(value) = HeaderValue::from_str(value) {
             headers.insert(name, value);

@@ -16,7 +16,6 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::SignedCookieJar;
 use base64::Engine as _;
 use wildid_domain::session::Session;
-use wildid_domain::sighting::Sighting;
 use wildid_ports::services::identify::{HELD_PHOTO_MINUTES, Identified, IdentifyFailure};
 use wildid_ports::services::trust::AdmitError;
 
@@ -24,7 +23,7 @@ use crate::api_types::SpeciesView;
 use crate::error::AppError;
 use crate::flash::{self, Flash, FlashKind};
 use crate::kit::UploadSlot;
-use crate::kit::{IMAGE_FIELD, photo_of};
+use crate::kit::{IMAGE_FIELD, SightingFields, photo_of};
 use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render, with_retry_after};
 use crate::pages::layout::Layout;
@@ -52,6 +51,10 @@ struct IdentifyPage {
     provider: String,
     /// The checked photo the result is about, as a `data:` URL (never the upload's bytes).
     photo: Option<String>,
+    /// The journal entry the answer was kept as (signed-in viewers).
+    kept: Option<String>,
+    /// What the sighting fields held when the form is shown again.
+    sighting: SightingFields,
 }
 
 impl IdentifyPage {
@@ -66,6 +69,8 @@ impl IdentifyPage {
             result: None,
             provider: String::new(),
             photo: None,
+            kept: None,
+            sighting: SightingFields::default(),
         }
     }
 }
@@ -131,7 +136,7 @@ pub(crate) async fn identify(
     let session = viewer.handle.ensure().await?;
     let layout = Layout::for_viewer(&ctx, &viewer, PATH);
     let mut page = IdentifyPage::new(&state, layout, None);
-    let upload = match multipart {
+    let form = match multipart {
         Ok(multipart) => photo_of(multipart, slot).await,
         Err(_) => Err(AppError::refused(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -139,16 +144,15 @@ pub(crate) async fn identify(
             "Choose a photo with the form on this page.",
         )),
     };
-    let outcome = match upload {
-        Ok(upload) => state
+    if let Ok(form) = &form {
+        page.sighting = form.sighting.clone();
+    }
+    let form = form.and_then(|form| Ok((form.upload, form.sighting.input()?)));
+    let outcome = match form {
+        Ok((upload, sighting)) => state
             .services
             .identify
-            .identify_or_keep(
-                &session,
-                viewer.handle.client(),
-                upload,
-                Sighting::default(),
-            )
+            .identify_or_keep(&session, viewer.handle.client(), upload, &sighting)
             .await
             .map_err(|e| match e {
                 IdentifyFailure::Held(AdmitError::CaptchaRequired { .. })
@@ -191,6 +195,8 @@ fn answered(mut page: IdentifyPage, identified: Identified) -> Result<Response, 
     page.remaining = (!standing.trust.is_trusted).then_some(standing.left);
     page.result = Some(SpeciesView::from(&identified.result));
     page.provider = identified.provider;
+    page.kept = identified.kept.map(|id| id.to_string());
+    page.sighting = SightingFields::default();
     page.photo = Some(format!(
         "data:image/jpeg;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(&identified.thumbnail)

@@ -7,6 +7,7 @@ pub(crate) mod auth;
 pub(crate) mod captcha;
 pub(crate) mod email_change;
 pub(crate) mod identify;
+pub(crate) mod journal;
 pub(crate) mod landing;
 pub(crate) mod layout;
 pub(crate) mod magic;

@@ -12,10 +12,11 @@ pub(crate) struct NavItem {
 }
 
 /// (path, label, least role that sees it; `None` = only signed-out visitors see it). Only
-/// pages that exist: the history, visits and worker pages join when their features land
+/// pages that exist: the visits and worker pages join when their features land
 /// (`every_link_is_a_page_of_the_router` keeps this true).
 const LINKS: &[(&str, &str, Option<Role>)] = &[
     ("/identify", "Identify", Some(Role::Visitor)),
+    ("/history", "Journal", Some(Role::Visitor)),
     ("/admin", "Admin", Some(Role::Admin)),
     ("/account", "Account", Some(Role::Visitor)),
 ];
@@ -51,9 +52,18 @@ mod tests {
     #[test]
     fn each_role_sees_its_own_links() {
         assert_eq!(labels(None), ["Identify", "Sign in"]);
-        assert_eq!(labels(Some(Role::Visitor)), ["Identify", "Account"]);
-        assert_eq!(labels(Some(Role::Worker)), ["Identify", "Account"]);
-        assert_eq!(labels(Some(Role::Admin)), ["Identify", "Admin", "Account"]);
+        assert_eq!(
+            labels(Some(Role::Visitor)),
+            ["Identify", "Journal", "Account"]
+        );
+        assert_eq!(
+            labels(Some(Role::Worker)),
+            ["Identify", "Journal", "Account"]
+        );
+        assert_eq!(
+            labels(Some(Role::Admin)),
+            ["Identify", "Journal", "Admin", "Account"]
+        );
         assert!(nav_for(None, "/identify")[0].current);
     }
 

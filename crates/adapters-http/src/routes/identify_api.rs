@@ -1,7 +1,9 @@
 //! `POST /api/identify`: the animal in a photo (seed §6, §10, §11).
 //!
 //! The photo comes as `multipart/form-data` in one field named `image` (the file name and the
-//! declared type are ignored: the content decides). The body limit of this route is the upload
+//! declared type are ignored: the content decides), optionally with where and when the animal
+//! was seen (`latitude`, `longitude`, `observed_at`, `notes`). A signed-in person's answer is
+//! kept in their journal with that sighting, and the answer gives its `id`. The body limit of this route is the upload
 //! limit (`WILDID_MAX_UPLOAD_BYTES`), not the small default. Like every state-changing route it
 //! needs the anti-forgery token, here in the `X-CSRF-Token` header. What happens next is the
 //! use case's (`services::identify`): a held session is refused first, the photo is checked,
@@ -24,12 +26,13 @@ use crate::state::AppState;
 /// Identifies the animal in a photo.
 #[utoipa::path(post, path = "/api/identify", tag = "identification",
     request_body(content_type = "multipart/form-data",
-        description = "One field `image` holding a PNG, JPEG, GIF, WebP or BMP photo."),
+        description = "One field `image` holding a PNG, JPEG, GIF, WebP or BMP photo; optionally `latitude` and `longitude` (decimal degrees), `observed_at` (RFC 3339) and `notes` (at most 2,000 characters)."),
     responses((status = 200, body = IdentificationBody),
         (status = 403, body = ErrorBody, description = "anti-forgery check failed"),
         (status = 413, body = ErrorBody, description = "larger than the upload limit"),
         (status = 415, body = ErrorBody, description = "not multipart/form-data"),
-        (status = 422, body = ErrorBody, description = "`missing_image`, `unknown_field`, `invalid_image` or `malware_found` (the malware scan, `WILDID_CLAMD`, found something)"),
+        (status = 409, body = ErrorBody, description = "`journal_full`: the signed-in person's photos take their whole allowance; nothing was counted"),
+        (status = 422, body = ErrorBody, description = "`missing_image`, `unknown_field`, `invalid_sighting` (the field is named), `invalid_image`, `photo_too_large` (larger than a journal entry may keep) or `malware_found` (the malware scan, `WILDID_CLAMD`, found something)"),
         (status = 429, body = ErrorBody, description = "`captcha_required` (pass `POST /api/security/verify`) or `too_many_requests`"),
         (status = 502, body = ErrorBody, description = "`identification_failed`: no provider of the chain answered (a provider that answered unreadably gives 200 with species `Unknown` and notes that say so)"),
         (status = 503, body = ErrorBody, description = "`identification_unavailable`: no provider configured or loaded; `scan_unavailable`: the malware scanner gave no verdict, so the upload is refused")))]
@@ -46,14 +49,16 @@ pub(crate) async fn identify(
             format!("Send the photo as multipart/form-data in a field named {IMAGE_FIELD}."),
         )
     })?;
-    let upload = photo_of(multipart, slot).await?;
+    let form = photo_of(multipart, slot).await?;
+    let sighting = form.sighting.input()?;
     let session = viewer.handle.ensure().await?;
     let identified = state
         .services
         .identify
-        .identify(&session, viewer.handle.client(), upload)
+        .identify_sighting(&session, viewer.handle.client(), form.upload, &sighting)
         .await?;
     Ok(Json(IdentificationBody {
+        id: identified.kept.map(|id| id.to_string()),
         identification: SpeciesView::from(&identified.result),
         provider: identified.provider,
         photo: PhotoView {

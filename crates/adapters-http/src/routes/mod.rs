@@ -6,6 +6,7 @@ pub(crate) mod auth_api;
 pub(crate) mod csp_report;
 pub(crate) mod health;
 pub(crate) mod identify_api;
+pub(crate) mod journal_api;
 pub(crate) mod openapi;
 pub(crate) mod profile_api;
 pub(crate) mod security;
@@ -45,7 +46,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{Method, StatusCode};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post, put};
+use axum::routing::{MethodRouter, delete, get, post, put};
 use http_body_util::Limited;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -66,6 +67,7 @@ use crate::pages::admin as admin_pages;
 use crate::pages::captcha as captcha_page;
 use crate::pages::email_change as email_pages;
 use crate::pages::identify as identify_page;
+use crate::pages::journal as journal_pages;
 use crate::pages::landing::landing;
 use crate::pages::profile as profile_pages;
 use crate::pages::{auth, magic};
@@ -141,6 +143,7 @@ pub(crate) fn table() -> Vec<RouteSpec> {
     use Access::Public;
     const SIGNED_IN: Access = Access::SIGNED_IN;
     const ADMIN: Access = Access::Role(Role::Admin);
+    const OWNER: Access = Access::Owner;
     const EXAMPLE_ROLE_PATH: &str = "/admin/users/00000000-0000-4000-8000-000000000000/role";
     use Method as M;
     vec![
@@ -428,6 +431,92 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             SIGNED_IN,
             post(account_api::recovery_codes),
         ),
+        // The field journal: pages.
+        route(M::GET, "/history", SIGNED_IN, get(journal_pages::list)),
+        RouteSpec {
+            example: "/history/00000000-0000-4000-8000-000000000000",
+            ..route(M::GET, "/history/{id}", OWNER, get(journal_pages::entry))
+        },
+        RouteSpec {
+            example: "/history/00000000-0000-4000-8000-000000000000/feedback",
+            ..route(
+                M::POST,
+                "/history/{id}/feedback",
+                OWNER,
+                post(journal_pages::feedback),
+            )
+        },
+        RouteSpec {
+            example: "/history/00000000-0000-4000-8000-000000000000/visibility",
+            ..route(
+                M::POST,
+                "/history/{id}/visibility",
+                OWNER,
+                post(journal_pages::set_visibility),
+            )
+        },
+        RouteSpec {
+            example: "/history/00000000-0000-4000-8000-000000000000/delete",
+            ..route(
+                M::POST,
+                "/history/{id}/delete",
+                OWNER,
+                post(journal_pages::delete),
+            )
+        },
+        // The field journal: JSON API (photos are served here only, to their owner).
+        route(
+            M::GET,
+            "/api/identifications",
+            SIGNED_IN,
+            get(journal_api::list),
+        ),
+        RouteSpec {
+            example: "/api/identifications/00000000-0000-4000-8000-000000000000",
+            ..route(
+                M::GET,
+                "/api/identifications/{id}",
+                OWNER,
+                get(journal_api::get),
+            )
+        },
+        RouteSpec {
+            example: "/api/identifications/00000000-0000-4000-8000-000000000000",
+            ..route(
+                M::DELETE,
+                "/api/identifications/{id}",
+                OWNER,
+                delete(journal_api::delete),
+            )
+        },
+        RouteSpec {
+            example: "/api/identifications/00000000-0000-4000-8000-000000000000/photo",
+            ..route(
+                M::GET,
+                "/api/identifications/{id}/photo",
+                OWNER,
+                get(journal_api::photo),
+            )
+        },
+        RouteSpec {
+            example: "/api/identifications/00000000-0000-4000-8000-000000000000/thumbnail",
+            ..route(
+                M::GET,
+                "/api/identifications/{id}/thumbnail",
+                OWNER,
+                get(journal_api::thumbnail),
+            )
+        },
+        RouteSpec {
+            example: "/api/identifications/00000000-0000-4000-8000-000000000000/visibility",
+            ..route(
+                M::PUT,
+                "/api/identifications/{id}/visibility",
+                OWNER,
+                put(journal_api::set_visibility),
+            )
+        },
+        route(M::POST, "/api/feedback", OWNER, post(journal_api::feedback)),
         // Administration.
         route(M::GET, "/admin", ADMIN, get(admin_pages::page)),
         RouteSpec {

@@ -17,7 +17,7 @@ use utoipa::{Modify, OpenApi};
 use crate::api_types;
 use crate::error::AppError;
 use crate::routes::{
-    account_api, admin_api, auth_api, csp_report, identify_api, profile_api, security,
+    account_api, admin_api, auth_api, csp_report, identify_api, journal_api, profile_api, security,
 };
 
 /// Name of the session cookie in the document's security schemes.
@@ -40,6 +40,13 @@ const CSRF_SCHEME: &str = "csrf";
         security::verify,
         csp_report::receive,
         identify_api::identify,
+        journal_api::list,
+        journal_api::get,
+        journal_api::delete,
+        journal_api::photo,
+        journal_api::thumbnail,
+        journal_api::feedback,
+        journal_api::set_visibility,
         auth_api::register,
         auth_api::verify_email,
         auth_api::resend_verification,
@@ -74,6 +81,7 @@ const CSRF_SCHEME: &str = "csrf";
         (name = "admin", description = "Administration (admins with a second factor)"),
         (name = "security", description = "Anti-forgery token, adaptive limit, CAPTCHA, CSP reports"),
         (name = "identification", description = "The animal in a photo, behind the adaptive limit"),
+        (name = "journal", description = "The signed-in person's identifications, photos and feedback"),
     )
 )]
 struct ApiDoc;

@@ -35,8 +35,10 @@ use wildid_ports::builtin::{HmacDigest, MemoryRateLimits};
 use wildid_ports::clock::Clock;
 use wildid_ports::identify::MockImageChecker;
 use wildid_ports::repo::MockCaptchaRepository;
+use wildid_ports::repo::MockIdentificationRepository;
 use wildid_ports::services::captcha::{CaptchaPorts, CaptchaSettings, Captchas};
 use wildid_ports::services::identify::Identifications;
+use wildid_ports::services::journal::{Journal, JournalSettings};
 use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::trust::TrustGate;
 
@@ -134,6 +136,18 @@ fn state(database_up: bool) -> AppState {
                 Arc::new(MockImageChecker::new()),
                 Vec::new(),
                 Arc::new(SystemClock),
+            ),
+            // An empty journal for every viewer (the journal's flows are tested against the
+            // real server in `tests/tests/journal.rs`).
+            journal: Journal::new(
+                Arc::new(empty_journal()),
+                audit.clone(),
+                Arc::new(SystemClock),
+                Arc::new(OsRandom),
+                Arc::new(HmacDigest::new(wildid_domain::secret::SecretBytes::new(
+                    vec![3; 64],
+                ))),
+                JournalSettings::default(),
             ),
             admin: Admin::new(
                 Arc::new(MockUserRepository::new()),
@@ -320,16 +334,19 @@ fn assert_security_headers(r: &Response<()>) {
     );
     assert_eq!(header_of(r, "cross-origin-opener-policy"), "same-origin");
     assert_eq!(header_of(r, "x-xss-protection"), "0");
-    // The pages use no powerful feature: every one the policy names is denied to all.
+    // The pages use no powerful feature but the location, for this origin only (the
+    // identify page's button): every other one the policy names is denied to all.
     let permissions = header_of(r, "permissions-policy");
-    for feature in ["camera", "geolocation", "microphone", "payment", "usb"] {
+    for feature in ["camera", "microphone", "payment", "usb"] {
         assert!(
             permissions.contains(&format!("{feature}=()")),
             "{permissions}"
         );
     }
     assert!(
-        permissions.split(", ").all(|rule| rule.ends_with("=()")),
+        permissions
+            .split(", ")
+            .all(|rule| rule.ends_with("=()") || rule == "geolocation=(self)"),
         "{permissions}"
     );
     assert_eq!(header_of(r, "x-request-id").len(), 36);
@@ -722,6 +739,8 @@ async fn the_status_endpoint_starts_an_anonymous_session() {
 enum Expect {
     Anyone,
     SignedIn,
+    /// Signed in; a signed-out request gets 404 (`Access::Owner`).
+    Owner,
     Worker,
     Admin,
 }
@@ -737,6 +756,18 @@ const MATRIX: &[(&str, &str, Expect)] = &[
     ("POST", "/api/identify", Expect::Anyone),
     ("GET", "/identify", Expect::Anyone),
     ("POST", "/identify", Expect::Anyone),
+    ("GET", "/history", Expect::SignedIn),
+    ("GET", "/history/{id}", Expect::Owner),
+    ("POST", "/history/{id}/feedback", Expect::Owner),
+    ("POST", "/history/{id}/visibility", Expect::Owner),
+    ("POST", "/history/{id}/delete", Expect::Owner),
+    ("GET", "/api/identifications", Expect::SignedIn),
+    ("GET", "/api/identifications/{id}", Expect::Owner),
+    ("DELETE", "/api/identifications/{id}", Expect::Owner),
+    ("GET", "/api/identifications/{id}/photo", Expect::Owner),
+    ("GET", "/api/identifications/{id}/thumbnail", Expect::Owner),
+    ("PUT", "/api/identifications/{id}/visibility", Expect::Owner),
+    ("POST", "/api/feedback", Expect::Owner),
     ("POST", "/api/security/captcha", Expect::Anyone),
     ("POST", "/api/security/verify", Expect::Anyone),
     ("GET", "/security/check", Expect::Anyone),
@@ -882,7 +913,30 @@ fn with_sessions(state: &mut AppState, sessions: SessionService, audit: AuditTra
         limits: s.limits.clone(),
         trust: s.trust.clone(),
         identify: s.identify.clone(),
+        journal: s.journal.clone(),
     });
+}
+
+/// A journal repository in which nobody has any entry.
+fn empty_journal() -> MockIdentificationRepository {
+    let mut repo = MockIdentificationRepository::new();
+    repo.expect_get().returning(|_, _| Err(RepoError::NotFound));
+    repo.expect_picture()
+        .returning(|_, _, _| Err(RepoError::NotFound));
+    repo.expect_delete()
+        .returning(|_, _| Err(RepoError::NotFound));
+    repo.expect_put_feedback()
+        .returning(|_, _, _| Err(RepoError::NotFound));
+    repo.expect_set_visibility()
+        .returning(|_, _, _| Err(RepoError::NotFound));
+    repo.expect_stored_bytes().returning(|_| Ok(0));
+    repo.expect_list().returning(|_, _, _, _| {
+        Ok(wildid_ports::repo::JournalSlice {
+            entries: Vec::new(),
+            next: None,
+        })
+    });
+    repo
 }
 
 /// A state whose every session belongs to one `role` user without a second factor.
@@ -1095,7 +1149,7 @@ async fn every_route_obeys_the_role_matrix() {
             let allowed = match (expect, role) {
                 (Expect::Anyone, _) => true,
                 (_, None) => false,
-                (Expect::SignedIn, Some(_)) => true,
+                (Expect::SignedIn | Expect::Owner, Some(_)) => true,
                 (Expect::Worker, Some(r)) => r.includes(Role::Worker),
                 (Expect::Admin, Some(r)) => r == Role::Admin,
             };
@@ -1110,6 +1164,7 @@ async fn every_route_obeys_the_role_matrix() {
             if denied {
                 let status = response.status();
                 let expected = match role {
+                    None if expect == Expect::Owner => StatusCode::NOT_FOUND,
                     None if spec.method == Method::GET && !spec.path.starts_with("/api") => {
                         StatusCode::SEE_OTHER
                     }

@@ -138,6 +138,16 @@ pub async fn config_check(settings: &Settings) -> ExitCode {
         }
     }
     say!("upload limit     {} bytes", settings.max_upload_bytes);
+    let journal = &settings.journal;
+    say!(
+        "journal          photos up to {} bytes, {} bytes per person",
+        journal.photo_max_bytes,
+        journal.allowance_bytes
+    );
+    say!(
+        "geoprivacy       sightings obscured from {} (IUCN) on",
+        journal.obscure_from.code().unwrap_or("-")
+    );
     match secrets::check(settings) {
         Ok(origin) => say!("secrets          {origin}"),
         Err(e) => {

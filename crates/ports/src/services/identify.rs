@@ -49,7 +49,7 @@ use crate::services::trust::{AdmitError, TrustGate};
 use sha2::Digest as _;
 use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord};
 use wildid_domain::ids::IdentificationId;
-use wildid_domain::sighting::Sighting;
+use wildid_domain::sighting::{Sighting, SightingError, SightingInput};
 
 /// Why a photo was not identified.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -82,6 +82,10 @@ pub enum IdentifyFailure {
     /// `journal_full`), checked before anything was counted; or the answer could not be kept.
     #[error(transparent)]
     Journal(JournalError),
+    /// Where and when the animal was seen was refused (API: 422 `invalid_sighting`), before
+    /// anything else: nothing was scanned, decoded or counted.
+    #[error("invalid sighting: {0}")]
+    InvalidSighting(SightingError),
     /// Storage or the image checker failed.
     #[error("identification unavailable: {0}")]
     Unavailable(String),
@@ -203,7 +207,7 @@ impl Identifications {
         client: &ClientInfo,
         upload: impl Into<Upload>,
     ) -> Result<Identified, IdentifyFailure> {
-        self.identify_sighting(session, client, upload, Sighting::default())
+        self.identify_sighting(session, client, upload, &SightingInput::default())
             .await
     }
 
@@ -217,7 +221,7 @@ impl Identifications {
         session: &Session,
         client: &ClientInfo,
         upload: impl Into<Upload>,
-        sighting: Sighting,
+        sighting: &SightingInput,
     ) -> Result<Identified, IdentifyFailure> {
         self.run(session, client, upload.into(), sighting, false)
             .await
@@ -236,7 +240,7 @@ impl Identifications {
         session: &Session,
         client: &ClientInfo,
         upload: impl Into<Upload>,
-        sighting: Sighting,
+        sighting: &SightingInput,
     ) -> Result<Identified, IdentifyFailure> {
         self.run(
             session,
@@ -297,12 +301,14 @@ impl Identifications {
         session: &Session,
         client: &ClientInfo,
         upload: Upload,
-        sighting: Sighting,
+        sighting: &SightingInput,
         keep: bool,
     ) -> Result<Identified, IdentifyFailure> {
         if self.providers.is_empty() {
             return Err(IdentifyFailure::NotConfigured);
         }
+        let sighting = Sighting::from_input(sighting, self.clock.now())
+            .map_err(IdentifyFailure::InvalidSighting)?;
         // Step 1: the stored state already says no (no decoding for a held session, unless
         // its photo is to be kept).
         let mut probe = session.trust;
@@ -678,9 +684,13 @@ mod tests {
             .returning(|_, _, _| Ok(crate::repo::Kept::Stored));
         let ids = service(&session, good_images(), Some(good_provider(1)))
             .with_journal(journal(repo, 1_000));
-        let sighting = Sighting::new(Some(-33.9), Some(151.2), None, None, t0()).unwrap();
+        let sighting = SightingInput {
+            latitude: Some(-33.9),
+            longitude: Some(151.2),
+            ..SightingInput::default()
+        };
         let identified = ids
-            .identify_sighting(&session, &client(None), vec![1], sighting)
+            .identify_sighting(&session, &client(None), vec![1], &sighting)
             .await
             .unwrap();
         assert!(identified.kept.is_some());
@@ -824,7 +834,12 @@ mod tests {
         assert!(cell.lock().unwrap().is_none());
         // The page's path: checked, kept, still refused, nothing counted.
         let e = ids
-            .identify_or_keep(&session, &client(Some("n")), vec![1], Sighting::default())
+            .identify_or_keep(
+                &session,
+                &client(Some("n")),
+                vec![1],
+                &SightingInput::default(),
+            )
             .await
             .unwrap_err();
         assert!(held(&e));
@@ -876,7 +891,12 @@ mod tests {
         let ids =
             service(&session, images, Some(good_provider(0))).with_held_photos(Arc::new(photos));
         let e = ids
-            .identify_or_keep(&session, &client(Some("n")), vec![1], Sighting::default())
+            .identify_or_keep(
+                &session,
+                &client(Some("n")),
+                vec![1],
+                &SightingInput::default(),
+            )
             .await
             .unwrap_err();
         assert_eq!(

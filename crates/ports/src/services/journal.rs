@@ -109,6 +109,17 @@ pub struct JournalPage {
     pub next_cursor: Option<String>,
 }
 
+/// What a person said about an answer, as sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedbackInput {
+    /// Whether the answer was right.
+    pub correct: bool,
+    /// The species it is.
+    pub corrected_species: Option<String>,
+    /// A note.
+    pub notes: Option<String>,
+}
+
 /// What the identification use case hands over to be kept.
 #[derive(Debug, Clone)]
 pub struct NewEntry<'a> {
@@ -310,19 +321,27 @@ impl Journal {
         Ok(())
     }
 
-    /// Sets (or replaces) `owner`'s feedback on the entry `id`; audited with whether the
-    /// answer was right, never with the texts.
+    /// Sets (or replaces) `owner`'s feedback on the entry `id`, given now, its texts cleaned;
+    /// audited with whether the answer was right, never with the texts. Returns the entry
+    /// with its feedback.
     ///
     /// # Errors
-    /// [`JournalError::NotFound`] when `owner` has no such entry.
+    /// [`JournalError::Feedback`] when a text is too long; [`JournalError::NotFound`] when
+    /// `owner` has no such entry.
     pub async fn give_feedback(
         &self,
         owner: UserId,
         id: IdentificationId,
-        feedback: &Feedback,
+        said: &FeedbackInput,
         request: Option<RequestId>,
-    ) -> Result<(), JournalError> {
-        self.repo.put_feedback(id, owner, feedback).await?;
+    ) -> Result<Identification, JournalError> {
+        let feedback = Feedback::new(
+            said.correct,
+            said.corrected_species.as_deref(),
+            said.notes.as_deref(),
+            self.clock.now(),
+        )?;
+        self.repo.put_feedback(id, owner, &feedback).await?;
         let verdict = if feedback.correct { "correct" } else { "wrong" };
         self.record(
             owner,
@@ -332,7 +351,7 @@ impl Journal {
             request,
         )
         .await;
-        Ok(())
+        Ok(self.repo.get(id, owner).await?)
     }
 
     /// Sets who may see where the entry `id` of `owner` was seen; audited.
