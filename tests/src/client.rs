@@ -27,6 +27,8 @@ pub struct Answer {
     pub headers: HeaderMap,
     /// Body text.
     pub body: String,
+    /// Body bytes, as received.
+    pub bytes: Vec<u8>,
 }
 
 impl Answer {
@@ -190,17 +192,30 @@ impl Client {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         self.absorb(&headers);
-        let body = response.text().await.unwrap();
+        let bytes = response.bytes().await.unwrap().to_vec();
         Answer {
             status,
             headers,
-            body,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+            bytes,
         }
     }
 
     /// GET.
     pub async fn get(&mut self, path: &str) -> Answer {
         self.send(reqwest::Method::GET, path, &[], None).await
+    }
+
+    /// DELETE with the session's CSRF token (fetched first when unknown).
+    pub async fn delete(&mut self, path: &str) -> Answer {
+        let token = self.csrf_token().await;
+        self.send(
+            reqwest::Method::DELETE,
+            path,
+            &[("x-csrf-token", &token)],
+            None,
+        )
+        .await
     }
 
     /// Learns (or refreshes) the CSRF token from `/api/security/status`.

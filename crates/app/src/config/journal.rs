@@ -34,7 +34,7 @@ pub(super) fn journal(raw: RawJournal) -> Result<JournalSettings, ConfigError> {
         "WILDID_JOURNAL_ALLOWANCE_BYTES",
         raw.allowance_bytes,
         i64::try_from(defaults.allowance_bytes).unwrap_or(512 * MIB),
-        MIB,
+        64 * 1024,
         1024 * 1024 * MIB,
     )?
     .unsigned_abs();
