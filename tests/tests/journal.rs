@@ -41,6 +41,9 @@ fn encode(pixels: image::RgbImage) -> Vec<u8> {
     out.into_inner()
 }
 
+/// Form fields: name and value.
+type Fields<'a> = Vec<(&'a str, &'a [u8])>;
+
 fn options(provider: &FakeProvider) -> ServerOptions {
     accounts::options()
         .env("WILDID_AI_PROVIDER", "test")
@@ -263,7 +266,7 @@ async fn bad_input_is_refused_by_name_and_changes_nothing() {
     let server = Server::start_with(options(&provider)).unwrap();
     let mut me = sign_in_by_link(&server, "careful@example.org").await;
     let long_note = "n".repeat(2_001);
-    let cases: Vec<(Vec<(&str, &[u8])>, &str)> = vec![
+    let cases: Vec<(Fields, &str)> = vec![
         (vec![("latitude", b"91"), ("longitude", b"0")], "latitude"),
         (
             vec![("latitude", b"10"), ("longitude", b"-181")],
