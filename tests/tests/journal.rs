@@ -266,7 +266,7 @@ async fn bad_input_is_refused_by_name_and_changes_nothing() {
     let server = Server::start_with(options(&provider)).unwrap();
     let mut me = sign_in_by_link(&server, "careful@example.org").await;
     let long_note = "n".repeat(2_001);
-    let cases: Vec<(Fields, &str)> = vec![
+    let cases: Vec<(Fields<'_>, &str)> = vec![
         (vec![("latitude", b"91"), ("longitude", b"0")], "latitude"),
         (
             vec![("latitude", b"10"), ("longitude", b"-181")],
