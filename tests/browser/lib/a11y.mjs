@@ -234,7 +234,9 @@ async function walkWithTab(page) {
     (seen) =>
       [...document.querySelectorAll("[data-walk]")]
         .filter((el) => !seen.includes(el.dataset.walk))
-        .filter((el) => el.getClientRects().length > 0 && getComputedStyle(el).visibility !== "hidden")
+        // checkVisibility: not rendered, hidden, or inside a closed <details> (whose content
+        // still has boxes, but is skipped by the Tab key until it is opened).
+        .filter((el) => el.checkVisibility({ visibilityProperty: true }))
         .map((el) => `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""} "${(el.textContent ?? "").trim().slice(0, 40)}"`),
     [...reached],
   );

@@ -33,7 +33,9 @@ const faulty = `<!doctype html><html lang="en"><head><title>Faulty</title>
 
 const clean = `<!doctype html><html lang="en"><head><title>Clean</title></head>
 <body><main><h1>Nothing wrong</h1><p>Readable text.</p>
-<label for="name">Name</label> <input id="name" type="text"></main></body></html>`;
+<label for="name">Name</label> <input id="name" type="text">
+<details><summary>More (closed: what is inside is not reached until it is opened)</summary>
+<label for="more">More</label> <input id="more" type="text"></details></main></body></html>`;
 
 const pixel = Buffer.from("R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==", "base64");
 
