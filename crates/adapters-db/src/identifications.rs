@@ -29,7 +29,7 @@ use crate::Database;
 use crate::codec::{array, from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
 use crate::error::{TxError, corrupt, found, repo_error};
 use crate::pool::{with_conn, with_write_conn, write_transaction};
-use crate::schema::{identification_photos, identifications, journal_usage};
+use crate::schema::{identification_photos, identifications, journal_usage, sightings};
 
 /// The most entries one listing returns, whatever is asked.
 const MAX_LIMIT: u32 = 100;
@@ -51,6 +51,17 @@ struct Row {
     stored_bytes: i64,
     details: String,
     animal_type_key: Option<String>,
+    feedback_correct: Option<bool>,
+    feedback: Option<String>,
+}
+
+/// The sighting of an identification (one per identification).
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = sightings)]
+struct SightingRow {
+    identification_id: String,
+    owner: String,
+    created_at: NaiveDateTime,
     lat: Option<i32>,
     lon: Option<i32>,
     shown_lat: Option<i32>,
@@ -58,8 +69,9 @@ struct Row {
     observed_at: Option<NaiveDateTime>,
     notes: Option<String>,
     visibility: String,
-    feedback_correct: Option<bool>,
-    feedback: Option<String>,
+    conservation_rank: i16,
+    common_name: String,
+    species: String,
 }
 
 #[derive(Insertable)]
@@ -157,6 +169,26 @@ fn json<T: serde::Serialize>(value: &T) -> Result<String, RepoError> {
     serde_json::to_string(value).map_err(|e| RepoError::Other(e.to_string()))
 }
 
+/// The two rows of an identification.
+fn rows(i: &Identification) -> Result<(Row, SightingRow), RepoError> {
+    let sighting = SightingRow {
+        identification_id: i.id.to_string(),
+        owner: i.owner.to_string(),
+        created_at: to_db_time(i.created_at),
+        lat: i.sighting.position.map(Position::lat_micro),
+        lon: i.sighting.position.map(Position::lon_micro),
+        shown_lat: i.obscured_position.map(Position::lat_micro),
+        shown_lon: i.obscured_position.map(Position::lon_micro),
+        observed_at: opt_to_db_time(i.sighting.observed_at),
+        notes: owned(&i.sighting.notes),
+        visibility: i.visibility.as_str().to_owned(),
+        conservation_rank: i16::from(i.conservation_status().rank()),
+        common_name: i.result.common_name.as_str().to_owned(),
+        species: i.result.species.as_str().to_owned(),
+    };
+    Ok((Row::new(i)?, sighting))
+}
+
 impl Row {
     fn new(i: &Identification) -> Result<Self, RepoError> {
         let r = &i.result;
@@ -202,13 +234,6 @@ impl Row {
                 .map_err(|_| RepoError::Other("a photo size beyond i64".into()))?,
             details: json(&details)?,
             animal_type_key: r.animal_type.as_ref().map(|t| type_key(t.as_str())),
-            lat: i.sighting.position.map(Position::lat_micro),
-            lon: i.sighting.position.map(Position::lon_micro),
-            shown_lat: i.obscured_position.map(Position::lat_micro),
-            shown_lon: i.obscured_position.map(Position::lon_micro),
-            observed_at: opt_to_db_time(i.sighting.observed_at),
-            notes: owned(&i.sighting.notes),
-            visibility: i.visibility.as_str().to_owned(),
             feedback_correct: i.feedback.as_ref().map(|f| f.correct),
             feedback,
         })
@@ -233,58 +258,56 @@ fn feedback(correct: Option<bool>, stored: Option<String>) -> Result<Option<Feed
     }
 }
 
-impl TryFrom<Row> for Identification {
-    type Error = RepoError;
-    fn try_from(r: Row) -> Result<Self, RepoError> {
-        let column = "identifications.details";
-        let d: Details = serde_json::from_str(&r.details).map_err(|_| corrupt(column))?;
-        let alternatives = d
-            .alternatives
-            .into_iter()
-            .map(|a| {
-                Ok(Alternative {
-                    common_name: text(a.common_name, column)?,
-                    species: opt_text(a.species, column)?,
-                    probability: Probability::from_fraction(f32::from(a.probability) / 10_000.0)
-                        .ok_or_else(|| corrupt(column))?,
-                })
+/// The identification its two rows store.
+fn identification((r, seen): (Row, SightingRow)) -> Result<Identification, RepoError> {
+    let column = "identifications.details";
+    let d: Details = serde_json::from_str(&r.details).map_err(|_| corrupt(column))?;
+    let alternatives = d
+        .alternatives
+        .into_iter()
+        .map(|a| {
+            Ok(Alternative {
+                common_name: text(a.common_name, column)?,
+                species: opt_text(a.species, column)?,
+                probability: Probability::from_fraction(f32::from(a.probability) / 10_000.0)
+                    .ok_or_else(|| corrupt(column))?,
             })
-            .collect::<Result<Vec<_>, RepoError>>()?;
-        let digest = hex::decode(&d.upload_sha256).map_err(|_| corrupt(column))?;
-        Ok(Identification {
-            id: IdentificationId::parse(&r.id).map_err(|_| corrupt("identifications.id"))?,
-            owner: UserId::parse(&r.owner).map_err(|_| corrupt("identifications.owner"))?,
-            created_at: from_db_time(r.created_at),
-            provider: r.provider,
-            upload_sha256: array(digest, column)?,
-            photo: PhotoFacts {
-                width: d.width,
-                height: d.height,
-                stored_bytes: u64::try_from(r.stored_bytes)
-                    .map_err(|_| corrupt("identifications.stored_bytes"))?,
-            },
-            result: SpeciesResult {
-                is_animal: d.is_animal,
-                species: text(d.species, column)?,
-                common_name: text(d.common_name, column)?,
-                animal_type: opt_text(d.animal_type, column)?,
-                conservation_status: opt_text(d.conservation_status, column)?,
-                confidence: confidence(&d.confidence)?,
-                description: opt_text(d.description, column)?,
-                notes: opt_text(d.notes, column)?,
-                alternatives,
-            },
-            sighting: Sighting {
-                position: position(r.lat, r.lon, "identifications.lat")?,
-                observed_at: opt_from_db_time(r.observed_at),
-                notes: opt_text(r.notes, "identifications.notes")?,
-            },
-            visibility: Visibility::parse(&r.visibility)
-                .ok_or_else(|| corrupt("identifications.visibility"))?,
-            obscured_position: position(r.shown_lat, r.shown_lon, "identifications.shown_lat")?,
-            feedback: feedback(r.feedback_correct, r.feedback)?,
         })
-    }
+        .collect::<Result<Vec<_>, RepoError>>()?;
+    let digest = hex::decode(&d.upload_sha256).map_err(|_| corrupt(column))?;
+    Ok(Identification {
+        id: IdentificationId::parse(&r.id).map_err(|_| corrupt("identifications.id"))?,
+        owner: UserId::parse(&r.owner).map_err(|_| corrupt("identifications.owner"))?,
+        created_at: from_db_time(r.created_at),
+        provider: r.provider,
+        upload_sha256: array(digest, column)?,
+        photo: PhotoFacts {
+            width: d.width,
+            height: d.height,
+            stored_bytes: u64::try_from(r.stored_bytes)
+                .map_err(|_| corrupt("identifications.stored_bytes"))?,
+        },
+        result: SpeciesResult {
+            is_animal: d.is_animal,
+            species: text(d.species, column)?,
+            common_name: text(d.common_name, column)?,
+            animal_type: opt_text(d.animal_type, column)?,
+            conservation_status: opt_text(d.conservation_status, column)?,
+            confidence: confidence(&d.confidence)?,
+            description: opt_text(d.description, column)?,
+            notes: opt_text(d.notes, column)?,
+            alternatives,
+        },
+        sighting: Sighting {
+            position: position(seen.lat, seen.lon, "sightings.lat")?,
+            observed_at: opt_from_db_time(seen.observed_at),
+            notes: opt_text(seen.notes, "sightings.notes")?,
+        },
+        visibility: Visibility::parse(&seen.visibility)
+            .ok_or_else(|| corrupt("sightings.visibility"))?,
+        obscured_position: position(seen.shown_lat, seen.shown_lon, "sightings.shown_lat")?,
+        feedback: feedback(r.feedback_correct, r.feedback)?,
+    })
 }
 
 fn bytes_i64(bytes: u64) -> i64 {
@@ -299,7 +322,7 @@ impl IdentificationRepository for SqlIdentifications {
         photo: &JournalPhoto,
         allowance: u64,
     ) -> Result<Kept, RepoError> {
-        let row = Row::new(identification)?;
+        let (row, seen) = rows(identification)?;
         let owner = row.owner.clone();
         let bytes = row.stored_bytes;
         // The owner's bytes may grow by `bytes` only from at most this.
@@ -342,6 +365,10 @@ impl IdentificationRepository for SqlIdentifications {
                 .values(&row)
                 .execute(conn)
                 .await?;
+            diesel::insert_into(sightings::table)
+                .values(&seen)
+                .execute(conn)
+                .await?;
             diesel::insert_into(identification_photos::table)
                 .values(&pictures)
                 .execute(conn)
@@ -352,16 +379,17 @@ impl IdentificationRepository for SqlIdentifications {
 
     async fn get(&self, id: IdentificationId, owner: UserId) -> Result<Identification, RepoError> {
         let (id, owner) = (id.to_string(), owner.to_string());
-        let row: Row = with_conn!(self.db, |conn| {
+        let row: (Row, SightingRow) = with_conn!(self.db, |conn| {
             identifications::table
-                .find(&id)
+                .inner_join(sightings::table)
+                .filter(identifications::id.eq(&id))
                 .filter(identifications::owner.eq(&owner))
-                .select(Row::as_select())
+                .select((Row::as_select(), SightingRow::as_select()))
                 .get_result(conn)
                 .await
                 .map_err(repo_error)?
         });
-        Identification::try_from(row)
+        identification(row)
     }
 
     async fn list(
@@ -376,8 +404,9 @@ impl IdentificationRepository for SqlIdentifications {
         let after = after.map(|p| (to_db_time(p.created_at), p.id.to_string()));
         let animal_type = filter.animal_type.as_deref().map(type_key);
         let marked_wrong = filter.marked_wrong;
-        let mut rows: Vec<Row> = with_conn!(self.db, |conn| {
+        let mut rows: Vec<(Row, SightingRow)> = with_conn!(self.db, |conn| {
             let mut query = identifications::table
+                .inner_join(sightings::table)
                 .filter(identifications::owner.eq(&owner))
                 .into_boxed();
             if let Some((at, id)) = &after {
@@ -401,7 +430,7 @@ impl IdentificationRepository for SqlIdentifications {
                     identifications::id.desc(),
                 ))
                 .limit(i64::from(limit) + 1)
-                .select(Row::as_select())
+                .select((Row::as_select(), SightingRow::as_select()))
                 .load(conn)
                 .await
                 .map_err(repo_error)?
@@ -410,7 +439,7 @@ impl IdentificationRepository for SqlIdentifications {
         rows.truncate(limit as usize);
         let entries = rows
             .into_iter()
-            .map(Identification::try_from)
+            .map(identification)
             .collect::<Result<Vec<_>, _>>()?;
         let next = if more {
             entries.last().map(|last| JournalPosition {
@@ -516,11 +545,11 @@ impl IdentificationRepository for SqlIdentifications {
         let (id, owner) = (id.to_string(), owner.to_string());
         let changed = with_write_conn!(self.db, |conn| {
             diesel::update(
-                identifications::table
+                sightings::table
                     .find(&id)
-                    .filter(identifications::owner.eq(&owner)),
+                    .filter(sightings::owner.eq(&owner)),
             )
-            .set(identifications::visibility.eq(visibility.as_str()))
+            .set(sightings::visibility.eq(visibility.as_str()))
             .execute(conn)
             .await
             .map_err(repo_error)?

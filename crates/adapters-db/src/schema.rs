@@ -104,6 +104,16 @@ diesel::table! {
         stored_bytes -> BigInt,
         details -> Text,
         animal_type_key -> Nullable<Text>,
+        feedback_correct -> Nullable<Bool>,
+        feedback -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sightings (identification_id) {
+        identification_id -> Text,
+        owner -> Text,
+        created_at -> Timestamp,
         lat -> Nullable<Integer>,
         lon -> Nullable<Integer>,
         shown_lat -> Nullable<Integer>,
@@ -111,8 +121,9 @@ diesel::table! {
         observed_at -> Nullable<Timestamp>,
         notes -> Nullable<Text>,
         visibility -> Text,
-        feedback_correct -> Nullable<Bool>,
-        feedback -> Nullable<Text>,
+        conservation_rank -> SmallInt,
+        common_name -> Text,
+        species -> Text,
     }
 }
 
@@ -134,6 +145,7 @@ diesel::table! {
 
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(identification_photos -> identifications (identification_id));
+diesel::joinable!(sightings -> identifications (identification_id));
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     sessions,
@@ -144,6 +156,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     held_photos,
     identifications,
     identification_photos,
+    sightings,
     journal_usage,
     login_tokens,
     mail_outbox,

@@ -253,6 +253,32 @@ impl ConservationStatus {
         }
     }
 
+    /// Every status, least threatened first ([`ConservationStatus::Unknown`] first of all).
+    pub const ALL: [ConservationStatus; 8] = [
+        Self::Unknown,
+        Self::LeastConcern,
+        Self::NearThreatened,
+        Self::Vulnerable,
+        Self::Endangered,
+        Self::CriticallyEndangered,
+        Self::ExtinctInTheWild,
+        Self::Extinct,
+    ];
+
+    /// Its place on the scale: 0 for [`ConservationStatus::Unknown`], 1 (LC) to 7 (EX).
+    pub fn rank(self) -> u8 {
+        Self::ALL
+            .iter()
+            .position(|s| *s == self)
+            .and_then(|p| u8::try_from(p).ok())
+            .unwrap_or(0)
+    }
+
+    /// The status at `rank` ([`ConservationStatus::rank`]).
+    pub fn from_rank(rank: u8) -> Option<Self> {
+        Self::ALL.get(usize::from(rank)).copied()
+    }
+
     /// The two-letter code (`NT`); `None` for [`ConservationStatus::Unknown`].
     pub fn code(self) -> Option<&'static str> {
         Some(match self {
@@ -474,6 +500,11 @@ mod tests {
             assert_eq!(S::from_provider(text), status, "{text}");
         }
         assert_eq!(S::from_code("vu"), Some(S::Vulnerable));
+        for status in S::ALL {
+            assert_eq!(S::from_rank(status.rank()), Some(status));
+        }
+        assert_eq!((S::Unknown.rank(), S::Extinct.rank()), (0, 7));
+        assert_eq!(S::from_rank(8), None);
         assert_eq!(S::from_code("xx"), None);
     }
 

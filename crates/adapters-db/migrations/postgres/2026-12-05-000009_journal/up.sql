@@ -1,8 +1,9 @@
--- The field journal: each signed-in person's identifications, where and when the animal was
--- seen, and what the person said about the answer. The answer itself is one JSON document
--- (`details`: the result, the photo's size, the upload's digest); what is filtered or mapped
--- has its own column. Positions are whole microdegrees; the obscured point (shown_lat,
--- shown_lon) is chosen once, when the entry is kept. Everything goes with its owner.
+-- The field journal: each signed-in person's identifications (what was seen), their sightings
+-- (where and when, and who may see where), their photos, and what the person said about the
+-- answer. Everything goes with its owner (ON DELETE CASCADE).
+--
+-- The answer itself is one JSON document (`details`: the result, the photo's size, the
+-- upload's digest); what is filtered has its own column.
 CREATE TABLE identifications (
     id               TEXT    COLLATE "C" PRIMARY KEY NOT NULL,
     owner            TEXT    NOT NULL REFERENCES users (id) ON DELETE CASCADE,
@@ -11,20 +12,36 @@ CREATE TABLE identifications (
     stored_bytes     BIGINT  NOT NULL CHECK (stored_bytes > 0),
     details          TEXT    NOT NULL,
     animal_type_key  TEXT,
-    lat              INTEGER CHECK (lat BETWEEN -90000000 AND 90000000),
-    lon              INTEGER CHECK (lon BETWEEN -180000000 AND 180000000),
-    shown_lat        INTEGER CHECK (shown_lat BETWEEN -90000000 AND 90000000),
-    shown_lon        INTEGER CHECK (shown_lon BETWEEN -180000000 AND 180000000),
-    observed_at      TIMESTAMP,
-    notes            TEXT,
-    visibility       TEXT    NOT NULL CHECK (visibility IN ('open', 'obscured', 'private')),
     feedback_correct BOOLEAN,
     feedback         TEXT,
-    CHECK ((lat IS NULL) = (lon IS NULL)),
-    CHECK ((lat IS NULL) = (shown_lat IS NULL) AND (lat IS NULL) = (shown_lon IS NULL)),
     CHECK ((feedback_correct IS NULL) = (feedback IS NULL))
 );
 CREATE INDEX identifications_journal ON identifications (owner, created_at DESC, id DESC);
+
+-- One per identification. Positions are whole microdegrees; the obscured point (shown_lat,
+-- shown_lon) is chosen once, when the entry is kept. The names and the conservation rank
+-- (0 unknown, 1 LC ... 7 EX) are copied from the answer so that the public map reads this
+-- table alone.
+CREATE TABLE sightings (
+    identification_id TEXT     COLLATE "C" PRIMARY KEY NOT NULL
+                      REFERENCES identifications (id) ON DELETE CASCADE,
+    owner             TEXT     NOT NULL,
+    created_at        TIMESTAMP NOT NULL,
+    lat               INTEGER  CHECK (lat BETWEEN -90000000 AND 90000000),
+    lon               INTEGER  CHECK (lon BETWEEN -180000000 AND 180000000),
+    shown_lat         INTEGER  CHECK (shown_lat BETWEEN -90000000 AND 90000000),
+    shown_lon         INTEGER  CHECK (shown_lon BETWEEN -180000000 AND 180000000),
+    observed_at       TIMESTAMP,
+    notes             TEXT,
+    visibility        TEXT     NOT NULL CHECK (visibility IN ('open', 'obscured', 'private')),
+    conservation_rank SMALLINT NOT NULL CHECK (conservation_rank BETWEEN 0 AND 7),
+    common_name       TEXT     NOT NULL,
+    species           TEXT     NOT NULL,
+    CHECK ((lat IS NULL) = (lon IS NULL)),
+    CHECK ((lat IS NULL) = (shown_lat IS NULL) AND (lat IS NULL) = (shown_lon IS NULL))
+);
+CREATE INDEX sightings_shared ON sightings (visibility, lat, lon) WHERE lat IS NOT NULL;
+CREATE INDEX sightings_owner ON sightings (owner) WHERE lat IS NOT NULL;
 
 -- The pictures, apart from the rows that list them (a listing never reads a photo).
 CREATE TABLE identification_photos (

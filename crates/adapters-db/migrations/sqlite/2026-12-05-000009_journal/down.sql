@@ -1,3 +1,4 @@
 DROP TABLE journal_usage;
 DROP TABLE identification_photos;
+DROP TABLE sightings;
 DROP TABLE identifications;
