@@ -373,3 +373,56 @@ async fn the_admin_page_forms_change_roles_deactivate_unlock_and_end_sessions() 
         ],
     );
 }
+
+/// An admin deletes an account from the page (a ticked box required) or the API; never their
+/// own; the person's sessions end with it, and each deletion is audited.
+#[tokio::test]
+async fn an_admin_deletes_accounts_but_not_their_own() {
+    let server = Server::start_with(options()).unwrap();
+    let mut admin = admin_with_totp(&server, "keeper@example.org").await;
+    let mut first = sign_in_by_link(&server, "first@example.org").await;
+    let mut second = sign_in_by_link(&server, "second@example.org").await;
+    let list = users(&mut admin).await;
+    let (first_id, second_id, me) = (
+        id_of(&list, "first@example.org"),
+        id_of(&list, "second@example.org"),
+        id_of(&list, "keeper@example.org"),
+    );
+    let r = admin
+        .post_form(&format!("/admin/users/{first_id}/delete"), &[])
+        .await;
+    assert_eq!(r.status, 303);
+    let page = admin.get("/admin").await.body;
+    assert!(page.contains("Nothing was deleted: tick the box"), "{page}");
+    assert_eq!(first.get("/api/auth/me").await.status, 200, "still there");
+    let r = admin
+        .post_form(
+            &format!("/admin/users/{first_id}/delete"),
+            &[("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert!(
+        admin
+            .get("/admin")
+            .await
+            .body
+            .contains("Account deleted with everything in it.")
+    );
+    assert_eq!(first.get("/api/auth/me").await.status, 401);
+
+    let r = admin.delete(&format!("/api/admin/users/{second_id}")).await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    assert_eq!(second.get("/api/auth/me").await.status, 401);
+    let r = admin.delete(&format!("/api/admin/users/{second_id}")).await;
+    assert_eq!(r.status, 404);
+    let r = admin.delete(&format!("/api/admin/users/{me}")).await;
+    assert_eq!((r.status, r.error().as_str()), (409, "self_change"));
+    let left: Vec<String> = users(&mut admin)
+        .await
+        .iter()
+        .map(|u| u["email"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(left, ["keeper@example.org"]);
+    assert_audited(&server.data_dir, &["account.deleted"]);
+}

@@ -504,7 +504,9 @@ impl IdentificationRepository for SqlIdentifications {
                 .execute(conn)
                 .await?;
             Ok(())
-        })
+        })?;
+        crate::pool::truncate_wal(&self.db).await;
+        Ok(())
     }
 
     async fn put_feedback(

@@ -76,7 +76,8 @@ type PgPool = diesel_async::pooled_connection::deadpool::Pool<AsyncPgConnection>
 pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; \
      PRAGMA journal_mode = WAL; \
      PRAGMA foreign_keys = ON; \
-     PRAGMA synchronous = NORMAL;";
+     PRAGMA synchronous = NORMAL; \
+     PRAGMA secure_delete = ON;";
 
 /// Statements run on every new connection of the inline read pool: no busy timeout (a lock
 /// fails the statement at once, and `read_query!` retries it on the blocking pool), and no
@@ -307,6 +308,31 @@ macro_rules! read_query {
     }};
 }
 pub(crate) use read_query;
+
+/// After personal data was deleted on SQLite: copies the WAL into the database file and
+/// truncates it, so that the deleted rows' old page images do not stay in the WAL file
+/// (`secure_delete`, in [`SQLITE_PRAGMAS`], zeroes the freed pages of the file itself). Best
+/// effort: while a reader still holds an older snapshot the WAL is kept, and a later
+/// checkpoint completes the work. Nothing to do on Postgres, whose storage is the server's.
+pub(crate) async fn truncate_wal(db: &crate::Database) {
+    use diesel_async::SimpleAsyncConnection as _;
+    let Pool::Sqlite { pool, writers, .. } = &db.pool else {
+        return;
+    };
+    let Ok(_turn) = writers.enter().await else {
+        return;
+    };
+    let outcome = match pool.get().await {
+        Ok(mut conn) => conn
+            .batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(error) = outcome {
+        tracing::warn!(%error, "the WAL could not be truncated after a deletion");
+    }
+}
 
 /// `pooled!` for code that writes (single statements, or its own transaction).
 macro_rules! with_write_conn {

@@ -409,6 +409,7 @@ impl UserRepository for SqlUsers {
         if deleted == 0 {
             Err(RepoError::NotFound)
         } else {
+            crate::pool::truncate_wal(&self.db).await;
             Ok(())
         }
     }

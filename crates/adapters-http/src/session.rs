@@ -112,6 +112,14 @@ impl SessionHandle {
         Ok(())
     }
 
+    /// Forgets the session without asking the store: for when it is already gone with its
+    /// account (`Admin::delete_account`). The browser's cookie is cleared.
+    pub(crate) fn forget(&self) {
+        let mut slot = self.lock();
+        slot.resumed = Resumed::None;
+        slot.cookie = CookieChange::Clear;
+    }
+
     /// The browser's description (fingerprint, coarse address, request id).
     pub(crate) fn client(&self) -> &ClientInfo {
         &self.client

@@ -64,6 +64,16 @@ enum UsersCommand {
         /// visitor, worker or admin.
         role: String,
     },
+    /// Delete the account registered under EMAIL with everything in it (identifications,
+    /// photos, feedback, sessions, sign-in links, recovery codes), in one transaction; the
+    /// audit log keeps that it happened. Asks for --yes, as it cannot be undone.
+    Delete {
+        /// The account's email address.
+        email: String,
+        /// Confirms the deletion.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,6 +149,9 @@ pub fn main() -> ExitCode {
             Command::Users {
                 action: UsersCommand::SetRole { email, role },
             } => commands::users::set_role(&settings, &email, &role).await,
+            Command::Users {
+                action: UsersCommand::Delete { email, yes },
+            } => commands::users::delete(&settings, &email, yes).await,
             Command::Keys { .. } => ExitCode::SUCCESS,
         }
     })

@@ -153,6 +153,9 @@ actions! {
     CaptchaFailed => "captcha.failed",
     /// The malware scan refused an upload.
     UploadInfected => "upload.infected",
+    /// An account was deleted with everything in it (by its person, an admin or the
+    /// operator: the `by` detail).
+    AccountDeleted => "account.deleted",
     /// A person said whether an identification's answer was right (the texts are not kept
     /// in the log).
     FeedbackGiven => "journal.feedback.given",

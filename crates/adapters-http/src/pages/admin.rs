@@ -10,7 +10,7 @@ use serde::Deserialize;
 use wildid_domain::audit::Actor;
 use wildid_domain::role::Role;
 use wildid_ports::repo::Page;
-use wildid_ports::services::admin::UserSummary;
+use wildid_ports::services::admin::{Deleter, UserSummary};
 
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
@@ -52,6 +52,8 @@ pub(crate) async fn page(
 pub(crate) struct ActionForm {
     role: String,
     active: String,
+    /// `yes` when the deletion box is ticked.
+    confirm: String,
 }
 
 /// `POST /admin/users/{id}/{action}`: one form per action, back to the list with a message.
@@ -67,6 +69,15 @@ pub(crate) async fn act(
     let actor = Actor::User(admin.user.id);
     let who = requester(&viewer);
     let admin_service = &state.services.admin;
+    if action == "delete" && form.confirm != "yes" {
+        let jar = flash::push(
+            jar,
+            &state.settings,
+            FlashKind::Error,
+            "Nothing was deleted: tick the box beside the button to confirm the deletion.",
+        );
+        return Ok((jar, Redirect::to("/admin")).into_response());
+    }
     let outcome = match action.as_str() {
         "role" => {
             let role: Role = form.role.parse().map_err(|_| {
@@ -102,6 +113,10 @@ pub(crate) async fn act(
             .end_sessions(actor, user, who)
             .await
             .map(|n| format!("{n} session(s) ended.")),
+        "delete" => admin_service
+            .delete_account(Deleter::Admin(admin.user.id), user, who)
+            .await
+            .map(|()| "Account deleted with everything in it.".into()),
         _ => return Err(AppError::NotFound),
     };
     let jar = match outcome {

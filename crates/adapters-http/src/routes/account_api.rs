@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use wildid_domain::audit::Actor;
 use wildid_domain::secret::SecretString;
 use wildid_domain::token::TokenPurpose;
+use wildid_ports::services::admin::Deleter;
 
 use crate::api_json::ApiJson;
 use crate::api_types::{
@@ -414,4 +415,25 @@ pub(crate) async fn recovery_codes(
     Ok(Json(RecoveryCodesBody {
         recovery_codes: codes.iter().map(|c| c.display().to_owned()).collect(),
     }))
+}
+
+/// Deletes the caller's account with everything in it (identifications, photos, feedback,
+/// sessions, sign-in links, recovery codes), at once; needs a fresh authentication. The
+/// session cookie is cleared.
+#[utoipa::path(delete, path = "/api/account", tag = "account",
+    responses((status = 204, description = "Deleted; the session is gone"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "`reauthentication_required`, or the anti-forgery check failed")))]
+pub(crate) async fn delete_account(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Fresh(signed_in): Fresh,
+) -> Result<StatusCode, AppError> {
+    state
+        .services
+        .admin
+        .delete_account(Deleter::Owner, signed_in.user.id, requester(&viewer))
+        .await?;
+    signed_in.handle.forget();
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use wildid_domain::audit::Actor;
 use wildid_domain::role::Role;
 use wildid_ports::repo::Page;
+use wildid_ports::services::admin::Deleter;
 
 use crate::api_json::{ApiJson, ApiQuery};
 use crate::api_types::{AdminUserView, AdminUsersBody, Done, EndedBody, ErrorBody};
@@ -171,4 +172,29 @@ pub(crate) async fn end_sessions(
         .end_sessions(Actor::User(admin.user.id), target(&id)?, requester(&viewer))
         .await?;
     Ok(Json(EndedBody { ended }))
+}
+
+/// Deletes an account with everything in it (identifications, photos, feedback, sessions,
+/// links, recovery codes); audited with the admin as actor. Admins cannot delete their own.
+#[utoipa::path(delete, path = "/api/admin/users/{id}", tag = "admin",
+    params(("id" = String, Path, description = "User id (UUID)")),
+    responses((status = 204, description = "Deleted"),
+        (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "`self_change`: not your own account")))]
+pub(crate) async fn delete_user(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    admin: SignedIn,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    state
+        .services
+        .admin
+        .delete_account(
+            Deleter::Admin(admin.user.id),
+            target(&id)?,
+            requester(&viewer),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

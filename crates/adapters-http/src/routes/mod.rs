@@ -314,6 +314,18 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             SIGNED_IN,
             post(account_pages::revoke),
         ),
+        route(
+            M::GET,
+            "/account/export",
+            SIGNED_IN,
+            get(account_pages::export),
+        ),
+        route(
+            M::POST,
+            "/account/delete",
+            SIGNED_IN,
+            post(account_pages::delete_account),
+        ),
         // Accounts and sign-in: JSON API.
         route(
             M::POST,
@@ -431,6 +443,12 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             SIGNED_IN,
             post(account_api::recovery_codes),
         ),
+        route(
+            M::DELETE,
+            "/api/account",
+            SIGNED_IN,
+            delete(account_api::delete_account),
+        ),
         // The field journal: pages.
         route(M::GET, "/history", SIGNED_IN, get(journal_pages::list)),
         RouteSpec {
@@ -529,6 +547,15 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             )
         },
         route(M::GET, "/api/admin/users", ADMIN, get(admin_api::users)),
+        RouteSpec {
+            example: "/api/admin/users/00000000-0000-4000-8000-000000000000",
+            ..route(
+                M::DELETE,
+                "/api/admin/users/{id}",
+                ADMIN,
+                delete(admin_api::delete_user),
+            )
+        },
         RouteSpec {
             example: "/api/admin/users/00000000-0000-4000-8000-000000000000/role",
             ..route(

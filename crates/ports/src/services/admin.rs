@@ -42,6 +42,17 @@ pub struct UserSummary {
     pub created_at: Timestamp,
 }
 
+/// Who deletes an account ([`Admin::delete_account`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleter {
+    /// The account's own person.
+    Owner,
+    /// An admin (this one).
+    Admin(UserId),
+    /// The operator, from the command line.
+    Operator,
+}
+
 /// Why an admin action was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
@@ -49,7 +60,9 @@ pub enum AdminError {
     #[error("no such account")]
     NotFound,
     /// Admins cannot demote or deactivate themselves.
-    #[error("you cannot remove your own admin role or deactivate yourself")]
+    #[error(
+        "you cannot remove your own admin role, deactivate yourself or delete your own account here"
+    )]
     SelfChange,
     /// A dependency failed.
     #[error("{0}")]
@@ -241,6 +254,39 @@ impl Admin {
         Ok(ended)
     }
 
+    /// Deletes `target`'s account and everything in it (identifications, photos, feedback,
+    /// sessions, sign-in links, recovery codes, bookings) in one transaction
+    /// (`UserRepository::delete`). The audit log keeps the event with the account's opaque id
+    /// and who deleted it, nothing personal. `by` says who asks: the person themselves (from
+    /// their account page), an admin (never their own account, as for roles: the last admin
+    /// must not vanish by a slip), or the operator at the shell.
+    ///
+    /// # Errors
+    /// [`AdminError::NotFound`], [`AdminError::SelfChange`], or a storage failure.
+    pub async fn delete_account(
+        &self,
+        by: Deleter,
+        target: UserId,
+        who: Requester,
+    ) -> Result<(), AdminError> {
+        let (actor, deleted_by) = match by {
+            Deleter::Owner => (Actor::User(target), "self"),
+            Deleter::Admin(admin) if admin == target => return Err(AdminError::SelfChange),
+            Deleter::Admin(admin) => (Actor::User(admin), "admin"),
+            Deleter::Operator => (Actor::System, "operator"),
+        };
+        self.users.delete(target).await?;
+        self.record(
+            actor,
+            Action::AccountDeleted,
+            target,
+            AuditDetails::new().with("by", deleted_by),
+            who,
+        )
+        .await;
+        Ok(())
+    }
+
     async fn record(
         &self,
         actor: Actor,
@@ -285,5 +331,66 @@ mod tests {
             admin.set_active(Actor::User(me), me, false, who).await,
             Err(AdminError::SelfChange)
         ));
+        assert!(matches!(
+            admin.delete_account(Deleter::Admin(me), me, who).await,
+            Err(AdminError::SelfChange)
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_deletion_is_audited_with_who_asked_and_nothing_personal() {
+        let (me, admin_id) = (UserId::from_random([1; 16]), UserId::from_random([2; 16]));
+        let mut users = MockUserRepository::new();
+        users.expect_delete().times(3).returning(|_| Ok(()));
+        let kept = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut log = MockAuditLog::new();
+        let into = Arc::clone(&kept);
+        log.expect_append().returning(move |record| {
+            into.lock().unwrap().push(record.clone());
+            Ok(wildid_domain::audit::AuditEntry::append_to(None, record))
+        });
+        let admin = Admin::new(
+            Arc::new(users),
+            Arc::new(MockSessionRepository::new()),
+            Arc::new(MockFieldCipher::new()),
+            AuditTrail::new(Arc::new(log)),
+            Arc::new(SystemClock),
+        );
+        let who = Requester::default();
+        for by in [Deleter::Owner, Deleter::Admin(admin_id), Deleter::Operator] {
+            admin.delete_account(by, me, who).await.unwrap();
+        }
+        let kept = kept.lock().unwrap();
+        let summary: Vec<(String, Actor, Option<String>, String)> = kept
+            .iter()
+            .map(|r| {
+                let by = r.details.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                (r.action.as_str().to_owned(), r.actor, r.target.clone(), by)
+            })
+            .collect();
+        let target = Some(me.to_string());
+        assert_eq!(
+            summary,
+            [
+                (
+                    "account.deleted".into(),
+                    Actor::User(me),
+                    target.clone(),
+                    "by=self".into()
+                ),
+                (
+                    "account.deleted".into(),
+                    Actor::User(admin_id),
+                    target.clone(),
+                    "by=admin".into()
+                ),
+                (
+                    "account.deleted".into(),
+                    Actor::System,
+                    target,
+                    "by=operator".into()
+                ),
+            ]
+        );
     }
 }

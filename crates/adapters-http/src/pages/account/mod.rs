@@ -1,13 +1,17 @@
 //! The account page and its sensitive changes, one file each: re-authentication
 //! ([`reauth`]), the second factor and recovery codes ([`second_factor`]), the password
-//! ([`password`]); the page itself, its form problems and the session list are here. Changes
+//! ([`password`]), deleting the account ([`closure`]); the page itself, its form problems and the session list are here. Changes
 //! of credentials need a fresh authentication (the `Fresh` extractor) and replace the session
 //! id. The address change is in `pages::email_change`, the display name in `pages::profile`.
 
+mod closure;
+mod export;
 mod password;
 mod reauth;
 mod second_factor;
 
+pub(crate) use closure::delete_account;
+pub(crate) use export::export;
 pub(crate) use password::password;
 pub(crate) use reauth::{reauth, reauth_form};
 pub(crate) use second_factor::{recovery_codes, totp_disable, totp_enable, totp_form};
@@ -67,6 +71,8 @@ pub(crate) struct FormProblems {
     pub display_name: String,
     /// What was typed into the display-name form (the stored name when there is no error).
     pub display_name_input: String,
+    /// Of the account deletion form.
+    pub delete_account: String,
 }
 
 /// The account page, with `flashes` on top and `problems` beside their forms.
