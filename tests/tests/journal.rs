@@ -471,3 +471,88 @@ async fn the_pages_show_the_journal_and_take_feedback_and_deletion() {
     let r = anonymous.get("/history").await;
     assert_eq!(r.status, 303);
 }
+
+/// The true coordinates of a sighting that must be obscured appear in no public answer, in any
+/// of the ways they could be written; the public point is the stored one, the same every time.
+#[tokio::test]
+async fn the_true_place_of_an_obscured_sighting_never_leaves_the_server_to_others() {
+    let provider = FakeProvider::start();
+    let server = Server::start_with(options(&provider)).unwrap();
+    let mut owner = sign_in_by_link(&server, "finder@example.org").await;
+    // The provider names a green sea turtle: Endangered, so obscured even when shared openly.
+    let id = kept(&mut owner).await;
+    let entry = owner
+        .get(&format!("/api/identifications/{id}"))
+        .await
+        .json();
+    let shown = (
+        entry["sighting"]["obscured_latitude"].as_f64().unwrap(),
+        entry["sighting"]["obscured_longitude"].as_f64().unwrap(),
+    );
+    let world = "/api/sightings?south=-90&west=-180&north=90&east=180";
+    let mut anonymous = Client::new(&server.url(""));
+    assert!(
+        anonymous.get(world).await.json()["sightings"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "private until shared"
+    );
+    let r = owner
+        .put_json(
+            &format!("/api/identifications/{id}/visibility"),
+            &json!({"visibility": "open"}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let mut other = sign_in_by_link(&server, "curious@example.org").await;
+    let near = "/api/sightings?south=-33.857&west=151.215&north=-33.856&east=151.216";
+    let mut public = Vec::new();
+    for client in [&mut anonymous, &mut other] {
+        for path in [world, near, "/map", "/api/sightings/mine", "/history/map"] {
+            public.push(client.get(path).await.body);
+        }
+    }
+    let true_forms = [
+        "-33.856784",
+        "-33.85678",
+        "-33.8568",
+        "151.215297",
+        "151.2153",
+        "151.21530",
+    ];
+    for body in &public {
+        for form in true_forms {
+            assert!(!body.contains(form), "{form} leaked in: {body}");
+        }
+    }
+    for _ in 0..3 {
+        let seen = anonymous.get(world).await.json();
+        let s = &seen["sightings"][0];
+        assert_eq!(s["obscured"], true);
+        assert_eq!(
+            (
+                s["latitude"].as_f64().unwrap(),
+                s["longitude"].as_f64().unwrap()
+            ),
+            shown,
+            "the same stored point every time"
+        );
+        assert!(s.get("id").is_none() && s.get("notes").is_none(), "{s}");
+    }
+    let nearby = anonymous.get(near).await.json();
+    assert!(
+        nearby["sightings"].as_array().unwrap().is_empty(),
+        "not at its true place"
+    );
+    // The owner's own map has the true place.
+    let mine = owner.get("/api/sightings/mine").await.json();
+    assert_eq!(mine["sightings"][0]["latitude"], -33.856784);
+    // Areas are checked.
+    let r = anonymous
+        .get("/api/sightings?south=10&west=0&north=-10&east=1")
+        .await;
+    assert_eq!((r.status, r.error().as_str()), (422, "invalid_area"));
+    let r = anonymous.get("/api/sightings?south=10").await;
+    assert_eq!(r.status, 400);
+}

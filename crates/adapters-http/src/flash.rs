@@ -126,6 +126,7 @@ mod tests {
             allowed_hosts: crate::HostAllowlist::new(["localhost"]).unwrap(),
             cors: crate::CorsPolicy::default(),
             csp: crate::ContentSecurityPolicy::default(),
+            map_tiles: crate::state::MapTiles::default(),
             public_url: "http://localhost".into(),
             session_lifetime_seconds: 3600,
             totp_required_roles: Vec::new(),

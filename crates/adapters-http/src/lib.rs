@@ -27,4 +27,4 @@ pub use middleware::cors::{CorsPolicy, InvalidOrigin};
 pub use middleware::headers::ContentSecurityPolicy;
 pub use middleware::hosts::{HostAllowlist, InvalidHost};
 pub use routes::{DEFAULT_UPLOAD_LIMIT, account_links, router};
-pub use state::{AppState, HttpSettings, Services};
+pub use state::{AppState, HttpSettings, MapTiles, Services};

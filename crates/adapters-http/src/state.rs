@@ -44,6 +44,16 @@ pub struct Services {
     pub journal: Journal,
 }
 
+/// Where the sightings maps take their background from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MapTiles {
+    /// A tile URL template (`https://tile.example.org/{z}/{x}/{y}.png`) on one of the
+    /// configured tile origins; empty: the built-in outline of the world.
+    pub url: String,
+    /// The attribution the tile server asks for (plain text).
+    pub attribution: String,
+}
+
 /// HTTP-level settings, read once by the composition root.
 pub struct HttpSettings {
     /// Production mode: HSTS and strict cookies.
@@ -61,6 +71,8 @@ pub struct HttpSettings {
     /// The Content-Security-Policy of every response (its `img-src` names the map tile
     /// origins).
     pub csp: ContentSecurityPolicy,
+    /// The sightings maps' background.
+    pub map_tiles: MapTiles,
     /// Scheme and host (and port) of the public site, without a trailing slash: where links
     /// in mail and the production redirect to HTTPS point.
     pub public_url: String,

@@ -244,6 +244,7 @@ pub fn compose(
         allowed_hosts,
         cors,
         csp,
+        map_tiles: settings.map_tiles.clone(),
         public_url,
         session_lifetime_seconds: settings.session_policy.absolute_lifetime().num_seconds(),
         totp_required_roles: settings.totp_required_roles.clone(),

@@ -108,6 +108,8 @@ const KEYS: &[&str] = &[
     "JOURNAL_PHOTO_MAX_BYTES",
     "JOURNAL_ALLOWANCE_BYTES",
     "GEOPRIVACY_OBSCURE_FROM",
+    "MAP_TILE_URL",
+    "MAP_ATTRIBUTION",
 ];
 
 /// Where outgoing mail goes.
@@ -215,6 +217,8 @@ pub struct Settings {
     pub clamd: Option<(ClamdAddress, Duration)>,
     /// The field journal: photo sizes, each person's allowance, geoprivacy.
     pub journal: JournalSettings,
+    /// The sightings maps' background.
+    pub map_tiles: wildid_adapters_http::MapTiles,
 }
 
 impl Settings {
@@ -379,6 +383,8 @@ struct Raw {
     journal_photo_max_bytes: Option<u64>,
     journal_allowance_bytes: Option<u64>,
     geoprivacy_obscure_from: Option<String>,
+    map_tile_url: Option<String>,
+    map_attribution: Option<String>,
 }
 
 /// Loads settings from the process environment, the optional file and `overrides`.
@@ -914,6 +920,11 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         allowance_bytes: raw.journal_allowance_bytes,
         obscure_from: raw.geoprivacy_obscure_from,
     })?;
+    let map_tiles = journal::map_tiles(
+        raw.map_tile_url.as_deref(),
+        raw.map_attribution.as_deref(),
+        &map_tile_origins,
+    )?;
     Ok(Settings {
         environment,
         bind,
@@ -945,6 +956,7 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         max_upload_bytes,
         clamd,
         journal,
+        map_tiles,
     })
 }
 

@@ -319,3 +319,110 @@ on_both_backends!(a_journal_goes_with_its_owner, |t: TestDb| async move {
         .unwrap();
     assert!(page.entries.is_empty());
 });
+
+/// Entry `n` of `owner` at `(lat, lon)`, of a species with `status`, shared as `visibility`.
+fn sighting_entry(
+    owner: UserId,
+    n: u16,
+    (lat, lon): (f64, f64),
+    status: Option<&str>,
+    visibility: Visibility,
+) -> Identification {
+    let mut e = entry(owner, n, i64::from(n));
+    let position = Position::new(lat, lon).unwrap();
+    e.sighting.position = Some(position);
+    e.obscured_position = Some(obscure(position, [n as u8, 1, 2, 3, 4, 5, 6, 7]));
+    e.result.conservation_status = status.map(text);
+    e.visibility = visibility;
+    e
+}
+
+on_both_backends!(
+    the_public_map_never_hands_out_a_true_point_it_must_obscure,
+    |t: TestDb| async move {
+        use wildid_domain::sighting::{Area, ConservationStatus as S};
+        let repo = t.db.identifications();
+        let me = owner(&t, 1).await;
+        let place = (-33.856784, 151.215297);
+        let cases = [
+            (1, Some("Least Concern"), Visibility::Open, "exact"),
+            (2, None, Visibility::Open, "exact"),
+            (3, Some("Endangered"), Visibility::Open, "obscured"),
+            (4, Some("Near Threatened"), Visibility::Open, "obscured"),
+            (5, Some("Least Concern"), Visibility::Obscured, "obscured"),
+            (6, Some("Endangered"), Visibility::Private, "hidden"),
+            (7, Some("Least Concern"), Visibility::Private, "hidden"),
+        ];
+        let mut entries = Vec::new();
+        for (n, status, visibility, _) in cases {
+            let e = sighting_entry(me, n, place, status, visibility);
+            repo.insert(&e, &photo(1), ROOMY).await.unwrap();
+            entries.push(e);
+        }
+        // Without a position nothing is shown.
+        let mut nowhere = entry(me, 8, 8);
+        nowhere.sighting.position = None;
+        nowhere.obscured_position = None;
+        nowhere.visibility = Visibility::Open;
+        repo.insert(&nowhere, &photo(1), ROOMY).await.unwrap();
+
+        let shared = repo
+            .shared_in(Area::WORLD, S::NearThreatened, 100)
+            .await
+            .unwrap();
+        assert_eq!(shared.len(), 5, "{shared:?}");
+        let true_point = Position::new(place.0, place.1).unwrap();
+        for (n, _, _, expected) in cases {
+            let e = &entries[usize::from(n) - 1];
+            let found: Vec<_> = shared
+                .iter()
+                .filter(|s| s.position == true_point || Some(s.position) == e.obscured_position)
+                .collect();
+            match expected {
+                "exact" => assert!(
+                    found
+                        .iter()
+                        .any(|s| !s.obscured && s.position == true_point),
+                    "{n}"
+                ),
+                "obscured" => assert!(
+                    found
+                        .iter()
+                        .any(|s| s.obscured && Some(s.position) == e.obscured_position),
+                    "{n}"
+                ),
+                _ => assert!(
+                    !shared
+                        .iter()
+                        .any(|s| Some(s.position) == e.obscured_position),
+                    "{n} is private"
+                ),
+            }
+        }
+        let exact = shared.iter().filter(|s| s.position == true_point).count();
+        assert_eq!(
+            exact, 2,
+            "only the two open, unthreatened sightings at the true point"
+        );
+        // From Endangered on, Near Threatened is shown where seen.
+        let lenient = repo
+            .shared_in(Area::WORLD, S::Endangered, 100)
+            .await
+            .unwrap();
+        assert_eq!(
+            lenient.iter().filter(|s| s.position == true_point).count(),
+            3
+        );
+        // An area around the true point but off every obscured point finds only exact ones.
+        let tight = Area::new(-33.856_785, 151.215_296, -33.856_783, 151.215_298).unwrap();
+        let near = repo.shared_in(tight, S::NearThreatened, 100).await.unwrap();
+        assert_eq!(near.len(), 2);
+        assert!(near.iter().all(|s| !s.obscured && s.position == true_point));
+        // Someone's own map has every sighting of theirs with a position, at its true point.
+        let mine = repo.sightings_of(me, 100).await.unwrap();
+        assert_eq!(mine.len(), 7);
+        assert!(mine.iter().all(|s| s.position == true_point));
+        let other = owner(&t, 2).await;
+        assert!(repo.sightings_of(other, 100).await.unwrap().is_empty());
+    }
+);

@@ -11,6 +11,7 @@ pub(crate) mod journal;
 pub(crate) mod landing;
 pub(crate) mod layout;
 pub(crate) mod magic;
+pub(crate) mod map;
 pub(crate) mod nav;
 pub(crate) mod profile;
 

@@ -17,6 +17,7 @@ pub(crate) struct NavItem {
 const LINKS: &[(&str, &str, Option<Role>)] = &[
     ("/identify", "Identify", Some(Role::Visitor)),
     ("/history", "Journal", Some(Role::Visitor)),
+    ("/map", "Map", Some(Role::Visitor)),
     ("/admin", "Admin", Some(Role::Admin)),
     ("/account", "Account", Some(Role::Visitor)),
 ];
@@ -31,6 +32,7 @@ pub(crate) fn nav_for(viewer: Option<Role>, current_path: &str) -> Vec<NavItem> 
     match viewer {
         None => vec![
             item("/identify", "Identify"),
+            item("/map", "Map"),
             item("/auth/sign-in", "Sign in"),
         ],
         Some(role) => LINKS
@@ -51,18 +53,13 @@ mod tests {
 
     #[test]
     fn each_role_sees_its_own_links() {
-        assert_eq!(labels(None), ["Identify", "Sign in"]);
-        assert_eq!(
-            labels(Some(Role::Visitor)),
-            ["Identify", "Journal", "Account"]
-        );
-        assert_eq!(
-            labels(Some(Role::Worker)),
-            ["Identify", "Journal", "Account"]
-        );
+        assert_eq!(labels(None), ["Identify", "Map", "Sign in"]);
+        let member = ["Identify", "Journal", "Map", "Account"];
+        assert_eq!(labels(Some(Role::Visitor)), member);
+        assert_eq!(labels(Some(Role::Worker)), member);
         assert_eq!(
             labels(Some(Role::Admin)),
-            ["Identify", "Journal", "Admin", "Account"]
+            ["Identify", "Journal", "Map", "Admin", "Account"]
         );
         assert!(nav_for(None, "/identify")[0].current);
     }

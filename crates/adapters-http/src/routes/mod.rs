@@ -10,6 +10,7 @@ pub(crate) mod journal_api;
 pub(crate) mod openapi;
 pub(crate) mod profile_api;
 pub(crate) mod security;
+pub(crate) mod sightings_api;
 pub(crate) mod static_files;
 
 #[cfg(test)]
@@ -69,6 +70,7 @@ use crate::pages::email_change as email_pages;
 use crate::pages::identify as identify_page;
 use crate::pages::journal as journal_pages;
 use crate::pages::landing::landing;
+use crate::pages::map as map_pages;
 use crate::pages::profile as profile_pages;
 use crate::pages::{auth, magic};
 use crate::session::sessions;
@@ -451,6 +453,15 @@ pub(crate) fn table() -> Vec<RouteSpec> {
         ),
         // The field journal: pages.
         route(M::GET, "/history", SIGNED_IN, get(journal_pages::list)),
+        route(M::GET, "/history/map", SIGNED_IN, get(map_pages::own)),
+        route(M::GET, "/map", Public, get(map_pages::public)),
+        route(M::GET, "/api/sightings", Public, get(sightings_api::shared)),
+        route(
+            M::GET,
+            "/api/sightings/mine",
+            SIGNED_IN,
+            get(sightings_api::mine),
+        ),
         RouteSpec {
             example: "/history/00000000-0000-4000-8000-000000000000",
             ..route(M::GET, "/history/{id}", OWNER, get(journal_pages::entry))

@@ -18,6 +18,7 @@ use crate::api_types;
 use crate::error::AppError;
 use crate::routes::{
     account_api, admin_api, auth_api, csp_report, identify_api, journal_api, profile_api, security,
+    sightings_api,
 };
 
 /// Name of the session cookie in the document's security schemes.
@@ -47,6 +48,8 @@ const CSRF_SCHEME: &str = "csrf";
         journal_api::thumbnail,
         journal_api::feedback,
         journal_api::set_visibility,
+        sightings_api::shared,
+        sightings_api::mine,
         auth_api::register,
         auth_api::verify_email,
         auth_api::resend_verification,

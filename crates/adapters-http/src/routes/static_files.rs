@@ -1,4 +1,4 @@
-//! The app's own CSS, script and icon, compiled into the binary (no CDN, so the CSP stays
+//! The app's own CSS, scripts and icon, and the map's library and world outline, compiled into the binary (no CDN, so the CSP stays
 //! strict). URLs carry a content hash (`?v=`), so files are cached for a year and a new build
 //! is fetched at once.
 
@@ -38,6 +38,27 @@ const FILES: &[(&str, &[u8], &str)] = &[
         include_bytes!("../../static/favicon.svg"),
         "image/svg+xml",
     ),
+    (
+        "map.js",
+        include_bytes!("../../static/map.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    // Third-party files, as published (`static/vendor/README.md`).
+    (
+        "leaflet.js",
+        include_bytes!("../../static/vendor/leaflet.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "leaflet.css",
+        include_bytes!("../../static/vendor/leaflet.css"),
+        "text/css; charset=utf-8",
+    ),
+    (
+        "world.geojson",
+        include_bytes!("../../static/vendor/world.geojson"),
+        "application/geo+json",
+    ),
 ];
 
 /// Content versions for asset URLs.
@@ -47,6 +68,10 @@ pub(crate) struct Assets {
     pub captcha_js: String,
     pub identify_js: String,
     pub favicon: String,
+    pub map_js: String,
+    pub leaflet_js: String,
+    pub leaflet_css: String,
+    pub world: String,
 }
 
 fn version(name: &str) -> String {
@@ -63,6 +88,10 @@ pub(crate) static ASSETS: LazyLock<Assets> = LazyLock::new(|| Assets {
     captcha_js: version("captcha.js"),
     identify_js: version("identify.js"),
     favicon: version("favicon.svg"),
+    map_js: version("map.js"),
+    leaflet_js: version("leaflet.js"),
+    leaflet_css: version("leaflet.css"),
+    world: version("world.geojson"),
 });
 
 pub(crate) async fn serve(Path(name): Path<String>) -> Result<Response, AppError> {

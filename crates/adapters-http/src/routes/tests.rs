@@ -165,6 +165,7 @@ fn state(database_up: bool) -> AppState {
             allowed_hosts: crate::HostAllowlist::new(["localhost", "127.0.0.1"]).unwrap(),
             cors: crate::CorsPolicy::new(["https://app.example.org"]).unwrap(),
             csp: crate::ContentSecurityPolicy::default(),
+            map_tiles: crate::state::MapTiles::default(),
             public_url: "https://wildid.example.org".into(),
             session_lifetime_seconds: 7 * 24 * 3600,
             totp_required_roles: vec![Role::Worker, Role::Admin],
@@ -757,6 +758,10 @@ const MATRIX: &[(&str, &str, Expect)] = &[
     ("GET", "/identify", Expect::Anyone),
     ("POST", "/identify", Expect::Anyone),
     ("GET", "/history", Expect::SignedIn),
+    ("GET", "/history/map", Expect::SignedIn),
+    ("GET", "/map", Expect::Anyone),
+    ("GET", "/api/sightings", Expect::Anyone),
+    ("GET", "/api/sightings/mine", Expect::SignedIn),
     ("GET", "/history/{id}", Expect::Owner),
     ("POST", "/history/{id}/feedback", Expect::Owner),
     ("POST", "/history/{id}/visibility", Expect::Owner),
@@ -934,6 +939,8 @@ fn empty_journal() -> MockIdentificationRepository {
     repo.expect_set_visibility()
         .returning(|_, _, _| Err(RepoError::NotFound));
     repo.expect_stored_bytes().returning(|_| Ok(0));
+    repo.expect_shared_in().returning(|_, _, _| Ok(Vec::new()));
+    repo.expect_sightings_of().returning(|_, _| Ok(Vec::new()));
     repo.expect_list().returning(|_, _, _, _| {
         Ok(wildid_ports::repo::JournalSlice {
             entries: Vec::new(),

@@ -5,7 +5,8 @@ use async_trait::async_trait;
 use wildid_domain::Timestamp;
 use wildid_domain::identification::{Feedback, Identification};
 use wildid_domain::ids::{IdentificationId, UserId};
-use wildid_domain::sighting::Visibility;
+use wildid_domain::sighting::{Area, ConservationStatus, Position, Visibility};
+use wildid_domain::text::PlainText;
 
 use crate::RepoError;
 
@@ -91,6 +92,36 @@ pub struct JournalSlice {
     pub next: Option<JournalPosition>,
 }
 
+/// A sighting as everyone may see it on the public map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedSighting {
+    /// Where it is shown: the true point, or the obscured one.
+    pub position: Position,
+    /// Whether `position` is the obscured point.
+    pub obscured: bool,
+    /// The answer's common name.
+    pub common_name: PlainText,
+    /// The answer's scientific name.
+    pub species: PlainText,
+    /// When the animal was seen, if the owner said; else when it was identified.
+    pub seen: Timestamp,
+}
+
+/// One of a person's own sightings, for their own map.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnSighting {
+    /// The journal entry.
+    pub id: IdentificationId,
+    /// The true point.
+    pub position: Position,
+    /// The answer's common name.
+    pub common_name: PlainText,
+    /// When the animal was seen, if the owner said; else when it was identified.
+    pub seen: Timestamp,
+    /// Who may see where.
+    pub visibility: Visibility,
+}
+
 /// Storage of each person's field journal.
 ///
 /// Every read, change and delete names the owner, and an identification of someone else is
@@ -173,6 +204,28 @@ pub trait IdentificationRepository: Send + Sync {
         owner: UserId,
         visibility: Visibility,
     ) -> Result<(), RepoError>;
+
+    /// At most `limit` shared sightings (not private, with a position) whose public point
+    /// lies in `area`, newest first. The public point is the obscured one when the owner chose
+    /// [`Visibility::Obscured`], or chose [`Visibility::Open`] for a species whose conservation
+    /// status is `obscure_from` or worse ([`wildid_domain::sighting::Placement::for_public`]);
+    /// otherwise the true one. No true point of an obscured sighting is ever returned.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn shared_in(
+        &self,
+        area: Area,
+        obscure_from: ConservationStatus,
+        limit: u32,
+    ) -> Result<Vec<SharedSighting>, RepoError>;
+
+    /// At most `limit` of `owner`'s sightings with a position, newest first, at their true
+    /// points.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn sightings_of(&self, owner: UserId, limit: u32) -> Result<Vec<OwnSighting>, RepoError>;
 
     /// Bytes `owner`'s stored photos take (0 for an unknown owner).
     ///

@@ -21,7 +21,7 @@ pub use captchas::CaptchaRepository;
 pub use held_photos::HeldPhotoRepository;
 pub use identifications::{
     IdentificationRepository, JournalFilter, JournalPhoto, JournalPosition, JournalSlice, Kept,
-    PhotoSize, StoredPicture,
+    OwnSighting, PhotoSize, SharedSighting, StoredPicture,
 };
 pub use mail_outbox::{MailOutbox, QueuedMail};
 pub use rate_limits::RateLimitStore;

@@ -18,7 +18,7 @@ use subtle::ConstantTimeEq as _;
 use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord};
 use wildid_domain::identification::{Feedback, Identification, PhotoFacts, SpeciesResult};
 use wildid_domain::ids::{IdentificationId, RequestId, UserId};
-use wildid_domain::sighting::{ConservationStatus, Sighting, Visibility, obscure};
+use wildid_domain::sighting::{Area, ConservationStatus, Sighting, Visibility, obscure};
 
 use crate::RepoError;
 use crate::clock::Clock;
@@ -26,13 +26,15 @@ use crate::crypto::KeyedDigest;
 use crate::identify::CheckedImage;
 use crate::random::{SecureRandom, random_array};
 use crate::repo::{
-    IdentificationRepository, JournalFilter, JournalPhoto, JournalPosition, Kept, PhotoSize,
-    StoredPicture,
+    IdentificationRepository, JournalFilter, JournalPhoto, JournalPosition, Kept, OwnSighting,
+    PhotoSize, SharedSighting, StoredPicture,
 };
 use crate::services::audit::AuditTrail;
 
 /// The most entries one page holds.
 pub const MAX_PAGE: u32 = 100;
+/// The most sightings one map request returns.
+pub const MAX_SIGHTINGS: u32 = 2_000;
 /// Entries per page when the caller does not say.
 pub const DEFAULT_PAGE: u32 = 24;
 
@@ -375,6 +377,36 @@ impl Journal {
         )
         .await;
         Ok(())
+    }
+
+    /// At most `limit` (1 to [`MAX_SIGHTINGS`]) shared sightings whose public point lies in
+    /// `area`, newest first: obscured where their owner or their species' status asks for
+    /// it ([`JournalSettings::obscure_from`]), never at a true point that must be hidden.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn shared_in(
+        &self,
+        area: Area,
+        limit: u32,
+    ) -> Result<Vec<SharedSighting>, JournalError> {
+        Ok(self
+            .repo
+            .shared_in(
+                area,
+                self.settings.obscure_from,
+                limit.clamp(1, MAX_SIGHTINGS),
+            )
+            .await?)
+    }
+
+    /// At most [`MAX_SIGHTINGS`] of `owner`'s sightings with a position, newest first, at
+    /// their true points (for their own map only).
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn sightings_of(&self, owner: UserId) -> Result<Vec<OwnSighting>, JournalError> {
+        Ok(self.repo.sightings_of(owner, MAX_SIGHTINGS).await?)
     }
 
     /// Bytes `owner`'s photos take now, and the allowance.

@@ -40,8 +40,11 @@ CREATE TABLE sightings (
     CHECK ((lat IS NULL) = (lon IS NULL)),
     CHECK ((lat IS NULL) = (shown_lat IS NULL) AND (lat IS NULL) = (shown_lon IS NULL))
 ) STRICT;
-CREATE INDEX sightings_shared ON sightings (visibility, lat, lon) WHERE lat IS NOT NULL;
-CREATE INDEX sightings_owner ON sightings (owner) WHERE lat IS NOT NULL;
+-- The public map reads shared sightings newest first and stops at its limit; a person's own
+-- map reads theirs.
+CREATE INDEX sightings_shared ON sightings (created_at DESC)
+    WHERE visibility <> 'private' AND lat IS NOT NULL;
+CREATE INDEX sightings_owner ON sightings (owner, created_at DESC) WHERE lat IS NOT NULL;
 
 -- The pictures, apart from the rows that list them (a listing never reads a photo).
 CREATE TABLE identification_photos (
