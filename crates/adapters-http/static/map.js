@@ -16,7 +16,8 @@ document.addEventListener("DOMContentLoaded", async () => {
   const L = window.L;
   box.replaceChildren();
   box.classList.add("map-ready");
-  const map = L.map(box, { worldCopyJump: true, minZoom: 1, maxZoom: 18 }).setView([15, 10], 2);
+  // The whole inhabited world first, whatever the screen's width.
+  const map = L.map(box, { worldCopyJump: true, minZoom: 0, maxZoom: 18 }).fitBounds([[-55, -170], [72, 180]]);
   if (box.dataset.tiles) {
     L.tileLayer(box.dataset.tiles, { attribution: box.dataset.attribution || "", maxZoom: 18 }).addTo(map);
   } else {

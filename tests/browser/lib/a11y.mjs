@@ -266,8 +266,9 @@ function lostContent() {
   const describe = (el) =>
     el.tagName.toLowerCase() + (el.id ? `#${el.id}` : "") + [...el.classList].map((c) => `.${c}`).join("");
   for (const el of document.querySelectorAll("body *")) {
-    // Hidden on purpose, or a field, whose text scrolls inside it.
-    if (el.closest(".visually-hidden, .skip-link") || el.matches("input, textarea, select")) continue;
+    // Hidden on purpose, a field, whose text scrolls inside it, or a map (Leaflet's), a
+    // window onto a larger plane that is panned to see the rest.
+    if (el.closest(".visually-hidden, .skip-link, .leaflet-container") || el.matches("input, textarea, select")) continue;
     const style = getComputedStyle(el);
     const hides = (v) => v === "hidden" || v === "clip";
     if (!hides(style.overflowX) && !hides(style.overflowY)) continue;

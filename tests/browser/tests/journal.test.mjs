@@ -1,6 +1,7 @@
 // The field journal in a real browser, on a phone: a signed-in person identifies a photo with
 // where they saw the animal, finds it in their journal, marks the answer wrong with a
-// correction, hides the place, and deletes the entry; every page passes the harness's
+// correction, shares it blurred and finds it on both maps, hides the place, and deletes the
+// entry; every page passes the harness's
 // accessibility check, and nothing violates the policy or logs an error.
 import assert from "node:assert/strict";
 import path from "node:path";
@@ -68,6 +69,20 @@ test("identify with a place, find it in the journal, correct it, hide it, delete
   await page.getByLabel("Shared at a blurred place, within about 20 km").check();
   await page.getByRole("button", { name: "Save", exact: true }).click();
   assert.match(await page.locator(".flash").textContent(), /blurred place/);
+  const entryUrl = page.url();
+
+  // On the person's own map at the true place, and on the public map at the blurred one.
+  await page.goto(session.server.url + "/history/map");
+  await page.waitForSelector("path.map-marker");
+  assert.match(await page.locator("#map-status").textContent(), /1 sighting on the map/);
+  assert.match(await page.locator(".sighting-list").textContent(), /-33\.85678, 151\.21530/);
+  await page.goto(session.server.url + "/map");
+  await page.waitForSelector("path.map-marker-blurred");
+  await page.locator("path.map-marker-blurred").click();
+  assert.match(await page.locator(".leaflet-popup-content").textContent(), /blurred place/);
+  assert.doesNotMatch(await page.content(), /-33\.85678|151\.2153/, "the true place is not on the public map");
+  await page.goto(entryUrl);
+
   await page.getByLabel("Private: only I see it").check();
   await page.getByRole("button", { name: "Save", exact: true }).click();
   assert.match(await page.locator(".flash").textContent(), /private/);
