@@ -2,7 +2,13 @@
 //! ENTRIES journal entries and a signed-in session whose cookie is printed, and another with
 //! SHARED sightings shared openly all over the globe. Usage:
 //! `journal-seed DATABASE_URL ENTRIES SHARED` (the server must have migrated the database).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::print_stdout,
+    reason = "a benchmark tool: its output is the cookie, and it stops on any failure"
+)]
 
 use chrono::{TimeDelta, Utc};
 use wildid_adapters_db::{Database, DatabaseUrl, PoolOptions};
