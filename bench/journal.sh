@@ -53,13 +53,6 @@ for _ in $(seq 1 99); do
   [ -n "$cursor" ] || { echo "no next cursor: $page" | head -c 300 >&2; exit 1; }
 done
 
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
-    if (u == "us") n = n / 1000; else if (u == "s") n = n * 1000; else if (u == "m") n = n * 60000;
-    printf "%.3f", n }'
-}
-
 scenario() {
   local name="$1" path="$2"
   local extra=()

@@ -49,14 +49,6 @@ done
 base=$(grep -o "http://[0-9.:]*" "$log" | head -1 || true)
 [ -n "$base" ] || { cat "$log"; echo "server did not start" >&2; exit 1; }
 
-# Converts wrk latency values (us, ms, s) to milliseconds.
-to_ms() {
-  awk -v v="$1" 'BEGIN {
-    n = v + 0; u = v; sub(/^[0-9.]+/, "", u);
-    if (u == "us") n = n / 1000; else if (u == "s") n = n * 1000; else if (u == "m") n = n * 60000;
-    printf "%.3f", n }'
-}
-
 # scenario NAME PATH [HEADER]: wrk against one path (optionally with one extra header).
 scenario() {
   local name="$1" path="$2"

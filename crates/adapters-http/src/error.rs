@@ -269,12 +269,6 @@ impl From<IdentifyFailure> for AppError {
     }
 }
 
-/// Bytes as people read them (`3.2 MB`).
-fn megabytes(bytes: u64) -> String {
-    let tenths = (bytes * 10).div_ceil(1024 * 1024);
-    format!("{}.{} MB", tenths / 10, tenths % 10)
-}
-
 impl From<JournalError> for AppError {
     fn from(e: JournalError) -> Self {
         match e {
@@ -286,8 +280,8 @@ impl From<JournalError> for AppError {
                 format!(
                     "This photo takes {} once checked; your journal keeps photos of at most {}. \
                      Try a smaller photo.",
-                    megabytes(bytes),
-                    megabytes(max)
+                    crate::kit::megabytes(bytes),
+                    crate::kit::megabytes(max)
                 ),
             ),
             JournalError::Full { used, allowance } => AppError::refused(
@@ -296,8 +290,8 @@ impl From<JournalError> for AppError {
                 format!(
                     "Your journal is full: its photos take {} of the {} it may keep. Delete \
                      entries you no longer need to make room.",
-                    megabytes(used),
-                    megabytes(allowance)
+                    crate::kit::megabytes(used),
+                    crate::kit::megabytes(allowance)
                 ),
             ),
             JournalError::InvalidCursor => AppError::BadRequest(

@@ -7,11 +7,14 @@ mod ids;
 mod redirect;
 mod requester;
 mod sighting;
+mod size;
 mod upload;
 
 pub(crate) use credentials::{after_credential_change, end_other_sessions};
+pub(crate) use ids::entry_id;
 pub(crate) use ids::{session_key, target};
 pub(crate) use redirect::safe_next;
 pub(crate) use requester::requester;
-pub(crate) use sighting::{SightingFields, entry_id, invalid as invalid_sighting};
+pub(crate) use sighting::{SightingFields, invalid as invalid_sighting};
+pub(crate) use size::megabytes;
 pub(crate) use upload::{IMAGE_FIELD, UploadSlot, photo_of};

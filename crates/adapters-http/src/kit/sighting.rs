@@ -8,7 +8,6 @@
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use wildid_domain::Timestamp;
-use wildid_domain::ids::IdentificationId;
 use wildid_domain::sighting::SightingInput;
 
 use crate::error::AppError;
@@ -123,11 +122,6 @@ pub(crate) fn invalid(message: String) -> AppError {
         "invalid_sighting",
         message,
     )
-}
-
-/// An identification id from a path or a body; anything else is a 404 like a missing entry.
-pub(crate) fn entry_id(raw: &str) -> Result<IdentificationId, AppError> {
-    IdentificationId::parse(raw.trim()).map_err(|_| AppError::NotFound)
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use crate::api_types::SpeciesView;
 use crate::error::AppError;
 use crate::flash::{self, Flash, FlashKind};
 use crate::kit::UploadSlot;
-use crate::kit::{IMAGE_FIELD, SightingFields, photo_of};
+use crate::kit::{IMAGE_FIELD, SightingFields, megabytes, photo_of};
 use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render, with_retry_after};
 use crate::pages::layout::Layout;
@@ -63,7 +63,7 @@ impl IdentifyPage {
             layout,
             field: IMAGE_FIELD,
             available: state.services.identify.is_configured(),
-            max_upload: megabytes(state.settings.max_upload_bytes),
+            max_upload: megabytes(state.settings.max_upload_bytes as u64),
             remaining,
             error: String::new(),
             result: None,
@@ -89,16 +89,6 @@ async fn allowance(
         .standing(session, viewer.handle.client().network.as_deref())
         .await?;
     Ok((!standing.trust.is_trusted).then_some(standing.left))
-}
-
-/// `10 MB`, `1.5 MB`: the limit as people read it.
-fn megabytes(bytes: usize) -> String {
-    let tenths = (bytes as u64 * 10).div_ceil(1024 * 1024);
-    if tenths.is_multiple_of(10) {
-        format!("{} MB", tenths / 10)
-    } else {
-        format!("{}.{} MB", tenths / 10, tenths % 10)
-    }
 }
 
 /// Why a photo was not identified, as this page answers it.
@@ -238,17 +228,5 @@ pub(crate) async fn answer_kept(
             page.error = message;
             Ok(Some(with_retry_after(render(&page, status)?, retry_after)))
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::megabytes;
-
-    #[test]
-    fn the_upload_limit_reads_as_megabytes() {
-        assert_eq!(megabytes(10 * 1024 * 1024), "10 MB");
-        assert_eq!(megabytes(1024 * 1024 + 512 * 1024), "1.5 MB");
-        assert_eq!(megabytes(1), "0.1 MB");
     }
 }

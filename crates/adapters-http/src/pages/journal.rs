@@ -26,7 +26,7 @@ use wildid_ports::services::journal::{DEFAULT_PAGE, FeedbackInput};
 use crate::api_types::SpeciesView;
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
-use crate::kit::entry_id;
+use crate::kit::{entry_id, megabytes};
 use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render};
 use crate::pages::layout::Layout;
@@ -128,10 +128,6 @@ pub(crate) struct HistoryQuery {
     #[serde(rename = "type")]
     animal_type: Option<String>,
     wrong: Option<String>,
-}
-
-fn megabytes(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
 }
 
 fn query_part(name: &str, value: &str) -> String {
