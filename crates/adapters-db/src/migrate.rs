@@ -15,7 +15,7 @@ use crate::{DatabaseUrl, DbError};
 const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 /// Takes WildID's migration lock (an arbitrary constant, 0x5769_6c64_4944_0001: "WildID" and
-/// 1). Written out, so no SQL is ever formatted at run time (`tests/tests/raw_sql.rs`).
+/// 1). Written out, so no SQL is ever formatted at run time (`tests/tests/suite/raw_sql.rs`).
 const PG_LOCK: &str = "SELECT pg_advisory_lock(6298684731836071937)";
 /// Releases it.
 const PG_UNLOCK: &str = "SELECT pg_advisory_unlock(6298684731836071937)";

@@ -130,7 +130,7 @@ fn state(database_up: bool) -> AppState {
             limits: memory_limits(),
             trust: trust.clone(),
             // No provider: identification answers 503 here (the flows are tested against
-            // the real server in `tests/tests/identify.rs`).
+            // the real server in `tests/tests/suite/identify.rs`).
             identify: Identifications::new(
                 trust,
                 Arc::new(MockImageChecker::new()),
@@ -138,7 +138,7 @@ fn state(database_up: bool) -> AppState {
                 Arc::new(SystemClock),
             ),
             // An empty journal for every viewer (the journal's flows are tested against the
-            // real server in `tests/tests/journal.rs`).
+            // real server in `tests/tests/suite/journal.rs`).
             journal: Journal::new(
                 Arc::new(empty_journal()),
                 audit.clone(),
@@ -176,7 +176,7 @@ fn state(database_up: bool) -> AppState {
 }
 
 /// CAPTCHAs on (proof of work) with storage these tests never reach (the CAPTCHA flows are
-/// tested against the real server in `tests/tests/captcha.rs`).
+/// tested against the real server in `tests/tests/suite/captcha.rs`).
 fn unused_captchas(audit: &AuditTrail) -> Captchas {
     Captchas::new(
         CaptchaPorts {
@@ -210,7 +210,7 @@ fn memory_limits() -> RequestLimits {
 }
 
 /// Account ports that these tests never reach (the account flows are tested against the real
-/// server in `tests/tests/auth.rs`).
+/// server in `tests/tests/suite/auth.rs`).
 fn unused_account_ports(audit: &AuditTrail) -> AccountPorts {
     let random = Arc::new(OsRandom);
     let clock = Arc::new(SystemClock);

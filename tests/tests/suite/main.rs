@@ -1,0 +1,28 @@
+//! WildID's integration suite, one test binary: the repository contracts on SQLite and
+//! Postgres, black-box tests of the real `wildid` binary and its HTTP API, and the static
+//! checks of the workspace (the dependency rule, no raw SQL).
+//!
+//! One binary rather than one per file: each test binary links the whole dependency graph,
+//! and twenty of them cost minutes of linking and gigabytes of disk on every clean build.
+//! Run one part with a filter, e.g. `cargo test -p wildid-tests --test suite journal::`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod account_data;
+mod admin;
+mod auth;
+mod captcha;
+mod contract;
+mod defenses;
+mod dependency_rule;
+mod email_change;
+mod identify;
+mod journal;
+mod mail;
+mod malware_scan;
+mod offline_model;
+mod privacy;
+mod profile;
+mod provider_resilience;
+mod raw_sql;
+mod second_factor;
+mod server;
