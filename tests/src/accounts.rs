@@ -165,3 +165,33 @@ pub async fn sign_in_by_link(server: &Server, email: &str) -> Client {
     assert_eq!(r.status, 200, "{}", r.body);
     b
 }
+
+/// Sets up the second factor for the signed-in `user` (a fresh secret, confirmed with its
+/// current code).
+pub async fn enrol_totp(user: &mut Client) {
+    let setup = user
+        .post_json("/api/account/totp/setup", &json!({}))
+        .await
+        .json();
+    let secret =
+        wildid_domain::totp::TotpSecret::from_base32(setup["secret"].as_str().unwrap()).unwrap();
+    let r = user
+        .post_json(
+            "/api/account/totp/confirm",
+            &json!({"pending": setup["pending"], "code": secret.code_at(chrono::Utc::now()).unwrap()}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// `email` signed up, given `role` (`worker` or `admin`) from the shell, signed in again and
+/// with a second factor set up, as staff routes require.
+pub async fn staff_with_totp(server: &Server, email: &str, role: &str) -> Client {
+    sign_in_by_link(server, email).await;
+    let (status, out, err) =
+        crate::server::run_cli(&server.data_dir, &[], &["users", "set-role", email, role]);
+    assert!(status.success(), "{out}{err}");
+    let mut staff = sign_in_by_link(server, email).await;
+    enrol_totp(&mut staff).await;
+    staff
+}

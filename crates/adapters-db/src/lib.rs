@@ -31,14 +31,15 @@ mod sqlite_file;
 mod tokens;
 mod url;
 mod users;
+mod visits;
 
 use std::sync::Arc;
 
 use wildid_ports::health::HealthCheck;
 use wildid_ports::repo::{
-    AuditLog, CaptchaRepository, HeldPhotoRepository, IdentificationRepository,
-    LoginTokenRepository, MailOutbox, RateLimitStore, RecoveryCodeRepository, SessionRepository,
-    UserRepository,
+    AuditLog, BookingRepository, CaptchaRepository, HeldPhotoRepository, IdentificationRepository,
+    LoginTokenRepository, MailOutbox, RateLimitStore, RecoveryCodeRepository,
+    ServiceTypeRepository, SessionRepository, SiteRepository, UserRepository,
 };
 
 pub use migrate::run_migrations;
@@ -143,6 +144,27 @@ impl Database {
     /// The field journals.
     pub fn identifications(self: &Arc<Self>) -> Arc<dyn IdentificationRepository> {
         Arc::new(identifications::SqlIdentifications {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// The wildlife sites.
+    pub fn sites(self: &Arc<Self>) -> Arc<dyn SiteRepository> {
+        Arc::new(visits::SqlVisits {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// The kinds of visit offered.
+    pub fn service_types(self: &Arc<Self>) -> Arc<dyn ServiceTypeRepository> {
+        Arc::new(visits::SqlVisits {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// The visit bookings and their slots' places.
+    pub fn bookings(self: &Arc<Self>) -> Arc<dyn BookingRepository> {
+        Arc::new(visits::SqlVisits {
             db: Arc::clone(self),
         })
     }

@@ -143,6 +143,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sites (id) {
+        id -> Text,
+        name -> Text,
+        name_key -> Text,
+        description -> Nullable<Text>,
+        south -> Integer,
+        west -> Integer,
+        north -> Integer,
+        east -> Integer,
+        active -> Bool,
+    }
+}
+
+diesel::table! {
+    service_types (id) {
+        id -> Text,
+        name -> Text,
+        name_key -> Text,
+        duration_minutes -> Integer,
+        capacity -> Integer,
+    }
+}
+
+diesel::table! {
+    bookings (id) {
+        id -> Text,
+        visitor_id -> Text,
+        site_id -> Text,
+        service_type_id -> Text,
+        starts_at -> Timestamp,
+        minutes -> Integer,
+        description -> Nullable<Text>,
+        status -> Text,
+        worker_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        checked_in_at -> Nullable<Timestamp>,
+        completed_at -> Nullable<Timestamp>,
+        cancelled_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    visit_slots (site_id, service_type_id, starts_at) {
+        site_id -> Text,
+        service_type_id -> Text,
+        starts_at -> Timestamp,
+        taken -> Integer,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(identification_photos -> identifications (identification_id));
 diesel::joinable!(sightings -> identifications (identification_id));
@@ -158,6 +209,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     identification_photos,
     sightings,
     journal_usage,
+    sites,
+    service_types,
+    bookings,
+    visit_slots,
     login_tokens,
     mail_outbox,
     recovery_codes

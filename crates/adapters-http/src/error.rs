@@ -8,6 +8,7 @@ use std::borrow::Cow;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use wildid_domain::visits::{BookingError, RequestError, SiteError};
 use wildid_ports::RepoError;
 use wildid_ports::services::accounts::{
     LinkRequestError, LoginError, MagicLinkError, PasswordChangeError, ReauthError, RegisterError,
@@ -22,6 +23,7 @@ use wildid_ports::services::journal::JournalError;
 use wildid_ports::services::profile::ProfileError;
 use wildid_ports::services::sessions::SessionError;
 use wildid_ports::services::trust::AdmitError;
+use wildid_ports::services::visits::{BookingsError, CatalogueError};
 
 /// What the frame middleware renders for an error response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,6 +308,128 @@ impl From<JournalError> for AppError {
             JournalError::Unavailable(cause) => AppError::Unavailable(cause),
         }
     }
+}
+
+impl From<CatalogueError> for AppError {
+    fn from(e: CatalogueError) -> Self {
+        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        match e {
+            CatalogueError::Invalid(SiteError::Name(why)) => {
+                AppError::refused(unprocessable, "invalid_name", format!("Name: {why}."))
+            }
+            CatalogueError::Invalid(SiteError::Description(why)) => AppError::refused(
+                unprocessable,
+                "invalid_description",
+                format!("Description: {why}."),
+            ),
+            CatalogueError::Invalid(why @ SiteError::Duration) => {
+                AppError::refused(unprocessable, "invalid_duration", format!("The {why}."))
+            }
+            CatalogueError::Invalid(why @ SiteError::Capacity) => {
+                AppError::refused(unprocessable, "invalid_capacity", format!("The {why}."))
+            }
+            CatalogueError::NameTaken => AppError::refused(
+                StatusCode::CONFLICT,
+                "name_taken",
+                "Another one already has this name; choose another.",
+            ),
+            CatalogueError::NotFound => AppError::NotFound,
+            CatalogueError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<BookingsError> for AppError {
+    fn from(e: BookingsError) -> Self {
+        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        let conflict = StatusCode::CONFLICT;
+        match e {
+            BookingsError::UnknownSite => {
+                AppError::refused(unprocessable, "unknown_site", "There is no such site.")
+            }
+            BookingsError::UnknownService => AppError::refused(
+                unprocessable,
+                "unknown_service",
+                "There is no such kind of visit.",
+            ),
+            BookingsError::Request(RequestError::SiteClosed) => AppError::refused(
+                conflict,
+                "site_closed",
+                "This site is closed and takes no bookings.",
+            ),
+            BookingsError::Request(RequestError::Slot(why)) => AppError::refused(
+                unprocessable,
+                "invalid_time",
+                format!("{}.", capitalised(&why.to_string())),
+            ),
+            BookingsError::Request(RequestError::Description(why)) => AppError::refused(
+                unprocessable,
+                "invalid_description",
+                format!("Description: {why}."),
+            ),
+            BookingsError::Full => AppError::refused(
+                conflict,
+                "fully_booked",
+                "This visit is fully booked; choose another time.",
+            ),
+            BookingsError::AlreadyBooked => AppError::refused(
+                conflict,
+                "already_booked",
+                "You have already booked this visit.",
+            ),
+            BookingsError::NotFound => AppError::NotFound,
+            BookingsError::Refused(why) => {
+                let status = match why {
+                    BookingError::NotAWorker
+                    | BookingError::NotAnAdmin
+                    | BookingError::NotTheOwner
+                    | BookingError::ClaimedByOther => StatusCode::FORBIDDEN,
+                    BookingError::AssigneeNotAWorker => unprocessable,
+                    BookingError::WrongState { .. }
+                    | BookingError::Started
+                    | BookingError::Over
+                    | BookingError::TooEarly => conflict,
+                };
+                AppError::refused(
+                    status,
+                    booking_refusal_code(why),
+                    format!("{}.", capitalised(&why.to_string())),
+                )
+            }
+            BookingsError::Changed => AppError::refused(
+                conflict,
+                "booking_changed",
+                "This booking was changed meanwhile; reload it and try again.",
+            ),
+            BookingsError::UnknownAssignee => {
+                AppError::refused(unprocessable, "unknown_worker", "There is no such worker.")
+            }
+            BookingsError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+/// The stable code of a refused booking change.
+fn booking_refusal_code(why: BookingError) -> &'static str {
+    match why {
+        BookingError::WrongState { .. } => "wrong_booking_state",
+        BookingError::NotAWorker => "not_a_worker",
+        BookingError::NotAnAdmin => "not_an_admin",
+        BookingError::AssigneeNotAWorker => "assignee_not_a_worker",
+        BookingError::ClaimedByOther => "claimed_by_another",
+        BookingError::NotTheOwner => "not_your_booking",
+        BookingError::Started => "visit_started",
+        BookingError::Over => "visit_over",
+        BookingError::TooEarly => "check_in_not_open",
+    }
+}
+
+/// `text` with its first letter in upper case (domain messages start in lower case).
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 impl From<IssueCaptchaError> for AppError {

@@ -19,6 +19,7 @@ use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
 use wildid_ports::services::trust::TrustGate;
+use wildid_ports::services::visits::{Bookings, Catalogue};
 
 /// The use cases the HTTP layer calls.
 pub struct Services {
@@ -42,6 +43,10 @@ pub struct Services {
     pub identify: Identifications,
     /// Each signed-in person's field journal.
     pub journal: Journal,
+    /// The sites and kinds of visit that can be booked.
+    pub catalogue: Catalogue,
+    /// Visitors' bookings and the workers' queue.
+    pub bookings: Bookings,
 }
 
 /// Where the sightings maps take their background from.

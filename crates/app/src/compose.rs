@@ -39,6 +39,7 @@ use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
 use wildid_ports::services::trust::TrustGate;
+use wildid_ports::services::visits::{Bookings, Catalogue};
 
 use crate::config::{MailTransport, Provider, Settings};
 use crate::jobs::Jobs;
@@ -214,6 +215,22 @@ pub fn compose(
         )?
         .with_journal(journal.clone()),
         journal,
+        catalogue: Catalogue::new(
+            db.sites(),
+            db.service_types(),
+            audit.clone(),
+            Arc::clone(&clock),
+            Arc::clone(&random),
+        ),
+        bookings: Bookings::new(
+            db.bookings(),
+            db.sites(),
+            db.service_types(),
+            db.users(),
+            audit.clone(),
+            Arc::clone(&clock),
+            Arc::clone(&random),
+        ),
     };
     let cookie_key = Key::from(derive_key(&secrets.session_key, "flash-cookie").expose());
     // The public URL's host and origin are always allowed (seed §13).

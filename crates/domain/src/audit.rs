@@ -163,6 +163,26 @@ actions! {
     IdentificationDeleted => "journal.entry.deleted",
     /// A person changed who may see where an animal was seen.
     VisibilityChanged => "journal.visibility.changed",
+    /// An admin added a wildlife site.
+    SiteAdded => "visits.site.added",
+    /// An admin changed a site (name, description, area, open or closed).
+    SiteChanged => "visits.site.changed",
+    /// An admin added a kind of visit.
+    ServiceAdded => "visits.service.added",
+    /// An admin changed a kind of visit.
+    ServiceChanged => "visits.service.changed",
+    /// A visitor booked a visit (the `site` and `service` details).
+    BookingMade => "visits.booking.made",
+    /// A worker claimed a booking.
+    BookingClaimed => "visits.booking.claimed",
+    /// An admin handed a booking to another worker (the `worker` detail).
+    BookingReassigned => "visits.booking.reassigned",
+    /// A worker checked a visitor in.
+    VisitorCheckedIn => "visits.booking.checked_in",
+    /// A worker completed a visit.
+    BookingCompleted => "visits.booking.completed",
+    /// A booking was cancelled (by its visitor or an admin).
+    BookingCancelled => "visits.booking.cancelled",
 }
 
 impl From<Action> for AuditAction {

@@ -218,6 +218,27 @@ impl Area {
         Ok(area)
     }
 
+    /// The area between these sides, in microdegrees (as stored).
+    ///
+    /// # Errors
+    /// [`AreaError`] naming what is wrong.
+    pub fn from_micro(south: i32, west: i32, north: i32, east: i32) -> Result<Self, AreaError> {
+        let lat = |m: i32| (-90 * MICRODEGREES..=90 * MICRODEGREES).contains(&m);
+        let lon = |m: i32| (-180 * MICRODEGREES..=180 * MICRODEGREES).contains(&m);
+        if !(lat(south) && lat(north) && lon(west) && lon(east)) {
+            return Err(AreaError::OutOfRange);
+        }
+        if south > north || west > east {
+            return Err(AreaError::Inverted);
+        }
+        Ok(Self {
+            south,
+            west,
+            north,
+            east,
+        })
+    }
+
     /// Whether `p` lies in the area (sides included).
     pub fn contains(self, p: Position) -> bool {
         (self.south..=self.north).contains(&p.lat) && (self.west..=self.east).contains(&p.lon)

@@ -2,10 +2,10 @@
 //! it then needs, role changes, deactivation, lifting a lock and ending sessions, all audited.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use chrono::Utc;
 use serde_json::{Value, json};
-use wildid_domain::totp::TotpSecret;
-use wildid_tests::accounts::{PASSWORD, assert_audited, options, sign_in_by_link};
+use wildid_tests::accounts::{
+    PASSWORD, assert_audited, enrol_totp, options, sign_in_by_link, staff_with_totp,
+};
 use wildid_tests::client::{Client, outbox};
 use wildid_tests::server::{Server, run_cli};
 
@@ -221,41 +221,12 @@ async fn an_admin_appointed_from_the_shell_manages_accounts() {
 }
 
 /// Sets up and confirms a second factor for the signed-in `user`.
-async fn enrol_totp(user: &mut Client) {
-    let setup = user
-        .post_json("/api/account/totp/setup", &json!({}))
-        .await
-        .json();
-    let secret = TotpSecret::from_base32(setup["secret"].as_str().unwrap()).unwrap();
-    let r = user
-        .post_json(
-            "/api/account/totp/confirm",
-            &json!({"pending": setup["pending"], "code": secret.code_at(Utc::now()).unwrap()}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-}
-
-/// An admin appointed from the shell, signed in with a second factor set up.
-async fn admin_with_totp(server: &Server, email: &str) -> Client {
-    sign_in_by_link(server, email).await;
-    let (status, out, err) = run_cli(
-        &server.data_dir,
-        &[],
-        &["users", "set-role", email, "admin"],
-    );
-    assert!(status.success(), "{out}{err}");
-    let mut admin = sign_in_by_link(server, email).await;
-    enrol_totp(&mut admin).await;
-    admin
-}
-
 /// The page's forms do what the API does: each answers 303 back to `/admin` with a message
 /// saying what happened (or why not), and each change is audited.
 #[tokio::test]
 async fn the_admin_page_forms_change_roles_deactivate_unlock_and_end_sessions() {
     let server = Server::start_with(options()).unwrap();
-    let mut admin = admin_with_totp(&server, "boss@example.org").await;
+    let mut admin = staff_with_totp(&server, "boss@example.org", "admin").await;
     let mut warden = sign_in_by_link(&server, "warden@example.org").await;
     let list = users(&mut admin).await;
     let id = id_of(&list, "warden@example.org");
@@ -379,7 +350,7 @@ async fn the_admin_page_forms_change_roles_deactivate_unlock_and_end_sessions() 
 #[tokio::test]
 async fn an_admin_deletes_accounts_but_not_their_own() {
     let server = Server::start_with(options()).unwrap();
-    let mut admin = admin_with_totp(&server, "keeper@example.org").await;
+    let mut admin = staff_with_totp(&server, "keeper@example.org", "admin").await;
     let mut first = sign_in_by_link(&server, "first@example.org").await;
     let mut second = sign_in_by_link(&server, "second@example.org").await;
     let list = users(&mut admin).await;

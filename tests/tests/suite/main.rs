@@ -26,3 +26,4 @@ mod provider_resilience;
 mod raw_sql;
 mod second_factor;
 mod server;
+mod visits;

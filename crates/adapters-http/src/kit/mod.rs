@@ -1,6 +1,6 @@
 //! What pages and JSON handlers share, so that neither imports the other: who is asking, where
 //! a person may be sent back to, what follows a credential change, ids read from paths and
-//! forms, and reading an upload with the sighting sent with it.
+//! forms, reading an upload with the sighting sent with it, and what visit requests share.
 
 mod credentials;
 mod ids;
@@ -9,6 +9,7 @@ mod requester;
 mod sighting;
 mod size;
 mod upload;
+mod visits;
 
 pub(crate) use credentials::{after_credential_change, end_other_sessions};
 pub(crate) use ids::entry_id;
@@ -18,3 +19,7 @@ pub(crate) use requester::requester;
 pub(crate) use sighting::{SightingFields, invalid as invalid_sighting};
 pub(crate) use size::megabytes;
 pub(crate) use upload::{IMAGE_FIELD, UploadSlot, photo_of};
+pub(crate) use visits::{
+    actor, area, assignee, booking_id, chosen_service, chosen_site, service_id, site_id,
+    visit_start,
+};

@@ -14,6 +14,7 @@ pub(crate) mod magic;
 pub(crate) mod map;
 pub(crate) mod nav;
 pub(crate) mod profile;
+pub(crate) mod visits;
 
 #[cfg(test)]
 mod tests {

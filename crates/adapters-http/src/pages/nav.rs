@@ -12,12 +12,13 @@ pub(crate) struct NavItem {
 }
 
 /// (path, label, least role that sees it; `None` = only signed-out visitors see it). Only
-/// pages that exist: the visits and worker pages join when their features land
-/// (`every_link_is_a_page_of_the_router` keeps this true).
+/// pages that exist (`every_link_is_a_page_of_the_router` keeps this true).
 const LINKS: &[(&str, &str, Option<Role>)] = &[
     ("/identify", "Identify", Some(Role::Visitor)),
     ("/history", "Journal", Some(Role::Visitor)),
     ("/map", "Map", Some(Role::Visitor)),
+    ("/visits", "Visits", Some(Role::Visitor)),
+    ("/worker", "Worker", Some(Role::Worker)),
     ("/admin", "Admin", Some(Role::Admin)),
     ("/account", "Account", Some(Role::Visitor)),
 ];
@@ -33,6 +34,7 @@ pub(crate) fn nav_for(viewer: Option<Role>, current_path: &str) -> Vec<NavItem> 
         None => vec![
             item("/identify", "Identify"),
             item("/map", "Map"),
+            item("/visits", "Visits"),
             item("/auth/sign-in", "Sign in"),
         ],
         Some(role) => LINKS
@@ -53,13 +55,20 @@ mod tests {
 
     #[test]
     fn each_role_sees_its_own_links() {
-        assert_eq!(labels(None), ["Identify", "Map", "Sign in"]);
-        let member = ["Identify", "Journal", "Map", "Account"];
-        assert_eq!(labels(Some(Role::Visitor)), member);
-        assert_eq!(labels(Some(Role::Worker)), member);
+        assert_eq!(labels(None), ["Identify", "Map", "Visits", "Sign in"]);
+        assert_eq!(
+            labels(Some(Role::Visitor)),
+            ["Identify", "Journal", "Map", "Visits", "Account"]
+        );
+        assert_eq!(
+            labels(Some(Role::Worker)),
+            ["Identify", "Journal", "Map", "Visits", "Worker", "Account"]
+        );
         assert_eq!(
             labels(Some(Role::Admin)),
-            ["Identify", "Journal", "Map", "Admin", "Account"]
+            [
+                "Identify", "Journal", "Map", "Visits", "Worker", "Admin", "Account"
+            ]
         );
         assert!(nav_for(None, "/identify")[0].current);
     }

@@ -18,7 +18,7 @@ use crate::api_types;
 use crate::error::AppError;
 use crate::routes::{
     account_api, admin_api, auth_api, csp_report, identify_api, journal_api, profile_api, security,
-    sightings_api,
+    sightings_api, visits_api,
 };
 
 /// Name of the session cookie in the document's security schemes.
@@ -76,6 +76,22 @@ const CSRF_SCHEME: &str = "csrf";
         admin_api::unlock,
         admin_api::end_sessions,
         admin_api::delete_user,
+        visits_api::sites,
+        visits_api::services,
+        visits_api::all_sites,
+        visits_api::add_site,
+        visits_api::change_site,
+        visits_api::add_service,
+        visits_api::change_service,
+        visits_api::book,
+        visits_api::mine,
+        visits_api::get,
+        visits_api::cancel,
+        visits_api::worker_bookings,
+        visits_api::claim,
+        visits_api::check_in,
+        visits_api::complete,
+        visits_api::reassign,
     ),
     components(schemas(api_types::ErrorBody)),
     modifiers(&SecuritySchemes, &Descriptions),
@@ -87,6 +103,7 @@ const CSRF_SCHEME: &str = "csrf";
         (name = "security", description = "Anti-forgery token, adaptive limit, CAPTCHA, CSP reports"),
         (name = "identification", description = "The animal in a photo, behind the adaptive limit"),
         (name = "journal", description = "The signed-in person's identifications, photos and feedback"),
+        (name = "visits", description = "Wildlife sites, kinds of visit, bookings and the workers' queue"),
     )
 )]
 struct ApiDoc;

@@ -36,11 +36,13 @@ use wildid_ports::clock::Clock;
 use wildid_ports::identify::MockImageChecker;
 use wildid_ports::repo::MockCaptchaRepository;
 use wildid_ports::repo::MockIdentificationRepository;
+use wildid_ports::repo::{MockBookingRepository, MockServiceTypeRepository, MockSiteRepository};
 use wildid_ports::services::captcha::{CaptchaPorts, CaptchaSettings, Captchas};
 use wildid_ports::services::identify::Identifications;
 use wildid_ports::services::journal::{Journal, JournalSettings};
 use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::trust::TrustGate;
+use wildid_ports::services::visits::{Bookings, Catalogue};
 
 use wildid_domain::trust::{RateLimitPolicy, TrustState};
 use wildid_ports::builtin::SystemClock;
@@ -153,8 +155,26 @@ fn state(database_up: bool) -> AppState {
                 Arc::new(MockUserRepository::new()),
                 Arc::new(MockSessionRepository::new()),
                 Arc::new(MockFieldCipher::new()),
+                audit.clone(),
+                Arc::new(SystemClock),
+            ),
+            // No site, service or booking (the visits' flows are tested against the real
+            // server in `tests/tests/suite/visits.rs`).
+            catalogue: Catalogue::new(
+                Arc::new(no_sites()),
+                Arc::new(no_services()),
+                audit.clone(),
+                Arc::new(SystemClock),
+                Arc::new(OsRandom),
+            ),
+            bookings: Bookings::new(
+                Arc::new(no_bookings()),
+                Arc::new(no_sites()),
+                Arc::new(no_services()),
+                Arc::new(MockUserRepository::new()),
                 audit,
                 Arc::new(SystemClock),
+                Arc::new(OsRandom),
             ),
         }),
         settings: Arc::new(HttpSettings {
@@ -736,7 +756,6 @@ async fn the_status_endpoint_starts_an_anonymous_session() {
 /// Who may use each route, written down independently of the route table. A route added to
 /// the router without a line here fails `every_route_obeys_the_role_matrix`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[expect(dead_code, reason = "worker routes arrive with field visits")]
 enum Expect {
     Anyone,
     SignedIn,
@@ -830,6 +849,33 @@ const MATRIX: &[(&str, &str, Expect)] = &[
     ("POST", "/api/account/recovery-codes", Expect::SignedIn),
     ("GET", "/admin", Expect::Admin),
     ("POST", "/admin/users/{id}/{action}", Expect::Admin),
+    ("GET", "/visits", Expect::Anyone),
+    ("POST", "/visits", Expect::SignedIn),
+    ("GET", "/visits/mine", Expect::SignedIn),
+    ("POST", "/visits/mine/{id}/cancel", Expect::Owner),
+    ("GET", "/worker", Expect::Worker),
+    ("POST", "/worker/bookings/{id}/{action}", Expect::Worker),
+    ("GET", "/admin/visits", Expect::Admin),
+    ("POST", "/admin/visits/sites", Expect::Admin),
+    ("POST", "/admin/visits/sites/{id}", Expect::Admin),
+    ("POST", "/admin/visits/services", Expect::Admin),
+    ("POST", "/admin/visits/services/{id}", Expect::Admin),
+    ("GET", "/api/sites", Expect::Anyone),
+    ("GET", "/api/services", Expect::Anyone),
+    ("GET", "/api/admin/sites", Expect::Admin),
+    ("POST", "/api/admin/sites", Expect::Admin),
+    ("PUT", "/api/admin/sites/{id}", Expect::Admin),
+    ("POST", "/api/admin/services", Expect::Admin),
+    ("PUT", "/api/admin/services/{id}", Expect::Admin),
+    ("GET", "/api/bookings", Expect::SignedIn),
+    ("POST", "/api/bookings", Expect::SignedIn),
+    ("GET", "/api/bookings/{id}", Expect::Owner),
+    ("POST", "/api/bookings/{id}/cancel", Expect::Owner),
+    ("GET", "/api/worker/bookings", Expect::Worker),
+    ("POST", "/api/worker/bookings/{id}/claim", Expect::Worker),
+    ("POST", "/api/worker/bookings/{id}/check-in", Expect::Worker),
+    ("POST", "/api/worker/bookings/{id}/complete", Expect::Worker),
+    ("POST", "/api/admin/bookings/{id}/reassign", Expect::Admin),
     ("GET", "/api/admin/users", Expect::Admin),
     ("POST", "/api/admin/users/{id}/role", Expect::Admin),
     ("POST", "/api/admin/users/{id}/active", Expect::Admin),
@@ -923,7 +969,39 @@ fn with_sessions(state: &mut AppState, sessions: SessionService, audit: AuditTra
         trust: s.trust.clone(),
         identify: s.identify.clone(),
         journal: s.journal.clone(),
+        catalogue: s.catalogue.clone(),
+        bookings: s.bookings.clone(),
     });
+}
+
+/// A catalogue without sites: every lookup misses, every change finds nothing.
+fn no_sites() -> MockSiteRepository {
+    let mut repo = MockSiteRepository::new();
+    repo.expect_list().returning(|_| Ok(Vec::new()));
+    repo.expect_get().returning(|_| Err(RepoError::NotFound));
+    repo.expect_insert().returning(|_| Ok(()));
+    repo.expect_update().returning(|_| Err(RepoError::NotFound));
+    repo
+}
+
+/// A catalogue without services.
+fn no_services() -> MockServiceTypeRepository {
+    let mut repo = MockServiceTypeRepository::new();
+    repo.expect_list().returning(|| Ok(Vec::new()));
+    repo.expect_get().returning(|_| Err(RepoError::NotFound));
+    repo.expect_insert().returning(|_| Ok(()));
+    repo.expect_update().returning(|_| Err(RepoError::NotFound));
+    repo
+}
+
+/// No bookings at all.
+fn no_bookings() -> MockBookingRepository {
+    let mut repo = MockBookingRepository::new();
+    repo.expect_get().returning(|_| Err(RepoError::NotFound));
+    repo.expect_for_visitor().returning(|_, _| Ok(Vec::new()));
+    repo.expect_open().returning(|_, _| Ok(Vec::new()));
+    repo.expect_held_by().returning(|_, _| Ok(Vec::new()));
+    repo
 }
 
 /// A journal repository in which nobody has any entry.

@@ -30,8 +30,8 @@ pub use sessions::SessionRepository;
 pub use tokens::LoginTokenRepository;
 pub use users::UserRepository;
 pub use visits::{
-    BookingRepository, ExposureReportRepository, NotificationRepository, ServiceTypeRepository,
-    SiteRepository, VisitMappingRepository,
+    Booked, BookingRepository, ExposureReportRepository, NotificationRepository,
+    ServiceTypeRepository, SiteRepository, VisitMappingRepository,
 };
 
 #[cfg(feature = "mock")]

@@ -1,26 +1,27 @@
-//! The field-visit repository ports: sites, service types, bookings, the encrypted mapping from
-//! a visit token to its visitor, exposure reports and the notifications they cause.
+//! The field-visit repository ports: sites, service types, bookings and the places they hold,
+//! the encrypted mapping from a visit token to its visitor, exposure reports and the
+//! notifications they cause.
 
 use async_trait::async_trait;
 use wildid_domain::Timestamp;
 use wildid_domain::ids::{BookingId, NotificationId, ServiceTypeId, SiteId, UserId};
 use wildid_domain::user::EncryptedField;
 use wildid_domain::visits::{
-    Booking, BookingStatus, ExposureReport, Notification, ServiceType, Site, VisitMapping,
-    VisitToken,
+    Booking, ExposureReport, Notification, ServiceType, Site, Transition, VisitMapping, VisitToken,
 };
 
 use super::Page;
 use crate::RepoError;
 
-/// Storage of field sites.
+/// Storage of wildlife sites.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait SiteRepository: Send + Sync {
     /// Stores a new site.
     ///
     /// # Errors
-    /// [`RepoError::Duplicate`] when the id or the name exists.
+    /// [`RepoError::Duplicate`] when the id exists or another site has the same name (names
+    /// compare without regard to case).
     async fn insert(&self, site: &Site) -> Result<(), RepoError>;
     /// The site.
     ///
@@ -32,10 +33,10 @@ pub trait SiteRepository: Send + Sync {
     /// # Errors
     /// Only storage failures.
     async fn list(&self, active_only: bool) -> Result<Vec<Site>, RepoError>;
-    /// Replaces name and active flag.
+    /// Replaces the site's name, description, area and active flag.
     ///
     /// # Errors
-    /// [`RepoError::NotFound`], or [`RepoError::Duplicate`] for a name in use.
+    /// [`RepoError::NotFound`], or [`RepoError::Duplicate`] for a name another site has.
     async fn update(&self, site: &Site) -> Result<(), RepoError>;
 }
 
@@ -46,7 +47,8 @@ pub trait ServiceTypeRepository: Send + Sync {
     /// Stores a new service type.
     ///
     /// # Errors
-    /// [`RepoError::Duplicate`] when the id or the name exists.
+    /// [`RepoError::Duplicate`] when the id exists or another service has the same name
+    /// (without regard to case).
     async fn insert(&self, service: &ServiceType) -> Result<(), RepoError>;
     /// The service type.
     ///
@@ -58,48 +60,81 @@ pub trait ServiceTypeRepository: Send + Sync {
     /// # Errors
     /// Only storage failures.
     async fn list(&self) -> Result<Vec<ServiceType>, RepoError>;
+    /// Replaces the name, duration and capacity. Bookings already made keep their slot's
+    /// length; a smaller capacity takes no booking away but admits no new one while the slot
+    /// holds as many as before.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`], or [`RepoError::Duplicate`] for a name another service has.
+    async fn update(&self, service: &ServiceType) -> Result<(), RepoError>;
 }
 
-/// Storage of bookings.
+/// What became of a booking request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Booked {
+    /// Stored; it holds one of the slot's places.
+    Stored,
+    /// Every place of the slot is taken; nothing was stored.
+    Full,
+    /// The visitor already holds a place in this slot; nothing was stored.
+    AlreadyBooked,
+}
+
+/// Storage of bookings and of the places they hold in their slots.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait BookingRepository: Send + Sync {
-    /// Stores a new booking.
+    /// Stores a requested booking if its slot (site, service, start) has fewer than
+    /// `capacity` bookings holding a place and the visitor holds none of them. Taking the
+    /// place and storing the booking are one atomic step: concurrent requests never take more
+    /// than `capacity` places.
     ///
     /// # Errors
-    /// [`RepoError::Duplicate`] when the id or visit token exists; [`RepoError::NotFound`] when
-    /// the visitor, site or service type does not exist.
-    async fn insert(&self, booking: &Booking) -> Result<(), RepoError>;
+    /// [`RepoError::Duplicate`] when the id exists, or when a concurrent request of the same
+    /// visitor for the same slot was stored first; [`RepoError::NotFound`] when the visitor,
+    /// site or service type does not exist.
+    async fn book(&self, booking: &Booking, capacity: u32) -> Result<Booked, RepoError>;
     /// The booking.
     ///
     /// # Errors
     /// [`RepoError::NotFound`] when there is none.
     async fn get(&self, id: BookingId) -> Result<Booking, RepoError>;
-    /// A visitor's bookings, soonest first.
+    /// A visitor's bookings, latest start first, at most `limit` (capped at 500).
     ///
     /// # Errors
     /// Only storage failures.
-    async fn list_for_visitor(
-        &self,
-        visitor: UserId,
-        page: Page,
-    ) -> Result<Vec<Booking>, RepoError>;
-    /// Bookings in `status` (all visitors), soonest first; workers' queue.
+    async fn for_visitor(&self, visitor: UserId, limit: u32) -> Result<Vec<Booking>, RepoError>;
+    /// Requested bookings whose visit has not ended by `now`, soonest first, at most `limit`
+    /// (capped at 500): the workers' queue.
     ///
     /// # Errors
     /// Only storage failures.
-    async fn list_by_status(
-        &self,
-        status: BookingStatus,
-        page: Page,
-    ) -> Result<Vec<Booking>, RepoError>;
-    /// Stores the booking's new status, worker and completion time only if its stored status
-    /// is still `expected` (so two workers cannot both claim one booking).
+    async fn open(&self, now: Timestamp, limit: u32) -> Result<Vec<Booking>, RepoError>;
+    /// Bookings `worker` holds (claimed or checked in), soonest first, at most `limit`
+    /// (capped at 500).
     ///
     /// # Errors
-    /// [`RepoError::Conflict`] when the stored status differs; [`RepoError::NotFound`].
-    async fn transition(&self, booking: &Booking, expected: BookingStatus)
-    -> Result<(), RepoError>;
+    /// Only storage failures.
+    async fn held_by(&self, worker: UserId, limit: u32) -> Result<Vec<Booking>, RepoError>;
+    /// How many bookings hold a place in the slot of `site` and `service` starting at
+    /// `start`.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn places_taken(
+        &self,
+        site: SiteId,
+        service: ServiceTypeId,
+        start: Timestamp,
+    ) -> Result<u32, RepoError>;
+    /// Stores `transition.to` only if the stored booking still has status `transition.from`
+    /// and worker `transition.from_worker`, so that of two concurrent transitions from one
+    /// state only one applies. A cancellation gives its place back in the same step.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`] when the stored booking changed meanwhile;
+    /// [`RepoError::NotFound`] when there is no such booking.
+    async fn apply(&self, transition: &Transition) -> Result<(), RepoError>;
 }
 
 /// Storage of the encrypted visit-token-to-user mappings.

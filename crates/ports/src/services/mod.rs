@@ -16,3 +16,4 @@ pub mod profile;
 pub mod readiness;
 pub mod sessions;
 pub mod trust;
+pub mod visits;

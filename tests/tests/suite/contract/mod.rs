@@ -9,3 +9,4 @@ pub mod held_photos;
 pub mod journal;
 pub mod sessions;
 pub mod users;
+pub mod visits;

@@ -1,0 +1,8 @@
+//! Field visits (seed 004 items 2 and 19): the catalogue of sites and services, and bookings
+//! through their life.
+
+pub mod bookings;
+pub mod catalogue;
+
+pub use bookings::{BookingInput, Bookings, BookingsError, Step};
+pub use catalogue::{Catalogue, CatalogueError, ServiceInput, SiteInput};

@@ -1,0 +1,336 @@
+//! Black-box tests of field visits through the real server: admins set up sites and kinds of
+//! visit, visitors book and cancel, workers claim, check in and complete, and every rule of the
+//! role matrix and of a booking's life holds with clear refusals that change nothing.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use serde_json::{Value, json};
+use wildid_tests::accounts::{assert_audited, count, options, sign_in_by_link, staff_with_totp};
+use wildid_tests::client::Client;
+use wildid_tests::server::Server;
+
+/// The first quarter hour at least `ahead` from now (what a booking may start on).
+fn quarter_after(ahead: TimeDelta) -> DateTime<Utc> {
+    let t = Utc::now() + ahead + TimeDelta::minutes(15);
+    t.duration_trunc(TimeDelta::minutes(15)).unwrap()
+}
+
+async fn created(client: &mut Client, path: &str, body: Value) -> Value {
+    let r = client.post_json(path, &body).await;
+    assert_eq!(r.status, 201, "{path}: {}", r.body);
+    r.json()
+}
+
+/// A site and a 90-minute walk with `capacity` places, added by `admin`; their ids.
+async fn catalogue(admin: &mut Client, capacity: u32) -> (String, String) {
+    let site = created(
+        admin,
+        "/api/admin/sites",
+        json!({"name": "Mangrove <b>Marsh</b>", "description": "Boardwalk from the car park.",
+               "south": -33.9, "west": 151.1, "north": -33.8, "east": 151.3}),
+    )
+    .await;
+    assert_eq!(site["name"], "Mangrove Marsh", "markup is removed");
+    let walk = created(
+        admin,
+        "/api/admin/services",
+        json!({"name": "Dawn chorus walk", "duration_minutes": 90, "capacity": capacity}),
+    )
+    .await;
+    (
+        site["id"].as_str().unwrap().to_owned(),
+        walk["id"].as_str().unwrap().to_owned(),
+    )
+}
+
+fn booking(site: &str, service: &str, start: DateTime<Utc>) -> Value {
+    json!({"site_id": site, "service_id": service, "starts_at": start.to_rfc3339(),
+           "description": "Two of us, one with a walking stick."})
+}
+
+#[tokio::test]
+async fn a_visit_from_booking_to_completion_with_every_role_rule() {
+    let server = Server::start_with(options()).unwrap();
+    let mut admin = staff_with_totp(&server, "chief@example.org", "admin").await;
+    let mut ranger = staff_with_totp(&server, "ranger@example.org", "worker").await;
+    let mut guide = staff_with_totp(&server, "guide@example.org", "worker").await;
+    let mut visitor = sign_in_by_link(&server, "walker@example.org").await;
+    let mut other = sign_in_by_link(&server, "other@example.org").await;
+    let (site, walk) = catalogue(&mut admin, 10).await;
+
+    // Visitors see the catalogue but cannot change it.
+    let r = Client::new(&server.url("")).get("/api/sites").await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()[0]["id"], site.as_str());
+    let r = visitor
+        .post_json(
+            "/api/admin/sites",
+            &json!({"name": "Mine", "south": 0, "west": 0, "north": 1, "east": 1}),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+
+    let start = quarter_after(TimeDelta::minutes(1));
+    let r = visitor
+        .post_json("/api/bookings", &booking(&site, &walk, start))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let booked = r.json();
+    let id = booked["id"].as_str().unwrap().to_owned();
+    assert_eq!(booked["status"], "requested");
+    assert_eq!(booked["worker_id"], Value::Null);
+    let r = visitor
+        .post_json("/api/bookings", &booking(&site, &walk, start))
+        .await;
+    assert_eq!(
+        (r.status, r.error().as_str()),
+        (409, "already_booked"),
+        "{}",
+        r.body
+    );
+    assert_eq!(count(&server.data_dir, "bookings"), 1);
+
+    // Nobody else sees it; a visitor cannot claim.
+    assert_eq!(other.get(&format!("/api/bookings/{id}")).await.status, 404);
+    let r = other
+        .post_json(&format!("/api/bookings/{id}/cancel"), &json!({}))
+        .await;
+    assert_eq!(r.status, 404);
+    let claim = format!("/api/worker/bookings/{id}/claim");
+    assert_eq!(visitor.post_json(&claim, &json!({})).await.status, 403);
+    assert_eq!(visitor.get("/api/worker/bookings").await.status, 403);
+
+    // The queue shows it; one worker claims it, the other cannot.
+    let queue = ranger.get("/api/worker/bookings").await.json();
+    assert_eq!(queue["open"][0]["id"], id.as_str());
+    let r = ranger.post_json(&claim, &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = guide.post_json(&claim, &json!({})).await;
+    assert_eq!((r.status, r.error().as_str()), (409, "wrong_booking_state"));
+    let check_in = format!("/api/worker/bookings/{id}/check-in");
+    let r = guide.post_json(&check_in, &json!({})).await;
+    assert_eq!((r.status, r.error().as_str()), (403, "claimed_by_another"));
+    let r = ranger.post_json(&check_in, &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["status"], "checked_in");
+    let complete = format!("/api/worker/bookings/{id}/complete");
+    let r = guide.post_json(&complete, &json!({})).await;
+    assert_eq!(
+        (r.status, r.error().as_str()),
+        (403, "claimed_by_another"),
+        "only the claimer completes"
+    );
+
+    // An admin hands it to the guide, who completes it.
+    let guide_id = guide.get("/api/auth/me").await.json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let reassign = format!("/api/admin/bookings/{id}/reassign");
+    let visitor_id = visitor.get("/api/auth/me").await.json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = admin
+        .post_json(&reassign, &json!({"worker_id": visitor_id}))
+        .await;
+    assert_eq!(
+        (r.status, r.error().as_str()),
+        (422, "assignee_not_a_worker")
+    );
+    let r = admin
+        .post_json(&reassign, &json!({"worker_id": guide_id}))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = guide.post_json(&complete, &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mine = visitor.get("/api/bookings").await.json();
+    assert_eq!(mine[0]["status"], "completed");
+    assert_eq!(
+        mine[0]["worker_id"],
+        Value::Null,
+        "visitors are not shown staff ids"
+    );
+    let r = visitor
+        .post_json(&format!("/api/bookings/{id}/cancel"), &json!({}))
+        .await;
+    assert_eq!((r.status, r.error().as_str()), (409, "wrong_booking_state"));
+
+    // A later visit is cancelled by its visitor and gives its place back.
+    let tomorrow = quarter_after(TimeDelta::days(1));
+    let later = visitor
+        .post_json("/api/bookings", &booking(&site, &walk, tomorrow))
+        .await
+        .json();
+    let cancel = format!("/api/bookings/{}/cancel", later["id"].as_str().unwrap());
+    let r = visitor.post_json(&cancel, &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["status"], "cancelled");
+    assert_eq!(
+        count(
+            &server.data_dir,
+            "visit_slots WHERE taken = 0 AND starts_at > datetime('now', '+12 hours')"
+        ),
+        1
+    );
+
+    assert_audited(
+        &server.data_dir,
+        &[
+            "visits.site.added",
+            "visits.service.added",
+            "visits.booking.made",
+            "visits.booking.claimed",
+            "visits.booking.checked_in",
+            "visits.booking.reassigned",
+            "visits.booking.completed",
+            "visits.booking.cancelled",
+        ],
+    );
+}
+
+#[tokio::test]
+async fn bad_requests_are_refused_by_name_and_change_nothing() {
+    let server = Server::start_with(options()).unwrap();
+    let mut admin = staff_with_totp(&server, "chief@example.org", "admin").await;
+    let mut visitor = sign_in_by_link(&server, "walker@example.org").await;
+    let (site, walk) = catalogue(&mut admin, 10).await;
+
+    for (body, status, code) in [
+        (
+            json!({"name": "Inverted", "south": 10, "west": 0, "north": 5, "east": 1}),
+            422,
+            "invalid_area",
+        ),
+        (
+            json!({"name": "  ", "south": 0, "west": 0, "north": 1, "east": 1}),
+            422,
+            "invalid_name",
+        ),
+        (
+            json!({"name": "MANGROVE marsh", "south": 0, "west": 0, "north": 1, "east": 1}),
+            409,
+            "name_taken",
+        ),
+    ] {
+        let r = admin.post_json("/api/admin/sites", &body).await;
+        assert_eq!((r.status, r.error().as_str()), (status, code), "{body}");
+    }
+    let r = admin
+        .post_json(
+            "/api/admin/services",
+            &json!({"name": "Odd", "duration_minutes": 20, "capacity": 5}),
+        )
+        .await;
+    assert_eq!((r.status, r.error().as_str()), (422, "invalid_duration"));
+    assert_eq!(count(&server.data_dir, "sites"), 1);
+    assert_eq!(count(&server.data_dir, "service_types"), 1);
+
+    let soon = quarter_after(TimeDelta::hours(2));
+    let past = Utc::now().duration_trunc(TimeDelta::minutes(15)).unwrap() - TimeDelta::hours(1);
+    let cases = [
+        (booking(&site, &walk, past), 422, "invalid_time"),
+        (
+            booking(&site, &walk, soon + TimeDelta::minutes(5)),
+            422,
+            "invalid_time",
+        ),
+        (
+            booking(&site, &walk, soon + TimeDelta::days(400)),
+            422,
+            "invalid_time",
+        ),
+        (
+            json!({"site_id": "nowhere", "service_id": walk, "starts_at": soon.to_rfc3339()}),
+            422,
+            "unknown_site",
+        ),
+        (
+            json!({"site_id": site, "service_id": walk, "starts_at": "next tuesday"}),
+            422,
+            "invalid_time",
+        ),
+        (
+            json!({"site_id": site, "service_id": walk, "starts_at": soon.to_rfc3339(),
+                   "description": "x".repeat(2_001)}),
+            422,
+            "invalid_description",
+        ),
+    ];
+    for (body, status, code) in cases {
+        let r = visitor.post_json("/api/bookings", &body).await;
+        assert_eq!(
+            (r.status, r.error().as_str()),
+            (status, code),
+            "{body}: {}",
+            r.body
+        );
+    }
+
+    // A closed site takes no booking.
+    let r = admin
+        .put_json(
+            &format!("/api/admin/sites/{site}"),
+            &json!({"name": "Mangrove Marsh", "south": -33.9, "west": 151.1, "north": -33.8,
+                    "east": 151.3, "active": false}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = visitor
+        .post_json("/api/bookings", &booking(&site, &walk, soon))
+        .await;
+    assert_eq!((r.status, r.error().as_str()), (409, "site_closed"));
+    assert_eq!(
+        Client::new(&server.url(""))
+            .get("/api/sites")
+            .await
+            .json()
+            .as_array()
+            .unwrap()
+            .len(),
+        0,
+        "closed sites are not offered"
+    );
+    assert_eq!(count(&server.data_dir, "bookings"), 0);
+    assert_eq!(
+        visitor
+            .post_json("/api/worker/bookings/nonsense/claim", &json!({}))
+            .await
+            .status,
+        403
+    );
+}
+
+#[tokio::test]
+async fn concurrent_visitors_never_take_more_places_than_a_visit_has() {
+    let server = Server::start_with(options()).unwrap();
+    let mut admin = staff_with_totp(&server, "chief@example.org", "admin").await;
+    let (site, walk) = catalogue(&mut admin, 2).await;
+    let mut visitors = Vec::new();
+    for n in 0..6 {
+        visitors.push(sign_in_by_link(&server, &format!("walker{n}@example.org")).await);
+    }
+    let start = quarter_after(TimeDelta::days(2));
+    let body = booking(&site, &walk, start);
+    let tasks: Vec<_> = visitors
+        .into_iter()
+        .map(|mut visitor| {
+            let body = body.clone();
+            tokio::spawn(async move {
+                let r = visitor.post_json("/api/bookings", &body).await;
+                (r.status, r.error())
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.push(task.await.unwrap());
+    }
+    let booked = answers.iter().filter(|(s, _)| *s == 201).count();
+    let full = answers
+        .iter()
+        .filter(|(s, e)| *s == 409 && e == "fully_booked")
+        .count();
+    assert_eq!((booked, full), (2, 4), "{answers:?}");
+    assert_eq!(count(&server.data_dir, "bookings"), 2);
+}
