@@ -198,10 +198,14 @@ async function walkWithTab(page) {
       const radio = el.matches("input[type=radio]") ? `radio:${el.name}` : null;
       el.dataset.walk = radio ?? String(n++);
     }
-    return n + new Set([...document.querySelectorAll("[data-walk^='radio:']")].map((e) => e.dataset.walk)).size;
+    const radios = new Set([...document.querySelectorAll("[data-walk^='radio:']")].map((e) => e.dataset.walk)).size;
+    // A date or time field takes one Tab stop per part (day, month, year, hour, minute, AM/PM).
+    const parts = 6 * document.querySelectorAll("input[type=date], input[type=time], input[type=datetime-local]").length;
+    return n + radios + parts;
   });
   const reached = new Set();
   const lines = [];
+  let last = null;
   for (let press = 0; press < total + 3; press++) {
     await page.keyboard.press("Tab");
     const focus = await page.evaluate(() => {
@@ -225,7 +229,10 @@ async function walkWithTab(page) {
       };
     });
     if (!focus) continue;
+    // The parts of a date or time field are one element, focused once per part.
+    if (focus.walk === last) continue;
     if (reached.has(focus.walk)) break;
+    last = focus.walk;
     reached.add(focus.walk);
     if (!focus.visible) lines.push(`focus not visible on ${focus.name}`);
     if (focus.covered) lines.push(`focused ${focus.name} is covered by another element`);

@@ -5,9 +5,9 @@
 // has a second factor, so the link page asks for it: a recovery code is used). No page may log
 // a console error or violate the CSP on the way.
 import assert from "node:assert/strict";
-import { createHmac } from "node:crypto";
 import { test } from "node:test";
 import { linkInMail as sharedLinkInMail, runCli, serverAndBrowser, watchedPage } from "../lib/harness.mjs";
+import { currentStep, totp } from "../lib/totp.mjs";
 
 const EMAIL = "ranger.ada@example.org";
 const PASSWORD = "otter gravel lantern";
@@ -17,31 +17,6 @@ const session = serverAndBrowser();
 /** Waits for message number `count` (1-based) and returns the link in it that contains `path`. */
 const linkInMail = (count, path) => sharedLinkInMail(session.server, count, path, EMAIL);
 
-/** RFC 4648 base32 without padding. */
-function base32(text) {
-  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-  let bits = "";
-  for (const c of text.replace(/=+$/, "").toUpperCase()) {
-    const v = alphabet.indexOf(c);
-    assert.ok(v >= 0, `not base32: ${c}`);
-    bits += v.toString(2).padStart(5, "0");
-  }
-  const bytes = [];
-  for (let i = 0; i + 8 <= bits.length; i += 8) bytes.push(parseInt(bits.slice(i, i + 8), 2));
-  return Buffer.from(bytes);
-}
-
-/** RFC 6238 TOTP (SHA-1, 6 digits, 30 s) for time step `step`. */
-function totp(secret, step) {
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(step));
-  const mac = createHmac("sha1", base32(secret)).update(counter).digest();
-  const offset = mac[mac.length - 1] & 0x0f;
-  const value = (mac.readUInt32BE(offset) & 0x7fffffff) % 1_000_000;
-  return value.toString().padStart(6, "0");
-}
-
-const currentStep = () => Math.floor(Date.now() / 1000 / 30);
 
 test("RFC 6238 test vector: the code helper is right", () => {
   // Secret "12345678901234567890" in base32; T = 59 s (step 1) gives 94287082 (8 digits).

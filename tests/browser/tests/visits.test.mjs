@@ -1,0 +1,123 @@
+// Field visits in a real browser, through the pages only: an admin adds a site and a kind of
+// visit, a visitor in Sydney books a place for the next quarter hour in their own time zone, a
+// worker claims the booking, checks the visitor in and completes the visit, and the visitor
+// finds it done. Staff set up two-factor sign-in first, as staff pages require. Every page
+// passes the harness's accessibility check, and nothing violates the policy or logs an error.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { linkInMail, runCli, serverAndBrowser, watchedPage } from "../lib/harness.mjs";
+import { currentStep, totp } from "../lib/totp.mjs";
+
+const PASSWORD = "heron estuary compass";
+const session = serverAndBrowser();
+let mails = 0;
+
+/** Registers `email`, confirms it with the link from the outbox and signs in with the password. */
+async function register(page, email) {
+  await page.goto(session.server.url + "/auth/register");
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByLabel("I have read and accept the privacy notice.").check();
+  await page.getByRole("button", { name: "Create account" }).click();
+  mails += 1;
+  await page.goto(await linkInMail(session.server, mails, "/auth/verify?token=", email));
+  await page.getByRole("button", { name: "Confirm my address" }).click();
+  await page.waitForLoadState();
+  await signIn(page, email);
+}
+
+async function signIn(page, email) {
+  await page.goto(session.server.url + "/auth/sign-in");
+  await page.getByLabel("Email address").first().fill(email);
+  await page.getByLabel("Password").fill(PASSWORD);
+  await page.getByRole("button", { name: "Sign in", exact: true }).click();
+  await page.waitForURL((url) => url.pathname !== "/auth/sign-in");
+}
+
+/** `email` registered, given `role` from the shell, signed in again, with two-factor sign-in. */
+async function staff(page, email, role) {
+  await register(page, email);
+  const appointed = runCli(session.server, ["users", "set-role", email, role]);
+  assert.equal(appointed.status, 0, appointed.output);
+  await signIn(page, email);
+  await page.goto(session.server.url + "/account/totp");
+  const secret = (await page.locator("#totp-secret").textContent()).trim();
+  await page.getByLabel("Code from the app").fill(totp(secret, currentStep()));
+  await page.getByRole("button", { name: "Turn on" }).click();
+  await page.getByRole("heading", { name: "Your recovery codes" }).waitFor();
+}
+
+test("an admin opens a site, a visitor books, a worker runs the visit", async () => {
+  const admin = await watchedPage(session.browser, { viewport: { width: 1280, height: 900 } });
+  await staff(admin.page, "chief.warden@example.org", "admin");
+  await admin.page.goto(session.server.url + "/admin/visits");
+  const addSite = admin.page.locator("form[action='/admin/visits/sites']");
+  await addSite.getByLabel("Name").fill("Mangrove Marsh");
+  await addSite.getByLabel("What visitors should know").fill("Boardwalk from the car park. Bring binoculars.");
+  await addSite.getByLabel("South").fill("-33.9");
+  await addSite.getByLabel("West").fill("151.1");
+  await addSite.getByLabel("North").fill("-33.8");
+  await addSite.getByLabel("East").fill("151.3");
+  await addSite.getByRole("button", { name: "Add the site" }).click();
+  assert.match(await admin.page.locator(".flash").textContent(), /Saved the site Mangrove Marsh/);
+  const addService = admin.page.locator("form[action='/admin/visits/services']");
+  await addService.getByLabel("Name").fill("Dawn chorus walk");
+  const length = addService.getByLabel("Length in minutes (quarter hours)");
+  await length.fill("20");
+  assert.ok(await length.evaluate((field) => field.validity.stepMismatch), "the browser asks for quarter hours");
+  await length.fill("90");
+  await addService.getByLabel("Places per visit").fill("8");
+  await addService.getByRole("button", { name: "Add the kind of visit" }).click();
+  assert.match(await admin.page.locator(".flash").textContent(), /Saved the visit Dawn chorus walk/);
+  assert.deepEqual(await admin.problems(), []);
+
+  // A visitor in Sydney books the next quarter hour, in Sydney time.
+  const visitor = await watchedPage(session.browser, {
+    viewport: { width: 390, height: 844 },
+    timezoneId: "Australia/Sydney",
+  });
+  await register(visitor.page, "walker.mei@example.org");
+  await visitor.page.getByRole("link", { name: "Visits" }).click();
+  assert.match(await visitor.page.locator(".cards").first().textContent(), /Mangrove Marsh/);
+  const start = await visitor.page.evaluate(() => {
+    const d = new Date(Math.ceil((Date.now() + 60_000) / 900_000) * 900_000);
+    const pad = (n) => String(n).padStart(2, "0");
+    const local = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    return { local, utc: d.toISOString() };
+  });
+  await visitor.page.getByLabel("Date and start time").fill(start.local);
+  await visitor.page.getByLabel("Anything your guide should know (optional)").fill("I walk with a stick.");
+  await visitor.page.getByRole("button", { name: "Book my place" }).click();
+  await visitor.page.waitForURL(session.server.url + "/visits/mine");
+  assert.match(await visitor.page.locator(".flash").textContent(), /Booked for/);
+  const booked = visitor.page.locator(".booking");
+  assert.equal(await booked.count(), 1);
+  const when = await booked.locator("time").getAttribute("datetime");
+  assert.equal(new Date(when).toISOString(), start.utc, "the local time was read in the visitor's zone");
+  assert.match(await booked.textContent(), /Waiting for a guide/);
+
+  // The same place again is refused at the form, with the reason.
+  await visitor.page.goto(session.server.url + "/visits");
+  await visitor.page.getByLabel("Date and start time").fill(start.local);
+  await visitor.page.getByRole("button", { name: "Book my place" }).click();
+  assert.match(await visitor.page.locator("#book-error").textContent(), /already booked/);
+
+  // A worker claims it, checks the visitor in and completes the visit.
+  const worker = await watchedPage(session.browser, { viewport: { width: 390, height: 844 } });
+  await staff(worker.page, "ranger.tomas@example.org", "worker");
+  await worker.page.goto(session.server.url + "/worker");
+  assert.match(await worker.page.locator(".booking").textContent(), /I walk with a stick/);
+  await worker.page.getByRole("button", { name: /^Claim/ }).click();
+  assert.match(await worker.page.locator(".flash").textContent(), /You run this visit/);
+  await worker.page.getByRole("button", { name: /^Check the visitor in/ }).click();
+  assert.match(await worker.page.locator(".flash").textContent(), /checked in/);
+  await worker.page.getByRole("button", { name: /^Complete the visit/ }).click();
+  assert.match(await worker.page.locator(".flash").textContent(), /completed/);
+  assert.deepEqual(await worker.problems(), []);
+
+  await visitor.page.goto(session.server.url + "/visits/mine");
+  assert.match(await visitor.page.locator(".sighting-list").textContent(), /Dawn chorus walk at Mangrove Marsh.*Done/s);
+  // The second booking's form was answered 409 on purpose; anything else is a problem.
+  const refusedOnPurpose = /^console: Failed to load resource: the server responded with a status of 409/;
+  assert.deepEqual((await visitor.problems()).filter((p) => !refusedOnPurpose.test(p)), []);
+});
