@@ -186,6 +186,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    visit_tokens (booking_id) {
+        booking_id -> Text,
+        sealed -> Text,
+    }
+}
+
+diesel::table! {
     visit_slots (site_id, service_type_id, starts_at) {
         site_id -> Text,
         service_type_id -> Text,
@@ -213,6 +220,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     service_types,
     bookings,
     visit_slots,
+    visit_tokens,
     login_tokens,
     mail_outbox,
     recovery_codes

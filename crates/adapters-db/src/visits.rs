@@ -6,6 +6,8 @@
 //! its start, on Postgres the updated row's lock orders them and the second re-reads the
 //! count. A cancellation gives its place back in the transaction that stores it; a booking
 //! deleted with its visitor's account gives it back through a trigger (see the migration).
+//! Each booking's visit token is kept encrypted in `visit_tokens` until check-in or
+//! cancellation, and deleted in the transaction that stores either.
 
 use std::sync::Arc;
 
@@ -17,6 +19,7 @@ use wildid_domain::Timestamp;
 use wildid_domain::ids::{BookingId, ServiceTypeId, SiteId, UserId};
 use wildid_domain::sighting::Area;
 use wildid_domain::text::PlainText;
+use wildid_domain::user::EncryptedField;
 use wildid_domain::visits::{
     Booking, BookingRecord, BookingStatus, DESCRIPTION_MAX_CHARS, ServiceType, Site, Slot,
     Transition,
@@ -28,7 +31,7 @@ use crate::Database;
 use crate::codec::{from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
 use crate::error::{TxError, corrupt, found, repo_error};
 use crate::pool::{with_conn, with_write_conn, write_transaction};
-use crate::schema::{bookings, service_types, sites, visit_slots};
+use crate::schema::{bookings, service_types, sites, visit_slots, visit_tokens};
 
 /// The most bookings one listing returns, whatever is asked.
 const MAX_LIMIT: u32 = 500;
@@ -298,9 +301,15 @@ impl ServiceTypeRepository for SqlVisits {
 
 #[async_trait]
 impl BookingRepository for SqlVisits {
-    async fn book(&self, booking: &Booking, capacity: u32) -> Result<Booked, RepoError> {
+    async fn book(
+        &self,
+        booking: &Booking,
+        capacity: u32,
+        sealed_token: &EncryptedField,
+    ) -> Result<Booked, RepoError> {
         let row = booking_row(booking);
         let capacity = small(capacity);
+        let sealed = sealed_token.as_str();
         write_transaction!(self.db, |conn| -> Result<Booked, TxError> {
             let holds: i64 = bookings::table
                 .filter(bookings::visitor_id.eq(&row.visitor_id))
@@ -340,6 +349,13 @@ impl BookingRepository for SqlVisits {
                 .values(&row)
                 .execute(conn)
                 .await?;
+            diesel::insert_into(visit_tokens::table)
+                .values((
+                    visit_tokens::booking_id.eq(&row.id),
+                    visit_tokens::sealed.eq(sealed),
+                ))
+                .execute(conn)
+                .await?;
             Ok(Booked::Stored)
         })
     }
@@ -355,6 +371,20 @@ impl BookingRepository for SqlVisits {
                 .map_err(repo_error)?
         });
         booking(row)
+    }
+
+    async fn sealed_token(&self, id: BookingId) -> Result<Option<EncryptedField>, RepoError> {
+        let id = id.to_string();
+        let sealed: Option<String> = with_conn!(self.db, |conn| {
+            visit_tokens::table
+                .find(&id)
+                .select(visit_tokens::sealed)
+                .get_result(conn)
+                .await
+                .optional()
+                .map_err(repo_error)?
+        });
+        Ok(sealed.map(EncryptedField::new))
     }
 
     async fn for_visitor(&self, visitor: UserId, limit: u32) -> Result<Vec<Booking>, RepoError> {
@@ -444,6 +474,12 @@ impl BookingRepository for SqlVisits {
         let from = transition.from.as_str();
         let from_worker = transition.from_worker.map(|w| w.to_string());
         let gives_back = transition.from.holds_a_place() && !transition.to.status().holds_a_place();
+        // The token is for check-in only: it goes when the visitor is checked in or the
+        // booking cancelled.
+        let token_spent = matches!(
+            transition.to.status(),
+            BookingStatus::CheckedIn | BookingStatus::Completed | BookingStatus::Cancelled
+        );
         write_transaction!(self.db, |conn| -> Result<(), TxError> {
             let target = bookings::table
                 .find(&row.id)
@@ -481,6 +517,11 @@ impl BookingRepository for SqlVisits {
                     RepoError::Conflict
                 }
                 .into());
+            }
+            if token_spent {
+                diesel::delete(visit_tokens::table.find(&row.id))
+                    .execute(conn)
+                    .await?;
             }
             if gives_back {
                 diesel::update(visit_slots::table.find((

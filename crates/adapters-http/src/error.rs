@@ -401,6 +401,17 @@ impl From<BookingsError> for AppError {
                 "booking_changed",
                 "This booking was changed meanwhile; reload it and try again.",
             ),
+            BookingsError::InvalidToken => AppError::refused(
+                unprocessable,
+                "invalid_token",
+                "A visit token is 32 letters and digits (0-9 and a-f); spaces may separate them.",
+            ),
+            BookingsError::WrongToken => AppError::refused(
+                unprocessable,
+                "wrong_token",
+                "This is not the token of this visit. Ask the visitor for the token shown with \
+                 their booking.",
+            ),
             BookingsError::UnknownAssignee => {
                 AppError::refused(unprocessable, "unknown_worker", "There is no such worker.")
             }

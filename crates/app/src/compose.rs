@@ -39,7 +39,7 @@ use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
 use wildid_ports::services::trust::TrustGate;
-use wildid_ports::services::visits::{Bookings, Catalogue};
+use wildid_ports::services::visits::{BookingPorts, Bookings, Catalogue};
 
 use crate::config::{MailTransport, Provider, Settings};
 use crate::jobs::Jobs;
@@ -222,15 +222,16 @@ pub fn compose(
             Arc::clone(&clock),
             Arc::clone(&random),
         ),
-        bookings: Bookings::new(
-            db.bookings(),
-            db.sites(),
-            db.service_types(),
-            db.users(),
-            audit.clone(),
-            Arc::clone(&clock),
-            Arc::clone(&random),
-        ),
+        bookings: Bookings::new(BookingPorts {
+            bookings: db.bookings(),
+            sites: db.sites(),
+            services: db.service_types(),
+            users: db.users(),
+            audit: audit.clone(),
+            clock: Arc::clone(&clock),
+            random: Arc::clone(&random),
+            cipher: Arc::clone(&cipher),
+        }),
     };
     let cookie_key = Key::from(derive_key(&secrets.session_key, "flash-cookie").expose());
     // The public URL's host and origin are always allowed (seed §13).

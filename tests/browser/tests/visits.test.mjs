@@ -1,7 +1,7 @@
 // Field visits in a real browser, through the pages only: an admin adds a site and a kind of
-// visit, a visitor in Sydney books a place for the next quarter hour in their own time zone, a
-// worker claims the booking, checks the visitor in and completes the visit, and the visitor
-// finds it done. Staff set up two-factor sign-in first, as staff pages require. Every page
+// visit, a visitor in Sydney books a place for the next quarter hour in their own time zone and
+// is shown a visit token (text and QR code), a worker claims the booking, checks the visitor in
+// with the token (another is refused) and completes the visit, and the visitor finds it done. Staff set up two-factor sign-in first, as staff pages require. Every page
 // passes the harness's accessibility check, and nothing violates the policy or logs an error.
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -95,6 +95,10 @@ test("an admin opens a site, a visitor books, a worker runs the visit", async ()
   const when = await booked.locator("time").getAttribute("datetime");
   assert.equal(new Date(when).toISOString(), start.utc, "the local time was read in the visitor's zone");
   assert.match(await booked.textContent(), /Waiting for a guide/);
+  const token = (await booked.locator("code.token").textContent()).trim();
+  assert.match(token, /^([0-9a-f]{4} ){7}[0-9a-f]{4}$/, "the token is shown in groups of four");
+  const qr = await booked.locator("img.qr").evaluate((img) => img.complete && img.naturalWidth > 0);
+  assert.ok(qr, "the token's QR code renders");
 
   // The same place again is refused at the form, with the reason.
   await visitor.page.goto(session.server.url + "/visits");
@@ -109,6 +113,10 @@ test("an admin opens a site, a visitor books, a worker runs the visit", async ()
   assert.match(await worker.page.locator(".booking").textContent(), /I walk with a stick/);
   await worker.page.getByRole("button", { name: /^Claim/ }).click();
   assert.match(await worker.page.locator(".flash").textContent(), /You run this visit/);
+  await worker.page.getByLabel("The visitor's token").fill("0000 0000 0000 0000 0000 0000 0000 0000");
+  await worker.page.getByRole("button", { name: /^Check the visitor in/ }).click();
+  assert.match(await worker.page.locator(".flash").textContent(), /not the token of this visit/);
+  await worker.page.getByLabel("The visitor's token").fill(token.toUpperCase());
   await worker.page.getByRole("button", { name: /^Check the visitor in/ }).click();
   assert.match(await worker.page.locator(".flash").textContent(), /checked in/);
   await worker.page.getByRole("button", { name: /^Complete the visit/ }).click();

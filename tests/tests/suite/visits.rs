@@ -43,6 +43,32 @@ async fn catalogue(admin: &mut Client, capacity: u32) -> (String, String) {
     )
 }
 
+/// Panics if the database files hold `token` (hex, either case, or its raw bytes).
+fn assert_no_token_in_database(server: &Server, token: &str) {
+    let raw: Vec<u8> = (0..16)
+        .map(|i| u8::from_str_radix(&token[i * 2..i * 2 + 2], 16).unwrap())
+        .collect();
+    let needles = [
+        token.as_bytes().to_vec(),
+        token.to_uppercase().into_bytes(),
+        raw,
+    ];
+    let mut read = 0;
+    for file in ["wildid.db", "wildid.db-wal"] {
+        let Ok(bytes) = std::fs::read(server.data_dir.join(file)) else {
+            continue;
+        };
+        read += bytes.len();
+        for needle in &needles {
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle.as_slice()),
+                "{file} holds the visit token"
+            );
+        }
+    }
+    assert!(read > 0, "no database file was read");
+}
+
 fn booking(site: &str, service: &str, start: DateTime<Utc>) -> Value {
     json!({"site_id": site, "service_id": service, "starts_at": start.to_rfc3339(),
            "description": "Two of us, one with a walking stick."})
@@ -107,12 +133,52 @@ async fn a_visit_from_booking_to_completion_with_every_role_rule() {
     assert_eq!(r.status, 200, "{}", r.body);
     let r = guide.post_json(&claim, &json!({})).await;
     assert_eq!((r.status, r.error().as_str()), (409, "wrong_booking_state"));
+    // The visitor's token: theirs alone, never in the database in clear.
+    let token_path = format!("/api/bookings/{id}/token");
+    assert_eq!(other.get(&token_path).await.status, 404);
+    let token = visitor.get(&token_path).await.json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(token.len(), 32);
+    assert_no_token_in_database(&server, &token);
+
     let check_in = format!("/api/worker/bookings/{id}/check-in");
-    let r = guide.post_json(&check_in, &json!({})).await;
+    let r = guide.post_json(&check_in, &json!({"token": token})).await;
     assert_eq!((r.status, r.error().as_str()), (403, "claimed_by_another"));
-    let r = ranger.post_json(&check_in, &json!({})).await;
+    let mut wrong = token.clone().into_bytes();
+    wrong[31] = if wrong[31] == b'0' { b'1' } else { b'0' };
+    let wrong = String::from_utf8(wrong).unwrap();
+    for (presented, code) in [
+        ("not a token", "invalid_token"),
+        (wrong.as_str(), "wrong_token"),
+    ] {
+        let r = ranger
+            .post_json(&check_in, &json!({"token": presented}))
+            .await;
+        assert_eq!((r.status, r.error().as_str()), (422, code), "{presented}");
+    }
+    assert_eq!(
+        visitor.get(&format!("/api/bookings/{id}")).await.json()["status"],
+        "claimed",
+        "a refused check-in changes nothing"
+    );
+    // Typed from the screen: in groups, in capitals.
+    let typed = token
+        .to_uppercase()
+        .as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let r = ranger.post_json(&check_in, &json!({"token": typed})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["status"], "checked_in");
+    assert_eq!(
+        visitor.get(&token_path).await.json()["token"],
+        Value::Null,
+        "the check-in spends the token"
+    );
     let complete = format!("/api/worker/bookings/{id}/complete");
     let r = guide.post_json(&complete, &json!({})).await;
     assert_eq!(

@@ -4,6 +4,7 @@
 
 mod credentials;
 mod ids;
+mod qr;
 mod redirect;
 mod requester;
 mod sighting;
@@ -14,6 +15,7 @@ mod visits;
 pub(crate) use credentials::{after_credential_change, end_other_sessions};
 pub(crate) use ids::entry_id;
 pub(crate) use ids::{session_key, target};
+pub(crate) use qr::qr_data_url;
 pub(crate) use redirect::safe_next;
 pub(crate) use requester::requester;
 pub(crate) use sighting::{SightingFields, invalid as invalid_sighting};

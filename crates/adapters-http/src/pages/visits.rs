@@ -22,7 +22,8 @@ use wildid_ports::services::visits::{BookingInput, ServiceInput, SiteInput, Step
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit::{
-    actor, area, booking_id, chosen_service, chosen_site, service_id, site_id, visit_start,
+    actor, area, booking_id, chosen_service, chosen_site, qr_data_url, service_id, site_id,
+    visit_start,
 };
 use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render};
@@ -121,6 +122,10 @@ pub(crate) struct BookingCard {
     pub cancellable: bool,
     /// Its worker may check the visitor in now.
     pub check_in_open: bool,
+    /// The visit token in groups of four, shown to its visitor until check-in.
+    pub token: Option<String>,
+    /// The token as a QR code (`data:` URL).
+    pub token_qr: Option<String>,
 }
 
 /// Names of sites and services by id, for the booking cards.
@@ -168,6 +173,8 @@ impl Names {
                 && now < r.slot.start(),
             check_in_open: r.slot.open_for_check_in(now),
             status,
+            token: None,
+            token_qr: None,
         }
     }
 }
@@ -319,10 +326,24 @@ pub(crate) async fn mine(
         .partition(|(coming, b)| *coming && b.status() != BookingStatus::Completed);
     // Soonest first for what is coming; latest first (as listed) for the rest.
     upcoming.reverse();
+    let mut cards = Vec::with_capacity(upcoming.len());
+    for (_, booking) in &upcoming {
+        let mut card = names.card(booking, now);
+        let token = state
+            .services
+            .bookings
+            .visit_token(signed_in.user.id, booking.id())
+            .await?;
+        if let Some(token) = token {
+            card.token_qr = Some(qr_data_url(&token.to_string(), 160)?);
+            card.token = Some(token.grouped());
+        }
+        cards.push(card);
+    }
     let (jar, flashes) = flash::take(jar, &state.settings);
     let page = BookingsPage {
         layout: Layout::for_viewer(&ctx, &viewer, MINE).with_flashes(flashes),
-        upcoming: upcoming.iter().map(|(_, b)| names.card(b, now)).collect(),
+        upcoming: cards,
         past: past.iter().map(|(_, b)| names.card(b, now)).collect(),
     };
     Ok((jar, render(&page, StatusCode::OK)?).into_response())
@@ -386,6 +407,13 @@ pub(crate) async fn dashboard(
     Ok((jar, render(&page, StatusCode::OK)?).into_response())
 }
 
+/// The worker's forms: only check-in sends something (the visitor's token).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct WorkerForm {
+    token: String,
+}
+
 /// `POST /worker/bookings/{id}/{action}`: `claim`, `check-in` or `complete`.
 pub(crate) async fn act(
     State(state): State<AppState>,
@@ -393,22 +421,28 @@ pub(crate) async fn act(
     signed_in: SignedIn,
     jar: SignedCookieJar,
     Path((id, action)): Path<(String, String)>,
+    Form(form): Form<WorkerForm>,
 ) -> Result<Response, AppError> {
     let id = booking_id(&id)?;
     let who = actor(&signed_in.user);
     let request = viewer.handle.client().request_id;
-    let (step, done) = match action.as_str() {
-        "claim" => (Step::Claim, "You run this visit."),
-        "check-in" => (Step::CheckIn, "The visitor is checked in."),
-        "complete" => (Step::Complete, "The visit is completed. Thank you!"),
+    let bookings = &state.services.bookings;
+    let (outcome, done) = match action.as_str() {
+        "claim" => (
+            bookings.step(who, id, Step::Claim, request).await,
+            "You run this visit.",
+        ),
+        "check-in" => (
+            bookings.check_in(who, id, &form.token, request).await,
+            "The visitor is checked in.",
+        ),
+        "complete" => (
+            bookings.step(who, id, Step::Complete, request).await,
+            "The visit is completed. Thank you!",
+        ),
         _ => return Err(AppError::NotFound),
     };
-    let outcome = state
-        .services
-        .bookings
-        .step(who, id, step, request)
-        .await
-        .map(|b| format!("{done} ({}).", when(b.slot().start())));
+    let outcome = outcome.map(|b| format!("{done} ({}).", when(b.slot().start())));
     flash_back(&state, jar, WORKER, outcome.map_err(AppError::from))
 }
 

@@ -651,6 +651,15 @@ pub(crate) fn table() -> Vec<RouteSpec> {
             ..route(M::GET, "/api/bookings/{id}", OWNER, get(visits_api::get))
         },
         RouteSpec {
+            example: "/api/bookings/00000000-0000-4000-8000-000000000000/token",
+            ..route(
+                M::GET,
+                "/api/bookings/{id}/token",
+                OWNER,
+                get(visits_api::token),
+            )
+        },
+        RouteSpec {
             example: "/api/bookings/00000000-0000-4000-8000-000000000000/cancel",
             ..route(
                 M::POST,

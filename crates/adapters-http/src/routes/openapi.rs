@@ -86,6 +86,7 @@ const CSRF_SCHEME: &str = "csrf";
         visits_api::book,
         visits_api::mine,
         visits_api::get,
+        visits_api::token,
         visits_api::cancel,
         visits_api::worker_bookings,
         visits_api::claim,

@@ -42,7 +42,7 @@ use wildid_ports::services::identify::Identifications;
 use wildid_ports::services::journal::{Journal, JournalSettings};
 use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::trust::TrustGate;
-use wildid_ports::services::visits::{Bookings, Catalogue};
+use wildid_ports::services::visits::{BookingPorts, Bookings, Catalogue};
 
 use wildid_domain::trust::{RateLimitPolicy, TrustState};
 use wildid_ports::builtin::SystemClock;
@@ -167,15 +167,16 @@ fn state(database_up: bool) -> AppState {
                 Arc::new(SystemClock),
                 Arc::new(OsRandom),
             ),
-            bookings: Bookings::new(
-                Arc::new(no_bookings()),
-                Arc::new(no_sites()),
-                Arc::new(no_services()),
-                Arc::new(MockUserRepository::new()),
+            bookings: Bookings::new(BookingPorts {
+                bookings: Arc::new(no_bookings()),
+                sites: Arc::new(no_sites()),
+                services: Arc::new(no_services()),
+                users: Arc::new(MockUserRepository::new()),
                 audit,
-                Arc::new(SystemClock),
-                Arc::new(OsRandom),
-            ),
+                clock: Arc::new(SystemClock),
+                random: Arc::new(OsRandom),
+                cipher: Arc::new(MockFieldCipher::new()),
+            }),
         }),
         settings: Arc::new(HttpSettings {
             production: false,
@@ -870,6 +871,7 @@ const MATRIX: &[(&str, &str, Expect)] = &[
     ("GET", "/api/bookings", Expect::SignedIn),
     ("POST", "/api/bookings", Expect::SignedIn),
     ("GET", "/api/bookings/{id}", Expect::Owner),
+    ("GET", "/api/bookings/{id}/token", Expect::Owner),
     ("POST", "/api/bookings/{id}/cancel", Expect::Owner),
     ("GET", "/api/worker/bookings", Expect::Worker),
     ("POST", "/api/worker/bookings/{id}/claim", Expect::Worker),
@@ -1001,6 +1003,7 @@ fn no_bookings() -> MockBookingRepository {
     repo.expect_for_visitor().returning(|_, _| Ok(Vec::new()));
     repo.expect_open().returning(|_, _| Ok(Vec::new()));
     repo.expect_held_by().returning(|_, _| Ok(Vec::new()));
+    repo.expect_sealed_token().returning(|_| Ok(None));
     repo
 }
 

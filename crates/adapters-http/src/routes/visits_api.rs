@@ -219,6 +219,22 @@ pub(crate) struct BookingRequest {
     pub description: Option<String>,
 }
 
+/// `POST /api/worker/bookings/{id}/check-in`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CheckInRequest {
+    /// The visit token the visitor shows: 32 hex digits, spaces or dashes allowed between.
+    pub token: String,
+}
+
+/// `GET /api/bookings/{id}/token`.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct TokenBody {
+    /// The token (32 hex digits), or `null` once the visitor was checked in or the booking
+    /// cancelled.
+    pub token: Option<String>,
+}
+
 /// `POST /api/admin/bookings/{id}/reassign`.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -425,6 +441,26 @@ pub(crate) async fn get(
     Ok(Json(BookingView::of(&booking, staff(&signed_in))))
 }
 
+/// The visit token of one of the caller's bookings, to show at check-in.
+#[utoipa::path(get, path = "/api/bookings/{id}/token", tag = "visits",
+    params(("id" = String, Path, description = "The booking's id")),
+    responses((status = 200, body = TokenBody),
+        (status = 404, body = ErrorBody, description = "No such booking of the caller's (also when signed out)")))]
+pub(crate) async fn token(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+) -> Result<Json<TokenBody>, AppError> {
+    let token = state
+        .services
+        .bookings
+        .visit_token(signed_in.user.id, booking_id(&id)?)
+        .await?;
+    Ok(Json(TokenBody {
+        token: token.map(|t| t.to_string()),
+    }))
+}
+
 /// Cancels a booking before its visit starts (its visitor, or an admin); its place is given
 /// back.
 #[utoipa::path(post, path = "/api/bookings/{id}/cancel", tag = "visits",
@@ -472,20 +508,33 @@ pub(crate) async fn claim(
     step(&state, &viewer, &signed_in, &id, Step::Claim).await
 }
 
-/// Checks the visitor in (the worker holding the booking, from 30 minutes before the start
-/// until the end).
+/// Checks the visitor in with the visit token they show (the worker holding the booking, from
+/// 30 minutes before the start until the end).
 #[utoipa::path(post, path = "/api/worker/bookings/{id}/check-in", tag = "visits",
+    request_body = CheckInRequest,
     params(("id" = String, Path, description = "The booking's id")),
     responses((status = 200, body = BookingView), (status = 404, body = ErrorBody),
         (status = 403, body = ErrorBody, description = "`claimed_by_another`"),
-        (status = 409, body = ErrorBody, description = "`wrong_booking_state`, `check_in_not_open`, `visit_over` or `booking_changed`")))]
+        (status = 409, body = ErrorBody, description = "`wrong_booking_state`, `check_in_not_open`, `visit_over` or `booking_changed`"),
+        (status = 422, body = ErrorBody, description = "`invalid_token` or `wrong_token`")))]
 pub(crate) async fn check_in(
     State(state): State<AppState>,
     viewer: Viewer,
     signed_in: SignedIn,
     Path(id): Path<String>,
+    ApiJson(body): ApiJson<CheckInRequest>,
 ) -> Result<Json<BookingView>, AppError> {
-    step(&state, &viewer, &signed_in, &id, Step::CheckIn).await
+    let booking = state
+        .services
+        .bookings
+        .check_in(
+            actor(&signed_in.user),
+            booking_id(&id)?,
+            &body.token,
+            viewer.handle.client().request_id,
+        )
+        .await?;
+    Ok(Json(BookingView::of(&booking, true)))
 }
 
 /// Completes a visit (the worker holding the booking, after check-in).

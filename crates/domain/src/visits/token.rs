@@ -1,7 +1,8 @@
 //! The ephemeral visit token a visitor shows at check-in.
 
-/// A random, unlinkable visit token. Without the encrypted mapping it says
-/// nothing about who visited.
+/// A random, unlinkable visit token: 128 bits from the CSPRNG, new for every visit and derived
+/// from nothing. Without the encrypted mapping it says nothing about who visited. `Debug` hides
+/// it; it is shown only to its visitor.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct VisitToken([u8; 16]);
 
@@ -16,16 +17,32 @@ impl VisitToken {
         Self(bytes)
     }
 
-    /// Parses the 32-character lower-case hex form.
+    /// Parses the hex form as a person may type it from a screen: 32 hex digits, in either
+    /// case, with any spaces or dashes between them (as [`VisitToken::grouped`] shows it).
     ///
     /// # Errors
     /// [`InvalidVisitToken`] for any other shape.
     pub fn parse(raw: &str) -> Result<Self, InvalidVisitToken> {
-        if raw.len() != 32 {
+        if raw.len() > 128 {
             return Err(InvalidVisitToken);
         }
-        let bytes = hex::decode(raw).map_err(|_| InvalidVisitToken)?;
+        let digits: String = raw
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        if digits.len() != 32 {
+            return Err(InvalidVisitToken);
+        }
+        let bytes = hex::decode(digits).map_err(|_| InvalidVisitToken)?;
         bytes.try_into().map(Self).map_err(|_| InvalidVisitToken)
+    }
+
+    /// The hex form in eight groups of four, for reading aloud or typing (`3f2a 9c01 ...`).
+    pub fn grouped(&self) -> String {
+        let hex = hex::encode(self.0);
+        let groups: Vec<&str> = (0..8).map(|i| &hex[i * 4..i * 4 + 4]).collect();
+        groups.join(" ")
     }
 
     /// The raw bytes.
@@ -54,6 +71,14 @@ mod tests {
     fn visit_tokens_round_trip() {
         let t = VisitToken::from_random([0xab; 16]);
         assert_eq!(VisitToken::parse(&t.to_string()), Ok(t));
+        assert_eq!(VisitToken::parse(&t.grouped()), Ok(t));
+        assert_eq!(
+            VisitToken::parse(&t.grouped().to_uppercase().replace(' ', "-")),
+            Ok(t)
+        );
         assert!(VisitToken::parse("zz").is_err());
+        assert!(VisitToken::parse(&"a".repeat(33)).is_err());
+        assert!(VisitToken::parse(&format!("{}é", "a".repeat(31))).is_err());
+        assert_eq!(format!("{t:?}"), "VisitToken(..)");
     }
 }

@@ -84,16 +84,27 @@ pub enum Booked {
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait BookingRepository: Send + Sync {
-    /// Stores a requested booking if its slot (site, service, start) has fewer than
-    /// `capacity` bookings holding a place and the visitor holds none of them. Taking the
-    /// place and storing the booking are one atomic step: concurrent requests never take more
-    /// than `capacity` places.
+    /// Stores a requested booking with its encrypted visit token if its slot (site, service,
+    /// start) has fewer than `capacity` bookings holding a place and the visitor holds none of
+    /// them. Taking the place and storing the booking are one atomic step: concurrent requests
+    /// never take more than `capacity` places.
     ///
     /// # Errors
     /// [`RepoError::Duplicate`] when the id exists, or when a concurrent request of the same
     /// visitor for the same slot was stored first; [`RepoError::NotFound`] when the visitor,
     /// site or service type does not exist.
-    async fn book(&self, booking: &Booking, capacity: u32) -> Result<Booked, RepoError>;
+    async fn book(
+        &self,
+        booking: &Booking,
+        capacity: u32,
+        sealed_token: &EncryptedField,
+    ) -> Result<Booked, RepoError>;
+    /// The encrypted visit token of a booking, while it awaits check-in (`None` once the
+    /// visitor was checked in or the booking cancelled: the token is deleted then).
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn sealed_token(&self, id: BookingId) -> Result<Option<EncryptedField>, RepoError>;
     /// The booking.
     ///
     /// # Errors
@@ -129,7 +140,8 @@ pub trait BookingRepository: Send + Sync {
     ) -> Result<u32, RepoError>;
     /// Stores `transition.to` only if the stored booking still has status `transition.from`
     /// and worker `transition.from_worker`, so that of two concurrent transitions from one
-    /// state only one applies. A cancellation gives its place back in the same step.
+    /// state only one applies. A cancellation gives its place back in the same step; a
+    /// check-in or a cancellation deletes the booking's visit token in the same step.
     ///
     /// # Errors
     /// [`RepoError::Conflict`] when the stored booking changed meanwhile;

@@ -76,6 +76,11 @@ fn request(n: u16, visitor: UserId, site: &Site, service: &ServiceType) -> Booki
     .unwrap()
 }
 
+/// A visit token as the use case stores it (the adapter keeps the text it is given).
+fn sealed() -> EncryptedField {
+    EncryptedField::new("gAAAAB-sealed-visit-token".into())
+}
+
 fn worker(id: UserId) -> Actor {
     Actor {
         id,
@@ -151,7 +156,10 @@ on_both_backends!(
         let repo = t.db.bookings();
         let (me, ranger) = (person(&t, 1).await, person(&t, 2).await);
         let booking = request(1, me, &site, &service);
-        assert_eq!(repo.book(&booking, 10).await.unwrap(), Booked::Stored);
+        assert_eq!(
+            repo.book(&booking, 10, &sealed()).await.unwrap(),
+            Booked::Stored
+        );
         assert_eq!(repo.get(booking.id()).await.unwrap(), booking);
         assert_eq!(
             repo.for_visitor(me, 50).await.unwrap(),
@@ -167,8 +175,17 @@ on_both_backends!(
             1
         );
 
+        assert_eq!(
+            repo.sealed_token(booking.id()).await.unwrap(),
+            Some(sealed())
+        );
         let claim = booking.claim(worker(ranger), now()).unwrap();
         repo.apply(&claim).await.unwrap();
+        assert_eq!(
+            repo.sealed_token(booking.id()).await.unwrap(),
+            Some(sealed()),
+            "a claim keeps the token"
+        );
         assert_eq!(repo.get(booking.id()).await.unwrap(), claim.to);
         assert!(repo.open(now(), 50).await.unwrap().is_empty());
         assert_eq!(
@@ -177,6 +194,11 @@ on_both_backends!(
         );
         let checked_in = claim.to.check_in(worker(ranger), nine()).unwrap();
         repo.apply(&checked_in).await.unwrap();
+        assert_eq!(
+            repo.sealed_token(booking.id()).await.unwrap(),
+            None,
+            "the check-in spends the token"
+        );
         let done = checked_in
             .to
             .complete(worker(ranger), nine() + chrono::TimeDelta::minutes(80))
@@ -207,7 +229,9 @@ on_both_backends!(
             let repo = Arc::clone(&repo);
             let booking = request(n as u16, *visitor, &site, &service);
             tasks.push(tokio::spawn(async move {
-                repo.book(&booking, 3).await.map(|b| (b, booking))
+                repo.book(&booking, 3, &sealed())
+                    .await
+                    .map(|b| (b, booking))
             }));
         }
         let mut stored = Vec::new();
@@ -247,11 +271,18 @@ on_both_backends!(
         );
         // (Newcomers: any of the twelve may be among the three who got a place.)
         let late = request(100, person(&t, 13).await, &site, &service);
-        assert_eq!(repo.book(&late, 3).await.unwrap(), Booked::Stored);
         assert_eq!(
-            repo.book(&request(101, person(&t, 14).await, &site, &service), 3)
-                .await
-                .unwrap(),
+            repo.book(&late, 3, &sealed()).await.unwrap(),
+            Booked::Stored
+        );
+        assert_eq!(
+            repo.book(
+                &request(101, person(&t, 14).await, &site, &service),
+                3,
+                &sealed()
+            )
+            .await
+            .unwrap(),
             Booked::Full
         );
     }
@@ -264,9 +295,12 @@ on_both_backends!(
         let repo = t.db.bookings();
         let me = person(&t, 1).await;
         let first = request(1, me, &site, &service);
-        assert_eq!(repo.book(&first, 10).await.unwrap(), Booked::Stored);
         assert_eq!(
-            repo.book(&request(2, me, &site, &service), 10)
+            repo.book(&first, 10, &sealed()).await.unwrap(),
+            Booked::Stored
+        );
+        assert_eq!(
+            repo.book(&request(2, me, &site, &service), 10, &sealed())
                 .await
                 .unwrap(),
             Booked::AlreadyBooked
@@ -278,8 +312,9 @@ on_both_backends!(
         repo.apply(&first.cancel(me_actor, now()).unwrap())
             .await
             .unwrap();
+        assert_eq!(repo.sealed_token(first.id()).await.unwrap(), None);
         assert_eq!(
-            repo.book(&request(3, me, &site, &service), 10)
+            repo.book(&request(3, me, &site, &service), 10, &sealed())
                 .await
                 .unwrap(),
             Booked::Stored
@@ -293,9 +328,15 @@ on_both_backends!(
         );
         // An unknown visitor, site or service stores nothing.
         let stranger = request(4, UserId::from_random([77; 16]), &site, &service);
-        assert_eq!(repo.book(&stranger, 10).await, Err(RepoError::NotFound));
+        assert_eq!(
+            repo.book(&stranger, 10, &sealed()).await,
+            Err(RepoError::NotFound)
+        );
         let nowhere = request(5, me, &marsh(8, "Nowhere", true), &service);
-        assert_eq!(repo.book(&nowhere, 10).await, Err(RepoError::NotFound));
+        assert_eq!(
+            repo.book(&nowhere, 10, &sealed()).await,
+            Err(RepoError::NotFound)
+        );
     }
 );
 
@@ -307,7 +348,7 @@ on_both_backends!(
         let me = person(&t, 1).await;
         let (a, b) = (person(&t, 2).await, person(&t, 3).await);
         let booking = request(1, me, &site, &service);
-        repo.book(&booking, 10).await.unwrap();
+        repo.book(&booking, 10, &sealed()).await.unwrap();
         let claims = [
             booking.claim(worker(a), now()).unwrap(),
             booking.claim(worker(b), now()).unwrap(),
@@ -345,11 +386,11 @@ on_both_backends!(
         let (site, service) = catalogue(&t, 2).await;
         let repo = t.db.bookings();
         let (me, you) = (person(&t, 1).await, person(&t, 2).await);
-        repo.book(&request(1, me, &site, &service), 2)
+        repo.book(&request(1, me, &site, &service), 2, &sealed())
             .await
             .unwrap();
         let yours = request(2, you, &site, &service);
-        repo.book(&yours, 2).await.unwrap();
+        repo.book(&yours, 2, &sealed()).await.unwrap();
         t.db.users().delete(me).await.unwrap();
         assert!(repo.for_visitor(me, 50).await.unwrap().is_empty());
         assert_eq!(

@@ -6,15 +6,14 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum::{Extension, Form};
 use axum_extra::extract::SignedCookieJar;
-use base64::Engine as _;
 use serde::Deserialize;
 use wildid_ports::services::accounts::TotpError;
 
 use super::back_to_account;
 use crate::error::AppError;
 use crate::flash::FlashKind;
-use crate::kit::requester;
 use crate::kit::{after_credential_change, end_other_sessions};
+use crate::kit::{qr_data_url, requester};
 use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render};
 use crate::pages::layout::Layout;
@@ -29,20 +28,6 @@ struct TotpSetupPage {
     secret: String,
     qr_data_url: String,
     error: String,
-}
-
-fn qr_data_url(content: &str) -> Result<String, AppError> {
-    let code = qrcode::QrCode::new(content.as_bytes())
-        .map_err(|e| AppError::Internal(format!("qr code: {e}")))?;
-    let svg = code
-        .render::<qrcode::render::svg::Color<'_>>()
-        .min_dimensions(220, 220)
-        .quiet_zone(true)
-        .build();
-    Ok(format!(
-        "data:image/svg+xml;base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(svg)
-    ))
 }
 
 async fn totp_setup_page(
@@ -64,7 +49,7 @@ async fn totp_setup_page(
         layout: Layout::for_viewer(ctx, viewer, "/account"),
         pending: enrolment.pending,
         secret: enrolment.secret_base32.expose().clone(),
-        qr_data_url: qr_data_url(enrolment.otpauth_url.expose())?,
+        qr_data_url: qr_data_url(enrolment.otpauth_url.expose(), 220)?,
         error,
     };
     render(&page, status)

@@ -10,17 +10,19 @@
 
 use std::sync::Arc;
 
+use subtle::ConstantTimeEq as _;
 use wildid_domain::Timestamp;
 use wildid_domain::audit::{self, AuditDetails, AuditRecord};
 use wildid_domain::ids::{BookingId, RequestId, ServiceTypeId, SiteId, UserId};
 use wildid_domain::role::Role;
 use wildid_domain::text::TextError;
 use wildid_domain::visits::{
-    Actor, Booking, BookingError, DESCRIPTION_MAX_CHARS, RequestError, Transition,
+    Actor, Booking, BookingError, DESCRIPTION_MAX_CHARS, RequestError, Transition, VisitToken,
 };
 
 use crate::RepoError;
 use crate::clock::Clock;
+use crate::crypto::FieldCipher;
 use crate::random::{SecureRandom, random_array};
 use crate::repo::{
     Booked, BookingRepository, ServiceTypeRepository, SiteRepository, UserRepository,
@@ -71,6 +73,12 @@ pub enum BookingsError {
     /// Someone changed the booking meanwhile; reload it and decide again.
     #[error("this booking was changed meanwhile; reload it and try again")]
     Changed,
+    /// The text presented at check-in is not a visit token.
+    #[error("a visit token is 32 letters and digits (0-9 and a-f)")]
+    InvalidToken,
+    /// The token presented is not this visit's (or the visit has none any more).
+    #[error("this is not the token of this visit")]
+    WrongToken,
     /// The assignee is not an active account.
     #[error("no such worker")]
     UnknownAssignee,
@@ -89,17 +97,36 @@ impl From<RepoError> for BookingsError {
     }
 }
 
-/// A step of a booking's life that needs nothing but who takes it ([`Bookings::step`]).
+/// A step of a booking's life that needs nothing but who takes it ([`Bookings::step`]; a
+/// check-in also needs the visit token: [`Bookings::check_in`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     /// A worker takes a requested booking.
     Claim,
-    /// The worker holding it checks the visitor in.
-    CheckIn,
     /// The worker holding it closes the visit.
     Complete,
     /// The visitor (or an admin) calls it off before it starts.
     Cancel,
+}
+
+/// What [`Bookings`] works with.
+pub struct BookingPorts {
+    /// Bookings, their places and their sealed tokens.
+    pub bookings: Arc<dyn BookingRepository>,
+    /// Sites (is it open?).
+    pub sites: Arc<dyn SiteRepository>,
+    /// Kinds of visit (length, capacity).
+    pub services: Arc<dyn ServiceTypeRepository>,
+    /// Accounts (who a booking is reassigned to).
+    pub users: Arc<dyn UserRepository>,
+    /// Where changes are recorded.
+    pub audit: AuditTrail,
+    /// Now.
+    pub clock: Arc<dyn Clock>,
+    /// Ids and visit tokens.
+    pub random: Arc<dyn SecureRandom>,
+    /// Seals visit tokens at rest.
+    pub cipher: Arc<dyn FieldCipher>,
 }
 
 /// The bookings use case.
@@ -112,27 +139,21 @@ pub struct Bookings {
     audit: AuditTrail,
     clock: Arc<dyn Clock>,
     random: Arc<dyn SecureRandom>,
+    cipher: Arc<dyn FieldCipher>,
 }
 
 impl Bookings {
     /// The use case over its ports.
-    pub fn new(
-        bookings: Arc<dyn BookingRepository>,
-        sites: Arc<dyn SiteRepository>,
-        services: Arc<dyn ServiceTypeRepository>,
-        users: Arc<dyn UserRepository>,
-        audit: AuditTrail,
-        clock: Arc<dyn Clock>,
-        random: Arc<dyn SecureRandom>,
-    ) -> Self {
+    pub fn new(ports: BookingPorts) -> Self {
         Self {
-            bookings,
-            sites,
-            services,
-            users,
-            audit,
-            clock,
-            random,
+            bookings: ports.bookings,
+            sites: ports.sites,
+            services: ports.services,
+            users: ports.users,
+            audit: ports.audit,
+            clock: ports.clock,
+            random: ports.random,
+            cipher: ports.cipher,
         }
     }
 
@@ -158,10 +179,15 @@ impl Bookings {
                 RepoError::NotFound => BookingsError::UnknownService,
                 other => other.into(),
             })?;
-        let id = BookingId::from_random(
-            random_array(self.random.as_ref())
-                .map_err(|_| BookingsError::Unavailable("no randomness".into()))?,
-        );
+        let no_randomness = |_| BookingsError::Unavailable("no randomness".into());
+        let id = BookingId::from_random(random_array(self.random.as_ref()).map_err(no_randomness)?);
+        // The visit token: 128 fresh bits, derived from nothing, stored only encrypted.
+        let token =
+            VisitToken::from_random(random_array(self.random.as_ref()).map_err(no_randomness)?);
+        let sealed = self
+            .cipher
+            .encrypt(token.to_string().as_bytes())
+            .map_err(|e| BookingsError::Unavailable(e.to_string()))?;
         // Markup goes before the domain bounds the text (as for every text users write).
         let description = match clean(&input.description, DESCRIPTION_MAX_CHARS) {
             Ok(text) => text.as_str().to_owned(),
@@ -171,7 +197,11 @@ impl Bookings {
         let now = self.clock.now();
         let booking =
             Booking::request(id, visitor, &site, &service, input.start, &description, now)?;
-        match self.bookings.book(&booking, service.capacity()).await {
+        match self
+            .bookings
+            .book(&booking, service.capacity(), &sealed)
+            .await
+        {
             Ok(Booked::Stored) => {}
             Ok(Booked::Full) => return Err(BookingsError::Full),
             // A duplicate is the visitor's own concurrent request winning the race for the
@@ -248,9 +278,68 @@ impl Bookings {
         Ok(capacity.saturating_sub(taken))
     }
 
-    /// Moves a booking one step of its life: a worker claims it, the worker holding it checks
-    /// the visitor in or completes the visit, the visitor (or an admin) cancels it before it
-    /// starts (its place is given back).
+    /// The visit token of `visitor`'s booking, while it awaits check-in (`None` afterwards).
+    ///
+    /// # Errors
+    /// [`BookingsError::NotFound`] for a missing booking or someone else's;
+    /// [`BookingsError::Unavailable`] when the token cannot be decrypted.
+    pub async fn visit_token(
+        &self,
+        visitor: UserId,
+        id: BookingId,
+    ) -> Result<Option<VisitToken>, BookingsError> {
+        let booking = self.bookings.get(id).await?;
+        if booking.visitor() != visitor {
+            return Err(BookingsError::NotFound);
+        }
+        self.token_of(id).await
+    }
+
+    async fn token_of(&self, id: BookingId) -> Result<Option<VisitToken>, BookingsError> {
+        let Some(sealed) = self.bookings.sealed_token(id).await? else {
+            return Ok(None);
+        };
+        let unreadable = || BookingsError::Unavailable("a visit token cannot be decrypted".into());
+        let plain = self.cipher.decrypt(&sealed).map_err(|_| unreadable())?;
+        let text = std::str::from_utf8(plain.expose()).map_err(|_| unreadable())?;
+        VisitToken::parse(text).map(Some).map_err(|_| unreadable())
+    }
+
+    /// The worker holding a booking checks its visitor in with the visit token the visitor
+    /// shows (typed or scanned), while the visit is open for check-in. The token is compared
+    /// in constant time and is spent by the check-in.
+    ///
+    /// # Errors
+    /// [`BookingsError::InvalidToken`] for text that is no token, [`BookingsError::WrongToken`]
+    /// for another visit's token; otherwise as [`Bookings::step`].
+    pub async fn check_in(
+        &self,
+        actor: Actor,
+        id: BookingId,
+        presented: &str,
+        request: Option<RequestId>,
+    ) -> Result<Booking, BookingsError> {
+        let presented = VisitToken::parse(presented).map_err(|_| BookingsError::InvalidToken)?;
+        let now = self.clock.now();
+        let booking = self.get(actor, id).await?;
+        let transition = booking.check_in(actor, now)?;
+        let expected = self.token_of(id).await?.ok_or(BookingsError::WrongToken)?;
+        if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+            return Err(BookingsError::WrongToken);
+        }
+        self.store(
+            actor,
+            id,
+            request,
+            audit::Action::VisitorCheckedIn,
+            transition,
+        )
+        .await
+    }
+
+    /// Moves a booking one step of its life: a worker claims it, the worker holding it
+    /// completes the visit, the visitor (or an admin) cancels it before it starts (its place
+    /// is given back).
     ///
     /// # Errors
     /// [`BookingsError`] naming what is wrong.
@@ -264,13 +353,11 @@ impl Bookings {
         let now = self.clock.now();
         let action = match step {
             Step::Claim => audit::Action::BookingClaimed,
-            Step::CheckIn => audit::Action::VisitorCheckedIn,
             Step::Complete => audit::Action::BookingCompleted,
             Step::Cancel => audit::Action::BookingCancelled,
         };
         let decide = |b: &Booking| match step {
             Step::Claim => b.claim(actor, now),
-            Step::CheckIn => b.check_in(actor, now),
             Step::Complete => b.complete(actor, now),
             Step::Cancel => b.cancel(actor, now),
         };
@@ -314,6 +401,17 @@ impl Bookings {
     ) -> Result<Booking, BookingsError> {
         let booking = self.get(actor, id).await?;
         let transition = decide(&booking)?;
+        self.store(actor, id, request, action, transition).await
+    }
+
+    async fn store(
+        &self,
+        actor: Actor,
+        id: BookingId,
+        request: Option<RequestId>,
+        action: audit::Action,
+        transition: Transition,
+    ) -> Result<Booking, BookingsError> {
         self.bookings.apply(&transition).await?;
         let mut details = AuditDetails::new().with("from", transition.from.as_str());
         if let Some(worker) = transition.to.worker() {
@@ -343,6 +441,7 @@ impl Bookings {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+    use crate::builtin::FernetKeyRing;
     use crate::builtin::OsRandom;
     use crate::repo::{
         MockAuditLog, MockBookingRepository, MockServiceTypeRepository, MockSiteRepository,
@@ -351,6 +450,7 @@ mod tests {
     use crate::services::fixtures::{FixedClock, t0};
     use std::sync::Mutex;
     use wildid_domain::audit::AuditEntry;
+    use wildid_domain::secret::SecretString;
     use wildid_domain::sighting::Area;
     use wildid_domain::visits::{ServiceType, Site};
 
@@ -381,6 +481,17 @@ mod tests {
     /// The use case over `bookings`, with one site and one service; the audit actions written
     /// are collected in the returned list.
     fn world(bookings: MockBookingRepository) -> (Bookings, Arc<Mutex<Vec<String>>>) {
+        world_with(bookings, key_ring())
+    }
+
+    fn key_ring() -> Arc<FernetKeyRing> {
+        Arc::new(FernetKeyRing::new(&[SecretString::new(fernet::Fernet::generate_key())]).unwrap())
+    }
+
+    fn world_with(
+        bookings: MockBookingRepository,
+        cipher: Arc<FernetKeyRing>,
+    ) -> (Bookings, Arc<Mutex<Vec<String>>>) {
         let mut sites = MockSiteRepository::new();
         sites.expect_get().returning(|id| {
             if id == site().id() {
@@ -398,15 +509,16 @@ mod tests {
             seen.lock().unwrap().push(record.action.as_str().to_owned());
             Ok(AuditEntry::append_to(None, record))
         });
-        let use_case = Bookings::new(
-            Arc::new(bookings),
-            Arc::new(sites),
-            Arc::new(services),
-            Arc::new(MockUserRepository::new()),
-            AuditTrail::new(Arc::new(log)),
-            Arc::new(FixedClock(t0())),
-            Arc::new(OsRandom),
-        );
+        let use_case = Bookings::new(BookingPorts {
+            bookings: Arc::new(bookings),
+            sites: Arc::new(sites),
+            services: Arc::new(services),
+            users: Arc::new(MockUserRepository::new()),
+            audit: AuditTrail::new(Arc::new(log)),
+            clock: Arc::new(FixedClock(t0())),
+            random: Arc::new(OsRandom),
+            cipher,
+        });
         (use_case, actions)
     }
 
@@ -414,12 +526,12 @@ mod tests {
     async fn a_booking_is_cleaned_stored_with_the_capacity_and_audited() {
         let mut repo = MockBookingRepository::new();
         repo.expect_book()
-            .withf(|b, capacity| {
+            .withf(|b, capacity, _| {
                 *capacity == 4
                     && b.record().description.as_ref().map(|d| d.as_str()) == Some("Two of us")
             })
             .times(1)
-            .returning(|_, _| Ok(Booked::Stored));
+            .returning(|_, _, _| Ok(Booked::Stored));
         let (bookings, actions) = world(repo);
         let booked = bookings.book(visitor(1).id, &input(), None).await.unwrap();
         assert_eq!(
@@ -438,7 +550,7 @@ mod tests {
             Ok(Booked::Full),
         ]);
         repo.expect_book()
-            .returning(move |_, _| answers.lock().unwrap().pop().unwrap());
+            .returning(move |_, _, _| answers.lock().unwrap().pop().unwrap());
         let (bookings, actions) = world(repo);
         let me = visitor(1).id;
         assert_eq!(
@@ -515,5 +627,63 @@ mod tests {
             Err(BookingsError::Changed)
         );
         assert!(actions.lock().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn check_in_needs_this_visit_s_token_compared_whole() {
+        let cipher = key_ring();
+        let ranger = Actor {
+            id: UserId::from_random([7; 16]),
+            role: Role::Worker,
+        };
+        let requested = Booking::request(
+            BookingId::from_random([5; 16]),
+            visitor(2).id,
+            &site(),
+            &walk(),
+            t0() + chrono::TimeDelta::minutes(15),
+            "",
+            t0(),
+        )
+        .unwrap();
+        let claimed = requested.claim(ranger, t0()).unwrap().to;
+        let token = VisitToken::from_random([0x5a; 16]);
+        let sealed = cipher.encrypt(token.to_string().as_bytes()).unwrap();
+        let mut repo = MockBookingRepository::new();
+        repo.expect_get().returning(move |_| Ok(claimed.clone()));
+        repo.expect_sealed_token()
+            .returning(move |_| Ok(Some(sealed.clone())));
+        repo.expect_apply()
+            .withf(|t| t.to.status() == wildid_domain::visits::BookingStatus::CheckedIn)
+            .times(1)
+            .returning(|_| Ok(()));
+        let (bookings, actions) = world_with(repo, cipher);
+        let id = BookingId::from_random([5; 16]);
+        assert_eq!(
+            bookings.check_in(ranger, id, "not a token", None).await,
+            Err(BookingsError::InvalidToken)
+        );
+        let mut other = *token.as_bytes();
+        other[15] ^= 1;
+        assert_eq!(
+            bookings
+                .check_in(
+                    ranger,
+                    id,
+                    &VisitToken::from_random(other).to_string(),
+                    None
+                )
+                .await,
+            Err(BookingsError::WrongToken),
+            "one bit off is another token"
+        );
+        assert!(actions.lock().unwrap().is_empty());
+        let typed = token.grouped().to_uppercase();
+        let done = bookings.check_in(ranger, id, &typed, None).await.unwrap();
+        assert_eq!(
+            done.status(),
+            wildid_domain::visits::BookingStatus::CheckedIn
+        );
+        assert_eq!(*actions.lock().unwrap(), ["visits.booking.checked_in"]);
     }
 }

@@ -4,5 +4,5 @@
 pub mod bookings;
 pub mod catalogue;
 
-pub use bookings::{BookingInput, Bookings, BookingsError, Step};
+pub use bookings::{BookingInput, BookingPorts, Bookings, BookingsError, Step};
 pub use catalogue::{Catalogue, CatalogueError, ServiceInput, SiteInput};
