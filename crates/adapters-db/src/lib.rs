@@ -40,6 +40,7 @@ use wildid_ports::repo::{
     AuditLog, BookingRepository, CaptchaRepository, HeldPhotoRepository, IdentificationRepository,
     LoginTokenRepository, MailOutbox, RateLimitStore, RecoveryCodeRepository,
     ServiceTypeRepository, SessionRepository, SiteRepository, UserRepository,
+    VisitMappingRepository,
 };
 
 pub use migrate::run_migrations;
@@ -164,6 +165,13 @@ impl Database {
 
     /// The visit bookings and their slots' places.
     pub fn bookings(self: &Arc<Self>) -> Arc<dyn BookingRepository> {
+        Arc::new(visits::SqlVisits {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// The encrypted visit mappings (who was at a site when).
+    pub fn visit_mappings(self: &Arc<Self>) -> Arc<dyn VisitMappingRepository> {
         Arc::new(visits::SqlVisits {
             db: Arc::clone(self),
         })

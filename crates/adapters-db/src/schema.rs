@@ -186,6 +186,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    visit_mappings (token_digest) {
+        token_digest -> Binary,
+        sealed_visitor -> Text,
+        site_id -> Text,
+        visit_start -> Timestamp,
+        visit_end -> Timestamp,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     visit_tokens (booking_id) {
         booking_id -> Text,
         sealed -> Text,
@@ -221,6 +232,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     bookings,
     visit_slots,
     visit_tokens,
+    visit_mappings,
     login_tokens,
     mail_outbox,
     recovery_codes

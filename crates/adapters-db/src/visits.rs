@@ -21,17 +21,19 @@ use wildid_domain::sighting::Area;
 use wildid_domain::text::PlainText;
 use wildid_domain::user::EncryptedField;
 use wildid_domain::visits::{
-    Booking, BookingRecord, BookingStatus, DESCRIPTION_MAX_CHARS, ServiceType, Site, Slot,
-    Transition,
+    Booking, BookingRecord, BookingStatus, DESCRIPTION_MAX_CHARS, MAX_DURATION_MINUTES,
+    ServiceType, Site, Slot, Transition, VisitMapping,
 };
 use wildid_ports::RepoError;
-use wildid_ports::repo::{Booked, BookingRepository, ServiceTypeRepository, SiteRepository};
+use wildid_ports::repo::{
+    Booked, BookingRepository, ServiceTypeRepository, SiteRepository, VisitMappingRepository,
+};
 
 use crate::Database;
-use crate::codec::{from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
+use crate::codec::{array, from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
 use crate::error::{TxError, corrupt, found, repo_error};
 use crate::pool::{with_conn, with_write_conn, write_transaction};
-use crate::schema::{bookings, service_types, sites, visit_slots, visit_tokens};
+use crate::schema::{bookings, service_types, sites, visit_mappings, visit_slots, visit_tokens};
 
 /// The most bookings one listing returns, whatever is asked.
 const MAX_LIMIT: u32 = 500;
@@ -63,6 +65,39 @@ struct ServiceRow {
     name_key: String,
     duration_minutes: i32,
     capacity: i32,
+}
+
+#[derive(Queryable, Selectable, Insertable)]
+#[diesel(table_name = visit_mappings)]
+struct MappingRow {
+    token_digest: Vec<u8>,
+    sealed_visitor: String,
+    site_id: String,
+    visit_start: NaiveDateTime,
+    visit_end: NaiveDateTime,
+    created_at: NaiveDateTime,
+}
+
+fn mapping_row(m: &VisitMapping) -> MappingRow {
+    MappingRow {
+        token_digest: m.token_digest.to_vec(),
+        sealed_visitor: m.sealed_visitor.as_str().to_owned(),
+        site_id: m.site.to_string(),
+        visit_start: to_db_time(m.visit_start),
+        visit_end: to_db_time(m.visit_end),
+        created_at: to_db_time(m.created_at),
+    }
+}
+
+fn mapping(row: MappingRow) -> Result<VisitMapping, RepoError> {
+    Ok(VisitMapping {
+        token_digest: array(row.token_digest, "visit_mappings.token_digest")?,
+        sealed_visitor: EncryptedField::new(row.sealed_visitor),
+        site: SiteId::parse(&row.site_id).map_err(|_| corrupt("visit_mappings.site_id"))?,
+        visit_start: from_db_time(row.visit_start),
+        visit_end: from_db_time(row.visit_end),
+        created_at: from_db_time(row.created_at),
+    })
 }
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -470,6 +505,26 @@ impl BookingRepository for SqlVisits {
     }
 
     async fn apply(&self, transition: &Transition) -> Result<(), RepoError> {
+        self.store(transition, None).await
+    }
+
+    async fn check_in(
+        &self,
+        transition: &Transition,
+        mapping: &VisitMapping,
+    ) -> Result<(), RepoError> {
+        self.store(transition, Some(mapping)).await
+    }
+}
+
+impl SqlVisits {
+    /// Stores `transition` if the booking is still where it was, and `mapping` with it.
+    async fn store(
+        &self,
+        transition: &Transition,
+        mapping: Option<&VisitMapping>,
+    ) -> Result<(), RepoError> {
+        let mapping_row = mapping.map(mapping_row);
         let row = booking_row(&transition.to);
         let from = transition.from.as_str();
         let from_worker = transition.from_worker.map(|w| w.to_string());
@@ -518,6 +573,12 @@ impl BookingRepository for SqlVisits {
                 }
                 .into());
             }
+            if let Some(row) = &mapping_row {
+                diesel::insert_into(visit_mappings::table)
+                    .values(row)
+                    .execute(conn)
+                    .await?;
+            }
             if token_spent {
                 diesel::delete(visit_tokens::table.find(&row.id))
                     .execute(conn)
@@ -535,5 +596,33 @@ impl BookingRepository for SqlVisits {
             }
             Ok(())
         })
+    }
+}
+
+#[async_trait]
+impl VisitMappingRepository for SqlVisits {
+    async fn visits_at(
+        &self,
+        site: SiteId,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<VisitMapping>, RepoError> {
+        let site = site.to_string();
+        // No visit lasts longer than the longest service, so only visits starting that long
+        // before the window can reach into it: the index on (site, start) bounds the scan.
+        let longest = chrono::TimeDelta::minutes(i64::from(MAX_DURATION_MINUTES));
+        let (earliest, from, to) = (to_db_time(from - longest), to_db_time(from), to_db_time(to));
+        let rows: Vec<MappingRow> = with_conn!(self.db, |conn| {
+            visit_mappings::table
+                .filter(visit_mappings::site_id.eq(&site))
+                .filter(visit_mappings::visit_start.ge(earliest))
+                .filter(visit_mappings::visit_start.le(to))
+                .filter(visit_mappings::visit_end.ge(from))
+                .select(MappingRow::as_select())
+                .load(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        rows.into_iter().map(mapping).collect()
     }
 }

@@ -231,6 +231,7 @@ pub fn compose(
             clock: Arc::clone(&clock),
             random: Arc::clone(&random),
             cipher: Arc::clone(&cipher),
+            digest: Arc::clone(&counter_keys),
         }),
     };
     let cookie_key = Key::from(derive_key(&secrets.session_key, "flash-cookie").expose());

@@ -179,6 +179,19 @@ async fn a_visit_from_booking_to_completion_with_every_role_rule() {
         Value::Null,
         "the check-in spends the token"
     );
+    // Who was there is kept for exposure notifications, with the visitor only encrypted and
+    // the token only digested: still no token in the database, and no visitor id beside it.
+    assert_eq!(count(&server.data_dir, "visit_mappings"), 1);
+    let visitor_id = visitor.get("/api/auth/me").await.json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let clear = format!(
+        "visit_mappings WHERE instr(sealed_visitor, '{visitor_id}') > 0 \
+         OR instr(lower(hex(token_digest)), '{token}') > 0"
+    );
+    assert_eq!(count(&server.data_dir, &clear), 0);
+    assert_no_token_in_database(&server, &token);
     let complete = format!("/api/worker/bookings/{id}/complete");
     let r = guide.post_json(&complete, &json!({})).await;
     assert_eq!(
@@ -193,10 +206,6 @@ async fn a_visit_from_booking_to_completion_with_every_role_rule() {
         .unwrap()
         .to_owned();
     let reassign = format!("/api/admin/bookings/{id}/reassign");
-    let visitor_id = visitor.get("/api/auth/me").await.json()["user"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let r = admin
         .post_json(&reassign, &json!({"worker_id": visitor_id}))
         .await;

@@ -176,6 +176,7 @@ fn state(database_up: bool) -> AppState {
                 clock: Arc::new(SystemClock),
                 random: Arc::new(OsRandom),
                 cipher: Arc::new(MockFieldCipher::new()),
+                digest: Arc::new(MockKeyedDigest::new()),
             }),
         }),
         settings: Arc::new(HttpSettings {

@@ -7,7 +7,7 @@ use wildid_domain::Timestamp;
 use wildid_domain::ids::{BookingId, NotificationId, ServiceTypeId, SiteId, UserId};
 use wildid_domain::user::EncryptedField;
 use wildid_domain::visits::{
-    Booking, ExposureReport, Notification, ServiceType, Site, Transition, VisitMapping, VisitToken,
+    Booking, ExposureReport, Notification, ServiceType, Site, Transition, VisitMapping,
 };
 
 use super::Page;
@@ -147,18 +147,26 @@ pub trait BookingRepository: Send + Sync {
     /// [`RepoError::Conflict`] when the stored booking changed meanwhile;
     /// [`RepoError::NotFound`] when there is no such booking.
     async fn apply(&self, transition: &Transition) -> Result<(), RepoError>;
+    /// Stores a check-in: `transition` (to checked in) exactly as [`BookingRepository::apply`]
+    /// does and, in the same step, the visit's `mapping`; neither is stored without the other.
+    ///
+    /// # Errors
+    /// As [`BookingRepository::apply`]; [`RepoError::Duplicate`] when the mapping's token
+    /// digest is stored already.
+    async fn check_in(
+        &self,
+        transition: &Transition,
+        mapping: &VisitMapping,
+    ) -> Result<(), RepoError>;
 }
 
-/// Storage of the encrypted visit-token-to-user mappings.
+/// Reading the encrypted visit mappings (they are written by
+/// [`BookingRepository::check_in`]).
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait VisitMappingRepository: Send + Sync {
-    /// Stores a mapping.
-    ///
-    /// # Errors
-    /// [`RepoError::Duplicate`] when the token is mapped already.
-    async fn insert(&self, mapping: &VisitMapping) -> Result<(), RepoError>;
-    /// Mappings of visits to `site` between `from` and `to` (inclusive).
+    /// Mappings of visits to `site` that overlapped the window from `from` to `to` (both
+    /// included), found through the site and time index without reading any other mapping.
     ///
     /// # Errors
     /// Only storage failures.
@@ -168,20 +176,6 @@ pub trait VisitMappingRepository: Send + Sync {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<VisitMapping>, RepoError>;
-    /// Re-encrypted ciphertext for a mapping (key rotation).
-    ///
-    /// # Errors
-    /// [`RepoError::NotFound`] when the token is not mapped.
-    async fn replace_ciphertext(
-        &self,
-        token: &VisitToken,
-        ciphertext: &EncryptedField,
-    ) -> Result<(), RepoError>;
-    /// Deletes mappings created before `cutoff`; returns how many.
-    ///
-    /// # Errors
-    /// Only storage failures.
-    async fn purge_created_before(&self, cutoff: Timestamp) -> Result<u64, RepoError>;
 }
 
 /// Storage of exposure reports.

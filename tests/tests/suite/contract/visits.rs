@@ -6,7 +6,7 @@ use wildid_domain::ids::{BookingId, ServiceTypeId, SiteId, UserId};
 use wildid_domain::role::Role;
 use wildid_domain::sighting::Area;
 use wildid_domain::user::{EmailLookup, EncryptedField, User};
-use wildid_domain::visits::{Actor, Booking, BookingStatus, ServiceType, Site};
+use wildid_domain::visits::{Actor, Booking, BookingStatus, ServiceType, Site, VisitMapping};
 use wildid_ports::RepoError;
 use wildid_ports::repo::{Booked, BookingRepository};
 use wildid_tests::db::TestDb;
@@ -400,5 +400,97 @@ on_both_backends!(
             1
         );
         assert_eq!(repo.get(yours.id()).await.unwrap(), yours);
+    }
+);
+
+fn mapping_of(booking: &Booking, n: u8) -> VisitMapping {
+    VisitMapping {
+        token_digest: [n; 32],
+        sealed_visitor: EncryptedField::new(format!("gAAAAB-sealed-visitor-{n}")),
+        site: booking.record().site,
+        visit_start: booking.slot().start(),
+        visit_end: booking.slot().end(),
+        created_at: nine(),
+    }
+}
+
+on_both_backends!(
+    a_check_in_stores_its_mapping_in_the_same_step_and_exposures_find_it_by_time,
+    |t: TestDb| async move {
+        let (site, service) = catalogue(&t, 10).await;
+        let repo = t.db.bookings();
+        let mappings = t.db.visit_mappings();
+        let (me, ranger) = (person(&t, 1).await, person(&t, 2).await);
+        let booking = request(1, me, &site, &service);
+        repo.book(&booking, 10, &sealed()).await.unwrap();
+        let claimed = booking.claim(worker(ranger), now()).unwrap();
+        repo.apply(&claimed).await.unwrap();
+        let check_in = claimed.to.check_in(worker(ranger), nine()).unwrap();
+        let mapping = mapping_of(&booking, 7);
+
+        // A check-in decided on a stale booking stores nothing, the mapping included.
+        let stale = booking.claim(worker(ranger), now()).unwrap();
+        assert_eq!(
+            repo.check_in(&stale, &mapping).await,
+            Err(RepoError::Conflict)
+        );
+        let minute = chrono::TimeDelta::minutes(1);
+        let day = chrono::TimeDelta::days(1);
+        assert!(
+            mappings
+                .visits_at(site.id(), nine() - day, nine() + day)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+
+        repo.check_in(&check_in, &mapping).await.unwrap();
+        assert_eq!(
+            repo.get(booking.id()).await.unwrap().status(),
+            BookingStatus::CheckedIn
+        );
+        assert_eq!(repo.sealed_token(booking.id()).await.unwrap(), None);
+        // Windows that touch the visit (09:00-10:30) find it; windows beside it do not.
+        let (start, end) = (booking.slot().start(), booking.slot().end());
+        for (from, to, found) in [
+            (start - day, end + day, true),
+            (end, end + minute, true),
+            (start - minute, start, true),
+            (start + minute, start + minute, true),
+            (end + minute, end + day, false),
+            (start - day, start - minute, false),
+        ] {
+            let hits = mappings.visits_at(site.id(), from, to).await.unwrap();
+            assert_eq!(
+                hits,
+                if found { vec![mapping.clone()] } else { vec![] },
+                "{from}..{to}"
+            );
+        }
+        // A mapping that cannot be stored takes its check-in with it.
+        let you = person(&t, 3).await;
+        let yours = request(2, you, &site, &service);
+        repo.book(&yours, 10, &sealed()).await.unwrap();
+        let claimed = yours.claim(worker(ranger), now()).unwrap();
+        repo.apply(&claimed).await.unwrap();
+        let check_in = claimed.to.check_in(worker(ranger), nine()).unwrap();
+        assert_eq!(
+            repo.check_in(&check_in, &mapping_of(&yours, 7)).await,
+            Err(RepoError::Duplicate)
+        );
+        assert_eq!(
+            repo.get(yours.id()).await.unwrap().status(),
+            BookingStatus::Claimed
+        );
+        assert_eq!(repo.sealed_token(yours.id()).await.unwrap(), Some(sealed()));
+
+        let elsewhere = SiteId::from_random([8; 16]);
+        assert!(
+            mappings
+                .visits_at(elsewhere, start - day, end + day)
+                .await
+                .unwrap()
+                .is_empty()
+        );
     }
 );

@@ -17,12 +17,13 @@ use wildid_domain::ids::{BookingId, RequestId, ServiceTypeId, SiteId, UserId};
 use wildid_domain::role::Role;
 use wildid_domain::text::TextError;
 use wildid_domain::visits::{
-    Actor, Booking, BookingError, DESCRIPTION_MAX_CHARS, RequestError, Transition, VisitToken,
+    Actor, Booking, BookingError, DESCRIPTION_MAX_CHARS, RequestError, Transition, VisitMapping,
+    VisitToken,
 };
 
 use crate::RepoError;
 use crate::clock::Clock;
-use crate::crypto::FieldCipher;
+use crate::crypto::{FieldCipher, KeyedDigest};
 use crate::random::{SecureRandom, random_array};
 use crate::repo::{
     Booked, BookingRepository, ServiceTypeRepository, SiteRepository, UserRepository,
@@ -125,8 +126,10 @@ pub struct BookingPorts {
     pub clock: Arc<dyn Clock>,
     /// Ids and visit tokens.
     pub random: Arc<dyn SecureRandom>,
-    /// Seals visit tokens at rest.
+    /// Seals visit tokens and the visitors of visit mappings at rest.
     pub cipher: Arc<dyn FieldCipher>,
+    /// Digests visit tokens for the visit mappings.
+    pub digest: Arc<dyn KeyedDigest>,
 }
 
 /// The bookings use case.
@@ -140,7 +143,12 @@ pub struct Bookings {
     clock: Arc<dyn Clock>,
     random: Arc<dyn SecureRandom>,
     cipher: Arc<dyn FieldCipher>,
+    digest: Arc<dyn KeyedDigest>,
 }
+
+/// The purpose under which visit tokens are digested for the visit mappings
+/// ([`KeyedDigest::digest`]).
+const TOKEN_DIGEST_PURPOSE: &str = "visit-token";
 
 impl Bookings {
     /// The use case over its ports.
@@ -154,6 +162,7 @@ impl Bookings {
             clock: ports.clock,
             random: ports.random,
             cipher: ports.cipher,
+            digest: ports.digest,
         }
     }
 
@@ -327,12 +336,29 @@ impl Bookings {
         if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
             return Err(BookingsError::WrongToken);
         }
+        // Who was there, for exposure notifications: the visitor only as ciphertext, the
+        // token only as a keyed digest.
+        let slot = booking.slot();
+        let mapping = VisitMapping {
+            token_digest: self
+                .digest
+                .digest(TOKEN_DIGEST_PURPOSE, expected.as_bytes()),
+            sealed_visitor: self
+                .cipher
+                .encrypt(booking.visitor().to_string().as_bytes())
+                .map_err(|e| BookingsError::Unavailable(e.to_string()))?,
+            site: booking.record().site,
+            visit_start: slot.start(),
+            visit_end: slot.end(),
+            created_at: now,
+        };
         self.store(
             actor,
             id,
             request,
             audit::Action::VisitorCheckedIn,
             transition,
+            Some(&mapping),
         )
         .await
     }
@@ -401,7 +427,8 @@ impl Bookings {
     ) -> Result<Booking, BookingsError> {
         let booking = self.get(actor, id).await?;
         let transition = decide(&booking)?;
-        self.store(actor, id, request, action, transition).await
+        self.store(actor, id, request, action, transition, None)
+            .await
     }
 
     async fn store(
@@ -411,8 +438,12 @@ impl Bookings {
         request: Option<RequestId>,
         action: audit::Action,
         transition: Transition,
+        mapping: Option<&VisitMapping>,
     ) -> Result<Booking, BookingsError> {
-        self.bookings.apply(&transition).await?;
+        match mapping {
+            Some(mapping) => self.bookings.check_in(&transition, mapping).await?,
+            None => self.bookings.apply(&transition).await?,
+        }
         let mut details = AuditDetails::new().with("from", transition.from.as_str());
         if let Some(worker) = transition.to.worker() {
             details = details.with("worker", worker.to_string());
@@ -441,8 +472,8 @@ impl Bookings {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::builtin::FernetKeyRing;
     use crate::builtin::OsRandom;
+    use crate::builtin::{FernetKeyRing, HmacDigest};
     use crate::repo::{
         MockAuditLog, MockBookingRepository, MockServiceTypeRepository, MockSiteRepository,
         MockUserRepository,
@@ -450,7 +481,7 @@ mod tests {
     use crate::services::fixtures::{FixedClock, t0};
     use std::sync::Mutex;
     use wildid_domain::audit::AuditEntry;
-    use wildid_domain::secret::SecretString;
+    use wildid_domain::secret::{SecretBytes, SecretString};
     use wildid_domain::sighting::Area;
     use wildid_domain::visits::{ServiceType, Site};
 
@@ -518,6 +549,7 @@ mod tests {
             clock: Arc::new(FixedClock(t0())),
             random: Arc::new(OsRandom),
             cipher,
+            digest: Arc::new(HmacDigest::new(SecretBytes::new(vec![4; 32]))),
         });
         (use_case, actions)
     }
@@ -653,10 +685,18 @@ mod tests {
         repo.expect_get().returning(move |_| Ok(claimed.clone()));
         repo.expect_sealed_token()
             .returning(move |_| Ok(Some(sealed.clone())));
-        repo.expect_apply()
-            .withf(|t| t.to.status() == wildid_domain::visits::BookingStatus::CheckedIn)
+        let visitor_id = visitor(2).id;
+        let ring = Arc::clone(&cipher);
+        repo.expect_check_in()
+            .withf(move |t, m| {
+                let sealed = ring.decrypt(&m.sealed_visitor).unwrap();
+                t.to.status() == wildid_domain::visits::BookingStatus::CheckedIn
+                    && sealed.expose() == visitor_id.to_string().as_bytes()
+                    && m.token_digest != [0; 32]
+                    && m.visit_end - m.visit_start == chrono::TimeDelta::minutes(60)
+            })
             .times(1)
-            .returning(|_| Ok(()));
+            .returning(|_, _| Ok(()));
         let (bookings, actions) = world_with(repo, cipher);
         let id = BookingId::from_random([5; 16]);
         assert_eq!(
