@@ -17,6 +17,7 @@ mod audit;
 mod captchas;
 mod codec;
 mod error;
+mod exposures;
 mod health;
 mod held_photos;
 mod identifications;
@@ -37,10 +38,10 @@ use std::sync::Arc;
 
 use wildid_ports::health::HealthCheck;
 use wildid_ports::repo::{
-    AuditLog, BookingRepository, CaptchaRepository, HeldPhotoRepository, IdentificationRepository,
-    LoginTokenRepository, MailOutbox, RateLimitStore, RecoveryCodeRepository,
-    ServiceTypeRepository, SessionRepository, SiteRepository, UserRepository,
-    VisitMappingRepository,
+    AuditLog, BookingRepository, CaptchaRepository, ExposureReportRepository, HeldPhotoRepository,
+    IdentificationRepository, LoginTokenRepository, MailOutbox, NotificationRepository,
+    RateLimitStore, RecoveryCodeRepository, ServiceTypeRepository, SessionRepository,
+    SiteRepository, UserRepository, VisitMappingRepository,
 };
 
 pub use migrate::run_migrations;
@@ -173,6 +174,20 @@ impl Database {
     /// The encrypted visit mappings (who was at a site when).
     pub fn visit_mappings(self: &Arc<Self>) -> Arc<dyn VisitMappingRepository> {
         Arc::new(visits::SqlVisits {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// The exposure reports.
+    pub fn exposure_reports(self: &Arc<Self>) -> Arc<dyn ExposureReportRepository> {
+        Arc::new(exposures::SqlExposures {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// The in-app notifications.
+    pub fn notifications(self: &Arc<Self>) -> Arc<dyn NotificationRepository> {
+        Arc::new(exposures::SqlExposures {
             db: Arc::clone(self),
         })
     }

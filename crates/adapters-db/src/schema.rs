@@ -186,6 +186,29 @@ diesel::table! {
 }
 
 diesel::table! {
+    exposure_reports (id) {
+        id -> Text,
+        site_id -> Text,
+        window_start -> Timestamp,
+        window_end -> Timestamp,
+        note -> Text,
+        reported_by -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Text,
+        user_id -> Text,
+        report_id -> Text,
+        message -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     visit_mappings (token_digest) {
         token_digest -> Binary,
         sealed_visitor -> Text,
@@ -233,6 +256,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     visit_slots,
     visit_tokens,
     visit_mappings,
+    exposure_reports,
+    notifications,
     login_tokens,
     mail_outbox,
     recovery_codes

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use wildid_domain::visits::{BookingError, RequestError, SiteError};
+use wildid_domain::visits::{BookingError, ExposureError, RequestError, SiteError};
 use wildid_ports::RepoError;
 use wildid_ports::services::accounts::{
     LinkRequestError, LoginError, MagicLinkError, PasswordChangeError, ReauthError, RegisterError,
@@ -23,7 +23,7 @@ use wildid_ports::services::journal::JournalError;
 use wildid_ports::services::profile::ProfileError;
 use wildid_ports::services::sessions::SessionError;
 use wildid_ports::services::trust::AdmitError;
-use wildid_ports::services::visits::{BookingsError, CatalogueError};
+use wildid_ports::services::visits::{BookingsError, CatalogueError, ExposuresError};
 
 /// What the frame middleware renders for an error response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -416,6 +416,27 @@ impl From<BookingsError> for AppError {
                 AppError::refused(unprocessable, "unknown_worker", "There is no such worker.")
             }
             BookingsError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<ExposuresError> for AppError {
+    fn from(e: ExposuresError) -> Self {
+        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        match e {
+            ExposuresError::UnknownSite => {
+                AppError::refused(unprocessable, "unknown_site", "There is no such site.")
+            }
+            ExposuresError::Invalid(ExposureError::Note(why)) => {
+                AppError::refused(unprocessable, "invalid_note", format!("Note: {why}."))
+            }
+            ExposuresError::Invalid(why) => AppError::refused(
+                unprocessable,
+                "invalid_window",
+                format!("{}.", capitalised(&why.to_string())),
+            ),
+            ExposuresError::NotFound => AppError::NotFound,
+            ExposuresError::Unavailable(cause) => AppError::Unavailable(cause),
         }
     }
 }

@@ -19,7 +19,7 @@ use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
 use wildid_ports::services::trust::TrustGate;
-use wildid_ports::services::visits::{Bookings, Catalogue};
+use wildid_ports::services::visits::{Bookings, Catalogue, Exposures};
 
 /// The use cases the HTTP layer calls.
 pub struct Services {
@@ -47,6 +47,8 @@ pub struct Services {
     pub catalogue: Catalogue,
     /// Visitors' bookings and the workers' queue.
     pub bookings: Bookings,
+    /// Exposure reports and the notifications they cause.
+    pub exposures: Exposures,
 }
 
 /// Where the sightings maps take their background from.

@@ -39,7 +39,7 @@ use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
 use wildid_ports::services::trust::TrustGate;
-use wildid_ports::services::visits::{BookingPorts, Bookings, Catalogue};
+use wildid_ports::services::visits::{BookingPorts, Bookings, Catalogue, ExposurePorts, Exposures};
 
 use crate::config::{MailTransport, Provider, Settings};
 use crate::jobs::Jobs;
@@ -232,6 +232,16 @@ pub fn compose(
             random: Arc::clone(&random),
             cipher: Arc::clone(&cipher),
             digest: Arc::clone(&counter_keys),
+        }),
+        exposures: Exposures::new(ExposurePorts {
+            mappings: db.visit_mappings(),
+            reports: db.exposure_reports(),
+            notifications: db.notifications(),
+            sites: db.sites(),
+            audit: audit.clone(),
+            clock: Arc::clone(&clock),
+            random: Arc::clone(&random),
+            cipher: Arc::clone(&cipher),
         }),
     };
     let cookie_key = Key::from(derive_key(&secrets.session_key, "flash-cookie").expose());

@@ -183,6 +183,9 @@ actions! {
     BookingCompleted => "visits.booking.completed",
     /// A booking was cancelled (by its visitor or an admin).
     BookingCancelled => "visits.booking.cancelled",
+    /// A worker or admin reported an exposure at a site (the `site` and how many people were
+    /// `notified`; never who).
+    ExposureReported => "visits.exposure.reported",
 }
 
 impl From<Action> for AuditAction {

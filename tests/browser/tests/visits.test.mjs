@@ -1,7 +1,8 @@
 // Field visits in a real browser, through the pages only: an admin adds a site and a kind of
 // visit, a visitor in Sydney books a place for the next quarter hour in their own time zone and
 // is shown a visit token (text and QR code), a worker claims the booking, checks the visitor in
-// with the token (another is refused) and completes the visit, and the visitor finds it done. Staff set up two-factor sign-in first, as staff pages require. Every page
+// with the token (another is refused) and completes the visit, then reports an exposure at the
+// site; the visitor finds the visit done and the notification (with its badge), and reads it. Staff set up two-factor sign-in first, as staff pages require. Every page
 // passes the harness's accessibility check, and nothing violates the policy or logs an error.
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -110,6 +111,7 @@ test("an admin opens a site, a visitor books, a worker runs the visit", async ()
   const worker = await watchedPage(session.browser, { viewport: { width: 390, height: 844 } });
   await staff(worker.page, "ranger.tomas@example.org", "worker");
   await worker.page.goto(session.server.url + "/worker");
+  assert.equal(await worker.page.title(), "Your visits · Worker · WildID");
   assert.match(await worker.page.locator(".booking").textContent(), /I walk with a stick/);
   await worker.page.getByRole("button", { name: /^Claim/ }).click();
   assert.match(await worker.page.locator(".flash").textContent(), /You run this visit/);
@@ -121,7 +123,27 @@ test("an admin opens a site, a visitor books, a worker runs the visit", async ()
   assert.match(await worker.page.locator(".flash").textContent(), /checked in/);
   await worker.page.getByRole("button", { name: /^Complete the visit/ }).click();
   assert.match(await worker.page.locator(".flash").textContent(), /completed/);
+
+  // The worker reports an exposure at the site for the last hour: the visitor is told.
+  const window = await worker.page.evaluate(() => {
+    const pad = (n) => String(n).padStart(2, "0");
+    const local = (d) => `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+    // "Until now", to the next whole minute (the server allows a few minutes for that).
+    return { from: local(new Date(Date.now() - 3_600_000)), to: local(new Date(Date.now() + 60_000)) };
+  });
+  await worker.page.getByLabel("Site", { exact: true }).last().selectOption({ label: "Mangrove Marsh" });
+  await worker.page.getByLabel("From").fill(window.from);
+  await worker.page.getByLabel("Until (not later than now)").fill(window.to);
+  await worker.page.getByLabel("What was found, and what people should do").fill("Avian influenza confirmed in a dead gull by the boardwalk.");
+  await worker.page.getByRole("button", { name: "Report and tell the visitors" }).click();
+  assert.match(await worker.page.locator(".flash").textContent(), /1 person was told/);
   assert.deepEqual(await worker.problems(), []);
+
+  await visitor.page.goto(session.server.url + "/notifications");
+  assert.match(await visitor.page.locator(".nav-badge").textContent(), /1/);
+  assert.match(await visitor.page.locator(".notification").textContent(), /Mangrove Marsh.*Avian influenza/s);
+  await visitor.page.getByRole("button", { name: /^Mark as read/ }).click();
+  assert.equal(await visitor.page.locator(".nav-badge").count(), 0, "no badge once read");
 
   await visitor.page.goto(session.server.url + "/visits/mine");
   assert.match(await visitor.page.locator(".sighting-list").textContent(), /Dawn chorus walk at Mangrove Marsh.*Done/s);

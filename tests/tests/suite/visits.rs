@@ -5,7 +5,9 @@
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde_json::{Value, json};
-use wildid_tests::accounts::{assert_audited, count, options, sign_in_by_link, staff_with_totp};
+use wildid_tests::accounts::{
+    assert_audited, audit_entries, count, options, sign_in_by_link, staff_with_totp,
+};
 use wildid_tests::client::Client;
 use wildid_tests::server::Server;
 
@@ -408,4 +410,128 @@ async fn concurrent_visitors_never_take_more_places_than_a_visit_has() {
         .count();
     assert_eq!((booked, full), (2, 4), "{answers:?}");
     assert_eq!(count(&server.data_dir, "bookings"), 2);
+}
+
+/// Books `start` for `visitor` and returns the booking's id and visit token.
+async fn booked_with_token(
+    visitor: &mut Client,
+    site: &str,
+    walk: &str,
+    start: DateTime<Utc>,
+) -> (String, String) {
+    let r = visitor
+        .post_json("/api/bookings", &booking(site, walk, start))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let token = visitor
+        .get(&format!("/api/bookings/{id}/token"))
+        .await
+        .json()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (id, token)
+}
+
+#[tokio::test]
+async fn an_exposure_reaches_everyone_checked_in_then_once_and_nobody_else() {
+    let server = Server::start_with(options()).unwrap();
+    let mut admin = staff_with_totp(&server, "chief@example.org", "admin").await;
+    let mut ranger = staff_with_totp(&server, "ranger@example.org", "worker").await;
+    let (site, walk) = catalogue(&mut admin, 10).await;
+    let mut ana = sign_in_by_link(&server, "ana@example.org").await;
+    let mut ben = sign_in_by_link(&server, "ben@example.org").await;
+    let mut carl = sign_in_by_link(&server, "carl@example.org").await;
+    let soon = quarter_after(TimeDelta::minutes(1));
+    let mut checked_in = Vec::new();
+    for visitor in [&mut ana, &mut ben] {
+        let (id, token) = booked_with_token(visitor, &site, &walk, soon).await;
+        let claim = format!("/api/worker/bookings/{id}/claim");
+        assert_eq!(ranger.post_json(&claim, &json!({})).await.status, 200);
+        let check_in = format!("/api/worker/bookings/{id}/check-in");
+        let r = ranger.post_json(&check_in, &json!({"token": token})).await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        checked_in.push(id);
+    }
+    // Carl booked the same visit but never came.
+    booked_with_token(&mut carl, &site, &walk, soon).await;
+
+    let from = Utc::now() - TimeDelta::hours(2);
+    let report = |to: DateTime<Utc>, note: &str| json!({"site_id": site, "from": from.to_rfc3339(), "to": to.to_rfc3339(), "note": note});
+    assert_eq!(
+        ana.post_json("/api/exposures", &report(Utc::now(), "x"))
+            .await
+            .status,
+        403,
+        "visitors cannot report"
+    );
+    for (body, code) in [
+        (
+            report(Utc::now() + TimeDelta::hours(1), "Gull"),
+            "invalid_window",
+        ),
+        (report(from - TimeDelta::hours(1), "Gull"), "invalid_window"),
+        (report(Utc::now(), "  "), "invalid_note"),
+        (
+            json!({"site_id": "nowhere", "from": from.to_rfc3339(), "to": Utc::now().to_rfc3339(), "note": "Gull"}),
+            "unknown_site",
+        ),
+    ] {
+        let r = ranger.post_json("/api/exposures", &body).await;
+        assert_eq!((r.status, r.error().as_str()), (422, code), "{body}");
+    }
+    assert_eq!(count(&server.data_dir, "exposure_reports"), 0);
+
+    let r = ranger
+        .post_json(
+            "/api/exposures",
+            &report(
+                Utc::now(),
+                "Avian influenza confirmed in a dead gull by the boardwalk.",
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json()["notified"], 2);
+
+    for visitor in [&mut ana, &mut ben] {
+        let mine = visitor.get("/api/notifications").await.json();
+        assert_eq!(mine["unread"], 1);
+        let message = mine["notifications"][0]["message"].as_str().unwrap();
+        assert!(message.contains("Mangrove Marsh") && message.contains("Avian influenza"));
+        assert!(!message.contains("@example.org"), "nobody is named");
+    }
+    assert_eq!(carl.get("/api/notifications").await.json()["unread"], 0);
+
+    let id = ana.get("/api/notifications").await.json()["notifications"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let read = format!("/api/notifications/{id}/read");
+    assert_eq!(ben.post_json(&read, &json!({})).await.status, 404);
+    assert_eq!(ana.post_json(&read, &json!({})).await.status, 204);
+    assert_eq!(ana.get("/api/notifications").await.json()["unread"], 0);
+    assert_eq!(ben.get("/api/notifications").await.json()["unread"], 1);
+
+    // The page shows it too, with the badge in the navigation.
+    let page = ben.get("/notifications").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Avian influenza"));
+    assert!(page.body.contains("nav-badge"));
+
+    let entries = audit_entries(&server.data_dir);
+    let (_, details) = entries
+        .iter()
+        .find(|(action, _)| action == "visits.exposure.reported")
+        .unwrap();
+    assert_eq!(details["notified"], "2");
+    let logged = details.to_string();
+    for visitor in [&mut ana, &mut ben] {
+        let me = visitor.get("/api/auth/me").await.json()["user"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        assert!(!logged.contains(&me), "the audit names nobody told");
+    }
 }

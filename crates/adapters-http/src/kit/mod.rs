@@ -22,6 +22,6 @@ pub(crate) use sighting::{SightingFields, invalid as invalid_sighting};
 pub(crate) use size::megabytes;
 pub(crate) use upload::{IMAGE_FIELD, UploadSlot, photo_of};
 pub(crate) use visits::{
-    actor, area, assignee, booking_id, chosen_service, chosen_site, service_id, site_id,
-    visit_start,
+    actor, area, assignee, booking_id, chosen_service, chosen_site, notification_id, service_id,
+    site_id, visit_start, window_time,
 };

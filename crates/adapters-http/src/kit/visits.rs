@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use wildid_domain::Timestamp;
-use wildid_domain::ids::{BookingId, ServiceTypeId, SiteId, UserId};
+use wildid_domain::ids::{BookingId, NotificationId, ServiceTypeId, SiteId, UserId};
 use wildid_domain::sighting::Area;
 use wildid_domain::user::User;
 use wildid_domain::visits::Actor;
@@ -24,6 +24,12 @@ pub(crate) fn service_id(raw: &str) -> Result<ServiceTypeId, AppError> {
 /// booking.
 pub(crate) fn booking_id(raw: &str) -> Result<BookingId, AppError> {
     BookingId::parse(raw.trim()).map_err(|_| AppError::NotFound)
+}
+
+/// A notification's id from a path; anything else is a 404 like a missing (or someone
+/// else's) notification.
+pub(crate) fn notification_id(raw: &str) -> Result<NotificationId, AppError> {
+    NotificationId::parse(raw.trim()).map_err(|_| AppError::NotFound)
 }
 
 /// A site or service named in a booking request's body: malformed is unknown (422).
@@ -64,9 +70,14 @@ pub(crate) fn visit_start(raw: &str, utc_offset_minutes: i64) -> Result<Timestam
         .ok_or_else(|| {
             unprocessable(
                 "invalid_time",
-                "The start must be a date and time such as 2027-05-01T09:00:00Z.",
+                "Times must be a date and time such as 2027-05-01T09:00:00Z.",
             )
         })
+}
+
+/// An exposure window's start or end, read as [`visit_start`] reads a visit's start.
+pub(crate) fn window_time(raw: &str, utc_offset_minutes: i64) -> Result<Timestamp, AppError> {
+    visit_start(raw, utc_offset_minutes)
 }
 
 /// The signed-in user as the actor of a booking change.

@@ -22,6 +22,8 @@ pub(crate) struct Layout {
     pub signed_in: bool,
     /// The session's anti-forgery token (empty without a session), for the sign-out form.
     pub csrf: String,
+    /// Unread notifications, shown beside the navigation's Notifications link (0: no badge).
+    pub unread: u32,
 }
 
 impl Layout {
@@ -34,6 +36,7 @@ impl Layout {
             assets: &ASSETS,
             signed_in: false,
             csrf: String::new(),
+            unread: 0,
         }
     }
 
@@ -66,7 +69,14 @@ impl Layout {
             assets: &ASSETS,
             signed_in: viewer.user.is_some(),
             csrf,
+            unread: 0,
         }
+    }
+
+    /// With `unread` notifications shown in the navigation.
+    pub(crate) fn with_unread(mut self, unread: u32) -> Self {
+        self.unread = unread;
+        self
     }
 
     /// With one-shot messages.

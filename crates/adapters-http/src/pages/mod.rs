@@ -13,6 +13,7 @@ pub(crate) mod layout;
 pub(crate) mod magic;
 pub(crate) mod map;
 pub(crate) mod nav;
+pub(crate) mod notifications;
 pub(crate) mod profile;
 pub(crate) mod visits;
 

@@ -18,6 +18,7 @@ const LINKS: &[(&str, &str, Option<Role>)] = &[
     ("/history", "Journal", Some(Role::Visitor)),
     ("/map", "Map", Some(Role::Visitor)),
     ("/visits", "Visits", Some(Role::Visitor)),
+    ("/notifications", "Notifications", Some(Role::Visitor)),
     ("/worker", "Worker", Some(Role::Worker)),
     ("/admin", "Admin", Some(Role::Admin)),
     ("/account", "Account", Some(Role::Visitor)),
@@ -58,16 +59,38 @@ mod tests {
         assert_eq!(labels(None), ["Identify", "Map", "Visits", "Sign in"]);
         assert_eq!(
             labels(Some(Role::Visitor)),
-            ["Identify", "Journal", "Map", "Visits", "Account"]
+            [
+                "Identify",
+                "Journal",
+                "Map",
+                "Visits",
+                "Notifications",
+                "Account"
+            ]
         );
         assert_eq!(
             labels(Some(Role::Worker)),
-            ["Identify", "Journal", "Map", "Visits", "Worker", "Account"]
+            [
+                "Identify",
+                "Journal",
+                "Map",
+                "Visits",
+                "Notifications",
+                "Worker",
+                "Account"
+            ]
         );
         assert_eq!(
             labels(Some(Role::Admin)),
             [
-                "Identify", "Journal", "Map", "Visits", "Worker", "Admin", "Account"
+                "Identify",
+                "Journal",
+                "Map",
+                "Visits",
+                "Notifications",
+                "Worker",
+                "Admin",
+                "Account"
             ]
         );
         assert!(nav_for(None, "/identify")[0].current);

@@ -17,13 +17,13 @@ use wildid_domain::Timestamp;
 use wildid_domain::ids::{ServiceTypeId, SiteId};
 use wildid_domain::sighting::MICRODEGREES;
 use wildid_domain::visits::{Booking, BookingStatus, MAX_CAPACITY, ServiceType, Site};
-use wildid_ports::services::visits::{BookingInput, ServiceInput, SiteInput, Step};
+use wildid_ports::services::visits::{BookingInput, ExposureInput, ServiceInput, SiteInput, Step};
 
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit::{
     actor, area, booking_id, chosen_service, chosen_site, qr_data_url, service_id, site_id,
-    visit_start,
+    visit_start, window_time,
 };
 use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render};
@@ -223,8 +223,14 @@ async fn visits_page(
     flashes: Vec<crate::flash::Flash>,
 ) -> Result<VisitsPage, AppError> {
     let catalogue = &state.services.catalogue;
+    let unread = match &viewer.user {
+        Some(user) => state.services.exposures.unread(user.id).await?,
+        None => 0,
+    };
     Ok(VisitsPage {
-        layout: Layout::for_viewer(ctx, viewer, VISITS).with_flashes(flashes),
+        layout: Layout::for_viewer(ctx, viewer, VISITS)
+            .with_flashes(flashes)
+            .with_unread(unread),
         sites: catalogue
             .sites(true)
             .await?
@@ -340,9 +346,12 @@ pub(crate) async fn mine(
         }
         cards.push(card);
     }
+    let unread = state.services.exposures.unread(signed_in.user.id).await?;
     let (jar, flashes) = flash::take(jar, &state.settings);
     let page = BookingsPage {
-        layout: Layout::for_viewer(&ctx, &viewer, MINE).with_flashes(flashes),
+        layout: Layout::for_viewer(&ctx, &viewer, MINE)
+            .with_flashes(flashes)
+            .with_unread(unread),
         upcoming: cards,
         past: past.iter().map(|(_, b)| names.card(b, now)).collect(),
     };
@@ -383,6 +392,8 @@ struct WorkerPage {
     layout: Layout,
     held: Vec<BookingCard>,
     open: Vec<BookingCard>,
+    /// Every site, for the exposure form.
+    sites: Vec<SiteCard>,
 }
 
 /// `GET /worker`: the visits the worker holds, and the queue.
@@ -398,11 +409,16 @@ pub(crate) async fn dashboard(
     let bookings = &state.services.bookings;
     let held = bookings.held_by(signed_in.user.id).await?;
     let open = bookings.open().await?;
+    let sites = state.services.catalogue.sites(false).await?;
+    let unread = state.services.exposures.unread(signed_in.user.id).await?;
     let (jar, flashes) = flash::take(jar, &state.settings);
     let page = WorkerPage {
-        layout: Layout::for_viewer(&ctx, &viewer, WORKER).with_flashes(flashes),
+        layout: Layout::for_viewer(&ctx, &viewer, WORKER)
+            .with_flashes(flashes)
+            .with_unread(unread),
         held: held.iter().map(|b| names.card(b, now)).collect(),
         open: open.iter().map(|b| names.card(b, now)).collect(),
+        sites: sites.iter().map(SiteCard::from).collect(),
     };
     Ok((jar, render(&page, StatusCode::OK)?).into_response())
 }
@@ -453,6 +469,54 @@ struct CataloguePage {
     sites: Vec<SiteCard>,
     services: Vec<ServiceCard>,
     max_capacity: u32,
+}
+
+/// The exposure form of the worker's page.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ExposureForm {
+    site_id: String,
+    from: String,
+    to: String,
+    /// Minutes east of UTC of the browser (set by a script; 0 without one).
+    utc_offset_minutes: String,
+    note: String,
+}
+
+/// `POST /worker/exposures`: reports an exposure; the message says how many people were told.
+pub(crate) async fn report_exposure(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    signed_in: SignedIn,
+    jar: SignedCookieJar,
+    Form(form): Form<ExposureForm>,
+) -> Result<Response, AppError> {
+    let outcome = async {
+        let offset = form
+            .utc_offset_minutes
+            .trim()
+            .parse::<i64>()
+            .unwrap_or(0)
+            .clamp(-18 * 60, 18 * 60);
+        let input = ExposureInput {
+            site: chosen_site(&form.site_id)?,
+            from: window_time(&form.from, offset)?,
+            to: window_time(&form.to, offset)?,
+            note: form.note.clone(),
+        };
+        let reported = state
+            .services
+            .exposures
+            .report(signed_in.user.id, &input, viewer.handle.client().request_id)
+            .await?;
+        Ok(match reported.notified {
+            0 => "Exposure reported. Nobody was checked in there during that time.".to_owned(),
+            1 => "Exposure reported: 1 person was told in the app.".to_owned(),
+            n => format!("Exposure reported: {n} people were told in the app."),
+        })
+    }
+    .await;
+    flash_back(&state, jar, WORKER, outcome)
 }
 
 /// `GET /admin/visits`: every site and kind of visit, with forms to add and change them.

@@ -4,6 +4,7 @@ pub(crate) mod account_api;
 pub(crate) mod admin_api;
 pub(crate) mod auth_api;
 pub(crate) mod csp_report;
+pub(crate) mod exposures_api;
 pub(crate) mod health;
 pub(crate) mod identify_api;
 pub(crate) mod journal_api;
@@ -72,6 +73,7 @@ use crate::pages::identify as identify_page;
 use crate::pages::journal as journal_pages;
 use crate::pages::landing::landing;
 use crate::pages::map as map_pages;
+use crate::pages::notifications as notification_pages;
 use crate::pages::profile as profile_pages;
 use crate::pages::visits as visit_pages;
 use crate::pages::{auth, magic};
@@ -604,6 +606,49 @@ pub(crate) fn table() -> Vec<RouteSpec> {
                 post(visit_pages::change_service),
             )
         },
+        // Exposure reports and in-app notifications.
+        route(
+            M::POST,
+            "/api/exposures",
+            WORKER,
+            post(exposures_api::report),
+        ),
+        route(
+            M::GET,
+            "/api/notifications",
+            SIGNED_IN,
+            get(exposures_api::list),
+        ),
+        RouteSpec {
+            example: "/api/notifications/00000000-0000-4000-8000-000000000000/read",
+            ..route(
+                M::POST,
+                "/api/notifications/{id}/read",
+                OWNER,
+                post(exposures_api::mark_read),
+            )
+        },
+        route(
+            M::GET,
+            "/notifications",
+            SIGNED_IN,
+            get(notification_pages::list),
+        ),
+        RouteSpec {
+            example: "/notifications/00000000-0000-4000-8000-000000000000/read",
+            ..route(
+                M::POST,
+                "/notifications/{id}/read",
+                OWNER,
+                post(notification_pages::mark_read),
+            )
+        },
+        route(
+            M::POST,
+            "/worker/exposures",
+            WORKER,
+            post(visit_pages::report_exposure),
+        ),
         // Field visits: the catalogue, visitors' bookings, the workers' queue, admins'
         // changes (JSON).
         route(M::GET, "/api/sites", Public, get(visits_api::sites)),

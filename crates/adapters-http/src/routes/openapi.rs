@@ -17,8 +17,8 @@ use utoipa::{Modify, OpenApi};
 use crate::api_types;
 use crate::error::AppError;
 use crate::routes::{
-    account_api, admin_api, auth_api, csp_report, identify_api, journal_api, profile_api, security,
-    sightings_api, visits_api,
+    account_api, admin_api, auth_api, csp_report, exposures_api, identify_api, journal_api,
+    profile_api, security, sightings_api, visits_api,
 };
 
 /// Name of the session cookie in the document's security schemes.
@@ -93,6 +93,9 @@ const CSRF_SCHEME: &str = "csrf";
         visits_api::check_in,
         visits_api::complete,
         visits_api::reassign,
+        exposures_api::report,
+        exposures_api::list,
+        exposures_api::mark_read,
     ),
     components(schemas(api_types::ErrorBody)),
     modifiers(&SecuritySchemes, &Descriptions),

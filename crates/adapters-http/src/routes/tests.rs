@@ -36,13 +36,16 @@ use wildid_ports::clock::Clock;
 use wildid_ports::identify::MockImageChecker;
 use wildid_ports::repo::MockCaptchaRepository;
 use wildid_ports::repo::MockIdentificationRepository;
-use wildid_ports::repo::{MockBookingRepository, MockServiceTypeRepository, MockSiteRepository};
+use wildid_ports::repo::{
+    MockBookingRepository, MockExposureReportRepository, MockNotificationRepository,
+    MockServiceTypeRepository, MockSiteRepository, MockVisitMappingRepository,
+};
 use wildid_ports::services::captcha::{CaptchaPorts, CaptchaSettings, Captchas};
 use wildid_ports::services::identify::Identifications;
 use wildid_ports::services::journal::{Journal, JournalSettings};
 use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::trust::TrustGate;
-use wildid_ports::services::visits::{BookingPorts, Bookings, Catalogue};
+use wildid_ports::services::visits::{BookingPorts, Bookings, Catalogue, ExposurePorts, Exposures};
 
 use wildid_domain::trust::{RateLimitPolicy, TrustState};
 use wildid_ports::builtin::SystemClock;
@@ -177,6 +180,16 @@ fn state(database_up: bool) -> AppState {
                 random: Arc::new(OsRandom),
                 cipher: Arc::new(MockFieldCipher::new()),
                 digest: Arc::new(MockKeyedDigest::new()),
+            }),
+            exposures: Exposures::new(ExposurePorts {
+                mappings: Arc::new(MockVisitMappingRepository::new()),
+                reports: Arc::new(MockExposureReportRepository::new()),
+                notifications: Arc::new(no_notifications()),
+                sites: Arc::new(no_sites()),
+                audit: AuditTrail::new(Arc::new(MockAuditLog::new())),
+                clock: Arc::new(SystemClock),
+                random: Arc::new(OsRandom),
+                cipher: Arc::new(MockFieldCipher::new()),
             }),
         }),
         settings: Arc::new(HttpSettings {
@@ -879,6 +892,12 @@ const MATRIX: &[(&str, &str, Expect)] = &[
     ("POST", "/api/worker/bookings/{id}/check-in", Expect::Worker),
     ("POST", "/api/worker/bookings/{id}/complete", Expect::Worker),
     ("POST", "/api/admin/bookings/{id}/reassign", Expect::Admin),
+    ("POST", "/api/exposures", Expect::Worker),
+    ("GET", "/api/notifications", Expect::SignedIn),
+    ("POST", "/api/notifications/{id}/read", Expect::Owner),
+    ("GET", "/notifications", Expect::SignedIn),
+    ("POST", "/notifications/{id}/read", Expect::Owner),
+    ("POST", "/worker/exposures", Expect::Worker),
     ("GET", "/api/admin/users", Expect::Admin),
     ("POST", "/api/admin/users/{id}/role", Expect::Admin),
     ("POST", "/api/admin/users/{id}/active", Expect::Admin),
@@ -974,7 +993,18 @@ fn with_sessions(state: &mut AppState, sessions: SessionService, audit: AuditTra
         journal: s.journal.clone(),
         catalogue: s.catalogue.clone(),
         bookings: s.bookings.clone(),
+        exposures: s.exposures.clone(),
     });
+}
+
+/// Nobody has a notification.
+fn no_notifications() -> MockNotificationRepository {
+    let mut repo = MockNotificationRepository::new();
+    repo.expect_for_user().returning(|_, _| Ok(Vec::new()));
+    repo.expect_unread().returning(|_| Ok(0));
+    repo.expect_mark_read()
+        .returning(|_, _, _| Err(RepoError::NotFound));
+    repo
 }
 
 /// A catalogue without sites: every lookup misses, every change finds nothing.

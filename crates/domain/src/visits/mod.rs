@@ -12,7 +12,10 @@ pub use booking::{
     Action, Actor, Booking, BookingError, BookingRecord, BookingStatus, InvalidBooking,
     RequestError, Transition,
 };
-pub use exposure::{ExposureReport, Notification, VisitMapping};
+pub use exposure::{
+    EXPOSURE_FUTURE_TOLERANCE_MINUTES, EXPOSURE_NOTE_MAX_CHARS, EXPOSURE_WINDOW_MAX_DAYS,
+    ExposureError, ExposureReport, Notification, VisitMapping,
+};
 pub use site::{
     DESCRIPTION_MAX_CHARS, MAX_CAPACITY, MAX_DURATION_MINUTES, NAME_MAX_CHARS, SLOT_MINUTES,
     ServiceType, Site, SiteError,

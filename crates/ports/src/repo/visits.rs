@@ -10,7 +10,6 @@ use wildid_domain::visits::{
     Booking, ExposureReport, Notification, ServiceType, Site, Transition, VisitMapping,
 };
 
-use super::Page;
 use crate::RepoError;
 
 /// Storage of wildlife sites.
@@ -182,34 +181,39 @@ pub trait VisitMappingRepository: Send + Sync {
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait ExposureReportRepository: Send + Sync {
-    /// Stores a report.
+    /// Stores a report and the notifications it causes in one step: all or nothing.
     ///
     /// # Errors
-    /// [`RepoError::Duplicate`] when the id exists; [`RepoError::NotFound`] for an unknown site.
-    async fn insert(&self, report: &ExposureReport) -> Result<(), RepoError>;
-    /// Reports, newest first.
+    /// [`RepoError::Duplicate`] when the report's id exists; [`RepoError::NotFound`] for an
+    /// unknown site or recipient (nothing is stored then).
+    async fn record(
+        &self,
+        report: &ExposureReport,
+        notifications: &[Notification],
+    ) -> Result<(), RepoError>;
+    /// The latest reports, newest first, at most `limit` (capped at 500).
     ///
     /// # Errors
     /// Only storage failures.
-    async fn list(&self, page: Page) -> Result<Vec<ExposureReport>, RepoError>;
+    async fn latest(&self, limit: u32) -> Result<Vec<ExposureReport>, RepoError>;
 }
 
 /// Storage of in-app notifications.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait NotificationRepository: Send + Sync {
-    /// Stores all notifications in one transaction (all or none).
-    ///
-    /// # Errors
-    /// [`RepoError::NotFound`] when a recipient does not exist; nothing is stored then.
-    async fn insert_all(&self, notifications: &[Notification]) -> Result<(), RepoError>;
-    /// `user`'s notifications, newest first.
+    /// `user`'s notifications, newest first, at most `limit` (capped at 500).
     ///
     /// # Errors
     /// Only storage failures.
-    async fn list_for_user(&self, user: UserId, page: Page)
-    -> Result<Vec<Notification>, RepoError>;
-    /// Marks a notification of `user` read at `at`.
+    async fn for_user(&self, user: UserId, limit: u32) -> Result<Vec<Notification>, RepoError>;
+    /// How many of `user`'s notifications are unread.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn unread(&self, user: UserId) -> Result<u32, RepoError>;
+    /// Marks a notification of `user` read at `at` (a notification read already keeps its
+    /// first time).
     ///
     /// # Errors
     /// [`RepoError::NotFound`] when `user` has no such notification.
@@ -219,9 +223,4 @@ pub trait NotificationRepository: Send + Sync {
         user: UserId,
         at: Timestamp,
     ) -> Result<(), RepoError>;
-    /// Deletes notifications read before `cutoff`; returns how many.
-    ///
-    /// # Errors
-    /// Only storage failures.
-    async fn purge_read_before(&self, cutoff: Timestamp) -> Result<u64, RepoError>;
 }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod captchas;
+pub mod exposures;
 pub mod fixtures;
 pub mod held_photos;
 pub mod journal;

@@ -337,7 +337,7 @@ impl Bookings {
             return Err(BookingsError::WrongToken);
         }
         // Who was there, for exposure notifications: the visitor only as ciphertext, the
-        // token only as a keyed digest.
+        // token only as a keyed digest; there from the check-in to the visit's planned end.
         let slot = booking.slot();
         let mapping = VisitMapping {
             token_digest: self
@@ -348,8 +348,8 @@ impl Bookings {
                 .encrypt(booking.visitor().to_string().as_bytes())
                 .map_err(|e| BookingsError::Unavailable(e.to_string()))?,
             site: booking.record().site,
-            visit_start: slot.start(),
-            visit_end: slot.end(),
+            visit_start: now,
+            visit_end: slot.end().max(now),
             created_at: now,
         };
         self.store(
@@ -693,7 +693,8 @@ mod tests {
                 t.to.status() == wildid_domain::visits::BookingStatus::CheckedIn
                     && sealed.expose() == visitor_id.to_string().as_bytes()
                     && m.token_digest != [0; 32]
-                    && m.visit_end - m.visit_start == chrono::TimeDelta::minutes(60)
+                    && m.visit_start == t0()
+                    && m.visit_end == t0() + chrono::TimeDelta::minutes(75)
             })
             .times(1)
             .returning(|_, _| Ok(()));

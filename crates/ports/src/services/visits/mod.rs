@@ -3,6 +3,8 @@
 
 pub mod bookings;
 pub mod catalogue;
+pub mod exposures;
 
 pub use bookings::{BookingInput, BookingPorts, Bookings, BookingsError, Step};
 pub use catalogue::{Catalogue, CatalogueError, ServiceInput, SiteInput};
+pub use exposures::{ExposureInput, ExposurePorts, Exposures, ExposuresError, Reported};
