@@ -216,4 +216,32 @@ impl NotificationRepository for SqlExposures {
         });
         found(usize::from(theirs > 0))
     }
+
+    async fn purge_read_before(&self, cutoff: Timestamp, batch: u32) -> Result<u64, RepoError> {
+        let cutoff = to_db_time(cutoff);
+        let batch = batch.max(1);
+        let mut total = 0u64;
+        loop {
+            // The keys of one batch, then their rows: one short transaction per batch.
+            let deleted = write_transaction!(self.db, |conn| -> Result<usize, TxError> {
+                let keys: Vec<String> = notifications::table
+                    .select(notifications::id)
+                    .filter(notifications::read_at.lt(cutoff))
+                    .limit(i64::from(batch))
+                    .load(conn)
+                    .await?;
+                Ok(
+                    diesel::delete(notifications::table.filter(notifications::id.eq_any(&keys)))
+                        .execute(conn)
+                        .await?,
+                )
+            })?;
+            let deleted = u64::try_from(deleted).unwrap_or(u64::MAX);
+            total = total.saturating_add(deleted);
+            if deleted < u64::from(batch) {
+                break;
+            }
+        }
+        Ok(total)
+    }
 }

@@ -32,7 +32,7 @@ use wildid_ports::repo::{
 use crate::Database;
 use crate::codec::{array, from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
 use crate::error::{TxError, corrupt, found, repo_error};
-use crate::pool::{with_conn, with_write_conn, write_transaction};
+use crate::pool::{truncate_wal, with_conn, with_write_conn, write_transaction};
 use crate::schema::{bookings, service_types, sites, visit_mappings, visit_slots, visit_tokens};
 
 /// The most bookings one listing returns, whatever is asked.
@@ -515,6 +515,44 @@ impl BookingRepository for SqlVisits {
     ) -> Result<(), RepoError> {
         self.store(transition, Some(mapping)).await
     }
+
+    async fn purge_started_before(&self, cutoff: Timestamp, batch: u32) -> Result<u64, RepoError> {
+        let cutoff = to_db_time(cutoff);
+        let batch = batch.max(1);
+        let mut total = 0u64;
+        loop {
+            // Tokens go with their bookings (ON DELETE CASCADE).
+            // The keys of one batch, then their rows: one short transaction per batch.
+            let deleted = write_transaction!(self.db, |conn| -> Result<usize, TxError> {
+                let keys: Vec<String> = bookings::table
+                    .select(bookings::id)
+                    .filter(bookings::starts_at.lt(cutoff))
+                    .limit(i64::from(batch))
+                    .load(conn)
+                    .await?;
+                Ok(
+                    diesel::delete(bookings::table.filter(bookings::id.eq_any(&keys)))
+                        .execute(conn)
+                        .await?,
+                )
+            })?;
+            let deleted = u64::try_from(deleted).unwrap_or(u64::MAX);
+            total = total.saturating_add(deleted);
+            if deleted < u64::from(batch) {
+                break;
+            }
+        }
+        with_write_conn!(self.db, |conn| {
+            diesel::delete(visit_slots::table.filter(visit_slots::starts_at.lt(cutoff)))
+                .execute(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        if total > 0 {
+            truncate_wal(&self.db).await;
+        }
+        Ok(total)
+    }
 }
 
 impl SqlVisits {
@@ -624,5 +662,36 @@ impl VisitMappingRepository for SqlVisits {
                 .map_err(repo_error)?
         });
         rows.into_iter().map(mapping).collect()
+    }
+
+    async fn purge_created_before(&self, cutoff: Timestamp, batch: u32) -> Result<u64, RepoError> {
+        let cutoff = to_db_time(cutoff);
+        let batch = batch.max(1);
+        let mut total = 0u64;
+        loop {
+            // The keys of one batch, then their rows: one short transaction per batch.
+            let deleted = write_transaction!(self.db, |conn| -> Result<usize, TxError> {
+                let keys: Vec<Vec<u8>> = visit_mappings::table
+                    .select(visit_mappings::token_digest)
+                    .filter(visit_mappings::created_at.lt(cutoff))
+                    .limit(i64::from(batch))
+                    .load(conn)
+                    .await?;
+                Ok(diesel::delete(
+                    visit_mappings::table.filter(visit_mappings::token_digest.eq_any(&keys)),
+                )
+                .execute(conn)
+                .await?)
+            })?;
+            let deleted = u64::try_from(deleted).unwrap_or(u64::MAX);
+            total = total.saturating_add(deleted);
+            if deleted < u64::from(batch) {
+                break;
+            }
+        }
+        if total > 0 {
+            truncate_wal(&self.db).await;
+        }
+        Ok(total)
     }
 }

@@ -18,6 +18,7 @@ use wildid_adapters_http::{
 };
 use wildid_adapters_mail::{FileOutbox, SmtpMailer};
 use wildid_domain::pow::PowKey;
+use wildid_domain::retention::RetentionPolicy;
 use wildid_ports::builtin::{
     Argon2Hasher, FernetKeyRing, HmacDigest, HmacEmailIndex, MemoryRateLimits, OsRandom,
     SystemClock, ZxcvbnEstimator, derive_key,
@@ -39,7 +40,9 @@ use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::sessions::SessionService;
 use wildid_ports::services::trust::TrustGate;
-use wildid_ports::services::visits::{BookingPorts, Bookings, Catalogue, ExposurePorts, Exposures};
+use wildid_ports::services::visits::{
+    BookingPorts, Bookings, Catalogue, ExposurePorts, Exposures, VisitRetention,
+};
 
 use crate::config::{MailTransport, Provider, Settings};
 use crate::jobs::Jobs;
@@ -291,6 +294,14 @@ pub fn compose(
         held_photos: db.held_photos(),
         captchas,
         mail,
+        visits: VisitRetention::new(
+            db.bookings(),
+            db.visit_mappings(),
+            db.notifications(),
+            audit.clone(),
+            Arc::clone(&clock),
+            RetentionPolicy::default(),
+        ),
         clock,
     };
     Ok(Composed {

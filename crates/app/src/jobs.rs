@@ -1,6 +1,7 @@
 //! Periodic maintenance while the server runs: expired sessions, rate-limit counters, spent
-//! tokens, delivered mail (after a day), expired CAPTCHA challenges and expired held photos
-//! are deleted every few minutes. Jobs stop with the server.
+//! tokens, delivered mail (after a day), expired CAPTCHA challenges, expired held photos and
+//! visit data past its retention period are deleted every few minutes (the first round runs
+//! at start, so an overdue purge happens then). Jobs stop with the server.
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use wildid_ports::repo::{HeldPhotoRepository, LoginTokenRepository, RateLimitSto
 use wildid_ports::services::captcha::Captchas;
 use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::sessions::SessionService;
+use wildid_ports::services::visits::VisitRetention;
 
 /// How often the jobs run.
 pub const INTERVAL: Duration = Duration::from_secs(300);
@@ -39,6 +41,8 @@ pub struct Jobs {
     pub captchas: Captchas,
     /// Mail delivery.
     pub mail: MailQueue,
+    /// Visit data past its retention period.
+    pub visits: VisitRetention,
     /// Time.
     pub clock: std::sync::Arc<dyn Clock>,
 }
@@ -111,6 +115,22 @@ impl Jobs {
             Ok(n) => tracing::info!(deleted = n, "expired captchas purged"),
             Err(error) => tracing::warn!(%error, "captcha purge failed"),
         }
+        match self.visits.purge().await {
+            Ok(purged) if purged.is_empty() => {}
+            Ok(purged) => tracing::info!(
+                visit_mappings = purged.mappings,
+                bookings = purged.bookings,
+                notifications = purged.notifications,
+                "visit data past its retention period purged"
+            ),
+            Err(failed) => tracing::warn!(
+                error = %failed.error,
+                visit_mappings = failed.purged.mappings,
+                bookings = failed.purged.bookings,
+                notifications = failed.purged.notifications,
+                "visit data purge failed"
+            ),
+        }
     }
 }
 
@@ -125,8 +145,9 @@ mod tests {
     use wildid_ports::builtin::OsRandom;
     use wildid_ports::mail::MockMailer;
     use wildid_ports::repo::{
-        MockAuditLog, MockCaptchaRepository, MockHeldPhotoRepository, MockLoginTokenRepository,
-        MockMailOutbox, MockRateLimitStore, MockSessionRepository, MockUserRepository,
+        MockAuditLog, MockBookingRepository, MockCaptchaRepository, MockHeldPhotoRepository,
+        MockLoginTokenRepository, MockMailOutbox, MockNotificationRepository, MockRateLimitStore,
+        MockSessionRepository, MockUserRepository, MockVisitMappingRepository,
     };
     use wildid_ports::services::audit::AuditTrail;
     use wildid_ports::services::captcha::CaptchaPorts;
@@ -183,7 +204,29 @@ mod tests {
         let mut captchas = MockCaptchaRepository::new();
         let seen = note("captchas");
         captchas.expect_purge_expired().times(1).returning(seen);
+        let mut mappings = MockVisitMappingRepository::new();
+        let seen = note("visit_mappings");
+        mappings
+            .expect_purge_created_before()
+            .times(1)
+            .returning(move |cutoff, _| seen(cutoff));
+        let mut bookings = MockBookingRepository::new();
+        let seen = note("bookings");
+        bookings
+            .expect_purge_started_before()
+            .times(1)
+            .returning(move |cutoff, _| seen(cutoff));
+        let mut notifications = MockNotificationRepository::new();
+        let seen = note("notifications");
+        notifications
+            .expect_purge_read_before()
+            .times(1)
+            .returning(move |cutoff, _| seen(cutoff));
         let audit = AuditTrail::new(Arc::new(MockAuditLog::new()));
+        let mut audited = MockAuditLog::new();
+        audited
+            .expect_append()
+            .returning(|record| Ok(wildid_domain::audit::AuditEntry::append_to(None, record)));
         let cipher = Arc::new(
             wildid_ports::builtin::FernetKeyRing::new(&[wildid_domain::secret::SecretString::new(
                 fernet::Fernet::generate_key(),
@@ -219,6 +262,14 @@ mod tests {
                 Arc::clone(&clock),
                 Arc::new(OsRandom),
             ),
+            visits: VisitRetention::new(
+                Arc::new(bookings),
+                Arc::new(mappings),
+                Arc::new(notifications),
+                AuditTrail::new(Arc::new(audited)),
+                Arc::clone(&clock),
+                wildid_domain::retention::RetentionPolicy::default(),
+            ),
             clock,
         }
     }
@@ -233,12 +284,15 @@ mod tests {
         assert_eq!(
             asked,
             [
+                ("bookings", now() - day * 14),
                 ("captchas", now()),
                 ("counters", now() - day),
                 ("held_photos", now()),
                 ("mail", now() - day),
+                ("notifications", now() - day * 90),
                 ("sessions", now() - SessionPolicy::default().idle_timeout()),
                 ("tokens", now() - day),
+                ("visit_mappings", now() - day * 14),
             ]
         );
     }
@@ -252,11 +306,14 @@ mod tests {
             "held_photos",
             "mail",
             "captchas",
+            "visit_mappings",
+            "bookings",
+            "notifications",
         ] {
             let asked = Arc::new(Mutex::new(Vec::new()));
             // Every store is still asked once (the mocks' `times(1)` checks it on drop).
             jobs(&asked, failing).once().await;
-            assert_eq!(asked.lock().unwrap().len(), 6, "after {failing} failed");
+            assert_eq!(asked.lock().unwrap().len(), 9, "after {failing} failed");
         }
     }
 }

@@ -186,6 +186,8 @@ actions! {
     /// A worker or admin reported an exposure at a site (the `site` and how many people were
     /// `notified`; never who).
     ExposureReported => "visits.exposure.reported",
+    /// The retention job deleted visit data past its period (the counts per kind).
+    RetentionPurged => "retention.purged",
 }
 
 impl From<Action> for AuditAction {

@@ -157,6 +157,13 @@ pub trait BookingRepository: Send + Sync {
         transition: &Transition,
         mapping: &VisitMapping,
     ) -> Result<(), RepoError>;
+    /// Deletes the bookings (with their tokens) of visits that started before `cutoff`, and
+    /// the places counted for those slots, `batch` rows per statement; returns how many
+    /// bookings.
+    ///
+    /// # Errors
+    /// Only storage failures (what was deleted before the failure stays deleted).
+    async fn purge_started_before(&self, cutoff: Timestamp, batch: u32) -> Result<u64, RepoError>;
 }
 
 /// Reading the encrypted visit mappings (they are written by
@@ -175,6 +182,12 @@ pub trait VisitMappingRepository: Send + Sync {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<VisitMapping>, RepoError>;
+    /// Deletes the mappings written before `cutoff`, `batch` rows per statement (so no
+    /// statement holds its locks for long); returns how many.
+    ///
+    /// # Errors
+    /// Only storage failures (what was deleted before the failure stays deleted).
+    async fn purge_created_before(&self, cutoff: Timestamp, batch: u32) -> Result<u64, RepoError>;
 }
 
 /// Storage of exposure reports.
@@ -223,4 +236,10 @@ pub trait NotificationRepository: Send + Sync {
         user: UserId,
         at: Timestamp,
     ) -> Result<(), RepoError>;
+    /// Deletes notifications read before `cutoff`, `batch` rows per statement; returns how
+    /// many. Unread notifications are kept.
+    ///
+    /// # Errors
+    /// Only storage failures (what was deleted before the failure stays deleted).
+    async fn purge_read_before(&self, cutoff: Timestamp, batch: u32) -> Result<u64, RepoError>;
 }

@@ -135,3 +135,40 @@ on_both_backends!(
         assert_eq!(reports.latest(10).await.unwrap().len(), 2);
     }
 );
+
+on_both_backends!(
+    only_notifications_read_before_the_cut_off_are_purged,
+    |t: TestDb| async move {
+        let site = site(&t).await;
+        let (ana, ranger) = (person(&t, 1).await, person(&t, 2).await);
+        let reports = t.db.exposure_reports();
+        let notifications = t.db.notifications();
+        let first = report(1, site, ranger);
+        let second = report(2, site, ranger);
+        let third = report(3, site, ranger);
+        for (n, r) in [(1u8, &first), (2, &second), (3, &third)] {
+            reports.record(r, &[notice(n, ana, r, 1)]).await.unwrap();
+        }
+        notifications
+            .mark_read(NotificationId::from_random([1; 16]), ana, at(10))
+            .await
+            .unwrap();
+        notifications
+            .mark_read(NotificationId::from_random([2; 16]), ana, at(30))
+            .await
+            .unwrap();
+        assert_eq!(notifications.purge_read_before(at(20), 1).await.unwrap(), 1);
+        let left: Vec<_> = notifications
+            .for_user(ana, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|n| n.report)
+            .collect();
+        assert_eq!(
+            left,
+            vec![third.id, second.id],
+            "the unread and the recently read stay"
+        );
+    }
+);

@@ -494,3 +494,68 @@ on_both_backends!(
         );
     }
 );
+
+on_both_backends!(
+    purges_delete_in_batches_exactly_what_is_older_than_the_cut_off,
+    |t: TestDb| async move {
+        let (site, service) = catalogue(&t, 50).await;
+        let repo = t.db.bookings();
+        let mappings = t.db.visit_mappings();
+        let ranger = person(&t, 99).await;
+        // Seven visits checked in: mappings written at nine() + n minutes.
+        for n in 0..7u8 {
+            let visitor = person(&t, n + 1).await;
+            let booking = request(u16::from(n), visitor, &site, &service);
+            repo.book(&booking, 50, &sealed()).await.unwrap();
+            let claimed = booking.claim(worker(ranger), now()).unwrap();
+            repo.apply(&claimed).await.unwrap();
+            let check_in = claimed.to.check_in(worker(ranger), nine()).unwrap();
+            let mut mapping = mapping_of(&booking, n);
+            mapping.created_at = nine() + chrono::TimeDelta::minutes(i64::from(n));
+            repo.check_in(&check_in, &mapping).await.unwrap();
+        }
+        let day = chrono::TimeDelta::days(1);
+        // Cut-off after the fifth: five go, in batches of two; two stay.
+        let cutoff = nine() + chrono::TimeDelta::minutes(5);
+        assert_eq!(mappings.purge_created_before(cutoff, 2).await.unwrap(), 5);
+        let left = mappings
+            .visits_at(site.id(), nine() - day, nine() + day)
+            .await
+            .unwrap();
+        assert_eq!(left.len(), 2);
+        assert_eq!(mappings.purge_created_before(cutoff, 2).await.unwrap(), 0);
+
+        // Bookings of visits that started before the cut-off go, with their places.
+        let later = Booking::request(
+            BookingId::from_random([77; 16]),
+            ranger,
+            &site,
+            &service,
+            nine() + day,
+            "",
+            now(),
+        )
+        .unwrap();
+        repo.book(&later, 50, &sealed()).await.unwrap();
+        assert_eq!(
+            repo.purge_started_before(nine() + chrono::TimeDelta::hours(1), 3)
+                .await
+                .unwrap(),
+            7
+        );
+        assert_eq!(
+            repo.places_taken(site.id(), service.id(), nine())
+                .await
+                .unwrap(),
+            0
+        );
+        assert_eq!(repo.get(later.id()).await.unwrap(), later);
+        assert_eq!(repo.sealed_token(later.id()).await.unwrap(), Some(sealed()));
+        assert_eq!(
+            repo.places_taken(site.id(), service.id(), nine() + day)
+                .await
+                .unwrap(),
+            1
+        );
+    }
+);

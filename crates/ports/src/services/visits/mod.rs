@@ -4,7 +4,9 @@
 pub mod bookings;
 pub mod catalogue;
 pub mod exposures;
+pub mod retention;
 
 pub use bookings::{BookingInput, BookingPorts, Bookings, BookingsError, Step};
 pub use catalogue::{Catalogue, CatalogueError, ServiceInput, SiteInput};
 pub use exposures::{ExposureInput, ExposurePorts, Exposures, ExposuresError, Reported};
+pub use retention::{PURGE_BATCH, PurgeFailed, Purged, VisitRetention};
