@@ -18,7 +18,7 @@ use wildid_ports::repo::{ExposureReportRepository, NotificationRepository};
 use crate::Database;
 use crate::codec::{from_db_time, opt_from_db_time, to_db_time};
 use crate::error::{TxError, corrupt, found, repo_error};
-use crate::pool::{with_conn, with_write_conn, write_transaction};
+use crate::pool::{in_batches, with_conn, with_write_conn, write_transaction};
 use crate::schema::{exposure_reports, notifications};
 
 /// The most rows one listing returns, whatever is asked.
@@ -219,15 +219,13 @@ impl NotificationRepository for SqlExposures {
 
     async fn purge_read_before(&self, cutoff: Timestamp, batch: u32) -> Result<u64, RepoError> {
         let cutoff = to_db_time(cutoff);
-        let batch = batch.max(1);
-        let mut total = 0u64;
-        loop {
+        let total = in_batches(batch, |limit| async move {
             // The keys of one batch, then their rows: one short transaction per batch.
-            let deleted = write_transaction!(self.db, |conn| -> Result<usize, TxError> {
+            write_transaction!(self.db, |conn| -> Result<usize, TxError> {
                 let keys: Vec<String> = notifications::table
                     .select(notifications::id)
                     .filter(notifications::read_at.lt(cutoff))
-                    .limit(i64::from(batch))
+                    .limit(limit)
                     .load(conn)
                     .await?;
                 Ok(
@@ -235,13 +233,9 @@ impl NotificationRepository for SqlExposures {
                         .execute(conn)
                         .await?,
                 )
-            })?;
-            let deleted = u64::try_from(deleted).unwrap_or(u64::MAX);
-            total = total.saturating_add(deleted);
-            if deleted < u64::from(batch) {
-                break;
-            }
-        }
+            })
+        })
+        .await?;
         Ok(total)
     }
 }

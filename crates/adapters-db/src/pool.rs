@@ -39,6 +39,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use futures_util::FutureExt;
 
 use crate::DbError;
+use wildid_ports::RepoError;
 
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 /// A SQLite connection whose statements run on the calling thread (reads only).
@@ -331,6 +332,25 @@ pub(crate) async fn truncate_wal(db: &crate::Database) {
     };
     if let Err(error) = outcome {
         tracing::warn!(%error, "the WAL could not be truncated after a deletion");
+    }
+}
+
+/// Runs `round` (given the batch size as a SQL limit) until it deletes fewer than `batch`
+/// rows, so that a large purge is many short statements rather than one long lock; returns how
+/// many rows it deleted in all. What was deleted before a failure stays deleted.
+pub(crate) async fn in_batches<F, Fut>(batch: u32, mut round: F) -> Result<u64, RepoError>
+where
+    F: FnMut(i64) -> Fut,
+    Fut: std::future::Future<Output = Result<usize, RepoError>>,
+{
+    let batch = batch.max(1);
+    let mut total = 0u64;
+    loop {
+        let deleted = u64::try_from(round(i64::from(batch)).await?).unwrap_or(u64::MAX);
+        total = total.saturating_add(deleted);
+        if deleted < u64::from(batch) {
+            return Ok(total);
+        }
     }
 }
 

@@ -32,7 +32,7 @@ use wildid_ports::repo::{
 use crate::Database;
 use crate::codec::{array, from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
 use crate::error::{TxError, corrupt, found, repo_error};
-use crate::pool::{truncate_wal, with_conn, with_write_conn, write_transaction};
+use crate::pool::{in_batches, truncate_wal, with_conn, with_write_conn, write_transaction};
 use crate::schema::{bookings, service_types, sites, visit_mappings, visit_slots, visit_tokens};
 
 /// The most bookings one listing returns, whatever is asked.
@@ -518,16 +518,14 @@ impl BookingRepository for SqlVisits {
 
     async fn purge_started_before(&self, cutoff: Timestamp, batch: u32) -> Result<u64, RepoError> {
         let cutoff = to_db_time(cutoff);
-        let batch = batch.max(1);
-        let mut total = 0u64;
-        loop {
+        let total = in_batches(batch, |limit| async move {
             // Tokens go with their bookings (ON DELETE CASCADE).
             // The keys of one batch, then their rows: one short transaction per batch.
-            let deleted = write_transaction!(self.db, |conn| -> Result<usize, TxError> {
+            write_transaction!(self.db, |conn| -> Result<usize, TxError> {
                 let keys: Vec<String> = bookings::table
                     .select(bookings::id)
                     .filter(bookings::starts_at.lt(cutoff))
-                    .limit(i64::from(batch))
+                    .limit(limit)
                     .load(conn)
                     .await?;
                 Ok(
@@ -535,13 +533,9 @@ impl BookingRepository for SqlVisits {
                         .execute(conn)
                         .await?,
                 )
-            })?;
-            let deleted = u64::try_from(deleted).unwrap_or(u64::MAX);
-            total = total.saturating_add(deleted);
-            if deleted < u64::from(batch) {
-                break;
-            }
-        }
+            })
+        })
+        .await?;
         with_write_conn!(self.db, |conn| {
             diesel::delete(visit_slots::table.filter(visit_slots::starts_at.lt(cutoff)))
                 .execute(conn)
@@ -666,15 +660,13 @@ impl VisitMappingRepository for SqlVisits {
 
     async fn purge_created_before(&self, cutoff: Timestamp, batch: u32) -> Result<u64, RepoError> {
         let cutoff = to_db_time(cutoff);
-        let batch = batch.max(1);
-        let mut total = 0u64;
-        loop {
+        let total = in_batches(batch, |limit| async move {
             // The keys of one batch, then their rows: one short transaction per batch.
-            let deleted = write_transaction!(self.db, |conn| -> Result<usize, TxError> {
+            write_transaction!(self.db, |conn| -> Result<usize, TxError> {
                 let keys: Vec<Vec<u8>> = visit_mappings::table
                     .select(visit_mappings::token_digest)
                     .filter(visit_mappings::created_at.lt(cutoff))
-                    .limit(i64::from(batch))
+                    .limit(limit)
                     .load(conn)
                     .await?;
                 Ok(diesel::delete(
@@ -682,13 +674,9 @@ impl VisitMappingRepository for SqlVisits {
                 )
                 .execute(conn)
                 .await?)
-            })?;
-            let deleted = u64::try_from(deleted).unwrap_or(u64::MAX);
-            total = total.saturating_add(deleted);
-            if deleted < u64::from(batch) {
-                break;
-            }
-        }
+            })
+        })
+        .await?;
         if total > 0 {
             truncate_wal(&self.db).await;
         }
