@@ -6,10 +6,10 @@
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde_json::{Value, json};
 use wildid_tests::accounts::{
-    assert_audited, audit_entries, count, options, sign_in_by_link, staff_with_totp,
+    assert_audited, audit_entries, count, options, sign_in_by_link, sqlite, staff_with_totp,
 };
 use wildid_tests::client::Client;
-use wildid_tests::server::Server;
+use wildid_tests::server::{Server, run_cli};
 
 /// The first quarter hour at least `ahead` from now (what a booking may start on).
 fn quarter_after(ahead: TimeDelta) -> DateTime<Utc> {
@@ -534,4 +534,72 @@ async fn an_exposure_reaches_everyone_checked_in_then_once_and_nobody_else() {
             .to_owned();
         assert!(!logged.contains(&me), "the audit names nobody told");
     }
+}
+
+#[tokio::test]
+async fn visit_data_past_its_retention_is_purged_from_the_shell_and_audited() {
+    let server = Server::start_with(options()).unwrap();
+    let mut admin = staff_with_totp(&server, "chief@example.org", "admin").await;
+    let mut ranger = staff_with_totp(&server, "ranger@example.org", "worker").await;
+    let (site, walk) = catalogue(&mut admin, 10).await;
+    let mut visitor = sign_in_by_link(&server, "walker@example.org").await;
+    let (old, token) = booked_with_token(
+        &mut visitor,
+        &site,
+        &walk,
+        quarter_after(TimeDelta::minutes(1)),
+    )
+    .await;
+    let claim = format!("/api/worker/bookings/{old}/claim");
+    assert_eq!(ranger.post_json(&claim, &json!({})).await.status, 200);
+    let check_in = format!("/api/worker/bookings/{old}/check-in");
+    let r = ranger.post_json(&check_in, &json!({"token": token})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (later, _) = booked_with_token(
+        &mut visitor,
+        &site,
+        &walk,
+        quarter_after(TimeDelta::days(1)),
+    )
+    .await;
+
+    let (status, out, err) = run_cli(&server.data_dir, &[], &["purge"]);
+    assert!(status.success(), "{out}{err}");
+    assert!(
+        out.contains("deleted 0 visit mapping(s), 0 booking(s)"),
+        "{out}"
+    );
+
+    // The checked-in visit is made 15 days old.
+    sqlite(
+        &server.data_dir,
+        &format!(
+            "UPDATE visit_mappings SET created_at = '2000-01-01 00:00:00'; \
+             UPDATE bookings SET starts_at = '2000-01-01 00:00:00' WHERE id = '{old}';"
+        ),
+    );
+    let (status, out, err) = run_cli(&server.data_dir, &[], &["purge"]);
+    assert!(status.success(), "{out}{err}");
+    assert!(
+        out.contains("deleted 1 visit mapping(s), 1 booking(s) and 0 read notification(s)"),
+        "{out}"
+    );
+    assert_eq!(count(&server.data_dir, "visit_mappings"), 0);
+    assert_eq!(
+        visitor.get(&format!("/api/bookings/{old}")).await.status,
+        404
+    );
+    assert_eq!(
+        visitor.get(&format!("/api/bookings/{later}")).await.status,
+        200
+    );
+    let entries = audit_entries(&server.data_dir);
+    let (_, details) = entries
+        .iter()
+        .find(|(action, _)| action == "retention.purged")
+        .unwrap();
+    assert_eq!(
+        (&details["visit_mappings"], &details["bookings"]),
+        (&json!("1"), &json!("1"))
+    );
 }

@@ -15,6 +15,7 @@ macro_rules! say {
 pub mod audit;
 pub mod keys;
 pub mod output;
+pub mod purge;
 pub mod users;
 
 use std::process::ExitCode;
