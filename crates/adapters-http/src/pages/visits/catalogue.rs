@@ -1,0 +1,226 @@
+//! The admins' catalogue (`/admin/visits`): sites and kinds of visit, added and changed.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
+use axum_extra::extract::SignedCookieJar;
+use serde::Deserialize;
+use wildid_domain::visits::MAX_CAPACITY;
+use wildid_ports::services::visits::{ServiceInput, SiteInput};
+
+use crate::error::AppError;
+use crate::flash;
+use crate::kit::{area, service_id, site_id};
+use crate::middleware::frame::RequestContext;
+use crate::pages::answer::render;
+use crate::pages::layout::Layout;
+use crate::session::{SignedIn, Viewer};
+use crate::state::AppState;
+
+use super::*;
+
+#[derive(Template)]
+#[template(path = "admin_visits.html")]
+struct CataloguePage {
+    layout: Layout,
+    sites: Vec<SiteCard>,
+    services: Vec<ServiceCard>,
+    max_capacity: u32,
+}
+
+/// `GET /admin/visits`: every site and kind of visit, with forms to add and change them.
+pub(crate) async fn catalogue(
+    State(state): State<AppState>,
+    Extension(ctx): Extension<RequestContext>,
+    viewer: Viewer,
+    jar: SignedCookieJar,
+) -> Result<Response, AppError> {
+    let catalogue = &state.services.catalogue;
+    let (jar, flashes) = flash::take(jar, &state.settings);
+    let page = CataloguePage {
+        layout: Layout::for_viewer(&ctx, &viewer, CATALOGUE).with_flashes(flashes),
+        sites: catalogue
+            .sites(false)
+            .await?
+            .iter()
+            .map(SiteCard::from)
+            .collect(),
+        services: catalogue
+            .services()
+            .await?
+            .iter()
+            .map(ServiceCard::from)
+            .collect(),
+        max_capacity: MAX_CAPACITY,
+    };
+    Ok((jar, render(&page, StatusCode::OK)?).into_response())
+}
+
+/// The site form (add and change).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct SiteForm {
+    name: String,
+    description: String,
+    south: String,
+    west: String,
+    north: String,
+    east: String,
+    /// `on` when ticked.
+    active: String,
+}
+
+impl SiteForm {
+    fn input(&self) -> Result<SiteInput, AppError> {
+        let side = |raw: &str, name: &str| {
+            raw.trim().parse::<f64>().map_err(|_| {
+                AppError::refused(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "invalid_area",
+                    format!("The site's {name} edge must be a number of degrees."),
+                )
+            })
+        };
+        Ok(SiteInput {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            area: area(
+                side(&self.south, "southern")?,
+                side(&self.west, "western")?,
+                side(&self.north, "northern")?,
+                side(&self.east, "eastern")?,
+            )?,
+            active: self.active == "on",
+        })
+    }
+}
+
+/// `POST /admin/visits/sites`: a new site.
+pub(crate) async fn add_site(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    signed_in: SignedIn,
+    jar: SignedCookieJar,
+    Form(form): Form<SiteForm>,
+) -> Result<Response, AppError> {
+    save_site(&state, &viewer, &signed_in, jar, None, &form).await
+}
+
+/// `POST /admin/visits/sites/{id}`: a change of a site.
+pub(crate) async fn change_site(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    signed_in: SignedIn,
+    jar: SignedCookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<SiteForm>,
+) -> Result<Response, AppError> {
+    save_site(&state, &viewer, &signed_in, jar, Some(&id), &form).await
+}
+
+async fn save_site(
+    state: &AppState,
+    viewer: &Viewer,
+    signed_in: &SignedIn,
+    jar: SignedCookieJar,
+    id: Option<&str>,
+    form: &SiteForm,
+) -> Result<Response, AppError> {
+    let catalogue = &state.services.catalogue;
+    let request = viewer.handle.client().request_id;
+    let admin = signed_in.user.id;
+    let outcome = async {
+        let input = form.input()?;
+        let site = match id {
+            Some(id) => {
+                catalogue
+                    .change_site(admin, site_id(id)?, &input, request)
+                    .await?
+            }
+            None => catalogue.add_site(admin, &input, request).await?,
+        };
+        Ok(format!("Saved the site {}.", site.name().as_str()))
+    }
+    .await;
+    flash_back(state, jar, CATALOGUE, outcome)
+}
+
+/// The service form (add and change).
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct ServiceForm {
+    name: String,
+    duration_minutes: String,
+    capacity: String,
+}
+
+impl ServiceForm {
+    fn input(&self) -> Result<ServiceInput, AppError> {
+        let number = |raw: &str, code: &'static str, what: &str| {
+            raw.trim().parse::<u32>().map_err(|_| {
+                AppError::refused(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    code,
+                    format!("The {what} must be a whole number."),
+                )
+            })
+        };
+        Ok(ServiceInput {
+            name: self.name.clone(),
+            duration_minutes: number(&self.duration_minutes, "invalid_duration", "length")?,
+            capacity: number(&self.capacity, "invalid_capacity", "number of places")?,
+        })
+    }
+}
+
+/// `POST /admin/visits/services`: a new kind of visit.
+pub(crate) async fn add_service(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    signed_in: SignedIn,
+    jar: SignedCookieJar,
+    Form(form): Form<ServiceForm>,
+) -> Result<Response, AppError> {
+    save_service(&state, &viewer, &signed_in, jar, None, &form).await
+}
+
+/// `POST /admin/visits/services/{id}`: a change of a kind of visit.
+pub(crate) async fn change_service(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    signed_in: SignedIn,
+    jar: SignedCookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<ServiceForm>,
+) -> Result<Response, AppError> {
+    save_service(&state, &viewer, &signed_in, jar, Some(&id), &form).await
+}
+
+async fn save_service(
+    state: &AppState,
+    viewer: &Viewer,
+    signed_in: &SignedIn,
+    jar: SignedCookieJar,
+    id: Option<&str>,
+    form: &ServiceForm,
+) -> Result<Response, AppError> {
+    let catalogue = &state.services.catalogue;
+    let request = viewer.handle.client().request_id;
+    let admin = signed_in.user.id;
+    let outcome = async {
+        let input = form.input()?;
+        let service = match id {
+            Some(id) => {
+                catalogue
+                    .change_service(admin, service_id(id)?, &input, request)
+                    .await?
+            }
+            None => catalogue.add_service(admin, &input, request).await?,
+        };
+        Ok(format!("Saved the visit {}.", service.name().as_str()))
+    }
+    .await;
+    flash_back(state, jar, CATALOGUE, outcome)
+}
