@@ -167,8 +167,8 @@ pub async fn sign_in_by_link(server: &Server, email: &str) -> Client {
 }
 
 /// Sets up the second factor for the signed-in `user` (a fresh secret, confirmed with its
-/// current code).
-pub async fn enrol_totp(user: &mut Client) {
+/// current code); returns the secret.
+pub async fn enrol_totp(user: &mut Client) -> wildid_domain::totp::TotpSecret {
     let setup = user
         .post_json("/api/account/totp/setup", &json!({}))
         .await
@@ -182,16 +182,28 @@ pub async fn enrol_totp(user: &mut Client) {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+    secret
 }
 
 /// `email` signed up, given `role` (`worker` or `admin`) from the shell, signed in again and
 /// with a second factor set up, as staff routes require.
 pub async fn staff_with_totp(server: &Server, email: &str, role: &str) -> Client {
+    staff_with_secret(server, &[], email, role).await.0
+}
+
+/// [`staff_with_totp`] for a server started with `envs` (its `DATABASE_URL`, for the shell
+/// command that gives the role); also returns the second factor's secret.
+pub async fn staff_with_secret(
+    server: &Server,
+    envs: &[(&str, &str)],
+    email: &str,
+    role: &str,
+) -> (Client, wildid_domain::totp::TotpSecret) {
     sign_in_by_link(server, email).await;
     let (status, out, err) =
-        crate::server::run_cli(&server.data_dir, &[], &["users", "set-role", email, role]);
+        crate::server::run_cli(&server.data_dir, envs, &["users", "set-role", email, role]);
     assert!(status.success(), "{out}{err}");
     let mut staff = sign_in_by_link(server, email).await;
-    enrol_totp(&mut staff).await;
-    staff
+    let secret = enrol_totp(&mut staff).await;
+    (staff, secret)
 }

@@ -21,12 +21,14 @@ mod exposures;
 mod health;
 mod held_photos;
 mod identifications;
+mod leases;
 mod mail_outbox;
 mod migrate;
 mod pool;
 mod rate_limits;
 mod recovery_codes;
 mod schema;
+mod sealed;
 mod sessions;
 mod sqlite_file;
 mod tokens;
@@ -39,8 +41,8 @@ use std::sync::Arc;
 use wildid_ports::health::HealthCheck;
 use wildid_ports::repo::{
     AuditLog, BookingRepository, CaptchaRepository, ExposureReportRepository, HeldPhotoRepository,
-    IdentificationRepository, LoginTokenRepository, MailOutbox, NotificationRepository,
-    RateLimitStore, RecoveryCodeRepository, ServiceTypeRepository, SessionRepository,
+    IdentificationRepository, JobLeases, LoginTokenRepository, MailOutbox, NotificationRepository,
+    RateLimitStore, RecoveryCodeRepository, SealedValues, ServiceTypeRepository, SessionRepository,
     SiteRepository, UserRepository, VisitMappingRepository,
 };
 
@@ -188,6 +190,20 @@ impl Database {
     /// The in-app notifications.
     pub fn notifications(self: &Arc<Self>) -> Arc<dyn NotificationRepository> {
         Arc::new(exposures::SqlExposures {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// The leases on background jobs that server processes share.
+    pub fn job_leases(self: &Arc<Self>) -> Arc<dyn JobLeases> {
+        Arc::new(leases::SqlLeases {
+            db: Arc::clone(self),
+        })
+    }
+
+    /// Every value encrypted under the key ring, for re-encryption under a new key.
+    pub fn sealed_values(self: &Arc<Self>) -> Arc<dyn SealedValues> {
+        Arc::new(sealed::SqlSealed {
             db: Arc::clone(self),
         })
     }

@@ -235,6 +235,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    job_leases (job) {
+        job -> Text,
+        holder -> Nullable<Text>,
+        leased_until -> Nullable<Timestamp>,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    reencryption_progress (column_name) {
+        column_name -> Text,
+        key_id -> Text,
+        cursor -> Nullable<Text>,
+        examined -> BigInt,
+        rewritten -> BigInt,
+        unreadable -> BigInt,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(identification_photos -> identifications (identification_id));
 diesel::joinable!(sightings -> identifications (identification_id));
@@ -260,7 +281,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
     login_tokens,
     mail_outbox,
-    recovery_codes
+    recovery_codes,
+    job_leases,
+    reencryption_progress
 );
 
 diesel::table! {

@@ -23,7 +23,7 @@ use wildid_ports::services::journal::JournalError;
 use wildid_ports::services::profile::ProfileError;
 use wildid_ports::services::sessions::SessionError;
 use wildid_ports::services::trust::AdmitError;
-use wildid_ports::services::visits::{BookingsError, CatalogueError, ExposuresError};
+use wildid_ports::services::visits::{BookingsError, CatalogueError, ExposuresError, PurgeFailed};
 
 /// What the frame middleware renders for an error response.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -439,6 +439,21 @@ impl From<ExposuresError> for AppError {
             ExposuresError::Unavailable(cause) => AppError::Unavailable(cause),
         }
     }
+}
+
+impl From<PurgeFailed> for AppError {
+    fn from(e: PurgeFailed) -> Self {
+        AppError::Unavailable(e.to_string())
+    }
+}
+
+/// A purge asked for while another server process purges.
+pub(crate) fn purge_running() -> AppError {
+    AppError::refused(
+        StatusCode::CONFLICT,
+        "purge_running",
+        "Another server is purging old visit data right now. Try again in a few minutes.",
+    )
 }
 
 /// The stable code of a refused booking change.

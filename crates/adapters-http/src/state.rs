@@ -17,9 +17,10 @@ use wildid_ports::services::identify::Identifications;
 use wildid_ports::services::journal::Journal;
 use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::readiness::ReadinessCheck;
+use wildid_ports::services::reencryption::Reencryption;
 use wildid_ports::services::sessions::SessionService;
 use wildid_ports::services::trust::TrustGate;
-use wildid_ports::services::visits::{Bookings, Catalogue, Exposures};
+use wildid_ports::services::visits::{Bookings, Catalogue, Exposures, VisitRetention};
 
 /// The use cases the HTTP layer calls.
 pub struct Services {
@@ -49,6 +50,10 @@ pub struct Services {
     pub bookings: Bookings,
     /// Exposure reports and the notifications they cause.
     pub exposures: Exposures,
+    /// The retention purge of visit data (admins may run it at once).
+    pub retention: VisitRetention,
+    /// Re-encryption under the newest key (its progress is shown to admins).
+    pub keys: Reencryption,
 }
 
 /// Where the sightings maps take their background from.

@@ -53,8 +53,9 @@ enum Command {
         action: UsersCommand,
     },
     /// Delete visit data past its retention period now (visit mappings and bookings older
-    /// than 14 days, notifications read more than 90 days ago), as the running server does
-    /// every few minutes; audited. Exit status 1 when a store failed.
+    /// than WILDID_RETENTION_VISIT_DAYS, notifications read more than
+    /// WILDID_RETENTION_READ_NOTIFICATION_DAYS ago), as the running servers do daily; audited.
+    /// Exit status 1 when a store failed, 3 when a server is purging at that moment.
     Purge,
 }
 
@@ -85,6 +86,18 @@ enum KeysCommand {
     /// Print fresh secrets as environment variables (WILDID_SESSION_KEY, WILDID_FERNET_KEYS,
     /// WILDID_EMAIL_PEPPER).
     Generate,
+    /// Put a fresh Fernet key first in the ring, keeping the older ones: prints the new
+    /// WILDID_FERNET_KEYS, or rewrites the development secrets file when the ring comes from
+    /// it. Then restart the servers and run `wildid keys reencrypt`.
+    Rotate,
+    /// Rewrite every encrypted value under the newest key, in batches, with a progress bar;
+    /// resumes where an interrupted run stopped. Exit status 0 when every value is under the
+    /// newest key, 1 when some value no key decrypts was found (each is named, none changed)
+    /// or the run stopped, 3 when a server is re-encrypting now.
+    Reencrypt,
+    /// Show each encrypted column's state under the newest key, and whether the older keys
+    /// can be removed.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -157,7 +170,18 @@ pub fn main() -> ExitCode {
                 action: UsersCommand::Delete { email, yes },
             } => commands::users::delete(&settings, &email, yes).await,
             Command::Purge => commands::purge::run(&settings).await,
-            Command::Keys { .. } => ExitCode::SUCCESS,
+            Command::Keys {
+                action: KeysCommand::Rotate,
+            } => commands::keys::rotate(&settings),
+            Command::Keys {
+                action: KeysCommand::Reencrypt,
+            } => commands::keys::reencrypt(&settings).await,
+            Command::Keys {
+                action: KeysCommand::Status,
+            } => commands::keys::status(&settings).await,
+            Command::Keys {
+                action: KeysCommand::Generate,
+            } => commands::keys::generate(),
         }
     })
 }

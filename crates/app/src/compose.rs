@@ -18,7 +18,6 @@ use wildid_adapters_http::{
 };
 use wildid_adapters_mail::{FileOutbox, SmtpMailer};
 use wildid_domain::pow::PowKey;
-use wildid_domain::retention::RetentionPolicy;
 use wildid_ports::builtin::{
     Argon2Hasher, FernetKeyRing, HmacDigest, HmacEmailIndex, MemoryRateLimits, OsRandom,
     SystemClock, ZxcvbnEstimator, derive_key,
@@ -27,7 +26,7 @@ use wildid_ports::clock::Clock;
 use wildid_ports::crypto::{FieldCipher, KeyedDigest};
 use wildid_ports::identify::SpeciesIdentifier;
 use wildid_ports::mail::Mailer;
-use wildid_ports::random::SecureRandom;
+use wildid_ports::random::{SecureRandom, random_array};
 use wildid_ports::repo::HeldPhotoRepository;
 use wildid_ports::services::accounts::{AccountPorts, Accounts};
 use wildid_ports::services::admin::Admin;
@@ -38,10 +37,11 @@ use wildid_ports::services::journal::Journal;
 use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::readiness::ReadinessCheck;
+use wildid_ports::services::reencryption::{Reencryption, ReencryptionPorts};
 use wildid_ports::services::sessions::SessionService;
 use wildid_ports::services::trust::TrustGate;
 use wildid_ports::services::visits::{
-    BookingPorts, Bookings, Catalogue, ExposurePorts, Exposures, VisitRetention,
+    BookingPorts, Bookings, Catalogue, ExposurePorts, Exposures, RetentionPorts, VisitRetention,
 };
 
 use crate::config::{MailTransport, Provider, Settings};
@@ -194,6 +194,9 @@ pub fn compose(
         Arc::clone(&counter_keys),
         settings.journal,
     );
+    let holder = lease_holder(random.as_ref())?;
+    let retention = visit_retention(db, &audit, &clock, settings, &holder);
+    let keys = reencryption(db, &audit, &clock, Arc::clone(&cipher), &holder);
     let services = Services {
         readiness: ReadinessCheck::new(db.health()),
         audit: audit.clone(),
@@ -246,6 +249,8 @@ pub fn compose(
             random: Arc::clone(&random),
             cipher: Arc::clone(&cipher),
         }),
+        retention: retention.clone(),
+        keys: keys.clone(),
     };
     let cookie_key = Key::from(derive_key(&secrets.session_key, "flash-cookie").expose());
     // The public URL's host and origin are always allowed (seed §13).
@@ -294,14 +299,8 @@ pub fn compose(
         held_photos: db.held_photos(),
         captchas,
         mail,
-        visits: VisitRetention::new(
-            db.bookings(),
-            db.visit_mappings(),
-            db.notifications(),
-            audit.clone(),
-            Arc::clone(&clock),
-            RetentionPolicy::default(),
-        ),
+        visits: retention,
+        keys,
         clock,
     };
     Ok(Composed {
@@ -309,6 +308,62 @@ pub fn compose(
         audit,
         jobs,
     })
+}
+
+/// A name for this process in job leases: its process id and 64 random bits (process ids
+/// repeat across machines).
+///
+/// # Errors
+/// When the operating system's random source fails.
+pub fn lease_holder(random: &dyn SecureRandom) -> Result<String, String> {
+    let tag: [u8; 8] = random_array(random).map_err(|e| e.to_string())?;
+    Ok(format!(
+        "pid-{}-{}",
+        std::process::id(),
+        tag.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    ))
+}
+
+/// The retention purge, its lease held as `holder`.
+pub fn visit_retention(
+    db: &Arc<Database>,
+    audit: &AuditTrail,
+    clock: &Arc<dyn Clock>,
+    settings: &Settings,
+    holder: &str,
+) -> VisitRetention {
+    VisitRetention::new(
+        RetentionPorts {
+            bookings: db.bookings(),
+            mappings: db.visit_mappings(),
+            notifications: db.notifications(),
+            leases: db.job_leases(),
+            audit: audit.clone(),
+            clock: Arc::clone(clock),
+        },
+        settings.retention,
+        holder,
+    )
+}
+
+/// Re-encryption under the newest key of `cipher`, its lease held as `holder`.
+pub fn reencryption(
+    db: &Arc<Database>,
+    audit: &AuditTrail,
+    clock: &Arc<dyn Clock>,
+    cipher: Arc<dyn FieldCipher>,
+    holder: &str,
+) -> Reencryption {
+    Reencryption::new(
+        ReencryptionPorts {
+            sealed: db.sealed_values(),
+            cipher,
+            leases: db.job_leases(),
+            audit: audit.clone(),
+            clock: Arc::clone(clock),
+        },
+        holder,
+    )
 }
 
 /// The identification use case: the photo check, the provider chain, with `WILDID_CLAMD`

@@ -5,6 +5,7 @@
 
 mod ai;
 mod journal;
+mod retention;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -110,6 +111,8 @@ const KEYS: &[&str] = &[
     "GEOPRIVACY_OBSCURE_FROM",
     "MAP_TILE_URL",
     "MAP_ATTRIBUTION",
+    "RETENTION_VISIT_DAYS",
+    "RETENTION_READ_NOTIFICATION_DAYS",
 ];
 
 /// Where outgoing mail goes.
@@ -219,6 +222,8 @@ pub struct Settings {
     pub journal: JournalSettings,
     /// The sightings maps' background.
     pub map_tiles: wildid_adapters_http::MapTiles,
+    /// How long visit data and read notifications are kept.
+    pub retention: wildid_domain::retention::RetentionPolicy,
 }
 
 impl Settings {
@@ -385,6 +390,8 @@ struct Raw {
     geoprivacy_obscure_from: Option<String>,
     map_tile_url: Option<String>,
     map_attribution: Option<String>,
+    retention_visit_days: Option<u64>,
+    retention_read_notification_days: Option<u64>,
 }
 
 /// Loads settings from the process environment, the optional file and `overrides`.
@@ -925,6 +932,10 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         raw.map_attribution.as_deref(),
         &map_tile_origins,
     )?;
+    let retention = retention::retention(&retention::RawRetention {
+        visit_days: raw.retention_visit_days,
+        read_notification_days: raw.retention_read_notification_days,
+    })?;
     Ok(Settings {
         environment,
         bind,
@@ -957,6 +968,7 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         clamd,
         journal,
         map_tiles,
+        retention,
     })
 }
 

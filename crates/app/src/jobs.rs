@@ -1,17 +1,20 @@
 //! Periodic maintenance while the server runs: expired sessions, rate-limit counters, spent
-//! tokens, delivered mail (after a day), expired CAPTCHA challenges, expired held photos and
-//! visit data past its retention period are deleted every few minutes (the first round runs
-//! at start, so an overdue purge happens then). Jobs stop with the server.
+//! tokens, delivered mail (after a day), expired CAPTCHA challenges and expired held photos are
+//! deleted every few minutes; visit data past its retention period once a day, by whichever
+//! server process takes the purge's lease (the first round runs at start, so an overdue purge
+//! happens then). Jobs stop with the server.
 
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
+use wildid_domain::audit::Actor;
 use wildid_ports::clock::Clock;
 use wildid_ports::repo::{HeldPhotoRepository, LoginTokenRepository, RateLimitStore};
 use wildid_ports::services::captcha::Captchas;
 use wildid_ports::services::mail::MailQueue;
+use wildid_ports::services::reencryption::{Reencryption, Walk};
 use wildid_ports::services::sessions::SessionService;
-use wildid_ports::services::visits::VisitRetention;
+use wildid_ports::services::visits::{PurgeRun, VisitRetention};
 
 /// How often the jobs run.
 pub const INTERVAL: Duration = Duration::from_secs(300);
@@ -41,8 +44,12 @@ pub struct Jobs {
     pub captchas: Captchas,
     /// Mail delivery.
     pub mail: MailQueue,
-    /// Visit data past its retention period.
+    /// Visit data past its retention period (daily, under a lease that one process of
+    /// several holds).
     pub visits: VisitRetention,
+    /// Re-encryption under the newest key, after a key is put first in the ring (its own
+    /// task, so a long walk never delays mail or the other jobs).
+    pub keys: Reencryption,
     /// Time.
     pub clock: std::sync::Arc<dyn Clock>,
 }
@@ -51,6 +58,14 @@ impl Jobs {
     /// Runs until `stop` is cancelled: mail every [`MAIL_INTERVAL`], maintenance every
     /// [`INTERVAL`].
     pub async fn run(self, stop: CancellationToken) {
+        let rewrap = tokio::spawn(reencrypt_while(self.keys.clone(), stop.clone()));
+        self.maintain(stop).await;
+        if let Err(error) = rewrap.await {
+            tracing::warn!(%error, "the re-encryption task ended abnormally");
+        }
+    }
+
+    async fn maintain(self, stop: CancellationToken) {
         let mut maintenance = tokio::time::interval(INTERVAL);
         maintenance.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut mail = tokio::time::interval(MAIL_INTERVAL);
@@ -115,9 +130,10 @@ impl Jobs {
             Ok(n) => tracing::info!(deleted = n, "expired captchas purged"),
             Err(error) => tracing::warn!(%error, "captcha purge failed"),
         }
-        match self.visits.purge().await {
-            Ok(purged) if purged.is_empty() => {}
-            Ok(purged) => tracing::info!(
+        match self.visits.purge_if_due().await {
+            Ok(PurgeRun::NotDue | PurgeRun::Busy) => {}
+            Ok(PurgeRun::Purged(purged)) if purged.is_empty() => {}
+            Ok(PurgeRun::Purged(purged)) => tracing::info!(
                 visit_mappings = purged.mappings,
                 bookings = purged.bookings,
                 notifications = purged.notifications,
@@ -134,6 +150,35 @@ impl Jobs {
     }
 }
 
+/// Every [`INTERVAL`] until `stop`: walks the encrypted columns not yet walked under the
+/// newest key (a few small reads when there are none), under the job's lease. A walk cut
+/// short by `stop` resumes at the next start.
+async fn reencrypt_while(keys: Reencryption, stop: CancellationToken) {
+    let mut every = tokio::time::interval(INTERVAL);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        let mut quiet = |_| {};
+        let walk = tokio::select! {
+            () = stop.cancelled() => return,
+            walk = keys.run(Actor::System, false, &mut quiet) => walk,
+        };
+        match walk {
+            Ok(Walk::Done(done)) => tracing::info!(
+                examined = done.examined,
+                rewritten = done.rewritten,
+                unreadable = done.unreadable,
+                "encrypted values walked under the newest key"
+            ),
+            Ok(Walk::AlreadyDone | Walk::Busy) => {}
+            Err(error) => tracing::warn!(%error, "re-encryption stopped; it resumes next round"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::{Arc, Mutex};
@@ -143,14 +188,18 @@ mod tests {
     use wildid_domain::session::SessionPolicy;
     use wildid_ports::RepoError;
     use wildid_ports::builtin::OsRandom;
+    use wildid_ports::crypto::MockFieldCipher;
     use wildid_ports::mail::MockMailer;
+    use wildid_ports::repo::MockSealedValues;
     use wildid_ports::repo::{
         MockAuditLog, MockBookingRepository, MockCaptchaRepository, MockHeldPhotoRepository,
-        MockLoginTokenRepository, MockMailOutbox, MockNotificationRepository, MockRateLimitStore,
-        MockSessionRepository, MockUserRepository, MockVisitMappingRepository,
+        MockJobLeases, MockLoginTokenRepository, MockMailOutbox, MockNotificationRepository,
+        MockRateLimitStore, MockSessionRepository, MockUserRepository, MockVisitMappingRepository,
     };
     use wildid_ports::services::audit::AuditTrail;
     use wildid_ports::services::captcha::CaptchaPorts;
+    use wildid_ports::services::reencryption::ReencryptionPorts;
+    use wildid_ports::services::visits::RetentionPorts;
 
     use super::*;
 
@@ -222,6 +271,9 @@ mod tests {
             .expect_purge_read_before()
             .times(1)
             .returning(move |cutoff, _| seen(cutoff));
+        let mut leases = MockJobLeases::new();
+        leases.expect_acquire().times(1).returning(|_| Ok(true));
+        leases.expect_release().times(1).returning(|_, _, _| Ok(()));
         let audit = AuditTrail::new(Arc::new(MockAuditLog::new()));
         let mut audited = MockAuditLog::new();
         audited
@@ -263,12 +315,26 @@ mod tests {
                 Arc::new(OsRandom),
             ),
             visits: VisitRetention::new(
-                Arc::new(bookings),
-                Arc::new(mappings),
-                Arc::new(notifications),
-                AuditTrail::new(Arc::new(audited)),
-                Arc::clone(&clock),
+                RetentionPorts {
+                    bookings: Arc::new(bookings),
+                    mappings: Arc::new(mappings),
+                    notifications: Arc::new(notifications),
+                    leases: Arc::new(leases),
+                    audit: AuditTrail::new(Arc::new(audited)),
+                    clock: Arc::clone(&clock),
+                },
                 wildid_domain::retention::RetentionPolicy::default(),
+                "test",
+            ),
+            keys: Reencryption::new(
+                ReencryptionPorts {
+                    sealed: Arc::new(MockSealedValues::new()),
+                    cipher: Arc::new(MockFieldCipher::new()),
+                    leases: Arc::new(MockJobLeases::new()),
+                    audit: AuditTrail::new(Arc::new(MockAuditLog::new())),
+                    clock: Arc::clone(&clock),
+                },
+                "test",
             ),
             clock,
         }

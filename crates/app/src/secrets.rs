@@ -203,6 +203,46 @@ fn write_dev_file(
         .map_err(|e| ConfigError::Io(format!("cannot write {}: {e}", path.display())))
 }
 
+/// Replaces the key ring in the development file at `path` with `ring` (comma-separated,
+/// newest first), keeping every other line: the new file is written beside it (mode 0600),
+/// synced and renamed over it, so a crash leaves the old file or the new one, never half.
+///
+/// # Errors
+/// [`ConfigError::Io`] naming the file.
+pub fn replace_dev_ring(path: &Path, ring: &str) -> Result<(), ConfigError> {
+    let io = |what: &str, e: std::io::Error| {
+        ConfigError::Io(format!("cannot {what} {}: {e}", path.display()))
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| io("read", e))?;
+    let mut replaced = false;
+    let mut body = String::with_capacity(text.len() + ring.len());
+    for line in text.lines() {
+        if line.trim_start().starts_with("WILDID_FERNET_KEYS=") {
+            body.push_str("WILDID_FERNET_KEYS=");
+            body.push_str(ring);
+            replaced = true;
+        } else {
+            body.push_str(line);
+        }
+        body.push('\n');
+    }
+    if !replaced {
+        body.push_str("WILDID_FERNET_KEYS=");
+        body.push_str(ring);
+        body.push('\n');
+    }
+    let fresh = path.with_extension("env.new");
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&fresh).map_err(|e| io("write beside", e))?;
+    file.write_all(body.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| io("write beside", e))?;
+    std::fs::rename(&fresh, path).map_err(|e| io("replace", e))
+}
+
 fn read_env_file(path: &Path) -> Result<SecretInputs, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError::Io(format!("cannot read {}: {e}", path.display())))?;

@@ -188,6 +188,9 @@ actions! {
     ExposureReported => "visits.exposure.reported",
     /// The retention job deleted visit data past its period (the counts per kind).
     RetentionPurged => "retention.purged",
+    /// Encrypted values were rewritten under the newest key (the counts, the key's id; values
+    /// no key decrypts are counted, never dropped).
+    KeysReencrypted => "keys.reencrypted",
 }
 
 impl From<Action> for AuditAction {

@@ -45,6 +45,21 @@ impl RetentionPolicy {
         })
     }
 
+    /// How long visit mappings (and bookings of past visits) are kept.
+    pub fn visit_mappings(&self) -> Duration {
+        self.visit_mappings
+    }
+
+    /// How long spent sign-in tokens are kept.
+    pub fn spent_tokens(&self) -> Duration {
+        self.spent_tokens
+    }
+
+    /// How long notifications are kept once read.
+    pub fn read_notifications(&self) -> Duration {
+        self.read_notifications
+    }
+
     /// Visit mappings created before this instant are purged.
     pub fn visit_mapping_cutoff(&self, now: Timestamp) -> Timestamp {
         now - self.visit_mappings

@@ -34,6 +34,13 @@ pub trait FieldCipher: Send + Sync {
 
     /// Whether the field was made with a key other than the newest (and should be re-encrypted).
     fn needs_rotation(&self, field: &EncryptedField) -> bool;
+
+    /// A short name of the newest key, the same on every process sharing it and different for
+    /// another key; it reveals nothing about the key (safe to store and show).
+    fn key_id(&self) -> String;
+
+    /// How many keys the ring holds (the newest and older ones still decrypting).
+    fn key_count(&self) -> usize;
 }
 
 /// The keyed digest under which accounts are looked up by address.

@@ -17,6 +17,7 @@ mod dependency_rule;
 mod email_change;
 mod identify;
 mod journal;
+mod keys;
 mod mail;
 mod malware_scan;
 mod offline_model;

@@ -477,6 +477,26 @@ fn config_check_reports_and_fails_on_bad_production_config() {
     );
     assert_eq!(status.code(), Some(2));
     assert!(err.contains("WILDID_BIND is invalid"), "{err}");
+    let (status, out, _) = run_cli(
+        dir.path(),
+        &[("WILDID_RETENTION_VISIT_DAYS", "30")],
+        &["config", "check"],
+    );
+    assert!(status.success(), "{out}");
+    assert!(
+        out.contains("visit data 30 days, read notifications 90 days"),
+        "{out}"
+    );
+    let (status, _, err) = run_cli(
+        dir.path(),
+        &[("WILDID_RETENTION_READ_NOTIFICATION_DAYS", "0")],
+        &["config", "check"],
+    );
+    assert_eq!(status.code(), Some(2));
+    assert!(
+        err.contains("WILDID_RETENTION_READ_NOTIFICATION_DAYS is invalid"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -12,7 +12,7 @@ use wildid_tests::client::Client;
 use wildid_tests::server::{Server, run_cli};
 
 /// The first quarter hour at least `ahead` from now (what a booking may start on).
-fn quarter_after(ahead: TimeDelta) -> DateTime<Utc> {
+pub(crate) fn quarter_after(ahead: TimeDelta) -> DateTime<Utc> {
     let t = Utc::now() + ahead + TimeDelta::minutes(15);
     t.duration_trunc(TimeDelta::minutes(15)).unwrap()
 }
@@ -24,7 +24,7 @@ async fn created(client: &mut Client, path: &str, body: Value) -> Value {
 }
 
 /// A site and a 90-minute walk with `capacity` places, added by `admin`; their ids.
-async fn catalogue(admin: &mut Client, capacity: u32) -> (String, String) {
+pub(crate) async fn catalogue(admin: &mut Client, capacity: u32) -> (String, String) {
     let site = created(
         admin,
         "/api/admin/sites",
@@ -413,7 +413,7 @@ async fn concurrent_visitors_never_take_more_places_than_a_visit_has() {
 }
 
 /// Books `start` for `visitor` and returns the booking's id and visit token.
-async fn booked_with_token(
+pub(crate) async fn booked_with_token(
     visitor: &mut Client,
     site: &str,
     walk: &str,
@@ -537,7 +537,7 @@ async fn an_exposure_reaches_everyone_checked_in_then_once_and_nobody_else() {
 }
 
 #[tokio::test]
-async fn visit_data_past_its_retention_is_purged_from_the_shell_and_audited() {
+async fn visit_data_past_its_retention_is_purged_by_shell_or_admin_once_at_a_time_and_audited() {
     let server = Server::start_with(options()).unwrap();
     let mut admin = staff_with_totp(&server, "chief@example.org", "admin").await;
     let mut ranger = staff_with_totp(&server, "ranger@example.org", "worker").await;
@@ -570,19 +570,40 @@ async fn visit_data_past_its_retention_is_purged_from_the_shell_and_audited() {
         "{out}"
     );
 
-    // The checked-in visit is made 15 days old.
+    // The checked-in visit is made an hour ago and its record 15 days old: an exposure in the
+    // last two hours still finds the visitor, until the purge.
+    let at = |ago: TimeDelta| (Utc::now() - ago).format("%Y-%m-%d %H:%M:%S").to_string();
     sqlite(
         &server.data_dir,
         &format!(
-            "UPDATE visit_mappings SET created_at = '2000-01-01 00:00:00'; \
-             UPDATE bookings SET starts_at = '2000-01-01 00:00:00' WHERE id = '{old}';"
+            "UPDATE visit_mappings SET created_at = '2000-01-01 00:00:00', visit_start = '{}', visit_end = '{}'; \
+             UPDATE bookings SET starts_at = '2000-01-01 00:00:00' WHERE id = '{old}';",
+            at(TimeDelta::minutes(90)),
+            at(TimeDelta::minutes(60)),
         ),
     );
-    let (status, out, err) = run_cli(&server.data_dir, &[], &["purge"]);
-    assert!(status.success(), "{out}{err}");
-    assert!(
-        out.contains("deleted 1 visit mapping(s), 1 booking(s) and 0 read notification(s)"),
-        "{out}"
+    let from = (Utc::now() - TimeDelta::hours(2)).to_rfc3339();
+    let exposure = json!({"site_id": site, "from": from, "to": Utc::now().to_rfc3339(), "note": "Chytrid fungus in the pond."});
+    let r = ranger.post_json("/api/exposures", &exposure).await;
+    assert_eq!((r.status, r.json()["notified"].clone()), (201, json!(1)));
+
+    // Workers may not purge; the seed's page route and the JSON route are the admins'.
+    assert_eq!(
+        ranger
+            .post_json("/api/admin/cleanup", &json!({}))
+            .await
+            .status,
+        403
+    );
+    let r = admin.post_json("/api/admin/cleanup", &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        (
+            &r.json()["visit_mappings"],
+            &r.json()["bookings"],
+            &r.json()["visit_retention_days"]
+        ),
+        (&json!(1), &json!(1), &json!(14))
     );
     assert_eq!(count(&server.data_dir, "visit_mappings"), 0);
     assert_eq!(
@@ -593,13 +614,54 @@ async fn visit_data_past_its_retention_is_purged_from_the_shell_and_audited() {
         visitor.get(&format!("/api/bookings/{later}")).await.status,
         200
     );
-    let entries = audit_entries(&server.data_dir);
-    let (_, details) = entries
-        .iter()
-        .find(|(action, _)| action == "retention.purged")
-        .unwrap();
+    let exposure = json!({"site_id": site, "from": from, "to": Utc::now().to_rfc3339(), "note": "More chytrid fungus."});
+    let r = ranger.post_json("/api/exposures", &exposure).await;
     assert_eq!(
-        (&details["visit_mappings"], &details["bookings"]),
-        (&json!("1"), &json!("1"))
+        (r.status, r.json()["notified"].clone()),
+        (201, json!(0)),
+        "after the purge an old window finds nobody"
+    );
+    let purges: Vec<_> = audit_entries(&server.data_dir)
+        .into_iter()
+        .filter(|(action, _)| action == "retention.purged")
+        .map(|(_, details)| {
+            (
+                details["visit_mappings"].clone(),
+                details["bookings"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        purges,
+        [(json!("0"), json!("0")), (json!("1"), json!("1"))],
+        "both purges someone asked for are audited, the empty one too"
+    );
+    assert_eq!(
+        count(
+            &server.data_dir,
+            "job_leases WHERE job = 'retention' AND finished_at IS NOT NULL AND leased_until IS NULL"
+        ),
+        1
+    );
+
+    // Another server process holds the purge's lease: neither the shell nor an admin purges
+    // beside it, and each says why.
+    sqlite(
+        &server.data_dir,
+        "UPDATE job_leases SET holder = 'pid-1-other', leased_until = '2999-01-01 00:00:00' WHERE job = 'retention';",
+    );
+    let (status, out, err) = run_cli(&server.data_dir, &[], &["purge"]);
+    assert_eq!(status.code(), Some(3), "{out}{err}");
+    assert!(err.contains("a server process is purging now"), "{err}");
+    let r = admin.post_json("/api/admin/cleanup", &json!({})).await;
+    assert_eq!((r.status, r.error()), (409, "purge_running".to_owned()));
+    let page = admin.post_form("/admin/cleanup", &[]).await;
+    assert_eq!(page.status, 303);
+    let page = admin.get("/admin/visits").await;
+    assert!(
+        page.body
+            .contains("Another server is purging old visit data right now"),
+        "{}",
+        page.body
     );
 }

@@ -1,12 +1,13 @@
 //! What pages and JSON handlers share, so that neither imports the other: who is asking, where
 //! a person may be sent back to, what follows a credential change, ids read from paths and
-//! forms, reading an upload with the sighting sent with it, and what visit requests share.
+//! forms, reading an upload with the sighting sent with it, what visit requests share, and the purge an admin asks for.
 
 mod credentials;
 mod ids;
 mod qr;
 mod redirect;
 mod requester;
+mod retention;
 mod sighting;
 mod size;
 mod upload;
@@ -18,6 +19,7 @@ pub(crate) use ids::{session_key, target};
 pub(crate) use qr::qr_data_url;
 pub(crate) use redirect::safe_next;
 pub(crate) use requester::requester;
+pub(crate) use retention::purge_now;
 pub(crate) use sighting::{SightingFields, invalid as invalid_sighting};
 pub(crate) use size::megabytes;
 pub(crate) use upload::{IMAGE_FIELD, UploadSlot, photo_of};

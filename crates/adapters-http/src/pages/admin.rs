@@ -1,4 +1,5 @@
-//! `/admin`: the accounts, with their roles and state, and the admin actions as forms.
+//! `/admin`: the accounts, with their roles and state, and the admin actions as forms; the
+//! encryption keys and how far re-encryption under the newest one has come.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -10,7 +11,9 @@ use serde::Deserialize;
 use wildid_domain::audit::Actor;
 use wildid_domain::role::Role;
 use wildid_ports::repo::Page;
+use wildid_ports::repo::SealedColumn;
 use wildid_ports::services::admin::{Deleter, UserSummary};
+use wildid_ports::services::reencryption::KeyStatus;
 
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
@@ -27,6 +30,83 @@ struct AdminPage {
     layout: Layout,
     users: Vec<UserSummary>,
     me: String,
+    keys: KeysCard,
+}
+
+/// The key ring and how far re-encryption under its newest key has come.
+struct KeysCard {
+    key_id: String,
+    key_count: usize,
+    /// What the admin may do with the older keys.
+    verdict: &'static str,
+    columns: Vec<ColumnRow>,
+}
+
+/// One encrypted column.
+struct ColumnRow {
+    label: &'static str,
+    values: u64,
+    examined: u64,
+    /// `done`, `waiting`, `in progress` (and unreadable values, when any).
+    state: String,
+}
+
+fn label(column: SealedColumn) -> &'static str {
+    match column {
+        SealedColumn::UserEmails => "Email addresses",
+        SealedColumn::TotpSecrets => "Two-factor secrets",
+        SealedColumn::PendingAddresses => "Addresses waiting for confirmation",
+        SealedColumn::QueuedMail => "Mail in the outbox",
+        SealedColumn::VisitMappings => "Visit records (who was where)",
+        SealedColumn::VisitTokens => "Visit tokens",
+    }
+}
+
+impl From<KeyStatus> for KeysCard {
+    fn from(status: KeyStatus) -> Self {
+        let verdict = if status.key_count == 1 {
+            "There are no older keys."
+        } else if status.older_keys_retirable() {
+            "Every value is under the newest key: the older keys can be removed from WILDID_FERNET_KEYS."
+        } else {
+            "Keep the older keys in WILDID_FERNET_KEYS until every value below is done."
+        };
+        let columns = status
+            .columns
+            .iter()
+            .map(|c| {
+                let (examined, state) = match &c.progress {
+                    None => (0, "waiting".to_owned()),
+                    Some(p) => {
+                        let mut state = if p.finished_at.is_some() {
+                            "done".to_owned()
+                        } else {
+                            "in progress".to_owned()
+                        };
+                        if p.unreadable > 0 {
+                            state.push_str(&format!(
+                                "; {} no key can read (kept, see `wildid keys reencrypt`)",
+                                p.unreadable
+                            ));
+                        }
+                        (p.examined.min(c.values), state)
+                    }
+                };
+                ColumnRow {
+                    label: label(c.column),
+                    values: c.values,
+                    examined: if c.finished() { c.values } else { examined },
+                    state,
+                }
+            })
+            .collect();
+        Self {
+            key_id: status.key_id,
+            key_count: status.key_count,
+            verdict,
+            columns,
+        }
+    }
 }
 
 /// `GET /admin`.
@@ -43,6 +123,13 @@ pub(crate) async fn page(
         layout: Layout::for_viewer(&ctx, &viewer, "/admin").with_flashes(flashes),
         users,
         me: admin.user.id.to_string(),
+        keys: state
+            .services
+            .keys
+            .status()
+            .await
+            .map_err(|e| AppError::Unavailable(e.to_string()))?
+            .into(),
     };
     Ok((jar, render(&page, StatusCode::OK)?).into_response())
 }

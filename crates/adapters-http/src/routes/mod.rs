@@ -10,6 +10,7 @@ pub(crate) mod identify_api;
 pub(crate) mod journal_api;
 pub(crate) mod openapi;
 pub(crate) mod profile_api;
+pub(crate) mod retention_api;
 pub(crate) mod security;
 pub(crate) mod sightings_api;
 pub(crate) mod static_files;
@@ -606,6 +607,13 @@ pub(crate) fn table() -> Vec<RouteSpec> {
                 post(visit_pages::change_service),
             )
         },
+        route(M::POST, "/admin/cleanup", ADMIN, post(visit_pages::cleanup)),
+        route(
+            M::POST,
+            "/api/admin/cleanup",
+            ADMIN,
+            post(retention_api::cleanup),
+        ),
         // Exposure reports and in-app notifications.
         route(
             M::POST,

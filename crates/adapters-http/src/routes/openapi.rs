@@ -18,7 +18,7 @@ use crate::api_types;
 use crate::error::AppError;
 use crate::routes::{
     account_api, admin_api, auth_api, csp_report, exposures_api, identify_api, journal_api,
-    profile_api, security, sightings_api, visits_api,
+    profile_api, retention_api, security, sightings_api, visits_api,
 };
 
 /// Name of the session cookie in the document's security schemes.
@@ -96,6 +96,7 @@ const CSRF_SCHEME: &str = "csrf";
         exposures_api::report,
         exposures_api::list,
         exposures_api::mark_read,
+        retention_api::cleanup,
     ),
     components(schemas(api_types::ErrorBody)),
     modifiers(&SecuritySchemes, &Descriptions),

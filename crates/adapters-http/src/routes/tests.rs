@@ -28,6 +28,7 @@ use axum::routing::post;
 use wildid_domain::captcha::{CaptchaKind, CaptchaPolicy};
 use wildid_domain::ids::UserId;
 use wildid_domain::pow::PowKey;
+use wildid_domain::retention::RetentionPolicy;
 use wildid_domain::role::Role;
 use wildid_domain::session::{CsrfToken, Fingerprint, Session, SessionPolicy, SessionToken};
 use wildid_domain::user::{EmailLookup, EncryptedField, User};
@@ -37,15 +38,18 @@ use wildid_ports::identify::MockImageChecker;
 use wildid_ports::repo::MockCaptchaRepository;
 use wildid_ports::repo::MockIdentificationRepository;
 use wildid_ports::repo::{
-    MockBookingRepository, MockExposureReportRepository, MockNotificationRepository,
-    MockServiceTypeRepository, MockSiteRepository, MockVisitMappingRepository,
+    MockBookingRepository, MockExposureReportRepository, MockJobLeases, MockNotificationRepository,
+    MockSealedValues, MockServiceTypeRepository, MockSiteRepository, MockVisitMappingRepository,
 };
 use wildid_ports::services::captcha::{CaptchaPorts, CaptchaSettings, Captchas};
 use wildid_ports::services::identify::Identifications;
 use wildid_ports::services::journal::{Journal, JournalSettings};
 use wildid_ports::services::limits::RequestLimits;
+use wildid_ports::services::reencryption::{Reencryption, ReencryptionPorts};
 use wildid_ports::services::trust::TrustGate;
-use wildid_ports::services::visits::{BookingPorts, Bookings, Catalogue, ExposurePorts, Exposures};
+use wildid_ports::services::visits::{
+    BookingPorts, Bookings, Catalogue, ExposurePorts, Exposures, RetentionPorts, VisitRetention,
+};
 
 use wildid_domain::trust::{RateLimitPolicy, TrustState};
 use wildid_ports::builtin::SystemClock;
@@ -191,6 +195,28 @@ fn state(database_up: bool) -> AppState {
                 random: Arc::new(OsRandom),
                 cipher: Arc::new(MockFieldCipher::new()),
             }),
+            retention: VisitRetention::new(
+                RetentionPorts {
+                    bookings: Arc::new(MockBookingRepository::new()),
+                    mappings: Arc::new(MockVisitMappingRepository::new()),
+                    notifications: Arc::new(MockNotificationRepository::new()),
+                    leases: Arc::new(MockJobLeases::new()),
+                    audit: AuditTrail::new(Arc::new(MockAuditLog::new())),
+                    clock: Arc::new(SystemClock),
+                },
+                RetentionPolicy::default(),
+                "test",
+            ),
+            keys: Reencryption::new(
+                ReencryptionPorts {
+                    sealed: Arc::new(nothing_sealed()),
+                    cipher: Arc::new(one_key()),
+                    leases: Arc::new(MockJobLeases::new()),
+                    audit: AuditTrail::new(Arc::new(MockAuditLog::new())),
+                    clock: Arc::new(SystemClock),
+                },
+                "test",
+            ),
         }),
         settings: Arc::new(HttpSettings {
             production: false,
@@ -892,6 +918,8 @@ const MATRIX: &[(&str, &str, Expect)] = &[
     ("POST", "/api/worker/bookings/{id}/check-in", Expect::Worker),
     ("POST", "/api/worker/bookings/{id}/complete", Expect::Worker),
     ("POST", "/api/admin/bookings/{id}/reassign", Expect::Admin),
+    ("POST", "/admin/cleanup", Expect::Admin),
+    ("POST", "/api/admin/cleanup", Expect::Admin),
     ("POST", "/api/exposures", Expect::Worker),
     ("GET", "/api/notifications", Expect::SignedIn),
     ("POST", "/api/notifications/{id}/read", Expect::Owner),
@@ -994,7 +1022,27 @@ fn with_sessions(state: &mut AppState, sessions: SessionService, audit: AuditTra
         catalogue: s.catalogue.clone(),
         bookings: s.bookings.clone(),
         exposures: s.exposures.clone(),
+        retention: s.retention.clone(),
+        keys: s.keys.clone(),
     });
+}
+
+/// No encrypted value anywhere, and no walk begun.
+fn nothing_sealed() -> MockSealedValues {
+    let mut sealed = MockSealedValues::new();
+    sealed.expect_count().returning(|_| Ok(0));
+    sealed.expect_progress().returning(|_| Ok(None));
+    sealed
+}
+
+/// A ring of one key.
+fn one_key() -> MockFieldCipher {
+    let mut cipher = MockFieldCipher::new();
+    cipher
+        .expect_key_id()
+        .returning(|| "0123456789abcdef".into());
+    cipher.expect_key_count().returning(|| 1);
+    cipher
 }
 
 /// Nobody has a notification.

@@ -2,26 +2,13 @@
 
 use std::process::ExitCode;
 
-use wildid_adapters_db::{Database, PoolOptions};
 use wildid_domain::audit::{ChainHash, ChainProblem};
 use wildid_ports::services::audit::{AuditTrail, VerifyOutcome};
 
 use crate::config::Settings;
 
 fn trail(settings: &Settings) -> Result<AuditTrail, ExitCode> {
-    if let wildid_adapters_db::DatabaseUrl::Sqlite { path, .. } = &settings.database
-        && !path.exists()
-    {
-        return Err(super::fail(&format!("no database at {}", path.display())));
-    }
-    let db = Database::open(
-        &settings.database,
-        PoolOptions {
-            max_connections: 2,
-            ..PoolOptions::default()
-        },
-    )
-    .map_err(|e| super::fail(&e))?;
+    let db = super::existing_database(settings)?;
     Ok(AuditTrail::new(db.audit_log()))
 }
 

@@ -31,6 +31,28 @@ pub fn fail(error: &dyn std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// The database of an existing deployment, for a one-off command (two connections); a SQLite
+/// file that does not exist yet is an error, never created. On failure the error is printed
+/// and its exit code (2) returned.
+pub fn existing_database(settings: &Settings) -> Result<std::sync::Arc<Database>, ExitCode> {
+    if let wildid_adapters_db::DatabaseUrl::Sqlite { path, .. } = &settings.database
+        && !path.exists()
+    {
+        return Err(fail(&format!(
+            "no database at {}: start the server or run `wildid migrate` first",
+            path.display()
+        )));
+    }
+    Database::open(
+        &settings.database,
+        wildid_adapters_db::PoolOptions {
+            max_connections: 2,
+            ..wildid_adapters_db::PoolOptions::default()
+        },
+    )
+    .map_err(|e| fail(&e))
+}
+
 /// `wildid serve`.
 pub async fn serve(settings: Settings) -> ExitCode {
     match serve::run(settings).await {
@@ -148,6 +170,11 @@ pub async fn config_check(settings: &Settings) -> ExitCode {
     say!(
         "geoprivacy       sightings obscured from {} (IUCN) on",
         journal.obscure_from.code().unwrap_or("-")
+    );
+    say!(
+        "retention        visit data {} days, read notifications {} days (purged daily)",
+        settings.retention.visit_mappings().num_days(),
+        settings.retention.read_notifications().num_days()
     );
     match secrets::check(settings) {
         Ok(origin) => say!("secrets          {origin}"),

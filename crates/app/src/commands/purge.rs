@@ -1,52 +1,51 @@
-//! `wildid purge`: deletes visit data past its retention period now, as the server's
-//! maintenance job does every few minutes (visit mappings and bookings older than 14 days,
-//! notifications read more than 90 days ago), audited with its counts.
+//! `wildid purge`: deletes visit data past its retention period now, as the servers'
+//! maintenance job does daily (visit mappings and bookings older than
+//! `WILDID_RETENTION_VISIT_DAYS`, 14 by default; notifications read more than
+//! `WILDID_RETENTION_READ_NOTIFICATION_DAYS`, 90, ago), audited with its counts. It takes the
+//! same lease as the servers, so it never runs beside a server's purge.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use wildid_adapters_db::{Database, DatabaseUrl, PoolOptions};
-use wildid_domain::retention::RetentionPolicy;
-use wildid_ports::builtin::SystemClock;
+use wildid_domain::audit::Actor;
+use wildid_ports::builtin::{OsRandom, SystemClock};
+use wildid_ports::clock::Clock;
 use wildid_ports::services::audit::AuditTrail;
-use wildid_ports::services::visits::{Purged, VisitRetention};
+use wildid_ports::services::visits::{PurgeRun, Purged};
 
+use crate::compose;
 use crate::config::Settings;
 
 /// Runs one purge and prints what it deleted. Exit status 0 when every store was purged, 1
 /// when one failed (what the others deleted stays deleted), 2 when the database cannot be
-/// opened.
+/// opened, 3 when a server is purging at that moment.
 pub async fn run(settings: &Settings) -> ExitCode {
-    if let DatabaseUrl::Sqlite { path, .. } = &settings.database
-        && !path.exists()
-    {
-        return super::fail(&format!(
-            "no database at {}: start the server or run `wildid migrate` first",
-            path.display()
-        ));
-    }
-    let db = match Database::open(
-        &settings.database,
-        PoolOptions {
-            max_connections: 2,
-            ..PoolOptions::default()
-        },
-    ) {
+    let db = match super::existing_database(settings) {
         Ok(db) => db,
+        Err(code) => return code,
+    };
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let holder = match compose::lease_holder(&OsRandom) {
+        Ok(holder) => holder,
         Err(e) => return super::fail(&e),
     };
-    let retention = VisitRetention::new(
-        db.bookings(),
-        db.visit_mappings(),
-        db.notifications(),
-        AuditTrail::new(db.audit_log()),
-        Arc::new(SystemClock),
-        RetentionPolicy::default(),
+    let retention = compose::visit_retention(
+        &db,
+        &AuditTrail::new(db.audit_log()),
+        &clock,
+        settings,
+        &holder,
     );
-    match retention.purge().await {
-        Ok(purged) => {
+    match retention.purge_now(Actor::System).await {
+        Ok(PurgeRun::Purged(purged)) => {
             report(&purged);
             ExitCode::SUCCESS
+        }
+        Ok(PurgeRun::Busy | PurgeRun::NotDue) => {
+            eprintln!(
+                "error: a server process is purging now (it holds the purge's lease); try again in a few minutes"
+            );
+            ExitCode::from(3)
         }
         Err(failed) => {
             report(&failed.purged);

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use std::sync::Arc;
-use wildid_adapters_db::{Database, DatabaseUrl, PoolOptions};
+use wildid_adapters_db::Database;
 use wildid_domain::audit::Actor;
 use wildid_domain::email::Email;
 use wildid_domain::role::Role;
@@ -29,14 +29,7 @@ async fn account(
         Ok(e) => e,
         Err(e) => return Err(super::fail(&format!("the address is not valid: {e}"))),
     };
-    if let DatabaseUrl::Sqlite { path, .. } = &settings.database
-        && !path.exists()
-    {
-        return Err(super::fail(&format!(
-            "no database at {}: start the server or run `wildid migrate` first",
-            path.display()
-        )));
-    }
+    let db = super::existing_database(settings)?;
     let (secrets, _) = secrets::resolve(settings, &OsRandom).map_err(|e| super::fail(&e))?;
     let (index, cipher) = match (
         HmacEmailIndex::new(secrets.email_pepper.clone()),
@@ -45,14 +38,6 @@ async fn account(
         (Ok(i), Ok(c)) => (i, c),
         _ => return Err(super::fail(&"the secrets are not usable")),
     };
-    let db = Database::open(
-        &settings.database,
-        PoolOptions {
-            max_connections: 2,
-            ..PoolOptions::default()
-        },
-    )
-    .map_err(|e| super::fail(&e))?;
     match db.users().find_by_email(&index.lookup(&email)).await {
         Ok(Some(user)) => Ok((db, user, cipher)),
         Ok(None) => {

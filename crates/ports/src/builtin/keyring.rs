@@ -27,6 +27,7 @@ pub struct FernetKeyRing {
     newest: Fernet,
     all: MultiFernet,
     len: usize,
+    newest_id: String,
 }
 
 impl std::fmt::Debug for FernetKeyRing {
@@ -48,10 +49,15 @@ impl FernetKeyRing {
             .collect::<Result<Vec<_>, _>>()?;
         let newest = fernets.first().cloned().ok_or(KeyRingError::Empty)?;
         let len = fernets.len();
+        let newest_id = keys
+            .first()
+            .map(|k| key_id(k.expose().trim()))
+            .unwrap_or_default();
         Ok(Self {
             newest,
             all: MultiFernet::new(fernets),
             len,
+            newest_id,
         })
     }
 
@@ -64,6 +70,17 @@ impl FernetKeyRing {
     pub fn is_empty(&self) -> bool {
         false
     }
+}
+
+/// The first 8 bytes of SHA-256 over a fixed label and the key, in hex: a name for the key
+/// (a digest of 256 random bits tells nothing about them).
+fn key_id(key: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::new()
+        .chain_update(b"wildid field key id\0")
+        .chain_update(key.as_bytes())
+        .finalize();
+    hex::encode(&digest[..8])
 }
 
 impl FieldCipher for FernetKeyRing {
@@ -81,6 +98,14 @@ impl FieldCipher for FernetKeyRing {
     fn needs_rotation(&self, field: &EncryptedField) -> bool {
         self.newest.decrypt(field.as_str()).is_err()
     }
+
+    fn key_id(&self) -> String {
+        self.newest_id.clone()
+    }
+
+    fn key_count(&self) -> usize {
+        self.len
+    }
 }
 
 #[cfg(test)]
@@ -96,7 +121,7 @@ mod tests {
         let (old, new) = (key(), key());
         let before = FernetKeyRing::new(std::slice::from_ref(&old)).unwrap();
         let field = before.encrypt(b"ann@example.org").unwrap();
-        let after = FernetKeyRing::new(&[new, old]).unwrap();
+        let after = FernetKeyRing::new(&[new.clone(), old.clone()]).unwrap();
         assert_eq!(after.decrypt(&field).unwrap().expose(), b"ann@example.org");
         assert!(after.needs_rotation(&field));
         let rotated = after
@@ -104,6 +129,13 @@ mod tests {
             .unwrap();
         assert!(!after.needs_rotation(&rotated));
         assert_ne!(rotated, field);
+        // The key's name follows the newest key, and is not the key.
+        let again = FernetKeyRing::new(&[new.clone(), old.clone()]).unwrap();
+        assert_eq!(again.key_id(), after.key_id());
+        assert_ne!(after.key_id(), before.key_id());
+        assert_eq!(after.key_id().len(), 16);
+        assert!(!old.expose().contains(&before.key_id()));
+        assert_eq!((before.key_count(), after.key_count()), (1, 2));
     }
 
     #[test]

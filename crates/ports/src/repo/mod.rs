@@ -8,9 +8,11 @@ mod audit;
 mod captchas;
 mod held_photos;
 mod identifications;
+mod leases;
 mod mail_outbox;
 mod rate_limits;
 mod recovery_codes;
+mod sealed;
 mod sessions;
 mod tokens;
 mod users;
@@ -23,9 +25,11 @@ pub use identifications::{
     IdentificationRepository, JournalFilter, JournalPhoto, JournalPosition, JournalSlice, Kept,
     OwnSighting, PhotoSize, SharedSighting, StoredPicture,
 };
+pub use leases::{Job, JobLeases, JobState, LeaseRequest};
 pub use mail_outbox::{MailOutbox, QueuedMail};
 pub use rate_limits::RateLimitStore;
 pub use recovery_codes::{RecoveryCodeRepository, StoredRecoveryCode};
+pub use sealed::{ColumnProgress, SealedColumn, SealedValue, SealedValues};
 pub use sessions::SessionRepository;
 pub use tokens::LoginTokenRepository;
 pub use users::UserRepository;
@@ -43,11 +47,15 @@ pub use held_photos::MockHeldPhotoRepository;
 #[cfg(feature = "mock")]
 pub use identifications::MockIdentificationRepository;
 #[cfg(feature = "mock")]
+pub use leases::MockJobLeases;
+#[cfg(feature = "mock")]
 pub use mail_outbox::MockMailOutbox;
 #[cfg(feature = "mock")]
 pub use rate_limits::MockRateLimitStore;
 #[cfg(feature = "mock")]
 pub use recovery_codes::MockRecoveryCodeRepository;
+#[cfg(feature = "mock")]
+pub use sealed::MockSealedValues;
 #[cfg(feature = "mock")]
 pub use sessions::MockSessionRepository;
 #[cfg(feature = "mock")]

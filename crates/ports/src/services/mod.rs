@@ -14,6 +14,7 @@ pub mod limits;
 pub mod mail;
 pub mod profile;
 pub mod readiness;
+pub mod reencryption;
 pub mod sessions;
 pub mod trust;
 pub mod visits;

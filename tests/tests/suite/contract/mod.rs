@@ -8,6 +8,8 @@ pub mod exposures;
 pub mod fixtures;
 pub mod held_photos;
 pub mod journal;
+pub mod leases;
+pub mod sealed;
 pub mod sessions;
 pub mod users;
 pub mod visits;

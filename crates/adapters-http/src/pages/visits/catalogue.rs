@@ -1,4 +1,5 @@
-//! The admins' catalogue (`/admin/visits`): sites and kinds of visit, added and changed.
+//! The admins' catalogue (`/admin/visits`): sites and kinds of visit, added and changed, and
+//! the retention purge run at once.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -12,7 +13,7 @@ use wildid_ports::services::visits::{ServiceInput, SiteInput};
 
 use crate::error::AppError;
 use crate::flash;
-use crate::kit::{area, service_id, site_id};
+use crate::kit::{area, purge_now, service_id, site_id};
 use crate::middleware::frame::RequestContext;
 use crate::pages::answer::render;
 use crate::pages::layout::Layout;
@@ -28,6 +29,15 @@ struct CataloguePage {
     sites: Vec<SiteCard>,
     services: Vec<ServiceCard>,
     max_capacity: u32,
+    retention: RetentionCard,
+}
+
+/// The retention periods and when the purge last ran.
+struct RetentionCard {
+    visit_days: i64,
+    read_notification_days: i64,
+    /// When the purge last ran to its end, as people read it; empty: never.
+    last_purge: String,
 }
 
 /// `GET /admin/visits`: every site and kind of visit, with forms to add and change them.
@@ -54,8 +64,41 @@ pub(crate) async fn catalogue(
             .map(ServiceCard::from)
             .collect(),
         max_capacity: MAX_CAPACITY,
+        retention: retention_card(&state).await?,
     };
     Ok((jar, render(&page, StatusCode::OK)?).into_response())
+}
+
+async fn retention_card(state: &AppState) -> Result<RetentionCard, AppError> {
+    let retention = &state.services.retention;
+    let policy = retention.policy();
+    let last = retention
+        .last_finished()
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    Ok(RetentionCard {
+        visit_days: policy.visit_mappings().num_days(),
+        read_notification_days: policy.read_notifications().num_days(),
+        last_purge: last.map_or_else(String::new, |at| {
+            at.format("%-d %B %Y at %H:%M UTC").to_string()
+        }),
+    })
+}
+
+/// `POST /admin/cleanup` (seed 004): deletes visit data past its retention period now, and
+/// says what it deleted.
+pub(crate) async fn cleanup(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    jar: SignedCookieJar,
+) -> Result<Response, AppError> {
+    let outcome = purge_now(&state, &signed_in).await.map(|purged| {
+        format!(
+            "Purged {} visit record(s), {} booking(s) and {} read notification(s) past their retention period.",
+            purged.mappings, purged.bookings, purged.notifications
+        )
+    });
+    flash_back(&state, jar, CATALOGUE, outcome)
 }
 
 /// The site form (add and change).

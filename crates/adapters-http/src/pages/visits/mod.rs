@@ -185,7 +185,9 @@ fn flash_back(
 }
 
 pub(crate) use booking::{book, cancel, list, mine};
-pub(crate) use catalogue::{add_service, add_site, catalogue, change_service, change_site};
+pub(crate) use catalogue::{
+    add_service, add_site, catalogue, change_service, change_site, cleanup,
+};
 pub(crate) use worker::{act, dashboard, report_exposure};
 
 #[cfg(test)]

@@ -9,4 +9,4 @@ pub mod retention;
 pub use bookings::{BookingInput, BookingPorts, Bookings, BookingsError, Step};
 pub use catalogue::{Catalogue, CatalogueError, ServiceInput, SiteInput};
 pub use exposures::{ExposureInput, ExposurePorts, Exposures, ExposuresError, Reported};
-pub use retention::{PURGE_BATCH, PurgeFailed, Purged, VisitRetention};
+pub use retention::{PURGE_BATCH, PurgeFailed, PurgeRun, Purged, RetentionPorts, VisitRetention};

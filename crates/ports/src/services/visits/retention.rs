@@ -1,16 +1,24 @@
 //! Retention of visit data (seed 004 items 6 and 17): the visit mappings and the bookings of
 //! visits older than the retention period (14 days by default), and notifications read long
-//! ago, are deleted in batches by the server's maintenance job. Every purge that deleted
-//! something is audited with its counts, never with what was deleted.
+//! ago, are deleted in batches, daily by the server's maintenance job (and at start when a day
+//! has passed), or at once when an admin or the operator asks. Of several server processes
+//! on one database only the holder of the job's lease purges. Every purge that deleted
+//! something, and every purge someone asked for, is audited with its counts, never with what
+//! was deleted.
 
 use std::sync::Arc;
 
-use wildid_domain::audit::{self, AuditDetails, AuditRecord};
+use chrono::TimeDelta;
+use wildid_domain::Timestamp;
+use wildid_domain::audit::{self, Actor, AuditDetails, AuditRecord};
 use wildid_domain::retention::RetentionPolicy;
 
 use crate::RepoError;
 use crate::clock::Clock;
-use crate::repo::{BookingRepository, NotificationRepository, VisitMappingRepository};
+use crate::repo::{
+    BookingRepository, Job, JobLeases, JobState, LeaseRequest, NotificationRepository,
+    VisitMappingRepository,
+};
 use crate::services::audit::AuditTrail;
 
 /// Rows deleted per statement.
@@ -34,44 +42,145 @@ impl Purged {
     }
 }
 
+/// What the retention purge works on.
+#[derive(Clone)]
+pub struct RetentionPorts {
+    /// Bookings of old visits.
+    pub bookings: Arc<dyn BookingRepository>,
+    /// The visit mappings.
+    pub mappings: Arc<dyn VisitMappingRepository>,
+    /// Read notifications.
+    pub notifications: Arc<dyn NotificationRepository>,
+    /// The lease that lets one process of several purge at a time.
+    pub leases: Arc<dyn JobLeases>,
+    /// Where each purge is recorded.
+    pub audit: AuditTrail,
+    /// Time.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// How long one purge may hold the lease; a crashed process's lease runs out after it.
+pub const LEASE: TimeDelta = TimeDelta::minutes(15);
+/// The scheduled purge runs once a day (and at start when a day has passed since the last).
+pub const EVERY: TimeDelta = TimeDelta::days(1);
+
+/// How a purge request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PurgeRun {
+    /// This process purged.
+    Purged(Purged),
+    /// The scheduled purge already ran within the last [`EVERY`].
+    NotDue,
+    /// Another process holds the lease and is purging now.
+    Busy,
+}
+
 /// The visit data retention use case.
 #[derive(Clone)]
 pub struct VisitRetention {
-    bookings: Arc<dyn BookingRepository>,
-    mappings: Arc<dyn VisitMappingRepository>,
-    notifications: Arc<dyn NotificationRepository>,
-    audit: AuditTrail,
-    clock: Arc<dyn Clock>,
+    ports: RetentionPorts,
     policy: RetentionPolicy,
+    holder: Arc<str>,
 }
 
 impl VisitRetention {
-    /// The use case over its ports, keeping data as long as `policy` says.
-    pub fn new(
-        bookings: Arc<dyn BookingRepository>,
-        mappings: Arc<dyn VisitMappingRepository>,
-        notifications: Arc<dyn NotificationRepository>,
-        audit: AuditTrail,
-        clock: Arc<dyn Clock>,
-        policy: RetentionPolicy,
-    ) -> Self {
+    /// The use case over its ports, keeping data as long as `policy` says; `holder` names this
+    /// process in the lease (unique per process).
+    pub fn new(ports: RetentionPorts, policy: RetentionPolicy, holder: &str) -> Self {
         Self {
-            bookings,
-            mappings,
-            notifications,
-            audit,
-            clock,
+            ports,
             policy,
+            holder: Arc::from(holder),
         }
+    }
+
+    /// The retention periods in force.
+    pub fn policy(&self) -> RetentionPolicy {
+        self.policy
+    }
+
+    /// The scheduled purge: runs (as the system) when no process purged within [`EVERY`]
+    /// and no other process is purging.
+    ///
+    /// # Errors
+    /// [`PurgeFailed`] as for [`VisitRetention::purge_now`].
+    pub async fn purge_if_due(&self) -> Result<PurgeRun, PurgeFailed> {
+        let now = self.ports.clock.now();
+        self.leased(Actor::System, Some(now - EVERY)).await
+    }
+
+    /// A purge asked for by `actor` (an admin, or the operator's shell as the system): runs
+    /// now unless another process is purging. Never [`PurgeRun::NotDue`].
+    ///
+    /// # Errors
+    /// [`PurgeFailed`] with what was deleted all the same and the first failure (the lease
+    /// itself failing included).
+    pub async fn purge_now(&self, actor: Actor) -> Result<PurgeRun, PurgeFailed> {
+        self.leased(actor, None).await
+    }
+
+    async fn leased(
+        &self,
+        actor: Actor,
+        finished_before: Option<Timestamp>,
+    ) -> Result<PurgeRun, PurgeFailed> {
+        let now = self.ports.clock.now();
+        let failed = |error| PurgeFailed {
+            purged: Purged::default(),
+            error,
+        };
+        let request = LeaseRequest {
+            job: Job::Retention,
+            holder: self.holder.to_string(),
+            now,
+            until: now + LEASE,
+            finished_before,
+        };
+        if !self.ports.leases.acquire(request).await.map_err(failed)? {
+            return Ok(match finished_before {
+                Some(due) if self.finished_since(due).await => PurgeRun::NotDue,
+                _ => PurgeRun::Busy,
+            });
+        }
+        let outcome = self.purge(actor, finished_before.is_none()).await;
+        let finished = outcome.is_ok().then(|| self.ports.clock.now());
+        if let Err(error) = self
+            .ports
+            .leases
+            .release(Job::Retention, &self.holder, finished)
+            .await
+        {
+            // The lease runs out by itself; the purge's own outcome is what matters.
+            tracing::warn!(%error, "the retention lease could not be released");
+        }
+        outcome.map(PurgeRun::Purged)
+    }
+
+    /// Whether the job finished at or after `due` (so a refused lease means "not due").
+    async fn finished_since(&self, due: Timestamp) -> bool {
+        matches!(
+            self.ports.leases.state(Job::Retention).await,
+            Ok(Some(JobState { finished_at: Some(at), .. })) if at >= due
+        )
+    }
+
+    /// When the purge last ran to its end.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    pub async fn last_finished(&self) -> Result<Option<Timestamp>, RepoError> {
+        Ok(self
+            .ports
+            .leases
+            .state(Job::Retention)
+            .await?
+            .and_then(|s| s.finished_at))
     }
 
     /// Deletes what the policy no longer keeps: mappings first (the link to people), then
     /// bookings, then notifications read long ago. A failing store does not stop the others.
-    ///
-    /// # Errors
-    /// [`PurgeFailed`] with what was deleted all the same and the first failure.
-    pub async fn purge(&self) -> Result<Purged, PurgeFailed> {
-        let now = self.clock.now();
+    async fn purge(&self, actor: Actor, asked: bool) -> Result<Purged, PurgeFailed> {
+        let now = self.ports.clock.now();
         let visits = self.policy.visit_mapping_cutoff(now);
         let mut first_error = None;
         let mut count = |result: Result<u64, RepoError>| {
@@ -82,29 +191,36 @@ impl VisitRetention {
         };
         let purged = Purged {
             mappings: count(
-                self.mappings
+                self.ports
+                    .mappings
                     .purge_created_before(visits, PURGE_BATCH)
                     .await,
             ),
             bookings: count(
-                self.bookings
+                self.ports
+                    .bookings
                     .purge_started_before(visits, PURGE_BATCH)
                     .await,
             ),
             notifications: count(
-                self.notifications
+                self.ports
+                    .notifications
                     .purge_read_before(self.policy.read_notification_cutoff(now), PURGE_BATCH)
                     .await,
             ),
         };
-        if !purged.is_empty() {
-            let mut record =
-                AuditRecord::new(now, audit::Actor::System, audit::Action::RetentionPurged);
+        // The scheduled purge is recorded when it deleted something or failed; one someone
+        // asked for, always (who asked, and that it found nothing, is worth knowing).
+        if asked || !purged.is_empty() || first_error.is_some() {
+            let mut record = AuditRecord::new(now, actor, audit::Action::RetentionPurged);
             record.details = AuditDetails::new()
                 .with("visit_mappings", purged.mappings.to_string())
                 .with("bookings", purged.bookings.to_string())
                 .with("notifications", purged.notifications.to_string());
-            self.audit.record_or_log(record).await;
+            if first_error.is_some() {
+                record.details = record.details.with("outcome", "failed");
+            }
+            self.ports.audit.record_or_log(record).await;
         }
         match first_error {
             None => Ok(purged),
@@ -128,53 +244,172 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::repo::{
-        MockAuditLog, MockBookingRepository, MockNotificationRepository, MockVisitMappingRepository,
+        MockAuditLog, MockBookingRepository, MockJobLeases, MockNotificationRepository,
+        MockVisitMappingRepository,
     };
     use crate::services::fixtures::{FixedClock, t0};
     use std::sync::Mutex;
     use wildid_domain::audit::AuditEntry;
+    use wildid_domain::ids::UserId;
+
+    struct Fixture {
+        bookings: MockBookingRepository,
+        mappings: MockVisitMappingRepository,
+        notifications: MockNotificationRepository,
+        leases: MockJobLeases,
+        audited: Arc<Mutex<Vec<String>>>,
+    }
+
+    impl Fixture {
+        fn new() -> Self {
+            Self {
+                bookings: MockBookingRepository::new(),
+                mappings: MockVisitMappingRepository::new(),
+                notifications: MockNotificationRepository::new(),
+                leases: MockJobLeases::new(),
+                audited: Arc::new(Mutex::new(Vec::new())),
+            }
+        }
+
+        fn deleting(mut self, mappings: u64, bookings: u64, notifications: u64) -> Self {
+            let policy = RetentionPolicy::default();
+            let visits = policy.visit_mapping_cutoff(t0());
+            self.mappings
+                .expect_purge_created_before()
+                .withf(move |cutoff, batch| *cutoff == visits && *batch == PURGE_BATCH)
+                .returning(move |_, _| Ok(mappings));
+            self.bookings
+                .expect_purge_started_before()
+                .withf(move |cutoff, _| *cutoff == visits)
+                .returning(move |_, _| Ok(bookings));
+            let read = policy.read_notification_cutoff(t0());
+            self.notifications
+                .expect_purge_read_before()
+                .withf(move |cutoff, _| *cutoff == read)
+                .returning(move |_, _| Ok(notifications));
+            self
+        }
+
+        fn retention(self) -> (VisitRetention, Arc<Mutex<Vec<String>>>) {
+            let seen = Arc::clone(&self.audited);
+            let mut log = MockAuditLog::new();
+            log.expect_append().returning(move |record| {
+                seen.lock().unwrap().push(format!(
+                    "{} {:?}",
+                    record.actor.to_storage(),
+                    record.details
+                ));
+                Ok(AuditEntry::append_to(None, record))
+            });
+            let ports = RetentionPorts {
+                bookings: Arc::new(self.bookings),
+                mappings: Arc::new(self.mappings),
+                notifications: Arc::new(self.notifications),
+                leases: Arc::new(self.leases),
+                audit: AuditTrail::new(Arc::new(log)),
+                clock: Arc::new(FixedClock(t0())),
+            };
+            (
+                VisitRetention::new(ports, RetentionPolicy::default(), "process-a"),
+                self.audited,
+            )
+        }
+    }
 
     #[tokio::test]
-    async fn the_cut_offs_come_from_the_policy_and_only_real_purges_are_audited() {
-        let policy = RetentionPolicy::default();
-        let mut mappings = MockVisitMappingRepository::new();
-        let visits = policy.visit_mapping_cutoff(t0());
-        mappings
-            .expect_purge_created_before()
-            .withf(move |cutoff, batch| *cutoff == visits && *batch == PURGE_BATCH)
-            .returning(|_, _| Ok(3));
-        let mut bookings = MockBookingRepository::new();
-        bookings
-            .expect_purge_started_before()
-            .withf(move |cutoff, _| *cutoff == visits)
-            .returning(|_, _| Ok(2));
-        let mut notifications = MockNotificationRepository::new();
-        let read = policy.read_notification_cutoff(t0());
-        notifications
-            .expect_purge_read_before()
-            .withf(move |cutoff, _| *cutoff == read)
-            .returning(|_, _| Ok(0));
-        let audited = Arc::new(Mutex::new(Vec::new()));
-        let seen = Arc::clone(&audited);
-        let mut log = MockAuditLog::new();
-        log.expect_append().times(1).returning(move |record| {
-            seen.lock().unwrap().push(format!("{:?}", record.details));
-            Ok(AuditEntry::append_to(None, record))
-        });
-        let retention = VisitRetention::new(
-            Arc::new(bookings),
-            Arc::new(mappings),
-            Arc::new(notifications),
-            AuditTrail::new(Arc::new(log)),
-            Arc::new(FixedClock(t0())),
-            policy,
-        );
-        let purged = retention.purge().await.unwrap();
+    async fn the_scheduled_purge_takes_the_daily_lease_and_records_its_end() {
+        let mut f = Fixture::new().deleting(3, 2, 0);
+        f.leases
+            .expect_acquire()
+            .withf(|r| {
+                r.job == Job::Retention
+                    && r.holder == "process-a"
+                    && r.until == t0() + LEASE
+                    && r.finished_before == Some(t0() - EVERY)
+            })
+            .times(1)
+            .returning(|_| Ok(true));
+        f.leases
+            .expect_release()
+            .withf(|job, holder, finished| {
+                *job == Job::Retention && holder == "process-a" && *finished == Some(t0())
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let (retention, audited) = f.retention();
+        let run = retention.purge_if_due().await.unwrap();
         assert_eq!(
-            (purged.mappings, purged.bookings, purged.notifications),
-            (3, 2, 0)
+            run,
+            PurgeRun::Purged(Purged {
+                mappings: 3,
+                bookings: 2,
+                notifications: 0
+            })
         );
         let audited = audited.lock().unwrap().join(" ");
-        assert!(audited.contains("visit_mappings") && audited.contains('3'));
+        assert!(audited.starts_with("system") && audited.contains("visit_mappings"));
+    }
+
+    #[tokio::test]
+    async fn a_refused_lease_purges_nothing_and_says_why() {
+        for (finished, expected) in [
+            (Some(t0() - TimeDelta::hours(1)), PurgeRun::NotDue),
+            (None, PurgeRun::Busy),
+        ] {
+            let mut f = Fixture::new();
+            f.leases.expect_acquire().returning(|_| Ok(false));
+            f.leases.expect_state().returning(move |_| {
+                Ok(Some(JobState {
+                    holder: Some("process-b".into()),
+                    leased_until: Some(t0() + LEASE),
+                    finished_at: finished,
+                }))
+            });
+            let (retention, audited) = f.retention();
+            assert_eq!(retention.purge_if_due().await.unwrap(), expected);
+            assert!(audited.lock().unwrap().is_empty());
+        }
+        let mut f = Fixture::new();
+        f.leases.expect_acquire().returning(|_| Ok(false));
+        let (retention, _) = f.retention();
+        let admin = Actor::User(UserId::from_random([7; 16]));
+        assert_eq!(retention.purge_now(admin).await.unwrap(), PurgeRun::Busy);
+    }
+
+    #[tokio::test]
+    async fn an_asked_for_purge_is_audited_even_when_empty_and_a_failure_stays_due() {
+        let mut f = Fixture::new();
+        f.mappings
+            .expect_purge_created_before()
+            .returning(|_, _| Err(RepoError::Unavailable("down".into())));
+        f.bookings
+            .expect_purge_started_before()
+            .returning(|_, _| Ok(4));
+        f.notifications
+            .expect_purge_read_before()
+            .returning(|_, _| Ok(0));
+        f.leases
+            .expect_acquire()
+            .withf(|r| r.finished_before.is_none())
+            .returning(|_| Ok(true));
+        f.leases
+            .expect_release()
+            .withf(|_, _, finished| finished.is_none())
+            .times(1)
+            .returning(|_, _, _| Ok(()));
+        let (retention, audited) = f.retention();
+        let admin = UserId::from_random([7; 16]);
+        let failed = retention.purge_now(Actor::User(admin)).await.unwrap_err();
+        assert_eq!(failed.purged.bookings, 4);
+        let audited = audited.lock().unwrap().join(" ");
+        assert!(audited.contains(&admin.to_string()) && audited.contains("failed"));
+
+        let mut f = Fixture::new().deleting(0, 0, 0);
+        f.leases.expect_acquire().returning(|_| Ok(true));
+        f.leases.expect_release().returning(|_, _, _| Ok(()));
+        let (retention, audited) = f.retention();
+        let run = retention.purge_now(Actor::System).await.unwrap();
+        assert_eq!(run, PurgeRun::Purged(Purged::default()));
+        assert!(audited.lock().unwrap()[0].starts_with("system"));
     }
 }

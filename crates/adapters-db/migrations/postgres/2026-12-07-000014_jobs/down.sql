@@ -1,0 +1,2 @@
+DROP TABLE reencryption_progress;
+DROP TABLE job_leases;

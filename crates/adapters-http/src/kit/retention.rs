@@ -1,0 +1,21 @@
+//! The retention purge an admin asks for, shared by the page and the JSON route.
+
+use wildid_domain::audit::Actor;
+use wildid_ports::services::visits::{PurgeRun, Purged};
+
+use crate::error::{AppError, purge_running};
+use crate::session::SignedIn;
+use crate::state::AppState;
+
+/// Runs the purge now as `signed_in`; a purge running in another process is a 409.
+pub(crate) async fn purge_now(state: &AppState, signed_in: &SignedIn) -> Result<Purged, AppError> {
+    match state
+        .services
+        .retention
+        .purge_now(Actor::User(signed_in.user.id))
+        .await?
+    {
+        PurgeRun::Purged(purged) => Ok(purged),
+        PurgeRun::Busy | PurgeRun::NotDue => Err(purge_running()),
+    }
+}
