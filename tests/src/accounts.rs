@@ -57,6 +57,21 @@ pub fn count(data_dir: &Path, table: &str) -> i64 {
         .n
 }
 
+/// The `line` column (text) of every row `sql` selects from the server's database file.
+pub fn lines(data_dir: &Path, sql: &str) -> Vec<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        line: String,
+    }
+    diesel::sql_query(sql)
+        .load::<Line>(&mut connect(data_dir))
+        .unwrap()
+        .into_iter()
+        .map(|l| l.line)
+        .collect()
+}
+
 /// The stored password hashes (PHC strings), one per account that has a password.
 pub fn password_hashes(data_dir: &Path) -> Vec<String> {
     #[derive(diesel::QueryableByName)]

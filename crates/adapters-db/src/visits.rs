@@ -464,16 +464,19 @@ impl BookingRepository for SqlVisits {
             .collect())
     }
 
-    async fn held_by(&self, worker: UserId, limit: u32) -> Result<Vec<Booking>, RepoError> {
-        let worker = worker.to_string();
+    async fn held_by(&self, worker: Option<UserId>, limit: u32) -> Result<Vec<Booking>, RepoError> {
+        let worker = worker.map(|w| w.to_string());
         let limit = i64::from(limit.clamp(1, MAX_LIMIT));
         let held = [
             BookingStatus::Claimed.as_str(),
             BookingStatus::CheckedIn.as_str(),
         ];
         let rows: Vec<BookingRow> = with_conn!(self.db, |conn| {
-            bookings::table
-                .filter(bookings::worker_id.eq(&worker))
+            let mut query = bookings::table.into_boxed();
+            if let Some(worker) = &worker {
+                query = query.filter(bookings::worker_id.eq(worker.clone()));
+            }
+            query
                 .filter(bookings::status.eq_any(held))
                 .order((bookings::starts_at.asc(), bookings::id.asc()))
                 .limit(limit)

@@ -2,7 +2,7 @@
 // a fresh data directory, and Debian's Chromium driven by Playwright with a fresh profile.
 import { spawn, spawnSync } from "node:child_process";
 import { createServer } from "node:http";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -159,8 +159,16 @@ export async function linkInMail(server, count, path, to) {
   throw new Error(`no mail number ${count} in the outbox`);
 }
 
-/** Headless Chromium with a fresh profile and no background traffic to the (closed) network. */
-export async function launchBrowser() {
+/**
+ * Headless Chromium with a fresh profile and no background traffic to the (closed) network.
+ * With `camera` (the path of a `.y4m` video), its camera films that video, and a page's request
+ * for the camera is granted as if the person had allowed it.
+ * @param {{ camera?: string }} [options]
+ */
+export async function launchBrowser(options = {}) {
+  const camera = options.camera
+    ? ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream", `--use-file-for-fake-video-capture=${options.camera}`]
+    : [];
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     headless: true,
@@ -172,8 +180,41 @@ export async function launchBrowser() {
       "--disable-component-update",
       "--disable-sync",
       "--no-first-run",
+      ...camera,
     ],
   });
+}
+
+/**
+ * Writes what a camera would film of `image` (an `<img>` on `page`, drawn black on white at the
+ * middle of a 640 x 480 frame) as a one-frame `.y4m` video to `path`.
+ * @param {import("playwright-core").Locator} image
+ * @param {string} path
+ */
+export async function filmOf(image, path) {
+  const [width, height] = [640, 480];
+  const luma = await image.evaluate((img, [w, h]) => {
+    const canvas = document.createElement("canvas");
+    canvas.width = w;
+    canvas.height = h;
+    const context = canvas.getContext("2d");
+    context.fillStyle = "#fff";
+    context.fillRect(0, 0, w, h);
+    const side = 360;
+    context.drawImage(img, (w - side) / 2, (h - side) / 2, side, side);
+    const rgba = context.getImageData(0, 0, w, h).data;
+    const y = new Array(w * h);
+    for (let i = 0; i < w * h; i++) {
+      y[i] = Math.round(0.299 * rgba[i * 4] + 0.587 * rgba[i * 4 + 1] + 0.114 * rgba[i * 4 + 2]);
+    }
+    return y;
+  }, [width, height]);
+  const chroma = Buffer.alloc((width * height) / 2, 128);
+  writeFileSync(path, Buffer.concat([
+    Buffer.from(`YUV4MPEG2 W${width} H${height} F10:1 Ip A1:1 C420jpeg\nFRAME\n`),
+    Buffer.from(luma),
+    chroma,
+  ]));
 }
 
 /** The pages of every watched page not yet checked for accessibility (see `after` below). */

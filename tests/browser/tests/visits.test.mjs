@@ -1,12 +1,16 @@
 // Field visits in a real browser, through the pages only: an admin adds a site and a kind of
 // visit, a visitor in Sydney books a place for the next quarter hour in their own time zone and
 // is shown a visit token (text and QR code), a worker claims the booking, checks the visitor in
-// with the token (another is refused) and completes the visit, then reports an exposure at the
+// with the token read from the visitor's QR code by the worker page's camera scanner (a typed
+// wrong one is refused) and completes the visit, then reports an exposure at the
 // site; the visitor finds the visit done and the notification (with its badge), and reads it. Staff set up two-factor sign-in first, as staff pages require. Every page
 // passes the harness's accessibility check, and nothing violates the policy or logs an error.
 import assert from "node:assert/strict";
-import { test } from "node:test";
-import { linkInMail, runCli, serverAndBrowser, watchedPage } from "../lib/harness.mjs";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, test } from "node:test";
+import { filmOf, launchBrowser, linkInMail, runCli, serverAndBrowser, watchedPage } from "../lib/harness.mjs";
 import { currentStep, totp } from "../lib/totp.mjs";
 
 const PASSWORD = "heron estuary compass";
@@ -100,6 +104,9 @@ test("an admin opens a site, a visitor books, a worker runs the visit", async ()
   assert.match(token, /^([0-9a-f]{4} ){7}[0-9a-f]{4}$/, "the token is shown in groups of four");
   const qr = await booked.locator("img.qr").evaluate((img) => img.complete && img.naturalWidth > 0);
   assert.ok(qr, "the token's QR code renders");
+  // What the worker's camera will film: the visitor's phone showing this code.
+  const film = join(mkdtempSync(join(tmpdir(), "wildid-camera-")), "code.y4m");
+  await filmOf(booked.locator("img.qr"), film);
 
   // The same place again is refused at the form, with the reason.
   await visitor.page.goto(session.server.url + "/visits");
@@ -107,8 +114,11 @@ test("an admin opens a site, a visitor books, a worker runs the visit", async ()
   await visitor.page.getByRole("button", { name: "Book my place" }).click();
   assert.match(await visitor.page.locator("#book-error").textContent(), /already booked/);
 
-  // A worker claims it, checks the visitor in and completes the visit.
-  const worker = await watchedPage(session.browser, { viewport: { width: 390, height: 844 } });
+  // A worker claims it, checks the visitor in by scanning the visitor's code with the camera
+  // (a browser whose camera films that code), and completes the visit.
+  const cameraBrowser = await launchBrowser({ camera: film });
+  after(() => cameraBrowser.close());
+  const worker = await watchedPage(cameraBrowser, { viewport: { width: 390, height: 844 } });
   await staff(worker.page, "ranger.tomas@example.org", "worker");
   await worker.page.goto(session.server.url + "/worker");
   assert.equal(await worker.page.title(), "Your visits · Worker · WildID");
@@ -118,7 +128,13 @@ test("an admin opens a site, a visitor books, a worker runs the visit", async ()
   await worker.page.getByLabel("The visitor's token").fill("0000 0000 0000 0000 0000 0000 0000 0000");
   await worker.page.getByRole("button", { name: /^Check the visitor in/ }).click();
   assert.match(await worker.page.locator(".flash").textContent(), /not the token of this visit/);
-  await worker.page.getByLabel("The visitor's token").fill(token.toUpperCase());
+  await worker.page.getByLabel("The visitor's token").fill("");
+  await worker.page.getByRole("button", { name: "Scan the visitor's code" }).click();
+  await worker.page.getByText("Code read.").waitFor();
+  assert.equal(await worker.page.getByLabel("The visitor's token").inputValue(), token.replaceAll(" ", ""));
+  assert.ok(await worker.page.getByRole("button", { name: /^Check the visitor in/ }).evaluate((b) => b === document.activeElement),
+    "the check-in button waits, focused, for the worker to confirm");
+  assert.equal(await worker.page.locator(".scan-panel video").isVisible(), false, "the camera stops once the code is read");
   await worker.page.getByRole("button", { name: /^Check the visitor in/ }).click();
   assert.match(await worker.page.locator(".flash").textContent(), /checked in/);
   await worker.page.getByRole("button", { name: /^Complete the visit/ }).click();

@@ -6,7 +6,8 @@
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde_json::{Value, json};
 use wildid_tests::accounts::{
-    assert_audited, audit_entries, count, options, sign_in_by_link, sqlite, staff_with_totp,
+    assert_audited, audit_entries, count, lines, options, sign_in_by_link, sqlite,
+    staff_with_secret, staff_with_totp,
 };
 use wildid_tests::client::Client;
 use wildid_tests::server::{Server, run_cli};
@@ -215,10 +216,33 @@ async fn a_visit_from_booking_to_completion_with_every_role_rule() {
         (r.status, r.error().as_str()),
         (422, "assignee_not_a_worker")
     );
+    // The admins' page lists the visit with its holder and hands it over by form.
+    let page = admin.get("/admin/visits").await;
+    assert!(
+        page.body.contains("Visitor checked in") && page.body.contains("by ranger@example.org"),
+        "{}",
+        page.body
+    );
+    let hand_over = format!("/admin/visits/bookings/{id}/reassign");
     let r = admin
-        .post_json(&reassign, &json!({"worker_id": guide_id}))
+        .post_form(&hand_over, &[("worker_id", visitor_id.as_str())])
         .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.status, 303);
+    let page = admin.get("/admin/visits").await;
+    assert!(
+        page.body.contains("by ranger@example.org"),
+        "a refused hand-over changes nothing"
+    );
+    let r = admin
+        .post_form(&hand_over, &[("worker_id", guide_id.as_str())])
+        .await;
+    assert_eq!(r.status, 303);
+    let page = admin.get("/admin/visits").await;
+    assert!(
+        page.body.contains("is handed over") && page.body.contains("by guide@example.org"),
+        "{}",
+        page.body
+    );
     let r = guide.post_json(&complete, &json!({})).await;
     assert_eq!(r.status, 200, "{}", r.body);
     let mine = visitor.get("/api/bookings").await.json();
@@ -664,4 +688,131 @@ async fn visit_data_past_its_retention_is_purged_by_shell_or_admin_once_at_a_tim
         "{}",
         page.body
     );
+}
+
+/// A visitor checked in at one visit (a visit mapping) and booked for another (a visit token
+/// waiting to be shown), on a server started with `envs`; the visitor's id and both tokens.
+async fn a_visitor_with_both_kinds_of_token(
+    server: &Server,
+    envs: &[(&str, &str)],
+) -> (String, Vec<String>) {
+    let (mut admin, _) = staff_with_secret(server, envs, "chief@example.org", "admin").await;
+    let (mut ranger, _) = staff_with_secret(server, envs, "ranger@example.org", "worker").await;
+    let (site, walk) = catalogue(&mut admin, 10).await;
+    let mut visitor = sign_in_by_link(server, "walker@example.org").await;
+    let (now, spent) = booked_with_token(
+        &mut visitor,
+        &site,
+        &walk,
+        quarter_after(TimeDelta::minutes(1)),
+    )
+    .await;
+    let claim = format!("/api/worker/bookings/{now}/claim");
+    assert_eq!(ranger.post_json(&claim, &json!({})).await.status, 200);
+    let check_in = format!("/api/worker/bookings/{now}/check-in");
+    let r = ranger.post_json(&check_in, &json!({"token": spent})).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (_, waiting) = booked_with_token(
+        &mut visitor,
+        &site,
+        &walk,
+        quarter_after(TimeDelta::days(3)),
+    )
+    .await;
+    let id = visitor.get("/api/auth/me").await.json()["user"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (id, vec![spent, waiting])
+}
+
+/// Panics if `rows` (the token-bearing tables, as text) name the visitor by id or by address
+/// digest, or hold a token in clear.
+fn assert_nobody_beside_tokens(rows: &str, visitor: &str, lookup_hex: &str, tokens: &[String]) {
+    assert!(
+        !rows.contains(visitor),
+        "a visitor id beside a token: {rows}"
+    );
+    assert!(
+        !rows.to_lowercase().contains(lookup_hex),
+        "an address digest beside a token: {rows}"
+    );
+    for token in tokens {
+        assert!(
+            !rows.to_lowercase().contains(token),
+            "a token in clear: {rows}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_copy_of_the_sqlite_file_links_no_visit_token_to_anyone() {
+    let server = Server::start_with(options()).unwrap();
+    let (visitor, tokens) = a_visitor_with_both_kinds_of_token(&server, &[]).await;
+    let lookup = lines(
+        &server.data_dir,
+        &format!("SELECT lower(hex(email_lookup)) AS line FROM users WHERE id = '{visitor}'"),
+    )
+    .remove(0);
+    let mut rows = lines(
+        &server.data_dir,
+        "SELECT lower(hex(token_digest)) || '|' || sealed_visitor || '|' || site_id || '|' \
+         || visit_start || '|' || visit_end || '|' || created_at AS line FROM visit_mappings",
+    );
+    rows.extend(lines(
+        &server.data_dir,
+        "SELECT booking_id || '|' || sealed AS line FROM visit_tokens",
+    ));
+    assert_eq!(rows.len(), 2, "one mapping, one waiting token: {rows:?}");
+    assert_nobody_beside_tokens(&rows.join("\n"), &visitor, &lookup, &tokens);
+    for token in &tokens {
+        assert_no_token_in_database(&server, token);
+    }
+}
+
+#[tokio::test]
+async fn a_postgres_dump_links_no_visit_token_to_anyone() {
+    let Some(url) = wildid_tests::db::fresh_postgres_url().await else {
+        return;
+    };
+    let wildid_adapters_db::DatabaseUrl::Postgres(raw) = &url else {
+        unreachable!()
+    };
+    let raw = raw.expose().to_owned();
+    let envs = [("DATABASE_URL", raw.as_str())];
+    let server = Server::start_with(options().env("DATABASE_URL", raw.clone())).unwrap();
+    let (visitor, tokens) = a_visitor_with_both_kinds_of_token(&server, &envs).await;
+    let (status, _) = server.stop();
+    assert!(status.success());
+    let dump = wildid_tests::pg::dump(&raw).unwrap();
+    // COPY sections: a header line, tab-separated rows, and `\.`.
+    let section = |table: &str| -> String {
+        let start = dump
+            .find(&format!("COPY public.{table} "))
+            .unwrap_or_else(|| panic!("no {table} in the dump"));
+        let body = &dump[start..];
+        body[..body.find("\n\\.\n").unwrap()].to_owned()
+    };
+    let users = section("users");
+    let lookup = users
+        .lines()
+        .find(|l| l.starts_with(&visitor))
+        .and_then(|l| l.split('\t').nth(1))
+        .and_then(|bytes| bytes.strip_prefix("\\\\x"))
+        .unwrap_or_else(|| panic!("the visitor's row: {users}"))
+        .to_owned();
+    assert_eq!(lookup.len(), 64, "{lookup}");
+    let rows = format!("{}\n{}", section("visit_mappings"), section("visit_tokens"));
+    assert_eq!(
+        rows.lines().count(),
+        4,
+        "one mapping, one waiting token: {rows}"
+    );
+    assert_nobody_beside_tokens(&rows, &visitor, &lookup, &tokens);
+    for token in &tokens {
+        assert!(
+            !dump.to_lowercase().contains(token.as_str()),
+            "a token in the dump"
+        );
+    }
 }

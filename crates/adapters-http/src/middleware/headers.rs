@@ -73,9 +73,10 @@ impl Default for ContentSecurityPolicy {
     }
 }
 
-/// Every powerful feature is denied to all, but the location for this origin's own pages (the
-/// identify page's "Use my current location", asked only when pressed).
-const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(self), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()";
+/// Every powerful feature is denied to all, but the location and the camera for this origin's
+/// own pages (the identify page's "Use my current location", the worker page's "Scan the
+/// visitor's code"; each asked only when pressed).
+const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(self), geolocation=(self), gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()";
 
 pub(crate) fn apply(headers: &mut HeaderMap, nonce: &str, settings: &HttpSettings, api: bool) {
     // Pages and API answers are never cached; static files set their own (long) lifetime, and

@@ -607,6 +607,15 @@ pub(crate) fn table() -> Vec<RouteSpec> {
                 post(visit_pages::change_service),
             )
         },
+        RouteSpec {
+            example: "/admin/visits/bookings/00000000-0000-4000-8000-000000000000/reassign",
+            ..route(
+                M::POST,
+                "/admin/visits/bookings/{id}/reassign",
+                ADMIN,
+                post(visit_pages::reassign),
+            )
+        },
         route(M::POST, "/admin/cleanup", ADMIN, post(visit_pages::cleanup)),
         route(
             M::POST,

@@ -43,7 +43,17 @@ const FILES: &[(&str, &[u8], &str)] = &[
         include_bytes!("../../static/map.js"),
         "text/javascript; charset=utf-8",
     ),
+    (
+        "scan.js",
+        include_bytes!("../../static/scan.js"),
+        "text/javascript; charset=utf-8",
+    ),
     // Third-party files, as published (`static/vendor/README.md`).
+    (
+        "jsQR.js",
+        include_bytes!("../../static/vendor/jsQR.js"),
+        "text/javascript; charset=utf-8",
+    ),
     (
         "leaflet.js",
         include_bytes!("../../static/vendor/leaflet.js"),
@@ -72,6 +82,8 @@ pub(crate) struct Assets {
     pub leaflet_js: String,
     pub leaflet_css: String,
     pub world: String,
+    pub scan_js: String,
+    pub jsqr: String,
 }
 
 fn version(name: &str) -> String {
@@ -92,6 +104,8 @@ pub(crate) static ASSETS: LazyLock<Assets> = LazyLock::new(|| Assets {
     leaflet_js: version("leaflet.js"),
     leaflet_css: version("leaflet.css"),
     world: version("world.geojson"),
+    scan_js: version("scan.js"),
+    jsqr: version("jsQR.js"),
 });
 
 pub(crate) async fn serve(Path(name): Path<String>) -> Result<Response, AppError> {

@@ -396,19 +396,20 @@ fn assert_security_headers(r: &Response<()>) {
     );
     assert_eq!(header_of(r, "cross-origin-opener-policy"), "same-origin");
     assert_eq!(header_of(r, "x-xss-protection"), "0");
-    // The pages use no powerful feature but the location, for this origin only (the
-    // identify page's button): every other one the policy names is denied to all.
+    // The pages use no powerful feature but the location and the camera, for this origin
+    // only (the identify page's button, the worker page's code scanner): every other one the
+    // policy names is denied to all.
     let permissions = header_of(r, "permissions-policy");
-    for feature in ["camera", "microphone", "payment", "usb"] {
+    for feature in ["microphone", "payment", "usb"] {
         assert!(
             permissions.contains(&format!("{feature}=()")),
             "{permissions}"
         );
     }
     assert!(
-        permissions
-            .split(", ")
-            .all(|rule| rule.ends_with("=()") || rule == "geolocation=(self)"),
+        permissions.split(", ").all(|rule| rule.ends_with("=()")
+            || rule == "geolocation=(self)"
+            || rule == "camera=(self)"),
         "{permissions}"
     );
     assert_eq!(header_of(r, "x-request-id").len(), 36);
@@ -919,6 +920,11 @@ const MATRIX: &[(&str, &str, Expect)] = &[
     ("POST", "/api/worker/bookings/{id}/complete", Expect::Worker),
     ("POST", "/api/admin/bookings/{id}/reassign", Expect::Admin),
     ("POST", "/admin/cleanup", Expect::Admin),
+    (
+        "POST",
+        "/admin/visits/bookings/{id}/reassign",
+        Expect::Admin,
+    ),
     ("POST", "/api/admin/cleanup", Expect::Admin),
     ("POST", "/api/exposures", Expect::Worker),
     ("GET", "/api/notifications", Expect::SignedIn),

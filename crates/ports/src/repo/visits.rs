@@ -120,12 +120,12 @@ pub trait BookingRepository: Send + Sync {
     /// # Errors
     /// Only storage failures.
     async fn open(&self, now: Timestamp, limit: u32) -> Result<Vec<Booking>, RepoError>;
-    /// Bookings `worker` holds (claimed or checked in), soonest first, at most `limit`
-    /// (capped at 500).
+    /// Bookings held (claimed or checked in) by `worker`, or by any worker when `None`,
+    /// soonest first, at most `limit` (capped at 500).
     ///
     /// # Errors
     /// Only storage failures.
-    async fn held_by(&self, worker: UserId, limit: u32) -> Result<Vec<Booking>, RepoError>;
+    async fn held_by(&self, worker: Option<UserId>, limit: u32) -> Result<Vec<Booking>, RepoError>;
     /// How many bookings hold a place in the slot of `site` and `service` starting at
     /// `start`.
     ///

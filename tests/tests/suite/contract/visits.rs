@@ -189,8 +189,20 @@ on_both_backends!(
         assert_eq!(repo.get(booking.id()).await.unwrap(), claim.to);
         assert!(repo.open(now(), 50).await.unwrap().is_empty());
         assert_eq!(
-            repo.held_by(ranger, 50).await.unwrap(),
+            repo.held_by(Some(ranger), 50).await.unwrap(),
             vec![claim.to.clone()]
+        );
+        assert_eq!(
+            repo.held_by(None, 50).await.unwrap(),
+            vec![claim.to.clone()],
+            "what every worker holds"
+        );
+        assert!(
+            repo.held_by(Some(UserId::from_random([77; 16])), 50)
+                .await
+                .unwrap()
+                .is_empty(),
+            "another worker holds nothing"
         );
         let checked_in = claim.to.check_in(worker(ranger), nine()).unwrap();
         repo.apply(&checked_in).await.unwrap();
@@ -207,7 +219,7 @@ on_both_backends!(
         let stored = repo.get(booking.id()).await.unwrap();
         assert_eq!(stored, done.to);
         assert_eq!(stored.status(), BookingStatus::Completed);
-        assert!(repo.held_by(ranger, 50).await.unwrap().is_empty());
+        assert!(repo.held_by(Some(ranger), 50).await.unwrap().is_empty());
         assert_eq!(
             repo.get(BookingId::from_random([9; 16])).await,
             Err(RepoError::NotFound)

@@ -1,5 +1,5 @@
 //! The admins' catalogue (`/admin/visits`): sites and kinds of visit, added and changed, and
-//! the retention purge run at once.
+//! visits in progress handed from one worker to another, and the retention purge run at once.
 
 use askama::Template;
 use axum::extract::{Path, State};
@@ -8,12 +8,15 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use axum_extra::extract::SignedCookieJar;
 use serde::Deserialize;
+use wildid_domain::role::Role;
 use wildid_domain::visits::MAX_CAPACITY;
+use wildid_ports::repo::Page;
+use wildid_ports::services::admin::UserSummary;
 use wildid_ports::services::visits::{ServiceInput, SiteInput};
 
 use crate::error::AppError;
 use crate::flash;
-use crate::kit::{area, purge_now, service_id, site_id};
+use crate::kit::{actor, area, assignee, booking_id, purge_now, service_id, site_id};
 use crate::middleware::frame::RequestContext;
 use crate::pages::answer::render;
 use crate::pages::layout::Layout;
@@ -30,6 +33,24 @@ struct CataloguePage {
     services: Vec<ServiceCard>,
     max_capacity: u32,
     retention: RetentionCard,
+    /// Visits a worker holds, each with a form to hand it to another worker.
+    in_progress: Vec<Handover>,
+    /// The active workers, for those forms.
+    workers: Vec<WorkerChoice>,
+}
+
+/// A held visit and who holds it.
+struct Handover {
+    card: BookingCard,
+    /// The holder's address, or `(unknown)`.
+    holder: String,
+    holder_id: String,
+}
+
+/// A worker an admin can hand a visit to.
+struct WorkerChoice {
+    id: String,
+    email: String,
 }
 
 /// The retention periods and when the purge last ran.
@@ -49,6 +70,40 @@ pub(crate) async fn catalogue(
 ) -> Result<Response, AppError> {
     let catalogue = &state.services.catalogue;
     let (jar, flashes) = flash::take(jar, &state.settings);
+    let staff: Vec<UserSummary> = state
+        .services
+        .admin
+        .list(Page::first(500))
+        .await?
+        .into_iter()
+        .filter(|u| u.role == Role::Worker && u.active)
+        .collect();
+    let names = Names::load(&state).await?;
+    let now = chrono::Utc::now();
+    let in_progress = state
+        .services
+        .bookings
+        .in_progress()
+        .await?
+        .iter()
+        .map(|b| {
+            let holder = b.worker();
+            Handover {
+                card: names.card(b, now),
+                holder: holder
+                    .and_then(|id| staff.iter().find(|u| u.id == id))
+                    .map_or_else(|| "(not a worker now)".to_owned(), |u| u.email.clone()),
+                holder_id: holder.map(|id| id.to_string()).unwrap_or_default(),
+            }
+        })
+        .collect();
+    let workers = staff
+        .iter()
+        .map(|u| WorkerChoice {
+            id: u.id.to_string(),
+            email: u.email.clone(),
+        })
+        .collect();
     let page = CataloguePage {
         layout: Layout::for_viewer(&ctx, &viewer, CATALOGUE).with_flashes(flashes),
         sites: catalogue
@@ -65,6 +120,8 @@ pub(crate) async fn catalogue(
             .collect(),
         max_capacity: MAX_CAPACITY,
         retention: retention_card(&state).await?,
+        in_progress,
+        workers,
     };
     Ok((jar, render(&page, StatusCode::OK)?).into_response())
 }
@@ -83,6 +140,42 @@ async fn retention_card(state: &AppState) -> Result<RetentionCard, AppError> {
             at.format("%-d %B %Y at %H:%M UTC").to_string()
         }),
     })
+}
+
+/// The hand-over form.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct HandoverForm {
+    worker_id: String,
+}
+
+/// `POST /admin/visits/bookings/{id}/reassign`: hands a held visit to another worker.
+pub(crate) async fn reassign(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    signed_in: SignedIn,
+    jar: SignedCookieJar,
+    Path(id): Path<String>,
+    Form(form): Form<HandoverForm>,
+) -> Result<Response, AppError> {
+    let outcome = async {
+        let booking = state
+            .services
+            .bookings
+            .reassign(
+                actor(&signed_in.user),
+                booking_id(&id)?,
+                assignee(&form.worker_id)?,
+                viewer.handle.client().request_id,
+            )
+            .await?;
+        Ok(format!(
+            "The visit of {} is handed over.",
+            super::when(booking.slot().start())
+        ))
+    }
+    .await;
+    flash_back(&state, jar, CATALOGUE, outcome)
 }
 
 /// `POST /admin/cleanup` (seed 004): deletes visit data past its retention period now, and

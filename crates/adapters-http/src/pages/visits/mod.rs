@@ -186,7 +186,7 @@ fn flash_back(
 
 pub(crate) use booking::{book, cancel, list, mine};
 pub(crate) use catalogue::{
-    add_service, add_site, catalogue, change_service, change_site, cleanup,
+    add_service, add_site, catalogue, change_service, change_site, cleanup, reassign,
 };
 pub(crate) use worker::{act, dashboard, report_exposure};
 

@@ -261,7 +261,16 @@ impl Bookings {
     /// # Errors
     /// [`BookingsError::Unavailable`].
     pub async fn held_by(&self, worker: UserId) -> Result<Vec<Booking>, BookingsError> {
-        Ok(self.bookings.held_by(worker, MAX_LISTED).await?)
+        Ok(self.bookings.held_by(Some(worker), MAX_LISTED).await?)
+    }
+
+    /// Every booking a worker holds (claimed or checked in), soonest first: what an admin may
+    /// hand to another worker.
+    ///
+    /// # Errors
+    /// [`BookingsError::Unavailable`].
+    pub async fn in_progress(&self) -> Result<Vec<Booking>, BookingsError> {
+        Ok(self.bookings.held_by(None, MAX_LISTED).await?)
     }
 
     /// Places left in the slot of `service` at `site` starting at `start`.
