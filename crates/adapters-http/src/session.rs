@@ -231,6 +231,9 @@ pub(crate) struct Viewer {
     pub user: Option<User>,
     /// The client address.
     pub client_ip: Option<std::net::IpAddr>,
+    /// The signed-in person's unread notifications, for the navigation's badge: counted for
+    /// page views (a `GET` outside `/api`), 0 otherwise.
+    pub unread: u32,
 }
 
 impl Viewer {
@@ -240,24 +243,48 @@ impl Viewer {
     }
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Viewer {
+/// The session layer's handle for this request.
+fn session_handle(parts: &Parts) -> Result<SessionHandle, AppError> {
+    parts
+        .extensions
+        .get::<SessionHandle>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal("session layer missing".into()))
+}
+
+impl FromRequestParts<AppState> for Viewer {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let handle = parts
-            .extensions
-            .get::<SessionHandle>()
-            .cloned()
-            .ok_or_else(|| AppError::Internal("session layer missing".into()))?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let handle = session_handle(parts)?;
         let user = handle.current().user().cloned();
         let client_ip = parts
             .extensions
             .get::<RequestContext>()
             .and_then(|c| c.client_ip);
+        let page_view =
+            parts.method == axum::http::Method::GET && !parts.uri.path().starts_with("/api/");
+        let unread = match &user {
+            Some(user) if page_view => state
+                .services
+                .exposures
+                .unread(user.id)
+                .await
+                .unwrap_or_else(|error| {
+                    // The page matters more than its badge.
+                    tracing::warn!(%error, "unread notifications could not be counted");
+                    0
+                }),
+            _ => 0,
+        };
         Ok(Viewer {
             handle,
             user,
             client_ip,
+            unread,
         })
     }
 }
@@ -312,13 +339,13 @@ impl<S: Send + Sync> FromRequestParts<S> for Fresh {
 impl<S: Send + Sync> FromRequestParts<S> for SignedIn {
     type Rejection = AppError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let viewer = Viewer::from_request_parts(parts, state).await?;
-        match viewer.handle.current() {
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let handle = session_handle(parts)?;
+        match handle.current() {
             Resumed::SignedIn(session, user) => Ok(SignedIn {
                 user: *user,
                 session,
-                handle: viewer.handle,
+                handle,
             }),
             Resumed::None | Resumed::Anonymous(_) => Err(AppError::Unauthorized),
         }

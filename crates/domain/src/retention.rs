@@ -80,6 +80,47 @@ impl RetentionPolicy {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever the periods and the instant, a record is purged exactly when it is older
+        /// than its period: one written at the cut-off or later stays, one a microsecond
+        /// earlier goes; and a period that is not positive is refused.
+        #[test]
+        fn a_record_goes_exactly_when_it_is_older_than_its_period(
+            visit_days in 1i64..=365,
+            read_days in 1i64..=3650,
+            now_secs in 0i64..4_000_000_000,
+            age_micros in 0i64..40_000_000_000_000,
+            bad in -1_000i64..=0,
+        ) {
+            let now = chrono::Utc.timestamp_opt(now_secs, 0).unwrap();
+            let policy = RetentionPolicy::new(
+                Duration::days(visit_days),
+                Duration::days(1),
+                Duration::days(read_days),
+            )
+            .unwrap();
+            let written = now - Duration::microseconds(age_micros);
+            let purged = written < policy.visit_mapping_cutoff(now);
+            prop_assert_eq!(purged, now - written > Duration::days(visit_days));
+            let cutoff = policy.visit_mapping_cutoff(now);
+            prop_assert_eq!(now - cutoff, Duration::days(visit_days));
+            prop_assert_eq!(now - policy.read_notification_cutoff(now), Duration::days(read_days));
+            prop_assert!(RetentionPolicy::new(
+                Duration::days(bad),
+                Duration::days(1),
+                Duration::days(1)
+            )
+            .is_err());
+            prop_assert!(RetentionPolicy::new(
+                Duration::days(1),
+                Duration::days(1),
+                Duration::seconds(bad)
+            )
+            .is_err());
+        }
+    }
 
     #[test]
     fn fourteen_days_for_mappings() {

@@ -543,6 +543,19 @@ async fn an_exposure_reaches_everyone_checked_in_then_once_and_nobody_else() {
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Avian influenza"));
     assert!(page.body.contains("nav-badge"));
+    // The badge follows the person to every page, and only while something is unread.
+    for path in ["/", "/identify", "/history", "/account"] {
+        let page = ben.get(path).await;
+        assert!(
+            page.body.contains(r#"class="nav-badge""#),
+            "{path} shows no badge"
+        );
+        let page = ana.get(path).await;
+        assert!(
+            !page.body.contains(r#"class="nav-badge""#),
+            "{path} shows a badge with nothing unread"
+        );
+    }
 
     let entries = audit_entries(&server.data_dir);
     let (_, details) = entries

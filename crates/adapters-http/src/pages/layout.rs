@@ -69,14 +69,8 @@ impl Layout {
             assets: &ASSETS,
             signed_in: viewer.user.is_some(),
             csrf,
-            unread: 0,
+            unread: viewer.unread,
         }
-    }
-
-    /// With `unread` notifications shown in the navigation.
-    pub(crate) fn with_unread(mut self, unread: u32) -> Self {
-        self.unread = unread;
-        self
     }
 
     /// With one-shot messages.

@@ -48,12 +48,9 @@ pub(crate) async fn list(
     let exposures = &state.services.exposures;
     let user = signed_in.user.id;
     let notifications = exposures.notifications(user).await?;
-    let unread = exposures.unread(user).await?;
     let (jar, flashes) = flash::take(jar, &state.settings);
     let page = NotificationsPage {
-        layout: Layout::for_viewer(&ctx, &viewer, PATH)
-            .with_flashes(flashes)
-            .with_unread(unread),
+        layout: Layout::for_viewer(&ctx, &viewer, PATH).with_flashes(flashes),
         notifications: notifications
             .iter()
             .map(|n| NotificationCard {

@@ -52,14 +52,8 @@ async fn visits_page(
     flashes: Vec<crate::flash::Flash>,
 ) -> Result<VisitsPage, AppError> {
     let catalogue = &state.services.catalogue;
-    let unread = match &viewer.user {
-        Some(user) => state.services.exposures.unread(user.id).await?,
-        None => 0,
-    };
     Ok(VisitsPage {
-        layout: Layout::for_viewer(ctx, viewer, VISITS)
-            .with_flashes(flashes)
-            .with_unread(unread),
+        layout: Layout::for_viewer(ctx, viewer, VISITS).with_flashes(flashes),
         sites: catalogue
             .sites(true)
             .await?
@@ -175,12 +169,9 @@ pub(crate) async fn mine(
         }
         cards.push(card);
     }
-    let unread = state.services.exposures.unread(signed_in.user.id).await?;
     let (jar, flashes) = flash::take(jar, &state.settings);
     let page = BookingsPage {
-        layout: Layout::for_viewer(&ctx, &viewer, MINE)
-            .with_flashes(flashes)
-            .with_unread(unread),
+        layout: Layout::for_viewer(&ctx, &viewer, MINE).with_flashes(flashes),
         upcoming: cards,
         past: past.iter().map(|(_, b)| names.card(b, now)).collect(),
     };

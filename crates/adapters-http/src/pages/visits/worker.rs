@@ -45,12 +45,9 @@ pub(crate) async fn dashboard(
     let held = bookings.held_by(signed_in.user.id).await?;
     let open = bookings.open().await?;
     let sites = state.services.catalogue.sites(false).await?;
-    let unread = state.services.exposures.unread(signed_in.user.id).await?;
     let (jar, flashes) = flash::take(jar, &state.settings);
     let page = WorkerPage {
-        layout: Layout::for_viewer(&ctx, &viewer, WORKER)
-            .with_flashes(flashes)
-            .with_unread(unread),
+        layout: Layout::for_viewer(&ctx, &viewer, WORKER).with_flashes(flashes),
         held: held.iter().map(|b| names.card(b, now)).collect(),
         open: open.iter().map(|b| names.card(b, now)).collect(),
         sites: sites.iter().map(SiteCard::from).collect(),
