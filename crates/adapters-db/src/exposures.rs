@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use wildid_domain::Timestamp;
 use wildid_domain::ids::{ExposureReportId, NotificationId, SiteId, UserId};
 use wildid_domain::text::PlainText;
@@ -18,7 +18,7 @@ use wildid_ports::repo::{ExposureReportRepository, NotificationRepository};
 use crate::Database;
 use crate::codec::{from_db_time, opt_from_db_time, to_db_time};
 use crate::error::{TxError, corrupt, found, repo_error};
-use crate::pool::{in_batches, with_conn, with_write_conn, write_transaction};
+use crate::pool::{SqliteConn, in_batches, with_conn, with_write_conn, write_transaction};
 use crate::schema::{exposure_reports, notifications};
 
 /// The most rows one listing returns, whatever is asked.
@@ -51,6 +51,52 @@ struct NewNotification {
     report_id: String,
     message: String,
     created_at: NaiveDateTime,
+}
+
+/// Rows of notifications per multi-row `INSERT` on Postgres (5 parameters each, far below its
+/// 65,535 limit).
+const INSERT_CHUNK: usize = 1_000;
+
+/// Stores a report's notifications inside its transaction, as each backend does it best.
+trait InsertNotifications {
+    async fn insert_notifications(
+        &mut self,
+        rows: &[NewNotification],
+    ) -> Result<(), diesel::result::Error>;
+}
+
+impl InsertNotifications for AsyncPgConnection {
+    /// One multi-row `INSERT` per [`INSERT_CHUNK`] rows: a report that tells a thousand people
+    /// costs one round trip, not a thousand.
+    async fn insert_notifications(
+        &mut self,
+        rows: &[NewNotification],
+    ) -> Result<(), diesel::result::Error> {
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            diesel::insert_into(notifications::table)
+                .values(chunk)
+                .execute(self)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+impl InsertNotifications for SqliteConn {
+    /// One prepared statement per row (SQLite runs in-process, so a row costs no round trip;
+    /// diesel takes no multi-row insert on SQLite through the async wrapper).
+    async fn insert_notifications(
+        &mut self,
+        rows: &[NewNotification],
+    ) -> Result<(), diesel::result::Error> {
+        for notice in rows {
+            diesel::insert_into(notifications::table)
+                .values(notice)
+                .execute(self)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 #[derive(Queryable, Selectable)]
@@ -120,14 +166,7 @@ impl ExposureReportRepository for SqlExposures {
                 .values(&row)
                 .execute(conn)
                 .await?;
-            // One prepared statement per row, inside the one transaction (diesel takes no
-            // multi-row insert on SQLite through the async wrapper).
-            for notice in &rows {
-                diesel::insert_into(notifications::table)
-                    .values(notice)
-                    .execute(conn)
-                    .await?;
-            }
+            InsertNotifications::insert_notifications(conn, &rows).await?;
             Ok(())
         })
     }

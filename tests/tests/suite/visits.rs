@@ -673,6 +673,12 @@ async fn visit_data_past_its_retention_is_purged_by_shell_or_admin_once_at_a_tim
         [(json!("0"), json!("0")), (json!("1"), json!("1"))],
         "both purges someone asked for are audited, the empty one too"
     );
+    // The server's own audit events reach its log stream too, one structured line each.
+    let line = server.wait_for_log("retention.purged");
+    assert!(
+        line.contains("audit event") && line.contains("visit_mappings"),
+        "{line}"
+    );
     assert_eq!(
         count(
             &server.data_dir,

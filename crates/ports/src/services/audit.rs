@@ -37,6 +37,30 @@ pub enum VerifyOutcome {
     },
 }
 
+/// The stored entry as one structured line of the log stream (target `wildid::audit`), so a
+/// log collector sees every security event too: its place in the chain, what, who (a user id,
+/// or `system` / `anonymous`), to what, the request, and the named details. Audit records hold
+/// nothing secret and no address by construction ([`AuditRecord`]); the details are written as
+/// one JSON object, so a value cannot forge a line of its own.
+fn log_line(entry: &AuditEntry) {
+    let record = &entry.record;
+    let details: serde_json::Map<String, serde_json::Value> = record
+        .details
+        .iter()
+        .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v.to_owned())))
+        .collect();
+    tracing::info!(
+        target: "wildid::audit",
+        seq = entry.seq,
+        action = record.action.as_str(),
+        actor = %record.actor.to_storage(),
+        target_id = record.target.as_deref().unwrap_or(""),
+        request_id = %record.request_id.map(|r| r.to_string()).unwrap_or_default(),
+        details = %serde_json::Value::Object(details),
+        "audit event"
+    );
+}
+
 /// The audit log's use cases.
 #[derive(Clone)]
 pub struct AuditTrail {
@@ -54,7 +78,9 @@ impl AuditTrail {
     /// # Errors
     /// [`RecordAuditError`] when it could not be stored.
     pub async fn record(&self, record: AuditRecord) -> Result<AuditEntry, RecordAuditError> {
-        self.log.append(record).await.map_err(RecordAuditError)
+        let entry = self.log.append(record).await.map_err(RecordAuditError)?;
+        log_line(&entry);
+        Ok(entry)
     }
 
     /// Appends a record where the action it describes has already happened and must not be
