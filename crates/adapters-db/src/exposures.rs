@@ -43,7 +43,7 @@ struct ReportRow {
 }
 
 /// A new notification (unread: `read_at` stays NULL).
-#[derive(Insertable)]
+#[derive(Insertable, Clone)]
 #[diesel(table_name = notifications)]
 struct NewNotification {
     id: String,
@@ -83,19 +83,24 @@ impl InsertNotifications for AsyncPgConnection {
 }
 
 impl InsertNotifications for SqliteConn {
-    /// One prepared statement per row (SQLite runs in-process, so a row costs no round trip;
-    /// diesel takes no multi-row insert on SQLite through the async wrapper).
+    /// Every row in one task on the connection's own thread, one prepared statement reused per
+    /// row (SQLite runs in-process, so a row costs no round trip; going through the async
+    /// wrapper row by row would cost a thread hand-off each).
     async fn insert_notifications(
         &mut self,
         rows: &[NewNotification],
     ) -> Result<(), diesel::result::Error> {
-        for notice in rows {
-            diesel::insert_into(notifications::table)
-                .values(notice)
-                .execute(self)
-                .await?;
-        }
-        Ok(())
+        let rows = rows.to_vec();
+        self.spawn_blocking(move |conn| {
+            for notice in &rows {
+                diesel::RunQueryDsl::execute(
+                    diesel::insert_into(notifications::table).values(notice),
+                    conn,
+                )?;
+            }
+            Ok(())
+        })
+        .await
     }
 }
 
