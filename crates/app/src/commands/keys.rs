@@ -65,10 +65,9 @@ pub fn rotate(settings: &Settings) -> ExitCode {
             );
         }
         _ => {
-            say!("# The new key ring, newest first. Set it on every server process, restart them,");
-            say!(
-                "# then run `wildid keys reencrypt` (or let the servers do it in the background)."
-            );
+            say!("# The new key ring, newest first. Set it on every server process and restart");
+            say!("# them (several servers: two rounds, docs/configuration.md, \"Rotating the");
+            say!("# field key\"); then `wildid keys reencrypt`, or let the servers do it.");
             say!("WILDID_FERNET_KEYS={ring}");
             return ExitCode::SUCCESS;
         }
