@@ -113,6 +113,7 @@ const KEYS: &[&str] = &[
     "MAP_ATTRIBUTION",
     "RETENTION_VISIT_DAYS",
     "RETENTION_READ_NOTIFICATION_DAYS",
+    "RETENTION_SPENT_DAYS",
 ];
 
 /// Where outgoing mail goes.
@@ -392,6 +393,7 @@ struct Raw {
     map_attribution: Option<String>,
     retention_visit_days: Option<u64>,
     retention_read_notification_days: Option<u64>,
+    retention_spent_days: Option<u64>,
 }
 
 /// Loads settings from the process environment, the optional file and `overrides`.
@@ -935,6 +937,7 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
     let retention = retention::retention(&retention::RawRetention {
         visit_days: raw.retention_visit_days,
         read_notification_days: raw.retention_read_notification_days,
+        spent_days: raw.retention_spent_days,
     })?;
     Ok(Settings {
         environment,

@@ -25,8 +25,6 @@ const COUNTER_RETENTION: chrono::TimeDelta = chrono::TimeDelta::days(1);
 pub const MAIL_INTERVAL: Duration = Duration::from_secs(1);
 /// Messages handed to the transport per round.
 const MAIL_BATCH: u32 = 20;
-/// Delivered messages and spent tokens are kept this long, then deleted.
-const SPENT_RETENTION: chrono::TimeDelta = chrono::TimeDelta::days(1);
 
 /// What the jobs work on.
 pub struct Jobs {
@@ -110,7 +108,7 @@ impl Jobs {
         }
         if let Err(error) = self
             .tokens
-            .purge_spent(self.clock.now() - SPENT_RETENTION)
+            .purge_spent(self.visits.policy().spent_token_cutoff(self.clock.now()))
             .await
         {
             tracing::warn!(%error, "token purge failed");
@@ -120,7 +118,11 @@ impl Jobs {
             Ok(n) => tracing::info!(deleted = n, "expired held photos purged"),
             Err(error) => tracing::warn!(%error, "held photo purge failed"),
         }
-        match self.mail.purge_delivered(SPENT_RETENTION).await {
+        match self
+            .mail
+            .purge_delivered(self.visits.policy().spent_tokens())
+            .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "delivered mail purged"),
             Err(error) => tracing::warn!(%error, "mail purge failed"),
@@ -217,6 +219,19 @@ mod tests {
     /// Jobs whose stores record the cutoff each purge was asked for, under its name; the
     /// store named `failing` fails.
     fn jobs(asked: &Arc<Mutex<Vec<(&'static str, Timestamp)>>>, failing: &'static str) -> Jobs {
+        jobs_under(
+            asked,
+            failing,
+            wildid_domain::retention::RetentionPolicy::default(),
+        )
+    }
+
+    /// [`jobs`] keeping data as `policy` says.
+    fn jobs_under(
+        asked: &Arc<Mutex<Vec<(&'static str, Timestamp)>>>,
+        failing: &'static str,
+        policy: wildid_domain::retention::RetentionPolicy,
+    ) -> Jobs {
         let answer = move |name: &'static str| {
             if name == failing {
                 Err(RepoError::Other("the disk is full".into()))
@@ -323,7 +338,7 @@ mod tests {
                     audit: AuditTrail::new(Arc::new(audited)),
                     clock: Arc::clone(&clock),
                 },
-                wildid_domain::retention::RetentionPolicy::default(),
+                policy,
                 "test",
             ),
             keys: Reencryption::new(
@@ -361,6 +376,22 @@ mod tests {
                 ("visit_mappings", now() - day * 14),
             ]
         );
+    }
+
+    #[tokio::test]
+    async fn the_configured_policy_sets_every_period_it_names() {
+        let day = chrono::TimeDelta::days(1);
+        let policy =
+            wildid_domain::retention::RetentionPolicy::new(day * 20, day * 3, day * 7).unwrap();
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        jobs_under(&asked, "none", policy).once().await;
+        let asked = asked.lock().unwrap().clone();
+        let cutoff = |name: &str| asked.iter().find(|(n, _)| *n == name).unwrap().1;
+        assert_eq!(cutoff("tokens"), now() - day * 3);
+        assert_eq!(cutoff("mail"), now() - day * 3);
+        assert_eq!(cutoff("visit_mappings"), now() - day * 20);
+        assert_eq!(cutoff("bookings"), now() - day * 20);
+        assert_eq!(cutoff("notifications"), now() - day * 7);
     }
 
     #[tokio::test]

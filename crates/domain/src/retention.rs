@@ -11,8 +11,8 @@ pub struct RetentionPolicy {
 }
 
 impl Default for RetentionPolicy {
-    /// Seed value: visit mappings 14 days. Spent sign-in tokens are kept 1 day for forensics,
-    /// read notifications 90 days.
+    /// Seed value: visit mappings 14 days. Spent sign-in tokens and delivered mail are kept 1
+    /// day for forensics, read notifications 90 days.
     fn default() -> Self {
         Self {
             visit_mappings: Duration::days(14),
@@ -50,7 +50,7 @@ impl RetentionPolicy {
         self.visit_mappings
     }
 
-    /// How long spent sign-in tokens are kept.
+    /// How long spent sign-in tokens, and delivered mail, are kept.
     pub fn spent_tokens(&self) -> Duration {
         self.spent_tokens
     }

@@ -172,9 +172,10 @@ pub async fn config_check(settings: &Settings) -> ExitCode {
         journal.obscure_from.code().unwrap_or("-")
     );
     say!(
-        "retention        visit data {} days, read notifications {} days (purged daily)",
+        "retention        visit data {} days, read notifications {} days (purged daily); spent sign-in links and delivered mail {} day(s)",
         settings.retention.visit_mappings().num_days(),
-        settings.retention.read_notifications().num_days()
+        settings.retention.read_notifications().num_days(),
+        settings.retention.spent_tokens().num_days()
     );
     match secrets::check(settings) {
         Ok(origin) => say!("secrets          {origin}"),

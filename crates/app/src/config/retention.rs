@@ -1,5 +1,5 @@
-//! The retention settings (`WILDID_RETENTION_*`): how long visit data and read notifications
-//! are kept before the daily purge deletes them.
+//! The retention settings (`WILDID_RETENTION_*`): how long visit data, read notifications,
+//! spent sign-in tokens and delivered mail are kept before the purges delete them.
 
 use wildid_domain::Duration;
 use wildid_domain::retention::RetentionPolicy;
@@ -10,11 +10,13 @@ use super::{ConfigError, bounded_int};
 pub(super) struct RawRetention {
     pub visit_days: Option<u64>,
     pub read_notification_days: Option<u64>,
+    pub spent_days: Option<u64>,
 }
 
 /// The retention policy: visit mappings and bookings `WILDID_RETENTION_VISIT_DAYS` (1 to 365,
 /// default 14, seed 004 item 6), read notifications `WILDID_RETENTION_READ_NOTIFICATION_DAYS`
-/// (1 to 3650, default 90).
+/// (1 to 3650, default 90), spent sign-in tokens and delivered mail
+/// `WILDID_RETENTION_SPENT_DAYS` (1 to 30, default 1).
 ///
 /// # Errors
 /// [`ConfigError::Invalid`] naming the variable that is out of range.
@@ -34,9 +36,16 @@ pub(super) fn retention(raw: &RawRetention) -> Result<RetentionPolicy, ConfigErr
         1,
         3650,
     )?;
+    let spent_days = bounded_int(
+        "WILDID_RETENTION_SPENT_DAYS",
+        raw.spent_days,
+        defaults.spent_tokens().num_days(),
+        1,
+        30,
+    )?;
     RetentionPolicy::new(
         Duration::days(visit_days),
-        defaults.spent_tokens(),
+        Duration::days(spent_days),
         Duration::days(read_days),
     )
     .map_err(|e| ConfigError::Invalid {
@@ -54,23 +63,33 @@ mod tests {
         let none = RawRetention {
             visit_days: None,
             read_notification_days: None,
+            spent_days: None,
         };
         assert_eq!(retention(&none).unwrap(), RetentionPolicy::default());
         let set = retention(&RawRetention {
             visit_days: Some(30),
             read_notification_days: Some(7),
+            spent_days: Some(3),
         })
         .unwrap();
         assert_eq!(set.visit_mappings(), Duration::days(30));
         assert_eq!(set.read_notifications(), Duration::days(7));
-        for (visit, read, var) in [
-            (Some(0), None, "WILDID_RETENTION_VISIT_DAYS"),
-            (Some(366), None, "WILDID_RETENTION_VISIT_DAYS"),
-            (None, Some(0), "WILDID_RETENTION_READ_NOTIFICATION_DAYS"),
+        assert_eq!(set.spent_tokens(), Duration::days(3));
+        for (visit, read, spent, var) in [
+            (Some(0), None, None, "WILDID_RETENTION_VISIT_DAYS"),
+            (Some(366), None, None, "WILDID_RETENTION_VISIT_DAYS"),
+            (
+                None,
+                Some(0),
+                None,
+                "WILDID_RETENTION_READ_NOTIFICATION_DAYS",
+            ),
+            (None, None, Some(31), "WILDID_RETENTION_SPENT_DAYS"),
         ] {
             match retention(&RawRetention {
                 visit_days: visit,
                 read_notification_days: read,
+                spent_days: spent,
             }) {
                 Err(ConfigError::Invalid { var: named, .. }) => assert_eq!(named, var),
                 other => panic!("{other:?}"),
