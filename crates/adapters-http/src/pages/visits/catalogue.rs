@@ -78,7 +78,8 @@ pub(crate) async fn catalogue(
         .into_iter()
         .filter(|u| u.role == Role::Worker && u.active)
         .collect();
-    let names = Names::load(&state).await?;
+    let (sites, services) = (catalogue.sites(false).await?, catalogue.services().await?);
+    let names = Names::of(&sites, &services);
     let now = chrono::Utc::now();
     let in_progress = state
         .services
@@ -106,18 +107,8 @@ pub(crate) async fn catalogue(
         .collect();
     let page = CataloguePage {
         layout: Layout::for_viewer(&ctx, &viewer, CATALOGUE).with_flashes(flashes),
-        sites: catalogue
-            .sites(false)
-            .await?
-            .iter()
-            .map(SiteCard::from)
-            .collect(),
-        services: catalogue
-            .services()
-            .await?
-            .iter()
-            .map(ServiceCard::from)
-            .collect(),
+        sites: sites.iter().map(SiteCard::from).collect(),
+        services: services.iter().map(ServiceCard::from).collect(),
         max_capacity: MAX_CAPACITY,
         retention: retention_card(&state).await?,
         in_progress,

@@ -128,20 +128,24 @@ struct Names {
 impl Names {
     async fn load(state: &AppState) -> Result<Self, AppError> {
         let catalogue = &state.services.catalogue;
-        Ok(Self {
-            sites: catalogue
-                .sites(false)
-                .await?
+        Ok(Self::of(
+            &catalogue.sites(false).await?,
+            &catalogue.services().await?,
+        ))
+    }
+
+    /// The names of `sites` and `services` already read (a page that shows them too).
+    fn of(sites: &[Site], services: &[ServiceType]) -> Self {
+        Self {
+            sites: sites
                 .iter()
                 .map(|s| (s.id(), s.name().as_str().to_owned()))
                 .collect(),
-            services: catalogue
-                .services()
-                .await?
+            services: services
                 .iter()
                 .map(|s| (s.id(), s.name().as_str().to_owned()))
                 .collect(),
-        })
+        }
     }
 
     fn card(&self, booking: &Booking, now: Timestamp) -> BookingCard {

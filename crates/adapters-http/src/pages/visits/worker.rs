@@ -40,11 +40,12 @@ pub(crate) async fn dashboard(
     jar: SignedCookieJar,
 ) -> Result<Response, AppError> {
     let now = chrono::Utc::now();
-    let names = Names::load(&state).await?;
+    let catalogue = &state.services.catalogue;
+    let sites = catalogue.sites(false).await?;
+    let names = Names::of(&sites, &catalogue.services().await?);
     let bookings = &state.services.bookings;
     let held = bookings.held_by(signed_in.user.id).await?;
     let open = bookings.open().await?;
-    let sites = state.services.catalogue.sites(false).await?;
     let (jar, flashes) = flash::take(jar, &state.settings);
     let page = WorkerPage {
         layout: Layout::for_viewer(&ctx, &viewer, WORKER).with_flashes(flashes),
