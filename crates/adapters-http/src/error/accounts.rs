@@ -1,0 +1,274 @@
+//! Accounts, sign-in, sessions, administration and the audit trail: their refusals as HTTP.
+
+use axum::http::StatusCode;
+use wildid_ports::RepoError;
+use wildid_ports::services::accounts::{
+    LinkRequestError, LoginError, MagicLinkError, PasswordChangeError, ReauthError, RegisterError,
+    TotpError, VerifyError,
+};
+use wildid_ports::services::admin::AdminError;
+use wildid_ports::services::audit::RecordAuditError;
+use wildid_ports::services::email_change::EmailChangeError;
+use wildid_ports::services::profile::ProfileError;
+use wildid_ports::services::sessions::SessionError;
+
+use super::{AppError, capitalise};
+
+impl From<RegisterError> for AppError {
+    fn from(e: RegisterError) -> Self {
+        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        match e {
+            RegisterError::PrivacyNotAccepted => {
+                AppError::refused(unprocessable, "privacy_not_accepted", e.to_string())
+            }
+            RegisterError::InvalidEmail(inner) => AppError::refused(
+                unprocessable,
+                "invalid_email",
+                capitalise(&inner.to_string()),
+            ),
+            RegisterError::WeakPassword(inner) => AppError::refused(
+                unprocessable,
+                "weak_password",
+                capitalise(&inner.to_string()),
+            ),
+            RegisterError::RateLimited { retry_after } => AppError::too_many(retry_after),
+            RegisterError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<LinkRequestError> for AppError {
+    fn from(e: LinkRequestError) -> Self {
+        match e {
+            LinkRequestError::InvalidEmail(inner) => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_email",
+                capitalise(&inner.to_string()),
+            ),
+            LinkRequestError::RateLimited { retry_after } => AppError::too_many(retry_after),
+            LinkRequestError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<PasswordChangeError> for AppError {
+    fn from(e: PasswordChangeError) -> Self {
+        match e {
+            PasswordChangeError::WeakPassword(inner) => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "weak_password",
+                capitalise(&inner.to_string()),
+            ),
+            PasswordChangeError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<VerifyError> for AppError {
+    fn from(e: VerifyError) -> Self {
+        match e {
+            VerifyError::InvalidLink => AppError::refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_link",
+                "This link is invalid, has expired or was already used. Ask for a new one.",
+            ),
+            VerifyError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<LoginError> for AppError {
+    fn from(e: LoginError) -> Self {
+        match e {
+            LoginError::InvalidEmail(inner) => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_email",
+                capitalise(&inner.to_string()),
+            ),
+            LoginError::PasswordTooLong { .. } => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_password",
+                capitalise(&e.to_string()),
+            ),
+            LoginError::RateLimited { retry_after } => AppError::too_many(retry_after),
+            LoginError::InvalidCredentials => AppError::refused(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "The email address or password is wrong.",
+            ),
+            LoginError::Locked { until } => locked_until(until),
+            LoginError::EmailNotVerified => AppError::refused(
+                StatusCode::FORBIDDEN,
+                "email_not_verified",
+                "Confirm your email address first: open the link we sent you, or ask for a new one.",
+            ),
+            LoginError::TotpRequired => AppError::refused(
+                StatusCode::UNAUTHORIZED,
+                "totp_required",
+                "Enter the 6-digit code from your authenticator app.",
+            ),
+            LoginError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<ReauthError> for AppError {
+    fn from(e: ReauthError) -> Self {
+        match e {
+            ReauthError::WrongCredentials => AppError::refused(
+                StatusCode::UNAUTHORIZED,
+                "invalid_credentials",
+                "The password or code is wrong.",
+            ),
+            ReauthError::Locked { until } => locked_until(until),
+            ReauthError::TotpRequired => AppError::refused(
+                StatusCode::UNAUTHORIZED,
+                "totp_required",
+                "Enter the 6-digit code from your authenticator app.",
+            ),
+            ReauthError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+/// Password sign-in (or re-authentication) locked after too many failures.
+fn locked_until(until: wildid_domain::Timestamp) -> AppError {
+    AppError::Refused {
+        status: StatusCode::FORBIDDEN,
+        code: "account_locked",
+        message: format!(
+            "Too many failed attempts: password sign-in is locked until {} UTC. A sign-in link sent by email still works.",
+            until.format("%H:%M")
+        ),
+        retry_after: None,
+    }
+}
+
+impl From<MagicLinkError> for AppError {
+    fn from(e: MagicLinkError) -> Self {
+        match e {
+            MagicLinkError::InvalidLink => AppError::refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_link",
+                "This link is invalid, has expired or was already used. Ask for a new one.",
+            ),
+            MagicLinkError::PrivacyNotAccepted => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "privacy_not_accepted",
+                capitalise(&e.to_string()),
+            ),
+            MagicLinkError::TotpRequired => AppError::refused(
+                StatusCode::UNAUTHORIZED,
+                "totp_required",
+                "Enter the 6-digit code from your authenticator app.",
+            ),
+            MagicLinkError::WrongCode => AppError::refused(
+                StatusCode::UNAUTHORIZED,
+                "wrong_code",
+                capitalise(&e.to_string()),
+            ),
+            MagicLinkError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<TotpError> for AppError {
+    fn from(e: TotpError) -> Self {
+        match e {
+            TotpError::Expired => AppError::refused(
+                StatusCode::BAD_REQUEST,
+                "setup_expired",
+                capitalise(&e.to_string()),
+            ),
+            TotpError::WrongCode => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "wrong_code",
+                capitalise(&e.to_string()),
+            ),
+            TotpError::NotEnrolled => AppError::refused(
+                StatusCode::CONFLICT,
+                "totp_not_enabled",
+                capitalise(&e.to_string()),
+            ),
+            TotpError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<EmailChangeError> for AppError {
+    fn from(e: EmailChangeError) -> Self {
+        let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+        match e {
+            EmailChangeError::InvalidEmail(inner) => AppError::refused(
+                unprocessable,
+                "invalid_email",
+                capitalise(&inner.to_string()),
+            ),
+            EmailChangeError::SameAddress => {
+                AppError::refused(unprocessable, "same_address", capitalise(&e.to_string()))
+            }
+            EmailChangeError::RateLimited { retry_after } => AppError::too_many(retry_after),
+            EmailChangeError::InvalidLink => AppError::refused(
+                StatusCode::BAD_REQUEST,
+                "invalid_link",
+                "This link is invalid, has expired, was already used, or belongs to another \
+                 account: sign in to the account that asked for the change, or ask again.",
+            ),
+            EmailChangeError::AddressTaken => AppError::refused(
+                StatusCode::CONFLICT,
+                "email_taken",
+                "Another account uses this address now, so yours was not changed.",
+            ),
+            EmailChangeError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<ProfileError> for AppError {
+    fn from(e: ProfileError) -> Self {
+        match e {
+            ProfileError::InvalidDisplayName(inner) => AppError::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_display_name",
+                format!("display_name: {inner} (after removing markup and control characters)."),
+            ),
+            ProfileError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<AdminError> for AppError {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::NotFound => AppError::NotFound,
+            AdminError::SelfChange => AppError::refused(
+                StatusCode::CONFLICT,
+                "self_change",
+                capitalise(&e.to_string()),
+            ),
+            AdminError::Unavailable(cause) => AppError::Unavailable(cause),
+        }
+    }
+}
+
+impl From<SessionError> for AppError {
+    fn from(e: SessionError) -> Self {
+        match e {
+            SessionError::Store(RepoError::Unavailable(cause)) => AppError::Unavailable(cause),
+            SessionError::TooMany { retry_after } => AppError::Refused {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                code: "too_many_sessions",
+                message: "Too many new visitors from your network. Please wait and try again."
+                    .into(),
+                retry_after: Some(retry_after),
+            },
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<RecordAuditError> for AppError {
+    fn from(e: RecordAuditError) -> Self {
+        AppError::Unavailable(format!("{e}: {}", e.0))
+    }
+}

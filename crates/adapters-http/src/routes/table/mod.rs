@@ -1,0 +1,93 @@
+//! The route table: every route of the application with its method, path, access rule,
+//! request-limit group and body limit. It is the only way routes are added, so every route has
+//! an access rule and a limit; the role-matrix test walks the same table. The rows are kept by
+//! area, one file each.
+
+mod accounts;
+mod admin;
+mod journal;
+mod public;
+mod visits;
+
+use axum::http::Method;
+use axum::routing::MethodRouter;
+use wildid_domain::role::Role;
+use wildid_ports::services::limits::RouteGroup;
+
+pub(crate) use crate::access::Access;
+use crate::state::AppState;
+
+use Access::Public;
+const SIGNED_IN: Access = Access::SIGNED_IN;
+const ADMIN: Access = Access::Role(Role::Admin);
+const OWNER: Access = Access::Owner;
+const WORKER: Access = Access::Role(Role::Worker);
+
+/// One route: its method and path, who may use it, its request-limit group, how large its body
+/// may be, and its handler. The table below is the only way routes are added, so every route
+/// has an access rule and a limit; the role-matrix test walks the same table.
+pub(crate) struct RouteSpec {
+    /// The method its handler answers (the handler's `MethodRouter` routes by it; the tests
+    /// read it here).
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the route-table tests"))]
+    pub method: Method,
+    pub path: &'static str,
+    /// A concrete path for tests (path parameters filled in).
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by the role-matrix test"))]
+    pub example: &'static str,
+    pub access: Access,
+    /// Its request-limit group (`wildid_ports::services::limits`); [`RouteGroup::Default`]
+    /// unless the table says otherwise, so a new route is limited from the start.
+    pub group: RouteGroup,
+    /// Whether its body may be as large as the upload limit (`HttpSettings::max_upload_bytes`)
+    /// rather than [`super::DEFAULT_BODY_LIMIT`]; an upload also takes one of the upload slots.
+    pub upload: bool,
+    pub handler: MethodRouter<AppState>,
+}
+
+pub(crate) fn route(
+    method: Method,
+    path: &'static str,
+    access: Access,
+    handler: MethodRouter<AppState>,
+) -> RouteSpec {
+    RouteSpec {
+        method,
+        path,
+        example: path,
+        access,
+        group: RouteGroup::Default,
+        upload: false,
+        handler,
+    }
+}
+
+impl RouteSpec {
+    /// In limit group `group`.
+    fn in_group(self, group: RouteGroup) -> Self {
+        Self { group, ..self }
+    }
+
+    /// Takes uploads: the upload limit for its body, and an upload slot.
+    fn upload(self) -> Self {
+        Self {
+            upload: true,
+            ..self
+        }
+    }
+}
+
+/// Every route of the application, with its access rule.
+/// Every route of the application, with its access rule.
+pub(crate) fn table() -> Vec<RouteSpec> {
+    [
+        public::routes(),
+        accounts::routes(),
+        journal::routes(),
+        visits::routes(),
+        admin::routes(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
