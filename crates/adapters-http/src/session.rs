@@ -18,7 +18,9 @@ use cookie::Cookie;
 use wildid_domain::role::Role;
 use wildid_domain::session::{Session, SessionToken};
 use wildid_domain::user::User;
+use wildid_ports::services::accounts::Requester;
 use wildid_ports::services::sessions::{ClientInfo, Resumed, SessionError, SessionService};
+use wildid_ports::services::sign_ins::{SignInPlace, SignedIn as SignedInSession};
 
 use crate::client::client_info;
 use crate::error::AppError;
@@ -84,21 +86,28 @@ impl SessionHandle {
         Ok(session)
     }
 
-    /// Signs `user` in with a new session id; the old id dies.
-    pub(crate) async fn sign_in(&self, user: User) -> Result<Session, SessionError> {
-        let current = self.current();
-        let started = self
-            .service
-            .sign_in(current.session(), &user, &self.client)
-            .await?;
-        let session = started.session.clone();
+    /// Where a sign-in from this request happens (the session it replaces, the browser, who
+    /// asks), for [`SignIns`](wildid_ports::services::sign_ins::SignIns).
+    pub(crate) fn place(&self, who: Requester) -> SignInPlace {
+        SignInPlace {
+            current: self.current().session().cloned(),
+            client: self.client.clone(),
+            who,
+        }
+    }
+
+    /// Takes on the session a finished sign-in started: the browser gets its token (a
+    /// persistent cookie) and the rest of this request sees the signed-in user. Returns the
+    /// new session (its anti-forgery token is the one to use from now on).
+    pub(crate) fn adopt(&self, signed: SignedInSession) -> Session {
+        let session = signed.started.session.clone();
         let mut slot = self.lock();
-        slot.resumed = Resumed::SignedIn(started.session, Box::new(user));
+        slot.resumed = Resumed::SignedIn(signed.started.session, Box::new(signed.user));
         slot.cookie = CookieChange::Set {
-            token: started.token,
+            token: signed.started.token,
             persistent: true,
         };
-        Ok(session)
+        session
     }
 
     /// Ends the session (logout).

@@ -19,6 +19,7 @@ use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::reencryption::Reencryption;
 use wildid_ports::services::sessions::SessionService;
+use wildid_ports::services::sign_ins::SignIns;
 use wildid_ports::services::trust::TrustGate;
 use wildid_ports::services::visits::{Bookings, Catalogue, Exposures, VisitRetention};
 
@@ -32,6 +33,8 @@ pub struct Services {
     pub sessions: SessionService,
     /// Accounts and sign-in.
     pub accounts: Accounts,
+    /// Finishing a sign-in: the credential checked, the session id replaced.
+    pub sign_ins: SignIns,
     /// Administration of accounts.
     pub admin: Admin,
     /// CAPTCHAs and the trust they grant.

@@ -39,6 +39,7 @@ use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::readiness::ReadinessCheck;
 use wildid_ports::services::reencryption::{Reencryption, ReencryptionPorts};
 use wildid_ports::services::sessions::SessionService;
+use wildid_ports::services::sign_ins::SignIns;
 use wildid_ports::services::trust::TrustGate;
 use wildid_ports::services::visits::{
     BookingPorts, Bookings, Catalogue, ExposurePorts, Exposures, RetentionPorts, VisitRetention,
@@ -201,6 +202,7 @@ pub fn compose(
         readiness: ReadinessCheck::new(db.health()),
         audit: audit.clone(),
         sessions: sessions.clone(),
+        sign_ins: SignIns::new(accounts.clone(), sessions.clone()),
         accounts,
         admin,
         captchas: captchas.clone(),

@@ -108,6 +108,7 @@ impl From<LoginError> for AppError {
                 "Enter the 6-digit code from your authenticator app.",
             ),
             LoginError::Unavailable(cause) => AppError::Unavailable(cause),
+            LoginError::Session(e) => AppError::from(e),
         }
     }
 }
@@ -127,6 +128,7 @@ impl From<ReauthError> for AppError {
                 "Enter the 6-digit code from your authenticator app.",
             ),
             ReauthError::Unavailable(cause) => AppError::Unavailable(cause),
+            ReauthError::Session(e) => AppError::from(e),
         }
     }
 }
@@ -168,6 +170,7 @@ impl From<MagicLinkError> for AppError {
                 capitalise(&e.to_string()),
             ),
             MagicLinkError::Unavailable(cause) => AppError::Unavailable(cause),
+            MagicLinkError::Session(e) => AppError::from(e),
         }
     }
 }

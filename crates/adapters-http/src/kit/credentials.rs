@@ -3,6 +3,7 @@
 
 use wildid_domain::audit::Actor;
 use wildid_domain::session::SessionKey;
+use wildid_ports::services::accounts::Requester;
 
 use crate::error::AppError;
 use crate::session::SignedIn;
@@ -15,12 +16,17 @@ pub(crate) async fn after_credential_change(
     signed_in: SignedIn,
     end_others: bool,
 ) -> Result<String, AppError> {
-    let user = state
+    // A refresh checks no credential and audits nothing, so no client address is needed.
+    let at = signed_in.handle.place(Requester {
+        ip: None,
+        request_id: signed_in.handle.client().request_id,
+    });
+    let signed = state
         .services
-        .sessions
-        .reload_user(signed_in.user.id)
+        .sign_ins
+        .refresh(signed_in.user.id, &at)
         .await?;
-    let session = signed_in.handle.sign_in(user).await?;
+    let session = signed_in.handle.adopt(signed);
     if end_others {
         end_other_sessions(state, &signed_in, session.key).await?;
     }

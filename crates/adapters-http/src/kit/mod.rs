@@ -1,6 +1,6 @@
 //! What pages and JSON handlers share, so that neither imports the other: who is asking, where
 //! a person may be sent back to, what follows a credential change, ids read from paths and
-//! forms, reading an upload with the sighting sent with it, what visit requests share, and the purge an admin asks for.
+//! forms, how a finished sign-in is answered, reading an upload with the sighting sent with it, what visit requests share, and the purge an admin asks for.
 
 mod credentials;
 mod ids;
@@ -9,6 +9,7 @@ mod redirect;
 mod requester;
 mod retention;
 mod sighting;
+mod sign_in;
 mod size;
 mod upload;
 mod visits;
@@ -21,6 +22,7 @@ pub(crate) use redirect::safe_next;
 pub(crate) use requester::requester;
 pub(crate) use retention::purge_now;
 pub(crate) use sighting::{SightingFields, invalid as invalid_sighting};
+pub(crate) use sign_in::{place, welcome_body, welcome_page};
 pub(crate) use size::megabytes;
 pub(crate) use upload::{IMAGE_FIELD, UploadSlot, photo_of};
 pub(crate) use visits::{

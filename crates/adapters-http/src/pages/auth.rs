@@ -16,6 +16,7 @@ use wildid_ports::services::accounts::{Credentials, LoginError, RegisterError, R
 
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
+use crate::kit;
 use crate::kit::{requester, safe_next};
 use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render, with_retry_after};
@@ -92,19 +93,18 @@ pub(crate) async fn sign_in(
     };
     let error = match state
         .services
-        .accounts
-        .login(credentials, requester(&viewer))
+        .sign_ins
+        .with_password(credentials, &kit::place(&viewer))
         .await
     {
-        Ok(user) => {
-            viewer.handle.sign_in(user).await?;
-            let jar = flash::push(
+        Ok(signed) => {
+            return Ok(kit::welcome_page(
+                &state,
+                &viewer.handle,
                 jar,
-                &state.settings,
-                FlashKind::Success,
-                "You are signed in.",
-            );
-            return Ok((jar, Redirect::to(&next)).into_response());
+                signed,
+                &next,
+            ));
         }
         Err(e) => e,
     };

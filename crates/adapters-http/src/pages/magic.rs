@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::Response;
 use axum::{Extension, Form};
 use axum_extra::extract::SignedCookieJar;
 use serde::Deserialize;
@@ -12,7 +12,7 @@ use wildid_domain::token::TokenPurpose;
 use wildid_ports::services::accounts::{MagicLinkError, MagicLinkPreview};
 
 use crate::error::AppError;
-use crate::flash::{self, FlashKind};
+use crate::kit;
 use crate::kit::requester;
 use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render, with_retry_after};
@@ -153,20 +153,11 @@ pub(crate) async fn redeem(
     let code = Some(form.totp_code.trim()).filter(|c| !c.is_empty());
     match state
         .services
-        .accounts
-        .redeem_magic_link(&form.token, accept, code, requester(&viewer))
+        .sign_ins
+        .with_link(&form.token, accept, code, &kit::place(&viewer))
         .await
     {
-        Ok(user) => {
-            viewer.handle.sign_in(user).await?;
-            let jar = flash::push(
-                jar,
-                &state.settings,
-                FlashKind::Success,
-                "You are signed in.",
-            );
-            Ok((jar, Redirect::to("/")).into_response())
-        }
+        Ok(signed) => Ok(kit::welcome_page(&state, &viewer.handle, jar, signed, "/")),
         Err(error @ (MagicLinkError::PrivacyNotAccepted | MagicLinkError::TotpRequired)) => {
             let sign_up = matches!(error, MagicLinkError::PrivacyNotAccepted);
             let (status, message, retry_after) = refusal(AppError::from(error))?;

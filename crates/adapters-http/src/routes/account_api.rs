@@ -13,9 +13,10 @@ use wildid_ports::services::admin::Deleter;
 use crate::api_json::ApiJson;
 use crate::api_types::{
     Accepted, ConfirmedBody, EndedBody, ErrorBody, RecoveryCodesBody, SessionView, SessionsBody,
-    SignedInBody, TotpEnabledBody, TotpSetupBody, UserView,
+    SignedInBody, TotpEnabledBody, TotpSetupBody,
 };
 use crate::error::AppError;
+use crate::kit;
 use crate::kit::{after_credential_change, end_other_sessions, requester, session_key};
 use crate::routes::auth_api::accepted;
 use crate::session::{Fresh, SignedIn, Viewer};
@@ -81,21 +82,17 @@ pub(crate) async fn redeem_link(
     viewer: Viewer,
     ApiJson(body): ApiJson<RedeemRequest>,
 ) -> Result<Json<SignedInBody>, AppError> {
-    let accounts = &state.services.accounts;
-    let user = accounts
-        .redeem_magic_link(
+    let signed = state
+        .services
+        .sign_ins
+        .with_link(
             &body.token,
             body.accept_privacy,
             body.totp_code.as_deref(),
-            requester(&viewer),
+            &kit::place(&viewer),
         )
         .await?;
-    let profile = accounts.profile(&user)?;
-    let session = viewer.handle.sign_in(user).await?;
-    Ok(Json(SignedInBody {
-        user: UserView::from(&profile),
-        csrf_token: session.csrf.encode(),
-    }))
+    kit::welcome_body(&state, &viewer.handle, signed)
 }
 
 /// Proof that the user is at the keyboard.
@@ -118,17 +115,17 @@ pub(crate) async fn reauth(
     ApiJson(body): ApiJson<ReauthRequest>,
 ) -> Result<Json<ConfirmedBody>, AppError> {
     let password = SecretString::new(body.password);
-    state
+    let signed = state
         .services
-        .accounts
+        .sign_ins
         .reauthenticate(
-            &signed_in.user,
+            signed_in.user,
             &password,
             body.totp_code.as_deref(),
-            requester(&viewer),
+            &kit::place(&viewer),
         )
         .await?;
-    let session = signed_in.handle.sign_in(signed_in.user).await?;
+    let session = signed_in.handle.adopt(signed);
     Ok(Json(ConfirmedBody {
         status: "confirmed".into(),
         csrf_token: session.csrf.encode(),

@@ -12,6 +12,7 @@ use wildid_ports::services::accounts::{Credentials, Registration};
 use crate::api_json::ApiJson;
 use crate::api_types::{Accepted, Done, ErrorBody, MeBody, SignedInBody, UserView};
 use crate::error::AppError;
+use crate::kit;
 use crate::kit::requester;
 use crate::session::{SignedIn, Viewer};
 use crate::state::AppState;
@@ -156,17 +157,12 @@ pub(crate) async fn login(
         password: SecretString::new(body.password),
         totp_code: body.totp_code,
     };
-    let user = state
+    let signed = state
         .services
-        .accounts
-        .login(credentials, requester(&viewer))
+        .sign_ins
+        .with_password(credentials, &kit::place(&viewer))
         .await?;
-    let profile = state.services.accounts.profile(&user)?;
-    let session = viewer.handle.sign_in(user).await?;
-    Ok(Json(SignedInBody {
-        user: UserView::from(&profile),
-        csrf_token: session.csrf.encode(),
-    }))
+    kit::welcome_body(&state, &viewer.handle, signed)
 }
 
 /// Ends the session server-side.

@@ -62,6 +62,7 @@ use wildid_ports::services::accounts::{AccountPolicy, AccountPorts, Accounts};
 use wildid_ports::services::admin::Admin;
 use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::sessions::SessionService;
+use wildid_ports::services::sign_ins::SignIns;
 
 mod api_document;
 mod csrf;

@@ -16,5 +16,6 @@ pub mod profile;
 pub mod readiness;
 pub mod reencryption;
 pub mod sessions;
+pub mod sign_ins;
 pub mod trust;
 pub mod visits;

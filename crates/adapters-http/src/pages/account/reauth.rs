@@ -10,7 +10,7 @@ use wildid_domain::secret::SecretString;
 use wildid_ports::services::accounts::ReauthError;
 
 use crate::error::AppError;
-use crate::kit::requester;
+use crate::kit;
 use crate::kit::safe_next;
 use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render, with_retry_after};
@@ -97,15 +97,21 @@ pub(crate) async fn reauth(
     let password = SecretString::new(form.password);
     match state
         .services
-        .accounts
-        .reauthenticate(&signed_in.user, &password, code, requester(&viewer))
+        .sign_ins
+        .reauthenticate(
+            signed_in.user.clone(),
+            &password,
+            code,
+            &kit::place(&viewer),
+        )
         .await
     {
-        Ok(()) => {
-            signed_in.handle.sign_in(signed_in.user).await?;
+        Ok(signed) => {
+            signed_in.handle.adopt(signed);
             Ok(Redirect::to(&next).into_response())
         }
         Err(ReauthError::Unavailable(cause)) => Err(AppError::Unavailable(cause)),
+        Err(ReauthError::Session(e)) => Err(e.into()),
         Err(e) => {
             let (status, message, retry_after) = refusal(AppError::from(e))?;
             Ok(with_retry_after(

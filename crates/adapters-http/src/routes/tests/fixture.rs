@@ -70,6 +70,7 @@ pub(super) fn state(database_up: bool) -> AppState {
         services: Arc::new(Services {
             readiness: ReadinessCheck::new(Arc::new(health)),
             audit: audit.clone(),
+            sign_ins: SignIns::new(accounts.clone(), service.clone()),
             sessions: service,
             accounts,
             captchas: unused_captchas(&audit),

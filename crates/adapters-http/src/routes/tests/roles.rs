@@ -224,6 +224,7 @@ fn with_sessions(state: &mut AppState, sessions: SessionService, audit: AuditTra
     state.services = Arc::new(Services {
         readiness: s.readiness.clone(),
         audit,
+        sign_ins: SignIns::new(s.accounts.clone(), sessions.clone()),
         sessions,
         accounts: s.accounts.clone(),
         admin: s.admin.clone(),

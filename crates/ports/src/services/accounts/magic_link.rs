@@ -34,6 +34,9 @@ pub enum MagicLinkError {
     /// A dependency failed.
     #[error("{0}")]
     Unavailable(String),
+    /// The credential was accepted but the new session could not be kept.
+    #[error(transparent)]
+    Session(#[from] crate::services::sessions::SessionError),
 }
 
 impl From<RepoError> for MagicLinkError {

@@ -64,6 +64,9 @@ pub enum LoginError {
     /// A dependency failed.
     #[error("{0}")]
     Unavailable(String),
+    /// The credential was accepted but the new session could not be kept.
+    #[error(transparent)]
+    Session(#[from] crate::services::sessions::SessionError),
 }
 
 impl From<RepoError> for LoginError {
@@ -90,6 +93,9 @@ pub enum ReauthError {
     /// A dependency failed.
     #[error("{0}")]
     Unavailable(String),
+    /// The credential was accepted but the new session could not be kept.
+    #[error(transparent)]
+    Session(#[from] crate::services::sessions::SessionError),
 }
 
 impl From<RepoError> for ReauthError {
