@@ -8,7 +8,30 @@ use wildid_adapters_ai::local_model::PROVIDER_NAME as LOCAL_MODEL;
 use wildid_adapters_ai::{BreakerPolicy, ModelSource, ProviderSettings, RetryPolicy};
 use wildid_domain::secret::SecretString;
 
-use super::{ConfigError, invalid};
+use super::ConfigError;
+use super::helpers::{SecretValue, bounded_int, either, invalid, section};
+
+section! {
+    /// The `WILDID_AI_*` values as read.
+    struct RawIdentification {
+        ai_provider: Option<String>,
+        ai_base_url: Option<String>,
+        ai_model: Option<String>,
+        ai_api_key: SecretValue,
+        ai_api_key_file: Option<PathBuf>,
+        ai_timeout_seconds: Option<u64>,
+        ai_model_path: Option<PathBuf>,
+        ai_fallback: Option<String>,
+        ai_retries: Option<u64>,
+        ai_breaker_failures: Option<u64>,
+        ai_breaker_cooldown_seconds: Option<u64>,
+        ai_response_format: Option<String>,
+        ai_openai_api_key: SecretValue,
+        ai_openai_api_key_file: Option<PathBuf>,
+        ai_together_api_key: SecretValue,
+        ai_together_api_key_file: Option<PathBuf>,
+    }
+}
 
 /// One provider of the chain.
 #[derive(Debug, Clone)]
@@ -41,8 +64,9 @@ pub struct Identification {
     pub breaker: BreakerPolicy,
 }
 
-/// The `WILDID_AI_*` values as read, secrets already resolved from `*_FILE`.
-pub(super) struct RawAi {
+/// The `WILDID_AI_*` values with their secrets read (from `*_FILE` too) and their numbers
+/// checked.
+struct RawAi {
     pub provider: Option<String>,
     pub model_path: Option<PathBuf>,
     pub base_url: Option<String>,
@@ -65,8 +89,53 @@ const TOGETHER: (&str, &str) = (
     "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
 );
 
+/// Reads the secrets and checks the numbers of [`RawIdentification`], then the chain.
+pub(super) fn settings(raw: RawIdentification) -> Result<Identification, ConfigError> {
+    identification(RawAi {
+        provider: raw.ai_provider,
+        model_path: raw.ai_model_path,
+        base_url: raw.ai_base_url,
+        model: raw.ai_model,
+        api_key: either("WILDID_AI_API_KEY", raw.ai_api_key, raw.ai_api_key_file)?,
+        timeout_seconds: bounded_int(
+            "WILDID_AI_TIMEOUT_SECONDS",
+            raw.ai_timeout_seconds,
+            30,
+            1,
+            300,
+        )?,
+        fallback: raw.ai_fallback,
+        retries: bounded_int("WILDID_AI_RETRIES", raw.ai_retries, 2, 0, 5)?,
+        breaker_failures: bounded_int(
+            "WILDID_AI_BREAKER_FAILURES",
+            raw.ai_breaker_failures,
+            5,
+            1,
+            100,
+        )?,
+        breaker_cool_down_seconds: bounded_int(
+            "WILDID_AI_BREAKER_COOLDOWN_SECONDS",
+            raw.ai_breaker_cooldown_seconds,
+            30,
+            1,
+            3600,
+        )?,
+        response_format: raw.ai_response_format,
+        openai_key: either(
+            "WILDID_AI_OPENAI_API_KEY",
+            raw.ai_openai_api_key,
+            raw.ai_openai_api_key_file,
+        )?,
+        together_key: either(
+            "WILDID_AI_TOGETHER_API_KEY",
+            raw.ai_together_api_key,
+            raw.ai_together_api_key_file,
+        )?,
+    })
+}
+
 /// Checks and assembles the identification settings.
-pub(super) fn identification(raw: RawAi) -> Result<Identification, ConfigError> {
+fn identification(raw: RawAi) -> Result<Identification, ConfigError> {
     let timeout = Duration::from_secs(raw.timeout_seconds.unsigned_abs());
     let model_path = raw.model_path.clone().filter(|p| !p.as_os_str().is_empty());
     let local = || {

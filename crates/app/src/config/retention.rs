@@ -4,13 +4,16 @@
 use wildid_domain::Duration;
 use wildid_domain::retention::RetentionPolicy;
 
-use super::{ConfigError, bounded_int};
+use super::ConfigError;
+use super::helpers::{bounded_int, section};
 
-/// The `WILDID_RETENTION_*` values as read.
-pub(super) struct RawRetention {
-    pub visit_days: Option<u64>,
-    pub read_notification_days: Option<u64>,
-    pub spent_days: Option<u64>,
+section! {
+    /// The `WILDID_RETENTION_*` values as read.
+    struct RawRetention {
+        retention_visit_days: Option<u64>,
+        retention_read_notification_days: Option<u64>,
+        retention_spent_days: Option<u64>,
+    }
 }
 
 /// The retention policy: visit mappings and bookings `WILDID_RETENTION_VISIT_DAYS` (1 to 365,
@@ -24,21 +27,21 @@ pub(super) fn retention(raw: &RawRetention) -> Result<RetentionPolicy, ConfigErr
     let defaults = RetentionPolicy::default();
     let visit_days = bounded_int(
         "WILDID_RETENTION_VISIT_DAYS",
-        raw.visit_days,
+        raw.retention_visit_days,
         defaults.visit_mappings().num_days(),
         1,
         365,
     )?;
     let read_days = bounded_int(
         "WILDID_RETENTION_READ_NOTIFICATION_DAYS",
-        raw.read_notification_days,
+        raw.retention_read_notification_days,
         defaults.read_notifications().num_days(),
         1,
         3650,
     )?;
     let spent_days = bounded_int(
         "WILDID_RETENTION_SPENT_DAYS",
-        raw.spent_days,
+        raw.retention_spent_days,
         defaults.spent_tokens().num_days(),
         1,
         30,
@@ -61,15 +64,15 @@ mod tests {
     #[test]
     fn defaults_ranges_and_the_variable_named() {
         let none = RawRetention {
-            visit_days: None,
-            read_notification_days: None,
-            spent_days: None,
+            retention_visit_days: None,
+            retention_read_notification_days: None,
+            retention_spent_days: None,
         };
         assert_eq!(retention(&none).unwrap(), RetentionPolicy::default());
         let set = retention(&RawRetention {
-            visit_days: Some(30),
-            read_notification_days: Some(7),
-            spent_days: Some(3),
+            retention_visit_days: Some(30),
+            retention_read_notification_days: Some(7),
+            retention_spent_days: Some(3),
         })
         .unwrap();
         assert_eq!(set.visit_mappings(), Duration::days(30));
@@ -87,9 +90,9 @@ mod tests {
             (None, None, Some(31), "WILDID_RETENTION_SPENT_DAYS"),
         ] {
             match retention(&RawRetention {
-                visit_days: visit,
-                read_notification_days: read,
-                spent_days: spent,
+                retention_visit_days: visit,
+                retention_read_notification_days: read,
+                retention_spent_days: spent,
             }) {
                 Err(ConfigError::Invalid { var: named, .. }) => assert_eq!(named, var),
                 other => panic!("{other:?}"),
