@@ -138,7 +138,7 @@ impl SpeciesResult {
 /// kept).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identification {
-    /// Identifier.
+    /// The entry's random id, fixed when it is kept; only its owner reaches it by this id.
     pub id: IdentificationId,
     /// Whose journal it is in; only they see it.
     pub owner: UserId,

@@ -63,9 +63,9 @@ pub enum ExposureError {
 /// fungus, a rabid animal) that may have reached the people there during a window.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExposureReport {
-    /// Identifier.
+    /// The report's random id, fixed when it is made; its notifications name it.
     pub id: ExposureReportId,
-    /// Where.
+    /// The site where something was found.
     pub site: SiteId,
     /// Start of the exposure window.
     pub window_start: Timestamp,
@@ -122,9 +122,9 @@ impl ExposureReport {
 /// names the site, the window and what to do, never anyone else.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {
-    /// Identifier.
+    /// The notification's random id; its recipient marks it read by this id.
     pub id: NotificationId,
-    /// Recipient.
+    /// The person told: someone checked in at the site during the window; only they see it.
     pub user: UserId,
     /// The report it comes from (one notification per person and report).
     pub report: ExposureReportId,

@@ -66,7 +66,7 @@ impl Site {
         })
     }
 
-    /// Identifier.
+    /// The site's random id, fixed when it is added.
     pub fn id(&self) -> SiteId {
         self.id
     }
@@ -131,12 +131,12 @@ impl ServiceType {
         })
     }
 
-    /// Identifier.
+    /// The kind of visit's random id, fixed when it is added.
     pub fn id(&self) -> ServiceTypeId {
         self.id
     }
 
-    /// Name.
+    /// Name shown to visitors (1 to [`NAME_MAX_CHARS`] characters, cleaned).
     pub fn name(&self) -> &PlainText {
         &self.name
     }

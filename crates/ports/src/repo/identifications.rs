@@ -53,7 +53,7 @@ pub struct StoredPicture {
 /// What [`IdentificationRepository::insert`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kept {
-    /// Stored.
+    /// Stored: the entry and its photo are in the owner's journal, within the allowance.
     Stored,
     /// Not stored: the owner's photos would then take more than the allowance given
     /// (`used` bytes are stored today).

@@ -12,7 +12,7 @@ use crate::RepoError;
 /// bodies) is encrypted with the key ring: it holds addresses and sign-in links.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueuedMail {
-    /// Identifier.
+    /// The message's random id, fixed when it is queued; delivery marks it sent by this id.
     pub id: MailId,
     /// The encrypted message.
     pub payload: EncryptedField,

@@ -30,11 +30,11 @@ pub enum ProfileError {
 /// What a user sees of their own account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
-    /// Id.
+    /// The account's id (what sessions and audit entries name it by).
     pub id: UserId,
     /// The address, decrypted.
     pub email: String,
-    /// Role.
+    /// What the account may do (visitor, worker or admin), as an admin last set it.
     pub role: wildid_domain::role::Role,
     /// Whether the address is confirmed.
     pub email_verified: bool,

@@ -1,5 +1,5 @@
-//! Re-encryption under the newest key (seed 004 item 18): after a new key is put first in the
-//! ring, every sealed value (addresses, TOTP secrets, pending addresses, queued mail, visit
+//! Re-encryption under the newest key: after a new key is put first in the ring, every sealed
+//! value (addresses, TOTP secrets, pending addresses, queued mail, visit
 //! mappings, visit tokens) is rewritten under it, so that the older keys can then be retired.
 //!
 //! The walk goes column by column in row-key order, in batches; after each batch its progress
@@ -35,7 +35,8 @@ pub struct ReencryptionPorts {
     pub leases: Arc<dyn JobLeases>,
     /// Where each walk is recorded.
     pub audit: AuditTrail,
-    /// Time.
+    /// The current time: when the lease runs out, when a walk finished, and the audit entry's
+    /// time.
     pub clock: Arc<dyn Clock>,
 }
 

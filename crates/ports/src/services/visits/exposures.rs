@@ -1,5 +1,4 @@
-//! Exposure reports and in-app notifications (seed 004 items 5 and 12): a worker or admin says
-//! what was found at a site during a window; everyone checked in there during that window is
+//! Exposure reports and in-app notifications: a worker or admin says what was found at a site during a window; everyone checked in there during that window is
 //! told inside the app, once, without anyone else being named.
 //!
 //! - The visits are found through the mappings' site and time index, and only those mappings
@@ -36,7 +35,7 @@ pub const MAX_NOTIFICATIONS: u32 = 200;
 /// An exposure as a worker reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExposureInput {
-    /// Where.
+    /// The site where something was found.
     pub site: SiteId,
     /// When the exposure window starts.
     pub from: Timestamp,
@@ -96,9 +95,10 @@ pub struct ExposurePorts {
     pub sites: Arc<dyn SiteRepository>,
     /// Where reports are recorded.
     pub audit: AuditTrail,
-    /// Now.
+    /// The current time: when a report is made (its window may not end after it) and when a
+    /// notification is read.
     pub clock: Arc<dyn Clock>,
-    /// Ids.
+    /// Random ids for reports and notifications.
     pub random: Arc<dyn SecureRandom>,
     /// Opens the mappings' sealed visitors.
     pub cipher: Arc<dyn FieldCipher>,

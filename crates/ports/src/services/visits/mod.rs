@@ -1,5 +1,5 @@
-//! Field visits (seed 004 items 2 and 19): the catalogue of sites and services, and bookings
-//! through their life.
+//! Field visits: the catalogue of sites and services, bookings through their life, exposure
+//! reports with the notifications they send, and the retention of visit data.
 
 pub mod bookings;
 pub mod catalogue;

@@ -1,5 +1,4 @@
-//! Retention of visit data (seed 004 items 6 and 17): the visit mappings and the bookings of
-//! visits older than the retention period (14 days by default), and notifications read long
+//! Retention of visit data: the visit mappings and the bookings of visits older than the retention period (14 days by default), and notifications read long
 //! ago, are deleted in batches, daily by the server's maintenance job (and at start when a day
 //! has passed), or at once when an admin or the operator asks. Of several server processes
 //! on one database only the holder of the job's lease purges. Every purge that deleted
@@ -55,7 +54,8 @@ pub struct RetentionPorts {
     pub leases: Arc<dyn JobLeases>,
     /// Where each purge is recorded.
     pub audit: AuditTrail,
-    /// Time.
+    /// The current time: the retention cut-offs, whether a scheduled purge is due, and the
+    /// lease.
     pub clock: Arc<dyn Clock>,
 }
 
