@@ -1,7 +1,10 @@
 //! JSON request bodies for the API: `Content-Type: application/json` required (415), syntax
 //! errors answered 400, and type errors, missing fields and unknown fields (every request type
 //! denies them) answered 422 with a message naming the field. Query strings likewise: 400
-//! `invalid_query` naming the parameter.
+//! `invalid_query` naming the parameter. The anti-forgery field a body may carry is passed
+//! over ([`without_token`]), since the CSRF layer hands bodies on as they came.
+
+mod without_token;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
@@ -11,6 +14,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
+use without_token::WithoutToken;
 
 /// A JSON body of type `T`.
 pub(crate) struct ApiJson<T>(pub T);
@@ -23,8 +27,8 @@ where
     type Rejection = AppError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(request, state).await {
-            Ok(Json(value)) => Ok(ApiJson(value)),
+        match Json::<WithoutToken<T>>::from_request(request, state).await {
+            Ok(Json(WithoutToken(value))) => Ok(ApiJson(value)),
             Err(rejection) => Err(match rejection {
                 JsonRejection::MissingJsonContentType(_) => AppError::refused(
                     StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -6,10 +6,11 @@
 //!    is one of the CORS allowlist (a front end of ours, which must still present the token);
 //! 2. the session's synchronizer token must be presented: the `X-CSRF-Token` header, else a
 //!    `csrf_token` field of a JSON body, else a `csrf_token` form field (urlencoded or
-//!    multipart); compared in constant time. The field is removed from JSON and urlencoded
-//!    bodies before the handler sees them (also when the header carried the token); a multipart body is passed on as it came (its
-//!    handler skips the field), read in full first: its route's body limit bounds it, and its
-//!    request limit was counted before this check.
+//!    multipart); compared in constant time. Bodies reach the handler exactly as they came,
+//!    never re-serialised: JSON handlers pass the field over (`api_json`), form handlers
+//!    ignore fields they do not name, multipart handlers skip it. A body is read here only
+//!    when no header carries the token (bounded by its route's body limit; its request limit
+//!    was counted before this check).
 //!
 //! Failure answers 403 `{"error":"csrf_failed"}` to API and JSON requests and redirects form
 //! posts back with a message; neither says which check failed. Exemptions: [`EXEMPT`] only.
@@ -38,7 +39,8 @@ use crate::state::AppState;
 pub(crate) const EXEMPT: &[&str] = &["/api/csp-report"];
 
 const HEADER: &str = "x-csrf-token";
-const FIELD: &str = "csrf_token";
+/// The body field that may carry the token (JSON, urlencoded and multipart forms).
+pub(crate) const FIELD: &str = "csrf_token";
 
 fn is_unsafe(method: &Method) -> bool {
     !matches!(
@@ -96,32 +98,21 @@ fn cross_site(headers: &HeaderMap) -> bool {
     origin == "null" || !origin_host.eq_ignore_ascii_case(host)
 }
 
-/// Takes the token out of a JSON or form body, returning it and the body without it.
-fn take_field(kind: &BodyKind, bytes: &[u8]) -> (Option<String>, Vec<u8>) {
+/// The token field of a JSON object or an urlencoded form, read without changing the body.
+fn body_field(kind: &BodyKind, bytes: &[u8]) -> Option<String> {
+    /// Only the token: every other field is skipped unread.
+    #[derive(serde::Deserialize)]
+    struct TokenOnly {
+        csrf_token: Option<String>,
+    }
     match kind {
-        BodyKind::Json => match serde_json::from_slice::<serde_json::Value>(bytes) {
-            Ok(serde_json::Value::Object(mut map)) => {
-                let token = map
-                    .remove(FIELD)
-                    .and_then(|v| v.as_str().map(str::to_owned));
-                let rest = serde_json::to_vec(&map).unwrap_or_else(|_| bytes.to_vec());
-                (token, rest)
-            }
-            _ => (None, bytes.to_vec()),
-        },
-        BodyKind::Form => {
-            let mut token = None;
-            let mut rest = form_urlencoded::Serializer::new(String::new());
-            for (key, value) in form_urlencoded::parse(bytes) {
-                if key == FIELD {
-                    token = Some(value.into_owned());
-                } else {
-                    rest.append_pair(&key, &value);
-                }
-            }
-            (token, rest.finish().into_bytes())
-        }
-        BodyKind::Multipart(_) | BodyKind::Other => (None, bytes.to_vec()),
+        BodyKind::Json => serde_json::from_slice::<TokenOnly>(bytes)
+            .ok()
+            .and_then(|body| body.csrf_token),
+        BodyKind::Form => form_urlencoded::parse(bytes)
+            .find(|(key, _)| key == FIELD)
+            .map(|(_, value)| value.into_owned()),
+        BodyKind::Multipart(_) | BodyKind::Other => None,
     }
 }
 
@@ -156,14 +147,15 @@ pub(crate) async fn csrf(State(state): State<AppState>, request: Request, next: 
     else {
         return refuse(&state, request.headers(), wants_json, "no session");
     };
-    let (mut parts, body) = request.into_parts();
+    let (parts, body) = request.into_parts();
     let header_token = parts
         .headers
         .get(HEADER)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let (token, body) = match (header_token, &kind) {
-        (Some(token), BodyKind::Other | BodyKind::Multipart(_)) => (Some(token), body),
+        // The header wins: the body is not read here at all.
+        (Some(token), _) => (Some(token), body),
         // No field can carry the token in other bodies: nothing to read.
         (None, BodyKind::Other) => (None, body),
         (None, BodyKind::Multipart(boundary)) => {
@@ -176,15 +168,13 @@ pub(crate) async fn csrf(State(state): State<AppState>, request: Request, next: 
                 Body::from(bytes),
             )
         }
-        // JSON and urlencoded forms lose the field even when the header carries the token
-        // (the header wins), so a client sending both is not refused for an unknown field.
-        (header, _) => {
+        // The handler gets the very bytes that came: JSON handlers pass the field over
+        // (`api_json::WithoutToken`), form handlers ignore fields they do not name.
+        (None, BodyKind::Json | BodyKind::Form) => {
             let Ok(bytes) = to_bytes(body, DEFAULT_BODY_LIMIT).await else {
                 return AppError::PayloadTooLarge.into_response();
             };
-            let (field, rest) = take_field(&kind, &bytes);
-            parts.headers.remove(axum::http::header::CONTENT_LENGTH);
-            (header.or(field), Body::from(rest))
+            (body_field(&kind, &bytes), Body::from(bytes))
         }
     };
     if !token.is_some_and(|t| session.csrf.matches(&t)) {
@@ -318,14 +308,14 @@ mod tests {
     }
 
     #[test]
-    fn the_token_field_is_taken_out_of_the_body() {
-        let (t, rest) = take_field(&BodyKind::Json, br#"{"email":"a@b.org","csrf_token":"T"}"#);
-        assert_eq!(t.as_deref(), Some("T"));
-        assert_eq!(rest, br#"{"email":"a@b.org"}"#);
-        let (t, rest) = take_field(&BodyKind::Form, b"email=a%40b.org&csrf_token=T%2B");
-        assert_eq!(t.as_deref(), Some("T+"));
-        assert_eq!(rest, b"email=a%40b.org");
-        let (t, _) = take_field(&BodyKind::Other, b"csrf_token=T");
-        assert_eq!(t, None);
+    fn the_token_field_is_read_from_json_and_form_bodies() {
+        let json = br#"{"email":"a@b.org","nested":{"csrf_token":"N"},"csrf_token":"T"}"#;
+        assert_eq!(body_field(&BodyKind::Json, json).as_deref(), Some("T"));
+        assert_eq!(body_field(&BodyKind::Json, br#"{"email":"a@b.org"}"#), None);
+        assert_eq!(body_field(&BodyKind::Json, br#"{"csrf_token":5}"#), None);
+        assert_eq!(body_field(&BodyKind::Json, b"[1,2]"), None);
+        let form = b"email=a%40b.org&csrf_token=T%2B";
+        assert_eq!(body_field(&BodyKind::Form, form).as_deref(), Some("T+"));
+        assert_eq!(body_field(&BodyKind::Other, b"csrf_token=T"), None);
     }
 }
