@@ -72,12 +72,7 @@ pub(crate) async fn enforce(
         let mut response = if request.method() == Method::GET && !is_api(request.uri().path()) {
             AppError::Redirect("/account/totp".into()).into_response()
         } else {
-            AppError::refused(
-                axum::http::StatusCode::FORBIDDEN,
-                "totp_enrollment_required",
-                "Your role requires two-factor authentication: set it up first (POST /api/account/totp/setup).",
-            )
-            .into_response()
+            AppError::totp_enrollment_required().into_response()
         };
         response.extensions_mut().insert(DeniedByAccess);
         return response;

@@ -4,7 +4,7 @@
 //! `RateLimit` fields (draft-ietf-httpapi-ratelimit-headers) so clients can slow down first.
 
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use wildid_domain::rate_limit::RateLimit;
@@ -81,13 +81,7 @@ pub(crate) async fn enforce(
                 window_seconds = limit.per().num_seconds(),
                 "request limit reached"
             );
-            let mut response = AppError::Refused {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                code: "too_many_requests",
-                message: "Too many requests from your network. Please wait and try again.".into(),
-                retry_after: Some(retry_after),
-            }
-            .into_response();
+            let mut response = AppError::too_many_from_network(retry_after).into_response();
             let headers = response.headers_mut();
             set(
                 headers,

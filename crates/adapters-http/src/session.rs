@@ -328,11 +328,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Fresh {
                 crate::access::form_urlencoded(back)
             )));
         }
-        Err(AppError::refused(
-            axum::http::StatusCode::FORBIDDEN,
-            "reauthentication_required",
-            "Confirm it is you first: sign in again (POST /api/auth/reauth), then retry within 10 minutes.",
-        ))
+        Err(AppError::reauthentication_required())
     }
 }
 

@@ -20,7 +20,7 @@ pub(crate) use qr::qr_data_url;
 pub(crate) use redirect::safe_next;
 pub(crate) use requester::requester;
 pub(crate) use retention::purge_now;
-pub(crate) use sighting::{SightingFields, invalid as invalid_sighting};
+pub(crate) use sighting::SightingFields;
 pub(crate) use size::megabytes;
 pub(crate) use upload::{IMAGE_FIELD, UploadSlot, photo_of};
 pub(crate) use visits::{

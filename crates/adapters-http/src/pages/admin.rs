@@ -167,13 +167,7 @@ pub(crate) async fn act(
     }
     let outcome = match action.as_str() {
         "role" => {
-            let role: Role = form.role.parse().map_err(|_| {
-                AppError::refused(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_field",
-                    "Choose visitor, worker or admin.",
-                )
-            })?;
+            let role: Role = form.role.parse().map_err(|_| AppError::role_not_chosen())?;
             admin_service
                 .set_role(actor, user, role, who)
                 .await

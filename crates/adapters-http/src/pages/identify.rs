@@ -128,11 +128,7 @@ pub(crate) async fn identify(
     let mut page = IdentifyPage::new(&state, layout, None);
     let form = match multipart {
         Ok(multipart) => photo_of(multipart, slot).await,
-        Err(_) => Err(AppError::refused(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Choose a photo with the form on this page.",
-        )),
+        Err(_) => Err(AppError::photo_form_expected()),
     };
     if let Ok(form) = &form {
         page.sighting = form.sighting.clone();

@@ -265,11 +265,7 @@ pub(crate) async fn feedback(
         _ => None,
     };
     let outcome = match correct {
-        None => Err(AppError::refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_feedback",
-            "Say whether the answer was right or wrong.",
-        )),
+        None => Err(AppError::feedback_verdict_missing()),
         Some(correct) => {
             let said = FeedbackInput {
                 correct,

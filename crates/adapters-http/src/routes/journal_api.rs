@@ -369,11 +369,5 @@ pub(crate) async fn set_visibility(
 
 /// A visibility by name, or 422 naming the accepted ones.
 pub(crate) fn visibility(name: &str) -> Result<Visibility, AppError> {
-    Visibility::parse(name.trim()).ok_or_else(|| {
-        AppError::refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_visibility",
-            "The visibility must be open, obscured or private.",
-        )
-    })
+    Visibility::parse(name.trim()).ok_or_else(AppError::invalid_visibility)
 }

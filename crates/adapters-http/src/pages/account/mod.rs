@@ -216,13 +216,7 @@ pub(crate) async fn revoke(
             .await?;
         format!("Signed out of {n} other session(s).")
     } else {
-        let key = session_key(&form.id).ok_or_else(|| {
-            AppError::refused(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
-                "Not a session id.",
-            )
-        })?;
+        let key = session_key(&form.id).ok_or_else(AppError::not_a_session_id)?;
         if sessions.revoke(signed_in.user.id, &key, client).await? {
             "That session is signed out.".into()
         } else {
