@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use wildid_domain::role::Role;
 
 use crate::error::AppError;
+use crate::kit;
 use crate::middleware::frame::is_api;
 use crate::session::SessionHandle;
 use crate::state::AppState;
@@ -72,12 +73,7 @@ pub(crate) async fn enforce(
         let mut response = if request.method() == Method::GET && !is_api(request.uri().path()) {
             AppError::Redirect("/account/totp".into()).into_response()
         } else {
-            AppError::refused(
-                axum::http::StatusCode::FORBIDDEN,
-                "totp_enrollment_required",
-                "Your role requires two-factor authentication: set it up first (POST /api/account/totp/setup).",
-            )
-            .into_response()
+            AppError::totp_enrollment_required().into_response()
         };
         response.extensions_mut().insert(DeniedByAccess);
         return response;
@@ -113,23 +109,12 @@ pub(crate) async fn enforce(
 }
 
 fn sign_in_redirect(path: &str) -> Response {
-    let target = format!("/auth/sign-in?next={}", form_urlencoded(path));
+    let target = format!("/auth/sign-in?next={}", kit::percent_encoded(path));
     let mut response = StatusCode::SEE_OTHER.into_response();
     if let Ok(value) = HeaderValue::from_str(&target) {
         response.headers_mut().insert(LOCATION, value);
     }
     response
-}
-
-pub(crate) fn form_urlencoded(path: &str) -> String {
-    path.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 #[cfg(test)]
@@ -156,6 +141,5 @@ mod tests {
             [false, false, false, true]
         );
         assert_eq!(allowed(Access::Owner), [false, true, true, true]);
-        assert_eq!(form_urlencoded("/a b?c"), "/a%20b%3Fc");
     }
 }

@@ -11,7 +11,7 @@ use wildid_domain::session::{Fingerprint, coarse_ip, device_summary};
 use wildid_ports::services::limits::network_of;
 use wildid_ports::services::sessions::ClientInfo;
 
-use crate::middleware::frame::RequestContext;
+use crate::context::RequestContext;
 
 /// The client address. With no trusted proxies configured, forwarded headers are ignored
 /// entirely, so a client cannot choose its own address. Behind trusted proxies, the

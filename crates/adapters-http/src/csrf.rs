@@ -29,7 +29,7 @@ use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit::safe_next;
 use crate::middleware::frame::is_api;
-use crate::routes::DEFAULT_BODY_LIMIT;
+use crate::routes::body_limit::DEFAULT_BODY_LIMIT;
 use crate::session::SessionHandle;
 use crate::state::AppState;
 

@@ -9,7 +9,9 @@
 mod access;
 mod api_json;
 mod api_types;
+mod assets;
 mod client;
+mod context;
 mod csrf;
 pub mod error;
 mod flash;
@@ -24,7 +26,7 @@ mod state;
 pub use access::Access;
 pub use flash::{Flash, FlashKind};
 pub use middleware::cors::{CorsPolicy, InvalidOrigin};
-pub use middleware::headers::ContentSecurityPolicy;
+pub use middleware::csp::ContentSecurityPolicy;
 pub use middleware::hosts::{HostAllowlist, InvalidHost};
 pub use routes::{DEFAULT_UPLOAD_LIMIT, account_links, router};
 pub use state::{AppState, HttpSettings, MapTiles, Services};

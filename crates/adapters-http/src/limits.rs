@@ -4,14 +4,14 @@
 //! `RateLimit` fields (draft-ietf-httpapi-ratelimit-headers) so clients can slow down first.
 
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use wildid_domain::rate_limit::RateLimit;
 use wildid_ports::services::limits::{LimitVerdict, RouteGroup, WindowState};
 
+use crate::context::RequestContext;
 use crate::error::AppError;
-use crate::middleware::frame::RequestContext;
 use crate::state::AppState;
 
 fn policy_name(group: RouteGroup, limit: &RateLimit) -> String {
@@ -81,13 +81,7 @@ pub(crate) async fn enforce(
                 window_seconds = limit.per().num_seconds(),
                 "request limit reached"
             );
-            let mut response = AppError::Refused {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                code: "too_many_requests",
-                message: "Too many requests from your network. Please wait and try again.".into(),
-                retry_after: Some(retry_after),
-            }
-            .into_response();
+            let mut response = AppError::too_many_from_network(retry_after).into_response();
             let headers = response.headers_mut();
             set(
                 headers,

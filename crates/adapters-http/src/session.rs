@@ -23,8 +23,8 @@ use wildid_ports::services::sessions::{ClientInfo, Resumed, SessionError, Sessio
 use wildid_ports::services::sign_ins::{SignInPlace, SignedIn as SignedInSession};
 
 use crate::client::client_info;
+use crate::context::RequestContext;
 use crate::error::AppError;
-use crate::middleware::frame::RequestContext;
 use crate::state::{AppState, HttpSettings};
 
 /// The session cookie's name.
@@ -334,14 +334,10 @@ impl<S: Send + Sync> FromRequestParts<S> for Fresh {
             };
             return Err(AppError::Redirect(format!(
                 "/auth/reauth?next={}",
-                crate::access::form_urlencoded(back)
+                crate::kit::percent_encoded(back)
             )));
         }
-        Err(AppError::refused(
-            axum::http::StatusCode::FORBIDDEN,
-            "reauthentication_required",
-            "Confirm it is you first: sign in again (POST /api/auth/reauth), then retry within 10 minutes.",
-        ))
+        Err(AppError::reauthentication_required())
     }
 }
 

@@ -6,7 +6,7 @@ use axum::extract::FromRef;
 use axum_extra::extract::cookie::Key;
 
 use crate::middleware::cors::CorsPolicy;
-use crate::middleware::headers::ContentSecurityPolicy;
+use crate::middleware::csp::ContentSecurityPolicy;
 use crate::middleware::hosts::HostAllowlist;
 use wildid_ports::random::SecureRandom;
 use wildid_ports::services::accounts::Accounts;
@@ -96,7 +96,7 @@ pub struct HttpSettings {
     /// Roles that must enrol a second factor before reaching worker and admin routes.
     pub totp_required_roles: Vec<wildid_domain::role::Role>,
     /// Largest request body of the upload routes (`RouteSpec::upload` in the route table); every other
-    /// route keeps `routes::DEFAULT_BODY_LIMIT`.
+    /// route keeps `routes::body_limit::DEFAULT_BODY_LIMIT`.
     pub max_upload_bytes: usize,
 }
 

@@ -203,14 +203,16 @@ mod tests {
         let wrong = read(r#"{"email":5}"#).unwrap_err();
         assert!(wrong.starts_with("invalid type: integer `5`"), "{wrong}");
         assert!(read("[1]").is_err());
-        assert!(read(r#"{"email":"a@b.org""#).is_err(), "syntax errors stay errors");
+        assert!(
+            read(r#"{"email":"a@b.org""#).is_err(),
+            "syntax errors stay errors"
+        );
     }
 
     #[test]
     fn only_the_top_level_field_is_passed_over() {
-        let nested = read(r#"{"email":"a@b.org","nested":{"note":"n","csrf_token":"T"}}"#)
-            .unwrap_err();
+        let nested =
+            read(r#"{"email":"a@b.org","nested":{"note":"n","csrf_token":"T"}}"#).unwrap_err();
         assert!(nested.starts_with("unknown field `csrf_token`"), "{nested}");
     }
-
 }

@@ -275,3 +275,63 @@ impl From<RecordAuditError> for AppError {
         AppError::Unavailable(format!("{e}: {}", e.0))
     }
 }
+
+impl AppError {
+    /// 403 `totp_enrollment_required`: the role needs a second factor and none is set up.
+    pub(crate) fn totp_enrollment_required() -> Self {
+        AppError::refused(
+            StatusCode::FORBIDDEN,
+            "totp_enrollment_required",
+            "Your role requires two-factor authentication: set it up first (POST /api/account/totp/setup).",
+        )
+    }
+
+    /// 403 `reauthentication_required`: a sensitive change needs a recent sign-in.
+    pub(crate) fn reauthentication_required() -> Self {
+        AppError::refused(
+            StatusCode::FORBIDDEN,
+            "reauthentication_required",
+            "Confirm it is you first: sign in again (POST /api/auth/reauth), then retry within 10 minutes.",
+        )
+    }
+
+    /// 422 `invalid_field`: the account page's sign-out form named no session of ours.
+    pub(crate) fn not_a_session_id() -> Self {
+        invalid_field("Not a session id.")
+    }
+
+    /// 422 `invalid_field`: `POST /api/account/sessions/revoke` with an `id` that is no
+    /// session id.
+    pub(crate) fn session_id_field_invalid() -> Self {
+        invalid_field("Field id: not a session id.")
+    }
+
+    /// 422 `invalid_field`: `POST /api/account/sessions/revoke` naming neither a session nor
+    /// all the others.
+    pub(crate) fn no_session_chosen() -> Self {
+        invalid_field("Give a session id, or all_others: true.")
+    }
+
+    /// 422 `invalid_field`: the admin page's role form chose no role there is.
+    pub(crate) fn role_not_chosen() -> Self {
+        invalid_field("Choose visitor, worker or admin.")
+    }
+
+    /// 422 `invalid_field`: `POST /api/admin/users/{id}/role` with a `role` there is not.
+    pub(crate) fn role_field_invalid() -> Self {
+        invalid_field("Field role: expected visitor, worker or admin.")
+    }
+
+    /// 422 `confirmation_required`: the account page's deletion form without its box ticked.
+    pub(crate) fn deletion_not_confirmed() -> Self {
+        AppError::refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "confirmation_required",
+            "Tick the box to confirm that everything in your account is to be deleted.",
+        )
+    }
+}
+
+fn invalid_field(message: &'static str) -> AppError {
+    AppError::refused(StatusCode::UNPROCESSABLE_ENTITY, "invalid_field", message)
+}

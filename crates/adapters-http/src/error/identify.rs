@@ -1,6 +1,7 @@
 //! Identifying a photo, the journal it is kept in, and the human check: their refusals as HTTP.
 
 use axum::http::StatusCode;
+use wildid_domain::sighting::AreaError;
 use wildid_ports::services::captcha::{IssueCaptchaError, VerifyCaptchaError};
 use wildid_ports::services::identify::IdentifyFailure;
 use wildid_ports::services::journal::JournalError;
@@ -71,7 +72,7 @@ impl From<IdentifyFailure> for AppError {
                 message.extend(why.chars().take(1).flat_map(char::to_uppercase));
                 message.extend(why.chars().skip(1));
                 message.push('.');
-                crate::kit::invalid_sighting(message)
+                super::uploads::invalid_sighting(message)
             }
             IdentifyFailure::Unavailable(cause) => AppError::Unavailable(cause),
         }
@@ -163,5 +164,34 @@ impl From<VerifyCaptchaError> for AppError {
                 "There is no such challenge for this session. Ask for a new one.",
             ),
         }
+    }
+}
+
+impl AppError {
+    /// 422 `invalid_feedback`: the feedback form said neither right nor wrong.
+    pub(crate) fn feedback_verdict_missing() -> Self {
+        AppError::refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_feedback",
+            "Say whether the answer was right or wrong.",
+        )
+    }
+
+    /// 422 `invalid_visibility`: a visibility other than the three there are.
+    pub(crate) fn invalid_visibility() -> Self {
+        AppError::refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_visibility",
+            "The visibility must be open, obscured or private.",
+        )
+    }
+
+    /// 422 `invalid_area`: the area asked for shared sightings, out of range or inverted.
+    pub(crate) fn sightings_area_refused(why: AreaError) -> Self {
+        AppError::refused(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_area",
+            format!("The area was refused: {why}."),
+        )
     }
 }

@@ -1,11 +1,20 @@
-//! HTTP errors, in one place: every use-case error becomes an [`AppError`] here, and every
-//! `AppError` (and every error status produced by the framework) is rendered by the frame
-//! middleware, as JSON `{"error", "message"}` under `/api` and as an HTML page elsewhere.
-//! Clients never see a stack trace, SQL, a file path or a configuration name: internal causes
-//! are logged with the request id and answered generically.
+//! HTTP errors, in one place: every use-case error becomes an [`AppError`] here, every refusal
+//! the adapter gives on its own (a malformed body, a form field it cannot read, an edge check)
+//! is a named constructor here with its status, code and message, and every `AppError` (and
+//! every error status produced by the framework) is rendered by the frame middleware, as JSON
+//! `{"error", "message"}` under `/api` and as an HTML page elsewhere. Clients never see a stack
+//! trace, SQL, a file path or a configuration name: internal causes are logged with the
+//! request id and answered generically.
+//!
+//! By area: `requests` (the edge, the request limit, JSON, query and multipart bodies, CSP
+//! reports), `uploads` (the identify form's photo and sighting fields), `identify` (photos,
+//! the journal, the human check), `accounts` (sign-in, sessions, administration) and `visits`.
+//! `AppError::refused` is private to this module: elsewhere a refusal is called by its name.
 
 mod accounts;
 mod identify;
+mod requests;
+mod uploads;
 mod visits;
 
 pub(crate) use visits::purge_running;
@@ -172,7 +181,7 @@ impl IntoResponse for AppError {
 
 impl AppError {
     /// A refusal without `Retry-After`.
-    pub fn refused(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    fn refused(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         AppError::Refused {
             status,
             code,

@@ -1,6 +1,7 @@
 //! Field visits (catalogue, bookings, exposures, retention): their refusals as HTTP.
 
 use axum::http::StatusCode;
+use wildid_domain::sighting::AreaError;
 use wildid_domain::visits::{BookingError, ExposureError, RequestError, SiteError};
 use wildid_ports::services::visits::{BookingsError, CatalogueError, ExposuresError, PurgeFailed};
 
@@ -40,14 +41,8 @@ impl From<BookingsError> for AppError {
         let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
         let conflict = StatusCode::CONFLICT;
         match e {
-            BookingsError::UnknownSite => {
-                AppError::refused(unprocessable, "unknown_site", "There is no such site.")
-            }
-            BookingsError::UnknownService => AppError::refused(
-                unprocessable,
-                "unknown_service",
-                "There is no such kind of visit.",
-            ),
+            BookingsError::UnknownSite => AppError::unknown_site(),
+            BookingsError::UnknownService => AppError::unknown_service(),
             BookingsError::Request(RequestError::SiteClosed) => AppError::refused(
                 conflict,
                 "site_closed",
@@ -108,9 +103,7 @@ impl From<BookingsError> for AppError {
                 "This is not the token of this visit. Ask the visitor for the token shown with \
                  their booking.",
             ),
-            BookingsError::UnknownAssignee => {
-                AppError::refused(unprocessable, "unknown_worker", "There is no such worker.")
-            }
+            BookingsError::UnknownAssignee => AppError::unknown_worker(),
             BookingsError::Unavailable(cause) => AppError::Unavailable(cause),
         }
     }
@@ -120,9 +113,7 @@ impl From<ExposuresError> for AppError {
     fn from(e: ExposuresError) -> Self {
         let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
         match e {
-            ExposuresError::UnknownSite => {
-                AppError::refused(unprocessable, "unknown_site", "There is no such site.")
-            }
+            ExposuresError::UnknownSite => AppError::unknown_site(),
             ExposuresError::Invalid(ExposureError::Note(why)) => {
                 AppError::refused(unprocessable, "invalid_note", format!("Note: {why}."))
             }
@@ -141,6 +132,63 @@ impl From<PurgeFailed> for AppError {
     fn from(e: PurgeFailed) -> Self {
         AppError::Unavailable(e.to_string())
     }
+}
+
+impl AppError {
+    /// 422 `unknown_site`: no such site (a booking's or an exposure's, or a malformed id in
+    /// a body).
+    pub(crate) fn unknown_site() -> Self {
+        unprocessable_entity("unknown_site", "There is no such site.")
+    }
+
+    /// 422 `unknown_service`: no such kind of visit.
+    pub(crate) fn unknown_service() -> Self {
+        unprocessable_entity("unknown_service", "There is no such kind of visit.")
+    }
+
+    /// 422 `unknown_worker`: no such account to hand a booking to.
+    pub(crate) fn unknown_worker() -> Self {
+        unprocessable_entity("unknown_worker", "There is no such worker.")
+    }
+
+    /// 422 `invalid_time`: a visit's start, or an exposure window's start or end, that is not a
+    /// date and time.
+    pub(crate) fn visit_time_unreadable() -> Self {
+        unprocessable_entity(
+            "invalid_time",
+            "Times must be a date and time such as 2027-05-01T09:00:00Z.",
+        )
+    }
+
+    /// 422 `invalid_area`: a site's area out of range or inverted.
+    pub(crate) fn site_area_refused(why: AreaError) -> Self {
+        unprocessable_entity("invalid_area", format!("The site's area: {why}."))
+    }
+
+    /// 422 `invalid_area`: a site form's `edge` (`southern`...) that is not a number.
+    pub(crate) fn site_edge_unreadable(edge: &str) -> Self {
+        unprocessable_entity(
+            "invalid_area",
+            format!("The site's {edge} edge must be a number of degrees."),
+        )
+    }
+
+    /// 422 `invalid_duration`: a service form's length that is not a whole number.
+    pub(crate) fn duration_not_whole() -> Self {
+        unprocessable_entity("invalid_duration", "The length must be a whole number.")
+    }
+
+    /// 422 `invalid_capacity`: a service form's number of places that is not a whole number.
+    pub(crate) fn capacity_not_whole() -> Self {
+        unprocessable_entity(
+            "invalid_capacity",
+            "The number of places must be a whole number.",
+        )
+    }
+}
+
+fn unprocessable_entity(code: &'static str, message: impl Into<String>) -> AppError {
+    AppError::refused(StatusCode::UNPROCESSABLE_ENTITY, code, message)
 }
 
 /// A purge asked for while another server process purges.

@@ -11,6 +11,18 @@ pub(crate) fn safe_next(raw: &str) -> String {
     if ok { raw.to_owned() } else { "/".to_owned() }
 }
 
+/// `path` percent-encoded for a query value (unreserved characters and `/` kept).
+pub(crate) fn percent_encoded(path: &str) -> String {
+    path.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::safe_next;
@@ -28,5 +40,10 @@ mod tests {
         ] {
             assert_eq!(safe_next(bad), "/", "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_path_is_percent_encoded_for_a_query_value() {
+        assert_eq!(super::percent_encoded("/a b?c"), "/a%20b%3Fc");
     }
 }

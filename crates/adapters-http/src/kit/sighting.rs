@@ -8,10 +8,9 @@
 
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use wildid_domain::Timestamp;
-use wildid_domain::sighting::SightingInput;
+use wildid_domain::sighting::{SightingInput, Visibility};
 
 use crate::error::AppError;
-use axum::http::StatusCode;
 
 /// The sighting fields of a form, as sent.
 #[derive(Debug, Default, Clone, serde::Deserialize)]
@@ -70,7 +69,7 @@ impl SightingFields {
                 Some(text) => text
                     .parse::<f64>()
                     .map(Some)
-                    .map_err(|_| invalid(format!("The {field} must be a number of degrees."))),
+                    .map_err(|_| AppError::sighting_degrees_unreadable(field)),
             }
         };
         Ok(SightingInput {
@@ -96,32 +95,22 @@ impl SightingFields {
         let local = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"]
             .iter()
             .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())
-            .ok_or_else(|| {
-                invalid(
-                    "observed_at must be a date and time such as 2026-05-01T06:30:00Z".to_owned(),
-                )
-            })?;
+            .ok_or_else(AppError::sighting_time_unreadable)?;
         let offset = match self.utc_offset_minutes.as_deref().map(str::trim) {
             None | Some("") => 0,
             Some(minutes) => minutes
                 .parse::<i64>()
                 .ok()
                 .filter(|m| m.abs() <= 18 * 60)
-                .ok_or_else(|| {
-                    invalid("utc_offset_minutes must be minutes from -1080 to 1080".to_owned())
-                })?,
+                .ok_or_else(AppError::sighting_offset_unreadable)?,
         };
         Ok(Some(local.and_utc() - TimeDelta::minutes(offset)))
     }
 }
 
-/// The refusal of a sighting field.
-pub(crate) fn invalid(message: String) -> AppError {
-    AppError::refused(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_sighting",
-        message,
-    )
+/// A visibility by name, or 422 naming the accepted ones.
+pub(crate) fn visibility(name: &str) -> Result<Visibility, AppError> {
+    Visibility::parse(name.trim()).ok_or_else(AppError::invalid_visibility)
 }
 
 #[cfg(test)]

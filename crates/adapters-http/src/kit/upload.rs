@@ -4,8 +4,7 @@
 use std::sync::Arc;
 
 use axum::Extension;
-use axum::extract::multipart::{Multipart, MultipartError};
-use axum::http::StatusCode;
+use axum::extract::multipart::Multipart;
 use wildid_ports::identify::Upload;
 
 use crate::error::AppError;
@@ -53,73 +52,28 @@ pub(crate) async fn photo_of(
 ) -> Result<PhotoForm, AppError> {
     let mut photo = None;
     let mut sighting = SightingFields::default();
-    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+    while let Some(field) = multipart.next_field().await? {
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
-            IMAGE_FIELD if photo.is_some() => {
-                return Err(AppError::refused(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_field",
-                    format!("Send one photo per request: the field {IMAGE_FIELD} came twice."),
-                ));
-            }
-            IMAGE_FIELD => photo = Some(field.bytes().await.map_err(unreadable)?.to_vec()),
+            IMAGE_FIELD if photo.is_some() => return Err(AppError::photo_sent_twice()),
+            IMAGE_FIELD => photo = Some(field.bytes().await?.to_vec()),
             "csrf_token" => {}
             name if SightingFields::NAMES.contains(&name) => {
-                let bytes = field.bytes().await.map_err(unreadable)?;
+                let bytes = field.bytes().await?;
                 if bytes.len() > MAX_FIELD_BYTES {
-                    return Err(AppError::refused(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid_sighting",
-                        format!("The field {name} is too long."),
-                    ));
+                    return Err(AppError::sighting_field_too_long(name));
                 }
-                let text = String::from_utf8(bytes.to_vec()).map_err(|_| {
-                    AppError::refused(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid_sighting",
-                        format!("The field {name} is not UTF-8 text."),
-                    )
-                })?;
+                let text = String::from_utf8(bytes.to_vec())
+                    .map_err(|_| AppError::sighting_field_not_text(name))?;
                 sighting.set(name, text);
             }
-            other => {
-                return Err(AppError::refused(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "unknown_field",
-                    format!(
-                        "Unknown field {:?}: only {IMAGE_FIELD} and the sighting fields \
-                         (latitude, longitude, observed_at, utc_offset_minutes, notes) are \
-                         accepted.",
-                        other.chars().take(40).collect::<String>()
-                    ),
-                ));
-            }
+            other => return Err(AppError::unknown_photo_form_field(other)),
         }
     }
-    let photo = photo.ok_or_else(|| {
-        AppError::refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "missing_image",
-            format!("The field {IMAGE_FIELD} (a photo) is required."),
-        )
-    })?;
+    let photo = photo.ok_or_else(AppError::missing_photo)?;
     let upload = match slot.and_then(|Extension(slot)| slot.take()) {
         Some(slot) => Upload::holding(photo, slot),
         None => Upload::new(photo),
     };
     Ok(PhotoForm { upload, sighting })
-}
-
-/// A body that ends early, breaks the multipart format, or passes the upload limit.
-fn unreadable(e: MultipartError) -> AppError {
-    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        AppError::PayloadTooLarge
-    } else {
-        AppError::refused(
-            StatusCode::BAD_REQUEST,
-            "malformed_upload",
-            "The upload is not well-formed multipart/form-data.",
-        )
-    }
 }

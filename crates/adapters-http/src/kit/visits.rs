@@ -1,7 +1,6 @@
 //! What the visit pages and the visit JSON API both read: ids from paths and forms, a site's
 //! area, a visit's start, and who is acting.
 
-use axum::http::StatusCode;
 use wildid_domain::Timestamp;
 use wildid_domain::ids::{BookingId, NotificationId, ServiceTypeId, SiteId, UserId};
 use wildid_domain::sighting::Area;
@@ -34,25 +33,22 @@ pub(crate) fn notification_id(raw: &str) -> Result<NotificationId, AppError> {
 
 /// A site or service named in a booking request's body: malformed is unknown (422).
 pub(crate) fn chosen_site(raw: &str) -> Result<SiteId, AppError> {
-    SiteId::parse(raw.trim()).map_err(|_| unprocessable("unknown_site", "There is no such site."))
+    SiteId::parse(raw.trim()).map_err(|_| AppError::unknown_site())
 }
 
 /// See [`chosen_site`].
 pub(crate) fn chosen_service(raw: &str) -> Result<ServiceTypeId, AppError> {
-    ServiceTypeId::parse(raw.trim())
-        .map_err(|_| unprocessable("unknown_service", "There is no such kind of visit."))
+    ServiceTypeId::parse(raw.trim()).map_err(|_| AppError::unknown_service())
 }
 
 /// The worker a booking is handed to, from a body.
 pub(crate) fn assignee(raw: &str) -> Result<UserId, AppError> {
-    UserId::parse(raw.trim())
-        .map_err(|_| unprocessable("unknown_worker", "There is no such worker."))
+    UserId::parse(raw.trim()).map_err(|_| AppError::unknown_worker())
 }
 
 /// A site's rectangle from its sides in degrees.
 pub(crate) fn area(south: f64, west: f64, north: f64, east: f64) -> Result<Area, AppError> {
-    Area::new(south, west, north, east)
-        .map_err(|why| unprocessable("invalid_area", format!("The site's area: {why}.")))
+    Area::new(south, west, north, east).map_err(AppError::site_area_refused)
 }
 
 /// A visit's start: RFC 3339 with an offset (`2027-05-01T09:00:00+10:00`), or a local date and
@@ -67,12 +63,7 @@ pub(crate) fn visit_start(raw: &str, utc_offset_minutes: i64) -> Result<Timestam
         .iter()
         .find_map(|format| chrono::NaiveDateTime::parse_from_str(raw, format).ok())
         .map(|local| local.and_utc() - chrono::TimeDelta::minutes(utc_offset_minutes))
-        .ok_or_else(|| {
-            unprocessable(
-                "invalid_time",
-                "Times must be a date and time such as 2027-05-01T09:00:00Z.",
-            )
-        })
+        .ok_or_else(AppError::visit_time_unreadable)
 }
 
 /// An exposure window's start or end, read as [`visit_start`] reads a visit's start.
@@ -86,10 +77,6 @@ pub(crate) fn actor(user: &User) -> Actor {
         id: user.id,
         role: user.role,
     }
-}
-
-fn unprocessable(code: &'static str, message: impl Into<String>) -> AppError {
-    AppError::refused(StatusCode::UNPROCESSABLE_ENTITY, code, message)
 }
 
 #[cfg(test)]

@@ -14,9 +14,10 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::middleware::cors::{self, CorsVerdict};
-use crate::middleware::frame::{RequestContext, is_api};
+use crate::middleware::frame::is_api;
 use crate::state::AppState;
 
 /// Paths served over plain HTTP even in production: the probes of orchestrators and load
@@ -30,11 +31,7 @@ pub(crate) async fn edge(State(state): State<AppState>, request: Request, next: 
             security_event = "host_refused",
             "request for a host that is not allowed"
         );
-        return AppError::BadRequest(
-            "host_not_allowed",
-            "This server does not answer for that host name.".into(),
-        )
-        .into_response();
+        return AppError::host_not_allowed().into_response();
     }
     let path = request.uri().path();
     let https = request
@@ -60,12 +57,7 @@ pub(crate) async fn edge(State(state): State<AppState>, request: Request, next: 
                 security_event = "cors_refused",
                 "preflight from an origin that is not allowed"
             );
-            AppError::refused(
-                StatusCode::FORBIDDEN,
-                "cors_origin_not_allowed",
-                "This origin may not call the API.",
-            )
-            .into_response()
+            AppError::cors_origin_not_allowed().into_response()
         }
         CorsVerdict::Annotate(grant) => {
             let mut response = next.run(request).await;
@@ -84,8 +76,6 @@ fn to_https(public_url: &str, request: &Request) -> Response {
     let path_and_query = request.uri().path_and_query().map_or("/", |pq| pq.as_str());
     match HeaderValue::from_str(&format!("{public_url}{path_and_query}")) {
         Ok(location) => (StatusCode::PERMANENT_REDIRECT, [(LOCATION, location)]).into_response(),
-        Err(_) => {
-            AppError::BadRequest("bad_request", "The request is malformed.".into()).into_response()
-        }
+        Err(_) => AppError::malformed_request().into_response(),
     }
 }

@@ -7,8 +7,8 @@ use axum::Json;
 use axum::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::context::RequestContext;
 use crate::error::ErrorInfo;
-use crate::middleware::frame::RequestContext;
 use crate::pages::layout::Layout;
 use crate::session::SignedInViewer;
 

@@ -5,7 +5,6 @@
 //! The access log names the *route template* (`/api/csp-report`), never the raw path or query,
 //! which may hold tokens or personal data.
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use std::net::SocketAddr;
@@ -21,21 +20,9 @@ use wildid_domain::ids::RequestId;
 use wildid_ports::random::random_array;
 
 use crate::client;
+use crate::context::RequestContext;
 use crate::middleware::{errors, headers};
 use crate::state::AppState;
-
-/// Per-request values that handlers and templates read from the request extensions.
-#[derive(Debug, Clone)]
-pub(crate) struct RequestContext {
-    /// Correlates log lines, audit entries and the `x-request-id` response header.
-    pub request_id: RequestId,
-    /// The CSP nonce of this response.
-    pub nonce: Arc<str>,
-    /// The client address (see `client::client_ip`).
-    pub client_ip: Option<std::net::IpAddr>,
-    /// The client reached us over HTTPS (see `client::forwarded_https`).
-    pub https: bool,
-}
 
 /// Whether a path belongs to the JSON API.
 pub(crate) fn is_api(path: &str) -> bool {

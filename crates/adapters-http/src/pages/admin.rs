@@ -15,10 +15,10 @@ use wildid_ports::repo::SealedColumn;
 use wildid_ports::services::admin::{Deleter, UserSummary};
 use wildid_ports::services::reencryption::KeyStatus;
 
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit::{requester, target};
-use crate::middleware::frame::RequestContext;
 use crate::pages::answer::render;
 use crate::pages::layout::Layout;
 use crate::session::{SignedIn, Viewer};
@@ -167,13 +167,7 @@ pub(crate) async fn act(
     }
     let outcome = match action.as_str() {
         "role" => {
-            let role: Role = form.role.parse().map_err(|_| {
-                AppError::refused(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_field",
-                    "Choose visitor, worker or admin.",
-                )
-            })?;
+            let role: Role = form.role.parse().map_err(|_| AppError::role_not_chosen())?;
             admin_service
                 .set_role(actor, user, role, who)
                 .await

@@ -14,11 +14,11 @@ use wildid_domain::secret::SecretString;
 use wildid_domain::token::TokenPurpose;
 use wildid_ports::services::accounts::{Credentials, LoginError, RegisterError, Registration};
 
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit;
 use crate::kit::{requester, safe_next};
-use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render, with_retry_after};
 use crate::pages::layout::Layout;
 use crate::session::Viewer;

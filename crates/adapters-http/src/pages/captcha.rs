@@ -18,10 +18,10 @@ use serde::Deserialize;
 use wildid_domain::session::Session;
 use wildid_ports::services::captcha::{Puzzle, VerifyCaptchaError};
 
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit::safe_next;
-use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render};
 use crate::pages::identify;
 use crate::pages::layout::Layout;

@@ -11,10 +11,10 @@ use axum::{Extension, Form};
 use axum_extra::extract::SignedCookieJar;
 use serde::Deserialize;
 
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit::requester;
-use crate::middleware::frame::RequestContext;
 use crate::pages::account::{FormProblems, back_to_account, refused_on_account_page};
 use crate::pages::answer::{refusal, render};
 use crate::pages::auth::{MessagePage, TokenQuery};

@@ -20,11 +20,11 @@ use wildid_ports::services::identify::{HELD_PHOTO_MINUTES, Identified, IdentifyF
 use wildid_ports::services::trust::AdmitError;
 
 use crate::api_types::SpeciesView;
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::flash::{self, Flash, FlashKind};
 use crate::kit::UploadSlot;
 use crate::kit::{IMAGE_FIELD, SightingFields, megabytes, photo_of};
-use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render, with_retry_after};
 use crate::pages::layout::Layout;
 use crate::session::Viewer;
@@ -128,11 +128,7 @@ pub(crate) async fn identify(
     let mut page = IdentifyPage::new(&state, layout, None);
     let form = match multipart {
         Ok(multipart) => photo_of(multipart, slot).await,
-        Err(_) => Err(AppError::refused(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            "Choose a photo with the form on this page.",
-        )),
+        Err(_) => Err(AppError::photo_form_expected()),
     };
     if let Ok(form) = &form {
         page.sighting = form.sighting.clone();

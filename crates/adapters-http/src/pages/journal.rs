@@ -24,13 +24,13 @@ use wildid_ports::repo::JournalFilter;
 use wildid_ports::services::journal::{DEFAULT_PAGE, FeedbackInput};
 
 use crate::api_types::SpeciesView;
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
+use crate::kit::visibility;
 use crate::kit::{entry_id, megabytes};
-use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render};
 use crate::pages::layout::Layout;
-use crate::routes::journal_api::visibility;
 use crate::session::{SignedIn, Viewer};
 use crate::state::AppState;
 
@@ -131,7 +131,7 @@ pub(crate) struct HistoryQuery {
 }
 
 fn query_part(name: &str, value: &str) -> String {
-    format!("{name}={}", crate::access::form_urlencoded(value))
+    format!("{name}={}", crate::kit::percent_encoded(value))
 }
 
 /// `GET /history`.
@@ -265,11 +265,7 @@ pub(crate) async fn feedback(
         _ => None,
     };
     let outcome = match correct {
-        None => Err(AppError::refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_feedback",
-            "Say whether the answer was right or wrong.",
-        )),
+        None => Err(AppError::feedback_verdict_missing()),
         Some(correct) => {
             let said = FeedbackInput {
                 correct,

@@ -6,9 +6,9 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse};
 use axum_extra::extract::SignedCookieJar;
 
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::flash;
-use crate::middleware::frame::RequestContext;
 use crate::pages::layout::Layout;
 use crate::session::Viewer;
 use crate::state::AppState;

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
+use crate::assets::{ASSETS, Assets};
+use crate::context::RequestContext;
 use crate::flash::Flash;
-use crate::middleware::frame::RequestContext;
 use crate::pages::nav::{NavItem, nav_for};
-use crate::routes::static_files::{ASSETS, Assets};
 use crate::session::{SignedInViewer, Viewer};
 
 /// Fields of `base.html`. Every page template has a `layout: Layout` field.

@@ -11,10 +11,10 @@ use serde::Deserialize;
 use wildid_domain::token::TokenPurpose;
 use wildid_ports::services::accounts::{MagicLinkError, MagicLinkPreview};
 
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::kit;
 use crate::kit::requester;
-use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render, with_retry_after};
 use crate::pages::auth::{MessagePage, TokenQuery};
 use crate::pages::layout::Layout;

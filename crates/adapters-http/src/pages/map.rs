@@ -12,8 +12,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use wildid_domain::sighting::Area;
 
+use crate::context::RequestContext;
 use crate::error::AppError;
-use crate::middleware::frame::RequestContext;
 use crate::pages::answer::render;
 use crate::pages::layout::Layout;
 use crate::session::{SignedIn, Viewer};

@@ -8,10 +8,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::SignedCookieJar;
 
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::flash;
 use crate::kit::notification_id;
-use crate::middleware::frame::RequestContext;
 use crate::pages::answer::render;
 use crate::pages::layout::Layout;
 use crate::session::{SignedIn, Viewer};

@@ -6,10 +6,10 @@ use axum::{Extension, Form};
 use axum_extra::extract::SignedCookieJar;
 use serde::Deserialize;
 
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit::requester;
-use crate::middleware::frame::RequestContext;
 use crate::pages::account::{FormProblems, refused_on_account_page};
 use crate::session::{SignedIn, Viewer};
 use crate::state::AppState;

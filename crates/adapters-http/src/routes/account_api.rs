@@ -187,21 +187,11 @@ pub(crate) async fn revoke(
                 .await?
         }
         (Some(id), false) => {
-            let key = session_key(&id).ok_or_else(|| {
-                AppError::refused(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_field",
-                    "Field id: not a session id.",
-                )
-            })?;
+            let key = session_key(&id).ok_or_else(AppError::session_id_field_invalid)?;
             u64::from(sessions.revoke(signed_in.user.id, &key, client).await?)
         }
         (None, false) => {
-            return Err(AppError::refused(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
-                "Give a session id, or all_others: true.",
-            ));
+            return Err(AppError::no_session_chosen());
         }
     };
     Ok(Json(EndedBody { ended }))

@@ -77,13 +77,10 @@ pub(crate) async fn set_role(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<RoleRequest>,
 ) -> Result<Json<Done>, AppError> {
-    let role: Role = body.role.parse().map_err(|_| {
-        AppError::refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            "Field role: expected visitor, worker or admin.",
-        )
-    })?;
+    let role: Role = body
+        .role
+        .parse()
+        .map_err(|_| AppError::role_field_invalid())?;
     state
         .services
         .admin

@@ -10,10 +10,14 @@ use axum::response::{IntoResponse, Response};
 use http_body_util::Limited;
 use tokio::sync::Semaphore;
 
-use super::DEFAULT_BODY_LIMIT;
 use super::table::table;
 use crate::error::AppError;
 use crate::state::AppState;
+
+/// Largest request body accepted anywhere but on the upload routes ([`super::RouteSpec::upload`]).
+pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
+/// The upload limit when none is configured.
+pub const DEFAULT_UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
 
 /// Uploads whose bodies may be in the server at once: two per core, so that every decoding
 /// slot (one per core) has the next upload ready while memory stays bounded whatever the
@@ -23,7 +27,7 @@ pub(super) fn upload_slots() -> usize {
     2 * std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
-/// The paths of the table's upload routes ([`RouteSpec::upload`]). The body limit applies
+/// The paths of the table's upload routes ([`super::RouteSpec::upload`]). The body limit applies
 /// before routing (so a request to no route is bounded too), hence by path.
 pub(super) fn upload_paths() -> BTreeSet<&'static str> {
     table()

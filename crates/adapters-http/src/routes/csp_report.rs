@@ -38,24 +38,17 @@ pub(crate) async fn receive(headers: HeaderMap, body: Bytes) -> Result<StatusCod
         .trim()
         .to_ascii_lowercase();
     if !ACCEPTED.contains(&essence.as_str()) {
-        return Err(AppError::BadRequest(
-            "unsupported_media_type",
-            "CSP reports must be sent as application/csp-report or application/reports+json".into(),
-        ));
+        return Err(AppError::csp_report_media_type());
     }
-    let value: Value = serde_json::from_slice(&body).map_err(|_| {
-        AppError::BadRequest("invalid_report", "the report is not valid JSON".into())
-    })?;
+    let value: Value =
+        serde_json::from_slice(&body).map_err(|_| AppError::csp_report_not_json())?;
     let reports: Vec<&Value> = match &value {
         Value::Array(items) => items.iter().filter_map(|r| r.get("body")).collect(),
         Value::Object(map) => map.get("csp-report").into_iter().collect(),
         _ => Vec::new(),
     };
     if reports.is_empty() {
-        return Err(AppError::BadRequest(
-            "invalid_report",
-            "no CSP violation found in the report".into(),
-        ));
+        return Err(AppError::csp_report_without_violation());
     }
     for report in reports.iter().take(10) {
         let field = |names: &[&str]| -> String {

@@ -14,11 +14,10 @@ use axum::Extension;
 use axum::Json;
 use axum::extract::State;
 use axum::extract::multipart::{Multipart, MultipartRejection};
-use axum::http::StatusCode;
 
 use crate::api_types::{ErrorBody, IdentificationBody, PhotoView, SpeciesView};
 use crate::error::AppError;
-use crate::kit::{IMAGE_FIELD, UploadSlot, photo_of};
+use crate::kit::{UploadSlot, photo_of};
 use crate::routes::security::status_from;
 use crate::session::Viewer;
 use crate::state::AppState;
@@ -42,13 +41,7 @@ pub(crate) async fn identify(
     slot: Option<Extension<UploadSlot>>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> Result<Json<IdentificationBody>, AppError> {
-    let multipart = multipart.map_err(|_| {
-        AppError::refused(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            format!("Send the photo as multipart/form-data in a field named {IMAGE_FIELD}."),
-        )
-    })?;
+    let multipart = multipart.map_err(|_| AppError::photo_multipart_expected())?;
     let form = photo_of(multipart, slot).await?;
     let sighting = form.sighting.input()?;
     let session = viewer.handle.ensure().await?;

@@ -16,7 +16,7 @@ pub(crate) mod sightings_api;
 pub(crate) mod static_files;
 pub(crate) mod visits_api;
 
-mod body_limit;
+pub(crate) mod body_limit;
 mod table;
 
 #[cfg(test)]
@@ -67,15 +67,12 @@ use crate::middleware::edge::edge;
 use crate::middleware::frame::frame;
 use crate::session::sessions;
 use crate::state::AppState;
+pub use body_limit::DEFAULT_UPLOAD_LIMIT;
 use body_limit::{BodyLimits, body_limit, upload_paths, upload_slots};
 #[cfg(test)]
 use table::route;
 pub(crate) use table::{RouteSpec, table};
 
-/// Largest request body accepted anywhere but on the upload routes ([`RouteSpec::upload`]).
-pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
-/// The upload limit when none is configured.
-pub const DEFAULT_UPLOAD_LIMIT: usize = 10 * 1024 * 1024;
 /// How long a request may take before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 

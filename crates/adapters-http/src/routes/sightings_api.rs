@@ -7,7 +7,6 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wildid_domain::sighting::Area;
@@ -96,13 +95,8 @@ pub(crate) async fn shared(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<AreaQuery>,
 ) -> Result<Json<SharedSightingsBody>, AppError> {
-    let area = Area::new(query.south, query.west, query.north, query.east).map_err(|e| {
-        AppError::refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_area",
-            format!("The area was refused: {e}."),
-        )
-    })?;
+    let area = Area::new(query.south, query.west, query.north, query.east)
+        .map_err(AppError::sightings_area_refused)?;
     let limit = query.limit.unwrap_or(MAX_SIGHTINGS).clamp(1, MAX_SIGHTINGS);
     let found = state.services.journal.shared_in(area, limit).await?;
     Ok(Json(SharedSightingsBody {

@@ -4,17 +4,16 @@
 //! stray tap deletes nothing.
 
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use axum_extra::extract::SignedCookieJar;
 use serde::Deserialize;
 use wildid_ports::services::admin::Deleter;
 
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit::requester;
-use crate::middleware::frame::RequestContext;
 use crate::pages::account::{FormProblems, refused_on_account_page};
 use crate::session::{Fresh, Viewer};
 use crate::state::AppState;
@@ -37,11 +36,7 @@ pub(crate) async fn delete_account(
     Form(form): Form<DeleteForm>,
 ) -> Result<Response, AppError> {
     if form.confirm != "yes" {
-        let refused = AppError::refused(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "confirmation_required",
-            "Tick the box to confirm that everything in your account is to be deleted.",
-        );
+        let refused = AppError::deletion_not_confirmed();
         return refused_on_account_page(&state, &ctx, &viewer, &signed_in, refused, |message| {
             FormProblems {
                 delete_account: message,

@@ -20,8 +20,8 @@ use serde::Serialize;
 use wildid_ports::repo::{JournalFilter, PhotoSize};
 use wildid_ports::services::journal::MAX_PAGE;
 
+use crate::api_types::EntryView;
 use crate::error::AppError;
-use crate::routes::journal_api::EntryView;
 use crate::session::{Fresh, SignedIn};
 use crate::state::AppState;
 

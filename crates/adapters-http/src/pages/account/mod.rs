@@ -25,10 +25,10 @@ use axum_extra::extract::SignedCookieJar;
 use serde::Deserialize;
 use wildid_domain::audit::Actor;
 
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit::{after_credential_change, session_key};
-use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render, with_retry_after};
 use crate::pages::layout::Layout;
 use crate::session::{SignedIn, Viewer};
@@ -216,13 +216,7 @@ pub(crate) async fn revoke(
             .await?;
         format!("Signed out of {n} other session(s).")
     } else {
-        let key = session_key(&form.id).ok_or_else(|| {
-            AppError::refused(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_field",
-                "Not a session id.",
-            )
-        })?;
+        let key = session_key(&form.id).ok_or_else(AppError::not_a_session_id)?;
         if sessions.revoke(signed_in.user.id, &key, client).await? {
             "That session is signed out.".into()
         } else {

@@ -8,10 +8,10 @@ use serde::Deserialize;
 use wildid_domain::secret::SecretString;
 
 use super::{FormProblems, back_to_account, refused_on_account_page};
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::flash::FlashKind;
 use crate::kit::requester;
-use crate::middleware::frame::RequestContext;
 use crate::session::{Fresh, Viewer};
 use crate::state::AppState;
 

@@ -9,10 +9,10 @@ use serde::Deserialize;
 use wildid_domain::secret::SecretString;
 use wildid_ports::services::accounts::ReauthError;
 
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::kit;
 use crate::kit::safe_next;
-use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render, with_retry_after};
 use crate::pages::layout::Layout;
 use crate::session::{SignedIn, Viewer};

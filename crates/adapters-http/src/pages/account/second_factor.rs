@@ -10,11 +10,11 @@ use serde::Deserialize;
 use wildid_ports::services::accounts::TotpError;
 
 use super::back_to_account;
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::flash::FlashKind;
 use crate::kit::{after_credential_change, end_other_sessions};
 use crate::kit::{qr_data_url, requester};
-use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render};
 use crate::pages::layout::Layout;
 use crate::session::{Fresh, SignedIn, Viewer};

@@ -11,10 +11,10 @@ use serde::Deserialize;
 use wildid_domain::visits::BookingStatus;
 use wildid_ports::services::visits::{BookingInput, Step};
 
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::flash;
 use crate::kit::{actor, booking_id, chosen_service, chosen_site, qr_data_url, visit_start};
-use crate::middleware::frame::RequestContext;
 use crate::pages::answer::{refusal, render};
 use crate::pages::layout::Layout;
 use crate::session::{SignedIn, Viewer};

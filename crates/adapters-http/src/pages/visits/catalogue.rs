@@ -14,10 +14,10 @@ use wildid_ports::repo::Page;
 use wildid_ports::services::admin::UserSummary;
 use wildid_ports::services::visits::{ServiceInput, SiteInput};
 
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::flash;
 use crate::kit::{actor, area, assignee, booking_id, purge_now, service_id, site_id};
-use crate::middleware::frame::RequestContext;
 use crate::pages::answer::render;
 use crate::pages::layout::Layout;
 use crate::session::{SignedIn, Viewer};
@@ -202,13 +202,9 @@ pub(crate) struct SiteForm {
 impl SiteForm {
     fn input(&self) -> Result<SiteInput, AppError> {
         let side = |raw: &str, name: &str| {
-            raw.trim().parse::<f64>().map_err(|_| {
-                AppError::refused(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "invalid_area",
-                    format!("The site's {name} edge must be a number of degrees."),
-                )
-            })
+            raw.trim()
+                .parse::<f64>()
+                .map_err(|_| AppError::site_edge_unreadable(name))
         };
         Ok(SiteInput {
             name: self.name.clone(),
@@ -285,19 +281,12 @@ pub(crate) struct ServiceForm {
 
 impl ServiceForm {
     fn input(&self) -> Result<ServiceInput, AppError> {
-        let number = |raw: &str, code: &'static str, what: &str| {
-            raw.trim().parse::<u32>().map_err(|_| {
-                AppError::refused(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    code,
-                    format!("The {what} must be a whole number."),
-                )
-            })
-        };
+        let number =
+            |raw: &str, refusal: fn() -> AppError| raw.trim().parse::<u32>().map_err(|_| refusal());
         Ok(ServiceInput {
             name: self.name.clone(),
-            duration_minutes: number(&self.duration_minutes, "invalid_duration", "length")?,
-            capacity: number(&self.capacity, "invalid_capacity", "number of places")?,
+            duration_minutes: number(&self.duration_minutes, AppError::duration_not_whole)?,
+            capacity: number(&self.capacity, AppError::capacity_not_whole)?,
         })
     }
 }

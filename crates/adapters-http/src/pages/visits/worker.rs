@@ -10,10 +10,10 @@ use serde::Deserialize;
 use wildid_domain::visits::BookingStatus;
 use wildid_ports::services::visits::{ExposureInput, Step};
 
+use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::flash;
 use crate::kit::{actor, booking_id, chosen_site, window_time};
-use crate::middleware::frame::RequestContext;
 use crate::pages::answer::render;
 use crate::pages::layout::Layout;
 use crate::session::{SignedIn, Viewer};

@@ -40,7 +40,7 @@ pub(crate) struct RouteSpec {
     /// unless the table says otherwise, so a new route is limited from the start.
     pub group: RouteGroup,
     /// Whether its body may be as large as the upload limit (`HttpSettings::max_upload_bytes`)
-    /// rather than [`super::DEFAULT_BODY_LIMIT`]; an upload also takes one of the upload slots.
+    /// rather than [`super::body_limit::DEFAULT_BODY_LIMIT`]; an upload also takes one of the upload slots.
     pub upload: bool,
     pub handler: MethodRouter<AppState>,
 }

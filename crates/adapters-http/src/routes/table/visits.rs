@@ -128,19 +128,29 @@ pub(super) fn routes() -> Vec<RouteSpec> {
         ),
         // Field visits: the catalogue, visitors' bookings, the workers' queue, admins'
         // changes (JSON).
-        route(M::GET, "/api/sites", Public, get(visits_api::sites)),
-        route(M::GET, "/api/services", Public, get(visits_api::services)),
+        route(
+            M::GET,
+            "/api/sites",
+            Public,
+            get(visits_api::catalogue::sites),
+        ),
+        route(
+            M::GET,
+            "/api/services",
+            Public,
+            get(visits_api::catalogue::services),
+        ),
         route(
             M::GET,
             "/api/admin/sites",
             ADMIN,
-            get(visits_api::all_sites),
+            get(visits_api::catalogue::all_sites),
         ),
         route(
             M::POST,
             "/api/admin/sites",
             ADMIN,
-            post(visits_api::add_site),
+            post(visits_api::admin::add_site),
         ),
         RouteSpec {
             example: "/api/admin/sites/00000000-0000-4000-8000-000000000000",
@@ -148,14 +158,14 @@ pub(super) fn routes() -> Vec<RouteSpec> {
                 M::PUT,
                 "/api/admin/sites/{id}",
                 ADMIN,
-                put(visits_api::change_site),
+                put(visits_api::admin::change_site),
             )
         },
         route(
             M::POST,
             "/api/admin/services",
             ADMIN,
-            post(visits_api::add_service),
+            post(visits_api::admin::add_service),
         ),
         RouteSpec {
             example: "/api/admin/services/00000000-0000-4000-8000-000000000000",
@@ -163,14 +173,29 @@ pub(super) fn routes() -> Vec<RouteSpec> {
                 M::PUT,
                 "/api/admin/services/{id}",
                 ADMIN,
-                put(visits_api::change_service),
+                put(visits_api::admin::change_service),
             )
         },
-        route(M::GET, "/api/bookings", SIGNED_IN, get(visits_api::mine)),
-        route(M::POST, "/api/bookings", SIGNED_IN, post(visits_api::book)),
+        route(
+            M::GET,
+            "/api/bookings",
+            SIGNED_IN,
+            get(visits_api::bookings::mine),
+        ),
+        route(
+            M::POST,
+            "/api/bookings",
+            SIGNED_IN,
+            post(visits_api::bookings::book),
+        ),
         RouteSpec {
             example: BOOKING,
-            ..route(M::GET, "/api/bookings/{id}", OWNER, get(visits_api::get))
+            ..route(
+                M::GET,
+                "/api/bookings/{id}",
+                OWNER,
+                get(visits_api::bookings::get),
+            )
         },
         RouteSpec {
             example: "/api/bookings/00000000-0000-4000-8000-000000000000/token",
@@ -178,7 +203,7 @@ pub(super) fn routes() -> Vec<RouteSpec> {
                 M::GET,
                 "/api/bookings/{id}/token",
                 OWNER,
-                get(visits_api::token),
+                get(visits_api::bookings::token),
             )
         },
         RouteSpec {
@@ -187,14 +212,14 @@ pub(super) fn routes() -> Vec<RouteSpec> {
                 M::POST,
                 "/api/bookings/{id}/cancel",
                 OWNER,
-                post(visits_api::cancel),
+                post(visits_api::bookings::cancel),
             )
         },
         route(
             M::GET,
             "/api/worker/bookings",
             WORKER,
-            get(visits_api::worker_bookings),
+            get(visits_api::worker::worker_bookings),
         ),
         RouteSpec {
             example: "/api/worker/bookings/00000000-0000-4000-8000-000000000000/claim",
@@ -202,7 +227,7 @@ pub(super) fn routes() -> Vec<RouteSpec> {
                 M::POST,
                 "/api/worker/bookings/{id}/claim",
                 WORKER,
-                post(visits_api::claim),
+                post(visits_api::worker::claim),
             )
         },
         RouteSpec {
@@ -211,7 +236,7 @@ pub(super) fn routes() -> Vec<RouteSpec> {
                 M::POST,
                 "/api/worker/bookings/{id}/check-in",
                 WORKER,
-                post(visits_api::check_in),
+                post(visits_api::worker::check_in),
             )
         },
         RouteSpec {
@@ -220,7 +245,7 @@ pub(super) fn routes() -> Vec<RouteSpec> {
                 M::POST,
                 "/api/worker/bookings/{id}/complete",
                 WORKER,
-                post(visits_api::complete),
+                post(visits_api::worker::complete),
             )
         },
         RouteSpec {
@@ -229,7 +254,7 @@ pub(super) fn routes() -> Vec<RouteSpec> {
                 M::POST,
                 "/api/admin/bookings/{id}/reassign",
                 ADMIN,
-                post(visits_api::reassign),
+                post(visits_api::admin::reassign),
             )
         },
     ]
