@@ -8,9 +8,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use wildid_domain::role::Role;
 
+use crate::context::is_api;
 use crate::error::AppError;
 use crate::kit;
-use crate::middleware::frame::is_api;
 use crate::session::SessionHandle;
 use crate::state::AppState;
 

@@ -1,6 +1,6 @@
 //! The values of one request that handlers and templates read (the frame middleware puts
 //! them in the request's extensions): its id, its CSP nonce, the client address and whether it
-//! came over HTTPS.
+//! came over HTTPS; and whether a path belongs to the JSON API.
 
 use std::sync::Arc;
 
@@ -17,4 +17,9 @@ pub(crate) struct RequestContext {
     pub client_ip: Option<std::net::IpAddr>,
     /// The client reached us over HTTPS (see `client::forwarded_https`).
     pub https: bool,
+}
+
+/// Whether a path belongs to the JSON API.
+pub(crate) fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
 }

@@ -25,10 +25,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::SignedCookieJar;
 
+use crate::context::is_api;
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit::safe_next;
-use crate::middleware::frame::is_api;
 use crate::routes::body_limit::DEFAULT_BODY_LIMIT;
 use crate::session::SessionHandle;
 use crate::state::AppState;

@@ -323,7 +323,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Fresh {
             return Ok(Fresh(signed_in));
         }
         let path = parts.uri.path();
-        if !crate::middleware::frame::is_api(path) {
+        if !crate::context::is_api(path) {
             // Pages go to re-authenticate and come back: to the page itself, or for a form
             // (every sensitive form is on the account page) to the account page, where the
             // form can be sent again.

@@ -20,6 +20,7 @@ mod journal;
 mod keys;
 mod mail;
 mod malware_scan;
+mod module_layout;
 mod offline_model;
 mod privacy;
 mod profile;

@@ -15,9 +15,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::context::RequestContext;
+use crate::context::is_api;
 use crate::error::AppError;
 use crate::middleware::cors::{self, CorsVerdict};
-use crate::middleware::frame::is_api;
 use crate::state::AppState;
 
 /// Paths served over plain HTTP even in production: the probes of orchestrators and load

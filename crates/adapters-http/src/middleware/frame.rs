@@ -20,14 +20,9 @@ use wildid_domain::ids::RequestId;
 use wildid_ports::random::random_array;
 
 use crate::client;
-use crate::context::RequestContext;
+use crate::context::{RequestContext, is_api};
 use crate::middleware::{errors, headers};
 use crate::state::AppState;
-
-/// Whether a path belongs to the JSON API.
-pub(crate) fn is_api(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/")
-}
 
 pub(crate) async fn frame(
     State(state): State<AppState>,

@@ -184,11 +184,12 @@ pub struct AccountLinks {
 /// The ports the account flows use.
 #[derive(Clone)]
 pub struct AccountPorts {
-    /// Accounts.
+    /// The accounts: found by address digest, created with their first token, locked and
+    /// unlocked by compare-and-swap.
     pub users: Arc<dyn UserRepository>,
-    /// Tokens.
+    /// Single-use sign-in and verification links (stored as digests, used up atomically).
     pub tokens: Arc<dyn LoginTokenRepository>,
-    /// Counters.
+    /// The shared counters behind the per-address and per-client limits on sign-in and mail.
     pub rate_limits: Arc<dyn RateLimitStore>,
     /// Second-factor recovery codes.
     pub recovery_codes: Arc<dyn RecoveryCodeRepository>,
@@ -207,9 +208,9 @@ pub struct AccountPorts {
     pub mail: MailQueue,
     /// Audit log.
     pub audit: AuditTrail,
-    /// Time.
+    /// The time every expiry, lockout and audit entry is measured by.
     pub clock: Arc<dyn Clock>,
-    /// Randomness.
+    /// The source of every token and recovery code (the OS CSPRNG in production).
     pub random: Arc<dyn SecureRandom>,
 }
 
