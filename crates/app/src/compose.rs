@@ -2,16 +2,13 @@
 //! the use cases and the use cases to the HTTP adapter. The only place that knows which
 //! implementation stands behind each port.
 
+mod identification;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
 use axum_extra::extract::cookie::Key;
-use wildid_adapters_ai::local_model::PROVIDER_NAME as LOCAL_MODEL;
-use wildid_adapters_ai::{
-    Clamd, LocalModel, ModelLoadError, ModelSource, OpenAiCompatible, PhotoChecker, PhotoLimits,
-    Resilient,
-};
 use wildid_adapters_db::Database;
 use wildid_adapters_http::{
     AppState, ContentSecurityPolicy, CorsPolicy, HostAllowlist, HttpSettings, Services,
@@ -24,15 +21,12 @@ use wildid_ports::builtin::{
 };
 use wildid_ports::clock::Clock;
 use wildid_ports::crypto::{FieldCipher, KeyedDigest};
-use wildid_ports::identify::SpeciesIdentifier;
 use wildid_ports::mail::Mailer;
 use wildid_ports::random::{SecureRandom, random_array};
-use wildid_ports::repo::HeldPhotoRepository;
 use wildid_ports::services::accounts::{AccountPorts, Accounts};
 use wildid_ports::services::admin::Admin;
 use wildid_ports::services::audit::AuditTrail;
 use wildid_ports::services::captcha::{CaptchaPorts, CaptchaSettings, Captchas};
-use wildid_ports::services::identify::Identifications;
 use wildid_ports::services::journal::Journal;
 use wildid_ports::services::limits::RequestLimits;
 use wildid_ports::services::mail::MailQueue;
@@ -45,9 +39,11 @@ use wildid_ports::services::visits::{
     BookingPorts, Bookings, Catalogue, ExposurePorts, Exposures, RetentionPorts, VisitRetention,
 };
 
-use crate::config::{MailTransport, Provider, Settings};
+use crate::config::{MailTransport, Settings};
 use crate::jobs::Jobs;
 use crate::secrets::Secrets;
+use identification::identifications;
+pub use identification::local_model;
 
 /// Everything `serve` needs.
 pub struct Composed {
@@ -366,91 +362,4 @@ pub fn reencryption(
         },
         holder,
     )
-}
-
-/// The identification use case: the photo check, the provider chain, with `WILDID_CLAMD`
-/// the malware scan, and when there is a check to pass (`WILDID_CAPTCHA_KIND` not `off`) the
-/// photos kept while a person passes it.
-fn identifications(
-    settings: &Settings,
-    trust: TrustGate,
-    held_photos: Arc<dyn HeldPhotoRepository>,
-    audit: AuditTrail,
-    clock: Arc<dyn Clock>,
-) -> Result<Identifications, String> {
-    let identify = Identifications::new(
-        trust,
-        Arc::new(PhotoChecker::per_core(PhotoLimits::default())),
-        providers(settings)?,
-        clock,
-    );
-    let identify = if settings.captcha.is_some() {
-        identify.with_held_photos(held_photos)
-    } else {
-        identify
-    };
-    Ok(match &settings.clamd {
-        Some((address, timeout)) => {
-            tracing::info!(clamd = %address, "uploads are scanned for malware");
-            identify.with_malware_scan(Arc::new(Clamd::new(address.clone(), *timeout)), audit)
-        }
-        None => identify,
-    })
-}
-
-/// The offline classifier from `source`, classifying one photo per core at a time.
-///
-/// # Errors
-/// [`ModelLoadError`], whose text says how to fix it.
-pub fn local_model(source: &ModelSource) -> Result<LocalModel, ModelLoadError> {
-    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-    LocalModel::load(source, cores)
-}
-
-/// The configured provider chain (its settings were checked at load). Remote providers get
-/// retries within their time budget and a circuit breaker. A local model that does not load
-/// is left out of the chain, saying how to fix it: the rest of WildID keeps working, and with
-/// nothing left identification answers 503. Loading the model takes about a tenth of a
-/// second; it happens here, once, before the server accepts connections.
-fn providers(settings: &Settings) -> Result<Vec<Arc<dyn SpeciesIdentifier>>, String> {
-    let ai = &settings.identification;
-    if ai.chain.is_empty() {
-        tracing::info!(
-            "identification is off (WILDID_AI_PROVIDER=none); POST /api/identify answers 503"
-        );
-    }
-    let mut chain: Vec<Arc<dyn SpeciesIdentifier>> = Vec::with_capacity(ai.chain.len());
-    for provider in &ai.chain {
-        match provider {
-            Provider::LocalModel(source) => match local_model(source) {
-                Ok(model) => {
-                    tracing::info!(
-                        provider = LOCAL_MODEL,
-                        "identification by the offline model"
-                    );
-                    chain.push(Arc::new(model));
-                }
-                Err(e) => tracing::error!(
-                    provider = LOCAL_MODEL,
-                    "{e}; until then it answers nothing{}",
-                    if ai.chain.len() == 1 {
-                        " and POST /api/identify answers 503"
-                    } else {
-                        ""
-                    }
-                ),
-            },
-            Provider::Remote(remote) => {
-                let client = OpenAiCompatible::new(remote.clone())
-                    .map_err(|e| format!("WILDID_AI_BASE_URL: {e}"))?;
-                tracing::info!(provider = %remote.name, model = %remote.model, "identification provider configured");
-                chain.push(Arc::new(Resilient::new(
-                    Arc::new(client),
-                    ai.retry.clone(),
-                    ai.breaker.clone(),
-                )));
-            }
-        }
-    }
-    Ok(chain)
 }

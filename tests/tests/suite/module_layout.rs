@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 
 /// The ceiling on a source file's lines before its test module: "about 400", with room for a
 /// file to grow a little before it is split.
-const MAX_LINES: usize = 480;
+const MAX_LINES: usize = 440;
 
 fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

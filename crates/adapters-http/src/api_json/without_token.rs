@@ -130,15 +130,18 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for SkippingMap<'de, A> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
-        while let Some(key) = self.inner.next_key::<String>()? {
-            if key == FIELD {
-                self.inner.next_value::<IgnoredAny>()?;
-                continue;
+        // The key is read by the inner map's own key seed, so an error in it (an unknown
+        // field) is reported at that key, as it would be without this wrapper.
+        let mut seed = Some(seed);
+        loop {
+            match self.inner.next_key_seed(KeySeed(&mut seed))? {
+                None => return Ok(None),
+                Some(Key::Field(value)) => return Ok(Some(value)),
+                Some(Key::Token) => {
+                    self.inner.next_value::<IgnoredAny>()?;
+                }
             }
-            let key: StringDeserializer<A::Error> = key.into_deserializer();
-            return seed.deserialize(key).map(Some);
         }
-        Ok(None)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
@@ -147,6 +150,32 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for SkippingMap<'de, A> {
 
     fn size_hint(&self) -> Option<usize> {
         self.inner.size_hint()
+    }
+}
+
+/// A key of the map: the token field (passed over), or another one read by the type's seed.
+enum Key<T> {
+    Field(T),
+    Token,
+}
+
+/// Reads a key; the type's seed is spent only on a key that is not the token field.
+struct KeySeed<'s, K>(&'s mut Option<K>);
+
+impl<'de, K: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'_, K> {
+    type Value = Key<K::Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        let key = String::deserialize(deserializer)?;
+        if key == FIELD {
+            return Ok(Key::Token);
+        }
+        let seed = self
+            .0
+            .take()
+            .ok_or_else(|| de::Error::custom("a map key was read twice"))?;
+        let key: StringDeserializer<D::Error> = key.into_deserializer();
+        seed.deserialize(key).map(Key::Field)
     }
 }
 
@@ -214,5 +243,24 @@ mod tests {
         let nested =
             read(r#"{"email":"a@b.org","nested":{"note":"n","csrf_token":"T"}}"#).unwrap_err();
         assert!(nested.starts_with("unknown field `csrf_token`"), "{nested}");
+    }
+
+    /// Through axum's extractor (which tracks the path of an error), an unknown field is
+    /// still reported at its key, as the API's messages say ("Field role: unknown field").
+    #[tokio::test]
+    async fn an_unknown_field_is_reported_at_its_key_through_the_extractor() {
+        use axum::Json;
+        use axum::extract::FromRequest;
+        let request = axum::http::Request::builder()
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(
+                r#"{"csrf_token":"T","email":"a@b.org","role":"admin"}"#,
+            ))
+            .unwrap();
+        let Err(rejection) = Json::<WithoutToken<SignIn>>::from_request(request, &()).await else {
+            panic!("an unknown field was accepted");
+        };
+        let text = rejection.body_text();
+        assert!(text.contains("role: unknown field `role`"), "{text}");
     }
 }
