@@ -6,7 +6,9 @@ use chrono::Utc;
 use diesel::{Connection, SqliteConnection};
 use serde_json::{Value, json};
 use wildid_domain::totp::TotpSecret;
-use wildid_tests::accounts::{PASSWORD, age_authentications, assert_audited, link_for, options};
+use wildid_tests::accounts::{
+    PASSWORD, age_authentications, assert_audited, audit_entries, link_for, options,
+};
 use wildid_tests::client::{Answer, Client, outbox, wait_for_mail};
 use wildid_tests::server::{Server, run_cli};
 
@@ -217,6 +219,59 @@ async fn a_new_sign_in_link_voids_the_earlier_ones() {
         .post_json("/api/auth/magic-link/redeem", &redeem(&newer))
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// ASVS 16.3.1: a sign-in link refused because it was used already, is malformed or is
+/// unknown is audited with the reason, and the audit event reaches the log stream; the person
+/// is told only that the link does not work.
+#[tokio::test]
+async fn refused_sign_in_links_are_audited_and_logged_with_why() {
+    let server = Server::start_with(options()).unwrap();
+    let mut b = Client::new(&server.url(""));
+    let token = link_for(&server, &mut b, "replay@example.org").await;
+    let redeem = |token: &str| json!({"token": token, "accept_privacy": true});
+    let mut first = Client::new(&server.url(""));
+    first.refresh_csrf().await;
+    let r = first
+        .post_json("/api/auth/magic-link/redeem", &redeem(&token))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let unknown = wildid_domain::token::RawToken::from_random([7; 32])
+        .encode()
+        .expose()
+        .to_owned();
+    let mut replayer = Client::new(&server.url(""));
+    replayer.refresh_csrf().await;
+    let mut answers = Vec::new();
+    for attempt in [token.as_str(), "not-a-link", unknown.as_str()] {
+        let r = replayer
+            .post_json("/api/auth/magic-link/redeem", &redeem(attempt))
+            .await;
+        assert_eq!(
+            (r.status, r.error().as_str()),
+            (400, "invalid_link"),
+            "{attempt}"
+        );
+        answers.push(r.body);
+    }
+    assert!(
+        answers.iter().all(|a| *a == answers[0]),
+        "the answers do not say why: {answers:?}"
+    );
+    let reasons: Vec<Value> = audit_entries(&server.data_dir)
+        .into_iter()
+        .filter(|(action, _)| action == "auth.magic_link.refused")
+        .map(|(_, details)| details["reason"].clone())
+        .collect();
+    assert_eq!(
+        reasons,
+        [json!("used"), json!("malformed"), json!("unknown")]
+    );
+    let line = server.wait_for_log("auth.magic_link.refused");
+    assert!(
+        line.contains("audit event") && line.contains("reason"),
+        "{line}"
+    );
 }
 
 #[tokio::test]

@@ -52,6 +52,9 @@ actions! {
     MagicLinkIssued => "auth.magic_link.issued",
     /// A sign-in link was used.
     MagicLinkUsed => "auth.magic_link.used",
+    /// A sign-in link was refused when someone tried to use it: malformed, unknown, expired,
+    /// already used, or for an account that is no longer active (the reason is a detail).
+    MagicLinkRefused => "auth.magic_link.refused",
     /// A sign-in succeeded.
     LoginSucceeded => "auth.login.succeeded",
     /// A sign-in failed (wrong password or second factor).

@@ -169,6 +169,50 @@ impl Accounts {
         totp_code: Option<&str>,
         who: Requester,
     ) -> Result<User, MagicLinkError> {
+        let redeemed = self
+            .redeem_checked(raw_token, accept_privacy, totp_code, who)
+            .await;
+        if let Err(MagicLinkError::InvalidLink) = redeemed {
+            let reason = self.refusal_reason(raw_token).await;
+            self.audit(
+                Actor::Anonymous,
+                Action::MagicLinkRefused,
+                None,
+                AuditDetails::new().with("reason", reason),
+                who,
+            )
+            .await;
+        }
+        redeemed
+    }
+
+    /// Why a link that was refused is no good, for the audit entry (the person is told only
+    /// that the link does not work): `malformed`, `unknown` (no such link, or not a sign-in
+    /// link), `expired`, `used`, `inactive_account`, or `unavailable` when the store cannot
+    /// say.
+    async fn refusal_reason(&self, raw_token: &str) -> &'static str {
+        let Ok(raw) = RawToken::parse(raw_token.trim()) else {
+            return "malformed";
+        };
+        let token = match self.ports.tokens.get(&raw.hash()).await {
+            Ok(Some(token)) if token.purpose == TokenPurpose::MagicLink => token,
+            Ok(_) => return "unknown",
+            Err(_) => return "unavailable",
+        };
+        match token.state(self.ports.clock.now()) {
+            TokenState::Expired => "expired",
+            TokenState::Used => "used",
+            TokenState::Usable => "inactive_account",
+        }
+    }
+
+    async fn redeem_checked(
+        &self,
+        raw_token: &str,
+        accept_privacy: bool,
+        totp_code: Option<&str>,
+        who: Requester,
+    ) -> Result<User, MagicLinkError> {
         match self.preview_magic_link(raw_token).await? {
             MagicLinkPreview::SignUp if !accept_privacy => {
                 return Err(MagicLinkError::PrivacyNotAccepted);
@@ -369,5 +413,49 @@ mod tests {
             .redeem_magic_link(raw.encode().expose(), false, None, Requester::default())
             .await;
         assert!(matches!(refused, Err(MagicLinkError::PrivacyNotAccepted)));
+    }
+
+    #[tokio::test]
+    async fn refused_links_are_audited_with_why_and_nothing_else_changes() {
+        let policy = wildid_domain::token::TokenPolicy::default();
+        let issued = |n: u8, at| {
+            let raw = RawToken::from_random([n; 32]);
+            let token = LoginToken::issue(
+                raw.hash(),
+                TokenPurpose::MagicLink,
+                crate::services::accounts::test_world::lookup("ada@example.org"),
+                &policy,
+                at,
+            );
+            (raw.encode().expose().to_owned(), token)
+        };
+        let (expired_raw, expired) = issued(1, chrono::Utc::now() - chrono::Duration::days(2));
+        let (used_raw, mut used) = issued(2, chrono::Utc::now());
+        used.used_at = Some(chrono::Utc::now());
+        let unknown_raw = RawToken::from_random([3; 32]).encode().expose().to_owned();
+        let known = [expired, used];
+        let mut w = world();
+        w.tokens
+            .expect_get()
+            .returning(move |hash| Ok(known.iter().find(|t| t.hash == *hash).cloned()));
+        // No expectation on consume or on the users: a refused link reaches neither.
+        let audited = Arc::clone(&w.audited);
+        let accounts = accounts(w);
+        for raw in [
+            expired_raw.as_str(),
+            used_raw.as_str(),
+            unknown_raw.as_str(),
+            "not a link",
+        ] {
+            let refused = accounts
+                .redeem_magic_link(raw, true, None, Requester::default())
+                .await;
+            assert!(matches!(refused, Err(MagicLinkError::InvalidLink)), "{raw}");
+        }
+        assert_eq!(*audited.lock().unwrap(), ["auth.magic_link.refused"; 4]);
+        assert_eq!(accounts.refusal_reason(&expired_raw).await, "expired");
+        assert_eq!(accounts.refusal_reason(&used_raw).await, "used");
+        assert_eq!(accounts.refusal_reason(&unknown_raw).await, "unknown");
+        assert_eq!(accounts.refusal_reason("not a link").await, "malformed");
     }
 }
