@@ -1,6 +1,8 @@
 //! Where a person is sent after a form: only a local path of this site, never elsewhere (no
 //! open redirect).
 
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+
 /// Only local paths are followed after sign-in (no open redirect).
 pub(crate) fn safe_next(raw: &str) -> String {
     let ok = raw.starts_with('/')
@@ -13,14 +15,14 @@ pub(crate) fn safe_next(raw: &str) -> String {
 
 /// `path` percent-encoded for a query value (unreserved characters and `/` kept).
 pub(crate) fn percent_encoded(path: &str) -> String {
-    path.bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    /// Everything but the unreserved characters and `/` is encoded.
+    const ENCODED: &AsciiSet = &NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b'/');
+    utf8_percent_encode(path, ENCODED).to_string()
 }
 
 #[cfg(test)]
@@ -45,5 +47,6 @@ mod tests {
     #[test]
     fn a_path_is_percent_encoded_for_a_query_value() {
         assert_eq!(super::percent_encoded("/a b?c"), "/a%20b%3Fc");
+        assert_eq!(super::percent_encoded("/é&x=~"), "/%C3%A9%26x%3D~");
     }
 }
