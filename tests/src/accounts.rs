@@ -59,17 +59,57 @@ pub fn count(data_dir: &Path, table: &str) -> i64 {
 
 /// The `line` column (text) of every row `sql` selects from the server's database file.
 pub fn lines(data_dir: &Path, sql: &str) -> Vec<String> {
+    lines_on(&mut connect(data_dir), sql)
+}
+
+fn lines_on(connection: &mut SqliteConnection, sql: &str) -> Vec<String> {
     #[derive(diesel::QueryableByName)]
     struct Line {
         #[diesel(sql_type = diesel::sql_types::Text)]
         line: String,
     }
     diesel::sql_query(sql)
-        .load::<Line>(&mut connect(data_dir))
+        .load::<Line>(connection)
         .unwrap()
         .into_iter()
         .map(|l| l.line)
         .collect()
+}
+
+/// Every row of every table of the server's database file but those in `skip`: each row as
+/// SQLite's `quote()` of its columns (blobs in hex, NULL apart from ''), sorted, by table.
+pub fn table_rows(
+    data_dir: &Path,
+    skip: &[&str],
+) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut connection = connect(data_dir);
+    let tables = lines_on(
+        &mut connection,
+        "SELECT name AS line FROM sqlite_master WHERE type = 'table' \
+         AND name NOT LIKE 'sqlite_%' ORDER BY name",
+    );
+    let mut all = std::collections::BTreeMap::new();
+    for table in tables {
+        if skip.contains(&table.as_str()) {
+            continue;
+        }
+        let columns = lines_on(
+            &mut connection,
+            &format!("SELECT name AS line FROM pragma_table_info('{table}')"),
+        );
+        let row = columns
+            .iter()
+            .map(|c| format!("quote(\"{c}\")"))
+            .collect::<Vec<_>>()
+            .join(" || '|' || ");
+        let mut rows = lines_on(
+            &mut connection,
+            &format!("SELECT {row} AS line FROM \"{table}\""),
+        );
+        rows.sort();
+        all.insert(table, rows);
+    }
+    all
 }
 
 /// The stored password hashes (PHC strings), one per account that has a password.

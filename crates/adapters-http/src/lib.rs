@@ -28,5 +28,7 @@ pub use flash::{Flash, FlashKind};
 pub use middleware::cors::{CorsPolicy, InvalidOrigin};
 pub use middleware::csp::ContentSecurityPolicy;
 pub use middleware::hosts::{HostAllowlist, InvalidHost};
-pub use routes::{DEFAULT_UPLOAD_LIMIT, account_links, router};
+pub use routes::{
+    DEFAULT_UPLOAD_LIMIT, DeclaredRoute, account_links, declared as declared_routes, router,
+};
 pub use state::{AppState, HttpSettings, MapTiles, Services};

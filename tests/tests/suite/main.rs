@@ -26,6 +26,7 @@ mod privacy;
 mod profile;
 mod provider_resilience;
 mod raw_sql;
+mod safe_methods;
 mod second_factor;
 mod server;
 mod visits;

@@ -19,6 +19,8 @@ pub(crate) mod visits_api;
 pub(crate) mod body_limit;
 mod table;
 
+pub use table::{DeclaredRoute, declared};
+
 #[cfg(test)]
 mod tests;
 

@@ -28,8 +28,7 @@ const WORKER: Access = Access::Role(Role::Worker);
 /// has an access rule and a limit; the role-matrix test walks the same table.
 pub(crate) struct RouteSpec {
     /// The method its handler answers (the handler's `MethodRouter` routes by it; the tests
-    /// read it here).
-    #[cfg_attr(not(test), expect(dead_code, reason = "read by the route-table tests"))]
+    /// and [`declared`] read it here).
     pub method: Method,
     pub path: &'static str,
     /// A concrete path for tests (path parameters filled in).
@@ -77,7 +76,31 @@ impl RouteSpec {
     }
 }
 
-/// Every route of the application, with its access rule.
+/// One row of the route table as tools outside this crate see it: which method and path
+/// template (`/history/{id}`) it serves, and who may use it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeclaredRoute {
+    /// The HTTP method.
+    pub method: Method,
+    /// The path, with its parameters in braces as the router declares them.
+    pub path: &'static str,
+    /// Who may use it.
+    pub access: Access,
+}
+
+/// Every route the router serves, in table order: for operators' tooling and for tests that
+/// must cover each route (a route added later is then covered without a new test).
+pub fn declared() -> Vec<DeclaredRoute> {
+    table()
+        .into_iter()
+        .map(|spec| DeclaredRoute {
+            method: spec.method,
+            path: spec.path,
+            access: spec.access,
+        })
+        .collect()
+}
+
 /// Every route of the application, with its access rule.
 pub(crate) fn table() -> Vec<RouteSpec> {
     [
