@@ -25,6 +25,7 @@ mod offline_model;
 mod privacy;
 mod profile;
 mod provider_resilience;
+mod randomness;
 mod raw_sql;
 mod safe_methods;
 mod second_factor;

@@ -3,6 +3,8 @@
 //! privilege changes, ending and listing them, and purging expired ones.
 
 mod management;
+#[cfg(test)]
+mod randomness_tests;
 
 use std::sync::Arc;
 
