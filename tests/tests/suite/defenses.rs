@@ -267,4 +267,17 @@ async fn refusals_reach_the_log_as_security_events() {
     assert!(line.contains("/api/admin/users"), "{line}");
     assert!(!line.contains("cursor=abc"), "no query string: {line}");
     assert!(!line.contains("nosy@"), "no address: {line}");
+    // Each says where it came from: the request and the client's coarse network (ASVS 16.2.1),
+    // never the full address.
+    for event in [
+        "host_refused",
+        "cors_refused",
+        "csrf_failed",
+        "access_denied",
+    ] {
+        let line = server.wait_for_log(event);
+        assert!(line.contains("client=127.0.0.0/24"), "{event}: {line}");
+        assert!(line.contains("request_id="), "{event}: {line}");
+        assert!(!line.contains("127.0.0.1"), "{event}: {line}");
+    }
 }

@@ -1,5 +1,6 @@
 //! The outermost middleware: gives each request an id and a CSP nonce, runs it inside a
-//! tracing span that carries the id (so every log line of the request has it), renders error
+//! tracing span that carries the id and the client's coarse network (so every log line of the
+//! request has them), renders error
 //! responses, sets the security headers and writes one access-log line.
 //!
 //! The access log names the *route template* (`/api/csp-report`), never the raw path or query,
@@ -17,6 +18,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tracing::Instrument;
 use wildid_domain::ids::RequestId;
+use wildid_domain::session::coarse_ip;
 use wildid_ports::random::random_array;
 
 use crate::client;
@@ -54,7 +56,16 @@ pub(crate) async fn frame(
         .get::<MatchedPath>()
         .map_or("<unmatched>", MatchedPath::as_str)
         .to_owned();
-    let span = tracing::info_span!("request", request_id = %ctx.request_id, method = %request.method(), route = %route);
+    // Every line of the request carries its id and the client's coarse network (the /24 or
+    // /48, never the address: ASVS 16.2.1 "where", within the logging rules).
+    let network = ctx.client_ip.map(coarse_ip).unwrap_or_default();
+    let span = tracing::info_span!(
+        "request",
+        request_id = %ctx.request_id,
+        client = %network,
+        method = %request.method(),
+        route = %route
+    );
     request.extensions_mut().insert(ctx.clone());
 
     let mut response = next.run(request).instrument(span.clone()).await;
