@@ -13,7 +13,9 @@ use async_trait::async_trait;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
-use wildid_domain::audit::{Actor, AuditAction, AuditDetails, AuditEntry, AuditRecord, ChainHash};
+use wildid_domain::audit::{
+    Actor, AuditAction, AuditDetails, AuditEntry, AuditRecord, ChainHash, ClientNetwork,
+};
 use wildid_domain::ids::RequestId;
 use wildid_ports::RepoError;
 use wildid_ports::repo::{AuditLog, AuditRow};
@@ -43,6 +45,7 @@ struct Row {
     request_id: Option<String>,
     prev_hash: Vec<u8>,
     hash: Vec<u8>,
+    client_network: Option<String>,
 }
 
 impl Row {
@@ -59,6 +62,7 @@ impl Row {
             request_id: e.record.request_id.map(|id| id.to_string()),
             prev_hash: e.prev_hash.as_bytes().to_vec(),
             hash: e.hash.as_bytes().to_vec(),
+            client_network: e.record.client.as_ref().map(|c| c.as_str().to_owned()),
         })
     }
 
@@ -75,6 +79,10 @@ impl Row {
             Some(raw) => Some(RequestId::parse(&raw).ok()?),
             None => None,
         };
+        let client = match self.client_network {
+            Some(raw) => Some(ClientNetwork::parse(&raw).ok()?),
+            None => None,
+        };
         let record = AuditRecord {
             at: from_db_time(self.at),
             actor: Actor::from_storage(&self.actor).ok()?,
@@ -82,6 +90,7 @@ impl Row {
             target: self.target,
             details: AuditDetails::from_pairs(details),
             request_id,
+            client,
         };
         Some(AuditEntry {
             seq: self.seq,

@@ -32,6 +32,7 @@ diesel::table! {
         request_id -> Nullable<Text>,
         prev_hash -> Binary,
         hash -> Binary,
+        client_network -> Nullable<Text>,
     }
 }
 

@@ -10,15 +10,18 @@
 //! - `actor`: who acted ([`Actor`]);
 //! - `action`: what was done ([`Action`], [`AuditAction`]);
 //! - `record`: what a caller records ([`AuditRecord`], [`AuditDetails`]);
+//! - `origin`: where it came from ([`Origin`]: the request and the client's [`ClientNetwork`]);
 //! - `chain`: the stored, linked entries and their verification ([`AuditEntry`],
 //!   [`ChainVerifier`]).
 
 mod action;
 mod actor;
 mod chain;
+mod origin;
 mod record;
 
 pub use action::{Action, AuditAction, InvalidAction};
 pub use actor::{Actor, InvalidActor};
 pub use chain::{AuditEntry, ChainBreak, ChainHash, ChainProblem, ChainSummary, ChainVerifier};
+pub use origin::{ClientNetwork, InvalidNetwork, Origin};
 pub use record::{AuditDetails, AuditRecord, MAX_DETAIL_CHARS};

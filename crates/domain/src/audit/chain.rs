@@ -101,6 +101,13 @@ impl AuditEntry {
             Some(id) => put(&mut h, id.as_uuid().as_bytes()),
             None => put(&mut h, b""),
         }
+        // Added after the first entries were written: absent, it adds nothing, so an entry
+        // from before keeps its digest; present, its tag (a length no digest has) keeps the
+        // encoding unambiguous.
+        if let Some(client) = &record.client {
+            put(&mut h, b"client");
+            put(&mut h, client.as_str().as_bytes());
+        }
         put(&mut h, prev_hash.as_bytes());
         ChainHash(h.finalize().into())
     }
@@ -202,7 +209,7 @@ impl ChainVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::{Actor, AuditAction, AuditDetails};
+    use crate::audit::{Actor, AuditAction, AuditDetails, ClientNetwork};
     use chrono::TimeZone;
     use proptest::prelude::*;
 
@@ -269,6 +276,33 @@ mod tests {
             Err(ChainBreak {
                 seq: 3,
                 problem: ChainProblem::Missing { expected_seq: 2 }
+            })
+        );
+    }
+
+    #[test]
+    fn the_client_network_is_chained_and_older_entries_keep_their_digest() {
+        // The digest of an entry written before entries named their client network (pinned
+        // when the field was added): the chains already stored still verify.
+        let first = AuditEntry::append_to(None, record(0));
+        assert_eq!(
+            hex::encode(first.hash.as_bytes()),
+            "097853ea51fc8781cf28c4d7f5ff4c3a7eb853acb5bd63fa5dea9d70a566fc43",
+            "an entry without a client network digests as before"
+        );
+        let origin = crate::audit::Origin::new(
+            crate::ids::RequestId::from_random([7; 16]),
+            Some("203.0.113.9".parse().unwrap()),
+        );
+        let placed = AuditEntry::append_to(None, record(0).origin(Some(origin)));
+        assert_ne!(placed.hash, first.hash, "the network is part of the digest");
+        let mut moved = vec![placed];
+        moved[0].record.client = Some(ClientNetwork::of("198.51.100.1".parse().unwrap()));
+        assert_eq!(
+            verify(&moved),
+            Err(ChainBreak {
+                seq: 1,
+                problem: ChainProblem::Altered
             })
         );
     }

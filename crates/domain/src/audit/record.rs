@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Actor, AuditAction};
+use super::{Actor, AuditAction, ClientNetwork, Origin};
 use crate::Timestamp;
 use crate::ids::RequestId;
 
@@ -76,6 +76,8 @@ pub struct AuditRecord {
     pub details: AuditDetails,
     /// The HTTP request it came from.
     pub request_id: Option<RequestId>,
+    /// The coarse network of the client that made that request, when known.
+    pub client: Option<ClientNetwork>,
 }
 
 impl AuditRecord {
@@ -91,6 +93,7 @@ impl AuditRecord {
             target: None,
             details: AuditDetails::new(),
             request_id: None,
+            client: None,
         }
     }
 
@@ -108,10 +111,20 @@ impl AuditRecord {
         self
     }
 
-    /// Sets the request id.
+    /// Sets the request id (the client's network unknown).
     #[must_use]
     pub fn request(mut self, request_id: Option<RequestId>) -> Self {
         self.request_id = request_id;
+        self
+    }
+
+    /// Sets where it came from: the request and the client's network (`None`: the server
+    /// itself).
+    #[must_use]
+    pub fn origin(mut self, origin: Option<Origin>) -> Self {
+        let (request, client) = origin.map_or((None, None), |o| (Some(o.request), o.client));
+        self.request_id = request;
+        self.client = client;
         self
     }
 }

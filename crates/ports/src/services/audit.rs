@@ -39,8 +39,9 @@ pub enum VerifyOutcome {
 
 /// The stored entry as one structured line of the log stream (target `wildid::audit`), so a
 /// log collector sees every security event too: its place in the chain, what, who (a user id,
-/// or `system` / `anonymous`), to what, the request, and the named details. Audit records hold
-/// nothing secret and no address by construction ([`AuditRecord`]); the details are written as
+/// or `system` / `anonymous`), to what, the request and the client's coarse network, and the
+/// named details. Audit records hold nothing secret and no address by construction
+/// ([`AuditRecord`]; a network is a /24 or /48); the details are written as
 /// one JSON object, so a value cannot forge a line of its own.
 fn log_line(entry: &AuditEntry) {
     let record = &entry.record;
@@ -56,6 +57,7 @@ fn log_line(entry: &AuditEntry) {
         actor = %record.actor.to_storage(),
         target_id = record.target.as_deref().unwrap_or(""),
         request_id = %record.request_id.map(|r| r.to_string()).unwrap_or_default(),
+        client = record.client.as_ref().map_or("", |c| c.as_str()),
         details = %serde_json::Value::Object(details),
         "audit event"
     );

@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
-use wildid_domain::audit::{Actor, AuditAction, AuditDetails, AuditRecord, ChainProblem};
+use wildid_domain::audit::{Actor, AuditAction, AuditDetails, AuditRecord, ChainProblem, Origin};
 use wildid_domain::ids::{RequestId, UserId};
 use wildid_ports::repo::AuditRow;
 use wildid_ports::services::audit::{AuditTrail, VerifyOutcome};
@@ -22,7 +22,15 @@ fn record(i: i64) -> AuditRecord {
             .with("index", i.to_string())
             .with("note", "ünïcode ✓"),
     )
-    .request(Some(RequestId::from_random([i as u8; 16])))
+    .origin(Some(Origin::new(
+        RequestId::from_random([i as u8; 16]),
+        // With and without the client's network, of both address families.
+        match i % 3 {
+            0 => None,
+            1 => Some("203.0.113.77".parse().unwrap()),
+            _ => Some("2001:db8:abcd:12::1".parse().unwrap()),
+        },
+    )))
 }
 
 on_both_backends!(appends_link_and_read_back_exactly, |t: TestDb| async move {
