@@ -8,6 +8,10 @@ use crate::RepoError;
 
 /// One stored row of the audit log as read back.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "nearly every row is an entry; boxing it would allocate for each row of a page"
+)]
 pub enum AuditRow {
     /// A row that forms a valid entry (its digest is checked by the verifier, not here).
     Entry(AuditEntry),
