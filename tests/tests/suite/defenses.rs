@@ -168,6 +168,8 @@ async fn a_flood_of_cookie_less_requests_is_capped_per_network() {
         refused.header("set-cookie").is_none(),
         "no session was stored"
     );
+    let line = server.wait_for_log("anonymous_session_cap");
+    assert!(line.contains("client=127.0.0.0/24"), "{line}");
     // Pages that need no session still answer, and a browser with its session carries on.
     assert_eq!(flood.get("/healthz").await.status, 200);
     assert_eq!(kept.get("/api/security/status").await.status, 200);
@@ -267,6 +269,21 @@ async fn refusals_reach_the_log_as_security_events() {
     assert!(line.contains("/api/admin/users"), "{line}");
     assert!(!line.contains("cursor=abc"), "no query string: {line}");
     assert!(!line.contains("nosy@"), "no address: {line}");
+    // A browser's report of a blocked script (what an injection attempt produces).
+    let r = browser
+        .send(
+            reqwest::Method::POST,
+            "/api/csp-report",
+            &[("content-type", "application/csp-report")],
+            Some(
+                br#"{"csp-report":{"document-uri":"https://wildid.example.org/identify","violated-directive":"script-src-elem","blocked-uri":"https://evil.example/x.js"}}"#
+                    .to_vec(),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let line = server.wait_for_log("csp_violation");
+    assert!(line.contains("evil.example"), "what was blocked: {line}");
     // Each says where it came from: the request and the client's coarse network (ASVS 16.2.1),
     // never the full address.
     for event in [
@@ -274,6 +291,7 @@ async fn refusals_reach_the_log_as_security_events() {
         "cors_refused",
         "csrf_failed",
         "access_denied",
+        "csp_violation",
     ] {
         let line = server.wait_for_log(event);
         assert!(line.contains("client=127.0.0.0/24"), "{event}: {line}");

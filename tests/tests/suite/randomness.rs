@@ -58,13 +58,24 @@ fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
     }
 }
 
-/// The part of a source file that is not test code: everything before its first
-/// `#[cfg(test)]` (test modules come last in this workspace; a test module's file, declared
-/// behind `#[cfg(test)]`, is dropped by name by the caller).
+/// The part of a source file that is not test code: everything before its inline test
+/// module (`#[cfg(test)] mod tests { ... }`, which comes last in this workspace). A test
+/// module in a file of its own (`#[cfg(test)] mod fixture;`) is dropped by name by the
+/// caller; anything else behind `#[cfg(test)]` is scanned like production code.
 fn production_part(source: &str) -> &str {
+    let mut from = 0;
+    while let Some(at) = source[from..].find("#[cfg(test)]") {
+        let start = from + at;
+        let after = source[start + "#[cfg(test)]".len()..].trim_start();
+        let declaration = after.split(['{', ';']).next().unwrap_or_default();
+        let inline_module = declaration.trim_start().starts_with("mod ")
+            && after[declaration.len()..].starts_with('{');
+        if inline_module {
+            return &source[..start];
+        }
+        from = start + 1;
+    }
     source
-        .find("#[cfg(test)]")
-        .map_or(source, |at| &source[..at])
 }
 
 /// Names of the files a source declares as test-only modules (`#[cfg(test)] mod x;`).
@@ -178,6 +189,18 @@ fn every_secret_comes_from_the_operating_system() {
         found.extend(violations(&relative, &source));
     }
     assert_eq!(implementations, 1, "the scan sees OsRandom");
+    // And OsRandom is the operating system's generator, with no fallback.
+    let os_random =
+        std::fs::read_to_string(root.join("crates/ports/src/builtin/random.rs")).unwrap();
+    let body = os_random
+        .split("impl SecureRandom for OsRandom")
+        .nth(1)
+        .and_then(|rest| rest.split("\n}\n").next())
+        .unwrap();
+    assert!(
+        body.contains("getrandom::fill(buf).map_err(|_| RandomUnavailable)"),
+        "OsRandom fills from getrandom and fails without it: {body}"
+    );
     let mut manifests = vec![root.join("Cargo.toml")];
     for entry in std::fs::read_dir(root.join("crates")).unwrap() {
         manifests.push(entry.unwrap().path().join("Cargo.toml"));
@@ -218,6 +241,23 @@ fn the_scan_flags_every_other_source() {
         .is_empty()
     );
     assert!(violations(any, "// rand::random() is not used").is_empty());
+    // Code after a test module's declaration is still production code.
+    assert_eq!(
+        violations(
+            any,
+            "#[cfg(test)]\nmod fixture;\nfn f() { getrandom::fill(&mut b); }"
+        )
+        .len(),
+        1
+    );
+    assert_eq!(
+        violations(
+            any,
+            "#[cfg(test)]\nfn helper() {}\nfn f() { getrandom::fill(&mut b); }"
+        )
+        .len(),
+        1
+    );
     assert_eq!(
         test_modules("mod a;\n#[cfg(test)]\nmod fixture;\n#[cfg(test)]\nmod tests {"),
         vec!["fixture.rs".to_owned()]

@@ -59,6 +59,7 @@ pub(crate) async fn receive(headers: HeaderMap, body: Bytes) -> Result<StatusCod
                 .unwrap_or_default()
         };
         tracing::warn!(
+            security_event = "csp_violation",
             directive = %field(&["effectiveDirective", "effective-directive", "violated-directive"]),
             blocked = %field(&["blockedURL", "blocked-uri"]),
             document = %field(&["documentURL", "document-uri"]),

@@ -115,7 +115,12 @@ async fn state_changing_requests_need_the_session_token() {
     .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(header_of(&r, "location"), "/echo");
-    assert!(header_of(&r, "set-cookie").starts_with("__Host-wildid-flash="));
+    let flash = header_of(&r, "set-cookie");
+    assert!(flash.starts_with("__Host-wildid-flash="), "{flash}");
+    // The message cookie has the session cookie's protections (ASVS 3.3.1, 3.3.2, 3.3.4).
+    for attribute in ["HttpOnly", "Secure", "SameSite=Lax", "Path=/"] {
+        assert!(flash.contains(attribute), "{flash}");
+    }
 }
 
 #[tokio::test]
