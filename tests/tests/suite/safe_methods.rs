@@ -213,6 +213,15 @@ async fn no_get_route_changes_stored_state_for_anyone() {
             let sessions_before = sessions(&server);
             let r = browser.get(path).await;
             assert!(r.status < 500, "{who} GET {path}: {} {}", r.status, r.body);
+            // ASVS 14.2.1: no address or session id goes into a URL the server sends.
+            let location = r.header("location").unwrap_or_default().to_owned();
+            let cookie = browser.session_cookie().unwrap_or_default();
+            assert!(
+                !location.contains('@')
+                    && !location.to_ascii_lowercase().contains("%40")
+                    && (cookie.is_empty() || !location.contains(&cookie)),
+                "{who} GET {path} sent to {location}"
+            );
             *answered.entry(r.status).or_insert(0) += 1;
             let after = snapshot(&server);
             let sessions_after = sessions(&server);
