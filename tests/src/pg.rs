@@ -204,6 +204,43 @@ pub fn dump(url: &str) -> Result<String, String> {
     String::from_utf8(out.stdout).map_err(|e| e.to_string())
 }
 
+/// Loads a plain-SQL dump (from [`dump`]) into the database at `url` with `psql`, stopping at
+/// the first error: what an operator's restore does.
+///
+/// # Errors
+/// When `psql` cannot be found or a statement fails.
+pub fn restore(url: &str, dump: &str) -> Result<(), String> {
+    use std::io::Write as _;
+    let program = find_bindir()
+        .map(|dir| dir.join("psql"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("psql"));
+    let mut child = Command::new(&program)
+        .args(["--quiet", "--no-psqlrc", "--set", "ON_ERROR_STOP=1"])
+        .arg(format!("--dbname={url}"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {}: {e}", program.display()))?;
+    child
+        .stdin
+        .take()
+        .ok_or("psql has no stdin")?
+        .write_all(dump.as_bytes())
+        .map_err(|e| e.to_string())?;
+    let out = child.wait_with_output().map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "psql failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
 fn external(url: &str) -> Result<PgServer, String> {
     let (prefix, rest) = url
         .rsplit_once('/')

@@ -10,6 +10,7 @@
 mod account_data;
 mod admin;
 mod auth;
+mod backup;
 mod captcha;
 mod contract;
 mod defenses;
