@@ -7,6 +7,8 @@
 //! - [`openai::OpenAiCompatible`] implements the `SpeciesIdentifier` port for any
 //!   OpenAI-compatible chat-completions API with vision (OpenAI, Together.ai, local model
 //!   servers), reading the model's answer as untrusted text.
+//! - [`measured::Measured`] times any provider's calls and counts its failures, for the
+//!   server's metrics.
 //!
 //! Both are tested against real inputs: images encoded by the `image` crate itself, and (in
 //! the workspace's `tests` crate) a real HTTP server on loopback that speaks the provider API.
@@ -17,6 +19,7 @@ pub mod images;
 mod jpeg_end;
 mod jpeg_scaled;
 pub mod local_model;
+pub mod measured;
 pub mod openai;
 mod polyglot;
 pub mod resilience;
@@ -24,5 +27,6 @@ pub mod resilience;
 pub use clamav::{Clamd, ClamdAddress};
 pub use images::{PhotoChecker, PhotoLimits};
 pub use local_model::{LocalModel, ModelLoadError, ModelSource};
+pub use measured::Measured;
 pub use openai::{OpenAiCompatible, ProviderSettings, ProviderSetupError};
 pub use resilience::{BreakerPolicy, CircuitState, Resilient, RetryPolicy};

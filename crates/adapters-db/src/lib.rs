@@ -65,6 +65,19 @@ pub enum DbError {
     Migrate(String),
 }
 
+/// How busy the connection pools are (for the metrics): every pool of the backend together.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolUsage {
+    /// Connections open.
+    pub open: usize,
+    /// Connections lent out to a query now.
+    pub in_use: usize,
+    /// The most connections the pools may open.
+    pub max: usize,
+    /// Callers waiting for a connection.
+    pub waiting: usize,
+}
+
 /// An open database: a connection pool of one backend.
 pub struct Database {
     pool: pool::Pool,
@@ -96,6 +109,11 @@ impl Database {
     /// Which backend is open.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// How busy the connection pools are now.
+    pub fn pool_usage(&self) -> PoolUsage {
+        self.pool.usage()
     }
 
     /// Closes the pool: connections are dropped as they are returned.

@@ -216,6 +216,21 @@ impl Pool {
         Ok(Self::Postgres(pool))
     }
 
+    /// Connections open and connections in use, over every pool of the backend.
+    pub(crate) fn usage(&self) -> crate::PoolUsage {
+        let add = |usage: crate::PoolUsage, status: deadpool::Status| crate::PoolUsage {
+            open: usage.open + status.size,
+            in_use: usage.in_use + status.size.saturating_sub(status.available),
+            max: usage.max + status.max_size,
+            waiting: usage.waiting + status.waiting,
+        };
+        let none = crate::PoolUsage::default();
+        match self {
+            Pool::Sqlite { pool, readers, .. } => add(add(none, pool.status()), readers.status()),
+            Pool::Postgres(p) => add(none, p.status()),
+        }
+    }
+
     pub(crate) fn close(&self) {
         match self {
             Pool::Sqlite {

@@ -20,6 +20,7 @@ mod limits;
 mod logging;
 mod mail;
 mod map;
+mod metrics;
 mod raw;
 mod retention;
 mod server;
@@ -70,6 +71,8 @@ pub struct Settings {
     pub log_filter: String,
     /// Log format.
     pub log_format: LogFormat,
+    /// Where the Prometheus metrics are served (`WILDID_METRICS_BIND`); none: no metrics.
+    pub metrics_bind: Option<SocketAddr>,
     /// `From:` of outgoing mail.
     pub mail_from: Sender,
     /// How long in-flight requests may take to finish at shutdown.
@@ -240,6 +243,7 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
     let db_max_connections = database::max_connections(&raw.database)?;
     let log_format = logging::format(&raw.logging)?;
     let log_filter = logging::filter(&raw.logging)?;
+    let metrics_bind = metrics::bind(&raw.metrics, bind)?;
     let mail_from = mail::sender(&raw.mail)?;
     let shutdown_grace = server::shutdown_grace(&raw.server)?;
     let secrets = keys::secrets(raw.keys)?;
@@ -273,6 +277,7 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         db_max_connections,
         log_filter,
         log_format,
+        metrics_bind,
         mail_from,
         shutdown_grace,
         secrets,

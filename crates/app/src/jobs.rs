@@ -79,7 +79,9 @@ impl Jobs {
 
     /// One round of mail delivery.
     pub async fn deliver_mail(&self) {
-        match self.mail.deliver_due(MAIL_BATCH).await {
+        let round = self.mail.deliver_due(MAIL_BATCH).await;
+        ran("mail_delivery", round.is_ok());
+        match round {
             Ok(round) if round.sent + round.retried > 0 => {
                 tracing::info!(
                     sent = round.sent,
@@ -94,45 +96,56 @@ impl Jobs {
 
     /// One round of every job.
     pub async fn once(&self) {
-        match self.sessions.purge_expired().await {
+        let sessions = self.sessions.purge_expired().await;
+        ran("session_purge", sessions.is_ok());
+        match sessions {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "expired sessions purged"),
             Err(error) => tracing::warn!(%error, "session purge failed"),
         }
-        if let Err(error) = self
+        let counters = self
             .rate_limits
             .purge_before(self.clock.now() - COUNTER_RETENTION)
-            .await
-        {
+            .await;
+        ran("rate_limit_purge", counters.is_ok());
+        if let Err(error) = counters {
             tracing::warn!(%error, "rate-limit purge failed");
         }
-        if let Err(error) = self
+        let tokens = self
             .tokens
             .purge_spent(self.visits.policy().spent_token_cutoff(self.clock.now()))
-            .await
-        {
+            .await;
+        ran("token_purge", tokens.is_ok());
+        if let Err(error) = tokens {
             tracing::warn!(%error, "token purge failed");
         }
-        match self.held_photos.purge_expired(self.clock.now()).await {
+        let held = self.held_photos.purge_expired(self.clock.now()).await;
+        ran("held_photo_purge", held.is_ok());
+        match held {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "expired held photos purged"),
             Err(error) => tracing::warn!(%error, "held photo purge failed"),
         }
-        match self
+        let mail = self
             .mail
             .purge_delivered(self.visits.policy().spent_tokens())
-            .await
-        {
+            .await;
+        ran("mail_purge", mail.is_ok());
+        match mail {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "delivered mail purged"),
             Err(error) => tracing::warn!(%error, "mail purge failed"),
         }
-        match self.captchas.purge_expired().await {
+        let captchas = self.captchas.purge_expired().await;
+        ran("captcha_purge", captchas.is_ok());
+        match captchas {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "expired captchas purged"),
             Err(error) => tracing::warn!(%error, "captcha purge failed"),
         }
-        match self.visits.purge_if_due().await {
+        let visits = self.visits.purge_if_due().await;
+        ran("visit_purge", visits.is_ok());
+        match visits {
             Ok(PurgeRun::NotDue | PurgeRun::Busy) => {}
             Ok(PurgeRun::Purged(purged)) if purged.is_empty() => {}
             Ok(PurgeRun::Purged(purged)) => tracing::info!(
@@ -152,6 +165,16 @@ impl Jobs {
     }
 }
 
+/// Counts a run of `job` in the metrics (`wildid_job_runs_total`, by job and outcome).
+fn ran(job: &'static str, ok: bool) {
+    metrics::counter!(
+        "wildid_job_runs_total",
+        "job" => job,
+        "outcome" => if ok { "ok" } else { "failed" }
+    )
+    .increment(1);
+}
+
 /// Every [`INTERVAL`] until `stop`: walks the encrypted columns not yet walked under the
 /// newest key (a few small reads when there are none), under the job's lease. A walk cut
 /// short by `stop` resumes at the next start.
@@ -168,6 +191,7 @@ async fn reencrypt_while(keys: Reencryption, stop: CancellationToken) {
             () = stop.cancelled() => return,
             walk = keys.run(Actor::System, false, &mut quiet) => walk,
         };
+        ran("reencryption", walk.is_ok());
         match walk {
             Ok(Walk::Done(done)) => tracing::info!(
                 examined = done.examined,

@@ -8,5 +8,6 @@ pub mod config;
 pub mod data_dir;
 pub mod jobs;
 pub mod logging;
+pub mod metrics;
 pub mod secrets;
 pub mod serve;

@@ -10,26 +10,36 @@ use crate::config::LogFormat;
 /// first log line always gives the listening address.
 pub const LIFECYCLE: &str = "wildid::lifecycle";
 
-/// Installs the global subscriber. The filter was validated with the configuration.
+/// Installs the global subscriber: the log lines, filtered, and the metrics' event counter
+/// ([`crate::metrics::EventCounter`]), which sees every security and audit event whatever the
+/// filter. The filter was validated with the configuration.
 pub fn init(format: LogFormat, filter: &str) {
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+
     let filter = EnvFilter::try_new(filter).unwrap_or_else(|_| EnvFilter::new("info"));
     let filter = match format!("{LIFECYCLE}=info").parse() {
         Ok(directive) => filter.add_directive(directive),
         Err(_) => filter,
     };
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let lines = tracing_subscriber::fmt::layer()
         .with_span_events(FmtSpan::NONE)
         .with_target(false);
-    let result = match format {
-        LogFormat::Human => builder.with_ansi(false).try_init(),
-        LogFormat::Json => builder
+    let lines = match format {
+        LogFormat::Human => lines.with_ansi(false).with_filter(filter).boxed(),
+        LogFormat::Json => lines
             .json()
             .flatten_event(true)
             .with_current_span(true)
             .with_span_list(false)
-            .try_init(),
+            .with_filter(filter)
+            .boxed(),
     };
+    let result = tracing_subscriber::registry()
+        .with(lines)
+        .with(crate::metrics::EventCounter)
+        .try_init();
     // Only fails when a subscriber is already installed (tests); that one keeps working.
     drop(result);
 }

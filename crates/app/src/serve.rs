@@ -2,6 +2,7 @@
 //! SIGTERM or Ctrl-C, let in-flight requests finish, exit 0.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -14,7 +15,7 @@ use wildid_ports::services::audit::AuditTrail;
 use crate::compose::{compose, secure_cookies};
 use crate::config::{ConfigError, Settings};
 use crate::secrets::{self, Origin};
-use crate::{data_dir, logging};
+use crate::{data_dir, logging, metrics};
 
 /// Why the server stopped abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -55,6 +56,16 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
             source,
         })?;
     let address = listener.local_addr()?;
+    let metrics = match settings.metrics_bind {
+        Some(at) => {
+            let handle = metrics::install().map_err(ConfigError::Io)?;
+            let listener = metrics::bind(at)
+                .await
+                .map_err(|source| ServeError::Bind { addr: at, source })?;
+            Some((handle, listener))
+        }
+        None => None,
+    };
 
     // The database answers (migrated, pool open) before the address is announced: "listening
     // on" is never logged by a server that cannot reach its database. Connections arriving
@@ -93,6 +104,22 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
 
     let stop = CancellationToken::new();
     let jobs = tokio::spawn(app.jobs.run(stop.child_token()));
+    if let Some((handle, listener)) = metrics {
+        let at = listener.local_addr()?;
+        tracing::info!(address = %at, "metrics on http://{at}/metrics");
+        let served = metrics::serve(
+            listener,
+            handle,
+            Arc::clone(&db),
+            db.mail_outbox(),
+            stop.child_token(),
+        );
+        tokio::spawn(async move {
+            if let Err(error) = served.await {
+                tracing::warn!(%error, "the metrics listener stopped");
+            }
+        });
+    }
     let server = axum::serve(
         listener,
         app.router

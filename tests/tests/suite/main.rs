@@ -21,6 +21,7 @@ mod journal;
 mod keys;
 mod mail;
 mod malware_scan;
+mod metrics;
 mod module_layout;
 mod offline_model;
 mod privacy;

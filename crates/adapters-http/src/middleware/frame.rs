@@ -1,10 +1,11 @@
 //! The outermost middleware: gives each request an id and a CSP nonce, runs it inside a
 //! tracing span that carries the id and the client's coarse network (so every log line of the
-//! request has them), renders error
-//! responses, sets the security headers and writes one access-log line.
+//! request has them), renders error responses, sets the security headers, writes one
+//! access-log line and counts the request in the metrics.
 //!
-//! The access log names the *route template* (`/api/csp-report`), never the raw path or query,
-//! which may hold tokens or personal data.
+//! The access log and the request metrics (`wildid_http_requests_total`,
+//! `wildid_http_request_duration_seconds`) name the *route template* (`/api/csp-report`),
+//! never the raw path or query, which may hold tokens or personal data.
 
 use std::time::Instant;
 
@@ -59,11 +60,12 @@ pub(crate) async fn frame(
     // Every line of the request carries its id and the client's coarse network (the /24 or
     // /48, never the address: ASVS 16.2.1 "where", within the logging rules).
     let network = ctx.client_ip.map(coarse_ip).unwrap_or_default();
+    let method = request.method().clone();
     let span = tracing::info_span!(
         "request",
         request_id = %ctx.request_id,
         client = %network,
-        method = %request.method(),
+        method = %method,
         route = %route
     );
     request.extensions_mut().insert(ctx.clone());
@@ -79,7 +81,23 @@ pub(crate) async fn frame(
         response.headers_mut().insert("x-request-id", value);
     }
     let status = response.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    let latency_ms = elapsed * 1000.0;
     tracing::info!(parent: &span, status, latency_ms, "served");
+    // Per route template, never per raw path: the label set stays small and holds no ids.
+    let method = method.to_string();
+    metrics::counter!(
+        "wildid_http_requests_total",
+        "method" => method.clone(),
+        "route" => route.clone(),
+        "status" => status.to_string()
+    )
+    .increment(1);
+    metrics::histogram!(
+        "wildid_http_request_duration_seconds",
+        "method" => method,
+        "route" => route
+    )
+    .record(elapsed);
     response
 }

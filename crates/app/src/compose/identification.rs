@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use wildid_adapters_ai::local_model::PROVIDER_NAME as LOCAL_MODEL;
 use wildid_adapters_ai::{
-    Clamd, LocalModel, ModelLoadError, ModelSource, OpenAiCompatible, PhotoChecker, PhotoLimits,
-    Resilient,
+    Clamd, LocalModel, Measured, ModelLoadError, ModelSource, OpenAiCompatible, PhotoChecker,
+    PhotoLimits, Resilient,
 };
 use wildid_ports::clock::Clock;
 use wildid_ports::identify::SpeciesIdentifier;
@@ -78,7 +78,7 @@ fn providers(settings: &Settings) -> Result<Vec<Arc<dyn SpeciesIdentifier>>, Str
                         provider = LOCAL_MODEL,
                         "identification by the offline model"
                     );
-                    chain.push(Arc::new(model));
+                    chain.push(Arc::new(Measured::new(Arc::new(model))));
                 }
                 Err(e) => tracing::error!(
                     provider = LOCAL_MODEL,
@@ -94,11 +94,11 @@ fn providers(settings: &Settings) -> Result<Vec<Arc<dyn SpeciesIdentifier>>, Str
                 let client = OpenAiCompatible::new(remote.clone())
                     .map_err(|e| format!("WILDID_AI_BASE_URL: {e}"))?;
                 tracing::info!(provider = %remote.name, model = %remote.model, "identification provider configured");
-                chain.push(Arc::new(Resilient::new(
+                chain.push(Arc::new(Measured::new(Arc::new(Resilient::new(
                     Arc::new(client),
                     ai.retry.clone(),
                     ai.breaker.clone(),
-                )));
+                )))));
             }
         }
     }

@@ -8,8 +8,8 @@ use serde::de::{DeserializeSeed, Error as _, MapAccess};
 
 use super::helpers::sections;
 use super::{
-    accounts, ai, captcha, database, http, journal, keys, limits, logging, mail, map, retention,
-    server, sessions, uploads,
+    accounts, ai, captcha, database, http, journal, keys, limits, logging, mail, map, metrics,
+    retention, server, sessions, uploads,
 };
 
 sections! {
@@ -18,6 +18,7 @@ sections! {
         server: server::RawServer,
         database: database::RawDatabase,
         logging: logging::RawLogging,
+        metrics: metrics::RawMetrics,
         mail: mail::RawMail,
         keys: keys::RawKeys,
         http: http::RawHttp,

@@ -37,6 +37,9 @@ pub enum VerifyOutcome {
     },
 }
 
+/// The target of the log line every stored audit entry also becomes.
+pub const LOG_TARGET: &str = "wildid::audit";
+
 /// The stored entry as one structured line of the log stream (target `wildid::audit`), so a
 /// log collector sees every security event too: its place in the chain, what, who (a user id,
 /// or `system` / `anonymous`), to what, the request and the client's coarse network, and the
@@ -51,7 +54,7 @@ fn log_line(entry: &AuditEntry) {
         .map(|(k, v)| (k.to_owned(), serde_json::Value::String(v.to_owned())))
         .collect();
     tracing::info!(
-        target: "wildid::audit",
+        target: LOG_TARGET,
         seq = entry.seq,
         action = record.action.as_str(),
         actor = %record.actor.to_storage(),

@@ -1,0 +1,157 @@
+//! The operational metrics (issue 18): off by default and never on the public listener; when
+//! `WILDID_METRICS_BIND` is set, a Prometheus text document on that address that a real
+//! Prometheus text parser reads, with the request counts and latencies by route template,
+//! security and audit events, job runs, database pool use and the mail queue.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use wildid_tests::accounts::{self, sign_in_by_link};
+use wildid_tests::client::Client;
+use wildid_tests::server::Server;
+
+/// Every sample of a scrape, parsed by the `prometheus-parse` crate.
+async fn scrape(url: &str) -> (String, prometheus_parse::Scrape) {
+    let http = wildid_tests::client::http_builder().build().unwrap();
+    let r = http.get(url).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let content_type = r.headers()["content-type"].to_str().unwrap().to_owned();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let text = r.text().await.unwrap();
+    let lines = text.lines().map(|l| Ok(l.to_owned()));
+    (
+        text.clone(),
+        prometheus_parse::Scrape::parse(lines).unwrap(),
+    )
+}
+
+/// The value of the sample named `name` whose labels include `labels`.
+fn value(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    scrape
+        .samples
+        .iter()
+        .filter(|s| s.metric == name)
+        .find(|s| labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+        .map(|s| match s.value {
+            prometheus_parse::Value::Counter(v)
+            | prometheus_parse::Value::Gauge(v)
+            | prometheus_parse::Value::Untyped(v) => v,
+            prometheus_parse::Value::Histogram(ref buckets) => {
+                buckets.last().map_or(0.0, |b| b.count)
+            }
+            prometheus_parse::Value::Summary(_) => 0.0,
+        })
+}
+
+#[tokio::test]
+async fn metrics_are_off_unless_asked_and_never_on_the_public_listener() {
+    let server = Server::start_with(accounts::options()).unwrap();
+    let mut browser = Client::new(&server.url(""));
+    assert_eq!(browser.get("/metrics").await.status, 404);
+    assert!(!server.logs().iter().any(|l| l.contains("metrics on")));
+}
+
+#[tokio::test]
+async fn a_scrape_counts_requests_events_jobs_and_the_pools() {
+    let server =
+        Server::start_with(accounts::options().env("WILDID_METRICS_BIND", "127.0.0.1:0")).unwrap();
+    let line = server.wait_for_log("metrics on http://");
+    let url = line
+        .split("metrics on ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .trim_end_matches('"')
+        .to_owned();
+    assert!(
+        url.starts_with("http://127.0.0.1:") && url.ends_with("/metrics"),
+        "{url}"
+    );
+
+    // Some traffic: a sign-in, a refused state change, a page that is not there.
+    let mut member = sign_in_by_link(&server, "counted@example.org").await;
+    assert_eq!(member.get("/api/auth/me").await.status, 200);
+    let r = member
+        .send(
+            reqwest::Method::POST,
+            "/api/auth/logout",
+            &[("content-type", "application/json")],
+            Some(b"{}".to_vec()),
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(member.get("/no/such/page").await.status, 404);
+    // Still nothing on the public listener.
+    assert_eq!(member.get("/metrics").await.status, 404);
+
+    let (text, parsed) = scrape(&url).await;
+    let me = [
+        ("method", "GET"),
+        ("route", "/api/auth/me"),
+        ("status", "200"),
+    ];
+    assert!(
+        value(&parsed, "wildid_http_requests_total", &me) >= Some(1.0),
+        "{text}"
+    );
+    assert!(
+        value(
+            &parsed,
+            "wildid_http_requests_total",
+            &[("route", "<unmatched>"), ("status", "404")]
+        ) >= Some(1.0),
+        "{text}"
+    );
+    assert!(
+        value(
+            &parsed,
+            "wildid_http_request_duration_seconds_count",
+            &[("route", "/api/auth/me")]
+        )
+        .is_some()
+            || text.contains("wildid_http_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    assert!(
+        value(
+            &parsed,
+            "wildid_security_events_total",
+            &[("event", "csrf_failed")]
+        ) >= Some(1.0),
+        "{text}"
+    );
+    assert!(
+        parsed
+            .samples
+            .iter()
+            .any(|s| s.metric == "wildid_audit_events_total"
+                && s.labels
+                    .get("action")
+                    .is_some_and(|a| a.starts_with("auth."))),
+        "sign-in outcomes are counted: {text}"
+    );
+    assert!(
+        value(&parsed, "wildid_db_connections", &[("state", "max")]) > Some(0.0),
+        "{text}"
+    );
+    assert_eq!(
+        value(&parsed, "wildid_mail_queue_depth", &[]),
+        Some(0.0),
+        "the sign-in mail went out: {text}"
+    );
+    assert!(
+        parsed
+            .samples
+            .iter()
+            .any(|s| s.metric == "wildid_job_runs_total"),
+        "{text}"
+    );
+    // Nothing personal in any label: no address, no id, no raw path.
+    assert!(
+        !text.contains("counted@") && !text.contains("/no/such/page"),
+        "{text}"
+    );
+}
