@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use wildid_domain::Timestamp;
 use wildid_domain::ids::UserId;
-use wildid_domain::session::{CsrfToken, Fingerprint, Session, SessionKey};
+use wildid_domain::session::{CsrfToken, Fingerprint, Session, SessionKey, SessionRecord};
 use wildid_domain::trust::TrustState;
 use wildid_ports::RepoError;
 use wildid_ports::repo::SessionRepository;
@@ -48,21 +48,22 @@ fn count(n: u32) -> i32 {
 
 impl From<&Session> for Row {
     fn from(s: &Session) -> Self {
+        let trust = s.trust();
         Self {
-            key: s.key.as_bytes().to_vec(),
-            user_id: s.user_id.map(|id| id.to_string()),
-            fingerprint: s.fingerprint.as_bytes().to_vec(),
-            csrf: s.csrf.as_bytes().to_vec(),
-            created_at: to_db_time(s.created_at),
-            last_seen_at: to_db_time(s.last_seen_at),
-            authenticated_at: opt_to_db_time(s.authenticated_at),
-            request_count: count(s.trust.request_count),
-            window_started_at: opt_to_db_time(s.trust.window_started_at),
-            rate_limited: s.trust.rate_limited,
-            is_trusted: s.trust.is_trusted,
-            captcha_passed_at: opt_to_db_time(s.trust.captcha_passed_at),
-            coarse_ip: s.coarse_ip.clone(),
-            device: s.device.clone(),
+            key: s.key().as_bytes().to_vec(),
+            user_id: s.user_id().map(|id| id.to_string()),
+            fingerprint: s.fingerprint().as_bytes().to_vec(),
+            csrf: s.csrf().as_bytes().to_vec(),
+            created_at: to_db_time(s.created_at()),
+            last_seen_at: to_db_time(s.last_seen_at()),
+            authenticated_at: opt_to_db_time(s.authenticated_at()),
+            request_count: count(trust.request_count),
+            window_started_at: opt_to_db_time(trust.window_started_at),
+            rate_limited: trust.rate_limited,
+            is_trusted: trust.is_trusted,
+            captcha_passed_at: opt_to_db_time(trust.captcha_passed_at),
+            coarse_ip: s.coarse_ip().map(str::to_owned),
+            device: s.device().map(str::to_owned),
         }
     }
 }
@@ -70,7 +71,7 @@ impl From<&Session> for Row {
 impl TryFrom<Row> for Session {
     type Error = RepoError;
     fn try_from(r: Row) -> Result<Self, RepoError> {
-        Ok(Session {
+        let record = SessionRecord {
             key: SessionKey::from_bytes(array(r.key, "sessions.key")?),
             user_id: r
                 .user_id
@@ -91,7 +92,8 @@ impl TryFrom<Row> for Session {
             },
             coarse_ip: r.coarse_ip,
             device: r.device,
-        })
+        };
+        Session::restore(record).map_err(|e| corrupt(&format!("sessions row: {e}")))
     }
 }
 

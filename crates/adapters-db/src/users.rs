@@ -13,7 +13,7 @@ use wildid_domain::role::Role;
 use wildid_domain::text::PlainText;
 use wildid_domain::token::{LoginToken, TokenHash, TokenPurpose};
 use wildid_domain::user::{
-    DISPLAY_NAME_MAX_CHARS, EmailLookup, EncryptedField, PasswordHash, User,
+    DISPLAY_NAME_MAX_CHARS, EmailLookup, EncryptedField, PasswordHash, User, UserRecord,
 };
 use wildid_ports::RepoError;
 use wildid_ports::repo::{Page, QueuedMail, UserRepository};
@@ -54,22 +54,23 @@ struct UserRow {
 
 impl From<&User> for UserRow {
     fn from(u: &User) -> Self {
+        let lockout = u.lockout();
         Self {
-            id: u.id.to_string(),
-            email_lookup: u.email_lookup.as_bytes().to_vec(),
-            email_encrypted: u.email_encrypted.as_str().to_owned(),
-            role: u.role.as_str().to_owned(),
-            active: u.active,
-            created_at: to_db_time(u.created_at),
-            email_verified_at: opt_to_db_time(u.email_verified_at),
-            privacy_accepted_at: opt_to_db_time(u.privacy_accepted_at),
-            password_hash: u.password_hash.as_ref().map(|h| h.as_str().to_owned()),
-            totp_secret: u.totp_secret.as_ref().map(|s| s.as_str().to_owned()),
-            totp_last_step: u.totp_last_step,
-            failed_attempts: i32::try_from(u.lockout.failed_attempts).unwrap_or(i32::MAX),
-            locked_until: opt_to_db_time(u.lockout.locked_until),
-            last_login_at: opt_to_db_time(u.last_login_at),
-            display_name: u.display_name.as_ref().map(|n| n.as_str().to_owned()),
+            id: u.id().to_string(),
+            email_lookup: u.email_lookup().as_bytes().to_vec(),
+            email_encrypted: u.email_encrypted().as_str().to_owned(),
+            role: u.role().as_str().to_owned(),
+            active: u.is_active(),
+            created_at: to_db_time(u.created_at()),
+            email_verified_at: opt_to_db_time(u.email_verified_at()),
+            privacy_accepted_at: opt_to_db_time(u.privacy_accepted_at()),
+            password_hash: u.password_hash().map(|h| h.as_str().to_owned()),
+            totp_secret: u.totp_secret().map(|s| s.as_str().to_owned()),
+            totp_last_step: u.totp_last_step(),
+            failed_attempts: i32::try_from(lockout.failed_attempts).unwrap_or(i32::MAX),
+            locked_until: opt_to_db_time(lockout.locked_until),
+            last_login_at: opt_to_db_time(u.last_login_at()),
+            display_name: u.display_name().map(|n| n.as_str().to_owned()),
         }
     }
 }
@@ -77,7 +78,7 @@ impl From<&User> for UserRow {
 impl TryFrom<UserRow> for User {
     type Error = RepoError;
     fn try_from(r: UserRow) -> Result<Self, RepoError> {
-        Ok(User {
+        let record = UserRecord {
             id: UserId::parse(&r.id).map_err(|_| corrupt("users.id"))?,
             email_lookup: EmailLookup::from_bytes(array(r.email_lookup, "users.email_lookup")?),
             email_encrypted: EncryptedField::new(r.email_encrypted),
@@ -100,7 +101,8 @@ impl TryFrom<UserRow> for User {
                 .map(|n| PlainText::new(&n, DISPLAY_NAME_MAX_CHARS))
                 .transpose()
                 .map_err(|_| corrupt("users.display_name"))?,
-        })
+        };
+        User::restore(record).map_err(|e| corrupt(&format!("users row: {e}")))
     }
 }
 

@@ -60,11 +60,11 @@ pub(crate) async fn enforce(
         .extensions()
         .get::<SessionHandle>()
         .and_then(|h| h.current().user().cloned());
-    let role = user.as_ref().map(|u| u.role);
+    let role = user.as_ref().map(|u| u.role());
     if access.allows(role) {
         let needs_totp = matches!(access, Access::Role(r) if r.includes(Role::Worker))
             && user.as_ref().is_some_and(|u| {
-                state.settings.totp_required_roles.contains(&u.role) && !u.has_totp()
+                state.settings.totp_required_roles.contains(&u.role()) && !u.has_totp()
             });
         if !needs_totp {
             return next.run(request).await;
@@ -89,7 +89,7 @@ pub(crate) async fn enforce(
     // address; the path without its query.
     tracing::warn!(
         security_event = "access_denied",
-        user = %user.as_ref().map_or_else(|| "anonymous".to_owned(), |u| u.id.to_string()),
+        user = %user.as_ref().map_or_else(|| "anonymous".to_owned(), |u| u.id().to_string()),
         role = role.map_or("none", Role::as_str),
         method = %request.method(),
         path = %path,

@@ -177,7 +177,7 @@ pub(crate) async fn csrf(State(state): State<AppState>, request: Request, next: 
             (body_field(&kind, &bytes), Body::from(bytes))
         }
     };
-    if !token.is_some_and(|t| session.csrf.matches(&t)) {
+    if !token.is_some_and(|t| session.csrf().matches(&t)) {
         return refuse(&state, &parts.headers, wants_json, "token missing or wrong");
     }
     next.run(Request::from_parts(parts, body)).await

@@ -179,8 +179,8 @@ pub(crate) async fn sessions(
         && let Resumed::SignedIn(session, user) = handle.current()
     {
         response.extensions_mut().insert(SignedInViewer {
-            role: user.role,
-            csrf: session.csrf.encode(),
+            role: user.role(),
+            csrf: session.csrf().encode(),
         });
     }
     let change = std::mem::replace(&mut handle.lock().cookie, CookieChange::Keep);
@@ -248,7 +248,7 @@ pub(crate) struct Viewer {
 impl Viewer {
     /// The viewer's role, `None` when signed out.
     pub(crate) fn role(&self) -> Option<Role> {
-        self.user.as_ref().map(|u| u.role)
+        self.user.as_ref().map(|u| u.role())
     }
 }
 
@@ -280,7 +280,7 @@ impl FromRequestParts<AppState> for Viewer {
             Some(user) if page_view => state
                 .services
                 .exposures
-                .unread(user.id)
+                .unread(user.id())
                 .await
                 .unwrap_or_else(|error| {
                     // The page matters more than its badge.

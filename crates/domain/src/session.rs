@@ -6,10 +6,12 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::ids::UserId;
 use crate::secret::SecretString;
-use crate::trust::TrustState;
 use crate::{Duration, InvalidPolicy, Timestamp};
+
+mod state;
+
+pub use state::{InvalidSession, Session, SessionRecord};
 
 const TOKEN_BYTES: usize = 32;
 const ENCODED_LEN: usize = 43;
@@ -215,7 +217,7 @@ impl SessionPolicy {
     /// (email, password, second factor): within [`FRESH_AUTH_MINUTES`].
     pub fn is_fresh(&self, session: &Session, now: Timestamp) -> bool {
         session
-            .authenticated_at
+            .authenticated_at()
             .is_some_and(|at| now - at <= Duration::minutes(FRESH_AUTH_MINUTES) && at <= now)
     }
 
@@ -231,14 +233,14 @@ impl SessionPolicy {
 
     /// The instant a session stops being valid if it sees no further activity.
     pub fn expires_at(&self, session: &Session) -> Timestamp {
-        let lifetime = if session.user_id.is_some() {
+        let lifetime = if session.user_id().is_some() {
             self.absolute_lifetime
         } else {
             self.anonymous_lifetime
         };
         std::cmp::min(
-            session.last_seen_at + self.idle_timeout,
-            session.created_at + lifetime,
+            session.last_seen_at() + self.idle_timeout,
+            session.created_at() + lifetime,
         )
     }
 
@@ -249,9 +251,9 @@ impl SessionPolicy {
         presented: &Fingerprint,
         now: Timestamp,
     ) -> SessionValidity {
-        if !bool::from(session.fingerprint.0.ct_eq(&presented.0)) {
+        if !bool::from(session.fingerprint().0.ct_eq(&presented.0)) {
             SessionValidity::FingerprintMismatch
-        } else if now >= session.last_seen_at + self.idle_timeout {
+        } else if now >= session.last_seen_at() + self.idle_timeout {
             SessionValidity::IdleExpired
         } else if now >= self.expires_at(session) {
             SessionValidity::LifetimeExpired
@@ -272,31 +274,6 @@ pub enum SessionValidity {
     LifetimeExpired,
     /// Presented by a different browser than the one it was created for.
     FingerprintMismatch,
-}
-
-/// A server-side session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
-    /// Digest of the cookie token.
-    pub key: SessionKey,
-    /// The signed-in user, if any.
-    pub user_id: Option<UserId>,
-    /// The browser it is bound to.
-    pub fingerprint: Fingerprint,
-    /// Anti-CSRF token.
-    pub csrf: CsrfToken,
-    /// Creation time.
-    pub created_at: Timestamp,
-    /// Last request served.
-    pub last_seen_at: Timestamp,
-    /// Last time the user proved who they are (for re-authentication before sensitive changes).
-    pub authenticated_at: Option<Timestamp>,
-    /// Rate-limit and CAPTCHA trust state.
-    pub trust: TrustState,
-    /// Coarse client address (IPv4 /24, IPv6 /48) shown on the sessions page.
-    pub coarse_ip: Option<String>,
-    /// Short device description shown on the sessions page.
-    pub device: Option<String>,
 }
 
 /// The coarse form of a client address shown on the sessions page: the IPv4 /24 or the IPv6
@@ -353,6 +330,8 @@ pub fn device_summary(user_agent: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::UserId;
+    use crate::trust::TrustState;
     use chrono::TimeZone;
 
     fn t0() -> Timestamp {
@@ -360,7 +339,7 @@ mod tests {
     }
 
     fn session(user: bool) -> Session {
-        Session {
+        Session::restore(SessionRecord {
             key: SessionToken::from_random([3; 32]).key(),
             user_id: user.then(|| UserId::from_random([1; 16])),
             fingerprint: Fingerprint::from_headers("UA", "en", "gzip"),
@@ -371,7 +350,8 @@ mod tests {
             trust: TrustState::default(),
             coarse_ip: None,
             device: None,
-        }
+        })
+        .unwrap()
     }
 
     #[test]
@@ -404,13 +384,13 @@ mod tests {
             policy.check(&s, &other, t0()),
             SessionValidity::FingerprintMismatch
         );
-        s.last_seen_at = t0() + Duration::days(7) - Duration::minutes(1);
+        s.touch(t0() + Duration::days(7) - Duration::minutes(1));
         assert_eq!(
             policy.check(&s, &fp, t0() + Duration::days(7)),
             SessionValidity::LifetimeExpired
         );
         let mut anon = session(false);
-        anon.last_seen_at = t0() + Duration::minutes(59);
+        anon.touch(t0() + Duration::minutes(59));
         assert_eq!(
             policy.check(&anon, &fp, t0() + Duration::minutes(61)),
             SessionValidity::LifetimeExpired

@@ -17,7 +17,6 @@ use wildid_domain::ids::{IdentificationId, UserId};
 use wildid_domain::session::{CsrfToken, Fingerprint, Session, SessionToken};
 use wildid_domain::sighting::{Position, Sighting, Visibility, obscure};
 use wildid_domain::text::PlainText;
-use wildid_domain::trust::TrustState;
 use wildid_domain::user::{EmailLookup, EncryptedField, User};
 use wildid_ports::repo::JournalPhoto;
 
@@ -113,29 +112,24 @@ async fn main() {
     db.users().insert(&sharer).await.unwrap();
     let journal = db.identifications();
     for n in 0..entries {
-        let e = entry(reader.id, n, &mut rng, Visibility::Private);
+        let e = entry(reader.id(), n, &mut rng, Visibility::Private);
         journal.insert(&e, &photo, u64::MAX / 2).await.unwrap();
     }
     for n in 0..shared {
-        let e = entry(sharer.id, n, &mut rng, Visibility::Open);
+        let e = entry(sharer.id(), n, &mut rng, Visibility::Open);
         journal.insert(&e, &photo, u64::MAX / 2).await.unwrap();
     }
     // A signed-in session for a client that sends no User-Agent, Accept-Language or
     // Accept-Encoding (as wrk does).
     let token = SessionToken::from_random(rng.bytes());
     let now = Utc::now();
-    let session = Session {
-        key: token.key(),
-        user_id: Some(reader.id),
-        fingerprint: Fingerprint::from_headers("", "", ""),
-        csrf: CsrfToken::from_random(rng.bytes()),
-        created_at: now,
-        last_seen_at: now,
-        authenticated_at: Some(now),
-        trust: TrustState::default(),
-        coarse_ip: None,
-        device: None,
-    };
+    let session = Session::new_signed_in(
+        token.key(),
+        reader.id(),
+        Fingerprint::from_headers("", "", ""),
+        CsrfToken::from_random(rng.bytes()),
+        now,
+    );
     db.sessions().insert(&session).await.unwrap();
     // A server on loopback sets Secure cookies with the `__Host-` prefix (`compose::secure_cookies`).
     println!("__Host-wildid-session={}", token.encode().expose());

@@ -24,13 +24,13 @@ pub(crate) async fn after_credential_change(
     let signed = state
         .services
         .sign_ins
-        .refresh(signed_in.user.id, &at)
+        .refresh(signed_in.user.id(), &at)
         .await?;
     let session = signed_in.handle.adopt(signed);
     if end_others {
-        end_other_sessions(state, &signed_in, session.key).await?;
+        end_other_sessions(state, &signed_in, session.key()).await?;
     }
-    Ok(session.csrf.encode())
+    Ok(session.csrf().encode())
 }
 
 /// Ends every session of the signed-in user but `keep`; returns how many ended.
@@ -39,7 +39,7 @@ pub(crate) async fn end_other_sessions(
     signed_in: &SignedIn,
     keep: SessionKey,
 ) -> Result<u64, AppError> {
-    let id = signed_in.user.id;
+    let id = signed_in.user.id();
     Ok(state
         .services
         .sessions

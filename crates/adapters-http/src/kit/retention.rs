@@ -12,7 +12,7 @@ pub(crate) async fn purge_now(state: &AppState, signed_in: &SignedIn) -> Result<
     match state
         .services
         .retention
-        .purge_now(Actor::User(signed_in.user.id))
+        .purge_now(Actor::User(signed_in.user.id()))
         .await?
     {
         PurgeRun::Purged(purged) => Ok(purged),

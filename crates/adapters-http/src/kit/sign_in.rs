@@ -48,6 +48,6 @@ pub(crate) fn welcome_body(
     let session = handle.adopt(signed);
     Ok(Json(SignedInBody {
         user: UserView::from(&profile),
-        csrf_token: session.csrf.encode(),
+        csrf_token: session.csrf().encode(),
     }))
 }

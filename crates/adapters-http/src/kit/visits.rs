@@ -74,8 +74,8 @@ pub(crate) fn window_time(raw: &str, utc_offset_minutes: i64) -> Result<Timestam
 /// The signed-in user as the actor of a booking change.
 pub(crate) fn actor(user: &User) -> Actor {
     Actor {
-        id: user.id,
-        role: user.role,
+        id: user.id(),
+        role: user.role(),
     }
 }
 

@@ -122,7 +122,7 @@ pub(crate) async fn page(
     let page = AdminPage {
         layout: Layout::for_viewer(&ctx, &viewer, "/admin").with_flashes(flashes),
         users,
-        me: admin.user.id.to_string(),
+        me: admin.user.id().to_string(),
         keys: state
             .services
             .keys
@@ -153,7 +153,7 @@ pub(crate) async fn act(
     Form(form): Form<ActionForm>,
 ) -> Result<Response, AppError> {
     let user = target(&id)?;
-    let actor = Actor::User(admin.user.id);
+    let actor = Actor::User(admin.user.id());
     let who = requester(&viewer);
     let admin_service = &state.services.admin;
     if action == "delete" && form.confirm != "yes" {
@@ -195,7 +195,7 @@ pub(crate) async fn act(
             .await
             .map(|n| format!("{n} session(s) ended.")),
         "delete" => admin_service
-            .delete_account(Deleter::Admin(admin.user.id), user, who)
+            .delete_account(Deleter::Admin(admin.user.id()), user, who)
             .await
             .map(|()| "Account deleted with everything in it.".into()),
         _ => return Err(AppError::NotFound),

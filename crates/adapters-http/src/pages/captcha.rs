@@ -15,7 +15,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::SignedCookieJar;
 use serde::Deserialize;
-use wildid_domain::session::Session;
 use wildid_ports::services::captcha::{Puzzle, VerifyCaptchaError};
 
 use crate::context::RequestContext;
@@ -166,7 +165,7 @@ pub(crate) async fn answer(
     match outcome {
         Ok(trust) => {
             if next == IDENTIFY {
-                let passed = Session { trust, ..session };
+                let passed = session.with_trust(trust);
                 if let Some(answer) = identify::answer_kept(&state, &ctx, &viewer, passed).await? {
                     return Ok(answer);
                 }

@@ -155,7 +155,7 @@ pub(crate) async fn list(
         marked_wrong: wrong,
     };
     let journal = &state.services.journal;
-    let owner = signed_in.user.id;
+    let owner = signed_in.user.id();
     let page = journal
         .page(owner, &filter, query.cursor.as_deref(), DEFAULT_PAGE)
         .await?;
@@ -211,7 +211,7 @@ async fn entry_page(
     let entry = state
         .services
         .journal
-        .entry(signed_in.user.id, entry_id(id)?)
+        .entry(signed_in.user.id(), entry_id(id)?)
         .await?;
     let card = EntryCard::from(&entry);
     Ok(EntryPage {
@@ -276,7 +276,7 @@ pub(crate) async fn feedback(
                 .services
                 .journal
                 .give_feedback(
-                    signed_in.user.id,
+                    signed_in.user.id(),
                     entry,
                     &said,
                     viewer.handle.client().request_id,
@@ -328,7 +328,7 @@ pub(crate) async fn set_visibility(
         .services
         .journal
         .set_visibility(
-            signed_in.user.id,
+            signed_in.user.id(),
             entry,
             chosen,
             viewer.handle.client().request_id,
@@ -355,7 +355,7 @@ pub(crate) async fn delete(
         .services
         .journal
         .delete(
-            signed_in.user.id,
+            signed_in.user.id(),
             entry_id(&id)?,
             viewer.handle.client().request_id,
         )

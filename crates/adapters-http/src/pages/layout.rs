@@ -60,7 +60,7 @@ impl Layout {
             .handle
             .current()
             .session()
-            .map(|s| s.csrf.encode())
+            .map(|s| s.csrf().encode())
             .unwrap_or_default();
         Self {
             nonce: Arc::clone(&ctx.nonce),

@@ -97,7 +97,7 @@ pub(crate) async fn own(
     let mine = state
         .services
         .journal
-        .sightings_of(signed_in.user.id)
+        .sightings_of(signed_in.user.id())
         .await?;
     let page = MapPage {
         layout: Layout::for_viewer(&ctx, &viewer, "/history/map"),

@@ -46,7 +46,7 @@ pub(crate) async fn list(
     jar: SignedCookieJar,
 ) -> Result<Response, AppError> {
     let exposures = &state.services.exposures;
-    let user = signed_in.user.id;
+    let user = signed_in.user.id();
     let notifications = exposures.notifications(user).await?;
     let (jar, flashes) = flash::take(jar, &state.settings);
     let page = NotificationsPage {
@@ -79,7 +79,7 @@ pub(crate) async fn mark_read(
     state
         .services
         .exposures
-        .mark_read(signed_in.user.id, notification_id(&id)?)
+        .mark_read(signed_in.user.id(), notification_id(&id)?)
         .await?;
     Ok(Redirect::to(PATH).into_response())
 }

@@ -128,7 +128,7 @@ pub(crate) async fn reauth(
     let session = signed_in.handle.adopt(signed);
     Ok(Json(ConfirmedBody {
         status: "confirmed".into(),
-        csrf_token: session.csrf.encode(),
+        csrf_token: session.csrf().encode(),
     }))
 }
 
@@ -138,16 +138,16 @@ pub(crate) async fn sessions(
     State(state): State<AppState>,
     signed_in: SignedIn,
 ) -> Result<Json<SessionsBody>, AppError> {
-    let list = state.services.sessions.list(signed_in.user.id).await?;
+    let list = state.services.sessions.list(signed_in.user.id()).await?;
     let sessions = list
         .iter()
         .map(|s| SessionView {
-            id: hex::encode(s.key.as_bytes()),
-            device: s.device.clone(),
-            network: s.coarse_ip.clone(),
-            created_at: s.created_at.to_rfc3339(),
-            last_seen_at: s.last_seen_at.to_rfc3339(),
-            current: s.key == signed_in.session.key,
+            id: hex::encode(s.key().as_bytes()),
+            device: s.device().map(str::to_owned),
+            network: s.coarse_ip().map(str::to_owned),
+            created_at: s.created_at().to_rfc3339(),
+            last_seen_at: s.last_seen_at().to_rfc3339(),
+            current: s.key() == signed_in.session.key(),
         })
         .collect();
     Ok(Json(SessionsBody { sessions }))
@@ -179,16 +179,16 @@ pub(crate) async fn revoke(
         (_, true) => {
             sessions
                 .revoke_others(
-                    Actor::User(signed_in.user.id),
-                    signed_in.user.id,
-                    Some(signed_in.session.key),
+                    Actor::User(signed_in.user.id()),
+                    signed_in.user.id(),
+                    Some(signed_in.session.key()),
                     client.request_id,
                 )
                 .await?
         }
         (Some(id), false) => {
             let key = session_key(&id).ok_or_else(AppError::session_id_field_invalid)?;
-            u64::from(sessions.revoke(signed_in.user.id, &key, client).await?)
+            u64::from(sessions.revoke(signed_in.user.id(), &key, client).await?)
         }
         (None, false) => {
             return Err(AppError::no_session_chosen());
@@ -397,7 +397,7 @@ pub(crate) async fn recovery_codes(
         .await?;
     if body.end_other_sessions {
         // No privilege changes, so this session keeps its id.
-        end_other_sessions(&state, &signed_in, signed_in.session.key).await?;
+        end_other_sessions(&state, &signed_in, signed_in.session.key()).await?;
     }
     Ok(Json(RecoveryCodesBody {
         recovery_codes: codes.iter().map(|c| c.display().to_owned()).collect(),
@@ -419,7 +419,7 @@ pub(crate) async fn delete_account(
     state
         .services
         .admin
-        .delete_account(Deleter::Owner, signed_in.user.id, requester(&viewer))
+        .delete_account(Deleter::Owner, signed_in.user.id(), requester(&viewer))
         .await?;
     signed_in.handle.forget();
     Ok(StatusCode::NO_CONTENT)

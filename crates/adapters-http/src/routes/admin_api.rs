@@ -85,7 +85,7 @@ pub(crate) async fn set_role(
         .services
         .admin
         .set_role(
-            Actor::User(admin.user.id),
+            Actor::User(admin.user.id()),
             target(&id)?,
             role,
             requester(&viewer),
@@ -122,7 +122,7 @@ pub(crate) async fn set_active(
         .services
         .admin
         .set_active(
-            Actor::User(admin.user.id),
+            Actor::User(admin.user.id()),
             target(&id)?,
             body.active,
             requester(&viewer),
@@ -146,7 +146,11 @@ pub(crate) async fn unlock(
     state
         .services
         .admin
-        .unlock(Actor::User(admin.user.id), target(&id)?, requester(&viewer))
+        .unlock(
+            Actor::User(admin.user.id()),
+            target(&id)?,
+            requester(&viewer),
+        )
         .await?;
     Ok(Json(Done {
         status: "unlocked".into(),
@@ -166,7 +170,11 @@ pub(crate) async fn end_sessions(
     let ended = state
         .services
         .admin
-        .end_sessions(Actor::User(admin.user.id), target(&id)?, requester(&viewer))
+        .end_sessions(
+            Actor::User(admin.user.id()),
+            target(&id)?,
+            requester(&viewer),
+        )
         .await?;
     Ok(Json(EndedBody { ended }))
 }
@@ -188,7 +196,7 @@ pub(crate) async fn delete_user(
         .services
         .admin
         .delete_account(
-            Deleter::Admin(admin.user.id),
+            Deleter::Admin(admin.user.id()),
             target(&id)?,
             requester(&viewer),
         )

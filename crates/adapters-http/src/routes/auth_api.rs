@@ -181,6 +181,6 @@ pub(crate) async fn me(
     let profile = state.services.accounts.profile(&signed_in.user)?;
     Ok(Json(MeBody {
         user: UserView::from(&profile),
-        authenticated_at: signed_in.session.authenticated_at.map(|t| t.to_rfc3339()),
+        authenticated_at: signed_in.session.authenticated_at().map(|t| t.to_rfc3339()),
     }))
 }

@@ -94,7 +94,11 @@ pub(crate) async fn report(
     let reported = state
         .services
         .exposures
-        .report(signed_in.user.id, &input, viewer.handle.client().request_id)
+        .report(
+            signed_in.user.id(),
+            &input,
+            viewer.handle.client().request_id,
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -113,9 +117,9 @@ pub(crate) async fn list(
     signed_in: SignedIn,
 ) -> Result<Json<NotificationsBody>, AppError> {
     let exposures = &state.services.exposures;
-    let notifications = exposures.notifications(signed_in.user.id).await?;
+    let notifications = exposures.notifications(signed_in.user.id()).await?;
     Ok(Json(NotificationsBody {
-        unread: exposures.unread(signed_in.user.id).await?,
+        unread: exposures.unread(signed_in.user.id()).await?,
         notifications: notifications.iter().map(NotificationView::from).collect(),
     }))
 }
@@ -133,7 +137,7 @@ pub(crate) async fn mark_read(
     state
         .services
         .exposures
-        .mark_read(signed_in.user.id, notification_id(&id)?)
+        .mark_read(signed_in.user.id(), notification_id(&id)?)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

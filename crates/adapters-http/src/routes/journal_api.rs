@@ -99,7 +99,7 @@ pub(crate) async fn list(
         .services
         .journal
         .page(
-            signed_in.user.id,
+            signed_in.user.id(),
             &query.filter(),
             query.cursor.as_deref(),
             query.limit.unwrap_or(DEFAULT_PAGE),
@@ -124,7 +124,7 @@ pub(crate) async fn get(
     let entry = state
         .services
         .journal
-        .entry(signed_in.user.id, entry_id(&id)?)
+        .entry(signed_in.user.id(), entry_id(&id)?)
         .await?;
     Ok(Json(EntryView::from(&entry)))
 }
@@ -145,7 +145,7 @@ pub(crate) async fn delete(
         .services
         .journal
         .delete(
-            signed_in.user.id,
+            signed_in.user.id(),
             entry_id(&id)?,
             viewer.handle.client().request_id,
         )
@@ -189,7 +189,7 @@ pub(crate) async fn picture(
     let picture = state
         .services
         .journal
-        .picture(signed_in.user.id, entry_id(id)?, size)
+        .picture(signed_in.user.id(), entry_id(id)?, size)
         .await?;
     let media_type = match picture.media_type.as_str() {
         known @ ("image/jpeg" | "image/png" | "image/gif" | "image/webp" | "image/bmp") => known,
@@ -231,7 +231,7 @@ pub(crate) async fn feedback(
         .services
         .journal
         .give_feedback(
-            signed_in.user.id,
+            signed_in.user.id(),
             entry_id(&body.identification_id)?,
             &said,
             viewer.handle.client().request_id,
@@ -258,7 +258,7 @@ pub(crate) async fn set_visibility(
     let id = entry_id(&id)?;
     let visibility = visibility(&body.visibility)?;
     let journal = &state.services.journal;
-    let owner = signed_in.user.id;
+    let owner = signed_in.user.id();
     journal
         .set_visibility(owner, id, visibility, viewer.handle.client().request_id)
         .await?;

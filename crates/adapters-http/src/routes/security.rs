@@ -50,7 +50,7 @@ pub(crate) fn status_from(
     let kind = state.services.captchas.kind();
     let limit = state.services.trust.policy();
     SecurityStatus {
-        csrf_token: session.csrf.encode(),
+        csrf_token: session.csrf().encode(),
         captcha_enabled: kind.is_some(),
         captcha_kind: kind.map(|k| k.as_str().to_owned()),
         rate_limit_threshold: limit.threshold(),
@@ -140,7 +140,7 @@ pub(crate) async fn verify(
         .await;
     match outcome {
         Ok(trust) => {
-            let passed = Session { trust, ..session };
+            let passed = session.with_trust(trust);
             Ok(Json(CaptchaPassed {
                 success: true,
                 status: status_of(&state, &passed, &viewer).await?,

@@ -125,7 +125,7 @@ pub(crate) async fn mine(
     let found = state
         .services
         .journal
-        .sightings_of(signed_in.user.id)
+        .sightings_of(signed_in.user.id())
         .await?;
     Ok(Json(OwnSightingsBody {
         sightings: found

@@ -22,7 +22,9 @@ use wildid_domain::ids::UserId;
 use wildid_domain::pow::PowKey;
 use wildid_domain::retention::RetentionPolicy;
 use wildid_domain::role::Role;
-use wildid_domain::session::{CsrfToken, Fingerprint, Session, SessionPolicy, SessionToken};
+use wildid_domain::session::{
+    CsrfToken, Fingerprint, Session, SessionKey, SessionPolicy, SessionToken,
+};
 use wildid_domain::user::{EmailLookup, EncryptedField, User};
 use wildid_ports::RepoError;
 use wildid_ports::builtin::OsRandom;
@@ -49,7 +51,7 @@ use wildid_ports::services::visits::{
     BookingPorts, Bookings, Catalogue, ExposurePorts, Exposures, RetentionPorts, VisitRetention,
 };
 
-use wildid_domain::trust::{RateLimitPolicy, TrustState};
+use wildid_domain::trust::RateLimitPolicy;
 use wildid_ports::builtin::SystemClock;
 use wildid_ports::crypto::{MockEmailIndex, MockFieldCipher, MockKeyedDigest};
 use wildid_ports::mail::MockMailer;

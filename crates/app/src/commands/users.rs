@@ -68,7 +68,7 @@ pub async fn set_role(settings: &Settings, email: &str, role: &str) -> ExitCode 
         Err(code) => return code,
     };
     match admin(&db, cipher)
-        .set_role(Actor::System, user.id, role, Requester::default())
+        .set_role(Actor::System, user.id(), role, Requester::default())
         .await
     {
         Ok(()) => {
@@ -93,7 +93,7 @@ pub async fn delete(settings: &Settings, email: &str, yes: bool) -> ExitCode {
         Err(code) => return code,
     };
     match admin(&db, cipher)
-        .delete_account(Deleter::Operator, user.id, Requester::default())
+        .delete_account(Deleter::Operator, user.id(), Requester::default())
         .await
     {
         Ok(()) => {

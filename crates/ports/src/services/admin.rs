@@ -116,20 +116,20 @@ impl Admin {
         Ok(users
             .into_iter()
             .map(|u| UserSummary {
-                id: u.id,
+                id: u.id(),
                 email: self
                     .cipher
-                    .decrypt(&u.email_encrypted)
+                    .decrypt(u.email_encrypted())
                     .ok()
                     .and_then(|b| String::from_utf8(b.expose().clone()).ok())
                     .unwrap_or_else(|| "(undecryptable)".into()),
-                role: u.role,
-                active: u.active,
-                email_verified: u.email_verified_at.is_some(),
+                role: u.role(),
+                active: u.is_active(),
+                email_verified: u.email_verified_at().is_some(),
                 totp_enabled: u.has_totp(),
-                locked_until: u.lockout.locked_until.filter(|t| *t > now),
-                last_login_at: u.last_login_at,
-                created_at: u.created_at,
+                locked_until: u.lockout().locked_until.filter(|t| *t > now),
+                last_login_at: u.last_login_at(),
+                created_at: u.created_at(),
             })
             .collect())
     }
@@ -149,13 +149,13 @@ impl Admin {
             return Err(AdminError::SelfChange);
         }
         let before = self.users.get(target).await?;
-        if before.role == role {
+        if before.role() == role {
             return Ok(());
         }
         self.users.set_role(target, role).await?;
         let ended = self.sessions.delete_for_user(target, None).await?;
         let details = AuditDetails::new()
-            .with("from", before.role.as_str())
+            .with("from", before.role().as_str())
             .with("to", role.as_str())
             .with("sessions_ended", ended.to_string());
         self.record(actor, Action::UserRoleChanged, target, details, who)
@@ -212,7 +212,7 @@ impl Admin {
             let user = self.users.get(target).await?;
             if self
                 .users
-                .swap_lockout(target, user.lockout, LockoutState::default())
+                .swap_lockout(target, user.lockout(), LockoutState::default())
                 .await?
             {
                 break;

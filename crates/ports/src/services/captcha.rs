@@ -200,7 +200,7 @@ impl Captchas {
             id,
             settings.kind,
             AnswerHash::compute(&id, &answer),
-            Some(session.key),
+            Some(session.key()),
             &settings.policy,
             now,
         );
@@ -211,8 +211,8 @@ impl Captchas {
             .map_err(|e| IssueCaptchaError::Unavailable(e.to_string()))?;
         update_trust(
             self.ports.sessions.as_ref(),
-            &session.key,
-            session.trust,
+            &session.key(),
+            session.trust(),
             |trust| trust.hold(&settings.limit, now),
         )
         .await
@@ -248,7 +248,7 @@ impl Captchas {
             let Some(mut challenge) = captchas.get(id).await.map_err(unavailable)? else {
                 return Err(VerifyCaptchaError::UnknownCaptcha);
             };
-            if challenge.session_key != Some(session.key) || challenge.kind != settings.kind {
+            if challenge.session_key != Some(session.key()) || challenge.kind != settings.kind {
                 return Err(VerifyCaptchaError::UnknownCaptcha);
             }
             let correct = self.is_correct(settings, &challenge, answer, now);
@@ -263,8 +263,8 @@ impl Captchas {
                     }
                     let trust = update_trust(
                         self.ports.sessions.as_ref(),
-                        &session.key,
-                        session.trust,
+                        &session.key(),
+                        session.trust(),
                         |trust| trust.pass_captcha(now),
                     )
                     .await
@@ -358,11 +358,11 @@ impl Captchas {
     ) {
         let mut details = AuditDetails::new()
             .with("kind", kind.as_str())
-            .with("fingerprint", session.fingerprint.to_hex());
+            .with("fingerprint", session.fingerprint().to_hex());
         if !reason.is_empty() {
             details = details.with("reason", reason);
         }
-        let actor = session.user_id.map_or(Actor::Anonymous, Actor::User);
+        let actor = session.user_id().map_or(Actor::Anonymous, Actor::User);
         let record = AuditRecord::new(self.ports.clock.now(), actor, action)
             .details(details)
             .request(client.request_id);
@@ -416,7 +416,7 @@ mod tests {
 
     fn client() -> ClientInfo {
         ClientInfo {
-            fingerprint: session().fingerprint,
+            fingerprint: session().fingerprint(),
             coarse_ip: None,
             device: None,
             request_id: None,
@@ -431,7 +431,7 @@ mod tests {
             id,
             CaptchaKind::Arithmetic,
             AnswerHash::compute(&id, "12"),
-            Some(session().key),
+            Some(session().key()),
             &CaptchaPolicy::default(),
             t0(),
         );
@@ -483,7 +483,7 @@ mod tests {
         assert_eq!(audited[0].action.as_str(), "captcha.failed");
         let details: Vec<_> = audited[0].details.iter().collect();
         assert!(details.contains(&("reason", "expired")));
-        assert!(details.contains(&("fingerprint", session().fingerprint.to_hex().as_str())));
+        assert!(details.contains(&("fingerprint", session().fingerprint().to_hex().as_str())));
     }
 
     #[tokio::test]
@@ -523,12 +523,10 @@ mod tests {
                 first = false;
                 Ok(hit)
             });
-        sessions.expect_get().times(1).returning(move |_| {
-            Ok(Some(Session {
-                trust: counted,
-                ..session()
-            }))
-        });
+        sessions
+            .expect_get()
+            .times(1)
+            .returning(move |_| Ok(Some(session().with_trust(counted))));
         let service = captchas(repo, sessions, Arc::default());
         let id = stored(60).id.to_string();
         let trust = service

@@ -72,7 +72,7 @@ impl Accounts {
     ) -> Result<(), EmailChangeError> {
         let new_email = Email::parse(new_email)?;
         let lookup = self.ports.email_index.lookup(&new_email);
-        if lookup == user.email_lookup {
+        if lookup == user.email_lookup() {
             return Err(EmailChangeError::SameAddress);
         }
         self.throttle_mail(lookup.as_bytes(), who)
@@ -95,7 +95,7 @@ impl Accounts {
                 .map_err(|e| EmailChangeError::Unavailable(e.to_string()))?;
             let token = LoginToken::email_change(
                 raw.hash(),
-                user.id,
+                user.id(),
                 lookup,
                 encrypted,
                 &self.policy.tokens,
@@ -111,9 +111,9 @@ impl Accounts {
                 .await?;
         }
         self.audit(
-            Actor::User(user.id),
+            Actor::User(user.id()),
             Action::EmailChangeRequested,
-            Some(user.id),
+            Some(user.id()),
             AuditDetails::new().with("address_in_use", if taken { "yes" } else { "no" }),
             who,
         )
@@ -142,7 +142,7 @@ impl Accounts {
             .tokens
             .get(&hash)
             .await?
-            .filter(|t| t.purpose == TokenPurpose::EmailChange && t.user_id == Some(user.id))
+            .filter(|t| t.purpose == TokenPurpose::EmailChange && t.user_id == Some(user.id()))
             .ok_or(EmailChangeError::InvalidLink)?;
         let new_email = token
             .email_encrypted
@@ -150,7 +150,7 @@ impl Accounts {
             .map(|e| self.decrypt_address(e))
             .transpose()?
             .ok_or(EmailChangeError::InvalidLink)?;
-        let old_email = self.decrypt_address(&user.email_encrypted)?;
+        let old_email = self.decrypt_address(user.email_encrypted())?;
         let notice = self
             .ports
             .mail
@@ -159,7 +159,7 @@ impl Accounts {
         match self
             .ports
             .users
-            .change_email(user.id, &hash, now, &notice)
+            .change_email(user.id(), &hash, now, &notice)
             .await
         {
             Ok(true) => {}
@@ -168,9 +168,9 @@ impl Accounts {
             Err(e) => return Err(e.into()),
         }
         self.audit(
-            Actor::User(user.id),
+            Actor::User(user.id()),
             Action::EmailChanged,
-            Some(user.id),
+            Some(user.id()),
             AuditDetails::new(),
             who,
         )
@@ -315,7 +315,7 @@ mod tests {
         let sent = sent.lock().unwrap();
         let (token, mails) = &sent[0];
         assert_eq!(token.purpose, TokenPurpose::EmailChange);
-        assert_eq!(token.user_id, Some(user().id));
+        assert_eq!(token.user_id, Some(user().id()));
         assert_eq!(token.email_lookup, lookup(NEW));
         assert_eq!(
             token.expires_at - token.created_at,
@@ -378,7 +378,7 @@ mod tests {
         let raw = RawToken::from_random([6; 32]);
         for (answer, expected_ok) in [(Err(RepoError::Duplicate), false), (Ok(true), true)] {
             let mut w = world();
-            let token = stored_link(user().id, &raw);
+            let token = stored_link(user().id(), &raw);
             w.tokens
                 .expect_get()
                 .returning(move |_| Ok(Some(token.clone())));
@@ -388,7 +388,7 @@ mod tests {
                 .expect_change_email()
                 .times(1)
                 .return_once(move |id, _, _, notice| {
-                    assert_eq!(id, user().id);
+                    assert_eq!(id, user().id());
                     seen.lock().unwrap().push(recipient(notice));
                     answer
                 });

@@ -2,8 +2,8 @@
 
 use chrono::TimeZone;
 use wildid_domain::Timestamp;
+use wildid_domain::ids::UserId;
 use wildid_domain::session::{CsrfToken, Fingerprint, Session, SessionToken};
-use wildid_domain::trust::TrustState;
 
 use crate::clock::Clock;
 
@@ -23,18 +23,20 @@ pub(crate) fn t0() -> Timestamp {
 
 /// Anonymous session number `n`, fresh at [`t0`].
 pub(crate) fn anonymous_session(n: u8) -> Session {
-    Session {
-        key: SessionToken::from_random([n; 32]).key(),
-        user_id: None,
-        fingerprint: Fingerprint::from_headers("ua", "en", "gzip"),
-        csrf: CsrfToken::from_random([n; 32]),
-        created_at: t0(),
-        last_seen_at: t0(),
-        authenticated_at: None,
-        trust: TrustState::default(),
-        coarse_ip: None,
-        device: None,
-    }
+    Session::new_anonymous(
+        SessionToken::from_random([n; 32]).key(),
+        Fingerprint::from_headers("ua", "en", "gzip"),
+        CsrfToken::from_random([n; 32]),
+        t0(),
+    )
+}
+
+/// Session number `n` as [`anonymous_session`], but with `user` signed in (and no
+/// authentication time).
+pub(crate) fn session_of(n: u8, user: UserId) -> Session {
+    let mut record = anonymous_session(n).into_record();
+    record.user_id = Some(user);
+    Session::restore(record).unwrap()
 }
 
 /// Sessions whose trust states live in a list and change by real compare-and-swap; the list
@@ -54,10 +56,10 @@ pub(crate) fn cas_sessions(
             let mut all = for_swap.lock().unwrap();
             let s = all
                 .iter_mut()
-                .find(|s| s.key == *key)
+                .find(|s| s.key() == *key)
                 .ok_or(crate::RepoError::NotFound)?;
-            if s.trust == *expected {
-                s.trust = *new;
+            if s.trust() == *expected {
+                s.set_trust(*new);
                 Ok(true)
             } else {
                 Ok(false)
@@ -69,7 +71,7 @@ pub(crate) fn cas_sessions(
             .lock()
             .unwrap()
             .iter()
-            .find(|s| s.key == *key)
+            .find(|s| s.key() == *key)
             .cloned())
     });
     (repo, stored)

@@ -63,21 +63,21 @@ impl Accounts {
         let email = self
             .ports
             .cipher
-            .decrypt(&user.email_encrypted)
+            .decrypt(user.email_encrypted())
             .map_err(|e| ProfileError::Unavailable(e.to_string()))
             .and_then(|bytes| {
                 String::from_utf8(bytes.expose().clone())
                     .map_err(|_| ProfileError::Unavailable("address is not text".into()))
             })?;
         Ok(Profile {
-            id: user.id,
+            id: user.id(),
             email,
-            role: user.role,
-            email_verified: user.email_verified_at.is_some(),
+            role: user.role(),
+            email_verified: user.email_verified_at().is_some(),
             totp_enabled: user.has_totp(),
-            has_password: user.password_hash.is_some(),
-            created_at: user.created_at,
-            display_name: user.display_name.as_ref().map(|n| n.as_str().to_owned()),
+            has_password: user.password_hash().is_some(),
+            created_at: user.created_at(),
+            display_name: user.display_name().map(|n| n.as_str().to_owned()),
         })
     }
 
@@ -102,13 +102,13 @@ impl Accounts {
         };
         self.ports
             .users
-            .set_display_name(user.id, name.clone())
+            .set_display_name(user.id(), name.clone())
             .await?;
         let change = if name.is_some() { "set" } else { "cleared" };
         self.audit(
-            Actor::User(user.id),
+            Actor::User(user.id()),
             Action::DisplayNameChanged,
-            Some(user.id),
+            Some(user.id()),
             AuditDetails::new().with("change", change),
             who,
         )

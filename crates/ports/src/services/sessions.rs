@@ -188,7 +188,7 @@ impl SessionService {
             ended => {
                 self.sessions.delete(&key).await?;
                 if ended == SessionValidity::FingerprintMismatch {
-                    let actor = session.user_id.map_or(Actor::Anonymous, Actor::User);
+                    let actor = session.user_id().map_or(Actor::Anonymous, Actor::User);
                     self.audit_event(
                         actor,
                         Action::SessionEnded,
@@ -202,10 +202,10 @@ impl SessionService {
                 return Ok(Resumed::None);
             }
         }
-        let resumed = match session.user_id {
+        let resumed = match session.user_id() {
             None => Resumed::Anonymous(session),
             Some(user_id) => match self.users.get(user_id).await {
-                Ok(user) if user.active => Resumed::SignedIn(session, Box::new(user)),
+                Ok(user) if user.is_active() => Resumed::SignedIn(session, Box::new(user)),
                 Ok(_) | Err(RepoError::NotFound) => {
                     self.sessions.delete(&key).await?;
                     self.audit_event(
@@ -223,7 +223,7 @@ impl SessionService {
             },
         };
         if let Some(session) = resumed.session()
-            && (now - session.last_seen_at).num_seconds() >= TOUCH_INTERVAL_SECONDS
+            && (now - session.last_seen_at()).num_seconds() >= TOUCH_INTERVAL_SECONDS
         {
             match self.sessions.touch(&key, now).await {
                 Ok(()) | Err(RepoError::NotFound) => {}
@@ -269,11 +269,10 @@ impl SessionService {
         user: &User,
         client: &ClientInfo,
     ) -> Result<Started, SessionError> {
-        let trust = current.map(|s| s.trust).unwrap_or_default();
-        let mut started = self.fresh(Some(user.id), trust, client)?;
-        started.session.authenticated_at = Some(started.session.created_at);
+        let trust = current.map(|s| s.trust()).unwrap_or_default();
+        let started = self.fresh(Some(user.id()), trust, client)?;
         match current {
-            Some(old) => self.sessions.replace(&old.key, &started.session).await?,
+            Some(old) => self.sessions.replace(&old.key(), &started.session).await?,
             None => self.sessions.insert(&started.session).await?,
         }
         Ok(started)
@@ -284,8 +283,8 @@ impl SessionService {
     /// # Errors
     /// [`SessionError::Store`] when the store fails.
     pub async fn end(&self, session: &Session, client: &ClientInfo) -> Result<(), SessionError> {
-        self.sessions.delete(&session.key).await?;
-        if let Some(user) = session.user_id {
+        self.sessions.delete(&session.key()).await?;
+        if let Some(user) = session.user_id() {
             self.audit_event(
                 Actor::User(user),
                 Action::Logout,
@@ -312,18 +311,13 @@ impl SessionService {
             random_array(self.random.as_ref()).map_err(|_| SessionError::Random)?,
         );
         let now = self.clock.now();
-        let session = Session {
-            key: token.key(),
-            user_id,
-            fingerprint: client.fingerprint,
-            csrf,
-            created_at: now,
-            last_seen_at: now,
-            authenticated_at: None,
-            trust,
-            coarse_ip: client.coarse_ip.clone(),
-            device: client.device.clone(),
-        };
+        // A signed-in session starts authenticated at its creation.
+        let session = match user_id {
+            None => Session::new_anonymous(token.key(), client.fingerprint, csrf, now),
+            Some(user) => Session::new_signed_in(token.key(), user, client.fingerprint, csrf, now),
+        }
+        .with_trust(trust)
+        .with_device(client.coarse_ip.clone(), client.device.clone());
         Ok(Started { token, session })
     }
 
@@ -336,7 +330,7 @@ impl SessionService {
         client: &ClientInfo,
         now: Timestamp,
     ) {
-        let mut details = AuditDetails::new().with("fingerprint", session.fingerprint.to_hex());
+        let mut details = AuditDetails::new().with("fingerprint", session.fingerprint().to_hex());
         if !reason.is_empty() {
             details = details.with("reason", reason);
         }
@@ -360,7 +354,7 @@ pub(crate) async fn stored_trust(
     sessions: &dyn SessionRepository,
     key: &SessionKey,
 ) -> Result<TrustState, RepoError> {
-    Ok(sessions.get(key).await?.ok_or(RepoError::NotFound)?.trust)
+    Ok(sessions.get(key).await?.ok_or(RepoError::NotFound)?.trust())
 }
 
 /// Applies `change` to the trust state of session `key` by compare-and-swap, starting from

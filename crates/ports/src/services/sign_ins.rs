@@ -134,7 +134,7 @@ mod tests {
     use crate::repo::{MockAuditLog, MockSessionRepository, MockUserRepository};
     use crate::services::accounts::test_world::{World, accounts, user_of, world};
     use crate::services::audit::AuditTrail;
-    use crate::services::fixtures::anonymous_session;
+    use crate::services::fixtures::{anonymous_session, session_of};
 
     /// What the session store was asked to do: (replaced key, new session).
     type Replaced = Arc<Mutex<Vec<(wildid_domain::session::SessionKey, Session)>>>;
@@ -180,8 +180,8 @@ mod tests {
 
     fn verified_user(address: &str, n: u8) -> User {
         let mut user = user_of(address, n);
-        user.password_hash = Some(PasswordHash::new("$argon2id$x".into()));
-        user.email_verified_at = Some(SystemClock.now());
+        user.set_password(PasswordHash::new("$argon2id$x".into()));
+        user.verify_email(SystemClock.now());
         user
     }
 
@@ -211,12 +211,12 @@ mod tests {
         let audited = Arc::clone(&w.audited);
         let (sign_ins, replaced) = sign_ins(w, MockUserRepository::new());
         let mut before = anonymous_session(9);
-        before.trust = TrustState {
+        before.set_trust(TrustState {
             request_count: 7,
             is_trusted: true,
             captcha_passed_at: Some(SystemClock.now()),
             ..TrustState::default()
-        };
+        });
 
         let signed = sign_ins
             .with_password(credentials("right"), &place(Some(before.clone())))
@@ -227,18 +227,19 @@ mod tests {
         assert_eq!(replaced.len(), 1, "one replacement");
         let (old, new) = &replaced[0];
         assert_eq!(
-            *old, before.key,
+            *old,
+            before.key(),
             "the presented session is the one replaced"
         );
-        assert_ne!(new.key, before.key, "under a new id");
+        assert_ne!(new.key(), before.key(), "under a new id");
         assert_eq!(
             signed.started.token.key(),
-            new.key,
+            new.key(),
             "the token names the new session"
         );
-        assert_eq!(new.user_id, Some(signed.user.id));
-        assert!(new.authenticated_at.is_some());
-        assert_eq!(new.trust, before.trust, "the earned trust is kept");
+        assert_eq!(new.user_id(), Some(signed.user.id()));
+        assert!(new.authenticated_at().is_some());
+        assert_eq!(new.trust(), before.trust(), "the earned trust is kept");
         assert_eq!(*audited.lock().unwrap(), ["auth.login.succeeded"]);
     }
 
@@ -277,8 +278,7 @@ mod tests {
         w.users.expect_swap_lockout().returning(|_, _, _| Ok(true));
         let (sign_ins, replaced) = sign_ins(w, MockUserRepository::new());
         let user = verified_user("ada@example.org", 1);
-        let mut current = anonymous_session(3);
-        current.user_id = Some(user.id);
+        let current = session_of(3, user.id());
         let at = place(Some(current));
 
         let refused = sign_ins
@@ -293,14 +293,14 @@ mod tests {
             .unwrap();
         let replaced = replaced.lock().unwrap();
         assert_eq!(replaced.len(), 1);
-        assert_eq!(replaced[0].1.key, confirmed.started.session.key);
-        assert!(confirmed.started.session.authenticated_at.is_some());
+        assert_eq!(replaced[0].1.key(), confirmed.started.session.key());
+        assert!(confirmed.started.session.authenticated_at().is_some());
     }
 
     #[tokio::test]
     async fn a_refresh_reads_the_user_again_and_replaces_the_session() {
         let fresh = verified_user("ada@example.org", 1);
-        let id = fresh.id;
+        let id = fresh.id();
         let mut users = MockUserRepository::new();
         let answer = fresh.clone();
         users
@@ -308,17 +308,16 @@ mod tests {
             .times(1)
             .returning(move |_| Ok(answer.clone()));
         let (sign_ins, replaced) = sign_ins(world(), users);
-        let mut current = anonymous_session(4);
-        current.user_id = Some(id);
+        let current = session_of(4, id);
 
         let signed = sign_ins
             .refresh(id, &place(Some(current.clone())))
             .await
             .unwrap();
 
-        assert_eq!(signed.user.id, id);
+        assert_eq!(signed.user.id(), id);
         let replaced = replaced.lock().unwrap();
-        assert_eq!(replaced[0].0, current.key);
-        assert_ne!(replaced[0].1.key, current.key);
+        assert_eq!(replaced[0].0, current.key());
+        assert_ne!(replaced[0].1.key(), current.key());
     }
 }

@@ -102,7 +102,7 @@ impl TrustGate {
     ) -> Result<Standing, AdmitError> {
         let now = self.clock.now();
         // The session's own state first: a held session is refused without counting.
-        let mut probe = session.trust;
+        let mut probe = session.trust();
         if let TrustDecision::CaptchaRequired { retry_after } = probe.can_proceed(&self.policy, now)
         {
             return Err(AdmitError::CaptchaRequired {
@@ -122,9 +122,14 @@ impl TrustGate {
                 }
                 if let RateDecision::Limited { retry_after } = decision {
                     // The session must pass a CAPTCHA, as its network already must.
-                    update_trust(self.sessions.as_ref(), &session.key, session.trust, |t| {
-                        t.hold(&self.policy, now);
-                    })
+                    update_trust(
+                        self.sessions.as_ref(),
+                        &session.key(),
+                        session.trust(),
+                        |t| {
+                            t.hold(&self.policy, now);
+                        },
+                    )
                     .await?;
                     return Err(AdmitError::CaptchaRequired {
                         retry_after: retry_after.num_seconds(),
@@ -147,7 +152,7 @@ impl TrustGate {
         }
         // The session's own count (may it proceed, then count it), by
         // compare-and-swap: of concurrent requests, no more than the threshold pass.
-        let mut current = session.trust;
+        let mut current = session.trust();
         for _ in 0..TRUST_CAS_ROUNDS {
             let mut next = current;
             if let TrustDecision::CaptchaRequired { retry_after } =
@@ -156,7 +161,7 @@ impl TrustGate {
                 if next != current {
                     // The window moved on meanwhile; store that, then refuse.
                     self.sessions
-                        .swap_trust(&session.key, &current, &next)
+                        .swap_trust(&session.key(), &current, &next)
                         .await?;
                 }
                 return Err(AdmitError::CaptchaRequired {
@@ -166,12 +171,12 @@ impl TrustGate {
             next.record_identification(&self.policy, now);
             if self
                 .sessions
-                .swap_trust(&session.key, &current, &next)
+                .swap_trust(&session.key(), &current, &next)
                 .await?
             {
                 return Ok(self.policy.standing(&next, untrusted, all, now));
             }
-            current = stored_trust(self.sessions.as_ref(), &session.key).await?;
+            current = stored_trust(self.sessions.as_ref(), &session.key()).await?;
         }
         Err(AdmitError::Unavailable(
             "the session's trust state kept changing".into(),
@@ -204,7 +209,7 @@ impl TrustGate {
                 )
             }
         };
-        Ok(self.policy.standing(&session.trust, untrusted, all, now))
+        Ok(self.policy.standing(&session.trust(), untrusted, all, now))
     }
 
     fn network_key(&self, network: &str) -> [u8; 32] {
@@ -268,7 +273,7 @@ mod tests {
             assert_eq!(standing.trust.request_count, count);
         }
         assert!(
-            stored(&all, 0).trust.rate_limited,
+            stored(&all, 0).trust().rate_limited,
             "marked at the threshold"
         );
         assert_eq!(
@@ -281,13 +286,13 @@ mod tests {
             Err(AdmitError::CaptchaRequired { .. })
         ));
         assert!(
-            stored(&all, 1).trust.rate_limited,
+            stored(&all, 1).trust().rate_limited,
             "the new session must pass too"
         );
         // Another network is not affected.
         let mut other = stored(&all, 1);
-        other.trust = TrustState::default();
-        all.lock().unwrap()[1].trust = TrustState::default();
+        other.set_trust(TrustState::default());
+        all.lock().unwrap()[1].set_trust(TrustState::default());
         assert!(gate.admit(&other, Some("198.51.100.1")).await.is_ok());
     }
 
@@ -295,9 +300,9 @@ mod tests {
     async fn a_trusted_session_is_held_only_by_the_network_ceiling() {
         let (repo, all) = sessions();
         let gate = gate(repo, 2, 5);
-        let mut trusted = stored(&all, 0).trust;
+        let mut trusted = stored(&all, 0).trust();
         trusted.pass_captcha(t0());
-        all.lock().unwrap()[0].trust = trusted;
+        all.lock().unwrap()[0].set_trust(trusted);
         for _ in 0..5 {
             assert!(
                 gate.admit(&stored(&all, 0), Some("203.0.113.9"))
@@ -355,9 +360,9 @@ mod tests {
             Err(AdmitError::CaptchaRequired { .. })
         ));
         // Held requests spent none of the ceiling: a trusted person has 30 - 12 left.
-        let mut trusted = stored(&all, 0).trust;
+        let mut trusted = stored(&all, 0).trust();
         trusted.pass_captcha(t0());
-        all.lock().unwrap()[0].trust = trusted;
+        all.lock().unwrap()[0].set_trust(trusted);
         let t = gate.standing(&stored(&all, 0), net).await.unwrap();
         assert_eq!((t.left, t.held), (18, false));
     }
@@ -380,6 +385,6 @@ mod tests {
             admitted += usize::from(t.await.unwrap());
         }
         assert_eq!(admitted, 4, "exactly the threshold got through");
-        assert_eq!(stored(&all, 0).trust.request_count, 4);
+        assert_eq!(stored(&all, 0).trust().request_count, 4);
     }
 }

@@ -296,9 +296,10 @@ on_both_backends!(
             )
             .await
             .unwrap();
-        assert_eq!(users.get(user.id).await.unwrap(), user);
-        let mut twin = user.clone();
+        assert_eq!(users.get(user.id()).await.unwrap(), user);
+        let mut twin = user.to_record();
         twin.id = UserId::from_random([7; 16]);
+        let twin = User::restore(twin).unwrap();
         let result = users
             .insert_with_token(
                 &twin,
@@ -399,7 +400,7 @@ fn account(n: u8) -> User {
 fn change_link(n: u8, owner: &User, new_lookup: u8) -> LoginToken {
     LoginToken::email_change(
         RawToken::from_random([n; 32]).hash(),
-        owner.id,
+        owner.id(),
         EmailLookup::from_bytes([new_lookup; 32]),
         EncryptedField::new(format!("gAAAA-new-address-{new_lookup}")),
         &TokenPolicy::default(),
@@ -428,7 +429,7 @@ on_both_backends!(
         // Another account, another purpose, an expired link: nothing changes.
         assert!(
             !users
-                .change_email(other.id, &link.hash, at(1), &mail(24, 0))
+                .change_email(other.id(), &link.hash, at(1), &mail(24, 0))
                 .await
                 .unwrap()
         );
@@ -436,24 +437,24 @@ on_both_backends!(
         tokens.insert(&sign_in).await.unwrap();
         assert!(
             !users
-                .change_email(owner.id, &sign_in.hash, at(1), &mail(24, 0))
+                .change_email(owner.id(), &sign_in.hash, at(1), &mail(24, 0))
                 .await
                 .unwrap()
         );
         assert!(
             !users
-                .change_email(owner.id, &link.hash, link.expires_at, &mail(24, 0))
+                .change_email(owner.id(), &link.hash, link.expires_at, &mail(24, 0))
                 .await
                 .unwrap()
         );
         assert_eq!(outbox.pending().await.unwrap(), 1, "no notice queued");
-        assert_eq!(users.get(owner.id).await.unwrap(), owner);
+        assert_eq!(users.get(owner.id()).await.unwrap(), owner);
 
         // Concurrent uses: one moves the account, with its notice.
         let users = Arc::new(users);
         let mut tasks = Vec::new();
         for i in 0..8u8 {
-            let (users, hash, id) = (Arc::clone(&users), link.hash, owner.id);
+            let (users, hash, id) = (Arc::clone(&users), link.hash, owner.id());
             tasks.push(tokio::spawn(async move {
                 users.change_email(id, &hash, at(5), &mail(30 + i, 0)).await
             }));
@@ -466,13 +467,13 @@ on_both_backends!(
         }
         assert_eq!(winners, 1);
         assert_eq!(outbox.pending().await.unwrap(), 2, "one notice");
-        let moved = users.get(owner.id).await.unwrap();
-        assert_eq!(moved.email_lookup, EmailLookup::from_bytes([23; 32]));
+        let moved = users.get(owner.id()).await.unwrap();
+        assert_eq!(moved.email_lookup(), EmailLookup::from_bytes([23; 32]));
         assert_eq!(
-            moved.email_encrypted,
+            *moved.email_encrypted(),
             EncryptedField::new("gAAAA-new-address-23".into())
         );
-        assert_eq!(moved.email_verified_at, Some(at(5)));
+        assert_eq!(moved.email_verified_at(), Some(at(5)));
         assert_eq!(
             tokens.get(&link.hash).await.unwrap().unwrap().used_at,
             Some(at(5))
@@ -482,8 +483,8 @@ on_both_backends!(
                 .find_by_email(&EmailLookup::from_bytes([23; 32]))
                 .await
                 .unwrap()
-                .map(|u| u.id),
-            Some(owner.id)
+                .map(|u| u.id()),
+            Some(owner.id())
         );
     }
 );
@@ -500,15 +501,15 @@ on_both_backends!(
         users.insert(&account(42)).await.unwrap();
         assert_eq!(
             users
-                .change_email(owner.id, &link.hash, at(1), &mail(43, 0))
+                .change_email(owner.id(), &link.hash, at(1), &mail(43, 0))
                 .await,
             Err(RepoError::Duplicate)
         );
-        assert_eq!(users.get(owner.id).await.unwrap(), owner);
+        assert_eq!(users.get(owner.id()).await.unwrap(), owner);
         assert_eq!(tokens.get(&link.hash).await.unwrap().unwrap().used_at, None);
         assert_eq!(outbox.pending().await.unwrap(), 0);
         // Deleting the account deletes its pending links.
-        users.delete(owner.id).await.unwrap();
+        users.delete(owner.id()).await.unwrap();
         assert_eq!(tokens.get(&link.hash).await.unwrap(), None);
     }
 );
@@ -524,7 +525,7 @@ on_both_backends!(
             "the account must exist"
         );
         let mut malformed = token(53, TokenPurpose::MagicLink);
-        malformed.user_id = Some(ghost.id);
+        malformed.user_id = Some(ghost.id());
         assert!(
             tokens.insert(&malformed).await.is_err(),
             "only address-change links name an account"

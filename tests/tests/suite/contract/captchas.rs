@@ -13,7 +13,7 @@ fn challenge(n: u8, kind: CaptchaKind, owner: &Session) -> CaptchaChallenge {
         id,
         kind,
         AnswerHash::compute(&id, "7"),
-        Some(owner.key),
+        Some(owner.key()),
         &CaptchaPolicy::default(),
         at(n.into()),
     )
@@ -82,7 +82,7 @@ on_both_backends!(
         assert_eq!(repo.get(early.id).await.unwrap(), None);
         assert!(repo.get(late.id).await.unwrap().is_some());
 
-        t.db.sessions().delete(&other.key).await.unwrap();
+        t.db.sessions().delete(&other.key()).await.unwrap();
         assert_eq!(repo.get(others.id).await.unwrap(), None);
         assert!(repo.get(late.id).await.unwrap().is_some());
     }

@@ -3,7 +3,6 @@
 use chrono::{TimeDelta, TimeZone, Utc};
 use wildid_domain::Timestamp;
 use wildid_domain::session::{CsrfToken, Fingerprint, Session, SessionToken};
-use wildid_domain::trust::TrustState;
 use wildid_tests::db::TestDb;
 
 /// `secs` seconds after a fixed instant, with microseconds (storage must keep them).
@@ -14,18 +13,12 @@ pub fn at(secs: i64) -> Timestamp {
 
 /// An anonymous session number `n`, stored.
 pub async fn session(t: &TestDb, n: u8) -> Session {
-    let s = Session {
-        key: SessionToken::from_random([n; 32]).key(),
-        user_id: None,
-        fingerprint: Fingerprint::from_headers("UA", "en", "gzip"),
-        csrf: CsrfToken::from_random([n; 32]),
-        created_at: at(0),
-        last_seen_at: at(0),
-        authenticated_at: None,
-        trust: TrustState::default(),
-        coarse_ip: None,
-        device: None,
-    };
+    let s = Session::new_anonymous(
+        SessionToken::from_random([n; 32]).key(),
+        Fingerprint::from_headers("UA", "en", "gzip"),
+        CsrfToken::from_random([n; 32]),
+        at(0),
+    );
     t.db.sessions().insert(&s).await.unwrap();
     s
 }

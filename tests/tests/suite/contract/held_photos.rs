@@ -25,13 +25,13 @@ on_both_backends!(
     |t: TestDb| async move {
         let repo = t.db.held_photos();
         let (mine, other) = (session(&t, 1).await, session(&t, 2).await);
-        repo.keep(&mine.key, &photo(1), at(600)).await.unwrap();
-        assert_eq!(repo.take(&other.key, at(1)).await.unwrap(), None);
+        repo.keep(&mine.key(), &photo(1), at(600)).await.unwrap();
+        assert_eq!(repo.take(&other.key(), at(1)).await.unwrap(), None);
         // A second photo replaces the first.
-        repo.keep(&mine.key, &photo(2), at(600)).await.unwrap();
-        assert_eq!(repo.take(&mine.key, at(1)).await.unwrap(), Some(photo(2)));
+        repo.keep(&mine.key(), &photo(2), at(600)).await.unwrap();
+        assert_eq!(repo.take(&mine.key(), at(1)).await.unwrap(), Some(photo(2)));
         assert_eq!(
-            repo.take(&mine.key, at(2)).await.unwrap(),
+            repo.take(&mine.key(), at(2)).await.unwrap(),
             None,
             "taken once"
         );
@@ -49,9 +49,9 @@ on_both_backends!(
     |t: TestDb| async move {
         let repo = t.db.held_photos();
         let (a, b) = (session(&t, 1).await, session(&t, 2).await);
-        repo.keep(&a.key, &photo(1), at(600)).await.unwrap();
-        repo.keep(&b.key, &photo(2), at(1200)).await.unwrap();
-        assert_eq!(repo.take(&a.key, at(600)).await.unwrap(), None, "expired");
+        repo.keep(&a.key(), &photo(1), at(600)).await.unwrap();
+        repo.keep(&b.key(), &photo(2), at(1200)).await.unwrap();
+        assert_eq!(repo.take(&a.key(), at(600)).await.unwrap(), None, "expired");
         assert_eq!(repo.purge_expired(at(1200)).await.unwrap(), 1);
         assert_eq!(repo.purge_expired(at(1200)).await.unwrap(), 0);
     }
@@ -60,10 +60,10 @@ on_both_backends!(
 on_both_backends!(a_photo_goes_with_its_session, |t: TestDb| async move {
     let repo = t.db.held_photos();
     let s = session(&t, 1).await;
-    repo.keep(&s.key, &photo(1), at(600)).await.unwrap();
-    t.db.sessions().delete(&s.key).await.unwrap();
+    repo.keep(&s.key(), &photo(1), at(600)).await.unwrap();
+    t.db.sessions().delete(&s.key()).await.unwrap();
     let again = session(&t, 1).await;
-    assert_eq!(repo.take(&again.key, at(1)).await.unwrap(), None);
+    assert_eq!(repo.take(&again.key(), at(1)).await.unwrap(), None);
 });
 
 on_both_backends!(
@@ -71,12 +71,12 @@ on_both_backends!(
     |t: TestDb| async move {
         let repo = t.db.held_photos();
         let s = session(&t, 1).await;
-        repo.keep(&s.key, &photo(1), at(600)).await.unwrap();
+        repo.keep(&s.key(), &photo(1), at(600)).await.unwrap();
         let repo = Arc::new(repo);
         let tasks: Vec<_> = (0..8)
             .map(|_| {
                 let repo = Arc::clone(&repo);
-                let key = s.key;
+                let key = s.key();
                 tokio::spawn(async move { repo.take(&key, at(1)).await.unwrap() })
             })
             .collect();

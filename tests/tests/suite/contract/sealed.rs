@@ -29,7 +29,7 @@ on_both_backends!(
         for (n, hash) in [(1u8, 0xf0u8), (2, 0x0f)] {
             let link = LoginToken::email_change(
                 RawToken::from_random([hash; 32]).hash(),
-                person(n).id,
+                person(n).id(),
                 EmailLookup::from_bytes([n + 10; 32]),
                 EncryptedField::new(format!("gAAAA-new-address-{n}")),
                 &TokenPolicy::default(),
@@ -57,13 +57,16 @@ on_both_backends!(
             .await
             .unwrap();
         let ids: Vec<String> = first.iter().map(|v| v.row.clone()).collect();
-        assert_eq!(ids, [person(1).id.to_string(), person(2).id.to_string()]);
+        assert_eq!(
+            ids,
+            [person(1).id().to_string(), person(2).id().to_string()]
+        );
         let rest = sealed
             .page(SealedColumn::UserEmails, Some(ids[1].clone()), 2)
             .await
             .unwrap();
         assert_eq!(rest.len(), 1);
-        assert_eq!(rest[0].row, person(3).id.to_string());
+        assert_eq!(rest[0].row, person(3).id().to_string());
         assert_eq!(rest[0].value.as_str(), "gAAAA-address-3");
 
         // A replacement needs the value read: a changed row is left alone.
@@ -90,8 +93,8 @@ on_both_backends!(
                 .await
                 .unwrap()
         );
-        let stored = users.get(person(3).id).await.unwrap();
-        assert_eq!(stored.email_encrypted, fresh);
+        let stored = users.get(person(3).id()).await.unwrap();
+        assert_eq!(*stored.email_encrypted(), fresh);
 
         // Byte keys read as hex, in byte order, and are replaced by their hex.
         let pending = sealed

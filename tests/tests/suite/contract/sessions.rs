@@ -4,7 +4,7 @@ use chrono::{TimeDelta, TimeZone, Utc};
 use wildid_domain::Timestamp;
 use wildid_domain::ids::UserId;
 use wildid_domain::rate_limit::{RateDecision, RateLimit};
-use wildid_domain::session::{CsrfToken, Fingerprint, Session, SessionToken};
+use wildid_domain::session::{CsrfToken, Fingerprint, Session, SessionRecord, SessionToken};
 use wildid_domain::trust::TrustState;
 use wildid_domain::user::{EmailLookup, EncryptedField, User};
 use wildid_ports::RepoError;
@@ -17,18 +17,30 @@ fn at(secs: i64) -> Timestamp {
 }
 
 fn session(n: u8, user: Option<UserId>) -> Session {
-    Session {
+    session_seen(n, user, at(0), at(10))
+}
+
+/// Session `n` of `user` created at `created_at` and last seen at `last_seen_at` (a signed-in
+/// one authenticated at `at(0)`).
+fn session_seen(
+    n: u8,
+    user: Option<UserId>,
+    created_at: Timestamp,
+    last_seen_at: Timestamp,
+) -> Session {
+    Session::restore(SessionRecord {
         key: SessionToken::from_random([n; 32]).key(),
         user_id: user,
         fingerprint: Fingerprint::from_headers("UA", "en", "gzip"),
         csrf: CsrfToken::from_random([n.wrapping_add(100); 32]),
-        created_at: at(0),
-        last_seen_at: at(10),
+        created_at,
+        last_seen_at,
         authenticated_at: user.map(|_| at(0)),
         trust: TrustState::default(),
         coarse_ip: Some("203.0.113.0/24".into()),
         device: Some("Firefox on Linux".into()),
-    }
+    })
+    .unwrap()
 }
 
 async fn user(t: &TestDb, n: u8) -> UserId {
@@ -39,7 +51,7 @@ async fn user(t: &TestDb, n: u8) -> UserId {
         at(0),
     );
     t.db.users().insert(&u).await.unwrap();
-    u.id
+    u.id()
 }
 
 on_both_backends!(
@@ -48,25 +60,25 @@ on_both_backends!(
         let repo = t.db.sessions();
         let owner = user(&t, 1).await;
         let mut s = session(1, Some(owner));
-        s.trust = TrustState {
+        s.set_trust(TrustState {
             request_count: 4,
             window_started_at: Some(at(3)),
             rate_limited: true,
             is_trusted: false,
             captcha_passed_at: None,
-        };
+        });
         repo.insert(&s).await.unwrap();
         assert_eq!(repo.insert(&s).await, Err(RepoError::Duplicate));
-        assert_eq!(repo.get(&s.key).await.unwrap(), Some(s.clone()));
-        repo.touch(&s.key, at(20)).await.unwrap();
+        assert_eq!(repo.get(&s.key()).await.unwrap(), Some(s.clone()));
+        repo.touch(&s.key(), at(20)).await.unwrap();
         assert_eq!(
-            repo.get(&s.key).await.unwrap().unwrap().last_seen_at,
+            repo.get(&s.key()).await.unwrap().unwrap().last_seen_at(),
             at(20)
         );
-        repo.delete(&s.key).await.unwrap();
-        repo.delete(&s.key).await.unwrap();
-        assert_eq!(repo.get(&s.key).await.unwrap(), None);
-        assert_eq!(repo.touch(&s.key, at(30)).await, Err(RepoError::NotFound));
+        repo.delete(&s.key()).await.unwrap();
+        repo.delete(&s.key()).await.unwrap();
+        assert_eq!(repo.get(&s.key()).await.unwrap(), None);
+        assert_eq!(repo.touch(&s.key(), at(30)).await, Err(RepoError::NotFound));
     }
 );
 
@@ -80,7 +92,7 @@ on_both_backends!(
         let s = session(3, Some(owner));
         repo.insert(&s).await.unwrap();
         t.db.users().delete(owner).await.unwrap();
-        assert_eq!(repo.get(&s.key).await.unwrap(), None);
+        assert_eq!(repo.get(&s.key()).await.unwrap(), None);
     }
 );
 
@@ -90,20 +102,20 @@ on_both_backends!(replace_kills_the_old_key, |t: TestDb| async move {
     repo.insert(&anonymous).await.unwrap();
     let owner = user(&t, 4).await;
     let signed_in = session(5, Some(owner));
-    repo.replace(&anonymous.key, &signed_in).await.unwrap();
-    assert_eq!(repo.get(&anonymous.key).await.unwrap(), None);
+    repo.replace(&anonymous.key(), &signed_in).await.unwrap();
+    assert_eq!(repo.get(&anonymous.key()).await.unwrap(), None);
     assert_eq!(
-        repo.get(&signed_in.key).await.unwrap(),
+        repo.get(&signed_in.key()).await.unwrap(),
         Some(signed_in.clone())
     );
     // Replacing onto an existing key changes nothing.
     let third = session(6, None);
     repo.insert(&third).await.unwrap();
     assert_eq!(
-        repo.replace(&third.key, &signed_in).await,
+        repo.replace(&third.key(), &signed_in).await,
         Err(RepoError::Duplicate)
     );
-    assert!(repo.get(&third.key).await.unwrap().is_some());
+    assert!(repo.get(&third.key()).await.unwrap().is_some());
 });
 
 on_both_backends!(per_user_listing_and_revocation, |t: TestDb| async move {
@@ -111,7 +123,7 @@ on_both_backends!(per_user_listing_and_revocation, |t: TestDb| async move {
     let owner = user(&t, 7).await;
     let other = user(&t, 8).await;
     let mut keep = session(10, Some(owner));
-    keep.last_seen_at = at(50);
+    keep.touch(at(50));
     let older = session(11, Some(owner));
     let foreign = session(12, Some(other));
     for s in [&keep, &older, &foreign] {
@@ -122,20 +134,20 @@ on_both_backends!(per_user_listing_and_revocation, |t: TestDb| async move {
         .await
         .unwrap()
         .into_iter()
-        .map(|s| s.key)
+        .map(|s| s.key())
         .collect();
     assert_eq!(
         listed,
-        vec![keep.key, older.key],
+        vec![keep.key(), older.key()],
         "most recently active first"
     );
     assert_eq!(
-        repo.delete_for_user(owner, Some(keep.key)).await.unwrap(),
+        repo.delete_for_user(owner, Some(keep.key())).await.unwrap(),
         1
     );
     assert_eq!(repo.list_for_user(owner).await.unwrap().len(), 1);
     assert_eq!(repo.delete_for_user(owner, None).await.unwrap(), 1);
-    assert!(repo.get(&foreign.key).await.unwrap().is_some());
+    assert!(repo.get(&foreign.key()).await.unwrap().is_some());
 });
 
 on_both_backends!(
@@ -143,20 +155,15 @@ on_both_backends!(
     |t: TestDb| async move {
         let repo = t.db.sessions();
         let owner = user(&t, 9).await;
-        let mut idle = session(20, Some(owner));
-        idle.last_seen_at = at(100);
-        let mut old_anonymous = session(21, None);
-        old_anonymous.created_at = at(0);
-        old_anonymous.last_seen_at = at(1000);
-        let mut fresh = session(22, Some(owner));
-        fresh.created_at = at(900);
-        fresh.last_seen_at = at(1000);
+        let idle = session_seen(20, Some(owner), at(0), at(100));
+        let old_anonymous = session_seen(21, None, at(0), at(1000));
+        let fresh = session_seen(22, Some(owner), at(900), at(1000));
         for s in [&idle, &old_anonymous, &fresh] {
             repo.insert(s).await.unwrap();
         }
         let purged = repo.purge_expired(at(500), at(500), at(0)).await.unwrap();
         assert_eq!(purged, 2);
-        assert!(repo.get(&fresh.key).await.unwrap().is_some());
+        assert!(repo.get(&fresh.key()).await.unwrap().is_some());
     }
 );
 
@@ -167,17 +174,18 @@ on_both_backends!(
         let s = session(30, None);
         repo.insert(&s).await.unwrap();
         let policy = wildid_domain::trust::RateLimitPolicy::default();
-        let mut next = s.trust;
+        let mut next = s.trust();
         next.record_identification(&policy, at(40));
-        assert!(repo.swap_trust(&s.key, &s.trust, &next).await.unwrap());
+        assert!(repo.swap_trust(&s.key(), &s.trust(), &next).await.unwrap());
         assert!(
-            !repo.swap_trust(&s.key, &s.trust, &next).await.unwrap(),
+            !repo.swap_trust(&s.key(), &s.trust(), &next).await.unwrap(),
             "stale expectation loses"
         );
-        assert_eq!(repo.get(&s.key).await.unwrap().unwrap().trust, next);
+        assert_eq!(repo.get(&s.key()).await.unwrap().unwrap().trust(), next);
         let missing = session(31, None);
         assert_eq!(
-            repo.swap_trust(&missing.key, &missing.trust, &next).await,
+            repo.swap_trust(&missing.key(), &missing.trust(), &next)
+                .await,
             Err(RepoError::NotFound)
         );
 
@@ -186,10 +194,10 @@ on_both_backends!(
         let mut tasks = Vec::new();
         for _ in 0..20 {
             let repo = Arc::clone(&repo);
-            let key = s.key;
+            let key = s.key();
             tasks.push(tokio::spawn(async move {
                 loop {
-                    let current = repo.get(&key).await.unwrap().unwrap().trust;
+                    let current = repo.get(&key).await.unwrap().unwrap().trust();
                     let mut next = current;
                     next.request_count += 1;
                     if repo.swap_trust(&key, &current, &next).await.unwrap() {
@@ -202,7 +210,12 @@ on_both_backends!(
             task.await.unwrap();
         }
         assert_eq!(
-            repo.get(&s.key).await.unwrap().unwrap().trust.request_count,
+            repo.get(&s.key())
+                .await
+                .unwrap()
+                .unwrap()
+                .trust()
+                .request_count,
             21
         );
     }

@@ -32,7 +32,7 @@ on_both_backends!(
     insert_then_get_round_trips_every_field,
     |t: TestDb| async move {
         let repo = t.db.users();
-        let mut u = user(1);
+        let mut u = user(1).into_record();
         u.role = Role::Worker;
         u.email_verified_at = Some(at(5));
         u.password_hash = Some(PasswordHash::new(
@@ -46,10 +46,11 @@ on_both_backends!(
         };
         u.last_login_at = Some(at(7));
         u.display_name = Some(PlainText::new("Ann \"the\" Ranger ü", 60).unwrap());
+        let u = User::restore(u).unwrap();
         repo.insert(&u).await.unwrap();
-        assert_eq!(repo.get(u.id).await.unwrap(), u);
+        assert_eq!(repo.get(u.id()).await.unwrap(), u);
         assert_eq!(
-            repo.find_by_email(&u.email_lookup).await.unwrap(),
+            repo.find_by_email(&u.email_lookup()).await.unwrap(),
             Some(u.clone())
         );
         assert_eq!(
@@ -71,14 +72,16 @@ on_both_backends!(
         let repo = t.db.users();
         let u = user(1);
         repo.insert(&u).await.unwrap();
-        let mut same_id = user(2);
-        same_id.id = u.id;
+        let mut same_id = user(2).into_record();
+        same_id.id = u.id();
+        let same_id = User::restore(same_id).unwrap();
         assert_eq!(repo.insert(&same_id).await, Err(RepoError::Duplicate));
-        let mut same_email = user(3);
-        same_email.email_lookup = u.email_lookup;
+        let mut same_email = user(3).into_record();
+        same_email.email_lookup = u.email_lookup();
+        let same_email = User::restore(same_email).unwrap();
         assert_eq!(repo.insert(&same_email).await, Err(RepoError::Duplicate));
         assert_eq!(repo.count().await.unwrap(), 1);
-        assert_eq!(repo.get(u.id).await.unwrap(), u);
+        assert_eq!(repo.get(u.id()).await.unwrap(), u);
     }
 );
 
@@ -86,24 +89,28 @@ on_both_backends!(
     update_replaces_fields_including_clearing_them,
     |t: TestDb| async move {
         let repo = t.db.users();
-        let mut u = user(1);
+        let mut u = user(1).into_record();
         u.password_hash = Some(PasswordHash::new("$argon2id$old".into()));
         u.lockout.locked_until = Some(at(10));
-        repo.insert(&u).await.unwrap();
+        repo.insert(&User::restore(u.clone()).unwrap())
+            .await
+            .unwrap();
         u.role = Role::Admin;
         u.active = false;
         u.password_hash = None;
         u.lockout = LockoutState::default();
+        let u = User::restore(u).unwrap();
         repo.update(&u).await.unwrap();
-        assert_eq!(repo.get(u.id).await.unwrap(), u);
+        assert_eq!(repo.get(u.id()).await.unwrap(), u);
 
         assert_eq!(repo.update(&user(7)).await, Err(RepoError::NotFound));
         let other = user(2);
         repo.insert(&other).await.unwrap();
-        let mut clash = other.clone();
-        clash.email_lookup = u.email_lookup;
+        let mut clash = other.to_record();
+        clash.email_lookup = u.email_lookup();
+        let clash = User::restore(clash).unwrap();
         assert_eq!(repo.update(&clash).await, Err(RepoError::Duplicate));
-        assert_eq!(repo.get(other.id).await.unwrap(), other);
+        assert_eq!(repo.get(other.id()).await.unwrap(), other);
     }
 );
 
@@ -117,9 +124,9 @@ on_both_backends!(list_pages_oldest_first_and_delete, |t: TestDb| async move {
         .await
         .unwrap()
         .iter()
-        .map(|u| u.id)
+        .map(|u| u.id())
         .collect();
-    assert_eq!(ids, vec![user(1).id, user(2).id, user(3).id]);
+    assert_eq!(ids, vec![user(1).id(), user(2).id(), user(3).id()]);
     let second: Vec<UserId> = repo
         .list(Page {
             offset: 1,
@@ -128,12 +135,12 @@ on_both_backends!(list_pages_oldest_first_and_delete, |t: TestDb| async move {
         .await
         .unwrap()
         .iter()
-        .map(|u| u.id)
+        .map(|u| u.id())
         .collect();
-    assert_eq!(second, vec![user(2).id]);
-    repo.delete(user(2).id).await.unwrap();
-    assert_eq!(repo.get(user(2).id).await, Err(RepoError::NotFound));
-    assert_eq!(repo.delete(user(2).id).await, Err(RepoError::NotFound));
+    assert_eq!(second, vec![user(2).id()]);
+    repo.delete(user(2).id()).await.unwrap();
+    assert_eq!(repo.get(user(2).id()).await, Err(RepoError::NotFound));
+    assert_eq!(repo.delete(user(2).id()).await, Err(RepoError::NotFound));
     assert_eq!(repo.count().await.unwrap(), 2);
 });
 
@@ -146,17 +153,20 @@ on_both_backends!(
     |t: TestDb| async move {
         let repo = t.db.users();
         let mut u = user(1);
-        u.lockout.failed_attempts = 2;
+        u.set_lockout(LockoutState {
+            failed_attempts: 2,
+            ..u.lockout()
+        });
         repo.insert(&u).await.unwrap();
         let longest = PlainText::new(&"é".repeat(60), DISPLAY_NAME_MAX_CHARS).unwrap();
-        repo.set_display_name(u.id, Some(longest.clone()))
+        repo.set_display_name(u.id(), Some(longest.clone()))
             .await
             .unwrap();
-        u.display_name = Some(longest);
-        assert_eq!(repo.get(u.id).await.unwrap(), u, "nothing else changed");
-        repo.set_display_name(u.id, None).await.unwrap();
-        u.display_name = None;
-        assert_eq!(repo.get(u.id).await.unwrap(), u);
+        u.set_display_name(Some(longest)).unwrap();
+        assert_eq!(repo.get(u.id()).await.unwrap(), u, "nothing else changed");
+        repo.set_display_name(u.id(), None).await.unwrap();
+        u.set_display_name(None).unwrap();
+        assert_eq!(repo.get(u.id()).await.unwrap(), u);
         assert_eq!(
             repo.set_display_name(UserId::from_random([9; 16]), None)
                 .await,
@@ -184,20 +194,21 @@ on_both_backends!(
     |t: TestDb| async move {
         let repo = t.db.users();
         let mut u = user(1);
-        u.display_name = Some(PlainText::new("Ann", 60).unwrap());
+        u.set_display_name(Some(PlainText::new("Ann", 60).unwrap()))
+            .unwrap();
         repo.insert(&u).await.unwrap();
         let one = LockoutState {
             failed_attempts: 1,
             locked_until: None,
         };
         assert!(
-            repo.swap_lockout(u.id, LockoutState::default(), one)
+            repo.swap_lockout(u.id(), LockoutState::default(), one)
                 .await
                 .unwrap()
         );
         assert!(
             !repo
-                .swap_lockout(u.id, LockoutState::default(), one)
+                .swap_lockout(u.id(), LockoutState::default(), one)
                 .await
                 .unwrap(),
             "a stale expectation replaces nothing"
@@ -206,10 +217,10 @@ on_both_backends!(
             failed_attempts: 5,
             locked_until: Some(at(1800)),
         };
-        assert!(repo.swap_lockout(u.id, one, locked).await.unwrap());
-        u.lockout = locked;
+        assert!(repo.swap_lockout(u.id(), one, locked).await.unwrap());
+        u.set_lockout(locked);
         assert_eq!(
-            repo.get(u.id).await.unwrap(),
+            repo.get(u.id()).await.unwrap(),
             u,
             "only the counters changed"
         );
@@ -228,11 +239,12 @@ on_both_backends!(
         };
         let wins = one_of_many_wins(8, || {
             let repo = std::sync::Arc::clone(&repo);
-            async move { repo.swap_lockout(u.id, locked, next).await.unwrap() }
+            let id = u.id();
+            async move { repo.swap_lockout(id, locked, next).await.unwrap() }
         })
         .await;
         assert_eq!(wins, 1);
-        assert_eq!(repo.get(u.id).await.unwrap().lockout, next);
+        assert_eq!(repo.get(u.id()).await.unwrap().lockout(), next);
     }
 );
 
@@ -243,27 +255,28 @@ on_both_backends!(
         let u = user(1);
         repo.insert(&u).await.unwrap();
         assert!(
-            repo.swap_totp_step(u.id, None, 100).await.unwrap(),
+            repo.swap_totp_step(u.id(), None, 100).await.unwrap(),
             "first use"
         );
         assert!(
-            !repo.swap_totp_step(u.id, None, 100).await.unwrap(),
+            !repo.swap_totp_step(u.id(), None, 100).await.unwrap(),
             "replay"
         );
-        assert!(!repo.swap_totp_step(u.id, Some(99), 101).await.unwrap());
-        assert_eq!(repo.get(u.id).await.unwrap().totp_last_step, Some(100));
+        assert!(!repo.swap_totp_step(u.id(), Some(99), 101).await.unwrap());
+        assert_eq!(repo.get(u.id()).await.unwrap().totp_last_step(), Some(100));
         let repo = std::sync::Arc::clone(&repo);
         let wins = one_of_many_wins(8, || {
             let repo = std::sync::Arc::clone(&repo);
-            async move { repo.swap_totp_step(u.id, Some(100), 101).await.unwrap() }
+            let id = u.id();
+            async move { repo.swap_totp_step(id, Some(100), 101).await.unwrap() }
         })
         .await;
         assert_eq!(wins, 1, "one code used twice at once: one wins");
-        let mut expected = u.clone();
+        let mut expected = u.to_record();
         expected.totp_last_step = Some(101);
         assert_eq!(
-            repo.get(u.id).await.unwrap(),
-            expected,
+            repo.get(u.id()).await.unwrap(),
+            User::restore(expected).unwrap(),
             "nothing else changed"
         );
         assert_eq!(
@@ -279,29 +292,28 @@ on_both_backends!(
     |t: TestDb| async move {
         let repo = t.db.users();
         let mut u = user(1);
-        u.password_hash = Some(PasswordHash::new(
+        u.set_password(PasswordHash::new(
             "$argon2id$v=19$m=19456,t=2,p=1$a$b".into(),
         ));
-        u.lockout = LockoutState {
+        u.set_lockout(LockoutState {
             failed_attempts: 4,
             locked_until: Some(at(60)),
-        };
+        });
         repo.insert(&u).await.unwrap();
-        repo.record_login(u.id, at(10), None).await.unwrap();
-        u.lockout = LockoutState::default();
-        u.last_login_at = Some(at(10));
+        repo.record_login(u.id(), at(10), None).await.unwrap();
+        u.record_sign_in(LockoutState::default(), at(10));
         assert_eq!(
-            repo.get(u.id).await.unwrap(),
+            repo.get(u.id()).await.unwrap(),
             u,
             "the hash is kept without a rehash"
         );
         let upgraded = PasswordHash::new("$argon2id$v=19$m=24576,t=2,p=1$c$d".into());
-        repo.record_login(u.id, at(20), Some(upgraded.clone()))
+        repo.record_login(u.id(), at(20), Some(upgraded.clone()))
             .await
             .unwrap();
-        u.password_hash = Some(upgraded);
-        u.last_login_at = Some(at(20));
-        assert_eq!(repo.get(u.id).await.unwrap(), u);
+        u.set_password(upgraded);
+        u.record_sign_in(LockoutState::default(), at(20));
+        assert_eq!(repo.get(u.id()).await.unwrap(), u);
         assert_eq!(
             repo.record_login(UserId::from_random([9; 16]), at(30), None)
                 .await,
@@ -312,19 +324,20 @@ on_both_backends!(
 
 on_both_backends!(role_and_active_are_set_alone, |t: TestDb| async move {
     let repo = t.db.users();
-    let mut u = user(1);
+    let mut u = user(1).into_record();
     u.lockout.failed_attempts = 2;
     u.totp_last_step = Some(7);
+    let mut u = User::restore(u).unwrap();
     repo.insert(&u).await.unwrap();
-    repo.set_role(u.id, Role::Admin).await.unwrap();
-    u.role = Role::Admin;
-    assert_eq!(repo.get(u.id).await.unwrap(), u, "only the role changed");
-    repo.set_active(u.id, false).await.unwrap();
-    u.active = false;
-    assert_eq!(repo.get(u.id).await.unwrap(), u, "only the flag changed");
-    repo.set_active(u.id, true).await.unwrap();
-    u.active = true;
-    assert_eq!(repo.get(u.id).await.unwrap(), u);
+    repo.set_role(u.id(), Role::Admin).await.unwrap();
+    u.set_role(Role::Admin);
+    assert_eq!(repo.get(u.id()).await.unwrap(), u, "only the role changed");
+    repo.set_active(u.id(), false).await.unwrap();
+    u.deactivate();
+    assert_eq!(repo.get(u.id()).await.unwrap(), u, "only the flag changed");
+    repo.set_active(u.id(), true).await.unwrap();
+    u.reactivate();
+    assert_eq!(repo.get(u.id()).await.unwrap(), u);
     let nobody = UserId::from_random([9; 16]);
     assert_eq!(
         repo.set_role(nobody, Role::Admin).await,
@@ -348,8 +361,8 @@ on_both_backends!(
         let u = user(1);
         users.insert(&u).await.unwrap();
         let first: Vec<RecoveryCodeHash> = (0..10).map(code_hash).collect();
-        codes.replace_all(u.id, &first).await.unwrap();
-        let stored = codes.unused(u.id).await.unwrap();
+        codes.replace_all(u.id(), &first).await.unwrap();
+        let stored = codes.unused(u.id()).await.unwrap();
         assert_eq!(stored.len(), 10);
         for (i, code) in stored.iter().enumerate() {
             assert_eq!(
@@ -357,14 +370,17 @@ on_both_backends!(
                 (i, first[i], None)
             );
         }
-        assert!(codes.use_code(u.id, 3, at(5)).await.unwrap());
-        assert!(!codes.use_code(u.id, 3, at(6)).await.unwrap(), "used once");
+        assert!(codes.use_code(u.id(), 3, at(5)).await.unwrap());
         assert!(
-            !codes.use_code(u.id, 10, at(6)).await.unwrap(),
+            !codes.use_code(u.id(), 3, at(6)).await.unwrap(),
+            "used once"
+        );
+        assert!(
+            !codes.use_code(u.id(), 10, at(6)).await.unwrap(),
             "no such code"
         );
         let left: Vec<u8> = codes
-            .unused(u.id)
+            .unused(u.id())
             .await
             .unwrap()
             .iter()
@@ -376,15 +392,16 @@ on_both_backends!(
         let shared = std::sync::Arc::clone(&codes);
         let wins = one_of_many_wins(8, || {
             let codes = std::sync::Arc::clone(&shared);
-            async move { codes.use_code(u.id, 4, at(7)).await.unwrap() }
+            let id = u.id();
+            async move { codes.use_code(id, 4, at(7)).await.unwrap() }
         })
         .await;
         assert_eq!(wins, 1);
 
         // Regenerating replaces the whole set, used codes included.
         let second: Vec<RecoveryCodeHash> = (20..30).map(code_hash).collect();
-        codes.replace_all(u.id, &second).await.unwrap();
-        let stored = codes.unused(u.id).await.unwrap();
+        codes.replace_all(u.id(), &second).await.unwrap();
+        let stored = codes.unused(u.id()).await.unwrap();
         assert_eq!(stored.iter().map(|c| c.hash).collect::<Vec<_>>(), second);
         assert!(
             stored.iter().all(|c| !first.contains(&c.hash)),
@@ -393,15 +410,15 @@ on_both_backends!(
         // Another user's codes are their own.
         let other = user(2);
         users.insert(&other).await.unwrap();
-        assert!(codes.unused(other.id).await.unwrap().is_empty());
-        assert!(!codes.use_code(other.id, 0, at(8)).await.unwrap());
+        assert!(codes.unused(other.id()).await.unwrap().is_empty());
+        assert!(!codes.use_code(other.id(), 0, at(8)).await.unwrap());
         assert_eq!(
             codes
                 .replace_all(UserId::from_random([9; 16]), &second)
                 .await,
             Err(RepoError::NotFound)
         );
-        codes.delete_all(u.id).await.unwrap();
-        assert!(codes.unused(u.id).await.unwrap().is_empty());
+        codes.delete_all(u.id()).await.unwrap();
+        assert!(codes.unused(u.id()).await.unwrap().is_empty());
     }
 );

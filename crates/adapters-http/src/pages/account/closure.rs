@@ -48,7 +48,7 @@ pub(crate) async fn delete_account(
     state
         .services
         .admin
-        .delete_account(Deleter::Owner, signed_in.user.id, requester(&viewer))
+        .delete_account(Deleter::Owner, signed_in.user.id(), requester(&viewer))
         .await?;
     // The session went with the account; the browser forgets its cookie.
     signed_in.handle.forget();

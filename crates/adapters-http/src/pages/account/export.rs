@@ -91,7 +91,7 @@ pub(crate) async fn export(
     // error page rather than a broken download.
     let facts = account_facts(&state, &signed_in).await?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Chunk>(4);
-    let owner = signed_in.user.id;
+    let owner = signed_in.user.id();
     tokio::spawn(async move {
         if let Err(e) = write_archive(&state, owner, &facts, &tx).await {
             tracing::error!(error = %e, "the data export failed part-way");
@@ -117,7 +117,7 @@ pub(crate) async fn export(
 
 async fn account_facts(state: &AppState, signed_in: &SignedIn) -> Result<AccountFacts, AppError> {
     let profile = state.services.accounts.profile(&signed_in.user)?;
-    let sessions = state.services.sessions.list(signed_in.user.id).await?;
+    let sessions = state.services.sessions.list(signed_in.user.id()).await?;
     Ok(AccountFacts {
         id: profile.id.to_string(),
         email: profile.email,
@@ -130,10 +130,10 @@ async fn account_facts(state: &AppState, signed_in: &SignedIn) -> Result<Account
         sessions: sessions
             .iter()
             .map(|s| SessionFacts {
-                started: s.created_at.to_rfc3339(),
-                last_seen: s.last_seen_at.to_rfc3339(),
-                device: s.device.clone(),
-                network: s.coarse_ip.clone(),
+                started: s.created_at().to_rfc3339(),
+                last_seen: s.last_seen_at().to_rfc3339(),
+                device: s.device().map(str::to_owned),
+                network: s.coarse_ip().map(str::to_owned),
             })
             .collect(),
     })

@@ -89,15 +89,15 @@ pub(crate) async fn account_page(
     let sessions = state
         .services
         .sessions
-        .list(signed_in.user.id)
+        .list(signed_in.user.id())
         .await?
         .into_iter()
         .map(|s| SessionRow {
-            id: hex::encode(s.key.as_bytes()),
-            device: s.device.clone().unwrap_or_else(|| "Unknown browser".into()),
-            network: s.coarse_ip.clone().unwrap_or_default(),
-            last_seen: s.last_seen_at.format("%Y-%m-%d %H:%M").to_string(),
-            current: s.key == signed_in.session.key,
+            id: hex::encode(s.key().as_bytes()),
+            device: s.device().unwrap_or("Unknown browser").to_owned(),
+            network: s.coarse_ip().unwrap_or_default().to_owned(),
+            last_seen: s.last_seen_at().format("%Y-%m-%d %H:%M").to_string(),
+            current: s.key() == signed_in.session.key(),
         })
         .collect();
     let display_name = profile.display_name.unwrap_or_default();
@@ -208,16 +208,16 @@ pub(crate) async fn revoke(
     let message = if form.all_others == "true" {
         let n = sessions
             .revoke_others(
-                Actor::User(signed_in.user.id),
-                signed_in.user.id,
-                Some(signed_in.session.key),
+                Actor::User(signed_in.user.id()),
+                signed_in.user.id(),
+                Some(signed_in.session.key()),
                 client.request_id,
             )
             .await?;
         format!("Signed out of {n} other session(s).")
     } else {
         let key = session_key(&form.id).ok_or_else(AppError::not_a_session_id)?;
-        if sessions.revoke(signed_in.user.id, &key, client).await? {
+        if sessions.revoke(signed_in.user.id(), &key, client).await? {
             "That session is signed out.".into()
         } else {
             "That session had already ended.".into()

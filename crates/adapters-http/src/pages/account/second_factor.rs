@@ -180,7 +180,7 @@ pub(crate) async fn recovery_codes(
         .regenerate_recovery_codes(&signed_in.user, requester(&viewer))
         .await?;
     if form.end_other_sessions == "true" {
-        end_other_sessions(&state, &signed_in, signed_in.session.key).await?;
+        end_other_sessions(&state, &signed_in, signed_in.session.key()).await?;
     }
     recovery_page(
         &ctx,

@@ -103,7 +103,11 @@ pub(crate) async fn book(
         state
             .services
             .bookings
-            .book(signed_in.user.id, &input, viewer.handle.client().request_id)
+            .book(
+                signed_in.user.id(),
+                &input,
+                viewer.handle.client().request_id,
+            )
             .await
             .map_err(AppError::from)
     }
@@ -147,7 +151,7 @@ pub(crate) async fn mine(
     let bookings = state
         .services
         .bookings
-        .of_visitor(signed_in.user.id)
+        .of_visitor(signed_in.user.id())
         .await?;
     let (mut upcoming, past): (Vec<_>, Vec<_>) = bookings
         .iter()
@@ -161,7 +165,7 @@ pub(crate) async fn mine(
         let token = state
             .services
             .bookings
-            .visit_token(signed_in.user.id, booking.id())
+            .visit_token(signed_in.user.id(), booking.id())
             .await?;
         if let Some(token) = token {
             card.token_qr = Some(qr_data_url(&token.to_string(), 160)?);

@@ -253,7 +253,7 @@ async fn save_site(
 ) -> Result<Response, AppError> {
     let catalogue = &state.services.catalogue;
     let request = viewer.handle.client().request_id;
-    let admin = signed_in.user.id;
+    let admin = signed_in.user.id();
     let outcome = async {
         let input = form.input()?;
         let site = match id {
@@ -324,7 +324,7 @@ async fn save_service(
 ) -> Result<Response, AppError> {
     let catalogue = &state.services.catalogue;
     let request = viewer.handle.client().request_id;
-    let admin = signed_in.user.id;
+    let admin = signed_in.user.id();
     let outcome = async {
         let input = form.input()?;
         let service = match id {

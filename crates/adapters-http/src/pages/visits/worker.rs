@@ -44,7 +44,7 @@ pub(crate) async fn dashboard(
     let sites = catalogue.sites(false).await?;
     let names = Names::of(&sites, &catalogue.services().await?);
     let bookings = &state.services.bookings;
-    let held = bookings.held_by(signed_in.user.id).await?;
+    let held = bookings.held_by(signed_in.user.id()).await?;
     let open = bookings.open().await?;
     let (jar, flashes) = flash::take(jar, &state.settings);
     let page = WorkerPage {
@@ -131,7 +131,11 @@ pub(crate) async fn report_exposure(
         let reported = state
             .services
             .exposures
-            .report(signed_in.user.id, &input, viewer.handle.client().request_id)
+            .report(
+                signed_in.user.id(),
+                &input,
+                viewer.handle.client().request_id,
+            )
             .await?;
         Ok(match reported.notified {
             0 => "Exposure reported. Nobody was checked in there during that time.".to_owned(),

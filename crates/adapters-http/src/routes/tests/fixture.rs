@@ -14,18 +14,20 @@ pub(super) fn known_csrf() -> CsrfToken {
 
 pub(super) fn known_session() -> Session {
     let now = wildid_ports::clock::Clock::now(&SystemClock);
-    Session {
-        key: known_token().key(),
-        user_id: None,
-        fingerprint: Fingerprint::from_headers("", "", ""),
-        csrf: known_csrf(),
-        created_at: now,
-        last_seen_at: now,
-        authenticated_at: None,
-        trust: TrustState::default(),
-        coarse_ip: None,
-        device: None,
-    }
+    Session::new_anonymous(
+        known_token().key(),
+        Fingerprint::from_headers("", "", ""),
+        known_csrf(),
+        now,
+    )
+}
+
+/// [`known_session`] stored under `key`, of `user` (without an authentication time).
+pub(super) fn known_session_as(key: SessionKey, user: Option<UserId>) -> Session {
+    let mut record = known_session().into_record();
+    record.key = key;
+    record.user_id = user;
+    Session::restore(record).unwrap()
 }
 
 pub(super) fn state(database_up: bool) -> AppState {

@@ -168,12 +168,13 @@ fn viewer_user(role: Role) -> User {
         EncryptedField::new("x".into()),
         SystemClock.now(),
     );
-    user.role = role;
-    user.email_verified_at = Some(SystemClock.now());
+    user.set_role(role);
+    user.verify_email(SystemClock.now());
+    let mut user = user.into_record();
     if role.includes(Role::Worker) {
         user.totp_secret = Some(EncryptedField::new("gAAAA-totp".into()));
     }
-    user
+    User::restore(user).unwrap()
 }
 
 /// A state in which the four viewers have sessions (with CSRF token `known_csrf()`).
@@ -190,11 +191,7 @@ fn matrix_state() -> AppState {
         Ok(viewers
             .into_iter()
             .find(|r| viewer_token(*r).key() == *key)
-            .map(|role| Session {
-                key: *key,
-                user_id: role.map(|r| viewer_user(r).id),
-                ..known_session()
-            }))
+            .map(|role| known_session_as(*key, role.map(|r| viewer_user(r).id()))))
     });
     sessions.expect_touch().returning(|_, _| Ok(()));
     let mut users = MockUserRepository::new();
@@ -202,7 +199,7 @@ fn matrix_state() -> AppState {
         Role::ALL
             .into_iter()
             .map(viewer_user)
-            .find(|u| u.id == id)
+            .find(|u| u.id() == id)
             .ok_or(RepoError::NotFound)
     });
     let audit = state.services.audit.clone();
@@ -246,19 +243,18 @@ fn without_second_factor(role: Role) -> AppState {
     let mut state = matrix_state();
     let mut sessions = MockSessionRepository::new();
     sessions.expect_get().returning(|key| {
-        Ok(Some(Session {
-            key: *key,
-            user_id: Some(UserId::from_random([99; 16])),
-            ..known_session()
-        }))
+        Ok(Some(known_session_as(
+            *key,
+            Some(UserId::from_random([99; 16])),
+        )))
     });
     sessions.expect_touch().returning(|_, _| Ok(()));
     let mut users = MockUserRepository::new();
     users.expect_get().returning(move |_| {
-        let mut user = viewer_user(role);
+        let mut user = viewer_user(role).into_record();
         user.id = UserId::from_random([99; 16]);
         user.totp_secret = None;
-        Ok(user)
+        Ok(User::restore(user).unwrap())
     });
     let audit = state.services.audit.clone();
     let service = SessionService::new(

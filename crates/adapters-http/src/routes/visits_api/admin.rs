@@ -92,7 +92,7 @@ pub(crate) async fn add_site(
         .services
         .catalogue
         .add_site(
-            signed_in.user.id,
+            signed_in.user.id(),
             &body.input()?,
             viewer.handle.client().request_id,
         )
@@ -117,7 +117,7 @@ pub(crate) async fn change_site(
         .services
         .catalogue
         .change_site(
-            signed_in.user.id,
+            signed_in.user.id(),
             site_id(&id)?,
             &body.input()?,
             viewer.handle.client().request_id,
@@ -141,7 +141,7 @@ pub(crate) async fn add_service(
         .services
         .catalogue
         .add_service(
-            signed_in.user.id,
+            signed_in.user.id(),
             &body.into(),
             viewer.handle.client().request_id,
         )
@@ -165,7 +165,7 @@ pub(crate) async fn change_service(
         .services
         .catalogue
         .change_service(
-            signed_in.user.id,
+            signed_in.user.id(),
             service_id(&id)?,
             &body.into(),
             viewer.handle.client().request_id,

@@ -59,7 +59,11 @@ pub(crate) async fn book(
     let booking = state
         .services
         .bookings
-        .book(signed_in.user.id, &input, viewer.handle.client().request_id)
+        .book(
+            signed_in.user.id(),
+            &input,
+            viewer.handle.client().request_id,
+        )
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -77,7 +81,7 @@ pub(crate) async fn mine(
     let bookings = state
         .services
         .bookings
-        .of_visitor(signed_in.user.id)
+        .of_visitor(signed_in.user.id())
         .await?;
     let staff = staff(&signed_in);
     Ok(Json(
@@ -116,7 +120,7 @@ pub(crate) async fn token(
     let token = state
         .services
         .bookings
-        .visit_token(signed_in.user.id, booking_id(&id)?)
+        .visit_token(signed_in.user.id(), booking_id(&id)?)
         .await?;
     Ok(Json(TokenBody {
         token: token.map(|t| t.to_string()),

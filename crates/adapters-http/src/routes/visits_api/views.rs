@@ -133,6 +133,6 @@ impl BookingView {
 pub(super) fn staff(signed_in: &SignedIn) -> bool {
     signed_in
         .user
-        .role
+        .role()
         .includes(wildid_domain::role::Role::Worker)
 }

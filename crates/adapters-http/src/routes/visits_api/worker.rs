@@ -42,7 +42,7 @@ pub(crate) async fn worker_bookings(
 ) -> Result<Json<WorkerBookingsBody>, AppError> {
     let bookings = &state.services.bookings;
     let open = bookings.open().await?;
-    let mine = bookings.held_by(signed_in.user.id).await?;
+    let mine = bookings.held_by(signed_in.user.id()).await?;
     Ok(Json(WorkerBookingsBody {
         open: open.iter().map(|b| BookingView::of(b, true)).collect(),
         mine: mine.iter().map(|b| BookingView::of(b, true)).collect(),

@@ -72,7 +72,7 @@ impl Accounts {
     ) -> Result<(), LinkRequestError> {
         let (email, lookup) = self.link_request(email, who).await?;
         let existing = self.ports.users.find_by_email(&lookup).await?;
-        if existing.as_ref().is_some_and(|u| !u.active) {
+        if existing.as_ref().is_some_and(|u| !u.is_active()) {
             return Ok(());
         }
         let now = self.ports.clock.now();
@@ -106,7 +106,7 @@ impl Accounts {
             .await?;
         let actor = existing
             .as_ref()
-            .map_or(Actor::Anonymous, |u| Actor::User(u.id));
+            .map_or(Actor::Anonymous, |u| Actor::User(u.id()));
         let details = AuditDetails::new()
             .with(
                 "kind",
@@ -120,7 +120,7 @@ impl Accounts {
         self.audit(
             actor,
             Action::MagicLinkIssued,
-            existing.map(|u| u.id),
+            existing.map(|u| u.id()),
             details,
             who,
         )
@@ -147,7 +147,7 @@ impl Accounts {
             .filter(|t| t.state(self.ports.clock.now()) == TokenState::Usable)
             .ok_or(MagicLinkError::InvalidLink)?;
         match self.ports.users.find_by_email(&token.email_lookup).await? {
-            Some(user) if user.active => Ok(MagicLinkPreview::SignIn {
+            Some(user) if user.is_active() => Ok(MagicLinkPreview::SignIn {
                 totp: user.has_totp(),
             }),
             Some(_) => Err(MagicLinkError::InvalidLink),
@@ -231,7 +231,7 @@ impl Accounts {
             .await?
             .ok_or(MagicLinkError::InvalidLink)?;
         let user = match self.ports.users.find_by_email(&token.email_lookup).await? {
-            Some(user) if user.active => user,
+            Some(user) if user.is_active() => user,
             Some(_) => return Err(MagicLinkError::InvalidLink),
             None => self.sign_up_by_link(&token, who).await?,
         };
@@ -243,30 +243,28 @@ impl Accounts {
             }
         }
         let mut user = user;
-        if user.email_verified_at.is_none() {
-            // Opening the link proves the address as well as a verification link would.
-            user.email_verified_at = Some(now);
+        // Opening the link proves the address as well as a verification link would.
+        if user.verify_email(now) {
             self.ports.users.update(&user).await?;
         }
-        self.ports.users.record_login(user.id, now, None).await?;
+        self.ports.users.record_login(user.id(), now, None).await?;
         self.audit(
-            Actor::User(user.id),
+            Actor::User(user.id()),
             Action::MagicLinkUsed,
-            Some(user.id),
+            Some(user.id()),
             AuditDetails::new(),
             who,
         )
         .await;
         self.audit(
-            Actor::User(user.id),
+            Actor::User(user.id()),
             Action::LoginSucceeded,
-            Some(user.id),
+            Some(user.id()),
             AuditDetails::new().with("method", "magic_link"),
             who,
         )
         .await;
-        user.lockout = self.policy.lockout.after_success();
-        user.last_login_at = Some(now);
+        user.record_sign_in(self.policy.lockout.after_success(), now);
         Ok(user)
     }
 
@@ -287,7 +285,7 @@ impl Accounts {
                 .map_err(|_| MagicLinkError::Unavailable("no secure randomness".into()))?,
         );
         let mut user = User::new(id, token.email_lookup, encrypted, now);
-        user.email_verified_at = Some(now);
+        user.verify_email(now);
         match self.ports.users.insert(&user).await {
             Ok(()) => {}
             // Created concurrently by another link of the same address: use that account.
@@ -383,7 +381,7 @@ mod tests {
         let mut w = world();
         w.users.expect_find_by_email().returning(|_| {
             let mut user = user_of("gone@example.org", 2);
-            user.active = false;
+            user.deactivate();
             Ok(Some(user))
         });
         // No expectation on the token repository: a link would panic.

@@ -53,13 +53,13 @@ impl Accounts {
             .hash(new)
             .await
             .map_err(|e| PasswordChangeError::Unavailable(e.to_string()))?;
-        let mut updated = self.ports.users.get(user.id).await?;
-        updated.password_hash = Some(hash);
+        let mut updated = self.ports.users.get(user.id()).await?;
+        updated.set_password(hash);
         self.ports.users.update(&updated).await?;
         self.audit(
-            Actor::User(user.id),
+            Actor::User(user.id()),
             Action::PasswordChanged,
-            Some(user.id),
+            Some(user.id()),
             AuditDetails::new(),
             who,
         )

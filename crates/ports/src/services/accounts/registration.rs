@@ -103,7 +103,7 @@ impl Accounts {
             self.audit(
                 Actor::Anonymous,
                 Action::RegisterExistingAddress,
-                Some(existing.id),
+                Some(existing.id()),
                 AuditDetails::new(),
                 who,
             )
@@ -119,7 +119,7 @@ impl Accounts {
             .encrypt(email.as_str().as_bytes())
             .map_err(|e| RegisterError::Unavailable(e.to_string()))?;
         let mut user = User::new(id, lookup, encrypted, now);
-        user.password_hash = Some(hash);
+        user.set_password(hash);
         let (token, queued) = self
             .verification_link(&email, lookup, now)
             .map_err(RegisterError::Unavailable)?;
@@ -231,9 +231,9 @@ mod tests {
             .unwrap();
         let stored = stored.lock().unwrap();
         let (user, token, (to, text)) = &stored[0];
-        assert!(user.password_hash.is_some() && user.email_verified_at.is_none());
+        assert!(user.password_hash().is_some() && user.email_verified_at().is_none());
         assert_eq!(token.purpose, TokenPurpose::EmailVerification);
-        assert_eq!(token.email_lookup, user.email_lookup);
+        assert_eq!(token.email_lookup, user.email_lookup());
         assert_eq!(to, "ada@example.org");
         // The link leads to the page the HTTP adapter named, with the token whose hash is kept.
         let link = text

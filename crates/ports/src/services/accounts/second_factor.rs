@@ -65,18 +65,18 @@ impl Accounts {
         let now = self.ports.clock.now();
         let typed = code.trim();
         if typed.chars().filter(char::is_ascii_digit).count() == 6 && typed.len() <= 7 {
-            return match secret.accept(typed, now, user.totp_last_step) {
+            return match secret.accept(typed, now, user.totp_last_step()) {
                 Ok(step) => {
                     self.ports
                         .users
-                        .swap_totp_step(user.id, user.totp_last_step, step)
+                        .swap_totp_step(user.id(), user.totp_last_step(), step)
                         .await
                 }
                 Err(CodeRejected::Replayed) => {
                     self.audit(
-                        Actor::User(user.id),
+                        Actor::User(user.id()),
                         Action::TotpReplayRefused,
-                        Some(user.id),
+                        Some(user.id()),
                         AuditDetails::new(),
                         who,
                     )
@@ -86,20 +86,20 @@ impl Accounts {
                 Err(CodeRejected::Wrong) => Ok(false),
             };
         }
-        for stored in self.ports.recovery_codes.unused(user.id).await? {
+        for stored in self.ports.recovery_codes.unused(user.id()).await? {
             if stored.hash.matches(typed) {
                 let used = self
                     .ports
                     .recovery_codes
-                    .use_code(user.id, stored.index, now)
+                    .use_code(user.id(), stored.index, now)
                     .await?;
                 if used {
-                    let left = self.ports.recovery_codes.unused(user.id).await?.len();
+                    let left = self.ports.recovery_codes.unused(user.id()).await?.len();
                     let details = AuditDetails::new().with("remaining", left.to_string());
                     self.audit(
-                        Actor::User(user.id),
+                        Actor::User(user.id()),
                         Action::RecoveryCodeUsed,
-                        Some(user.id),
+                        Some(user.id()),
                         details,
                         who,
                     )
@@ -112,11 +112,11 @@ impl Accounts {
     }
 
     fn totp_secret(&self, user: &User) -> Option<TotpSecret> {
-        let field = user.totp_secret.as_ref()?;
+        let field = user.totp_secret()?;
         match self.ports.cipher.decrypt(field).map(TotpSecret::from_bytes) {
             Ok(Ok(secret)) => Some(secret),
             _ => {
-                tracing::error!(user = %user.id, "a TOTP secret cannot be decrypted with the key ring");
+                tracing::error!(user = %user.id(), "a TOTP secret cannot be decrypted with the key ring");
                 None
             }
         }
@@ -131,7 +131,7 @@ impl Accounts {
         let bytes = random_array(self.ports.random.as_ref())
             .map_err(|_| TotpError::Unavailable("no secure randomness".into()))?;
         let secret = TotpSecret::from_random(bytes);
-        let plain = pending_enrolment(&user.id, &secret, self.ports.clock.now());
+        let plain = pending_enrolment(&user.id(), &secret, self.ports.clock.now());
         let pending = self
             .ports
             .cipher
@@ -157,7 +157,7 @@ impl Accounts {
             .decrypt(&EncryptedField::new(pending.to_owned()))
             .map_err(|_| TotpError::Expired)?;
         let plain = String::from_utf8(plain.expose().clone()).map_err(|_| TotpError::Expired)?;
-        open_pending_enrolment(&plain, &user.id, self.ports.clock.now(), 15 * 60)
+        open_pending_enrolment(&plain, &user.id(), self.ports.clock.now(), 15 * 60)
             .ok_or(TotpError::Expired)
     }
 
@@ -203,15 +203,14 @@ impl Accounts {
             .cipher
             .encrypt(secret.bytes().expose())
             .map_err(|e| TotpError::Unavailable(e.to_string()))?;
-        let mut updated = self.ports.users.get(user.id).await?;
-        updated.totp_secret = Some(encrypted);
-        updated.totp_last_step = Some(step);
+        let mut updated = self.ports.users.get(user.id()).await?;
+        updated.enable_totp(encrypted, step);
         self.ports.users.update(&updated).await?;
-        let codes = self.new_recovery_codes(user.id).await?;
+        let codes = self.new_recovery_codes(user.id()).await?;
         self.audit(
-            Actor::User(user.id),
+            Actor::User(user.id()),
             Action::TotpEnabled,
-            Some(user.id),
+            Some(user.id()),
             AuditDetails::new(),
             who,
         )
@@ -224,15 +223,14 @@ impl Accounts {
     /// # Errors
     /// [`TotpError::Unavailable`].
     pub async fn disable_totp(&self, user: &User, who: Requester) -> Result<(), TotpError> {
-        let mut updated = self.ports.users.get(user.id).await?;
-        updated.totp_secret = None;
-        updated.totp_last_step = None;
+        let mut updated = self.ports.users.get(user.id()).await?;
+        updated.disable_totp();
         self.ports.users.update(&updated).await?;
-        self.ports.recovery_codes.delete_all(user.id).await?;
+        self.ports.recovery_codes.delete_all(user.id()).await?;
         self.audit(
-            Actor::User(user.id),
+            Actor::User(user.id()),
             Action::TotpDisabled,
-            Some(user.id),
+            Some(user.id()),
             AuditDetails::new(),
             who,
         )
@@ -252,11 +250,11 @@ impl Accounts {
         if !user.has_totp() {
             return Err(TotpError::NotEnrolled);
         }
-        let codes = self.new_recovery_codes(user.id).await?;
+        let codes = self.new_recovery_codes(user.id()).await?;
         self.audit(
-            Actor::User(user.id),
+            Actor::User(user.id()),
             Action::RecoveryCodesRegenerated,
-            Some(user.id),
+            Some(user.id()),
             AuditDetails::new(),
             who,
         )

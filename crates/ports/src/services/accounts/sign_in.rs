@@ -178,11 +178,11 @@ impl Accounts {
                 .into());
         };
         let now = self.ports.clock.now();
-        if let Some(until) = self.policy.lockout.locked_until(&user.lockout, now) {
+        if let Some(until) = self.policy.lockout.locked_until(&user.lockout(), now) {
             self.audit(
-                Actor::User(user.id),
+                Actor::User(user.id()),
                 Action::LoginRefusedLocked,
-                Some(user.id),
+                Some(user.id()),
                 AuditDetails::new(),
                 who,
             )
@@ -192,20 +192,20 @@ impl Accounts {
         let check = self
             .ports
             .hasher
-            .verify(&credentials.password, user.password_hash.clone())
+            .verify(&credentials.password, user.password_hash().cloned())
             .await
             .map_err(|e| LoginError::Unavailable(e.to_string()))?;
         let needs_rehash = match check {
-            PasswordCheck::Match { needs_rehash } if user.active => needs_rehash,
+            PasswordCheck::Match { needs_rehash } if user.is_active() => needs_rehash,
             PasswordCheck::Match { .. } | PasswordCheck::Mismatch => {
                 return Err(self.count_failure(&user, "password", who).await.into());
             }
         };
-        if user.email_verified_at.is_none() {
+        if user.email_verified_at().is_none() {
             self.audit(
-                Actor::User(user.id),
+                Actor::User(user.id()),
                 Action::LoginRefusedUnverified,
-                Some(user.id),
+                Some(user.id()),
                 AuditDetails::new(),
                 who,
             )
@@ -225,18 +225,20 @@ impl Accounts {
         } else {
             None
         };
-        self.ports.users.record_login(user.id, now, rehash).await?;
+        self.ports
+            .users
+            .record_login(user.id(), now, rehash)
+            .await?;
         self.audit(
-            Actor::User(user.id),
+            Actor::User(user.id()),
             Action::LoginSucceeded,
-            Some(user.id),
+            Some(user.id()),
             AuditDetails::new().with("method", "password"),
             who,
         )
         .await;
         let mut user = user;
-        user.lockout = self.policy.lockout.after_success();
-        user.last_login_at = Some(now);
+        user.record_sign_in(self.policy.lockout.after_success(), now);
         Ok(user)
     }
 
@@ -253,13 +255,13 @@ impl Accounts {
         who: Requester,
     ) -> Result<(), ReauthError> {
         let now = self.ports.clock.now();
-        if let Some(until) = self.policy.lockout.locked_until(&user.lockout, now) {
+        if let Some(until) = self.policy.lockout.locked_until(&user.lockout(), now) {
             return Err(ReauthError::Locked { until });
         }
         let check = self
             .ports
             .hasher
-            .verify(password, user.password_hash.clone())
+            .verify(password, user.password_hash().cloned())
             .await
             .map_err(|e| ReauthError::Unavailable(e.to_string()))?;
         if check == PasswordCheck::Mismatch {
@@ -274,9 +276,9 @@ impl Accounts {
             }
         }
         self.audit(
-            Actor::User(user.id),
+            Actor::User(user.id()),
             Action::Reauthenticated,
-            Some(user.id),
+            Some(user.id()),
             AuditDetails::new(),
             who,
         )
@@ -287,16 +289,21 @@ impl Accounts {
     /// Counts a failed attempt on a real account (compare-and-swap, so concurrent failures
     /// all count) and returns what to answer.
     pub(super) async fn count_failure(&self, user: &User, factor: &str, who: Requester) -> Failure {
-        let mut current = user.lockout;
+        let mut current = user.lockout();
         loop {
             let now = self.ports.clock.now();
             let (next, outcome) = self.policy.lockout.after_failure(&current, now);
-            match self.ports.users.swap_lockout(user.id, current, next).await {
+            match self
+                .ports
+                .users
+                .swap_lockout(user.id(), current, next)
+                .await
+            {
                 Ok(true) => {
                     self.audit(
-                        Actor::User(user.id),
+                        Actor::User(user.id()),
                         Action::LoginFailed,
-                        Some(user.id),
+                        Some(user.id()),
                         AuditDetails::new().with("factor", factor),
                         who,
                     )
@@ -305,9 +312,9 @@ impl Accounts {
                         FailureOutcome::Counted { .. } => Failure::Wrong,
                         FailureOutcome::Locked(until) => {
                             self.audit(
-                                Actor::User(user.id),
+                                Actor::User(user.id()),
                                 Action::Lockout,
-                                Some(user.id),
+                                Some(user.id()),
                                 AuditDetails::new(),
                                 who,
                             )
@@ -317,8 +324,8 @@ impl Accounts {
                         FailureOutcome::AlreadyLocked(until) => Failure::Locked(until),
                     };
                 }
-                Ok(false) => match self.ports.users.get(user.id).await {
-                    Ok(fresh) => current = fresh.lockout,
+                Ok(false) => match self.ports.users.get(user.id()).await {
+                    Ok(fresh) => current = fresh.lockout(),
                     Err(e) => return Failure::Unavailable(e.to_string()),
                 },
                 Err(e) => return Failure::Unavailable(e.to_string()),
@@ -418,7 +425,7 @@ mod tests {
             .times(1)
             .returning(|_, _, _| Ok(true));
         let mut user = crate::services::accounts::test_world::user_of("ada@example.org", 1);
-        user.password_hash = Some(PasswordHash::new("$argon2id$x".into()));
+        user.set_password(PasswordHash::new("$argon2id$x".into()));
         let refused = accounts(w)
             .reauthenticate(
                 &user,

@@ -54,19 +54,18 @@ impl Accounts {
             .find_by_email(&token.email_lookup)
             .await?
             .ok_or(VerifyError::InvalidLink)?;
-        if user.email_verified_at.is_none() {
-            user.email_verified_at = Some(now);
+        if user.verify_email(now) {
             self.ports.users.update(&user).await?;
         }
         self.audit(
-            Actor::User(user.id),
+            Actor::User(user.id()),
             Action::EmailVerified,
-            Some(user.id),
+            Some(user.id()),
             AuditDetails::new(),
             who,
         )
         .await;
-        Ok(user.id)
+        Ok(user.id())
     }
 
     /// Sends a new verification link to an unverified account with a password, voiding the
@@ -83,7 +82,7 @@ impl Accounts {
         let Some(user) = self.ports.users.find_by_email(&lookup).await? else {
             return Ok(());
         };
-        if user.email_verified_at.is_some() || user.password_hash.is_none() {
+        if user.email_verified_at().is_some() || user.password_hash().is_none() {
             return Ok(());
         }
         let (token, queued) = self
@@ -95,9 +94,9 @@ impl Accounts {
             .supersede_with_mail(&token, std::slice::from_ref(&queued))
             .await?;
         self.audit(
-            Actor::User(user.id),
+            Actor::User(user.id()),
             Action::VerificationResent,
-            Some(user.id),
+            Some(user.id()),
             AuditDetails::new(),
             who,
         )
@@ -186,9 +185,10 @@ mod tests {
                 Ok(existing.map(|confirmed| {
                     let mut user = user_of("ada@example.org", 1);
                     if confirmed {
-                        user.email_verified_at = Some(user.created_at);
-                        user.password_hash =
-                            Some(wildid_domain::user::PasswordHash::new("$argon2id$x".into()));
+                        user.verify_email(user.created_at());
+                        user.set_password(wildid_domain::user::PasswordHash::new(
+                            "$argon2id$x".into(),
+                        ));
                     }
                     user
                 }))

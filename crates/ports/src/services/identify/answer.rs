@@ -21,7 +21,7 @@ impl Identifications {
         sighting: Sighting,
     ) -> Result<Identified, IdentifyFailure> {
         let (result, provider) = self.ask_providers(&image).await?;
-        let kept = match (&self.journal, session.user_id) {
+        let kept = match (&self.journal, session.user_id()) {
             (Some(journal), Some(owner)) => Some(
                 journal
                     .keep(NewEntry {
@@ -106,7 +106,7 @@ mod tests {
     #[tokio::test]
     async fn a_signed_in_answer_is_kept_with_its_sighting_and_an_anonymous_one_is_not() {
         let session = signed_in(1);
-        let owner = session.user_id;
+        let owner = session.user_id();
         let mut repo = crate::repo::MockIdentificationRepository::new();
         repo.expect_stored_bytes().returning(|_| Ok(0));
         repo.expect_insert()

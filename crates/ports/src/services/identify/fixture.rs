@@ -40,7 +40,7 @@ pub(super) fn answer() -> SpeciesResult {
 
 pub(super) fn client(network: Option<&str>) -> ClientInfo {
     ClientInfo {
-        fingerprint: anonymous_session(1).fingerprint,
+        fingerprint: anonymous_session(1).fingerprint(),
         coarse_ip: None,
         device: None,
         request_id: None,
@@ -73,10 +73,7 @@ pub(super) fn journal(repo: crate::repo::MockIdentificationRepository, allowance
 }
 
 pub(super) fn signed_in(n: u8) -> Session {
-    Session {
-        user_id: Some(wildid_domain::ids::UserId::from_random([n; 16])),
-        ..anonymous_session(n)
-    }
+    crate::services::fixtures::session_of(n, wildid_domain::ids::UserId::from_random([n; 16]))
 }
 
 pub(super) fn checked() -> CheckedImage {

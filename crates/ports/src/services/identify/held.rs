@@ -30,7 +30,7 @@ impl Identifications {
             return Ok(None);
         }
         let image = held
-            .take(&session.key, self.clock.now())
+            .take(&session.key(), self.clock.now())
             .await
             .map_err(|e| IdentifyFailure::Unavailable(e.to_string()))?;
         let Some(image) = image else {
@@ -61,7 +61,7 @@ impl Identifications {
             return Ok(());
         };
         let until = self.clock.now() + chrono::TimeDelta::minutes(HELD_PHOTO_MINUTES);
-        held.keep(&session.key, image, until)
+        held.keep(&session.key(), image, until)
             .await
             .map_err(|e| IdentifyFailure::Unavailable(e.to_string()))
     }
@@ -99,9 +99,11 @@ mod tests {
     #[tokio::test]
     async fn a_held_photo_is_checked_kept_and_identified_after_the_check() {
         let mut session = anonymous_session(1);
-        session.trust.request_count = 2;
-        session.trust.rate_limited = true;
-        session.trust.window_started_at = Some(t0());
+        let mut trust = session.trust();
+        trust.request_count = 2;
+        trust.rate_limited = true;
+        trust.window_started_at = Some(t0());
+        session.set_trust(trust);
         let (repo, stored) = cas_sessions(vec![session.clone()]);
         let mut images = MockImageChecker::new();
         images.expect_check().times(1).returning(|_| Ok(checked()));
@@ -146,10 +148,10 @@ mod tests {
             "kept again while still held"
         );
         // The check passed: the kept photo is identified, counted, and no longer kept.
-        let mut passed = session.trust;
+        let mut passed = session.trust();
         passed.pass_captcha(t0());
-        stored.lock().unwrap()[0].trust = passed;
-        session.trust = passed;
+        stored.lock().unwrap()[0].set_trust(passed);
+        session.set_trust(passed);
         let done = ids
             .identify_kept(&session, &client(Some("n")))
             .await
@@ -171,8 +173,10 @@ mod tests {
     #[tokio::test]
     async fn a_photo_refused_on_its_own_account_is_not_kept() {
         let mut session = anonymous_session(1);
-        session.trust.rate_limited = true;
-        session.trust.window_started_at = Some(t0());
+        let mut trust = session.trust();
+        trust.rate_limited = true;
+        trust.window_started_at = Some(t0());
+        session.set_trust(trust);
         let mut images = MockImageChecker::new();
         images
             .expect_check()

@@ -29,14 +29,14 @@ impl Identifications {
             "the malware scan refused an upload"
         );
         let digest: [u8; 32] = sha2::Sha256::digest(upload).into();
-        let actor = session.user_id.map_or(Actor::Anonymous, Actor::User);
+        let actor = session.user_id().map_or(Actor::Anonymous, Actor::User);
         let record = AuditRecord::new(self.clock.now(), actor, Action::UploadInfected)
             .details(
                 AuditDetails::new()
                     .with("signature", signature.clone())
                     .with("sha256", hex::encode(digest))
                     .with("bytes", upload.len().to_string())
-                    .with("fingerprint", session.fingerprint.to_hex()),
+                    .with("fingerprint", session.fingerprint().to_hex()),
             )
             .request(client.request_id);
         scan.audit.record_or_log(record).await;

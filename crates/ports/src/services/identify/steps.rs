@@ -84,7 +84,7 @@ impl Identifications {
             .map_err(IdentifyFailure::InvalidSighting)?;
         // Step 1: the stored state already says no (no decoding for a held session, unless
         // its photo is to be kept).
-        let mut probe = session.trust;
+        let mut probe = session.trust();
         let held_already = match probe.can_proceed(self.gate.policy(), self.clock.now()) {
             TrustDecision::CaptchaRequired { retry_after } => {
                 let refusal = IdentifyFailure::Held(AdmitError::CaptchaRequired {
@@ -134,7 +134,7 @@ impl Identifications {
         session: &Session,
         image: &CheckedImage,
     ) -> Result<(), IdentifyFailure> {
-        match (&self.journal, session.user_id) {
+        match (&self.journal, session.user_id()) {
             (Some(journal), Some(owner)) => journal
                 .check_room(owner, image)
                 .await
@@ -235,20 +235,14 @@ mod tests {
             .unwrap();
         let second = ids
             .identify(
-                &Session {
-                    trust: first.standing.trust,
-                    ..session.clone()
-                },
+                &session.clone().with_trust(first.standing.trust),
                 &client(Some("n")),
                 vec![1],
             )
             .await
             .unwrap();
         assert!(second.standing.trust.rate_limited);
-        let held = Session {
-            trust: second.standing.trust,
-            ..session.clone()
-        };
+        let held = session.clone().with_trust(second.standing.trust);
         let e = ids
             .identify(&held, &client(Some("n")), vec![1])
             .await
@@ -261,9 +255,11 @@ mod tests {
     #[tokio::test]
     async fn a_held_session_is_refused_before_its_upload_is_decoded() {
         let mut session = anonymous_session(1);
-        session.trust.rate_limited = true;
-        session.trust.request_count = 2;
-        session.trust.window_started_at = Some(t0());
+        let mut trust = session.trust();
+        trust.rate_limited = true;
+        trust.request_count = 2;
+        trust.window_started_at = Some(t0());
+        session.set_trust(trust);
         let mut images = MockImageChecker::new();
         images.expect_check().never();
         let ids = service(&session, images, Some(good_provider(0)));

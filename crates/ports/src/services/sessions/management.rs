@@ -40,7 +40,7 @@ impl SessionService {
             .sessions
             .get(key)
             .await?
-            .filter(|s| s.user_id == Some(user))
+            .filter(|s| s.user_id() == Some(user))
         else {
             return Ok(false);
         };

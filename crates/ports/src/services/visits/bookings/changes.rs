@@ -62,13 +62,13 @@ impl Bookings {
         request: Option<RequestId>,
     ) -> Result<Booking, BookingsError> {
         let user = match self.users.get(assignee).await {
-            Ok(user) if user.active => user,
+            Ok(user) if user.is_active() => user,
             Ok(_) | Err(RepoError::NotFound) => return Err(BookingsError::UnknownAssignee),
             Err(other) => return Err(other.into()),
         };
         let to = Actor {
-            id: user.id,
-            role: user.role,
+            id: user.id(),
+            role: user.role(),
         };
         self.change(actor, id, request, audit::Action::BookingReassigned, |b| {
             b.reassign(actor, to)
