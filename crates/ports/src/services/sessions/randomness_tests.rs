@@ -76,7 +76,7 @@ async fn a_new_session_is_made_of_exactly_the_bytes_the_random_port_gave() {
         "the cookie is the first 32 bytes"
     );
     assert_eq!(
-        started.session.csrf.as_bytes().as_slice(),
+        started.session.csrf().as_bytes().as_slice(),
         &given[32..],
         "the anti-forgery token is the next 32"
     );
