@@ -269,6 +269,26 @@ async fn refusals_reach_the_log_as_security_events() {
     assert!(line.contains("/api/admin/users"), "{line}");
     assert!(!line.contains("cursor=abc"), "no query string: {line}");
     assert!(!line.contains("nosy@"), "no address: {line}");
+    // The stored audit entries of the sign-in say where it came from too, and so do their
+    // lines in the log stream.
+    let places = wildid_tests::accounts::lines(
+        &server.data_dir,
+        "SELECT action || ' ' || coalesce(client_network, '-') AS line FROM audit_log \
+         WHERE action LIKE 'auth.%' ORDER BY seq",
+    );
+    assert!(!places.is_empty());
+    for place in &places {
+        assert!(place.ends_with(" 127.0.0.0/24"), "{places:?}");
+    }
+    let audited: Vec<String> = server
+        .logs()
+        .into_iter()
+        .filter(|l| l.contains("audit event") && l.contains("action=\"auth."))
+        .collect();
+    assert!(!audited.is_empty());
+    for line in &audited {
+        assert!(line.contains("client=\"127.0.0.0/24\""), "{line}");
+    }
     // A browser's report of a blocked script (what an injection attempt produces).
     let r = browser
         .send(

@@ -47,7 +47,7 @@ pub(crate) async fn end_other_sessions(
             Actor::User(id),
             id,
             Some(keep),
-            signed_in.handle.client().request_id,
+            signed_in.handle.client().origin(),
         )
         .await?)
 }

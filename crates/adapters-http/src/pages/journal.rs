@@ -279,7 +279,7 @@ pub(crate) async fn feedback(
                     signed_in.user.id(),
                     entry,
                     &said,
-                    viewer.handle.client().request_id,
+                    viewer.handle.client().origin(),
                 )
                 .await
                 .map_err(AppError::from)
@@ -331,7 +331,7 @@ pub(crate) async fn set_visibility(
             signed_in.user.id(),
             entry,
             chosen,
-            viewer.handle.client().request_id,
+            viewer.handle.client().origin(),
         )
         .await?;
     let message = match chosen {
@@ -357,7 +357,7 @@ pub(crate) async fn delete(
         .delete(
             signed_in.user.id(),
             entry_id(&id)?,
-            viewer.handle.client().request_id,
+            viewer.handle.client().origin(),
         )
         .await?;
     let jar = flash::push(

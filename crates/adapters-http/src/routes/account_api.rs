@@ -182,7 +182,7 @@ pub(crate) async fn revoke(
                     Actor::User(signed_in.user.id()),
                     signed_in.user.id(),
                     Some(signed_in.session.key()),
-                    client.request_id,
+                    client.origin(),
                 )
                 .await?
         }

@@ -94,11 +94,7 @@ pub(crate) async fn report(
     let reported = state
         .services
         .exposures
-        .report(
-            signed_in.user.id(),
-            &input,
-            viewer.handle.client().request_id,
-        )
+        .report(signed_in.user.id(), &input, viewer.handle.client().origin())
         .await?;
     Ok((
         StatusCode::CREATED,

@@ -147,7 +147,7 @@ pub(crate) async fn delete(
         .delete(
             signed_in.user.id(),
             entry_id(&id)?,
-            viewer.handle.client().request_id,
+            viewer.handle.client().origin(),
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -234,7 +234,7 @@ pub(crate) async fn feedback(
             signed_in.user.id(),
             entry_id(&body.identification_id)?,
             &said,
-            viewer.handle.client().request_id,
+            viewer.handle.client().origin(),
         )
         .await?;
     Ok(Json(EntryView::from(&entry)))
@@ -260,7 +260,7 @@ pub(crate) async fn set_visibility(
     let journal = &state.services.journal;
     let owner = signed_in.user.id();
     journal
-        .set_visibility(owner, id, visibility, viewer.handle.client().request_id)
+        .set_visibility(owner, id, visibility, viewer.handle.client().origin())
         .await?;
     Ok(Json(EntryView::from(&journal.entry(owner, id).await?)))
 }

@@ -298,7 +298,7 @@ impl Admin {
         let record = AuditRecord::new(self.clock.now(), actor, action)
             .target(target.to_string())
             .details(details)
-            .request(who.request_id);
+            .origin(who.origin());
         self.audit.record_or_log(record).await;
     }
 }

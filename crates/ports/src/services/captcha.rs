@@ -365,7 +365,7 @@ impl Captchas {
         let actor = session.user_id().map_or(Actor::Anonymous, Actor::User);
         let record = AuditRecord::new(self.ports.clock.now(), actor, action)
             .details(details)
-            .request(client.request_id);
+            .origin(client.origin());
         self.ports.audit.record_or_log(record).await;
     }
 }

@@ -9,7 +9,7 @@ mod randomness_tests;
 use std::sync::Arc;
 
 use wildid_domain::Timestamp;
-use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord};
+use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord, ClientNetwork, Origin};
 use wildid_domain::ids::{RequestId, UserId};
 use wildid_domain::rate_limit::{RateDecision, RateLimit};
 use wildid_domain::session::{
@@ -42,6 +42,20 @@ pub struct ClientInfo {
     pub request_id: Option<RequestId>,
     /// The client's network as request limits count it (`limits::network_of`), if known.
     pub network: Option<String>,
+}
+
+impl ClientInfo {
+    /// Where the request came from, for audit entries: its id and the client's coarse
+    /// network (`None` outside a request).
+    pub fn origin(&self) -> Option<Origin> {
+        self.request_id.map(|request| Origin {
+            request,
+            client: self
+                .coarse_ip
+                .as_deref()
+                .and_then(|network| ClientNetwork::parse(network).ok()),
+        })
+    }
 }
 
 /// The session found for a request.
@@ -336,7 +350,7 @@ impl SessionService {
         }
         let record = AuditRecord::new(now, actor, action)
             .details(details)
-            .request(client.request_id);
+            .origin(client.origin());
         self.record(record).await;
     }
 

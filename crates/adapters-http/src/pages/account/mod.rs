@@ -211,7 +211,7 @@ pub(crate) async fn revoke(
                 Actor::User(signed_in.user.id()),
                 signed_in.user.id(),
                 Some(signed_in.session.key()),
-                client.request_id,
+                client.origin(),
             )
             .await?;
         format!("Signed out of {n} other session(s).")

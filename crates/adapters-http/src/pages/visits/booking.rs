@@ -103,11 +103,7 @@ pub(crate) async fn book(
         state
             .services
             .bookings
-            .book(
-                signed_in.user.id(),
-                &input,
-                viewer.handle.client().request_id,
-            )
+            .book(signed_in.user.id(), &input, viewer.handle.client().origin())
             .await
             .map_err(AppError::from)
     }
@@ -197,7 +193,7 @@ pub(crate) async fn cancel(
             actor(&signed_in.user),
             booking_id(&id)?,
             Step::Cancel,
-            viewer.handle.client().request_id,
+            viewer.handle.client().origin(),
         )
         .await
         .map(|b| {

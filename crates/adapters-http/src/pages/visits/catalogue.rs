@@ -157,7 +157,7 @@ pub(crate) async fn reassign(
                 actor(&signed_in.user),
                 booking_id(&id)?,
                 assignee(&form.worker_id)?,
-                viewer.handle.client().request_id,
+                viewer.handle.client().origin(),
             )
             .await?;
         Ok(format!(
@@ -252,17 +252,17 @@ async fn save_site(
     form: &SiteForm,
 ) -> Result<Response, AppError> {
     let catalogue = &state.services.catalogue;
-    let request = viewer.handle.client().request_id;
+    let origin = viewer.handle.client().origin();
     let admin = signed_in.user.id();
     let outcome = async {
         let input = form.input()?;
         let site = match id {
             Some(id) => {
                 catalogue
-                    .change_site(admin, site_id(id)?, &input, request)
+                    .change_site(admin, site_id(id)?, &input, origin)
                     .await?
             }
-            None => catalogue.add_site(admin, &input, request).await?,
+            None => catalogue.add_site(admin, &input, origin).await?,
         };
         Ok(format!("Saved the site {}.", site.name().as_str()))
     }
@@ -323,17 +323,17 @@ async fn save_service(
     form: &ServiceForm,
 ) -> Result<Response, AppError> {
     let catalogue = &state.services.catalogue;
-    let request = viewer.handle.client().request_id;
+    let origin = viewer.handle.client().origin();
     let admin = signed_in.user.id();
     let outcome = async {
         let input = form.input()?;
         let service = match id {
             Some(id) => {
                 catalogue
-                    .change_service(admin, service_id(id)?, &input, request)
+                    .change_service(admin, service_id(id)?, &input, origin)
                     .await?
             }
-            None => catalogue.add_service(admin, &input, request).await?,
+            None => catalogue.add_service(admin, &input, origin).await?,
         };
         Ok(format!("Saved the visit {}.", service.name().as_str()))
     }

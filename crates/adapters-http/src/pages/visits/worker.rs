@@ -74,19 +74,19 @@ pub(crate) async fn act(
 ) -> Result<Response, AppError> {
     let id = booking_id(&id)?;
     let who = actor(&signed_in.user);
-    let request = viewer.handle.client().request_id;
+    let origin = viewer.handle.client().origin();
     let bookings = &state.services.bookings;
     let (outcome, done) = match action.as_str() {
         "claim" => (
-            bookings.step(who, id, Step::Claim, request).await,
+            bookings.step(who, id, Step::Claim, origin).await,
             "You run this visit.",
         ),
         "check-in" => (
-            bookings.check_in(who, id, &form.token, request).await,
+            bookings.check_in(who, id, &form.token, origin).await,
             "The visitor is checked in.",
         ),
         "complete" => (
-            bookings.step(who, id, Step::Complete, request).await,
+            bookings.step(who, id, Step::Complete, origin).await,
             "The visit is completed. Thank you!",
         ),
         _ => return Err(AppError::NotFound),
@@ -131,11 +131,7 @@ pub(crate) async fn report_exposure(
         let reported = state
             .services
             .exposures
-            .report(
-                signed_in.user.id(),
-                &input,
-                viewer.handle.client().request_id,
-            )
+            .report(signed_in.user.id(), &input, viewer.handle.client().origin())
             .await?;
         Ok(match reported.notified {
             0 => "Exposure reported. Nobody was checked in there during that time.".to_owned(),

@@ -94,7 +94,7 @@ pub(crate) async fn add_site(
         .add_site(
             signed_in.user.id(),
             &body.input()?,
-            viewer.handle.client().request_id,
+            viewer.handle.client().origin(),
         )
         .await?;
     Ok((StatusCode::CREATED, Json(SiteView::from(&site))))
@@ -120,7 +120,7 @@ pub(crate) async fn change_site(
             signed_in.user.id(),
             site_id(&id)?,
             &body.input()?,
-            viewer.handle.client().request_id,
+            viewer.handle.client().origin(),
         )
         .await?;
     Ok(Json(SiteView::from(&site)))
@@ -143,7 +143,7 @@ pub(crate) async fn add_service(
         .add_service(
             signed_in.user.id(),
             &body.into(),
-            viewer.handle.client().request_id,
+            viewer.handle.client().origin(),
         )
         .await?;
     Ok((StatusCode::CREATED, Json(ServiceView::from(&service))))
@@ -168,7 +168,7 @@ pub(crate) async fn change_service(
             signed_in.user.id(),
             service_id(&id)?,
             &body.into(),
-            viewer.handle.client().request_id,
+            viewer.handle.client().origin(),
         )
         .await?;
     Ok(Json(ServiceView::from(&service)))
@@ -195,7 +195,7 @@ pub(crate) async fn reassign(
             actor(&signed_in.user),
             booking_id(&id)?,
             assignee(&body.worker_id)?,
-            viewer.handle.client().request_id,
+            viewer.handle.client().origin(),
         )
         .await?;
     Ok(Json(BookingView::of(&booking, true)))

@@ -59,11 +59,7 @@ pub(crate) async fn book(
     let booking = state
         .services
         .bookings
-        .book(
-            signed_in.user.id(),
-            &input,
-            viewer.handle.client().request_id,
-        )
+        .book(signed_in.user.id(), &input, viewer.handle.client().origin())
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -158,7 +154,7 @@ pub(super) async fn step(
             actor(&signed_in.user),
             booking_id(id)?,
             step,
-            viewer.handle.client().request_id,
+            viewer.handle.client().origin(),
         )
         .await?;
     Ok(Json(BookingView::of(&booking, staff(signed_in))))

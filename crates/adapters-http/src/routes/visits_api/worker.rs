@@ -87,7 +87,7 @@ pub(crate) async fn check_in(
             actor(&signed_in.user),
             booking_id(&id)?,
             &body.token,
-            viewer.handle.client().request_id,
+            viewer.handle.client().origin(),
         )
         .await?;
     Ok(Json(BookingView::of(&booking, true)))

@@ -29,7 +29,7 @@ use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
-use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord};
+use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord, Origin};
 use wildid_domain::email::{Email, EmailError};
 use wildid_domain::ids::{RequestId, UserId};
 use wildid_domain::lockout::LockoutPolicy;
@@ -105,6 +105,14 @@ pub struct Requester {
     pub ip: Option<IpAddr>,
     /// Request id.
     pub request_id: Option<RequestId>,
+}
+
+impl Requester {
+    /// Where the request came from, for audit entries: its id and the client's coarse
+    /// network (`None` outside a request).
+    pub fn origin(&self) -> Option<Origin> {
+        self.request_id.map(|request| Origin::new(request, self.ip))
+    }
 }
 
 /// Why a link asked for by mail (a new verification link, a sign-in link) was not sent: the
@@ -290,7 +298,7 @@ impl Accounts {
     ) {
         let mut record = AuditRecord::new(self.ports.clock.now(), actor, action)
             .details(details)
-            .request(who.request_id);
+            .origin(who.origin());
         if let Some(target) = target {
             record = record.target(target.to_string());
         }

@@ -38,7 +38,7 @@ impl Identifications {
                     .with("bytes", upload.len().to_string())
                     .with("fingerprint", session.fingerprint().to_hex()),
             )
-            .request(client.request_id);
+            .origin(client.origin());
         scan.audit.record_or_log(record).await;
         Err(IdentifyFailure::Infected(signature))
     }

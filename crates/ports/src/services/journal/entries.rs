@@ -1,9 +1,9 @@
 //! One entry of an owner's journal: read, its picture, deleted, given feedback, or shared on
 //! the public map. Only the owner reaches it; changes are audited without their content.
 
-use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord};
+use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord, Origin};
 use wildid_domain::identification::{Feedback, Identification};
-use wildid_domain::ids::{IdentificationId, RequestId, UserId};
+use wildid_domain::ids::{IdentificationId, UserId};
 use wildid_domain::sighting::Visibility;
 
 use super::{Journal, JournalError};
@@ -54,7 +54,7 @@ impl Journal {
         &self,
         owner: UserId,
         id: IdentificationId,
-        request: Option<RequestId>,
+        origin: Option<Origin>,
     ) -> Result<(), JournalError> {
         self.repo.delete(id, owner).await?;
         self.record(
@@ -62,7 +62,7 @@ impl Journal {
             id,
             Action::IdentificationDeleted,
             AuditDetails::new(),
-            request,
+            origin,
         )
         .await;
         Ok(())
@@ -80,7 +80,7 @@ impl Journal {
         owner: UserId,
         id: IdentificationId,
         said: &FeedbackInput,
-        request: Option<RequestId>,
+        origin: Option<Origin>,
     ) -> Result<Identification, JournalError> {
         let feedback = Feedback::new(
             said.correct,
@@ -95,7 +95,7 @@ impl Journal {
             id,
             Action::FeedbackGiven,
             AuditDetails::new().with("verdict", verdict),
-            request,
+            origin,
         )
         .await;
         Ok(self.repo.get(id, owner).await?)
@@ -110,7 +110,7 @@ impl Journal {
         owner: UserId,
         id: IdentificationId,
         visibility: Visibility,
-        request: Option<RequestId>,
+        origin: Option<Origin>,
     ) -> Result<(), JournalError> {
         self.repo.set_visibility(id, owner, visibility).await?;
         self.record(
@@ -118,7 +118,7 @@ impl Journal {
             id,
             Action::VisibilityChanged,
             AuditDetails::new().with("visibility", visibility.as_str()),
-            request,
+            origin,
         )
         .await;
         Ok(())
@@ -130,12 +130,12 @@ impl Journal {
         id: IdentificationId,
         action: Action,
         details: AuditDetails,
-        request: Option<RequestId>,
+        origin: Option<Origin>,
     ) {
         let mut record = AuditRecord::new(self.clock.now(), Actor::User(owner), action);
         record.target = Some(id.to_string());
         record.details = details;
-        record.request_id = request;
+        record = record.origin(origin);
         self.audit.record_or_log(record).await;
     }
 }

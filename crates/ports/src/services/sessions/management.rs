@@ -1,8 +1,8 @@
 //! A person's sessions as they see and manage them (listing, ending one, ending the others),
 //! the user re-read after a change, and the periodic purge of expired sessions.
 
-use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord};
-use wildid_domain::ids::{RequestId, UserId};
+use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord, Origin};
+use wildid_domain::ids::UserId;
 use wildid_domain::session::{Session, SessionKey};
 use wildid_domain::user::User;
 
@@ -66,7 +66,7 @@ impl SessionService {
         actor: Actor,
         user: UserId,
         keep: Option<SessionKey>,
-        request_id: Option<RequestId>,
+        origin: Option<Origin>,
     ) -> Result<u64, SessionError> {
         let ended = self.sessions.delete_for_user(user, keep).await?;
         let record = AuditRecord::new(self.clock.now(), actor, Action::SessionRevoked)
@@ -76,7 +76,7 @@ impl SessionService {
                     .with("scope", if keep.is_some() { "others" } else { "all" })
                     .with("count", ended.to_string()),
             )
-            .request(request_id);
+            .origin(origin);
         self.record(record).await;
         Ok(ended)
     }

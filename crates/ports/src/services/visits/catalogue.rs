@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
-use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord};
-use wildid_domain::ids::{RequestId, ServiceTypeId, SiteId, UserId};
+use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord, Origin};
+use wildid_domain::ids::{ServiceTypeId, SiteId, UserId};
 use wildid_domain::sighting::Area;
 use wildid_domain::text::TextError;
 use wildid_domain::visits::{DESCRIPTION_MAX_CHARS, NAME_MAX_CHARS, ServiceType, Site, SiteError};
@@ -134,12 +134,12 @@ impl Catalogue {
         &self,
         admin: UserId,
         input: &SiteInput,
-        request: Option<RequestId>,
+        origin: Option<Origin>,
     ) -> Result<Site, CatalogueError> {
         let id = SiteId::from_random(self.random_id()?);
         let site = site(id, input)?;
         self.sites.insert(&site).await?;
-        self.record(admin, Action::SiteAdded, id.to_string(), request)
+        self.record(admin, Action::SiteAdded, id.to_string(), origin)
             .await;
         Ok(site)
     }
@@ -153,11 +153,11 @@ impl Catalogue {
         admin: UserId,
         id: SiteId,
         input: &SiteInput,
-        request: Option<RequestId>,
+        origin: Option<Origin>,
     ) -> Result<Site, CatalogueError> {
         let site = site(id, input)?;
         self.sites.update(&site).await?;
-        self.record(admin, Action::SiteChanged, id.to_string(), request)
+        self.record(admin, Action::SiteChanged, id.to_string(), origin)
             .await;
         Ok(site)
     }
@@ -170,12 +170,12 @@ impl Catalogue {
         &self,
         admin: UserId,
         input: &ServiceInput,
-        request: Option<RequestId>,
+        origin: Option<Origin>,
     ) -> Result<ServiceType, CatalogueError> {
         let id = ServiceTypeId::from_random(self.random_id()?);
         let service = service(id, input)?;
         self.services.insert(&service).await?;
-        self.record(admin, Action::ServiceAdded, id.to_string(), request)
+        self.record(admin, Action::ServiceAdded, id.to_string(), origin)
             .await;
         Ok(service)
     }
@@ -189,11 +189,11 @@ impl Catalogue {
         admin: UserId,
         id: ServiceTypeId,
         input: &ServiceInput,
-        request: Option<RequestId>,
+        origin: Option<Origin>,
     ) -> Result<ServiceType, CatalogueError> {
         let service = service(id, input)?;
         self.services.update(&service).await?;
-        self.record(admin, Action::ServiceChanged, id.to_string(), request)
+        self.record(admin, Action::ServiceChanged, id.to_string(), origin)
             .await;
         Ok(service)
     }
@@ -203,17 +203,11 @@ impl Catalogue {
             .map_err(|_| CatalogueError::Unavailable("no randomness".into()))
     }
 
-    async fn record(
-        &self,
-        admin: UserId,
-        action: Action,
-        target: String,
-        request: Option<RequestId>,
-    ) {
+    async fn record(&self, admin: UserId, action: Action, target: String, origin: Option<Origin>) {
         let mut record = AuditRecord::new(self.clock.now(), Actor::User(admin), action);
         record.target = Some(target);
         record.details = AuditDetails::new();
-        record.request_id = request;
+        record = record.origin(origin);
         self.audit.record_or_log(record).await;
     }
 }

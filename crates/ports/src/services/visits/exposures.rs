@@ -12,8 +12,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use wildid_domain::Timestamp;
-use wildid_domain::audit::{self, AuditDetails, AuditRecord};
-use wildid_domain::ids::{ExposureReportId, NotificationId, RequestId, SiteId, UserId};
+use wildid_domain::audit::{self, AuditDetails, AuditRecord, Origin};
+use wildid_domain::ids::{ExposureReportId, NotificationId, SiteId, UserId};
 use wildid_domain::text::PlainText;
 use wildid_domain::visits::{
     EXPOSURE_NOTE_MAX_CHARS, ExposureError, ExposureReport, Notification, Site,
@@ -141,7 +141,7 @@ impl Exposures {
         &self,
         reporter: UserId,
         input: &ExposureInput,
-        request: Option<RequestId>,
+        origin: Option<Origin>,
     ) -> Result<Reported, ExposuresError> {
         let site = self.sites.get(input.site).await.map_err(|e| match e {
             RepoError::NotFound => ExposuresError::UnknownSite,
@@ -210,7 +210,7 @@ impl Exposures {
         );
         record.target = Some(report.id.to_string());
         record.details = details;
-        record.request_id = request;
+        record = record.origin(origin);
         self.audit.record_or_log(record).await;
         Ok(Reported {
             notified: notices.len(),

@@ -2,8 +2,8 @@
 //! domain decides ([`Booking`]); the change is stored only if nobody changed the booking
 //! meanwhile, and audited with the status it left.
 
-use wildid_domain::audit::{self, AuditDetails, AuditRecord};
-use wildid_domain::ids::{BookingId, RequestId, UserId};
+use wildid_domain::audit::{self, AuditDetails, AuditRecord, Origin};
+use wildid_domain::ids::{BookingId, UserId};
 use wildid_domain::visits::{Actor, Booking, BookingError, Transition, VisitMapping};
 
 use super::{Bookings, BookingsError};
@@ -33,7 +33,7 @@ impl Bookings {
         actor: Actor,
         id: BookingId,
         step: Step,
-        request: Option<RequestId>,
+        origin: Option<Origin>,
     ) -> Result<Booking, BookingsError> {
         let now = self.clock.now();
         let action = match step {
@@ -46,7 +46,7 @@ impl Bookings {
             Step::Complete => b.complete(actor, now),
             Step::Cancel => b.cancel(actor, now),
         };
-        self.change(actor, id, request, action, decide).await
+        self.change(actor, id, origin, action, decide).await
     }
 
     /// An admin hands a booking to another worker.
@@ -59,7 +59,7 @@ impl Bookings {
         actor: Actor,
         id: BookingId,
         assignee: UserId,
-        request: Option<RequestId>,
+        origin: Option<Origin>,
     ) -> Result<Booking, BookingsError> {
         let user = match self.users.get(assignee).await {
             Ok(user) if user.is_active() => user,
@@ -70,7 +70,7 @@ impl Bookings {
             id: user.id(),
             role: user.role(),
         };
-        self.change(actor, id, request, audit::Action::BookingReassigned, |b| {
+        self.change(actor, id, origin, audit::Action::BookingReassigned, |b| {
             b.reassign(actor, to)
         })
         .await
@@ -80,13 +80,13 @@ impl Bookings {
         &self,
         actor: Actor,
         id: BookingId,
-        request: Option<RequestId>,
+        origin: Option<Origin>,
         action: audit::Action,
         decide: impl FnOnce(&Booking) -> Result<Transition, BookingError>,
     ) -> Result<Booking, BookingsError> {
         let booking = self.get(actor, id).await?;
         let transition = decide(&booking)?;
-        self.store(actor, id, request, action, transition, None)
+        self.store(actor, id, origin, action, transition, None)
             .await
     }
 
@@ -94,7 +94,7 @@ impl Bookings {
         &self,
         actor: Actor,
         id: BookingId,
-        request: Option<RequestId>,
+        origin: Option<Origin>,
         action: audit::Action,
         transition: Transition,
         mapping: Option<&VisitMapping>,
@@ -107,7 +107,7 @@ impl Bookings {
         if let Some(worker) = transition.to.worker() {
             details = details.with("worker", worker.to_string());
         }
-        self.record(actor.id, action, id, details, request).await;
+        self.record(actor.id, action, id, details, origin).await;
         Ok(transition.to)
     }
 
@@ -117,12 +117,12 @@ impl Bookings {
         action: audit::Action,
         id: BookingId,
         details: AuditDetails,
-        request: Option<RequestId>,
+        origin: Option<Origin>,
     ) {
         let mut record = AuditRecord::new(self.clock.now(), audit::Actor::User(actor), action);
         record.target = Some(id.to_string());
         record.details = details;
-        record.request_id = request;
+        record = record.origin(origin);
         self.audit.record_or_log(record).await;
     }
 }

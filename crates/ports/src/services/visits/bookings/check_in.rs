@@ -3,8 +3,8 @@
 //! notifications is written in the same step.
 
 use subtle::ConstantTimeEq as _;
-use wildid_domain::audit;
-use wildid_domain::ids::{BookingId, RequestId, UserId};
+use wildid_domain::audit::{self, Origin};
+use wildid_domain::ids::{BookingId, UserId};
 use wildid_domain::visits::{Actor, Booking, VisitMapping, VisitToken};
 
 use super::{Bookings, BookingsError};
@@ -53,7 +53,7 @@ impl Bookings {
         actor: Actor,
         id: BookingId,
         presented: &str,
-        request: Option<RequestId>,
+        origin: Option<Origin>,
     ) -> Result<Booking, BookingsError> {
         let presented = VisitToken::parse(presented).map_err(|_| BookingsError::InvalidToken)?;
         let now = self.clock.now();
@@ -82,7 +82,7 @@ impl Bookings {
         self.store(
             actor,
             id,
-            request,
+            origin,
             audit::Action::VisitorCheckedIn,
             transition,
             Some(&mapping),

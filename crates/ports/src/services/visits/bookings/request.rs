@@ -3,8 +3,8 @@
 //! audited.
 
 use wildid_domain::Timestamp;
-use wildid_domain::audit::{self, AuditDetails};
-use wildid_domain::ids::{BookingId, RequestId, ServiceTypeId, SiteId, UserId};
+use wildid_domain::audit::{self, AuditDetails, Origin};
+use wildid_domain::ids::{BookingId, ServiceTypeId, SiteId, UserId};
 use wildid_domain::text::TextError;
 use wildid_domain::visits::{Booking, DESCRIPTION_MAX_CHARS, RequestError, VisitToken};
 
@@ -36,7 +36,7 @@ impl Bookings {
         &self,
         visitor: UserId,
         input: &BookingInput,
-        request: Option<RequestId>,
+        origin: Option<Origin>,
     ) -> Result<Booking, BookingsError> {
         let site = self.sites.get(input.site).await.map_err(|e| match e {
             RepoError::NotFound => BookingsError::UnknownSite,
@@ -85,7 +85,7 @@ impl Bookings {
         let details = AuditDetails::new()
             .with("site", site.id().to_string())
             .with("service", service.id().to_string());
-        self.record(visitor, audit::Action::BookingMade, id, details, request)
+        self.record(visitor, audit::Action::BookingMade, id, details, origin)
             .await;
         Ok(booking)
     }
