@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use wildid_domain::role::Role;
 
 use crate::commands;
 use crate::config::{self, Overrides};
@@ -59,15 +60,75 @@ enum Command {
     Purge,
 }
 
+/// The roles an account can have, as the command line names them.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum RoleArg {
+    /// Identifies photos, keeps a journal, books visits.
+    Visitor,
+    /// Runs field visits (second factor required).
+    Worker,
+    /// Manages accounts, sites and data (second factor required).
+    Admin,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Visitor => Role::Visitor,
+            RoleArg::Worker => Role::Worker,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum UsersCommand {
-    /// Give the account registered under EMAIL a role (visitor, worker or admin). Appoints the
-    /// first admin; the change is audited and the user's sessions end.
+    /// List accounts, oldest first, one line each (tab-separated: id, role, state, address
+    /// confirmed, second factor, last sign-in, address), a page at a time.
+    List {
+        /// Accounts to skip.
+        #[arg(long, default_value_t = 0)]
+        offset: u64,
+        /// Accounts to show (1 to 500).
+        #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=500))]
+        limit: u32,
+    },
+    /// Show the account registered under EMAIL (found by its keyed digest, as at sign-in).
+    /// Exit status 1 when there is none.
+    Find {
+        /// The account's email address.
+        email: String,
+    },
+    /// Give the account registered under EMAIL a role. Appoints the first admin; the change is
+    /// audited and the user's sessions end.
     SetRole {
         /// The account's email address.
         email: String,
-        /// visitor, worker or admin.
-        role: String,
+        /// The new role.
+        #[arg(value_enum)]
+        role: RoleArg,
+    },
+    /// Deactivate the account registered under EMAIL: it cannot sign in, and its sessions end
+    /// at once. Audited.
+    Deactivate {
+        /// The account's email address.
+        email: String,
+    },
+    /// Let a deactivated account sign in again. Audited.
+    Reactivate {
+        /// The account's email address.
+        email: String,
+    },
+    /// Lift the password lockout of the account registered under EMAIL. Audited.
+    Unlock {
+        /// The account's email address.
+        email: String,
+    },
+    /// End every session of the account registered under EMAIL (signed out everywhere).
+    /// Audited.
+    EndSessions {
+        /// The account's email address.
+        email: String,
     },
     /// Delete the account registered under EMAIL with everything in it (identifications,
     /// photos, feedback, sessions, sign-in links, recovery codes), in one transaction; the
@@ -163,12 +224,7 @@ pub fn main() -> ExitCode {
             Command::Audit {
                 action: AuditCommand::Head,
             } => commands::audit::head(&settings).await,
-            Command::Users {
-                action: UsersCommand::SetRole { email, role },
-            } => commands::users::set_role(&settings, &email, &role).await,
-            Command::Users {
-                action: UsersCommand::Delete { email, yes },
-            } => commands::users::delete(&settings, &email, yes).await,
+            Command::Users { action } => users(&settings, action).await,
             Command::Purge => commands::purge::run(&settings).await,
             Command::Keys {
                 action: KeysCommand::Rotate,
@@ -184,4 +240,26 @@ pub fn main() -> ExitCode {
             } => commands::keys::generate(),
         }
     })
+}
+
+async fn users(settings: &crate::config::Settings, action: UsersCommand) -> ExitCode {
+    use commands::users::{self, Change};
+    match action {
+        UsersCommand::List { offset, limit } => users::list(settings, offset, limit).await,
+        UsersCommand::Find { email } => users::find(settings, &email).await,
+        UsersCommand::SetRole { email, role } => {
+            users::set_role(settings, &email, role.into()).await
+        }
+        UsersCommand::Deactivate { email } => {
+            users::change(settings, &email, Change::Deactivate).await
+        }
+        UsersCommand::Reactivate { email } => {
+            users::change(settings, &email, Change::Reactivate).await
+        }
+        UsersCommand::Unlock { email } => users::change(settings, &email, Change::Unlock).await,
+        UsersCommand::EndSessions { email } => {
+            users::change(settings, &email, Change::EndSessions).await
+        }
+        UsersCommand::Delete { email, yes } => users::delete(settings, &email, yes).await,
+    }
 }

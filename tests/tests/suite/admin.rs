@@ -397,3 +397,115 @@ async fn an_admin_deletes_accounts_but_not_their_own() {
     assert_eq!(left, ["keeper@example.org"]);
     assert_audited(&server.data_dir, &["account.deleted"]);
 }
+
+/// `wildid users` for `server`: exit code, standard output and error.
+fn shell(server: &Server, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut all = vec!["users"];
+    all.extend_from_slice(args);
+    let (status, out, err) = run_cli(&server.data_dir, &[], &all);
+    (status.code(), out, err)
+}
+
+/// The tab-separated line of `email` in `out` (as `list` and `find` print it), as columns.
+fn row<'a>(out: &'a str, email: &str) -> Vec<&'a str> {
+    out.lines()
+        .find(|l| l.ends_with(&format!("\t{email}")))
+        .unwrap_or_else(|| panic!("{email} not in:\n{out}"))
+        .split('\t')
+        .collect()
+}
+
+#[tokio::test]
+async fn the_shell_lists_finds_and_manages_accounts_all_audited() {
+    let server = Server::start_with(options()).unwrap();
+    let mut walker = sign_in_by_link(&server, "walker@example.org").await;
+    wildid_tests::accounts::registered(&server, "locked@example.org").await;
+    let mut b = Client::new(&server.url(""));
+    for _ in 0..5 {
+        b.post_json(
+            "/api/auth/login",
+            &json!({"email": "locked@example.org", "password": "wrong horse battery"}),
+        )
+        .await;
+    }
+
+    // list: a header, then one line per account, oldest first.
+    let (code, out, err) = shell(&server, &["list"]);
+    assert_eq!(code, Some(0), "{err}");
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("ID\tROLE\tSTATE\tCONFIRMED\t2FA\tLAST_SIGN_IN\tEMAIL")
+    );
+    assert_eq!(lines.count(), 2, "{out}");
+    let walker_row = row(&out, "walker@example.org");
+    assert_eq!(&walker_row[1..5], ["visitor", "active", "yes", "no"]);
+    assert!(
+        row(&out, "locked@example.org")[2].starts_with("locked-until-"),
+        "{out}"
+    );
+    let (_, page, _) = shell(&server, &["list", "--offset", "1", "--limit", "1"]);
+    assert_eq!(page.lines().count(), 2, "{page}");
+    assert!(page.contains("locked@example.org"), "{page}");
+
+    // find: by the address, however it is spelt; an unknown one is exit 1.
+    let (code, out, _) = shell(&server, &["find", " Walker@Example.ORG "]);
+    assert_eq!(code, Some(0));
+    assert_eq!(row(&out, "walker@example.org")[0], walker_row[0]);
+    let (code, _, err) = shell(&server, &["find", "nobody@example.org"]);
+    assert_eq!(
+        (code, err.trim()),
+        (Some(1), "error: no account has that address")
+    );
+
+    // unlock, end-sessions, deactivate, reactivate.
+    let (code, out, _) = shell(&server, &["unlock", "locked@example.org"]);
+    assert_eq!(code, Some(0), "{out}");
+    let (_, out, _) = shell(&server, &["find", "locked@example.org"]);
+    assert_eq!(row(&out, "locked@example.org")[2], "active");
+    let r = b
+        .post_json(
+            "/api/auth/login",
+            &json!({"email": "locked@example.org", "password": PASSWORD}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "unlocked: {}", r.body);
+
+    let (code, out, _) = shell(&server, &["end-sessions", "walker@example.org"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.contains("1 session(s) of walker@example.org ended"),
+        "{out}"
+    );
+    assert_eq!(walker.get("/api/auth/me").await.status, 401);
+
+    let (code, _, _) = shell(&server, &["deactivate", "locked@example.org"]);
+    assert_eq!(code, Some(0));
+    let (_, out, _) = shell(&server, &["find", "locked@example.org"]);
+    assert_eq!(row(&out, "locked@example.org")[2], "deactivated");
+    let password = json!({"email": "locked@example.org", "password": PASSWORD});
+    let r = b.post_json("/api/auth/login", &password).await;
+    assert_ne!(r.status, 200, "a deactivated account cannot sign in");
+    let (code, _, _) = shell(&server, &["reactivate", "locked@example.org"]);
+    assert_eq!(code, Some(0));
+    let r = b.post_json("/api/auth/login", &password).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // A role outside the fixed list is refused before anything is opened.
+    let (code, _, err) = shell(&server, &["set-role", "walker@example.org", "boss"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("[possible values: visitor, worker, admin]"),
+        "{err}"
+    );
+
+    assert_audited(
+        &server.data_dir,
+        &[
+            "auth.lockout.lifted",
+            "session.revoked",
+            "user.deactivated",
+            "user.reactivated",
+        ],
+    );
+}

@@ -11,6 +11,7 @@ use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord};
 use wildid_domain::ids::UserId;
 use wildid_domain::lockout::LockoutState;
 use wildid_domain::role::Role;
+use wildid_domain::user::User;
 
 use crate::RepoError;
 use crate::clock::Clock;
@@ -113,25 +114,36 @@ impl Admin {
     pub async fn list(&self, page: Page) -> Result<Vec<UserSummary>, AdminError> {
         let now = self.clock.now();
         let users = self.users.list(page).await?;
-        Ok(users
-            .into_iter()
-            .map(|u| UserSummary {
-                id: u.id(),
-                email: self
-                    .cipher
-                    .decrypt(u.email_encrypted())
-                    .ok()
-                    .and_then(|b| String::from_utf8(b.expose().clone()).ok())
-                    .unwrap_or_else(|| "(undecryptable)".into()),
-                role: u.role(),
-                active: u.is_active(),
-                email_verified: u.email_verified_at().is_some(),
-                totp_enabled: u.has_totp(),
-                locked_until: u.lockout().locked_until.filter(|t| *t > now),
-                last_login_at: u.last_login_at(),
-                created_at: u.created_at(),
-            })
-            .collect())
+        Ok(users.iter().map(|u| self.summary(u, now)).collect())
+    }
+
+    /// The account `target`.
+    ///
+    /// # Errors
+    /// [`AdminError::NotFound`] when there is none; [`AdminError::Unavailable`].
+    pub async fn find(&self, target: UserId) -> Result<UserSummary, AdminError> {
+        let user = self.users.get(target).await?;
+        Ok(self.summary(&user, self.clock.now()))
+    }
+
+    /// What an admin sees of `u` at `now` (a lock that has run out is no lock).
+    fn summary(&self, u: &User, now: Timestamp) -> UserSummary {
+        UserSummary {
+            id: u.id(),
+            email: self
+                .cipher
+                .decrypt(u.email_encrypted())
+                .ok()
+                .and_then(|b| String::from_utf8(b.expose().clone()).ok())
+                .unwrap_or_else(|| "(undecryptable)".into()),
+            role: u.role(),
+            active: u.is_active(),
+            email_verified: u.email_verified_at().is_some(),
+            totp_enabled: u.has_totp(),
+            locked_until: u.lockout().locked_until.filter(|t| *t > now),
+            last_login_at: u.last_login_at(),
+            created_at: u.created_at(),
+        }
     }
 
     /// Gives `target` a role; their sessions end.
