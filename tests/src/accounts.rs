@@ -152,6 +152,32 @@ pub fn audit_entries(data_dir: &Path) -> Vec<(String, serde_json::Value)> {
         .collect()
 }
 
+/// Panics unless every audit entry the server stored for a request is also one `wildid::audit`
+/// line of its log, with the same sequence number and action (ASVS 16.4.3: the log stream a
+/// collector reads holds every security event). Returns the actions checked.
+pub fn assert_every_entry_logged(server: &Server) -> Vec<String> {
+    let stored = lines(
+        &server.data_dir,
+        "SELECT seq || ' ' || action AS line FROM audit_log WHERE request_id IS NOT NULL \
+         ORDER BY seq",
+    );
+    let logs = server.logs();
+    let mut actions = Vec::new();
+    for entry in &stored {
+        let (seq, action) = entry.split_once(' ').unwrap();
+        let seq_field = format!("seq={seq} ");
+        let action_field = format!("action=\"{action}\"");
+        assert!(
+            logs.iter().any(|l| l.contains("audit event")
+                && l.contains(&seq_field)
+                && l.contains(&action_field)),
+            "audit entry {seq} ({action}) is not in the log"
+        );
+        actions.push(action.to_owned());
+    }
+    actions
+}
+
 /// Panics unless the audit log holds an entry for each of `expected`.
 pub fn assert_audited(data_dir: &Path, expected: &[&str]) {
     let actions = audit_actions(data_dir);

@@ -69,7 +69,15 @@ pub(crate) async fn enforce(
         if !needs_totp {
             return next.run(request).await;
         }
-        tracing::warn!("access refused until the second factor is set up");
+        tracing::warn!(
+            security_event = "access_denied",
+            reason = "second_factor_required",
+            user = %user.as_ref().map_or_else(|| "anonymous".to_owned(), |u| u.id().to_string()),
+            role = role.map_or("none", Role::as_str),
+            method = %request.method(),
+            path = %request.uri().path(),
+            "access refused until the second factor is set up"
+        );
         let mut response = if request.method() == Method::GET && !is_api(request.uri().path()) {
             AppError::Redirect("/account/totp".into()).into_response()
         } else {

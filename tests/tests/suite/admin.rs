@@ -67,6 +67,13 @@ async fn an_admin_appointed_from_the_shell_manages_accounts() {
     );
     let page = admin.get("/admin").await;
     assert_eq!(page.header("location"), Some("/account/totp"));
+    // Logged as a refused access (ASVS 16.3.2), with who and why, never the address.
+    let line = server.wait_for_log("second_factor_required");
+    assert!(
+        line.contains("access_denied") && line.contains("admin"),
+        "{line}"
+    );
+    assert!(!line.contains("chief@"), "{line}");
     enrol_totp(&mut admin).await;
 
     let list = users(&mut admin).await;

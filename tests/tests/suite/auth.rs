@@ -96,6 +96,9 @@ async fn register_verify_sign_in_me_and_out() {
         401,
         "logout deletes the session server-side"
     );
+    // Every entry stored for a request is also a line of the log stream.
+    let logged = wildid_tests::accounts::assert_every_entry_logged(&server);
+    assert!(logged.len() >= 3, "{logged:?}");
     assert_audited(
         &server.data_dir,
         &[
@@ -310,6 +313,9 @@ async fn five_failures_lock_the_account_the_same_way_as_an_unknown_address() {
     );
     let (_, out, _) = wildid_tests::server::run_cli(&server.data_dir, &[], &["audit", "verify"]);
     assert!(out.starts_with("audit log intact"));
+    // Every entry stored for a request is also a line of the log stream.
+    let logged = wildid_tests::accounts::assert_every_entry_logged(&server);
+    assert!(logged.len() >= 3, "{logged:?}");
     assert_audited(
         &server.data_dir,
         &[
@@ -525,6 +531,28 @@ async fn a_verification_link_used_twice_at_once_works_once() {
     let mut statuses = [a.status, z.status];
     statuses.sort();
     assert_eq!(statuses, [200, 400]);
+
+    // The loser, a malformed link and an unknown one are each audited with why (ASVS 16.3.1),
+    // and reach the log stream; the person was told only that the link does not work.
+    let unknown = "A".repeat(43);
+    for bad in ["not-a-token", unknown.as_str()] {
+        let r = first
+            .post_json("/api/auth/verify-email", &json!({"token": bad}))
+            .await;
+        assert_eq!(
+            (r.status, r.error().as_str()),
+            (400, "invalid_link"),
+            "{bad}"
+        );
+    }
+    let reasons: Vec<String> = wildid_tests::accounts::audit_entries(&server.data_dir)
+        .into_iter()
+        .filter(|(action, _)| action == "auth.email.verification_refused")
+        .map(|(_, details)| details["reason"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(reasons, ["used", "malformed", "unknown"]);
+    let line = server.wait_for_log("auth.email.verification_refused");
+    assert!(line.contains("audit event"), "{line}");
 }
 
 #[tokio::test]

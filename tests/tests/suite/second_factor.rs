@@ -323,6 +323,9 @@ async fn totp_is_required_checked_not_replayable_and_recovery_codes_work_once() 
     assert_eq!((r.status, r.error().as_str()), (401, "totp_required"));
     let r = redeem(&mut b, &token, json!({"totp_code": codes[1]})).await;
     assert_eq!(r.status, 200, "{}", r.body);
+    // Every entry stored for a request is also a line of the log stream.
+    let logged = wildid_tests::accounts::assert_every_entry_logged(&server);
+    assert!(logged.len() >= 3, "{logged:?}");
     assert_audited(
         &server.data_dir,
         &[

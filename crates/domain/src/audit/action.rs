@@ -48,6 +48,9 @@ actions! {
     EmailVerified => "auth.email.verified",
     /// A new verification link was sent.
     VerificationResent => "auth.email.verification_resent",
+    /// An address confirmation link was refused: malformed, unknown, expired, already used,
+    /// or for an account that no longer exists (the reason is a detail).
+    VerificationRefused => "auth.email.verification_refused",
     /// A sign-in link was sent.
     MagicLinkIssued => "auth.magic_link.issued",
     /// A sign-in link was used.

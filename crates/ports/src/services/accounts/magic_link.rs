@@ -186,23 +186,12 @@ impl Accounts {
         redeemed
     }
 
-    /// Why a link that was refused is no good, for the audit entry (the person is told only
-    /// that the link does not work): `malformed`, `unknown` (no such link, or not a sign-in
-    /// link), `expired`, `used`, `inactive_account`, or `unavailable` when the store cannot
-    /// say.
+    /// Why a sign-in link that was refused is no good, for the audit entry: the reasons of
+    /// [`Accounts::link_refusal`], with a good link meaning `inactive_account`.
     async fn refusal_reason(&self, raw_token: &str) -> &'static str {
-        let Ok(raw) = RawToken::parse(raw_token.trim()) else {
-            return "malformed";
-        };
-        let token = match self.ports.tokens.get(&raw.hash()).await {
-            Ok(Some(token)) if token.purpose == TokenPurpose::MagicLink => token,
-            Ok(_) => return "unknown",
-            Err(_) => return "unavailable",
-        };
-        match token.state(self.ports.clock.now()) {
-            TokenState::Expired => "expired",
-            TokenState::Used => "used",
-            TokenState::Usable => "inactive_account",
+        match self.link_refusal(raw_token, TokenPurpose::MagicLink).await {
+            "usable" => "inactive_account",
+            reason => reason,
         }
     }
 

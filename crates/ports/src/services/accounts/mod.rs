@@ -35,7 +35,7 @@ use wildid_domain::ids::{RequestId, UserId};
 use wildid_domain::lockout::LockoutPolicy;
 use wildid_domain::password::PasswordPolicy;
 use wildid_domain::rate_limit::{RateDecision, RateLimit};
-use wildid_domain::token::{RawToken, TokenPolicy};
+use wildid_domain::token::{RawToken, TokenPolicy, TokenPurpose, TokenState};
 use wildid_domain::user::EmailLookup;
 
 pub use magic_link::{MagicLinkError, MagicLinkPreview};
@@ -284,6 +284,30 @@ impl Accounts {
             .await
             .map_err(|retry_after| LinkRequestError::RateLimited { retry_after })?;
         Ok((email, lookup))
+    }
+
+    /// Why a link of `purpose` that was refused is no good, for its audit entry (the person
+    /// is told only that the link does not work): `malformed`, `unknown` (no such link, or
+    /// one of another purpose), `expired`, `used`, `usable` (the link itself was good: the
+    /// caller names what else was wrong), or `unavailable` when the store cannot say.
+    pub(super) async fn link_refusal(
+        &self,
+        raw_token: &str,
+        purpose: TokenPurpose,
+    ) -> &'static str {
+        let Ok(raw) = RawToken::parse(raw_token.trim()) else {
+            return "malformed";
+        };
+        let token = match self.ports.tokens.get(&raw.hash()).await {
+            Ok(Some(token)) if token.purpose == purpose => token,
+            Ok(_) => return "unknown",
+            Err(_) => return "unavailable",
+        };
+        match token.state(self.ports.clock.now()) {
+            TokenState::Expired => "expired",
+            TokenState::Used => "used",
+            TokenState::Usable => "usable",
+        }
     }
 
     /// Records `action` in the audit log (or, when the log cannot be written, in the

@@ -40,6 +40,30 @@ impl Accounts {
         raw_token: &str,
         who: Requester,
     ) -> Result<UserId, VerifyError> {
+        let verified = self.verify_checked(raw_token, who).await;
+        if let Err(VerifyError::InvalidLink) = verified {
+            // Audited with why (a good link here means its account is gone); the person is
+            // told only that the link does not work.
+            let reason = match self
+                .link_refusal(raw_token, TokenPurpose::EmailVerification)
+                .await
+            {
+                "usable" => "unknown_account",
+                reason => reason,
+            };
+            self.audit(
+                Actor::Anonymous,
+                Action::VerificationRefused,
+                None,
+                AuditDetails::new().with("reason", reason),
+                who,
+            )
+            .await;
+        }
+        verified
+    }
+
+    async fn verify_checked(&self, raw_token: &str, who: Requester) -> Result<UserId, VerifyError> {
         let raw = RawToken::parse(raw_token.trim()).map_err(|_| VerifyError::InvalidLink)?;
         let now = self.ports.clock.now();
         let token = self
@@ -161,11 +185,14 @@ impl Accounts {
 mod tests {
     use super::*;
     use crate::services::accounts::test_world::{accounts, user_of, world};
+    use std::sync::Arc;
 
     #[tokio::test]
-    async fn a_malformed_or_unknown_link_is_one_answer() {
+    async fn a_malformed_or_unknown_link_is_one_answer_and_audited() {
         let mut w = world();
         w.tokens.expect_consume().returning(|_, _, _| Ok(None));
+        w.tokens.expect_get().returning(|_| Ok(None));
+        let audited = Arc::clone(&w.audited);
         let accounts = accounts(w);
         for link in [
             "",
@@ -175,6 +202,11 @@ mod tests {
             let refused = accounts.verify_email(link, Requester::default()).await;
             assert!(matches!(refused, Err(VerifyError::InvalidLink)), "{link}");
         }
+        assert_eq!(
+            *audited.lock().unwrap(),
+            ["auth.email.verification_refused"; 3],
+            "each refusal is audited"
+        );
     }
 
     #[tokio::test]
