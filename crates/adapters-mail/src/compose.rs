@@ -11,6 +11,13 @@ use wildid_ports::random::{SecureRandom, random_array};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sender(Mailbox);
 
+impl std::fmt::Display for Sender {
+    /// As the `From:` header writes it: `WildID <no-reply@example.org>`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
 /// The configured sender is not a mailbox.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("WILDID_MAIL_FROM is not a valid mailbox, as in: WildID <no-reply@example.org>")]

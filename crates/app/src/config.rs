@@ -172,6 +172,17 @@ pub enum ConfigError {
     /// Reading or writing the secrets file failed.
     #[error("{0}")]
     Io(String),
+    /// Several values are wrong: each is named, in the order of the sections.
+    #[error("{} problems in the configuration:\n  - {}", .0.len(), list(.0))]
+    Several(Vec<ConfigError>),
+}
+
+fn list(problems: &[ConfigError]) -> String {
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n  - ")
 }
 
 /// Flags given on the command line; they win over everything else.
@@ -233,9 +244,78 @@ fn expected(kind: &figment::error::Kind) -> String {
     }
 }
 
-/// Checks every section and assembles the settings. The checks run in the order they always
-/// have, so that with several bad values the same one is named first.
+/// Checks every section and assembles the settings; with several bad values, every one is
+/// reported at once ([`ConfigError::Several`]), not just the first.
 fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
+    let mut problems = problems(&raw, overrides);
+    match problems.pop() {
+        None => assemble(raw, overrides),
+        Some(only) if problems.is_empty() => Err(only),
+        Some(last) => {
+            problems.push(last);
+            Err(ConfigError::Several(problems))
+        }
+    }
+}
+
+/// Runs every check of every section to the end and returns what each found wrong, in the
+/// order of [`assemble`]. A check that needs another value (the environment, the listening
+/// address, the sender, the tile origins) gets that value's default when the value is itself
+/// wrong, so each problem is named once.
+fn problems(raw: &Raw, overrides: &Overrides) -> Vec<ConfigError> {
+    let mut found = Vec::new();
+    macro_rules! check {
+        ($result:expr) => {
+            match $result {
+                Ok(value) => Some(value),
+                Err(problem) => {
+                    found.push(problem);
+                    None
+                }
+            }
+        };
+    }
+    let environment = check!(server::environment(&raw.server)).unwrap_or(Environment::Development);
+    let bind = check!(server::bind(&raw.server, overrides))
+        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let data_dir = server::data_dir(&raw.server, overrides);
+    check!(database::url(&raw.database, &data_dir));
+    check!(database::max_connections(&raw.database));
+    check!(logging::format(&raw.logging));
+    check!(logging::filter(&raw.logging));
+    check!(metrics::bind(&raw.metrics, bind));
+    let mail_from = check!(mail::sender(&raw.mail));
+    check!(server::shutdown_grace(&raw.server));
+    check!(keys::secrets(raw.keys.clone()));
+    check!(http::trusted_proxies(&raw.http));
+    check!(http::allowed_hosts(&raw.http));
+    check!(http::cors_origins(&raw.http));
+    let map_tile_origins = check!(map::origins(&raw.map)).unwrap_or_default();
+    check!(sessions::policy(&raw.sessions));
+    check!(limits::rate_limit(&raw.limits));
+    check!(captcha::kind(&raw.captcha));
+    check!(captcha::policy(&raw.captcha));
+    check!(captcha::pow_max_number(&raw.captcha));
+    check!(limits::request_limits(&raw.limits));
+    check!(sessions::anonymous_per_hour(&raw.sessions));
+    check!(server::public_url(&raw.server, environment));
+    check!(accounts::argon2(&raw.accounts));
+    check!(accounts::policy(&raw.accounts));
+    check!(accounts::totp_required_roles(&raw.accounts));
+    if let Some(from) = &mail_from {
+        check!(mail::transport(raw.mail.clone(), from));
+    }
+    check!(ai::settings(raw.ai.clone()));
+    check!(uploads::max_bytes(&raw.uploads));
+    check!(uploads::clamd(&raw.uploads));
+    check!(journal::journal(raw.journal.clone()));
+    check!(map::tiles(&raw.map, &map_tile_origins));
+    check!(retention::retention(&raw.retention));
+    found
+}
+
+/// Assembles the settings from sections [`problems`] found nothing wrong with.
+fn assemble(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
     let environment = server::environment(&raw.server)?;
     let bind = server::bind(&raw.server, overrides)?;
     let data_dir = server::data_dir(&raw.server, overrides);

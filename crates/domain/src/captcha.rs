@@ -100,6 +100,11 @@ impl CaptchaPolicy {
     pub fn ttl(&self) -> Duration {
         self.ttl
     }
+
+    /// Wrong answers a challenge takes before it is void.
+    pub fn max_attempts(&self) -> u32 {
+        self.max_attempts
+    }
 }
 
 /// A stored challenge.

@@ -456,6 +456,72 @@ fn config_check_reports_and_fails_on_bad_production_config() {
     let (status, out, _) = run_cli(dir.path(), &[], &["config", "check"]);
     assert!(status.success(), "{out}");
     assert!(out.contains("will be generated at first start") && out.contains("configuration OK"));
+    // Every setting, grouped as docs/configuration.md groups them.
+    let headers: Vec<&str> = out.lines().filter(|l| l.starts_with('[')).collect();
+    assert_eq!(
+        headers,
+        [
+            "[server]",
+            "[http]",
+            "[sessions and sign-in]",
+            "[limits]",
+            "[identification]",
+            "[journal and retention]",
+            "[mail]",
+            "[secrets]",
+            "[database]"
+        ],
+        "{out}"
+    );
+    for line in [
+        "metrics          off",
+        "requests default  600/minute (per process)",
+        "requests sign_in  50/hour, 200/day (in the database)",
+        "lockout          after 5 failures, for 30 min",
+        "transport        files in",
+    ] {
+        assert!(out.contains(line), "{line} missing from:\n{out}");
+    }
+    // Secrets and credentials are named, never shown.
+    let (status, out, _) = run_cli(
+        dir.path(),
+        &[
+            ("WILDID_MAIL_TRANSPORT", "smtp"),
+            ("WILDID_SMTP_HOST", "smtp.example.org"),
+            ("WILDID_SMTP_USERNAME", "wildid"),
+            ("WILDID_SMTP_PASSWORD", "hunter2-smtp-secret"),
+            ("WILDID_SESSION_KEY", &"k".repeat(90)),
+        ],
+        &["config", "check"],
+    );
+    assert!(
+        out.contains("transport        SMTP smtp.example.org:587")
+            && out.contains("credentials set"),
+        "{status:?} {out}"
+    );
+    assert!(
+        !out.contains("hunter2") && !out.contains(&"k".repeat(90)),
+        "{out}"
+    );
+    // Every bad value at once, each named.
+    let (status, _, err) = run_cli(
+        dir.path(),
+        &[
+            ("WILDID_BIND", "nowhere"),
+            ("WILDID_LOG_FORMAT", "xml"),
+            ("WILDID_RETENTION_VISIT_DAYS", "0"),
+        ],
+        &["config", "check"],
+    );
+    assert_eq!(status.code(), Some(2));
+    assert!(err.contains("3 problems in the configuration"), "{err}");
+    for var in [
+        "WILDID_BIND",
+        "WILDID_LOG_FORMAT",
+        "WILDID_RETENTION_VISIT_DAYS",
+    ] {
+        assert!(err.contains(&format!("{var} is invalid")), "{err}");
+    }
     assert!(
         !dir.path().join("dev-secrets.env").exists(),
         "a check creates nothing"

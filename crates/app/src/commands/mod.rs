@@ -13,17 +13,20 @@ macro_rules! say {
 }
 
 pub mod audit;
+mod config_check;
 pub mod keys;
 pub mod output;
 pub mod purge;
 pub mod users;
 
+pub use config_check::config_check;
+
 use std::process::ExitCode;
 
 use wildid_adapters_db::{Database, PoolOptions, run_migrations};
 
-use crate::config::{Provider, Settings};
-use crate::{compose, secrets, serve};
+use crate::config::Settings;
+use crate::serve;
 
 /// Prints `error` and returns exit status 2.
 pub fn fail(error: &dyn std::fmt::Display) -> ExitCode {
@@ -45,9 +48,9 @@ pub fn existing_database(settings: &Settings) -> Result<std::sync::Arc<Database>
     }
     Database::open(
         &settings.database,
-        wildid_adapters_db::PoolOptions {
+        PoolOptions {
             max_connections: 2,
-            ..wildid_adapters_db::PoolOptions::default()
+            ..PoolOptions::default()
         },
     )
     .map_err(|e| fail(&e))
@@ -91,129 +94,5 @@ pub async fn migrate(settings: &Settings) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),
-    }
-}
-
-/// `items` joined by commas, or "none".
-fn model_source(source: &wildid_adapters_ai::ModelSource) -> String {
-    match source {
-        wildid_adapters_ai::ModelSource::Embedded => "built-in MobileNetV2 weights".to_owned(),
-        wildid_adapters_ai::ModelSource::File(path) => format!("weights from {}", path.display()),
-    }
-}
-
-fn listed(items: &[String]) -> String {
-    if items.is_empty() {
-        "none".to_owned()
-    } else {
-        items.join(", ")
-    }
-}
-
-/// `wildid config check`.
-pub async fn config_check(settings: &Settings) -> ExitCode {
-    let mut ok = true;
-    say!("environment      {:?}", settings.environment);
-    say!("bind             {}", settings.bind);
-    say!("data directory   {}", settings.data_dir.display());
-    say!(
-        "log              {} ({:?})",
-        settings.log_filter,
-        settings.log_format
-    );
-    say!("secure cookies   {}", compose::secure_cookies(settings));
-    say!(
-        "allowed hosts    {} (and the public URL's host)",
-        settings.allowed_hosts.join(", ")
-    );
-    say!(
-        "CORS origins     {} (and the public URL's origin)",
-        listed(&settings.cors_origins)
-    );
-    say!("map tile origins {}", listed(&settings.map_tile_origins));
-    let ai = &settings.identification;
-    if ai.chain.is_empty() {
-        say!("identification   none (POST /api/identify answers 503)");
-    }
-    for (i, provider) in ai.chain.iter().enumerate() {
-        let label = if i == 0 {
-            "identification  "
-        } else {
-            "  then          "
-        };
-        match provider {
-            Provider::Remote(p) => say!(
-                "{label} {} at {} (model {}, key {}, {} retries, budget {} s)",
-                p.name,
-                p.base_url,
-                p.model,
-                if p.api_key.is_some() { "set" } else { "none" },
-                ai.retry.retries,
-                ai.retry.budget.as_secs()
-            ),
-            Provider::LocalModel(source) => match compose::local_model(source) {
-                Ok(_) => say!("{label} local-model, offline ({})", model_source(source)),
-                Err(e) => {
-                    ok = false;
-                    say!("{label} local-model ERROR: {e}");
-                }
-            },
-        }
-    }
-    say!("upload limit     {} bytes", settings.max_upload_bytes);
-    let journal = &settings.journal;
-    say!(
-        "journal          photos up to {} bytes, {} bytes per person",
-        journal.photo_max_bytes,
-        journal.allowance_bytes
-    );
-    say!(
-        "geoprivacy       sightings obscured from {} (IUCN) on",
-        journal.obscure_from.code().unwrap_or("-")
-    );
-    say!(
-        "retention        visit data {} days, read notifications {} days (purged daily); spent sign-in links and delivered mail {} day(s)",
-        settings.retention.visit_mappings().num_days(),
-        settings.retention.read_notifications().num_days(),
-        settings.retention.spent_tokens().num_days()
-    );
-    match secrets::check(settings) {
-        Ok(origin) => say!("secrets          {origin}"),
-        Err(e) => {
-            ok = false;
-            say!("secrets          ERROR: {e}");
-        }
-    }
-    let database = settings.database.redacted();
-    match &settings.database {
-        wildid_adapters_db::DatabaseUrl::Sqlite { path, create: true } if !path.exists() => {
-            say!("database         {database} (will be created at first start)");
-        }
-        url => match Database::open(
-            url,
-            PoolOptions {
-                max_connections: 1,
-                acquire_timeout: serve::CHECK_TIMEOUT,
-            },
-        ) {
-            Ok(db) => match db.health().ping().await {
-                Ok(()) => say!("database         {database} (reachable)"),
-                Err(e) => {
-                    ok = false;
-                    say!("database         {database} ERROR: {e}");
-                }
-            },
-            Err(e) => {
-                ok = false;
-                say!("database         {database} ERROR: {e}");
-            }
-        },
-    }
-    if ok {
-        say!("configuration OK");
-        ExitCode::SUCCESS
-    } else {
-        say!("configuration has errors");
-        ExitCode::from(1)
     }
 }

@@ -382,3 +382,43 @@ fn the_file_fills_each_section_and_names_a_wrong_key() {
         "setting `session_key` has the wrong type (expected a secret as text)"
     );
 }
+
+#[test]
+fn every_bad_value_is_named_at_once_each_once() {
+    let mut r = raw();
+    r.server.env = Some("staging".into());
+    r.server.bind = Some("nowhere".into());
+    r.logging.log_format = Some("xml".into());
+    r.metrics.metrics_bind = Some("9464".into());
+    r.sessions.session_idle_minutes = Some(0);
+    let error = validate(r, &Overrides::default()).unwrap_err();
+    let ConfigError::Several(problems) = &error else {
+        panic!("several problems, each named: {error}");
+    };
+    let named: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    assert_eq!(named.len(), 5, "{named:#?}");
+    for (problem, var) in named.iter().zip([
+        "WILDID_ENV",
+        "WILDID_BIND",
+        "WILDID_LOG_FORMAT",
+        "WILDID_METRICS_BIND",
+        "WILDID_SESSION_IDLE_MINUTES",
+    ]) {
+        assert!(problem.contains(var), "{problem} should name {var}");
+    }
+    let text = error.to_string();
+    assert!(
+        text.starts_with("5 problems in the configuration:\n  - WILDID_ENV"),
+        "{text}"
+    );
+    // One bad value is reported as itself.
+    let mut r = raw();
+    r.logging.log_format = Some("xml".into());
+    assert!(matches!(
+        validate(r, &Overrides::default()),
+        Err(ConfigError::Invalid {
+            var: "WILDID_LOG_FORMAT",
+            ..
+        })
+    ));
+}
