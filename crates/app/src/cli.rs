@@ -9,9 +9,30 @@ use wildid_domain::role::Role;
 use crate::commands;
 use crate::config::{self, Overrides};
 
+/// For operators: what to run first, where settings come from, and what exit statuses mean.
+const OPERATORS: &str = "\
+Getting started:
+  wildid serve                        run on the embedded defaults (SQLite in ./data)
+  wildid config check                 every setting, grouped, secrets masked
+  wildid users set-role EMAIL admin   appoint the first admin once they have signed up
+  wildid keys generate                fresh secrets for WILDID_ENV=production
+  wildid audit head | audit verify    anchor and check the tamper-evident audit log
+  wildid completions bash             shell completions (bash, zsh, fish, elvish, powershell)
+
+Settings come from WILDID_* variables, a TOML file (--config) and flags: docs/configuration.md.
+Running a real site (TLS proxy, systemd, Postgres, backups): docs/deployment.md.
+
+Exit status: 0 done; 1 a check failed or no account has that address; 2 the command could not
+run (a bad setting, an unreachable database); 3 another server is doing that work right now.";
+
 /// WildID: identify wildlife from photos and run field visits safely.
 #[derive(Debug, Parser)]
-#[command(name = "wildid", version, about)]
+#[command(
+    name = "wildid",
+    version,
+    about = "WildID: identify wildlife from photos and run field visits safely.",
+    after_help = OPERATORS
+)]
 pub struct Cli {
     /// Configuration file (TOML); also WILDID_CONFIG.
     #[arg(long, global = true, value_name = "FILE")]
@@ -52,6 +73,13 @@ enum Command {
     Users {
         #[command(subcommand)]
         action: UsersCommand,
+    },
+    /// Print a completion script for SHELL on standard output, e.g.
+    /// `wildid completions bash > /etc/bash_completion.d/wildid`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
     },
     /// Delete visit data past its retention period now (visit mappings and bookings older
     /// than WILDID_RETENTION_VISIT_DAYS, notifications read more than
@@ -200,6 +228,9 @@ pub fn main() -> ExitCode {
     {
         return commands::keys::generate();
     }
+    if let Command::Completions { shell } = cli.command {
+        return completions(shell);
+    }
     let settings = match config::load(&overrides) {
         Ok(settings) => settings,
         Err(e) => return commands::fail(&e),
@@ -226,6 +257,8 @@ pub fn main() -> ExitCode {
             } => commands::audit::head(&settings).await,
             Command::Users { action } => users(&settings, action).await,
             Command::Purge => commands::purge::run(&settings).await,
+            // Answered above, before the configuration is read.
+            Command::Completions { shell } => completions(shell),
             Command::Keys {
                 action: KeysCommand::Rotate,
             } => commands::keys::rotate(&settings),
@@ -262,4 +295,14 @@ async fn users(settings: &crate::config::Settings, action: UsersCommand) -> Exit
         }
         UsersCommand::Delete { email, yes } => users::delete(settings, &email, yes).await,
     }
+}
+
+/// Writes the completion script of `shell` (through the command output, so a closed pipe ends
+/// quietly).
+fn completions(shell: clap_complete::Shell) -> ExitCode {
+    use clap::CommandFactory as _;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "wildid", &mut script);
+    commands::output::write(format_args!("{}", String::from_utf8_lossy(&script)));
+    ExitCode::SUCCESS
 }

@@ -13,7 +13,7 @@ use wildid_ports::builtin::OsRandom;
 use wildid_ports::services::audit::AuditTrail;
 
 use crate::compose::{compose, secure_cookies};
-use crate::config::{ConfigError, Settings};
+use crate::config::{ConfigError, MailTransport, Settings};
 use crate::secrets::{self, Origin};
 use crate::{data_dir, logging, metrics};
 
@@ -80,6 +80,16 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     )?;
     tracing::info!(target: logging::LIFECYCLE, %address, "listening on http://{address}");
     tracing::info!(database = %settings.database.redacted(), applied = applied.len(), "database ready");
+    let mail = match &settings.mail_transport {
+        MailTransport::Outbox => format!("files in {}", settings.data_dir.join("outbox").display()),
+        MailTransport::Smtp(smtp) => format!("SMTP {}:{}", smtp.host, smtp.port),
+    };
+    tracing::info!(
+        data_dir = %settings.data_dir.display(),
+        mail = %mail,
+        "files in {}; mail goes to {mail}",
+        settings.data_dir.display()
+    );
     match &origin {
         Origin::DevFile {
             path,

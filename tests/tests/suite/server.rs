@@ -27,6 +27,19 @@ async fn starts_on_the_embedded_defaults_and_answers_probes() {
         first.contains(&format!("listening on http://{}", server.addr)),
         "{first}"
     );
+    // The next lines say where the database, the files and the mail are.
+    assert!(
+        server.logs()[1].contains("database ready"),
+        "{:#?}",
+        server.logs()
+    );
+    let files = server.wait_for_log("mail goes to");
+    let outbox = server.data_dir.join("outbox");
+    assert!(
+        files.contains(&format!("files in {}", server.data_dir.display()))
+            && files.contains(&format!("mail goes to files in {}", outbox.display())),
+        "{files}"
+    );
     let health = get(&server.url("/healthz")).await;
     assert_eq!(health.status(), 200);
     assert_eq!(health.text().await.unwrap(), r#"{"status":"ok"}"#);
@@ -615,7 +628,11 @@ fn production_requires_an_https_public_url() {
 #[test]
 fn output_to_a_closed_pipe_ends_quietly() {
     let dir = tempfile::tempdir().unwrap();
-    for args in [&["keys", "generate"][..], &["config", "check"][..]] {
+    for args in [
+        &["keys", "generate"][..],
+        &["config", "check"][..],
+        &["completions", "bash"][..],
+    ] {
         // A pipe whose reading end is closed before the command starts: its first write fails.
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
@@ -661,4 +678,30 @@ fn an_unreachable_database_is_one_error_and_no_listening_line() {
         "no password: {}",
         failure.output
     );
+}
+
+#[test]
+fn the_help_is_written_for_operators_and_completions_come_from_the_same_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let (status, out, _) = run_cli(dir.path(), &[], &["--help"]);
+    assert!(status.success());
+    for needed in [
+        "Getting started:",
+        "wildid users set-role EMAIL admin",
+        "docs/configuration.md",
+        "docs/deployment.md",
+        "Exit status: 0 done; 1 a check failed",
+    ] {
+        assert!(out.contains(needed), "{needed} missing from:\n{out}");
+    }
+    for shell in ["bash", "zsh", "fish"] {
+        let (status, script, err) = run_cli(dir.path(), &[], &["completions", shell]);
+        assert!(status.success(), "{shell}: {err}");
+        for word in ["end-sessions", "set-role", "reencrypt"] {
+            assert!(script.contains(word), "{shell} completes {word}");
+        }
+    }
+    let (status, _, err) = run_cli(dir.path(), &[], &["completions", "cmd.exe"]);
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(!dir.path().join("wildid.db").exists(), "nothing was opened");
 }
