@@ -2,6 +2,7 @@
 
 use std::process::ExitCode;
 
+use indicatif::{ProgressBar, ProgressStyle};
 use wildid_domain::audit::{ChainHash, ChainProblem};
 use wildid_ports::services::audit::{AuditTrail, VerifyOutcome};
 
@@ -30,7 +31,22 @@ pub async fn verify(settings: &Settings, anchor: Option<&str>) -> ExitCode {
         Ok(t) => t,
         Err(code) => return code,
     };
-    match trail.verify(anchor).await {
+    // A bar on a terminal (hidden otherwise) for a long chain; the head says how long.
+    let total = match trail.head().await {
+        Ok(head) => head.map_or(0, |(seq, _)| u64::try_from(seq).unwrap_or(0)),
+        Err(e) => return super::fail(&e),
+    };
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} entries checked, {eta} left")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let shown = bar.clone();
+    let outcome = trail
+        .verify_showing(anchor, &mut move |n| shown.inc(n))
+        .await;
+    bar.finish_and_clear();
+    match outcome {
         Ok(VerifyOutcome::Intact(summary)) => {
             match summary.head {
                 Some((seq, hash)) => say!(

@@ -115,6 +115,19 @@ impl AuditTrail {
         &self,
         anchor: Option<(i64, ChainHash)>,
     ) -> Result<VerifyOutcome, VerifyAuditError> {
+        self.verify_showing(anchor, &mut |_| {}).await
+    }
+
+    /// [`AuditTrail::verify`], calling `checked` with the number of entries checked after
+    /// each page (for a progress bar; the total is the head's sequence number).
+    ///
+    /// # Errors
+    /// [`VerifyAuditError`] when the log cannot be read.
+    pub async fn verify_showing(
+        &self,
+        anchor: Option<(i64, ChainHash)>,
+        checked: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<VerifyOutcome, VerifyAuditError> {
         let mut verifier = ChainVerifier::new();
         let mut after = 0;
         let mut anchor_seen = false;
@@ -147,6 +160,7 @@ impl AuditTrail {
                     anchor_seen = true;
                 }
             }
+            checked(rows.len() as u64);
         }
         if let Some((seq, _)) = anchor
             && !anchor_seen
@@ -206,6 +220,19 @@ mod tests {
             truncated.verify(Some(head)).await.unwrap(),
             VerifyOutcome::AnchorMismatch { seq: 3 }
         );
+    }
+
+    #[tokio::test]
+    async fn progress_is_told_page_by_page_up_to_every_entry() {
+        let rows: Vec<AuditRow> = entries(2_500).into_iter().map(AuditRow::Entry).collect();
+        let trail = AuditTrail::new(Arc::new(log_of(rows)));
+        let mut told = Vec::new();
+        let outcome = trail
+            .verify_showing(None, &mut |n| told.push(n))
+            .await
+            .unwrap();
+        assert!(matches!(outcome, VerifyOutcome::Intact(s) if s.entries == 2_500));
+        assert_eq!(told, [1_000, 1_000, 500], "one report per page");
     }
 
     #[tokio::test]
