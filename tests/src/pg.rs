@@ -69,84 +69,214 @@ fn start() -> Result<PgServer, String> {
     if let Ok(url) = std::env::var("WILDID_TEST_DATABASE_URL") {
         return external(&url);
     }
-    let bindir = find_bindir().ok_or("no Postgres server binaries (initdb, postgres) found")?;
-    let root = tempfile::Builder::new()
-        .prefix("wildid-pg-")
-        .tempdir()
-        .map_err(|e| e.to_string())?
-        .keep();
-    let data = root.join("data");
-    let socket = root.join("sock");
-    std::fs::create_dir(&socket).map_err(|e| e.to_string())?;
-    watch_over(&root, &data)?;
-    let as_postgres = running_as_root();
-    if as_postgres {
-        let (uid, gid) = postgres_ids().ok_or("running as root but there is no `postgres` user")?;
-        for dir in [&root, &socket] {
-            std::os::unix::fs::chown(dir, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
-        }
-    }
-    let initdb = bindir.join("initdb");
-    let status = command(as_postgres, &initdb)
-        .args([
-            "-D",
-            path(&data),
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "-E",
-            "UTF8",
-            "--no-sync",
-            "--no-instructions",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .map_err(|e| format!("cannot run initdb: {e}"))?;
-    if !status.success() {
-        return Err(format!("initdb failed ({status})"));
-    }
-    let log = root.join("postgres.log");
-    let postgres = bindir.join("postgres");
-    let server_cmd = format!(
-        "{runas}{postgres} -D {data} -k {socket} -p {PORT} -c listen_addresses= -c fsync=off \
-         -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 \
-         -c shared_buffers=64MB >{log} 2>&1",
-        runas = if as_postgres {
-            "runuser -u postgres -- "
-        } else {
-            ""
-        },
-        postgres = path(&postgres),
-        data = path(&data),
-        socket = path(&socket),
-        log = path(&log),
-    );
-    Command::new("sh")
-        .args(["-c", &server_cmd])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start postgres: {e}"))?;
-    let socket_file = socket.join(format!(".s.PGSQL.{PORT}"));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !socket_file.exists() {
-        if Instant::now() > deadline {
-            let tail = std::fs::read_to_string(&log).unwrap_or_default();
-            return Err(format!("postgres did not start within 60 s:\n{tail}"));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let host = percent_encode(path(&socket));
-    let base = format!("postgresql://postgres@{host}:{PORT}/{{db}}");
-    let server = PgServer {
-        admin_url: base.replace("{db}", "postgres"),
-        base,
-    };
+    let cluster = Cluster::init()?;
+    cluster.run()?;
+    let server = cluster.server();
     wait_ready(&server)?;
     Ok(server)
+}
+
+/// A cluster this test process made in a temporary directory (removed, and its server
+/// stopped, by the watchdog when the process ends).
+struct Cluster {
+    root: PathBuf,
+    data: PathBuf,
+    socket: PathBuf,
+    bindir: PathBuf,
+    as_postgres: bool,
+}
+
+impl Cluster {
+    /// `initdb` in a fresh directory, the watchdog first.
+    fn init() -> Result<Self, String> {
+        let bindir = find_bindir().ok_or("no Postgres server binaries (initdb, postgres) found")?;
+        let root = tempfile::Builder::new()
+            .prefix("wildid-pg-")
+            .tempdir()
+            .map_err(|e| e.to_string())?
+            .keep();
+        let data = root.join("data");
+        let socket = root.join("sock");
+        std::fs::create_dir(&socket).map_err(|e| e.to_string())?;
+        watch_over(&root, &data)?;
+        let as_postgres = running_as_root();
+        if as_postgres {
+            let (uid, gid) =
+                postgres_ids().ok_or("running as root but there is no `postgres` user")?;
+            for dir in [&root, &socket] {
+                std::os::unix::fs::chown(dir, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
+            }
+        }
+        let initdb = bindir.join("initdb");
+        let status = command(as_postgres, &initdb)
+            .args([
+                "-D",
+                path(&data),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--no-instructions",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .map_err(|e| format!("cannot run initdb: {e}"))?;
+        if !status.success() {
+            return Err(format!("initdb failed ({status})"));
+        }
+        Ok(Self {
+            root,
+            data,
+            socket,
+            bindir,
+            as_postgres,
+        })
+    }
+
+    fn socket_file(&self) -> PathBuf {
+        self.socket.join(format!(".s.PGSQL.{PORT}"))
+    }
+
+    /// Starts its server and waits until the socket is there.
+    fn run(&self) -> Result<(), String> {
+        let log = self.root.join("postgres.log");
+        let postgres = self.bindir.join("postgres");
+        let server_cmd = format!(
+            "{runas}{postgres} -D {data} -k {socket} -p {PORT} -c listen_addresses= -c fsync=off \
+             -c synchronous_commit=off -c full_page_writes=off -c max_connections=300 \
+             -c shared_buffers=64MB >>{log} 2>&1",
+            runas = if self.as_postgres {
+                "runuser -u postgres -- "
+            } else {
+                ""
+            },
+            postgres = path(&postgres),
+            data = path(&self.data),
+            socket = path(&self.socket),
+            log = path(&log),
+        );
+        Command::new("sh")
+            .args(["-c", &server_cmd])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start postgres: {e}"))?;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self.socket_file().exists() {
+            if Instant::now() > deadline {
+                let tail = std::fs::read_to_string(&log).unwrap_or_default();
+                return Err(format!("postgres did not start within 60 s:\n{tail}"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
+    /// Stops its server (fast shutdown: clients are disconnected) and waits until it is gone.
+    fn halt(&self) -> Result<(), String> {
+        let pidfile = self.data.join("postmaster.pid");
+        let pid = std::fs::read_to_string(&pidfile)
+            .map_err(|e| format!("no postmaster.pid: {e}"))?
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let signalled = Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .map_err(|e| e.to_string())?;
+        if !signalled.success() {
+            return Err(format!("could not signal postgres {pid}"));
+        }
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while pidfile.exists() || self.socket_file().exists() {
+            if Instant::now() > deadline {
+                return Err("postgres did not stop within 30 s".into());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
+    fn server(&self) -> PgServer {
+        let host = percent_encode(path(&self.socket));
+        let base = format!("postgresql://postgres@{host}:{PORT}/{{db}}");
+        PgServer {
+            admin_url: base.replace("{db}", "postgres"),
+            base,
+        }
+    }
+}
+
+/// A Postgres cluster of one test's own, which it may stop and start again (the shared one
+/// must keep serving the other tests). `None` outside CI when Postgres is unavailable.
+pub struct OwnCluster(Cluster);
+
+impl OwnCluster {
+    /// A fresh cluster, running.
+    ///
+    /// # Panics
+    /// In CI, when it cannot be started.
+    pub fn start() -> Option<Self> {
+        // On a plain thread: start-up blocks, and callers are usually inside a runtime.
+        let started = std::thread::spawn(|| {
+            Cluster::init().and_then(|cluster| {
+                cluster.run()?;
+                wait_ready(&cluster.server())?;
+                Ok(cluster)
+            })
+        })
+        .join()
+        .unwrap_or_else(|_| Err("postgres start-up panicked".into()));
+        match started {
+            Ok(cluster) => Some(Self(cluster)),
+            Err(why) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                panic!("Postgres is required in CI but could not be started: {why}")
+            }
+            Err(why) => {
+                eprintln!("\n*** SKIPPING A POSTGRES FAULT TEST: {why} ***\n");
+                None
+            }
+        }
+    }
+
+    /// The URL of its `postgres` database.
+    pub fn url(&self) -> String {
+        self.0.server().admin_url
+    }
+
+    /// Stops the server, as an outage would.
+    ///
+    /// # Panics
+    /// When it does not stop.
+    pub fn stop(&self) {
+        if let Err(why) = self.0.halt() {
+            panic!("{why}");
+        }
+    }
+
+    /// Starts the server again on the same data.
+    ///
+    /// # Panics
+    /// When it does not start.
+    pub fn restart(&self) {
+        let cluster = &self.0;
+        let started = std::thread::scope(|scope| {
+            scope
+                .spawn(|| cluster.run().and_then(|()| wait_ready(&cluster.server())))
+                .join()
+                .unwrap_or_else(|_| Err("postgres restart panicked".into()))
+        });
+        if let Err(why) = started {
+            panic!("{why}");
+        }
+    }
 }
 
 /// Starts the watchdog that, once this test process has ended, stops the server (if it got

@@ -16,6 +16,7 @@ mod contract;
 mod defenses;
 mod dependency_rule;
 mod email_change;
+mod faults;
 mod identify;
 mod journal;
 mod keys;
