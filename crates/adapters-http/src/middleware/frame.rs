@@ -84,11 +84,12 @@ pub(crate) async fn frame(
     let elapsed = started.elapsed().as_secs_f64();
     let latency_ms = elapsed * 1000.0;
     tracing::info!(parent: &span, status, latency_ms, "served");
-    // Per route template, never per raw path: the label set stays small and holds no ids.
-    let method = method.to_string();
+    // Per route template, never per raw path, and extension methods as one: the label set
+    // stays small whatever clients send, and holds no ids.
+    let method = metric_method(&method);
     metrics::counter!(
         "wildid_http_requests_total",
-        "method" => method.clone(),
+        "method" => method,
         "route" => route.clone(),
         "status" => status.to_string()
     )
@@ -100,4 +101,34 @@ pub(crate) async fn frame(
     )
     .record(elapsed);
     response
+}
+
+/// The method as a metric label: the standard ones by name, any other as `OTHER` (a client
+/// may send any token as a method; each would otherwise be a new series).
+fn metric_method(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method as M;
+    match *method {
+        M::GET => "GET",
+        M::HEAD => "HEAD",
+        M::POST => "POST",
+        M::PUT => "PUT",
+        M::PATCH => "PATCH",
+        M::DELETE => "DELETE",
+        M::OPTIONS => "OPTIONS",
+        _ => "OTHER",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::metric_method;
+
+    #[test]
+    fn extension_methods_share_one_label() {
+        assert_eq!(metric_method(&axum::http::Method::GET), "GET");
+        let odd = axum::http::Method::from_bytes(b"FROBNICATE-1").unwrap();
+        let other = axum::http::Method::from_bytes(b"FROBNICATE-2").unwrap();
+        assert_eq!(metric_method(&odd), "OTHER");
+        assert_eq!(metric_method(&other), "OTHER");
+    }
 }
