@@ -2,6 +2,7 @@
 //! `WILDID_LOG_FORMAT=json`. Request log lines carry the request id through the request span.
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
 
 use crate::config::LogFormat;
@@ -36,9 +37,11 @@ pub fn init(format: LogFormat, filter: &str) {
             .with_filter(filter)
             .boxed(),
     };
+    // The counter looks only at info and above (security events are warnings, audit lines
+    // info): unfiltered, it would switch on every debug and trace call site of every crate.
     let result = tracing_subscriber::registry()
         .with(lines)
-        .with(crate::metrics::EventCounter)
+        .with(crate::metrics::EventCounter.with_filter(LevelFilter::INFO))
         .try_init();
     // Only fails when a subscriber is already installed (tests); that one keeps working.
     drop(result);

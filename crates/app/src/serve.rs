@@ -116,7 +116,7 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
     let jobs = tokio::spawn(app.jobs.run(stop.child_token()));
     if let Some((handle, listener)) = metrics {
         let at = listener.local_addr()?;
-        tracing::info!(address = %at, "metrics on http://{at}/metrics");
+        tracing::info!(target: logging::LIFECYCLE, address = %at, "metrics on http://{at}/metrics");
         let served = metrics::serve(
             listener,
             handle,
