@@ -17,3 +17,4 @@ pub mod pg;
 pub mod provider;
 pub mod server;
 pub mod smtp;
+pub mod sources;

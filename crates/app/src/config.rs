@@ -244,25 +244,12 @@ fn expected(kind: &figment::error::Kind) -> String {
     }
 }
 
-/// Checks every section and assembles the settings; with several bad values, every one is
-/// reported at once ([`ConfigError::Several`]), not just the first.
+/// Checks every section and assembles the settings. Every check runs to the end, so with
+/// several bad values every one is reported at once ([`ConfigError::Several`]), in the order
+/// below. A check that needs another value (the environment, the listening address, the
+/// sender, the tile origins) gets that value's default when the value is itself wrong, so each
+/// problem is named once.
 fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
-    let mut problems = problems(&raw, overrides);
-    match problems.pop() {
-        None => assemble(raw, overrides),
-        Some(only) if problems.is_empty() => Err(only),
-        Some(last) => {
-            problems.push(last);
-            Err(ConfigError::Several(problems))
-        }
-    }
-}
-
-/// Runs every check of every section to the end and returns what each found wrong, in the
-/// order of [`assemble`]. A check that needs another value (the environment, the listening
-/// address, the sender, the tile origins) gets that value's default when the value is itself
-/// wrong, so each problem is named once.
-fn problems(raw: &Raw, overrides: &Overrides) -> Vec<ConfigError> {
     let mut found = Vec::new();
     macro_rules! check {
         ($result:expr) => {
@@ -275,80 +262,100 @@ fn problems(raw: &Raw, overrides: &Overrides) -> Vec<ConfigError> {
             }
         };
     }
-    let environment = check!(server::environment(&raw.server)).unwrap_or(Environment::Development);
-    let bind = check!(server::bind(&raw.server, overrides))
-        .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)));
+    let environment = check!(server::environment(&raw.server));
+    let bind = check!(server::bind(&raw.server, overrides));
     let data_dir = server::data_dir(&raw.server, overrides);
-    check!(database::url(&raw.database, &data_dir));
-    check!(database::max_connections(&raw.database));
-    check!(logging::format(&raw.logging));
-    check!(logging::filter(&raw.logging));
-    check!(metrics::bind(&raw.metrics, bind));
+    let database = check!(database::url(&raw.database, &data_dir));
+    let db_max_connections = check!(database::max_connections(&raw.database));
+    let log_format = check!(logging::format(&raw.logging));
+    let log_filter = check!(logging::filter(&raw.logging));
+    let metrics_bind = check!(metrics::bind(
+        &raw.metrics,
+        bind.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080)))
+    ));
     let mail_from = check!(mail::sender(&raw.mail));
-    check!(server::shutdown_grace(&raw.server));
-    check!(keys::secrets(raw.keys.clone()));
-    check!(http::trusted_proxies(&raw.http));
-    check!(http::allowed_hosts(&raw.http));
-    check!(http::cors_origins(&raw.http));
-    let map_tile_origins = check!(map::origins(&raw.map)).unwrap_or_default();
-    check!(sessions::policy(&raw.sessions));
-    check!(limits::rate_limit(&raw.limits));
-    check!(captcha::kind(&raw.captcha));
-    check!(captcha::policy(&raw.captcha));
-    check!(captcha::pow_max_number(&raw.captcha));
-    check!(limits::request_limits(&raw.limits));
-    check!(sessions::anonymous_per_hour(&raw.sessions));
-    check!(server::public_url(&raw.server, environment));
-    check!(accounts::argon2(&raw.accounts));
-    check!(accounts::policy(&raw.accounts));
-    check!(accounts::totp_required_roles(&raw.accounts));
-    if let Some(from) = &mail_from {
-        check!(mail::transport(raw.mail.clone(), from));
+    let shutdown_grace = check!(server::shutdown_grace(&raw.server));
+    let secrets = check!(keys::secrets(raw.keys));
+    let trusted_proxies = check!(http::trusted_proxies(&raw.http));
+    let allowed_hosts = check!(http::allowed_hosts(&raw.http));
+    let cors_origins = check!(http::cors_origins(&raw.http));
+    let map_tile_origins = check!(map::origins(&raw.map));
+    let session_policy = check!(sessions::policy(&raw.sessions));
+    let rate_limit = check!(limits::rate_limit(&raw.limits));
+    let captcha = check!(captcha::kind(&raw.captcha));
+    let captcha_policy = check!(captcha::policy(&raw.captcha));
+    let captcha_pow_max_number = check!(captcha::pow_max_number(&raw.captcha));
+    let request_limits = check!(limits::request_limits(&raw.limits));
+    let anonymous_sessions_per_hour = check!(sessions::anonymous_per_hour(&raw.sessions));
+    let public_url = check!(server::public_url(
+        &raw.server,
+        environment.unwrap_or(Environment::Development)
+    ));
+    let argon2 = check!(accounts::argon2(&raw.accounts));
+    let accounts = check!(accounts::policy(&raw.accounts));
+    let totp_required_roles = check!(accounts::totp_required_roles(&raw.accounts));
+    let mail_transport = match &mail_from {
+        Some(from) => check!(mail::transport(raw.mail, from)),
+        None => None,
+    };
+    let identification = check!(ai::settings(raw.ai));
+    let max_upload_bytes = check!(uploads::max_bytes(&raw.uploads));
+    let clamd = check!(uploads::clamd(&raw.uploads));
+    let journal = check!(journal::journal(raw.journal));
+    let map_tiles = check!(map::tiles(
+        &raw.map,
+        map_tile_origins.as_deref().unwrap_or_default()
+    ));
+    let retention = check!(retention::retention(&raw.retention));
+    // Every value is there exactly when nothing was found wrong: unwrap them all, or report.
+    macro_rules! all_found {
+        ($($value:ident),* $(,)?) => {
+            let ($(Some($value),)*) = ($($value,)*) else {
+                return Err(match found.pop() {
+                    Some(only) if found.is_empty() => only,
+                    Some(last) => {
+                        found.push(last);
+                        ConfigError::Several(found)
+                    }
+                    None => ConfigError::Io("a setting was left unchecked".into()),
+                });
+            };
+        };
     }
-    check!(ai::settings(raw.ai.clone()));
-    check!(uploads::max_bytes(&raw.uploads));
-    check!(uploads::clamd(&raw.uploads));
-    check!(journal::journal(raw.journal.clone()));
-    check!(map::tiles(&raw.map, &map_tile_origins));
-    check!(retention::retention(&raw.retention));
-    found
-}
-
-/// Assembles the settings from sections [`problems`] found nothing wrong with.
-fn assemble(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
-    let environment = server::environment(&raw.server)?;
-    let bind = server::bind(&raw.server, overrides)?;
-    let data_dir = server::data_dir(&raw.server, overrides);
-    let database = database::url(&raw.database, &data_dir)?;
-    let db_max_connections = database::max_connections(&raw.database)?;
-    let log_format = logging::format(&raw.logging)?;
-    let log_filter = logging::filter(&raw.logging)?;
-    let metrics_bind = metrics::bind(&raw.metrics, bind)?;
-    let mail_from = mail::sender(&raw.mail)?;
-    let shutdown_grace = server::shutdown_grace(&raw.server)?;
-    let secrets = keys::secrets(raw.keys)?;
-    let trusted_proxies = http::trusted_proxies(&raw.http)?;
-    let allowed_hosts = http::allowed_hosts(&raw.http)?;
-    let cors_origins = http::cors_origins(&raw.http)?;
-    let map_tile_origins = map::origins(&raw.map)?;
-    let session_policy = sessions::policy(&raw.sessions)?;
-    let rate_limit = limits::rate_limit(&raw.limits)?;
-    let captcha = captcha::kind(&raw.captcha)?;
-    let captcha_policy = captcha::policy(&raw.captcha)?;
-    let captcha_pow_max_number = captcha::pow_max_number(&raw.captcha)?;
-    let request_limits = limits::request_limits(&raw.limits)?;
-    let anonymous_sessions_per_hour = sessions::anonymous_per_hour(&raw.sessions)?;
-    let public_url = server::public_url(&raw.server, environment)?;
-    let argon2 = accounts::argon2(&raw.accounts)?;
-    let accounts = accounts::policy(&raw.accounts)?;
-    let totp_required_roles = accounts::totp_required_roles(&raw.accounts)?;
-    let mail_transport = mail::transport(raw.mail, &mail_from)?;
-    let identification = ai::settings(raw.ai)?;
-    let max_upload_bytes = uploads::max_bytes(&raw.uploads)?;
-    let clamd = uploads::clamd(&raw.uploads)?;
-    let journal = journal::journal(raw.journal)?;
-    let map_tiles = map::tiles(&raw.map, &map_tile_origins)?;
-    let retention = retention::retention(&raw.retention)?;
+    all_found!(
+        environment,
+        bind,
+        database,
+        db_max_connections,
+        log_format,
+        log_filter,
+        metrics_bind,
+        mail_from,
+        shutdown_grace,
+        secrets,
+        trusted_proxies,
+        allowed_hosts,
+        cors_origins,
+        map_tile_origins,
+        session_policy,
+        rate_limit,
+        captcha,
+        captcha_policy,
+        captcha_pow_max_number,
+        request_limits,
+        anonymous_sessions_per_hour,
+        public_url,
+        argon2,
+        accounts,
+        totp_required_roles,
+        mail_transport,
+        identification,
+        max_upload_bytes,
+        clamd,
+        journal,
+        map_tiles,
+        retention,
+    );
     Ok(Settings {
         environment,
         bind,

@@ -277,21 +277,10 @@ pub enum SessionValidity {
 }
 
 /// The coarse form of a client address shown on the sessions page: the IPv4 /24 or the IPv6
-/// /48 network, enough to recognise "home" or "office" without storing the exact address.
+/// /48 network ([`crate::audit::ClientNetwork`], the same form audit entries record), enough to recognise
+/// "home" or "office" without storing the exact address.
 pub fn coarse_ip(ip: core::net::IpAddr) -> String {
-    match ip {
-        core::net::IpAddr::V4(v4) => {
-            let [a, b, c, _] = v4.octets();
-            format!("{a}.{b}.{c}.0/24")
-        }
-        core::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => coarse_ip(core::net::IpAddr::V4(v4)),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
-            }
-        },
-    }
+    crate::audit::ClientNetwork::of(ip).as_str().to_owned()
 }
 
 /// A short description of a browser from its `User-Agent` ("Firefox on Linux"), for the

@@ -104,18 +104,7 @@ fn the_domain_is_pure() {
         "thread_rng",
         "OsRng",
     ];
-    let mut files = Vec::new();
-    let mut folders = vec![src];
-    while let Some(folder) = folders.pop() {
-        for entry in std::fs::read_dir(&folder).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                folders.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                files.push(path);
-            }
-        }
-    }
+    let files = wildid_tests::sources::rust_files(&src);
     assert!(
         files.iter().any(|f| f.ends_with("visits/booking.rs")),
         "the walk reaches the domain's folders"

@@ -22,24 +22,6 @@ fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-/// Every `.rs` file below `dir`.
-fn sources(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// Whether a file holds only tests (a `tests.rs`, a file under a `tests/` folder, or a
 /// fixture for unit tests).
 fn is_test_file(relative: &str) -> bool {
@@ -137,7 +119,7 @@ fn imports(code: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
 /// descendants, which a parent declares rather than depends on).
 fn http_graph() -> BTreeMap<String, BTreeSet<String>> {
     let src = workspace().join("crates/adapters-http/src");
-    let files: Vec<PathBuf> = sources(&src)
+    let files: Vec<PathBuf> = wildid_tests::sources::rust_files(&src)
         .into_iter()
         .filter(|f| !is_test_file(&f.to_string_lossy()))
         .collect();
@@ -281,7 +263,7 @@ fn no_use_case_spells_a_path_of_the_router() {
         "\"/worker",
     ];
     let mut offending = Vec::new();
-    for file in sources(&services) {
+    for file in wildid_tests::sources::rust_files(&services) {
         let relative = file
             .strip_prefix(&services)
             .unwrap()
@@ -308,7 +290,7 @@ fn no_source_file_outgrows_the_ceiling() {
     let root = workspace();
     let mut too_long = Vec::new();
     let mut seen = 0;
-    for file in sources(&root.join("crates")) {
+    for file in wildid_tests::sources::rust_files(&root.join("crates")) {
         let relative = file
             .strip_prefix(&root)
             .unwrap()

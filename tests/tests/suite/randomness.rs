@@ -43,21 +43,6 @@ const GENERATORS: &[&str] = &[
 /// Crates that are user-space generators; none may be a dependency of the workspace.
 const GENERATOR_CRATES: &[&str] = &["rand", "rand_core", "rand_chacha", "fastrand", "oorandom"];
 
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            let name = path.file_name().unwrap_or_default();
-            // Test directories are test code.
-            if name != "target" && name != "tests" {
-                rust_files(&path, out);
-            }
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
-
 /// The part of a source file that is not test code: everything before its inline test
 /// module (`#[cfg(test)] mod tests { ... }`, which comes last in this workspace). A test
 /// module in a file of its own (`#[cfg(test)] mod fixture;`) is dropped by name by the
@@ -160,8 +145,17 @@ fn manifest_violations(path: &str, manifest: &str) -> Vec<String> {
 #[test]
 fn every_secret_comes_from_the_operating_system() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let mut files = Vec::new();
-    rust_files(&root.join("crates"), &mut files);
+    // Test directories are test code.
+    let crates = root.join("crates");
+    let files: Vec<PathBuf> = wildid_tests::sources::rust_files(&crates)
+        .into_iter()
+        .filter(|f| {
+            !f.strip_prefix(&crates)
+                .unwrap()
+                .components()
+                .any(|c| c.as_os_str() == "tests")
+        })
+        .collect();
     assert!(files.len() > 50, "the workspace's sources were found");
     let mut test_only = Vec::new();
     for file in &files {

@@ -5,7 +5,7 @@
 //! raw SQL call whose text is computed (a `format!`, a concatenation, a variable).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// The ways to hand diesel SQL text.
 const RAW_SQL_CALLS: &[&str] = &[
@@ -21,19 +21,6 @@ const STATIC_BINDINGS: &[(&str, &str)] = &[(
     "crates/adapters-db/src/pool.rs",
     "pragmas", // `let pragmas: &'static str = $pragmas;`, the macro given SQLITE_PRAGMAS/""
 )];
-
-fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            if path.file_name().is_some_and(|n| n != "target") {
-                rust_files(&path, out);
-            }
-        } else if path.extension().is_some_and(|e| e == "rs") {
-            out.push(path);
-        }
-    }
-}
 
 /// The text between the parentheses (or angle-then-parentheses) that follow `at`.
 fn argument(source: &str, at: usize) -> &str {
@@ -105,8 +92,7 @@ fn computed_sql(path: &str, source: &str) -> Vec<String> {
 #[test]
 fn raw_sql_is_never_computed_at_run_time() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let mut files = Vec::new();
-    rust_files(&root.join("crates"), &mut files);
+    let files = wildid_tests::sources::rust_files(&root.join("crates"));
     assert!(files.len() > 50, "the workspace's sources were found");
     let mut found = Vec::new();
     let mut raw_calls = 0;

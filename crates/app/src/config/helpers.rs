@@ -20,7 +20,7 @@ macro_rules! section {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Default, Clone)]
+        #[derive(Default)]
         pub(super) struct $name {
             $($(#[$field_meta])* pub(super) $field: $ty,)*
         }
@@ -56,7 +56,7 @@ macro_rules! sections {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Default, Clone)]
+        #[derive(Default)]
         pub(super) struct $name {
             $(pub(super) $section: $ty,)*
         }
@@ -82,7 +82,7 @@ pub(super) use sections;
 
 /// A secret value read from configuration. Any scalar is accepted and turned into text, and
 /// no error message ever repeats it.
-#[derive(Default, Clone)]
+#[derive(Default)]
 pub(super) struct SecretValue(pub(super) Option<SecretString>);
 
 impl<'de> Deserialize<'de> for SecretValue {

@@ -132,10 +132,10 @@ impl Journal {
         details: AuditDetails,
         origin: Option<Origin>,
     ) {
-        let mut record = AuditRecord::new(self.clock.now(), Actor::User(owner), action);
-        record.target = Some(id.to_string());
-        record.details = details;
-        record = record.origin(origin);
+        let record = AuditRecord::new(self.clock.now(), Actor::User(owner), action)
+            .target(id.to_string())
+            .details(details)
+            .origin(origin);
         self.audit.record_or_log(record).await;
     }
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord, Origin};
+use wildid_domain::audit::{Action, Actor, AuditRecord, Origin};
 use wildid_domain::ids::{ServiceTypeId, SiteId, UserId};
 use wildid_domain::sighting::Area;
 use wildid_domain::text::TextError;
@@ -204,10 +204,9 @@ impl Catalogue {
     }
 
     async fn record(&self, admin: UserId, action: Action, target: String, origin: Option<Origin>) {
-        let mut record = AuditRecord::new(self.clock.now(), Actor::User(admin), action);
-        record.target = Some(target);
-        record.details = AuditDetails::new();
-        record = record.origin(origin);
+        let record = AuditRecord::new(self.clock.now(), Actor::User(admin), action)
+            .target(target)
+            .origin(origin);
         self.audit.record_or_log(record).await;
     }
 }

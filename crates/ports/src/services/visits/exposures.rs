@@ -203,14 +203,14 @@ impl Exposures {
                 "visit mappings under a key no longer in the ring: their visitors were not told"
             );
         }
-        let mut record = AuditRecord::new(
+        let record = AuditRecord::new(
             now,
             audit::Actor::User(reporter),
             audit::Action::ExposureReported,
-        );
-        record.target = Some(report.id.to_string());
-        record.details = details;
-        record = record.origin(origin);
+        )
+        .target(report.id.to_string())
+        .details(details)
+        .origin(origin);
         self.audit.record_or_log(record).await;
         Ok(Reported {
             notified: notices.len(),

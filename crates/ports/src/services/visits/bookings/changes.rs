@@ -119,10 +119,10 @@ impl Bookings {
         details: AuditDetails,
         origin: Option<Origin>,
     ) {
-        let mut record = AuditRecord::new(self.clock.now(), audit::Actor::User(actor), action);
-        record.target = Some(id.to_string());
-        record.details = details;
-        record = record.origin(origin);
+        let record = AuditRecord::new(self.clock.now(), audit::Actor::User(actor), action)
+            .target(id.to_string())
+            .details(details)
+            .origin(origin);
         self.audit.record_or_log(record).await;
     }
 }
