@@ -16,3 +16,16 @@ to_ms() {
     if (u == "us") n = n / 1000; else if (u == "s") n = n * 1000; else if (u == "m") n = n * 60000;
     printf "%.3f", n }'
 }
+
+# Waits for the server writing to log file $1 to say where it listens and prints its base URL;
+# fails (showing the log) when it does not within 10 s.
+listening_base() {
+  local log="$1" base
+  for _ in $(seq 1 200); do
+    grep -q 'listening on http://' "$log" 2>/dev/null && break
+    sleep 0.05
+  done
+  base=$(grep -o "http://[0-9.:]*" "$log" | head -1 || true)
+  [ -n "$base" ] || { cat "$log" >&2; echo "server did not start" >&2; return 1; }
+  echo "$base"
+}

@@ -42,12 +42,7 @@ WILDID_LOG=warn WILDID_LOGIN_ATTEMPTS_PER_MINUTE=1000000 WILDID_MAIL_PER_IP_PER_
   WILDID_LIMIT_DEFAULT=1000000000/minute WILDID_LIMIT_SIGN_IN=1000000000/minute \
   "$binary" serve --bind 127.0.0.1:0 --data-dir "$work/data" >"$log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 200); do
-  grep -q 'listening on http://' "$log" 2>/dev/null && break
-  sleep 0.05
-done
-base=$(grep -o "http://[0-9.:]*" "$log" | head -1 || true)
-[ -n "$base" ] || { cat "$log"; echo "server did not start" >&2; exit 1; }
+base=$(listening_base "$log")
 
 # scenario NAME PATH [HEADER]: wrk against one path (optionally with one extra header).
 scenario() {

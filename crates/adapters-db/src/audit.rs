@@ -18,7 +18,7 @@ use wildid_domain::audit::{
 };
 use wildid_domain::ids::RequestId;
 use wildid_ports::RepoError;
-use wildid_ports::repo::{AuditLog, AuditRow};
+use wildid_ports::repo::{AuditFilter, AuditLog, AuditRow};
 
 use crate::Database;
 use crate::codec::{array, from_db_time, to_db_time};
@@ -153,6 +153,44 @@ impl AuditLog for SqlAuditLog {
             audit_log::table
                 .filter(audit_log::seq.gt(after_seq))
                 .order(audit_log::seq.asc())
+                .limit(limit)
+                .select(Row::as_select())
+                .load(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        Ok(rows.into_iter().map(Row::into_audit_row).collect())
+    }
+
+    async fn search(
+        &self,
+        filter: &AuditFilter,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditRow>, RepoError> {
+        let limit = i64::from(limit.min(MAX_PAGE));
+        let actor = filter.actor.as_ref().map(Actor::to_storage);
+        let action = filter.action.as_ref().map(|a| a.as_str().to_owned());
+        let (from, until) = (filter.from.map(to_db_time), filter.until.map(to_db_time));
+        let rows: Vec<Row> = with_conn!(self.db, |conn| {
+            let mut query = audit_log::table.into_boxed();
+            if let Some(before) = before_seq {
+                query = query.filter(audit_log::seq.lt(before));
+            }
+            if let Some(actor) = &actor {
+                query = query.filter(audit_log::actor.eq(actor));
+            }
+            if let Some(action) = &action {
+                query = query.filter(audit_log::action.eq(action));
+            }
+            if let Some(from) = from {
+                query = query.filter(audit_log::at.ge(from));
+            }
+            if let Some(until) = until {
+                query = query.filter(audit_log::at.lt(until));
+            }
+            query
+                .order(audit_log::seq.desc())
                 .limit(limit)
                 .select(Row::as_select())
                 .load(conn)

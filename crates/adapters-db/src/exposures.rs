@@ -18,7 +18,9 @@ use wildid_ports::repo::{ExposureReportRepository, NotificationRepository};
 use crate::Database;
 use crate::codec::{from_db_time, opt_from_db_time, to_db_time};
 use crate::error::{TxError, corrupt, found, repo_error};
-use crate::pool::{SqliteConn, in_batches, with_conn, with_write_conn, write_transaction};
+use crate::pool::{
+    SqliteConn, in_batches, read_query, with_conn, with_write_conn, write_transaction,
+};
 use crate::schema::{exposure_reports, notifications};
 
 /// The most rows one listing returns, whatever is asked.
@@ -214,15 +216,16 @@ impl NotificationRepository for SqlExposures {
 
     async fn unread(&self, user: UserId) -> Result<u32, RepoError> {
         let user = user.to_string();
-        let count: i64 = with_conn!(self.db, |conn| {
+        // Every page a signed-in person opens counts these (the navigation's badge).
+        let count: i64 = read_query!(
+            self.db,
             notifications::table
-                .filter(notifications::user_id.eq(&user))
+                .filter(notifications::user_id.eq(user.clone()))
                 .filter(notifications::read_at.is_null())
-                .count()
-                .get_result(conn)
-                .await
-                .map_err(repo_error)?
-        });
+                .count(),
+            get_result
+        )
+        .map_err(repo_error)?;
         u32::try_from(count).map_err(|_| corrupt("notifications"))
     }
 

@@ -20,7 +20,7 @@ use wildid_ports::builtin::{
     SystemClock, ZxcvbnEstimator, derive_key,
 };
 use wildid_ports::clock::Clock;
-use wildid_ports::crypto::{FieldCipher, KeyedDigest};
+use wildid_ports::crypto::{EmailIndex, FieldCipher, KeyedDigest};
 use wildid_ports::mail::Mailer;
 use wildid_ports::random::{SecureRandom, random_array};
 use wildid_ports::services::accounts::{AccountPorts, Accounts};
@@ -119,6 +119,8 @@ pub fn compose(
         std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
     let hasher =
         Argon2Hasher::new(memory, iterations, lanes, lanes_available).map_err(|e| e.to_string())?;
+    let email_index: Arc<dyn EmailIndex> =
+        Arc::new(HmacEmailIndex::new(secrets.email_pepper.clone()).map_err(|e| e.to_string())?);
     let ports = AccountPorts {
         users: db.users(),
         tokens: db.login_tokens(),
@@ -126,9 +128,7 @@ pub fn compose(
         recovery_codes: db.recovery_codes(),
         hasher: Arc::new(hasher),
         strength: Arc::new(ZxcvbnEstimator),
-        email_index: Arc::new(
-            HmacEmailIndex::new(secrets.email_pepper.clone()).map_err(|e| e.to_string())?,
-        ),
+        email_index: Arc::clone(&email_index),
         digest: Arc::clone(&counter_keys),
         cipher: Arc::clone(&cipher),
         mail: mail.clone(),
@@ -149,6 +149,7 @@ pub fn compose(
         db.users(),
         db.sessions(),
         Arc::clone(&cipher),
+        email_index,
         audit.clone(),
         Arc::clone(&clock),
     );

@@ -27,7 +27,12 @@ impl PlainText {
     /// # Errors
     /// [`TextError`] when nothing is left or too much is.
     pub fn new(raw: &str, max_chars: usize) -> Result<Self, TextError> {
-        let cleaned = without_controls(raw);
+        // Most text (and all text read back from storage) is clean already: no copy to clean.
+        let cleaned = if raw.chars().all(is_kept) {
+            std::borrow::Cow::Borrowed(raw)
+        } else {
+            std::borrow::Cow::Owned(without_controls(raw))
+        };
         let trimmed = cleaned.trim();
         if trimmed.is_empty() {
             return Err(TextError::Empty);
@@ -55,8 +60,14 @@ impl PlainText {
 pub fn without_controls(raw: &str) -> String {
     raw.replace("\r\n", "\n")
         .chars()
-        .filter(|c| *c == '\n' || *c == '\t' || !(c.is_control() || is_invisible_format(*c)))
+        .filter(|c| is_kept(*c))
         .collect()
+}
+
+/// Whether `c` stays in cleaned text (`\r` does not: a lone one is removed, and `\r\n` is
+/// folded before this is asked).
+fn is_kept(c: char) -> bool {
+    c == '\n' || c == '\t' || !(c.is_control() || is_invisible_format(c))
 }
 
 /// Bidirectional overrides and zero-width characters that can disguise text.

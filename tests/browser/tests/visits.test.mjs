@@ -10,47 +10,11 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { filmOf, launchBrowser, linkInMail, runCli, serverAndBrowser, watchedPage } from "../lib/harness.mjs";
-import { currentStep, totp } from "../lib/totp.mjs";
+import { accountsOn } from "../lib/accounts.mjs";
+import { filmOf, launchBrowser, serverAndBrowser, watchedPage } from "../lib/harness.mjs";
 
-const PASSWORD = "heron estuary compass";
 const session = serverAndBrowser();
-let mails = 0;
-
-/** Registers `email`, confirms it with the link from the outbox and signs in with the password. */
-async function register(page, email) {
-  await page.goto(session.server.url + "/auth/register");
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByLabel("I have read and accept the privacy notice.").check();
-  await page.getByRole("button", { name: "Create account" }).click();
-  mails += 1;
-  await page.goto(await linkInMail(session.server, mails, "/auth/verify?token=", email));
-  await page.getByRole("button", { name: "Confirm my address" }).click();
-  await page.waitForLoadState();
-  await signIn(page, email);
-}
-
-async function signIn(page, email) {
-  await page.goto(session.server.url + "/auth/sign-in");
-  await page.getByLabel("Email address").first().fill(email);
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Sign in", exact: true }).click();
-  await page.waitForURL((url) => url.pathname !== "/auth/sign-in");
-}
-
-/** `email` registered, given `role` from the shell, signed in again, with two-factor sign-in. */
-async function staff(page, email, role) {
-  await register(page, email);
-  const appointed = runCli(session.server, ["users", "set-role", email, role]);
-  assert.equal(appointed.status, 0, appointed.output);
-  await signIn(page, email);
-  await page.goto(session.server.url + "/account/totp");
-  const secret = (await page.locator("#totp-secret").textContent()).trim();
-  await page.getByLabel("Code from the app").fill(totp(secret, currentStep()));
-  await page.getByRole("button", { name: "Turn on" }).click();
-  await page.getByRole("heading", { name: "Your recovery codes" }).waitFor();
-}
+const { register, staff } = accountsOn(session);
 
 test("an admin opens a site, a visitor books, a worker runs the visit", async () => {
   const admin = await watchedPage(session.browser, { viewport: { width: 1280, height: 900 } });
@@ -167,3 +131,4 @@ test("an admin opens a site, a visitor books, a worker runs the visit", async ()
   const refusedOnPurpose = /^console: Failed to load resource: the server responded with a status of 409/;
   assert.deepEqual((await visitor.problems()).filter((p) => !refusedOnPurpose.test(p)), []);
 });
+

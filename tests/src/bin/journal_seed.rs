@@ -2,6 +2,11 @@
 //! ENTRIES journal entries and a signed-in session whose cookie is printed, and another with
 //! SHARED sightings shared openly all over the globe. Usage:
 //! `journal-seed DATABASE_URL ENTRIES SHARED` (the server must have migrated the database).
+//!
+//! With `postgres` for DATABASE_URL it first starts the test suite's private Postgres cluster
+//! (`wildid_tests::pg`), creates a fresh database, prints its URL and waits for a line on stdin
+//! (the server has migrated it); then it seeds and prints the cookie, and keeps the cluster
+//! running until stdin closes.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -100,6 +105,30 @@ async fn main() {
         panic!("usage: journal-seed DATABASE_URL ENTRIES SHARED");
     };
     let (entries, shared): (u32, u32) = (entries.parse().unwrap(), shared.parse().unwrap());
+    let url = if url == "postgres" {
+        let Some(DatabaseUrl::Postgres(url)) = wildid_tests::db::fresh_postgres_url().await else {
+            panic!("no Postgres here");
+        };
+        println!("{}", url.expose());
+        wait_for_line();
+        url.expose().to_owned()
+    } else {
+        url.clone()
+    };
+    seed(&url, entries, shared).await;
+    if args[1] == "postgres" {
+        // The cluster lives as long as this process.
+        wait_for_line();
+    }
+}
+
+/// Blocks until a line (or the end) arrives on stdin.
+fn wait_for_line() {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line).unwrap();
+}
+
+async fn seed(url: &str, entries: u32, shared: u32) {
     let db = Database::open(&DatabaseUrl::parse(url).unwrap(), PoolOptions::default()).unwrap();
     let mut rng = Spread(0x9E37_79B9_7F4A_7C15);
     let photo = JournalPhoto {

@@ -9,6 +9,7 @@
 
 mod account_data;
 mod admin;
+mod admin_console;
 mod auth;
 mod backup;
 mod captcha;

@@ -14,7 +14,7 @@ use super::rows::{Row, SightingRow, identification, rows, type_key};
 use crate::Database;
 use crate::codec::to_db_time;
 use crate::error::{TxError, repo_error};
-use crate::pool::{truncate_wal, with_conn, write_transaction};
+use crate::pool::{read_query, truncate_wal, write_transaction};
 use crate::schema::{identification_photos, identifications, journal_usage, sightings};
 
 /// The most entries one listing returns, whatever is asked.
@@ -91,16 +91,16 @@ pub(super) async fn get(
     owner: UserId,
 ) -> Result<Identification, RepoError> {
     let (id, owner) = (id.to_string(), owner.to_string());
-    let row: (Row, SightingRow) = with_conn!(db, |conn| {
+    let row: (Row, SightingRow) = read_query!(
+        db,
         identifications::table
             .inner_join(sightings::table)
-            .filter(identifications::id.eq(&id))
-            .filter(identifications::owner.eq(&owner))
-            .select((Row::as_select(), SightingRow::as_select()))
-            .get_result(conn)
-            .await
-            .map_err(repo_error)?
-    });
+            .filter(identifications::id.eq(id.clone()))
+            .filter(identifications::owner.eq(owner.clone()))
+            .select((Row::as_select(), SightingRow::as_select())),
+        get_result
+    )
+    .map_err(repo_error)?;
     identification(row)
 }
 
@@ -116,37 +116,43 @@ pub(super) async fn list(
     let after = after.map(|p| (to_db_time(p.created_at), p.id.to_string()));
     let animal_type = filter.animal_type.as_deref().map(type_key);
     let marked_wrong = filter.marked_wrong;
-    let mut rows: Vec<(Row, SightingRow)> = with_conn!(db, |conn| {
-        let mut query = identifications::table
-            .inner_join(sightings::table)
-            .filter(identifications::owner.eq(&owner))
-            .into_boxed();
-        if let Some((at, id)) = &after {
-            query = query.filter(
-                identifications::created_at
-                    .lt(*at)
-                    .or(identifications::created_at
-                        .eq(*at)
-                        .and(identifications::id.lt(id.clone()))),
-            );
-        }
-        if let Some(key) = &animal_type {
-            query = query.filter(identifications::animal_type_key.eq(key.clone()));
-        }
-        if marked_wrong {
-            query = query.filter(identifications::feedback_correct.eq(false));
-        }
-        query
-            .order((
-                identifications::created_at.desc(),
-                identifications::id.desc(),
-            ))
-            .limit(i64::from(limit) + 1)
-            .select((Row::as_select(), SightingRow::as_select()))
-            .load(conn)
-            .await
-            .map_err(repo_error)?
-    });
+    // A page is read as the session and the user are (`read_query!`): on SQLite through the
+    // synchronous API on the calling worker, rows read in place, where `with_conn!` would copy
+    // every column of every row into an owned value on a blocking thread first.
+    let mut rows: Vec<(Row, SightingRow)> = read_query!(
+        db,
+        {
+            let mut query = identifications::table
+                .inner_join(sightings::table)
+                .filter(identifications::owner.eq(owner.clone()))
+                .into_boxed();
+            if let Some((at, id)) = &after {
+                // `created_at <= at` alone bounds the index range; the rest breaks the tie.
+                query = query.filter(
+                    identifications::created_at.le(*at).and(
+                        identifications::created_at
+                            .lt(*at)
+                            .or(identifications::id.lt(id.clone())),
+                    ),
+                );
+            }
+            if let Some(key) = &animal_type {
+                query = query.filter(identifications::animal_type_key.eq(key.clone()));
+            }
+            if marked_wrong {
+                query = query.filter(identifications::feedback_correct.eq(false));
+            }
+            query
+                .order((
+                    identifications::created_at.desc(),
+                    identifications::id.desc(),
+                ))
+                .limit(i64::from(limit) + 1)
+                .select((Row::as_select(), SightingRow::as_select()))
+        },
+        load
+    )
+    .map_err(repo_error)?;
     let more = rows.len() > limit as usize;
     rows.truncate(limit as usize);
     let entries = rows
@@ -195,14 +201,14 @@ pub(super) async fn delete(
 
 pub(super) async fn stored_bytes(db: &Database, owner: UserId) -> Result<u64, RepoError> {
     let owner = owner.to_string();
-    let used: Option<i64> = with_conn!(db, |conn| {
+    let used: Option<i64> = read_query!(
+        db,
         journal_usage::table
-            .find(&owner)
-            .select(journal_usage::bytes)
-            .get_result(conn)
-            .await
-            .optional()
-            .map_err(repo_error)?
-    });
+            .find(owner.clone())
+            .select(journal_usage::bytes),
+        get_result
+    )
+    .optional()
+    .map_err(repo_error)?;
     Ok(used.map_or(0, |b| u64::try_from(b).unwrap_or(0)))
 }

@@ -317,6 +317,14 @@ impl AppError {
         invalid_field("Choose visitor, worker or admin.")
     }
 
+    /// 400 `invalid_query`: the admin page's `?page=` is not a page number.
+    pub(crate) fn page_not_a_number() -> Self {
+        AppError::BadRequest(
+            "invalid_query",
+            "Parameter page: expected a page number from 1.".into(),
+        )
+    }
+
     /// 422 `invalid_field`: `POST /api/admin/users/{id}/role` with a `role` there is not.
     pub(crate) fn role_field_invalid() -> Self {
         invalid_field("Field role: expected visitor, worker or admin.")

@@ -72,8 +72,13 @@ pub(crate) struct EntryCard {
     pub height: u32,
 }
 
+/// `5 May 2026, 06:30 UTC`, the format read once rather than for every date of every page.
 fn when(t: wildid_domain::Timestamp) -> String {
-    t.format("%-d %b %Y, %H:%M UTC").to_string()
+    static FORMAT: std::sync::LazyLock<Vec<chrono::format::Item<'static>>> =
+        std::sync::LazyLock::new(|| {
+            chrono::format::StrftimeItems::new("%-d %b %Y, %H:%M UTC").collect()
+        });
+    t.format_with_items(FORMAT.iter()).to_string()
 }
 
 impl From<&Identification> for EntryCard {

@@ -35,19 +35,16 @@ fn open(settings: &Settings) -> Result<(Arc<Database>, HmacEmailIndex, FernetKey
     }
 }
 
-/// The database, the account registered under `email`, and the cipher of its fields; or the
+/// The account registered under `email` and the admin use cases over its database; or the
 /// exit code of the problem, already printed.
-async fn account(
-    settings: &Settings,
-    email: &str,
-) -> Result<(Arc<Database>, User, FernetKeyRing), ExitCode> {
+async fn account(settings: &Settings, email: &str) -> Result<(User, Admin), ExitCode> {
     let email = match Email::parse(email) {
         Ok(e) => e,
         Err(e) => return Err(super::fail(&format!("the address is not valid: {e}"))),
     };
     let (db, index, cipher) = open(settings)?;
     match db.users().find_by_email(&index.lookup(&email)).await {
-        Ok(Some(user)) => Ok((db, user, cipher)),
+        Ok(Some(user)) => Ok((user, admin(&db, cipher, index))),
         Ok(None) => {
             eprintln!("error: no account has that address");
             Err(ExitCode::from(1))
@@ -56,11 +53,12 @@ async fn account(
     }
 }
 
-fn admin(db: &Arc<Database>, cipher: FernetKeyRing) -> Admin {
+fn admin(db: &Arc<Database>, cipher: FernetKeyRing, index: HmacEmailIndex) -> Admin {
     Admin::new(
         db.users(),
         db.sessions(),
         Arc::new(cipher),
+        Arc::new(index),
         AuditTrail::new(db.audit_log()),
         Arc::new(SystemClock),
     )
@@ -93,11 +91,11 @@ const HEADER: &str = "ID\tROLE\tSTATE\tCONFIRMED\t2FA\tLAST_SIGN_IN\tEMAIL";
 
 /// Lists `limit` accounts after the first `offset`, oldest first, one line each.
 pub async fn list(settings: &Settings, offset: u64, limit: u32) -> ExitCode {
-    let (db, _, cipher) = match open(settings) {
+    let (db, index, cipher) = match open(settings) {
         Ok(opened) => opened,
         Err(code) => return code,
     };
-    match admin(&db, cipher).list(Page { offset, limit }).await {
+    match admin(&db, cipher, index).list(Page { offset, limit }).await {
         Ok(users) => {
             say!("{HEADER}");
             for user in &users {
@@ -111,11 +109,11 @@ pub async fn list(settings: &Settings, offset: u64, limit: u32) -> ExitCode {
 
 /// Shows the account registered under `email`, as a line of `list`.
 pub async fn find(settings: &Settings, email: &str) -> ExitCode {
-    let (db, user, cipher) = match account(settings, email).await {
+    let (user, admin) = match account(settings, email).await {
         Ok(found) => found,
         Err(code) => return code,
     };
-    match admin(&db, cipher).find(user.id()).await {
+    match admin.find(user.id()).await {
         Ok(summary) => {
             say!("{HEADER}");
             say!("{}", line(&summary));
@@ -140,11 +138,10 @@ pub enum Change {
 
 /// Makes `change` to the account registered under `email`.
 pub async fn change(settings: &Settings, email: &str, change: Change) -> ExitCode {
-    let (db, user, cipher) = match account(settings, email).await {
+    let (user, admin) = match account(settings, email).await {
         Ok(found) => found,
         Err(code) => return code,
     };
-    let admin = admin(&db, cipher);
     let (id, who, email) = (user.id(), Requester::default(), email.trim());
     let done = match change {
         Change::Deactivate => admin
@@ -175,11 +172,11 @@ pub async fn change(settings: &Settings, email: &str, change: Change) -> ExitCod
 
 /// Sets the role of the account registered under `email`.
 pub async fn set_role(settings: &Settings, email: &str, role: Role) -> ExitCode {
-    let (db, user, cipher) = match account(settings, email).await {
+    let (user, admin) = match account(settings, email).await {
         Ok(found) => found,
         Err(code) => return code,
     };
-    match admin(&db, cipher)
+    match admin
         .set_role(Actor::System, user.id(), role, Requester::default())
         .await
     {
@@ -200,11 +197,11 @@ pub async fn delete(settings: &Settings, email: &str, yes: bool) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    let (db, user, cipher) = match account(settings, email).await {
+    let (user, admin) = match account(settings, email).await {
         Ok(found) => found,
         Err(code) => return code,
     };
-    match admin(&db, cipher)
+    match admin
         .delete_account(Deleter::Operator, user.id(), Requester::default())
         .await
     {

@@ -1,8 +1,9 @@
 //! The [`AuditLog`] port: an append-only, hash-chained log, read back page by page for
-//! verification.
+//! verification, and searched newest first for the admin console.
 
 use async_trait::async_trait;
-use wildid_domain::audit::{AuditEntry, AuditRecord, ChainHash};
+use wildid_domain::Timestamp;
+use wildid_domain::audit::{Actor, AuditAction, AuditEntry, AuditRecord, ChainHash};
 
 use crate::RepoError;
 
@@ -33,6 +34,19 @@ impl AuditRow {
     }
 }
 
+/// What an audit search keeps: an entry matches when every field that is `Some` matches.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Entries by this actor only.
+    pub actor: Option<Actor>,
+    /// Entries of this action only.
+    pub action: Option<AuditAction>,
+    /// Entries at or after this instant.
+    pub from: Option<Timestamp>,
+    /// Entries before this instant.
+    pub until: Option<Timestamp>,
+}
+
 /// The append-only, hash-chained audit log.
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
@@ -52,6 +66,20 @@ pub trait AuditLog: Send + Sync {
     /// # Errors
     /// Only storage failures.
     async fn page(&self, after_seq: i64, limit: u32) -> Result<Vec<AuditRow>, RepoError>;
+
+    /// Rows matching `filter` with `seq < before_seq` (any `seq` when `None`), newest first
+    /// (descending `seq`), at most `limit` (capped at 1000). The filter is applied to the
+    /// stored fields; a matching row that no longer parses is returned as
+    /// [`AuditRow::Unreadable`], never skipped.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn search(
+        &self,
+        filter: &AuditFilter,
+        before_seq: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<AuditRow>, RepoError>;
 
     /// The last entry's sequence number and digest, `None` when the log is empty.
     ///

@@ -18,7 +18,7 @@ mod tokens;
 mod users;
 mod visits;
 
-pub use audit::{AuditLog, AuditRow};
+pub use audit::{AuditFilter, AuditLog, AuditRow};
 pub use captchas::CaptchaRepository;
 pub use held_photos::HeldPhotoRepository;
 pub use identifications::{

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use wildid_domain::Timestamp;
 use wildid_domain::audit::{Action, Actor, AuditDetails, AuditRecord};
+use wildid_domain::email::Email;
 use wildid_domain::ids::UserId;
 use wildid_domain::lockout::LockoutState;
 use wildid_domain::role::Role;
@@ -15,7 +16,7 @@ use wildid_domain::user::User;
 
 use crate::RepoError;
 use crate::clock::Clock;
-use crate::crypto::FieldCipher;
+use crate::crypto::{EmailIndex, FieldCipher};
 use crate::repo::{Page, SessionRepository, UserRepository};
 use crate::services::accounts::Requester;
 use crate::services::audit::AuditTrail;
@@ -85,6 +86,7 @@ pub struct Admin {
     users: Arc<dyn UserRepository>,
     sessions: Arc<dyn SessionRepository>,
     cipher: Arc<dyn FieldCipher>,
+    emails: Arc<dyn EmailIndex>,
     audit: AuditTrail,
     clock: Arc<dyn Clock>,
 }
@@ -95,6 +97,7 @@ impl Admin {
         users: Arc<dyn UserRepository>,
         sessions: Arc<dyn SessionRepository>,
         cipher: Arc<dyn FieldCipher>,
+        emails: Arc<dyn EmailIndex>,
         audit: AuditTrail,
         clock: Arc<dyn Clock>,
     ) -> Self {
@@ -102,6 +105,7 @@ impl Admin {
             users,
             sessions,
             cipher,
+            emails,
             audit,
             clock,
         }
@@ -124,6 +128,16 @@ impl Admin {
     pub async fn find(&self, target: UserId) -> Result<UserSummary, AdminError> {
         let user = self.users.get(target).await?;
         Ok(self.summary(&user, self.clock.now()))
+    }
+
+    /// The account registered under `email`, found through the keyed lookup (addresses are
+    /// stored encrypted); `None` when there is none.
+    ///
+    /// # Errors
+    /// [`AdminError::Unavailable`].
+    pub async fn find_by_email(&self, email: &Email) -> Result<Option<UserSummary>, AdminError> {
+        let user = self.users.find_by_email(&self.emails.lookup(email)).await?;
+        Ok(user.map(|u| self.summary(&u, self.clock.now())))
     }
 
     /// What an admin sees of `u` at `now` (a lock that has run out is no lock).
@@ -319,7 +333,7 @@ impl Admin {
 mod tests {
     use super::*;
     use crate::builtin::SystemClock;
-    use crate::crypto::MockFieldCipher;
+    use crate::crypto::{MockEmailIndex, MockFieldCipher};
     use crate::repo::{MockAuditLog, MockSessionRepository, MockUserRepository};
 
     #[tokio::test]
@@ -329,6 +343,7 @@ mod tests {
             Arc::new(MockUserRepository::new()),
             Arc::new(MockSessionRepository::new()),
             Arc::new(MockFieldCipher::new()),
+            Arc::new(MockEmailIndex::new()),
             AuditTrail::new(Arc::new(MockAuditLog::new())),
             Arc::new(SystemClock),
         );
@@ -365,6 +380,7 @@ mod tests {
             Arc::new(users),
             Arc::new(MockSessionRepository::new()),
             Arc::new(MockFieldCipher::new()),
+            Arc::new(MockEmailIndex::new()),
             AuditTrail::new(Arc::new(log)),
             Arc::new(SystemClock),
         );

@@ -7,7 +7,7 @@ use wildid_domain::audit::{
 };
 
 use crate::RepoError;
-use crate::repo::{AuditLog, AuditRow};
+use crate::repo::{AuditFilter, AuditLog, AuditRow};
 
 /// Rows fetched per round trip while verifying.
 const PAGE: u32 = 1000;
@@ -21,6 +21,23 @@ pub struct RecordAuditError(#[source] pub RepoError);
 #[derive(Debug, thiserror::Error)]
 #[error("audit log could not be read")]
 pub struct VerifyAuditError(#[source] pub RepoError);
+
+/// The log could not be searched.
+#[derive(Debug, thiserror::Error)]
+#[error("audit log could not be searched")]
+pub struct SearchAuditError(#[source] pub RepoError);
+
+/// The most entries one search page holds.
+pub const MAX_SEARCH_PAGE: u32 = 200;
+
+/// One page of a search, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditPage {
+    /// The matching rows, newest first.
+    pub rows: Vec<AuditRow>,
+    /// The `before` of the next (older) page; `None` on the last page.
+    pub next_before: Option<i64>,
+}
 
 /// What verification found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,6 +112,30 @@ impl AuditTrail {
         if let Err(error) = self.record(record).await {
             tracing::error!(%error, cause = %error.0, "audit entry lost");
         }
+    }
+
+    /// A page of the entries matching `filter`, newest first, older than sequence number
+    /// `before` (from the newest when `None`), at most `limit` (capped at
+    /// [`MAX_SEARCH_PAGE`]).
+    ///
+    /// # Errors
+    /// [`SearchAuditError`] when the log cannot be read.
+    pub async fn search(
+        &self,
+        filter: &AuditFilter,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<AuditPage, SearchAuditError> {
+        let limit = limit.clamp(1, MAX_SEARCH_PAGE);
+        let mut rows = self
+            .log
+            .search(filter, before, limit + 1)
+            .await
+            .map_err(SearchAuditError)?;
+        let more = rows.len() > limit as usize;
+        rows.truncate(limit as usize);
+        let next_before = more.then(|| rows.last().map(AuditRow::seq)).flatten();
+        Ok(AuditPage { rows, next_before })
     }
 
     /// The current head (record it elsewhere as an anchor).
@@ -251,5 +292,32 @@ mod tests {
                 problem: ChainProblem::Altered
             })
         );
+    }
+
+    #[tokio::test]
+    async fn search_pages_run_newest_first_and_end_without_a_next_page() {
+        let rows: Vec<AuditRow> = entries(5).into_iter().map(AuditRow::Entry).collect();
+        let mut log = MockAuditLog::new();
+        log.expect_search().returning(move |_, before, limit| {
+            Ok(rows
+                .iter()
+                .rev()
+                .filter(|r| before.is_none_or(|b| r.seq() < b))
+                .take(limit as usize)
+                .cloned()
+                .collect())
+        });
+        let trail = AuditTrail::new(Arc::new(log));
+        let filter = AuditFilter::default();
+        let first = trail.search(&filter, None, 2).await.unwrap();
+        let seqs = |p: &AuditPage| p.rows.iter().map(AuditRow::seq).collect::<Vec<_>>();
+        assert_eq!((seqs(&first), first.next_before), (vec![5, 4], Some(4)));
+        let second = trail.search(&filter, first.next_before, 2).await.unwrap();
+        assert_eq!((seqs(&second), second.next_before), (vec![3, 2], Some(2)));
+        let last = trail.search(&filter, second.next_before, 2).await.unwrap();
+        assert_eq!((seqs(&last), last.next_before), (vec![1], None));
+        // Exactly a page left: no next page is offered.
+        let exact = trail.search(&filter, Some(3), 2).await.unwrap();
+        assert_eq!((seqs(&exact), exact.next_before), (vec![2, 1], None));
     }
 }

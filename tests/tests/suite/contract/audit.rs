@@ -3,7 +3,7 @@ use std::sync::Arc;
 use chrono::{TimeZone, Utc};
 use wildid_domain::audit::{Actor, AuditAction, AuditDetails, AuditRecord, ChainProblem, Origin};
 use wildid_domain::ids::{RequestId, UserId};
-use wildid_ports::repo::AuditRow;
+use wildid_ports::repo::{AuditFilter, AuditRow};
 use wildid_ports::services::audit::{AuditTrail, VerifyOutcome};
 use wildid_tests::db::TestDb;
 use wildid_tests::on_both_backends;
@@ -148,5 +148,80 @@ on_both_backends!(
             matches!(outcome, VerifyOutcome::Broken(b) if b.seq == 3 && b.problem == ChainProblem::Missing { expected_seq: 2 }),
             "{outcome:?}"
         );
+    }
+);
+
+on_both_backends!(
+    searches_filter_by_actor_action_and_time_newest_first,
+    |t: TestDb| async move {
+        let log = t.db.audit_log();
+        let (ann, bob) = (UserId::from_random([1; 16]), UserId::from_random([2; 16]));
+        let start = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        // Entry i (seq i + 1) is an hour after the one before; actors and actions alternate.
+        for i in 0..12_i64 {
+            let actor = match i % 3 {
+                0 => Actor::User(ann),
+                1 => Actor::User(bob),
+                _ => Actor::System,
+            };
+            let action = if i % 2 == 0 { "test.even" } else { "test.odd" };
+            let at = start + chrono::TimeDelta::hours(i);
+            log.append(AuditRecord::new(
+                at,
+                actor,
+                AuditAction::new(action).unwrap(),
+            ))
+            .await
+            .unwrap();
+        }
+        let seqs = |rows: Vec<AuditRow>| rows.iter().map(AuditRow::seq).collect::<Vec<_>>();
+        let all = AuditFilter::default();
+        assert_eq!(
+            seqs(log.search(&all, None, 100).await.unwrap()),
+            (1..=12).rev().collect::<Vec<_>>()
+        );
+        assert_eq!(
+            seqs(log.search(&all, Some(5), 3).await.unwrap()),
+            vec![4, 3, 2]
+        );
+        let by_ann = AuditFilter {
+            actor: Some(Actor::User(ann)),
+            ..AuditFilter::default()
+        };
+        assert_eq!(
+            seqs(log.search(&by_ann, None, 100).await.unwrap()),
+            vec![10, 7, 4, 1]
+        );
+        let system_odd = AuditFilter {
+            actor: Some(Actor::System),
+            action: Some(AuditAction::new("test.odd").unwrap()),
+            ..AuditFilter::default()
+        };
+        assert_eq!(
+            seqs(log.search(&system_odd, None, 100).await.unwrap()),
+            vec![12, 6]
+        );
+        // From is inclusive, until exclusive.
+        let window = AuditFilter {
+            from: Some(start + chrono::TimeDelta::hours(2)),
+            until: Some(start + chrono::TimeDelta::hours(5)),
+            ..AuditFilter::default()
+        };
+        assert_eq!(
+            seqs(log.search(&window, None, 100).await.unwrap()),
+            vec![5, 4, 3]
+        );
+        assert_eq!(
+            seqs(log.search(&window, Some(4), 100).await.unwrap()),
+            vec![3]
+        );
+        let nobody = AuditFilter {
+            actor: Some(Actor::Anonymous),
+            ..AuditFilter::default()
+        };
+        assert!(log.search(&nobody, None, 100).await.unwrap().is_empty());
+        // Whole entries come back, as `page` reads them.
+        let newest = log.search(&all, None, 1).await.unwrap();
+        assert_eq!(newest, log.page(11, 1).await.unwrap());
     }
 );

@@ -23,6 +23,13 @@ pub(super) fn routes() -> Vec<RouteSpec> {
                 post(admin_pages::act),
             )
         },
+        route(M::GET, "/admin/audit", ADMIN, get(admin_pages::audit::page)),
+        route(
+            M::POST,
+            "/admin/audit/verify",
+            ADMIN,
+            post(admin_pages::audit::verify),
+        ),
         route(M::GET, "/api/admin/users", ADMIN, get(admin_api::users)),
         RouteSpec {
             example: "/api/admin/users/00000000-0000-4000-8000-000000000000",

@@ -102,6 +102,7 @@ pub(super) fn state(database_up: bool) -> AppState {
                 Arc::new(MockUserRepository::new()),
                 Arc::new(MockSessionRepository::new()),
                 Arc::new(MockFieldCipher::new()),
+                Arc::new(MockEmailIndex::new()),
                 audit.clone(),
                 Arc::new(SystemClock),
             ),

@@ -98,6 +98,8 @@ const MATRIX: &[(&str, &str, Expect)] = &[
     ("POST", "/api/account/recovery-codes", Expect::SignedIn),
     ("GET", "/admin", Expect::Admin),
     ("POST", "/admin/users/{id}/{action}", Expect::Admin),
+    ("GET", "/admin/audit", Expect::Admin),
+    ("POST", "/admin/audit/verify", Expect::Admin),
     ("GET", "/visits", Expect::Anyone),
     ("POST", "/visits", Expect::SignedIn),
     ("GET", "/visits/mine", Expect::SignedIn),

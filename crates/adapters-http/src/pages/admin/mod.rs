@@ -1,14 +1,18 @@
-//! `/admin`: the accounts, with their roles and state, and the admin actions as forms; the
-//! encryption keys and how far re-encryption under the newest one has come.
+//! `/admin`: the accounts, a page at a time or found by address, with their roles and state,
+//! and the admin actions as forms; the encryption keys and how far re-encryption under the
+//! newest one has come. The audit log has its own page ([`audit`]).
+
+pub(crate) mod audit;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form};
 use axum_extra::extract::SignedCookieJar;
 use serde::Deserialize;
 use wildid_domain::audit::Actor;
+use wildid_domain::email::Email;
 use wildid_domain::role::Role;
 use wildid_ports::repo::Page;
 use wildid_ports::repo::SealedColumn;
@@ -31,6 +35,28 @@ struct AdminPage {
     users: Vec<UserSummary>,
     me: String,
     keys: KeysCard,
+    /// The address searched for (empty: the list).
+    email: String,
+    /// What is wrong with the search, or that nothing was found.
+    search_note: Option<String>,
+    /// Links to the previous and next pages of the list.
+    previous: Option<String>,
+    next: Option<String>,
+    /// `Accounts 51 to 100`.
+    showing: String,
+}
+
+/// Accounts per page of the list.
+const USERS_PAGE: u32 = 50;
+
+/// `GET /admin` parameters.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct UsersQuery {
+    /// An address to find.
+    email: String,
+    /// The page of the list, from 1.
+    page: Option<String>,
 }
 
 /// The key ring and how far re-encryption under its newest key has come.
@@ -109,15 +135,62 @@ impl From<KeyStatus> for KeysCard {
     }
 }
 
-/// `GET /admin`.
+/// `GET /admin`: a page of accounts, oldest first, or the one registered under `?email=`.
 pub(crate) async fn page(
     State(state): State<AppState>,
     Extension(ctx): Extension<RequestContext>,
     viewer: Viewer,
     admin: SignedIn,
     jar: SignedCookieJar,
+    Query(query): Query<UsersQuery>,
 ) -> Result<Response, AppError> {
-    let users = state.services.admin.list(Page::first(500)).await?;
+    let admin_service = &state.services.admin;
+    let email = query.email.trim().to_owned();
+    let mut status = StatusCode::OK;
+    let (mut previous, mut next, mut search_note) = (None, None, None);
+    let (users, showing) = if email.is_empty() {
+        let number = match query.page.as_deref().map(str::trim) {
+            None | Some("") => 1,
+            Some(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=1_000_000).contains(n))
+                .ok_or_else(AppError::page_not_a_number)?,
+        };
+        let offset = (number - 1) * u64::from(USERS_PAGE);
+        let mut users = admin_service
+            .list(Page {
+                offset,
+                limit: USERS_PAGE + 1,
+            })
+            .await?;
+        if users.len() > USERS_PAGE as usize {
+            users.truncate(USERS_PAGE as usize);
+            next = Some(format!("/admin?page={}", number + 1));
+        }
+        if number > 1 {
+            previous = Some(format!("/admin?page={}", number - 1));
+        }
+        let showing = if users.is_empty() {
+            "No accounts on this page".to_owned()
+        } else {
+            format!("Accounts {} to {}", offset + 1, offset + users.len() as u64)
+        };
+        (users, showing)
+    } else {
+        let found = match Email::parse(&email) {
+            Ok(address) => admin_service.find_by_email(&address).await?,
+            Err(_) => {
+                status = StatusCode::BAD_REQUEST;
+                search_note = Some("That is not an email address.".to_owned());
+                None
+            }
+        };
+        if found.is_none() && search_note.is_none() {
+            search_note = Some("No account has that address.".to_owned());
+        }
+        (found.into_iter().collect(), String::new())
+    };
     let (jar, flashes) = flash::take(jar, &state.settings);
     let page = AdminPage {
         layout: Layout::for_viewer(&ctx, &viewer, "/admin").with_flashes(flashes),
@@ -130,8 +203,13 @@ pub(crate) async fn page(
             .await
             .map_err(|e| AppError::Unavailable(e.to_string()))?
             .into(),
+        email,
+        search_note,
+        previous,
+        next,
+        showing,
     };
-    Ok((jar, render(&page, StatusCode::OK)?).into_response())
+    Ok((jar, render(&page, status)?).into_response())
 }
 
 #[derive(Deserialize, Default)]

@@ -1,0 +1,2 @@
+DROP INDEX audit_log_action_seq;
+DROP INDEX audit_log_actor_seq;

@@ -1,0 +1,192 @@
+//! Black-box tests of the admin console's reading side: finding an account by address and
+//! paging the list, and the audit log page (filters, pages, bad filters, the chain check).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use wildid_tests::accounts::{options, registered, sign_in_by_link, sqlite, staff_with_totp};
+use wildid_tests::client::Client;
+use wildid_tests::server::Server;
+
+/// The text of the page's table rows (`<tr>` ... `</tr>`), one string each, header excluded.
+fn rows(html: &str) -> Vec<String> {
+    let body = html
+        .split_once("<tbody>")
+        .map_or("", |(_, rest)| rest.split("</tbody>").next().unwrap_or(""));
+    body.split("<tr>")
+        .skip(1)
+        .map(|r| r.split("</tr>").next().unwrap_or("").to_owned())
+        .collect()
+}
+
+/// The `href` of the link whose text is `text`, with its escaped `&` read back.
+fn link(html: &str, text: &str) -> Option<String> {
+    let end = html.find(&format!("\">{text}</a>"))?;
+    let start = html[..end].rfind("href=\"")? + "href=\"".len();
+    Some(html[start..end].replace("&amp;", "&").replace("&#38;", "&"))
+}
+
+#[tokio::test]
+async fn admins_find_accounts_by_address_and_page_the_list() {
+    let server = Server::start_with(options()).unwrap();
+    let mut admin = staff_with_totp(&server, "chief@example.org", "admin").await;
+    registered(&server, "ranger@example.org").await;
+    registered(&server, "warden@example.org").await;
+
+    // Found through the keyed lookup, whatever the case of the address.
+    let page = admin.get("/admin?email=Ranger%40Example.org").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let found = rows(&page.body);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(found[0].contains("ranger@example.org"), "{}", found[0]);
+
+    let page = admin.get("/admin?email=nobody%40example.org").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("No account has that address."));
+    assert!(rows(&page.body).is_empty());
+
+    let page = admin.get("/admin?email=not-an-address").await;
+    assert_eq!(page.status, 400);
+    assert!(page.body.contains("That is not an email address."));
+
+    // The list: three accounts fit on the first page, so no later page is offered.
+    let page = admin.get("/admin").await;
+    assert_eq!(rows(&page.body).len(), 3);
+    assert!(page.body.contains("Accounts 1 to 3"));
+    assert_eq!(link(&page.body, "Later accounts"), None);
+    let page = admin.get("/admin?page=2").await;
+    assert_eq!(page.status, 200);
+    assert!(rows(&page.body).is_empty());
+    assert_eq!(
+        link(&page.body, "Earlier accounts").as_deref(),
+        Some("/admin?page=1")
+    );
+    for bad in ["0", "two", "-1"] {
+        let page = admin.get(&format!("/admin?page={bad}")).await;
+        assert_eq!(page.status, 400, "page={bad}");
+        assert!(
+            page.body.contains("expected a page number"),
+            "{}",
+            page.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_page_filters_pages_and_checks_the_chain() {
+    let server = Server::start_with(options()).unwrap();
+    let mut admin = staff_with_totp(&server, "chief@example.org", "admin").await;
+    let ranger = sign_in_by_link(&server, "ranger@example.org").await;
+    drop(ranger);
+
+    // 55 revocations: more than one page of 50.
+    let page = admin.get("/admin?email=ranger%40example.org").await;
+    let ranger_id = page
+        .body
+        .split("/admin/users/")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_owned();
+    for _ in 0..55 {
+        let r = admin
+            .post_form(&format!("/admin/users/{ranger_id}/end-sessions"), &[])
+            .await;
+        assert_eq!(r.status, 303);
+    }
+
+    let page = admin.get("/admin/audit?action=session.revoked").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let first = rows(&page.body);
+    assert_eq!(first.len(), 50);
+    assert!(
+        first
+            .iter()
+            .all(|r| r.contains("session.revoked") && r.contains("chief@example.org")),
+        "{first:?}"
+    );
+    let older = link(&page.body, "Older entries").expect("a second page");
+    assert!(older.contains("action=session.revoked"), "{older}");
+    let page = admin.get(&older).await;
+    let second = rows(&page.body);
+    assert_eq!(second.len(), 5);
+    assert_eq!(link(&page.body, "Older entries"), None);
+    assert_eq!(
+        link(&page.body, "Newest").as_deref(),
+        Some("/admin/audit?action=session.revoked")
+    );
+    // Newest first, and no entry on both pages.
+    let seq = |row: &String| -> i64 {
+        let cell = row.split("<td data-label=\"No.\">").nth(1).unwrap();
+        cell.split('<').next().unwrap().trim().parse().unwrap()
+    };
+    let seqs: Vec<i64> = first.iter().chain(&second).map(seq).collect();
+    assert!(seqs.windows(2).all(|w| w[0] > w[1]), "{seqs:?}");
+
+    // By who: the ranger's own sign-in, under their address; by day.
+    let page = admin.get("/admin/audit?actor=ranger%40example.org").await;
+    let theirs = rows(&page.body);
+    assert!(!theirs.is_empty());
+    assert!(
+        theirs.iter().all(|r| r.contains("ranger@example.org")),
+        "{theirs:?}"
+    );
+    assert!(theirs.iter().any(|r| r.contains("auth.magic_link.used")));
+    let today = chrono::Utc::now().date_naive();
+    let page = admin
+        .get(&format!(
+            "/admin/audit?from={today}&until={today}&action=session.revoked"
+        ))
+        .await;
+    assert_eq!(rows(&page.body).len(), 50);
+    let tomorrow = today.succ_opt().unwrap();
+    let page = admin.get(&format!("/admin/audit?from={tomorrow}")).await;
+    assert!(page.body.contains("No entry matches."));
+
+    // Filters it cannot read are said, with 400, and nothing is listed.
+    for (query, says) in [
+        ("action=auth.nothing", "not an action WildID records"),
+        ("actor=nobody%40example.org", "no account has that address"),
+        (
+            "actor=%3Cscript%3E",
+            "write an email address, system or anonymous",
+        ),
+        ("from=2026-13-01", "From: write a date"),
+        ("until=yesterday", "Until: write a date"),
+        (
+            "from=2026-05-02&until=2026-05-01",
+            "Until must be the same day",
+        ),
+        ("before=abc", "not one the log gave"),
+    ] {
+        let page = admin.get(&format!("/admin/audit?{query}")).await;
+        assert_eq!(page.status, 400, "{query}");
+        assert!(page.body.contains(says), "{query}: {}", page.body);
+        assert!(rows(&page.body).is_empty(), "{query}");
+    }
+
+    // The chain check, intact and then with an entry edited behind the server's back.
+    let r = admin.post_form("/admin/audit/verify", &[]).await;
+    assert_eq!(
+        (r.status, r.header("location")),
+        (303, Some("/admin/audit"))
+    );
+    let page = admin.get("/admin/audit").await;
+    assert!(page.body.contains("The chain is intact"), "{}", page.body);
+    sqlite(
+        &server.data_dir,
+        "DROP TRIGGER audit_log_no_update; \
+         UPDATE audit_log SET details = '{\"sessions\":\"99\"}' WHERE seq = 5",
+    );
+    admin.post_form("/admin/audit/verify", &[]).await;
+    let page = admin.get("/admin/audit").await;
+    assert!(
+        page.body.contains("The chain is broken at entry 5"),
+        "{}",
+        page.body
+    );
+
+    // Not for anyone else.
+    let mut visitor = sign_in_by_link(&server, "ranger@example.org").await;
+    assert_eq!(visitor.get("/admin/audit").await.status, 403);
+    let mut anonymous = Client::new(&server.url(""));
+    assert_ne!(anonymous.get("/admin/audit").await.status, 200);
+}
