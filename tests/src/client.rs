@@ -89,6 +89,14 @@ impl Client {
         other
     }
 
+    /// The same browser (cookies, fingerprint, anti-forgery token) talking to another server
+    /// at `base`: the next request of a person whose load balancer chose another process.
+    pub fn pointed_at(&self, base: &str) -> Self {
+        let mut other = self.as_other_browser(&self.user_agent);
+        other.base = base.trim_end_matches('/').to_owned();
+        other
+    }
+
     /// The same browser (cookies and fingerprint) with a connection pool of its own, for use
     /// on another runtime: a pool's connections are driven by the runtime that opened them.
     pub fn with_own_connections(&self) -> Self {

@@ -34,4 +34,5 @@ mod raw_sql;
 mod safe_methods;
 mod second_factor;
 mod server;
+mod several_servers;
 mod visits;

@@ -1,0 +1,177 @@
+//! Two `wildid serve` processes on one Postgres database behave as one site (issue 18,
+//! "Several servers, one Postgres"): a session started on one is the same session on the
+//! other, and ending it on one ends it on both; a lockout reached through one holds on the
+//! other; every message queued by either goes out exactly once. (A CAPTCHA issued by one and
+//! passed on the other: `captcha.rs`; the identification counts: `identify.rs`; one purge at a
+//! time among several processes: the lease contract.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use wildid_tests::accounts::{self, PASSWORD, login};
+use wildid_tests::client::{Client, link_in, outbox};
+use wildid_tests::server::{Server, ServerOptions, run_cli};
+
+/// Two servers on one fresh Postgres database, sharing one set of keys (as an operator
+/// deploys them), with `extra` settings; `None` where Postgres is not available.
+async fn two_servers(extra: &[(&str, &str)]) -> Option<(Server, Server)> {
+    let url = wildid_tests::db::fresh_postgres_url().await?;
+    let wildid_adapters_db::DatabaseUrl::Postgres(raw) = &url else {
+        unreachable!()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_, generated, _) = run_cli(dir.path(), &[], &["keys", "generate"]);
+    let options = || {
+        let mut options: ServerOptions = accounts::options().env("DATABASE_URL", raw.expose());
+        for line in generated.lines().filter(|l| l.starts_with("WILDID_")) {
+            let (key, value) = line.split_once('=').unwrap();
+            options = options.env(key, value);
+        }
+        for (key, value) in extra {
+            options = options.env(key, *value);
+        }
+        options
+    };
+    let first = Server::start_with(options()).unwrap();
+    let second = Server::start_with(options()).unwrap();
+    Some((first, second))
+}
+
+/// Every message either server has written to its outbox directory.
+fn sent_by_both(first: &Server, second: &Server) -> Vec<String> {
+    let mut sent = outbox(&first.data_dir);
+    sent.extend(outbox(&second.data_dir));
+    sent
+}
+
+/// The newest message to `address` that either server wrote (the worker of either may deliver
+/// what the other queued), waiting for it.
+async fn mail_to(first: &Server, second: &Server, address: &str, nth: usize) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let to: Vec<String> = sent_by_both(first, second)
+            .into_iter()
+            .filter(|m| m.contains(&format!("To: {address}")))
+            .collect();
+        if to.len() >= nth {
+            return to[nth - 1].clone();
+        }
+        assert!(Instant::now() < deadline, "no message {nth} to {address}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_session_started_on_one_server_is_the_same_session_on_the_other() {
+    let Some((first, second)) = two_servers(&[]).await else {
+        return;
+    };
+    let mut on_first = Client::new(&first.url(""));
+    let r = on_first
+        .post_json(
+            "/api/auth/magic-link",
+            &json!({"email": "heron@example.org"}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let mail = mail_to(&first, &second, "heron@example.org", 1).await;
+    let token = link_in(&mail, "/auth/magic").1;
+    let r = on_first
+        .post_json(
+            "/api/auth/magic-link/redeem",
+            &json!({"token": token, "accept_privacy": true}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut on_second = on_first.pointed_at(&second.url(""));
+    let me = on_second.get("/api/auth/me").await;
+    assert_eq!(me.status, 200, "{}", me.body);
+    assert!(me.body.contains("heron@example.org"), "{}", me.body);
+    // A change through one is seen by the other at once.
+    let r = on_second.post_json("/api/auth/logout", &json!({})).await;
+    assert!(r.status < 400, "{}", r.body);
+    assert_eq!(on_first.get("/api/auth/me").await.status, 401);
+}
+
+#[tokio::test]
+async fn a_lockout_reached_through_one_server_holds_on_the_other() {
+    let Some((first, second)) = two_servers(&[("WILDID_LOCKOUT_ATTEMPTS", "3")]).await else {
+        return;
+    };
+    let mut browser = Client::new(&first.url(""));
+    let r = browser
+        .post_json(
+            "/api/auth/register",
+            &json!({"email": "egret@example.org", "password": PASSWORD, "accept_privacy": true}),
+        )
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    let mail = mail_to(&first, &second, "egret@example.org", 1).await;
+    let token = link_in(&mail, "/auth/verify").1;
+    let r = browser
+        .post_json("/api/auth/verify-email", &json!({"token": token}))
+        .await;
+    assert!(r.status < 400, "{}", r.body);
+    // The failures alternate between the servers, as a load balancer would send them.
+    for attempt in 0..3 {
+        let server = if attempt % 2 == 0 { &first } else { &second };
+        let mut here = browser.pointed_at(&server.url(""));
+        let r = login(&mut here, "egret@example.org", "not the password at all").await;
+        // The third failure, counted with the two made on the other server, locks.
+        let expected = if attempt < 2 { 401 } else { 403 };
+        assert_eq!(r.status, expected, "attempt {attempt}: {}", r.body);
+        browser = here;
+    }
+    for server in [&first, &second] {
+        let mut here = browser.pointed_at(&server.url(""));
+        let r = login(&mut here, "egret@example.org", PASSWORD).await;
+        assert_eq!(
+            (r.status, r.error().as_str()),
+            (403, "account_locked"),
+            "{}",
+            r.body
+        );
+    }
+}
+
+#[tokio::test]
+async fn every_message_queued_by_either_server_goes_out_exactly_once() {
+    let Some((first, second)) = two_servers(&[]).await else {
+        return;
+    };
+    let addresses: Vec<String> = (0..12).map(|n| format!("tern{n}@example.org")).collect();
+    for (n, address) in addresses.iter().enumerate() {
+        let server = if n % 2 == 0 { &first } else { &second };
+        let mut browser = Client::new(&server.url(""));
+        let r = browser
+            .post_json("/api/auth/magic-link", &json!({"email": address}))
+            .await;
+        assert!(r.status < 400, "{}", r.body);
+    }
+    // Both servers' mail workers claim from the one outbox table; each message is written once,
+    // to the outbox directory of whichever server sent it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let sent = loop {
+        let sent = sent_by_both(&first, &second);
+        if sent.len() >= addresses.len() || Instant::now() > deadline {
+            break sent;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    // Give a duplicate the time to appear.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let again = sent_by_both(&first, &second);
+    assert_eq!(again.len(), sent.len(), "no message is sent twice");
+    let mut per_address: BTreeMap<&str, usize> = BTreeMap::new();
+    for mail in &again {
+        let to = addresses
+            .iter()
+            .find(|a| mail.contains(&format!("To: {a}")))
+            .unwrap_or_else(|| panic!("a message to no one asked for: {mail}"));
+        *per_address.entry(to.as_str()).or_default() += 1;
+    }
+    assert_eq!(per_address.len(), addresses.len(), "{per_address:?}");
+    assert!(per_address.values().all(|n| *n == 1), "{per_address:?}");
+}
