@@ -193,6 +193,18 @@ impl MailOutbox for SqlMailOutbox {
         u64::try_from(n).map_err(|_| corrupt("mail_outbox count"))
     }
 
+    async fn oldest_pending(&self) -> Result<Option<Timestamp>, RepoError> {
+        let oldest: Option<NaiveDateTime> = with_conn!(self.db, |conn| {
+            mail_outbox::table
+                .filter(mail_outbox::sent_at.is_null())
+                .select(diesel::dsl::min(mail_outbox::created_at))
+                .get_result(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        Ok(oldest.map(from_db_time))
+    }
+
     async fn purge_sent_before(&self, cutoff: Timestamp) -> Result<u64, RepoError> {
         let cutoff = to_db_time(cutoff);
         let deleted = with_write_conn!(self.db, |conn| {

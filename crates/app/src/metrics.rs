@@ -11,7 +11,8 @@
 //!   reports...) and every audit action (sign-in outcomes, CAPTCHAs issued, passed and failed,
 //!   lockouts...), so a new event is counted without new code;
 //! - background job runs by job and outcome (`jobs.rs`);
-//! - at each scrape: database pool use and the mail queue's depth.
+//! - at each scrape: database pool use, the mail queue's depth and how long its oldest message
+//!   has waited.
 //!
 //! Labels are fixed, short names (route templates, provider names, event and action names),
 //! never ids, addresses or anything a user typed.
@@ -86,6 +87,15 @@ async fn render(State(scrape): State<Scrape>) -> impl IntoResponse {
     match scrape.outbox.pending().await {
         Ok(n) => metrics::gauge!("wildid_mail_queue_depth").set(n as f64),
         Err(error) => tracing::warn!(%error, "metrics: the mail queue could not be counted"),
+    }
+    match scrape.outbox.oldest_pending().await {
+        Ok(oldest) => {
+            let waited = oldest.map_or(0.0, |queued| {
+                (chrono::Utc::now() - queued).as_seconds_f64().max(0.0)
+            });
+            metrics::gauge!("wildid_mail_queue_oldest_age_seconds").set(waited);
+        }
+        Err(error) => tracing::warn!(%error, "metrics: the mail queue's age could not be read"),
     }
     scrape.handle.run_upkeep();
     (

@@ -147,6 +147,11 @@ async fn a_scrape_counts_requests_events_jobs_and_the_pools() {
         Some(0.0),
         "the sign-in mail went out: {text}"
     );
+    assert_eq!(
+        value(&parsed, "wildid_mail_queue_oldest_age_seconds", &[]),
+        Some(0.0),
+        "nothing waits: {text}"
+    );
     assert!(
         parsed
             .samples

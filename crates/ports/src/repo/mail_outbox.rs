@@ -78,6 +78,13 @@ pub trait MailOutbox: Send + Sync {
     /// Only storage failures.
     async fn pending(&self) -> Result<u64, RepoError>;
 
+    /// When the oldest unsent message was queued (`None` when every message is sent): how long
+    /// mail has been waiting, for the operator's metrics.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn oldest_pending(&self) -> Result<Option<Timestamp>, RepoError>;
+
     /// Deletes messages delivered before `cutoff`; returns how many.
     ///
     /// # Errors

@@ -196,6 +196,30 @@ on_both_backends!(
     }
 );
 
+on_both_backends!(
+    the_oldest_unsent_message_tells_how_long_mail_has_waited,
+    |t: TestDb| async move {
+        let outbox = t.db.mail_outbox();
+        assert_eq!(outbox.oldest_pending().await.unwrap(), None);
+        for n in [3, 2, 9] {
+            outbox.enqueue(&mail(n, 0)).await.unwrap();
+        }
+        assert_eq!(outbox.oldest_pending().await.unwrap(), Some(at(2)));
+        outbox
+            .mark_sent(MailId::from_random([2; 16]), at(20))
+            .await
+            .unwrap();
+        assert_eq!(outbox.oldest_pending().await.unwrap(), Some(at(3)));
+        for n in [3, 9] {
+            outbox
+                .mark_sent(MailId::from_random([n; 16]), at(21))
+                .await
+                .unwrap();
+        }
+        assert_eq!(outbox.oldest_pending().await.unwrap(), None);
+    }
+);
+
 /// Token `n` of `purpose` for address `address`, issued at second `issued`.
 fn token_of(n: u8, address: u8, purpose: TokenPurpose, issued: i64) -> LoginToken {
     LoginToken::issue(
