@@ -131,6 +131,7 @@ mod tests {
             session_lifetime_seconds: 3600,
             totp_required_roles: Vec::new(),
             max_upload_bytes: crate::routes::DEFAULT_UPLOAD_LIMIT,
+            effective: Vec::new(),
         }
     }
 

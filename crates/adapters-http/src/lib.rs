@@ -31,4 +31,4 @@ pub use middleware::hosts::{HostAllowlist, InvalidHost};
 pub use routes::{
     DEFAULT_UPLOAD_LIMIT, DeclaredRoute, account_links, declared as declared_routes, router,
 };
-pub use state::{AppState, HttpSettings, MapTiles, Services};
+pub use state::{AppState, HttpSettings, MapTiles, Services, SettingsSection};

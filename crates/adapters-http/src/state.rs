@@ -69,6 +69,17 @@ pub struct MapTiles {
     pub attribution: String,
 }
 
+/// One group of the effective configuration, as `/admin` shows it and `wildid config check`
+/// prints it: labelled values in order. Secrets are never among the values (only whether each
+/// is set).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SettingsSection {
+    /// The group, as a heading (`Sessions and sign-in`).
+    pub name: String,
+    /// (label, value) pairs.
+    pub rows: Vec<(String, String)>,
+}
+
 /// HTTP-level settings, read once by the composition root.
 pub struct HttpSettings {
     /// Production mode: HSTS and strict cookies.
@@ -98,6 +109,8 @@ pub struct HttpSettings {
     /// Largest request body of the upload routes (`RouteSpec::upload` in the route table); every other
     /// route keeps `routes::body_limit::DEFAULT_BODY_LIMIT`.
     pub max_upload_bytes: usize,
+    /// The effective configuration, for admins to read on `/admin`.
+    pub effective: Vec<SettingsSection>,
 }
 
 /// Shared state of the router.

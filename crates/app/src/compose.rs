@@ -285,6 +285,7 @@ pub fn compose(
         session_lifetime_seconds: settings.session_policy.absolute_lifetime().num_seconds(),
         totp_required_roles: settings.totp_required_roles.clone(),
         max_upload_bytes: settings.max_upload_bytes,
+        effective: crate::settings_sheet::sections(settings, &crate::settings_sheet::described),
     };
     let state = AppState {
         services: Arc::new(services),

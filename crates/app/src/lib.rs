@@ -11,3 +11,4 @@ pub mod logging;
 pub mod metrics;
 pub mod secrets;
 pub mod serve;
+pub mod settings_sheet;

@@ -59,6 +59,23 @@ async fn admins_find_accounts_by_address_and_page_the_list() {
         link(&page.body, "Earlier accounts").as_deref(),
         Some("/admin?page=1")
     );
+    // The settings in effect, grouped, with no secret among them.
+    let page = admin.get("/admin").await;
+    for shown in [
+        "Settings in effect",
+        "<h3>Sessions and sign-in</h3>",
+        "<dt>lockout</dt><dd>after 5 failures, for 30 min</dd>",
+        "<dt>requests sign_in</dt><dd>50/hour, 200/day (in the database)</dd>",
+    ] {
+        assert!(page.body.contains(shown), "{shown} missing from /admin");
+    }
+    let secrets = std::fs::read_to_string(server.data_dir.join("dev-secrets.env")).unwrap();
+    for line in secrets.lines().filter(|l| l.starts_with("WILDID_")) {
+        let (name, value) = line.split_once('=').unwrap();
+        for part in value.split(',').filter(|p| p.len() >= 16) {
+            assert!(!page.body.contains(part), "{name} is shown on /admin");
+        }
+    }
     for bad in ["0", "two", "-1"] {
         let page = admin.get(&format!("/admin?page={bad}")).await;
         assert_eq!(page.status, 400, "page={bad}");

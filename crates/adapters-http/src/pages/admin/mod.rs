@@ -26,7 +26,7 @@ use crate::kit::{requester, target};
 use crate::pages::answer::render;
 use crate::pages::layout::Layout;
 use crate::session::{SignedIn, Viewer};
-use crate::state::AppState;
+use crate::state::{AppState, SettingsSection};
 
 #[derive(Template)]
 #[template(path = "admin.html")]
@@ -44,6 +44,8 @@ struct AdminPage {
     next: Option<String>,
     /// `Accounts 51 to 100`.
     showing: String,
+    /// The effective configuration (no secret among it).
+    settings: Vec<SettingsSection>,
 }
 
 /// Accounts per page of the list.
@@ -208,6 +210,7 @@ pub(crate) async fn page(
         previous,
         next,
         showing,
+        settings: state.settings.effective.clone(),
     };
     Ok((jar, render(&page, status)?).into_response())
 }

@@ -172,6 +172,7 @@ pub(super) fn state(database_up: bool) -> AppState {
             session_lifetime_seconds: 7 * 24 * 3600,
             totp_required_roles: vec![Role::Worker, Role::Admin],
             max_upload_bytes: crate::routes::DEFAULT_UPLOAD_LIMIT,
+            effective: Vec::new(),
         }),
         random: Arc::new(OsRandom),
     }
