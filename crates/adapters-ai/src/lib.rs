@@ -27,6 +27,6 @@ pub mod resilience;
 pub use clamav::{Clamd, ClamdAddress};
 pub use images::{PhotoChecker, PhotoLimits};
 pub use local_model::{LocalModel, ModelLoadError, ModelSource};
-pub use measured::Measured;
+pub use measured::{Measured, ProviderBoard};
 pub use openai::{OpenAiCompatible, ProviderSettings, ProviderSetupError};
 pub use resilience::{BreakerPolicy, CircuitState, Resilient, RetryPolicy};

@@ -8,6 +8,7 @@ use axum_extra::extract::cookie::Key;
 use crate::middleware::cors::CorsPolicy;
 use crate::middleware::csp::ContentSecurityPolicy;
 use crate::middleware::hosts::HostAllowlist;
+use wildid_ports::identify::ProviderMonitor;
 use wildid_ports::random::SecureRandom;
 use wildid_ports::services::accounts::Accounts;
 use wildid_ports::services::admin::Admin;
@@ -57,6 +58,8 @@ pub struct Services {
     pub retention: VisitRetention,
     /// Re-encryption under the newest key (its progress is shown to admins).
     pub keys: Reencryption,
+    /// The identification providers' recent health (shown to admins).
+    pub providers: Arc<dyn ProviderMonitor>,
 }
 
 /// Where the sightings maps take their background from.

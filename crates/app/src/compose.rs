@@ -195,6 +195,13 @@ pub fn compose(
     let holder = lease_holder(random.as_ref())?;
     let retention = visit_retention(db, &audit, &clock, settings, &holder);
     let keys = reencryption(db, &audit, &clock, Arc::clone(&cipher), &holder);
+    let (identify, providers) = identifications(
+        settings,
+        trust.clone(),
+        db.held_photos(),
+        audit.clone(),
+        Arc::clone(&clock),
+    )?;
     let services = Services {
         readiness: ReadinessCheck::new(db.health()),
         audit: audit.clone(),
@@ -211,14 +218,8 @@ pub fn compose(
             settings.request_limits.clone(),
         ),
         trust: trust.clone(),
-        identify: identifications(
-            settings,
-            trust,
-            db.held_photos(),
-            audit.clone(),
-            Arc::clone(&clock),
-        )?
-        .with_journal(journal.clone()),
+        identify: identify.with_journal(journal.clone()),
+        providers,
         journal,
         catalogue: Catalogue::new(
             db.sites(),

@@ -215,3 +215,41 @@ pub trait SpeciesIdentifier: Send + Sync {
     /// [`IdentifyError`]; never a panic on malformed provider output.
     async fn identify(&self, image: &CheckedImage) -> Result<SpeciesResult, IdentifyError>;
 }
+
+/// Whether a provider is being called, as its circuit breaker decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Circuit {
+    /// The provider has no breaker (the offline model: nothing to wait for).
+    NoBreaker,
+    /// Calls go through.
+    Closed,
+    /// The provider is skipped until a cool-down ends.
+    Open,
+    /// One trial call is with the provider.
+    HalfOpen,
+}
+
+/// What an operator sees of one identification provider, counted by this server process
+/// since it started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderStatus {
+    /// The provider's name ([`SpeciesIdentifier::name`]).
+    pub name: String,
+    /// Calls made (each after its retries).
+    pub calls: u64,
+    /// Calls that failed.
+    pub failures: u64,
+    /// The latest failure: when, and its kind (`unavailable`, `transient`, `bad_response`,
+    /// `not_configured`; never the provider's message).
+    pub last_failure: Option<(wildid_domain::Timestamp, &'static str)>,
+    /// The median time of the latest calls (at most 100), in milliseconds.
+    pub median_ms: Option<u64>,
+    /// The circuit breaker's state now.
+    pub circuit: Circuit,
+}
+
+/// The identification providers' recent health, for the admin console.
+pub trait ProviderMonitor: Send + Sync {
+    /// Every provider of the chain, in the order they are tried.
+    fn statuses(&self) -> Vec<ProviderStatus>;
+}

@@ -59,8 +59,15 @@ async fn admins_find_accounts_by_address_and_page_the_list() {
         link(&page.body, "Earlier accounts").as_deref(),
         Some("/admin?page=1")
     );
-    // The settings in effect, grouped, with no secret among them.
+    // The settings in effect, grouped, with no secret among them; the providers' health.
     let page = admin.get("/admin").await;
+    assert!(
+        page.body.contains("Identification providers")
+            && page.body.contains("<td>local-model</td>")
+            && page.body.contains("no breaker (runs here)"),
+        "{}",
+        page.body
+    );
     for shown in [
         "Settings in effect",
         "<h3>Sessions and sign-in</h3>",

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use wildid_domain::audit::Actor;
 use wildid_domain::email::Email;
 use wildid_domain::role::Role;
+use wildid_ports::identify::{Circuit, ProviderStatus};
 use wildid_ports::repo::Page;
 use wildid_ports::repo::SealedColumn;
 use wildid_ports::services::admin::{Deleter, UserSummary};
@@ -46,6 +47,44 @@ struct AdminPage {
     showing: String,
     /// The effective configuration (no secret among it).
     settings: Vec<SettingsSection>,
+    /// The identification providers, in the order they are tried.
+    providers: Vec<ProviderRow>,
+}
+
+/// One identification provider as the page shows it.
+struct ProviderRow {
+    name: String,
+    calls: u64,
+    failures: u64,
+    /// `unavailable at 2026-12-05 17:40 UTC`, or `none`.
+    last_failure: String,
+    /// `420 ms`, or `no calls yet`.
+    median: String,
+    /// `closed (called)`, `open (skipped for now)`...
+    circuit: &'static str,
+}
+
+impl From<ProviderStatus> for ProviderRow {
+    fn from(p: ProviderStatus) -> Self {
+        Self {
+            name: p.name,
+            calls: p.calls,
+            failures: p.failures,
+            last_failure: p.last_failure.map_or_else(
+                || "none".to_owned(),
+                |(at, kind)| format!("{kind} at {}", at.format("%Y-%m-%d %H:%M UTC")),
+            ),
+            median: p
+                .median_ms
+                .map_or_else(|| "no calls yet".to_owned(), |ms| format!("{ms} ms")),
+            circuit: match p.circuit {
+                Circuit::NoBreaker => "no breaker (runs here)",
+                Circuit::Closed => "closed: called",
+                Circuit::Open => "open: skipped for now",
+                Circuit::HalfOpen => "half-open: one trial call",
+            },
+        }
+    }
 }
 
 /// Accounts per page of the list.
@@ -211,6 +250,13 @@ pub(crate) async fn page(
         next,
         showing,
         settings: state.settings.effective.clone(),
+        providers: state
+            .services
+            .providers
+            .statuses()
+            .into_iter()
+            .map(ProviderRow::from)
+            .collect(),
     };
     Ok((jar, render(&page, status)?).into_response())
 }

@@ -158,6 +158,7 @@ pub(super) fn state(database_up: bool) -> AppState {
                 },
                 "test",
             ),
+            providers: Arc::new(NoProviders),
         }),
         settings: Arc::new(HttpSettings {
             production: false,
@@ -448,4 +449,13 @@ pub(super) fn empty_journal() -> MockIdentificationRepository {
         })
     });
     repo
+}
+
+/// A chain with no provider, as the admin console would see it.
+struct NoProviders;
+
+impl wildid_ports::identify::ProviderMonitor for NoProviders {
+    fn statuses(&self) -> Vec<wildid_ports::identify::ProviderStatus> {
+        Vec::new()
+    }
 }

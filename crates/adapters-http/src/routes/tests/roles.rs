@@ -237,6 +237,7 @@ fn with_sessions(state: &mut AppState, sessions: SessionService, audit: AuditTra
         exposures: s.exposures.clone(),
         retention: s.retention.clone(),
         keys: s.keys.clone(),
+        providers: Arc::clone(&s.providers),
     });
 }
 
