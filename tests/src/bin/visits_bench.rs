@@ -378,7 +378,7 @@ async fn main() {
         &base,
         Duration::ZERO,
         Some(async {
-            match retention.purge_now(Actor::System).await.unwrap() {
+            match retention.purge_now(Actor::System, None).await.unwrap() {
                 PurgeRun::Purged(p) => purged = p.mappings,
                 other => panic!("{other:?}"),
             }

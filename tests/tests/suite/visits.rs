@@ -673,6 +673,16 @@ async fn visit_data_past_its_retention_is_purged_by_shell_or_admin_once_at_a_tim
         [(json!("0"), json!("0")), (json!("1"), json!("1"))],
         "both purges someone asked for are audited, the empty one too"
     );
+    // Where an admin's purge came from (ASVS 16.2.1): the request and the coarse network.
+    assert_eq!(
+        lines(
+            &server.data_dir,
+            "SELECT coalesce(client_network, 'none') || ' ' || (request_id IS NOT NULL) AS line \
+             FROM audit_log WHERE action = 'retention.purged' AND actor LIKE 'user:%'"
+        ),
+        ["127.0.0.0/24 1"],
+        "the admin's purge records where it came from"
+    );
     // The server's own audit events reach its log stream too, one structured line each.
     let line = server.wait_for_log("retention.purged");
     assert!(

@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 use crate::api_types::ErrorBody;
 use crate::error::AppError;
 use crate::kit::purge_now;
-use crate::session::SignedIn;
+use crate::session::{SignedIn, Viewer};
 use crate::state::AppState;
 
 /// What a purge deleted.
@@ -34,9 +34,10 @@ pub(crate) struct PurgeReport {
         (status = 503, body = ErrorBody, description = "the database failed part-way; what was deleted stays deleted")))]
 pub(crate) async fn cleanup(
     State(state): State<AppState>,
+    viewer: Viewer,
     signed_in: SignedIn,
 ) -> Result<Json<PurgeReport>, AppError> {
-    let purged = purge_now(&state, &signed_in).await?;
+    let purged = purge_now(&state, &viewer, &signed_in).await?;
     let policy = state.services.retention.policy();
     Ok(Json(PurgeReport {
         visit_mappings: purged.mappings,

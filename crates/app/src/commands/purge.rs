@@ -36,7 +36,7 @@ pub async fn run(settings: &Settings) -> ExitCode {
         settings,
         &holder,
     );
-    match retention.purge_now(Actor::System).await {
+    match retention.purge_now(Actor::System, None).await {
         Ok(PurgeRun::Purged(purged)) => {
             report(&purged);
             ExitCode::SUCCESS

@@ -173,10 +173,11 @@ pub(crate) async fn reassign(
 /// says what it deleted.
 pub(crate) async fn cleanup(
     State(state): State<AppState>,
+    viewer: Viewer,
     signed_in: SignedIn,
     jar: SignedCookieJar,
 ) -> Result<Response, AppError> {
-    let outcome = purge_now(&state, &signed_in).await.map(|purged| {
+    let outcome = purge_now(&state, &viewer, &signed_in).await.map(|purged| {
         format!(
             "Purged {} visit record(s), {} booking(s) and {} read notification(s) past their retention period.",
             purged.mappings, purged.bookings, purged.notifications

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 use wildid_domain::Timestamp;
-use wildid_domain::audit::{self, Actor, AuditDetails, AuditRecord};
+use wildid_domain::audit::{self, Actor, AuditDetails, AuditRecord, Origin};
 use wildid_domain::retention::RetentionPolicy;
 
 use crate::RepoError;
@@ -106,22 +106,28 @@ impl VisitRetention {
     /// [`PurgeFailed`] as for [`VisitRetention::purge_now`].
     pub async fn purge_if_due(&self) -> Result<PurgeRun, PurgeFailed> {
         let now = self.ports.clock.now();
-        self.leased(Actor::System, Some(now - EVERY)).await
+        self.leased(Actor::System, None, Some(now - EVERY)).await
     }
 
-    /// A purge asked for by `actor` (an admin, or the operator's shell as the system): runs
-    /// now unless another process is purging. Never [`PurgeRun::NotDue`].
+    /// A purge asked for by `actor` (an admin, or the operator's shell as the system) from
+    /// `origin` (the request, when it came over HTTP; recorded in the audit entry): runs now
+    /// unless another process is purging. Never [`PurgeRun::NotDue`].
     ///
     /// # Errors
     /// [`PurgeFailed`] with what was deleted all the same and the first failure (the lease
     /// itself failing included).
-    pub async fn purge_now(&self, actor: Actor) -> Result<PurgeRun, PurgeFailed> {
-        self.leased(actor, None).await
+    pub async fn purge_now(
+        &self,
+        actor: Actor,
+        origin: Option<Origin>,
+    ) -> Result<PurgeRun, PurgeFailed> {
+        self.leased(actor, origin, None).await
     }
 
     async fn leased(
         &self,
         actor: Actor,
+        origin: Option<Origin>,
         finished_before: Option<Timestamp>,
     ) -> Result<PurgeRun, PurgeFailed> {
         let now = self.ports.clock.now();
@@ -142,7 +148,7 @@ impl VisitRetention {
                 _ => PurgeRun::Busy,
             });
         }
-        let outcome = self.purge(actor, finished_before.is_none()).await;
+        let outcome = self.purge(actor, origin, finished_before.is_none()).await;
         let finished = outcome.is_ok().then(|| self.ports.clock.now());
         if let Err(error) = self
             .ports
@@ -179,7 +185,12 @@ impl VisitRetention {
 
     /// Deletes what the policy no longer keeps: mappings first (the link to people), then
     /// bookings, then notifications read long ago. A failing store does not stop the others.
-    async fn purge(&self, actor: Actor, asked: bool) -> Result<Purged, PurgeFailed> {
+    async fn purge(
+        &self,
+        actor: Actor,
+        origin: Option<Origin>,
+        asked: bool,
+    ) -> Result<Purged, PurgeFailed> {
         let now = self.ports.clock.now();
         let visits = self.policy.visit_mapping_cutoff(now);
         let mut first_error = None;
@@ -212,7 +223,8 @@ impl VisitRetention {
         // The scheduled purge is recorded when it deleted something or failed; one someone
         // asked for, always (who asked, and that it found nothing, is worth knowing).
         if asked || !purged.is_empty() || first_error.is_some() {
-            let mut record = AuditRecord::new(now, actor, audit::Action::RetentionPurged);
+            let mut record =
+                AuditRecord::new(now, actor, audit::Action::RetentionPurged).origin(origin);
             record.details = AuditDetails::new()
                 .with("visit_mappings", purged.mappings.to_string())
                 .with("bookings", purged.bookings.to_string())
@@ -373,7 +385,10 @@ mod tests {
         f.leases.expect_acquire().returning(|_| Ok(false));
         let (retention, _) = f.retention();
         let admin = Actor::User(UserId::from_random([7; 16]));
-        assert_eq!(retention.purge_now(admin).await.unwrap(), PurgeRun::Busy);
+        assert_eq!(
+            retention.purge_now(admin, None).await.unwrap(),
+            PurgeRun::Busy
+        );
     }
 
     #[tokio::test]
@@ -399,7 +414,10 @@ mod tests {
             .returning(|_, _, _| Ok(()));
         let (retention, audited) = f.retention();
         let admin = UserId::from_random([7; 16]);
-        let failed = retention.purge_now(Actor::User(admin)).await.unwrap_err();
+        let failed = retention
+            .purge_now(Actor::User(admin), None)
+            .await
+            .unwrap_err();
         assert_eq!(failed.purged.bookings, 4);
         let audited = audited.lock().unwrap().join(" ");
         assert!(audited.contains(&admin.to_string()) && audited.contains("failed"));
@@ -408,7 +426,7 @@ mod tests {
         f.leases.expect_acquire().returning(|_| Ok(true));
         f.leases.expect_release().returning(|_, _, _| Ok(()));
         let (retention, audited) = f.retention();
-        let run = retention.purge_now(Actor::System).await.unwrap();
+        let run = retention.purge_now(Actor::System, None).await.unwrap();
         assert_eq!(run, PurgeRun::Purged(Purged::default()));
         assert!(audited.lock().unwrap()[0].starts_with("system"));
     }
