@@ -8,7 +8,8 @@
 //! - **writes** run on tokio's blocking thread pool: a commit may wait for a checkpoint's
 //!   fsync, or for another process's write lock (the busy timeout), and no async worker may
 //!   wait on either;
-//! - **the reads every request makes** (`read_query!`: its session, its user) run on the
+//! - **the reads every request makes** (`read_query!`: its session, its user, and the short
+//!   indexed reads of the journal's pages) run on the
 //!   calling worker ([`Inline`]): a read in WAL mode takes no lock and waits for no writer, and
 //!   a key lookup takes microseconds, far less than handing it to another thread and back (two
 //!   futex wake-ups and two context switches, which the profile of the session-resume

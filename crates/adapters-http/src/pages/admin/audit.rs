@@ -19,6 +19,7 @@ use wildid_domain::audit::{Action, Actor, AuditAction, ChainProblem};
 use wildid_domain::email::Email;
 use wildid_domain::ids::UserId;
 use wildid_ports::repo::{AuditFilter, AuditRow};
+use wildid_ports::services::admin::AdminError;
 use wildid_ports::services::audit::VerifyOutcome;
 
 use crate::context::RequestContext;
@@ -56,7 +57,7 @@ struct EntryLine {
     /// `2026-12-05 17:40:12`.
     at: String,
     at_iso: String,
-    /// An address, `system`, `anonymous`, or a user id whose account is gone.
+    /// An address, `system`, `anonymous`, or the id of a deleted account.
     actor: String,
     action: String,
     target: String,
@@ -259,7 +260,8 @@ async fn lines(state: &AppState, rows: Vec<AuditRow>) -> Result<Vec<EntryLine>, 
                 if !names.contains_key(id) {
                     let name = match state.services.admin.find(*id).await {
                         Ok(user) => user.email,
-                        Err(_) => format!("{id} (account gone)"),
+                        Err(AdminError::NotFound) => format!("{id} (account deleted)"),
+                        Err(other) => return Err(other.into()),
                     };
                     names.insert(*id, name);
                 }
