@@ -285,4 +285,17 @@ impl NotificationRepository for SqlExposures {
         .await?;
         Ok(total)
     }
+
+    async fn count_read_before(&self, cutoff: Timestamp) -> Result<u64, RepoError> {
+        let cutoff = to_db_time(cutoff);
+        let n: i64 = with_conn!(self.db, |conn| {
+            notifications::table
+                .filter(notifications::read_at.lt(cutoff))
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
 }

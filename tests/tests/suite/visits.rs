@@ -624,6 +624,16 @@ async fn visit_data_past_its_retention_is_purged_by_shell_or_admin_once_at_a_tim
     let r = ranger.post_json("/api/exposures", &exposure).await;
     assert_eq!((r.status, r.json()["notified"].clone()), (201, json!(1)));
 
+    // The admins' page shows what waits for the next purge.
+    let page = admin.get("/admin/visits").await;
+    assert!(
+        page.body.contains(
+            "Waiting for the next purge:\n    1 visit record(s), 1 booking(s) and 0 read notification(s)."
+        ),
+        "{}",
+        page.body
+    );
+
     // Workers may not purge; the seed's page route and the JSON route are the admins'.
     assert_eq!(
         ranger
@@ -643,6 +653,8 @@ async fn visit_data_past_its_retention_is_purged_by_shell_or_admin_once_at_a_tim
         (&json!(1), &json!(1), &json!(14))
     );
     assert_eq!(count(&server.data_dir, "visit_mappings"), 0);
+    let page = admin.get("/admin/visits").await;
+    assert!(page.body.contains("Nothing is waiting to be purged."));
     assert_eq!(
         visitor.get(&format!("/api/bookings/{old}")).await.status,
         404

@@ -311,4 +311,17 @@ impl BookingRepository for SqlVisits {
         }
         Ok(total)
     }
+
+    async fn count_started_before(&self, cutoff: Timestamp) -> Result<u64, RepoError> {
+        let cutoff = to_db_time(cutoff);
+        let n: i64 = with_conn!(self.db, |conn| {
+            bookings::table
+                .filter(bookings::starts_at.lt(cutoff))
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
 }

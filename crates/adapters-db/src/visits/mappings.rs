@@ -104,4 +104,17 @@ impl VisitMappingRepository for SqlVisits {
         }
         Ok(total)
     }
+
+    async fn count_created_before(&self, cutoff: Timestamp) -> Result<u64, RepoError> {
+        let cutoff = to_db_time(cutoff);
+        let n: i64 = with_conn!(self.db, |conn| {
+            visit_mappings::table
+                .filter(visit_mappings::created_at.lt(cutoff))
+                .count()
+                .get_result(conn)
+                .await
+                .map_err(repo_error)?
+        });
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
 }

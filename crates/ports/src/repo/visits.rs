@@ -164,6 +164,11 @@ pub trait BookingRepository: Send + Sync {
     /// # Errors
     /// Only storage failures (what was deleted before the failure stays deleted).
     async fn purge_started_before(&self, cutoff: Timestamp, batch: u32) -> Result<u64, RepoError>;
+    /// How many bookings [`BookingRepository::purge_started_before`] would delete for `cutoff`.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn count_started_before(&self, cutoff: Timestamp) -> Result<u64, RepoError>;
 }
 
 /// Reading the encrypted visit mappings (they are written by
@@ -188,6 +193,12 @@ pub trait VisitMappingRepository: Send + Sync {
     /// # Errors
     /// Only storage failures (what was deleted before the failure stays deleted).
     async fn purge_created_before(&self, cutoff: Timestamp, batch: u32) -> Result<u64, RepoError>;
+    /// How many mappings [`VisitMappingRepository::purge_created_before`] would delete for
+    /// `cutoff`.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn count_created_before(&self, cutoff: Timestamp) -> Result<u64, RepoError>;
 }
 
 /// Storage of exposure reports.
@@ -242,4 +253,10 @@ pub trait NotificationRepository: Send + Sync {
     /// # Errors
     /// Only storage failures (what was deleted before the failure stays deleted).
     async fn purge_read_before(&self, cutoff: Timestamp, batch: u32) -> Result<u64, RepoError>;
+    /// How many notifications [`NotificationRepository::purge_read_before`] would delete for
+    /// `cutoff`.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn count_read_before(&self, cutoff: Timestamp) -> Result<u64, RepoError>;
 }

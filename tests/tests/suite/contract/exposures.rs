@@ -157,7 +157,9 @@ on_both_backends!(
             .mark_read(NotificationId::from_random([2; 16]), ana, at(30))
             .await
             .unwrap();
+        assert_eq!(notifications.count_read_before(at(20)).await.unwrap(), 1);
         assert_eq!(notifications.purge_read_before(at(20), 1).await.unwrap(), 1);
+        assert_eq!(notifications.count_read_before(at(20)).await.unwrap(), 0);
         let left: Vec<_> = notifications
             .for_user(ana, 10)
             .await

@@ -529,7 +529,10 @@ on_both_backends!(
         let day = chrono::TimeDelta::days(1);
         // Cut-off after the fifth: five go, in batches of two; two stay.
         let cutoff = nine() + chrono::TimeDelta::minutes(5);
+        // Counted first: what the purge would delete, exactly.
+        assert_eq!(mappings.count_created_before(cutoff).await.unwrap(), 5);
         assert_eq!(mappings.purge_created_before(cutoff, 2).await.unwrap(), 5);
+        assert_eq!(mappings.count_created_before(cutoff).await.unwrap(), 0);
         let left = mappings
             .visits_at(site.id(), nine() - day, nine() + day)
             .await
@@ -549,6 +552,8 @@ on_both_backends!(
         )
         .unwrap();
         repo.book(&later, 50, &sealed()).await.unwrap();
+        let hour_later = nine() + chrono::TimeDelta::hours(1);
+        assert_eq!(repo.count_started_before(hour_later).await.unwrap(), 7);
         assert_eq!(
             repo.purge_started_before(nine() + chrono::TimeDelta::hours(1), 3)
                 .await

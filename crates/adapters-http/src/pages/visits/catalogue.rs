@@ -12,7 +12,7 @@ use wildid_domain::role::Role;
 use wildid_domain::visits::MAX_CAPACITY;
 use wildid_ports::repo::Page;
 use wildid_ports::services::admin::UserSummary;
-use wildid_ports::services::visits::{ServiceInput, SiteInput};
+use wildid_ports::services::visits::{Purged, ServiceInput, SiteInput};
 
 use crate::context::RequestContext;
 use crate::error::AppError;
@@ -59,6 +59,8 @@ struct RetentionCard {
     read_notification_days: i64,
     /// When the purge last ran to its end, as people read it; empty: never.
     last_purge: String,
+    /// Past their period and not yet purged.
+    waiting: Purged,
 }
 
 /// `GET /admin/visits`: every site and kind of visit, with forms to add and change them.
@@ -124,7 +126,12 @@ async fn retention_card(state: &AppState) -> Result<RetentionCard, AppError> {
         .last_finished()
         .await
         .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    let waiting = retention
+        .waiting()
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?;
     Ok(RetentionCard {
+        waiting,
         visit_days: policy.visit_mappings().num_days(),
         read_notification_days: policy.read_notifications().num_days(),
         last_purge: last.map_or_else(String::new, |at| {

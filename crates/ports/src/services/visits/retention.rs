@@ -183,6 +183,25 @@ impl VisitRetention {
             .and_then(|s| s.finished_at))
     }
 
+    /// What the purge would delete if it ran now (past its period, still stored): the
+    /// backlog an admin sees between two daily purges.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    pub async fn waiting(&self) -> Result<Purged, RepoError> {
+        let now = self.ports.clock.now();
+        let visits = self.policy.visit_mapping_cutoff(now);
+        Ok(Purged {
+            mappings: self.ports.mappings.count_created_before(visits).await?,
+            bookings: self.ports.bookings.count_started_before(visits).await?,
+            notifications: self
+                .ports
+                .notifications
+                .count_read_before(self.policy.read_notification_cutoff(now))
+                .await?,
+        })
+    }
+
     /// Deletes what the policy no longer keeps: mappings first (the link to people), then
     /// bookings, then notifications read long ago. A failing store does not stop the others.
     async fn purge(
