@@ -281,3 +281,27 @@ fn address_in(line: &str) -> Option<SocketAddr> {
         .unwrap_or(rest.len());
     rest[..end].parse().ok()
 }
+
+/// Two servers on one fresh Postgres database, each started with `options()` plus that
+/// database and one shared set of keys (as an operator deploys several); `None` where Postgres
+/// is not available (outside CI).
+///
+/// # Panics
+/// When a server does not start.
+pub async fn two_on_one_postgres(options: impl Fn() -> ServerOptions) -> Option<(Server, Server)> {
+    let url = crate::db::fresh_postgres_url().await?;
+    let wildid_adapters_db::DatabaseUrl::Postgres(raw) = &url else {
+        unreachable!("a fresh Postgres URL is a Postgres URL")
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (_, generated, _) = run_cli(dir.path(), &[], &["keys", "generate"]);
+    let start = || {
+        let mut options = options().env("DATABASE_URL", raw.expose());
+        for line in generated.lines().filter(|l| l.starts_with("WILDID_")) {
+            let (key, value) = line.split_once('=').unwrap();
+            options = options.env(key, value);
+        }
+        Server::start_with(options).unwrap()
+    };
+    Some((start(), start()))
+}

@@ -19,7 +19,7 @@ use crate::Database;
 use crate::codec::{from_db_time, opt_from_db_time, to_db_time};
 use crate::error::{TxError, corrupt, found, repo_error};
 use crate::pool::{
-    SqliteConn, in_batches, read_query, with_conn, with_write_conn, write_transaction,
+    SqliteConn, count_rows, in_batches, read_query, with_conn, with_write_conn, write_transaction,
 };
 use crate::schema::{exposure_reports, notifications};
 
@@ -288,14 +288,9 @@ impl NotificationRepository for SqlExposures {
 
     async fn count_read_before(&self, cutoff: Timestamp) -> Result<u64, RepoError> {
         let cutoff = to_db_time(cutoff);
-        let n: i64 = with_conn!(self.db, |conn| {
-            notifications::table
-                .filter(notifications::read_at.lt(cutoff))
-                .count()
-                .get_result(conn)
-                .await
-                .map_err(repo_error)?
-        });
-        Ok(u64::try_from(n).unwrap_or(0))
+        count_rows!(
+            self.db,
+            notifications::table.filter(notifications::read_at.lt(cutoff))
+        )
     }
 }

@@ -46,7 +46,9 @@ use crate::DbError;
 use wildid_ports::RepoError;
 
 mod macros;
-pub(crate) use macros::{pooled, read_query, with_conn, with_write_conn, write_transaction};
+pub(crate) use macros::{
+    count_rows, pooled, read_query, with_conn, with_write_conn, write_transaction,
+};
 
 pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
 /// A SQLite connection whose statements run on the calling thread (reads only).

@@ -13,7 +13,7 @@ const { register, staff } = accountsOn(session);
 
 // The admin console's reading side: an account found by address, the audit log filtered by action, and the chain checked; at a
 // phone's width (the tables become cards) and a desktop's. With WILDID_SCREENSHOTS set to a
-// directory, each state is saved there to be looked at.
+// directory, each state is saved there, light and dark, to be looked at.
 test("an admin finds an account and reads and checks the audit log", async () => {
   const shots = process.env.WILDID_SCREENSHOTS;
   const admin = await watchedPage(session.browser, { viewport: { width: 390, height: 844 } });
@@ -23,10 +23,14 @@ test("an admin finds an account and reads and checks the audit log", async () =>
   assert.deepEqual(await visitor.problems(), []);
   const shoot = async (name) => {
     if (!shots) return;
-    for (const width of [390, 1280]) {
-      await admin.page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
-      await admin.page.screenshot({ path: join(shots, `${name}-${width}.png`), fullPage: true });
+    for (const colorScheme of ["light", "dark"]) {
+      await admin.page.emulateMedia({ colorScheme });
+      for (const width of [390, 1280]) {
+        await admin.page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+        await admin.page.screenshot({ path: join(shots, `${name}-${colorScheme}-${width}.png`), fullPage: true });
+      }
     }
+    await admin.page.emulateMedia({ colorScheme: "light" });
     await admin.page.setViewportSize({ width: 390, height: 844 });
   };
 

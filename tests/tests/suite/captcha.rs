@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 use wildid_tests::captcha::{issue, solve, wrong};
 use wildid_tests::client::{Answer, Client};
-use wildid_tests::server::{Server, ServerOptions, run_cli};
+use wildid_tests::server::{Server, ServerOptions, two_on_one_postgres};
 
 fn server(kind: &str) -> Server {
     Server::start_with(ServerOptions::default().env("WILDID_CAPTCHA_KIND", kind)).unwrap()
@@ -230,26 +230,13 @@ async fn captchas_can_be_turned_off() {
 
 #[tokio::test]
 async fn a_challenge_issued_by_one_server_is_verified_by_another_on_the_same_postgres() {
-    let Some(url) = wildid_tests::db::fresh_postgres_url().await else {
+    let Some((first, second)) = two_on_one_postgres(|| {
+        ServerOptions::default().env("WILDID_CAPTCHA_KIND", "proof_of_work")
+    })
+    .await
+    else {
         return;
     };
-    let wildid_adapters_db::DatabaseUrl::Postgres(raw) = &url else {
-        unreachable!()
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let (_, generated, _) = run_cli(dir.path(), &[], &["keys", "generate"]);
-    let options = || {
-        let mut options = ServerOptions::default()
-            .env("DATABASE_URL", raw.expose())
-            .env("WILDID_CAPTCHA_KIND", "proof_of_work");
-        for line in generated.lines().filter(|l| l.starts_with("WILDID_")) {
-            let (key, value) = line.split_once('=').unwrap();
-            options = options.env(key, value);
-        }
-        options
-    };
-    let first = Server::start_with(options()).unwrap();
-    let second = Server::start_with(options()).unwrap();
     let mut on_first = Client::new(&first.url(""));
     on_first.refresh_csrf().await;
     let challenge = issue(&mut on_first).await;

@@ -12,31 +12,19 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use wildid_tests::accounts::{self, PASSWORD, login};
 use wildid_tests::client::{Client, link_in, outbox};
-use wildid_tests::server::{Server, ServerOptions, run_cli};
+use wildid_tests::server::{Server, two_on_one_postgres};
 
-/// Two servers on one fresh Postgres database, sharing one set of keys (as an operator
-/// deploys them), with `extra` settings; `None` where Postgres is not available.
+/// Two servers on one Postgres database with `extra` settings; `None` where Postgres is not
+/// available.
 async fn two_servers(extra: &[(&str, &str)]) -> Option<(Server, Server)> {
-    let url = wildid_tests::db::fresh_postgres_url().await?;
-    let wildid_adapters_db::DatabaseUrl::Postgres(raw) = &url else {
-        unreachable!()
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let (_, generated, _) = run_cli(dir.path(), &[], &["keys", "generate"]);
-    let options = || {
-        let mut options: ServerOptions = accounts::options().env("DATABASE_URL", raw.expose());
-        for line in generated.lines().filter(|l| l.starts_with("WILDID_")) {
-            let (key, value) = line.split_once('=').unwrap();
-            options = options.env(key, value);
-        }
-        for (key, value) in extra {
-            options = options.env(key, *value);
-        }
-        options
-    };
-    let first = Server::start_with(options()).unwrap();
-    let second = Server::start_with(options()).unwrap();
-    Some((first, second))
+    two_on_one_postgres(|| {
+        extra
+            .iter()
+            .fold(accounts::options(), |options, (key, value)| {
+                options.env(key, *value)
+            })
+    })
+    .await
 }
 
 /// Every message either server has written to its outbox directory.

@@ -89,6 +89,20 @@ macro_rules! read_query {
 }
 pub(crate) use read_query;
 
+/// The number of rows `$query` (a filtered table) matches, as `Result<u64, RepoError>`; a
+/// read, like `with_conn!`.
+macro_rules! count_rows {
+    ($db:expr, $query:expr) => {{
+        let n: i64 = $crate::pool::with_conn!($db, |conn| {
+            diesel_async::RunQueryDsl::get_result(diesel::QueryDsl::count($query), conn)
+                .await
+                .map_err($crate::error::repo_error)?
+        });
+        Ok::<u64, wildid_ports::RepoError>(u64::try_from(n).unwrap_or(0))
+    }};
+}
+pub(crate) use count_rows;
+
 /// `pooled!` for code that writes (single statements, or its own transaction).
 macro_rules! with_write_conn {
     ($db:expr, |$conn:ident| $body:expr) => {

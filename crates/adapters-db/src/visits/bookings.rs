@@ -19,7 +19,9 @@ use wildid_ports::repo::{Booked, BookingRepository};
 use super::{SqlVisits, small};
 use crate::codec::{from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
 use crate::error::{TxError, corrupt, repo_error};
-use crate::pool::{in_batches, truncate_wal, with_conn, with_write_conn, write_transaction};
+use crate::pool::{
+    count_rows, in_batches, truncate_wal, with_conn, with_write_conn, write_transaction,
+};
 use crate::schema::{bookings, visit_slots, visit_tokens};
 
 /// The most bookings one listing returns, whatever is asked.
@@ -314,14 +316,9 @@ impl BookingRepository for SqlVisits {
 
     async fn count_started_before(&self, cutoff: Timestamp) -> Result<u64, RepoError> {
         let cutoff = to_db_time(cutoff);
-        let n: i64 = with_conn!(self.db, |conn| {
-            bookings::table
-                .filter(bookings::starts_at.lt(cutoff))
-                .count()
-                .get_result(conn)
-                .await
-                .map_err(repo_error)?
-        });
-        Ok(u64::try_from(n).unwrap_or(0))
+        count_rows!(
+            self.db,
+            bookings::table.filter(bookings::starts_at.lt(cutoff))
+        )
     }
 }

@@ -17,7 +17,7 @@ use wildid_ports::repo::VisitMappingRepository;
 use super::SqlVisits;
 use crate::codec::{array, from_db_time, to_db_time};
 use crate::error::{TxError, corrupt, repo_error};
-use crate::pool::{in_batches, truncate_wal, with_conn, write_transaction};
+use crate::pool::{count_rows, in_batches, truncate_wal, with_conn, write_transaction};
 use crate::schema::visit_mappings;
 
 #[derive(Queryable, Selectable, Insertable)]
@@ -107,14 +107,9 @@ impl VisitMappingRepository for SqlVisits {
 
     async fn count_created_before(&self, cutoff: Timestamp) -> Result<u64, RepoError> {
         let cutoff = to_db_time(cutoff);
-        let n: i64 = with_conn!(self.db, |conn| {
-            visit_mappings::table
-                .filter(visit_mappings::created_at.lt(cutoff))
-                .count()
-                .get_result(conn)
-                .await
-                .map_err(repo_error)?
-        });
-        Ok(u64::try_from(n).unwrap_or(0))
+        count_rows!(
+            self.db,
+            visit_mappings::table.filter(visit_mappings::created_at.lt(cutoff))
+        )
     }
 }
