@@ -14,7 +14,8 @@ const OPERATORS: &str = "\
 Getting started:
   wildid serve                        run on the embedded defaults (SQLite in ./data)
   wildid config check                 every setting, grouped, secrets masked
-  wildid users set-role EMAIL admin   appoint the first admin once they have signed up
+  wildid admin create --email EMAIL   the first admin: prints a one-time sign-in link
+  wildid users set-role EMAIL ROLE    change a role (visitor, worker, admin); sessions end
   wildid keys generate                fresh secrets for WILDID_ENV=production
   wildid audit head | audit verify    anchor and check the tamper-evident audit log
   wildid completions bash             shell completions (bash, zsh, fish, elvish, powershell)
@@ -69,6 +70,11 @@ enum Command {
         #[command(subcommand)]
         action: AuditCommand,
     },
+    /// Appoint admins from the server's shell.
+    Admin {
+        #[command(subcommand)]
+        action: AdminCommand,
+    },
     /// Manage accounts.
     Users {
         #[command(subcommand)]
@@ -107,6 +113,21 @@ impl From<RoleArg> for Role {
             RoleArg::Admin => Role::Admin,
         }
     }
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an admin account for EMAIL and print a one-time sign-in link for it (not mailed:
+    /// hand it over yourself). The link works once and expires like a mailed one; opening it
+    /// proves the address, then the admin pages ask for a second factor. For an admin account
+    /// that exists (a link that expired unused), prints a new link. Audited. Exit status 1
+    /// when the address has an account of another role (use `users set-role`) or a
+    /// deactivated one.
+    Create {
+        /// The new admin's email address.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -255,6 +276,9 @@ pub fn main() -> ExitCode {
             Command::Audit {
                 action: AuditCommand::Head,
             } => commands::audit::head(&settings).await,
+            Command::Admin {
+                action: AdminCommand::Create { email },
+            } => commands::admin::create(&settings, &email).await,
             Command::Users { action } => users(&settings, action).await,
             Command::Purge => commands::purge::run(&settings).await,
             // Answered above, before the configuration is read.

@@ -95,56 +95,13 @@ pub fn compose(
         Arc::clone(&counter_keys),
         settings.anonymous_sessions_per_hour,
     );
-    let mailer: Arc<dyn Mailer> = match &settings.mail_transport {
-        MailTransport::Outbox => Arc::new(FileOutbox::new(
-            settings.data_dir.join("outbox"),
-            settings.mail_from.clone(),
-            Arc::clone(&random),
-            Arc::clone(&clock),
-        )),
-        MailTransport::Smtp(smtp) => Arc::new(
-            SmtpMailer::new(smtp, settings.mail_from.clone(), Arc::clone(&random))
-                .map_err(|e| e.to_string())?,
-        ),
-    };
-    let mail = MailQueue::new(
-        db.mail_outbox(),
-        Arc::clone(&cipher),
-        mailer,
-        Arc::clone(&clock),
-        Arc::clone(&random),
-    );
-    let (memory, iterations, lanes) = settings.argon2;
-    let lanes_available =
-        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-    let hasher =
-        Argon2Hasher::new(memory, iterations, lanes, lanes_available).map_err(|e| e.to_string())?;
-    let email_index: Arc<dyn EmailIndex> =
-        Arc::new(HmacEmailIndex::new(secrets.email_pepper.clone()).map_err(|e| e.to_string())?);
-    let ports = AccountPorts {
-        users: db.users(),
-        tokens: db.login_tokens(),
-        rate_limits: db.rate_limits(),
-        recovery_codes: db.recovery_codes(),
-        hasher: Arc::new(hasher),
-        strength: Arc::new(ZxcvbnEstimator),
-        email_index: Arc::clone(&email_index),
-        digest: Arc::clone(&counter_keys),
-        cipher: Arc::clone(&cipher),
-        mail: mail.clone(),
-        audit: audit.clone(),
-        clock: Arc::clone(&clock),
-        random: Arc::clone(&random),
-    };
     let public_url = settings
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{address}"));
-    let accounts = Accounts::new(
-        ports,
-        settings.accounts.clone(),
-        wildid_adapters_http::account_links(&public_url),
-    );
+    let (accounts, mail) = accounts(settings, secrets, db, &public_url)?;
+    let email_index: Arc<dyn EmailIndex> =
+        Arc::new(HmacEmailIndex::new(secrets.email_pepper.clone()).map_err(|e| e.to_string())?);
     let admin = Admin::new(
         db.users(),
         db.sessions(),
@@ -365,4 +322,71 @@ pub fn reencryption(
         },
         holder,
     )
+}
+
+/// The account use cases over `db`, with the mail queue their messages go through; the links
+/// in mail lead to `public_url`. Also used by the commands that act on accounts.
+///
+/// # Errors
+/// A message when a secret or the mail settings cannot build their component.
+pub fn accounts(
+    settings: &Settings,
+    secrets: &Secrets,
+    db: &Arc<Database>,
+    public_url: &str,
+) -> Result<(Accounts, MailQueue), String> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let random: Arc<dyn SecureRandom> = Arc::new(OsRandom);
+    let cipher: Arc<dyn FieldCipher> =
+        Arc::new(FernetKeyRing::new(&secrets.fernet_keys).map_err(|e| e.to_string())?);
+    let mailer: Arc<dyn Mailer> = match &settings.mail_transport {
+        MailTransport::Outbox => Arc::new(FileOutbox::new(
+            settings.data_dir.join("outbox"),
+            settings.mail_from.clone(),
+            Arc::clone(&random),
+            Arc::clone(&clock),
+        )),
+        MailTransport::Smtp(smtp) => Arc::new(
+            SmtpMailer::new(smtp, settings.mail_from.clone(), Arc::clone(&random))
+                .map_err(|e| e.to_string())?,
+        ),
+    };
+    let mail = MailQueue::new(
+        db.mail_outbox(),
+        Arc::clone(&cipher),
+        mailer,
+        Arc::clone(&clock),
+        Arc::clone(&random),
+    );
+    let (memory, iterations, lanes) = settings.argon2;
+    let lanes_available =
+        std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
+    let hasher =
+        Argon2Hasher::new(memory, iterations, lanes, lanes_available).map_err(|e| e.to_string())?;
+    let ports = AccountPorts {
+        users: db.users(),
+        tokens: db.login_tokens(),
+        rate_limits: db.rate_limits(),
+        recovery_codes: db.recovery_codes(),
+        hasher: Arc::new(hasher),
+        strength: Arc::new(ZxcvbnEstimator),
+        email_index: Arc::new(
+            HmacEmailIndex::new(secrets.email_pepper.clone()).map_err(|e| e.to_string())?,
+        ),
+        digest: Arc::new(HmacDigest::new(derive_key(
+            &secrets.session_key,
+            "counter-keys",
+        ))),
+        cipher,
+        mail: mail.clone(),
+        audit: AuditTrail::new(db.audit_log()),
+        clock,
+        random,
+    };
+    let accounts = Accounts::new(
+        ports,
+        settings.accounts.clone(),
+        wildid_adapters_http::account_links(public_url),
+    );
+    Ok((accounts, mail))
 }

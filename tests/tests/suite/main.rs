@@ -18,6 +18,7 @@ mod defenses;
 mod dependency_rule;
 mod email_change;
 mod faults;
+mod first_admin;
 mod identify;
 mod journal;
 mod keys;

@@ -687,7 +687,8 @@ fn the_help_is_written_for_operators_and_completions_come_from_the_same_commands
     assert!(status.success());
     for needed in [
         "Getting started:",
-        "wildid users set-role EMAIL admin",
+        "wildid admin create --email EMAIL",
+        "wildid users set-role EMAIL ROLE",
         "docs/configuration.md",
         "docs/deployment.md",
         "Exit status: 0 done; 1 a check failed",
@@ -697,7 +698,7 @@ fn the_help_is_written_for_operators_and_completions_come_from_the_same_commands
     for shell in ["bash", "zsh", "fish"] {
         let (status, script, err) = run_cli(dir.path(), &[], &["completions", shell]);
         assert!(status.success(), "{shell}: {err}");
-        for word in ["end-sessions", "set-role", "reencrypt"] {
+        for word in ["end-sessions", "set-role", "reencrypt", "create"] {
             assert!(script.contains(word), "{shell} completes {word}");
         }
     }

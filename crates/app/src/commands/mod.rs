@@ -12,6 +12,7 @@ macro_rules! say {
     };
 }
 
+pub mod admin;
 pub mod audit;
 mod config_check;
 pub mod keys;

@@ -5,6 +5,7 @@
 //! | [`registration`] | create an account with a password | [`RegisterError`] |
 //! | [`verification`] | prove the address; send the link again | [`VerifyError`], [`LinkRequestError`] |
 //! | [`magic_link`] | sign in (or up) with a link by mail | [`LinkRequestError`], [`MagicLinkError`] |
+//! | [`first_admin`] | an admin account and its sign-in link, from the shell | [`AdminLinkError`] |
 //! | [`sign_in`] | password sign-in with lockout; re-authentication | [`LoginError`], [`ReauthError`] |
 //! | [`second_factor`] | TOTP and recovery codes | [`TotpError`] |
 //! | [`password`] | a new password | [`PasswordChangeError`] |
@@ -15,6 +16,7 @@
 //! throttle and the audit helper below. They know no HTTP path: the HTTP adapter, which owns
 //! the routes, says where the links in mail lead.
 
+pub mod first_admin;
 pub mod magic_link;
 pub mod password;
 pub mod registration;
@@ -38,6 +40,7 @@ use wildid_domain::rate_limit::{RateDecision, RateLimit};
 use wildid_domain::token::{RawToken, TokenPolicy, TokenPurpose, TokenState};
 use wildid_domain::user::EmailLookup;
 
+pub use first_admin::{AdminLink, AdminLinkError};
 pub use magic_link::{MagicLinkError, MagicLinkPreview};
 pub use password::PasswordChangeError;
 pub use registration::{RegisterError, Registration};
