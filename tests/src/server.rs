@@ -79,6 +79,9 @@ pub struct ServerOptions {
     pub data_dir: Option<PathBuf>,
     /// Listen here instead of `127.0.0.1:0`.
     pub bind: Option<String>,
+    /// A program (and its arguments) that runs the server: it is given the `wildid` binary
+    /// and its arguments last, and must `exec` them so that the process id stays the server's.
+    pub wrapper: Vec<String>,
 }
 
 impl ServerOptions {
@@ -101,6 +104,13 @@ impl ServerOptions {
     #[must_use]
     pub fn data_dir(mut self, dir: &Path) -> Self {
         self.data_dir = Some(dir.to_owned());
+        self
+    }
+
+    /// Runs the server through `program` (see [`ServerOptions::wrapper`]).
+    #[must_use]
+    pub fn wrapped_in(mut self, program: &[&str]) -> Self {
+        self.wrapper = program.iter().map(|&s| s.to_owned()).collect();
         self
     }
 }
@@ -130,7 +140,14 @@ impl Server {
                 (Some(dir), path)
             }
         };
-        let mut command = Command::new(binary());
+        let mut command = match options.wrapper.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(binary());
+                command
+            }
+            None => Command::new(binary()),
+        };
         clean_env(&mut command);
         command
             .args(["serve", "--bind"])

@@ -18,10 +18,25 @@ pub(crate) fn repo_error(error: DieselError) -> RepoError {
             _ if is_busy_message(info.message()) => {
                 RepoError::Unavailable(info.message().to_owned())
             }
+            // Nothing was written; reads go on, and writes work again once there is room, so
+            // this is "not now" (503), not a fault of the request or of the code.
+            _ if is_full_message(info.message()) => {
+                RepoError::Unavailable(format!("the database's disk is full: {}", info.message()))
+            }
             _ => RepoError::Other(info.message().to_owned()),
         },
+        // A failed commit (the journal could not be written) carries the same words.
+        other if is_full_message(&other.to_string()) => {
+            RepoError::Unavailable(format!("the database's disk is full: {other}"))
+        }
         other => RepoError::Other(other.to_string()),
     }
+}
+
+/// SQLite's `SQLITE_FULL` ("database or disk is full") and Postgres's `disk_full` (53100,
+/// "could not extend file ...: No space left on device"), which diesel reports by message.
+fn is_full_message(message: &str) -> bool {
+    message.contains("database or disk is full") || message.contains("No space left on device")
 }
 
 fn is_busy_message(message: &str) -> bool {

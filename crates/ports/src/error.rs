@@ -17,7 +17,8 @@ pub enum RepoError {
     /// A concurrent change won; the caller may reload and retry.
     #[error("conflicting concurrent change")]
     Conflict,
-    /// The store cannot be reached now (connection refused, pool exhausted, timeout).
+    /// The store cannot be reached now (connection refused, pool exhausted, timeout) or has no
+    /// room to write (its disk is full: nothing was written, reads go on).
     #[error("storage unavailable: {0}")]
     Unavailable(String),
     /// A stored row does not form a valid domain value.

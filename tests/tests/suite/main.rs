@@ -16,6 +16,7 @@ mod captcha;
 mod contract;
 mod defenses;
 mod dependency_rule;
+mod disk_full;
 mod email_change;
 mod faults;
 mod first_admin;

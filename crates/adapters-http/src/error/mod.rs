@@ -145,6 +145,10 @@ impl AppError {
     }
 }
 
+/// The `Retry-After` of a 503: long enough not to hammer a recovering database, short enough
+/// for a person who tries again.
+const UNAVAILABLE_RETRY_AFTER_SECONDS: i64 = 5;
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         if let AppError::Redirect(location) = &self {
@@ -164,11 +168,17 @@ impl IntoResponse for AppError {
         }
         let info = self.info();
         let mut response = info.status.into_response();
-        if let AppError::Refused {
-            retry_after: Some(seconds),
-            ..
-        } = &self
-            && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.max(&1).to_string())
+        let retry_after = match &self {
+            AppError::Refused {
+                retry_after: Some(seconds),
+                ..
+            } => Some(*seconds.max(&1)),
+            // A dependency down or out of room: worth trying again soon, not at once.
+            AppError::Unavailable(_) => Some(UNAVAILABLE_RETRY_AFTER_SECONDS),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after
+            && let Ok(value) = axum::http::HeaderValue::from_str(&seconds.to_string())
         {
             response
                 .headers_mut()

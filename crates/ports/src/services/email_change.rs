@@ -76,7 +76,7 @@ impl Accounts {
             return Err(EmailChangeError::SameAddress);
         }
         self.throttle_mail(lookup.as_bytes(), who)
-            .await
+            .await?
             .map_err(|retry_after| EmailChangeError::RateLimited { retry_after })?;
         let taken = self.ports.users.find_by_email(&lookup).await?.is_some();
         if taken {

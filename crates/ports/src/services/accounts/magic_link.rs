@@ -366,6 +366,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn counters_that_cannot_be_kept_stop_the_mail_and_say_unavailable_not_too_many() {
+        let mut w = world();
+        w.counters_fail = true;
+        // No expectation on the users, tokens or outbox: nothing is looked up or sent.
+        let refused = accounts(w)
+            .request_magic_link("someone@example.org", Requester::default())
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&refused, LinkRequestError::Unavailable(why) if why.contains("disk is full")),
+            "{refused:?}"
+        );
+    }
+
+    #[tokio::test]
     async fn a_deactivated_account_gets_no_link_and_the_same_answer() {
         let mut w = world();
         w.users.expect_find_by_email().returning(|_| {

@@ -248,8 +248,16 @@ impl Accounts {
         &self.policy
     }
 
-    /// Throttles messages per recipient and per client; `Err(seconds)` when over a limit.
-    pub(super) async fn throttle_mail(&self, lookup: &[u8; 32], who: Requester) -> Result<(), i64> {
+    /// Throttles messages per recipient and per client: `Ok(Err(seconds))` when over a limit.
+    ///
+    /// # Errors
+    /// The counters' store failing: no counter, no mail (fail closed), and the caller says the
+    /// service is unavailable rather than that the person asked too often.
+    pub(super) async fn throttle_mail(
+        &self,
+        lookup: &[u8; 32],
+        who: Requester,
+    ) -> Result<Result<(), i64>, RepoError> {
         let now = self.ports.clock.now();
         let mut keys = vec![(
             self.ports.digest.digest("mail-address", lookup),
@@ -264,14 +272,14 @@ impl Accounts {
             ));
         }
         for (key, limit) in keys {
-            match self.ports.rate_limits.hit(&key, &limit, now).await {
-                Ok(RateDecision::Allowed { .. }) => {}
-                Ok(RateDecision::Limited { retry_after }) => return Err(retry_after.num_seconds()),
-                // Fail closed: no counter, no mail.
-                Err(_) => return Err(60),
+            match self.ports.rate_limits.hit(&key, &limit, now).await? {
+                RateDecision::Allowed { .. } => {}
+                RateDecision::Limited { retry_after } => {
+                    return Ok(Err(retry_after.num_seconds()));
+                }
             }
         }
-        Ok(())
+        Ok(Ok(()))
     }
 
     /// The address of a "mail me a link" request, parsed, with its lookup digest, once the mail
@@ -284,7 +292,7 @@ impl Accounts {
         let email = Email::parse(email)?;
         let lookup = self.ports.email_index.lookup(&email);
         self.throttle_mail(lookup.as_bytes(), who)
-            .await
+            .await?
             .map_err(|retry_after| LinkRequestError::RateLimited { retry_after })?;
         Ok((email, lookup))
     }

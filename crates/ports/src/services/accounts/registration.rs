@@ -81,7 +81,7 @@ impl Accounts {
             .check_score(self.ports.strength.score(&form.password, &related))?;
         let lookup = self.ports.email_index.lookup(&email);
         self.throttle_mail(lookup.as_bytes(), who)
-            .await
+            .await?
             .map_err(|retry_after| RegisterError::RateLimited { retry_after })?;
         // Same work on both paths: the hash is computed whether or not the address is taken.
         let hash = self

@@ -37,6 +37,8 @@ pub(crate) struct World {
     pub strength: MockStrengthEstimator,
     /// The audited actions, in order.
     pub audited: Arc<Mutex<Vec<String>>>,
+    /// The counters' store fails (every limit then refuses, as unavailable).
+    pub counters_fail: bool,
 }
 
 pub(crate) fn world() -> World {
@@ -48,6 +50,7 @@ pub(crate) fn world() -> World {
         hasher: MockPasswordHasher::new(),
         strength: MockStrengthEstimator::new(),
         audited: Arc::default(),
+        counters_fail: false,
     }
 }
 
@@ -108,7 +111,11 @@ pub(crate) fn accounts(w: World) -> Accounts {
         Arc::new(OsRandom),
     );
     let mut limits = MockRateLimitStore::new();
-    limits.expect_hit().returning(|_, _, _| {
+    let counters_fail = w.counters_fail;
+    limits.expect_hit().returning(move |_, _, _| {
+        if counters_fail {
+            return Err(RepoError::Unavailable("the database's disk is full".into()));
+        }
         Ok(RateDecision::Allowed {
             remaining: 1,
             reset_after: chrono::Duration::minutes(1),
