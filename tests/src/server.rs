@@ -50,6 +50,21 @@ pub fn run_cli(
     )
 }
 
+/// Starts `wildid ARGS` in `data_dir` without waiting for it (to stop it half-way).
+pub fn spawn_cli(data_dir: &Path, args: &[&str]) -> Child {
+    let mut command = Command::new(binary());
+    clean_env(&mut command);
+    command
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wildid runs")
+}
+
 fn clean_env(command: &mut Command) {
     for (key, _) in std::env::vars_os() {
         let key = key.to_string_lossy();

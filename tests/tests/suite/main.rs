@@ -21,6 +21,7 @@ mod email_change;
 mod faults;
 mod first_admin;
 mod identify;
+mod interrupted;
 mod journal;
 mod keys;
 mod mail;
