@@ -8,6 +8,9 @@ use std::path::Path;
 use reqwest::header::{HeaderMap, HeaderValue};
 use serde_json::Value;
 
+/// The languages every test browser asks for.
+const ACCEPT_LANGUAGE: &str = "en-GB,en;q=0.8";
+
 /// One simulated browser.
 pub struct Client {
     base: String,
@@ -112,6 +115,25 @@ impl Client {
             .map(|(_, v)| v.clone())
     }
 
+    /// The `Cookie` header this browser sends (every cookie it holds).
+    pub fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// The headers the session's fingerprint is taken from, as this browser sends them: another
+    /// client must send the same to use its session.
+    pub fn fingerprint_headers(&self) -> [(&'static str, String); 3] {
+        [
+            ("User-Agent", self.user_agent.clone()),
+            ("Accept-Language", ACCEPT_LANGUAGE.to_owned()),
+            ("Accept-Encoding", "identity".to_owned()),
+        ]
+    }
+
     /// Replaces the session cookie (to replay an old one).
     pub fn set_session_cookie(&mut self, value: &str) {
         self.cookies
@@ -133,10 +155,7 @@ impl Client {
             "user-agent",
             HeaderValue::from_str(&self.user_agent).unwrap(),
         );
-        h.insert(
-            "accept-language",
-            HeaderValue::from_static("en-GB,en;q=0.8"),
-        );
+        h.insert("accept-language", HeaderValue::from_static(ACCEPT_LANGUAGE));
         h.insert("accept-encoding", HeaderValue::from_static("identity"));
         if !self.cookies.is_empty() {
             let cookie = self

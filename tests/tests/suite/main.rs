@@ -10,6 +10,7 @@
 mod account_data;
 mod admin;
 mod admin_console;
+mod api_fuzz;
 mod auth;
 mod backup;
 mod captcha;

@@ -317,6 +317,22 @@ impl AppError {
         invalid_field("Choose visitor, worker or admin.")
     }
 
+    /// 400 `invalid_query`: a `limit` outside `1..=max`.
+    pub(crate) fn limit_out_of_range(max: u32) -> Self {
+        AppError::BadRequest(
+            "invalid_query",
+            format!("Parameter limit: expected a number from 1 to {max}."),
+        )
+    }
+
+    /// 400 `invalid_query`: an `offset` past the largest row number there can be.
+    pub(crate) fn offset_out_of_range() -> Self {
+        AppError::BadRequest(
+            "invalid_query",
+            "Parameter offset: expected a number from 0 to 9223372036854775807.".into(),
+        )
+    }
+
     /// 400 `invalid_query`: the admin page's `?page=` is not a page number.
     pub(crate) fn page_not_a_number() -> Self {
         AppError::BadRequest(

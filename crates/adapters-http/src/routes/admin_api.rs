@@ -27,9 +27,11 @@ const DEFAULT_PAGE: u32 = 100;
 #[serde(default, deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct PageQuery {
-    /// Accounts to skip.
+    /// Accounts to skip (at most 2^63 - 1).
+    #[param(minimum = 0, maximum = 9_223_372_036_854_775_807_i64)]
     offset: u64,
     /// Accounts to return (default 100, at most 500).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -44,9 +46,12 @@ pub(crate) async fn users(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Json<AdminUsersBody>, AppError> {
+    if i64::try_from(q.offset).is_err() {
+        return Err(AppError::offset_out_of_range());
+    }
     let page = Page {
         offset: q.offset,
-        limit: q.limit.unwrap_or(DEFAULT_PAGE).min(MAX_PAGE),
+        limit: super::journal_api::checked_limit(q.limit, DEFAULT_PAGE, MAX_PAGE)?,
     };
     let users = state.services.admin.list(page).await?;
     Ok(Json(AdminUsersBody {

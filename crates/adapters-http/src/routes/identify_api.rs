@@ -22,9 +22,30 @@ use crate::routes::security::status_from;
 use crate::session::Viewer;
 use crate::state::AppState;
 
+/// The form `POST /api/identify` takes, as `multipart/form-data` (read field by field by
+/// `kit::photo_of`; this type only describes it).
+#[derive(utoipa::ToSchema)]
+#[expect(
+    dead_code,
+    reason = "describes the form in the API document; never built"
+)]
+pub(crate) struct IdentifyForm {
+    /// The photo: PNG, JPEG, GIF, WebP or BMP.
+    #[schema(value_type = String, format = Binary)]
+    image: Vec<u8>,
+    /// Where the animal was seen: decimal degrees, -90 to 90 (with `longitude`).
+    latitude: Option<f64>,
+    /// Decimal degrees, -180 to 180 (with `latitude`).
+    longitude: Option<f64>,
+    /// When it was seen (RFC 3339).
+    observed_at: Option<String>,
+    /// A note, at most 2,000 characters.
+    notes: Option<String>,
+}
+
 /// Identifies the animal in a photo.
 #[utoipa::path(post, path = "/api/identify", tag = "identification",
-    request_body(content_type = "multipart/form-data",
+    request_body(content = IdentifyForm, content_type = "multipart/form-data",
         description = "One field `image` holding a PNG, JPEG, GIF, WebP or BMP photo; optionally `latitude` and `longitude` (decimal degrees), `observed_at` (RFC 3339) and `notes` (at most 2,000 characters)."),
     responses((status = 200, body = IdentificationBody),
         (status = 403, body = ErrorBody, description = "anti-forgery check failed"),

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use wildid_ports::repo::{JournalFilter, PhotoSize};
-use wildid_ports::services::journal::{DEFAULT_PAGE, FeedbackInput};
+use wildid_ports::services::journal::{DEFAULT_PAGE, FeedbackInput, MAX_PAGE};
 
 use crate::api_json::{ApiJson, ApiQuery};
 use crate::api_types::{EntryView, ErrorBody};
@@ -37,6 +37,7 @@ pub(crate) struct JournalBody {
 /// `GET /api/identifications` parameters.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct JournalQuery {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -45,6 +46,7 @@ pub(crate) struct JournalQuery {
     /// Only entries marked wrong.
     pub marked_wrong: Option<bool>,
     /// Entries per page, 1 to 100 (default 24).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<u32>,
 }
 
@@ -85,6 +87,15 @@ pub(crate) struct VisibilityRequest {
     pub visibility: String,
 }
 
+/// `limit`, or `default` when absent; 400 `invalid_query` outside `1..=max`.
+pub(crate) fn checked_limit(limit: Option<u32>, default: u32, max: u32) -> Result<u32, AppError> {
+    match limit {
+        None => Ok(default),
+        Some(n) if (1..=max).contains(&n) => Ok(n),
+        Some(_) => Err(AppError::limit_out_of_range(max)),
+    }
+}
+
 /// Lists the caller's journal, newest first, a page at a time.
 #[utoipa::path(get, path = "/api/identifications", tag = "journal", params(JournalQuery),
     responses((status = 200, body = JournalBody),
@@ -102,7 +113,7 @@ pub(crate) async fn list(
             signed_in.user.id(),
             &query.filter(),
             query.cursor.as_deref(),
-            query.limit.unwrap_or(DEFAULT_PAGE),
+            checked_limit(query.limit, DEFAULT_PAGE, MAX_PAGE)?,
         )
         .await?;
     Ok(Json(JournalBody {

@@ -9,6 +9,7 @@ pub(crate) mod health;
 pub(crate) mod identify_api;
 pub(crate) mod journal_api;
 pub(crate) mod openapi;
+mod openapi_frame;
 pub(crate) mod profile_api;
 pub(crate) mod retention_api;
 pub(crate) mod security;

@@ -14,6 +14,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::openapi_frame::FrameResponses;
 use crate::api_types;
 use crate::error::AppError;
 use crate::routes::{
@@ -99,7 +100,7 @@ const CSRF_SCHEME: &str = "csrf";
         retention_api::cleanup,
     ),
     components(schemas(api_types::ErrorBody)),
-    modifiers(&SecuritySchemes, &Descriptions),
+    modifiers(&SecuritySchemes, &FrameResponses, &Descriptions),
     tags(
         (name = "accounts", description = "Registration, confirmation, password sign-in"),
         (name = "sign-in links", description = "Passwordless sign-in by mail"),

@@ -71,16 +71,22 @@ pub(crate) struct OwnSightingsBody {
 /// `GET /api/sightings` parameters: the area shown, in decimal degrees.
 #[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct AreaQuery {
     /// -90 to 90.
+    #[param(minimum = -90, maximum = 90)]
     pub south: f64,
     /// -180 to 180.
+    #[param(minimum = -180, maximum = 180)]
     pub west: f64,
     /// -90 to 90, at least `south`.
+    #[param(minimum = -90, maximum = 90)]
     pub north: f64,
     /// -180 to 180, at least `west` (an area across the 180th meridian is asked for as two).
+    #[param(minimum = -180, maximum = 180)]
     pub east: f64,
     /// Most sightings to send, 1 to 2000 (default 2000).
+    #[param(minimum = 1, maximum = 2000)]
     pub limit: Option<u32>,
 }
 
@@ -89,7 +95,7 @@ pub(crate) struct AreaQuery {
 /// 0.2 degree cell. Private sightings are never included.
 #[utoipa::path(get, path = "/api/sightings", tag = "journal", params(AreaQuery),
     responses((status = 200, body = SharedSightingsBody),
-        (status = 400, body = ErrorBody, description = "`invalid_query`: a side missing or not a number"),
+        (status = 400, body = ErrorBody, description = "`invalid_query`: a side missing or not a number, or `limit` out of range"),
         (status = 422, body = ErrorBody, description = "`invalid_area`: a side out of range, or the area inverted")))]
 pub(crate) async fn shared(
     State(state): State<AppState>,
@@ -97,7 +103,7 @@ pub(crate) async fn shared(
 ) -> Result<Json<SharedSightingsBody>, AppError> {
     let area = Area::new(query.south, query.west, query.north, query.east)
         .map_err(AppError::sightings_area_refused)?;
-    let limit = query.limit.unwrap_or(MAX_SIGHTINGS).clamp(1, MAX_SIGHTINGS);
+    let limit = super::journal_api::checked_limit(query.limit, MAX_SIGHTINGS, MAX_SIGHTINGS)?;
     let found = state.services.journal.shared_in(area, limit).await?;
     Ok(Json(SharedSightingsBody {
         truncated: found.len() >= limit as usize,
