@@ -60,6 +60,21 @@ pub(crate) const FILES: &[(&str, &[u8], &str)] = &[
         "text/css; charset=utf-8",
     ),
     (
+        "swagger-ui.js",
+        include_bytes!("../static/vendor/swagger-ui-bundle.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
+        "swagger-ui.css",
+        include_bytes!("../static/vendor/swagger-ui.css"),
+        "text/css; charset=utf-8",
+    ),
+    (
+        "api-docs.js",
+        include_bytes!("../static/api-docs.js"),
+        "text/javascript; charset=utf-8",
+    ),
+    (
         "world.geojson",
         include_bytes!("../static/vendor/world.geojson"),
         "application/geo+json",
@@ -79,6 +94,9 @@ pub(crate) struct Assets {
     pub world: String,
     pub scan_js: String,
     pub jsqr: String,
+    pub swagger_js: String,
+    pub swagger_css: String,
+    pub api_docs_js: String,
 }
 
 /// The content version of a file (the start of its SHA-256), for its URL and `ETag`.
@@ -103,4 +121,7 @@ pub(crate) static ASSETS: LazyLock<Assets> = LazyLock::new(|| Assets {
     world: version("world.geojson"),
     scan_js: version("scan.js"),
     jsqr: version("jsQR.js"),
+    swagger_js: version("swagger-ui.js"),
+    swagger_css: version("swagger-ui.css"),
+    api_docs_js: version("api-docs.js"),
 });

@@ -3,6 +3,7 @@
 pub(crate) mod account;
 pub(crate) mod admin;
 pub(crate) mod answer;
+pub(crate) mod api_docs;
 pub(crate) mod auth;
 pub(crate) mod captcha;
 pub(crate) mod email_change;

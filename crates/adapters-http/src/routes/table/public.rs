@@ -6,6 +6,7 @@ use axum::routing::{get, post};
 use wildid_ports::services::limits::RouteGroup;
 
 use super::{Public, RouteSpec, route};
+use crate::pages::api_docs;
 use crate::pages::identify as identify_page;
 use crate::pages::landing::landing;
 use crate::routes::paths;
@@ -32,6 +33,7 @@ pub(super) fn routes() -> Vec<RouteSpec> {
         )
         .in_group(RouteGroup::Reports),
         route(M::GET, "/api/openapi.json", Public, get(openapi::serve)),
+        route(M::GET, "/api/docs", Public, get(api_docs::page)),
         // Identification: counted per session and network by the use case, and the request
         // itself by the `Identify` limit group. The body limit is the upload limit (set by
         // `body_limit`, so axum's own default is lifted here).
