@@ -115,6 +115,11 @@ impl Client {
             .map(|(_, v)| v.clone())
     }
 
+    /// The server this browser talks to (`http://ADDR`).
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// The `Cookie` header this browser sends (every cookie it holds).
     pub fn cookie_header(&self) -> String {
         self.cookies

@@ -7,10 +7,14 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-/// The `wildid` binary, built once per test process (a no-op when it is up to date).
+/// The `wildid` binary, built once per test process (a no-op when it is up to date); or the one
+/// `WILDID_BIN` names (a benchmark's release build).
 pub fn binary() -> &'static Path {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY.get_or_init(|| {
+        if let Some(given) = std::env::var_os("WILDID_BIN") {
+            return PathBuf::from(given);
+        }
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
             .parent()
             .unwrap()
