@@ -58,6 +58,10 @@ impl IdentificationRepository for SqlIdentifications {
         entries::get(&self.db, id, owner).await
     }
 
+    async fn owner_of(&self, id: IdentificationId) -> Result<Option<UserId>, RepoError> {
+        entries::owner_of(&self.db, id).await
+    }
+
     async fn list(
         &self,
         owner: UserId,

@@ -100,8 +100,10 @@ impl Fuzzer {
         // "Test cases:\n  1282 generated, 1282 passed"
         report
             .lines()
-            .find_map(|line| line.trim().split_once(" generated"))
-            .and_then(|(n, _)| n.parse().ok())
+            .find_map(|line| {
+                let (n, _) = line.trim().split_once(" generated, ")?;
+                n.parse().ok()
+            })
             .unwrap_or_else(|| panic!("no count of generated requests in:\n{report}"))
     }
 }

@@ -258,6 +258,18 @@ async fn nobody_else_reaches_an_entry_and_every_answer_is_404() {
     assert_eq!(mine["sighting"]["visibility"], "private");
     // A signed-out visitor asking for the list is sent to sign in (the list is no entry).
     assert_eq!(anonymous.get("/api/identifications").await.status, 401);
+    // The other person's tries at the owner's entry are audited as refusals (ASVS 16.3.2),
+    // one per request that named it; the missing and malformed ids and the anonymous visitor
+    // name nobody's entry, so nothing is recorded for them.
+    let refused: Vec<Value> = audit_entries(&server.data_dir)
+        .into_iter()
+        .filter(|(action, _)| action == "access.refused")
+        .map(|(_, details)| details)
+        .collect();
+    assert_eq!(refused.len(), 10, "{refused:?}");
+    assert!(refused.iter().all(|d| d == &json!({"reason": "not_owner"})));
+    let line = server.wait_for_log("access.refused");
+    assert!(line.contains(&id), "{line}");
 }
 
 #[tokio::test]

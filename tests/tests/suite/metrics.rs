@@ -26,6 +26,17 @@ async fn scrape(url: &str) -> (String, prometheus_parse::Scrape) {
     )
 }
 
+/// Where the server says it serves its metrics (its log line at start).
+fn metrics_url(server: &Server) -> String {
+    let line = server.wait_for_log("metrics on http://");
+    line.split("metrics on ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap()
+        .trim_end_matches('"')
+        .to_owned()
+}
+
 /// The value of the sample named `name` whose labels include `labels`.
 fn value(scrape: &prometheus_parse::Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
     scrape
@@ -61,16 +72,7 @@ async fn a_scrape_counts_requests_events_jobs_and_the_pools() {
             .env("WILDID_LOG", "warn"),
     )
     .unwrap();
-    let line = server.wait_for_log("metrics on http://");
-    let url = line
-        .split("metrics on ")
-        .nth(1)
-        .unwrap()
-        .split_whitespace()
-        .next()
-        .unwrap()
-        .trim_end_matches('"')
-        .to_owned();
+    let url = metrics_url(&server);
     assert!(
         url.starts_with("http://127.0.0.1:") && url.ends_with("/metrics"),
         "{url}"
@@ -162,6 +164,76 @@ async fn a_scrape_counts_requests_events_jobs_and_the_pools() {
     // Nothing personal in any label: no address, no id, no raw path.
     assert!(
         !text.contains("counted@") && !text.contains("/no/such/page"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn identifications_are_timed_and_their_failures_counted_by_provider() {
+    use wildid_tests::provider::{FakeProvider, Reply};
+    let provider = FakeProvider::start();
+    let server = Server::start_with(
+        accounts::options()
+            .env("WILDID_METRICS_BIND", "127.0.0.1:0")
+            .env("WILDID_AI_PROVIDER", "test")
+            .env("WILDID_AI_BASE_URL", provider.base_url())
+            .env("WILDID_AI_MODEL", "test-vision")
+            .env("WILDID_AI_API_KEY", "sk-test-metrics"),
+    )
+    .unwrap();
+    let url = metrics_url(&server);
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(64, 48, |x, y| {
+        image::Rgb([x as u8 * 3, y as u8 * 4, 90])
+    }))
+    .write_to(&mut out, image::ImageFormat::Png)
+    .unwrap();
+    let photo = out.into_inner();
+    let mut visitor = Client::new(&server.url(""));
+    let r = visitor
+        .post_multipart("/api/identify", &[("image", &photo)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A provider that refuses the key: an error of its own kind, not retried.
+    provider.reply(Reply::Status(401));
+    let r = visitor
+        .post_multipart("/api/identify", &[("image", &photo)])
+        .await;
+    assert!(r.status >= 500, "{}", r.body);
+
+    let (text, parsed) = scrape(&url).await;
+    let of = |name: &str, outcome: &str| {
+        parsed
+            .samples
+            .iter()
+            .filter(|s| s.metric == name)
+            .filter(|s| s.labels.get("outcome") == Some(outcome))
+            .map(|s| match &s.value {
+                prometheus_parse::Value::Histogram(buckets) => {
+                    buckets.last().map_or(0.0, |b| b.count)
+                }
+                prometheus_parse::Value::Counter(v) | prometheus_parse::Value::Untyped(v) => *v,
+                _ => 0.0,
+            })
+            .sum::<f64>()
+    };
+    assert!(
+        of("wildid_identification_duration_seconds", "ok") >= 1.0,
+        "{text}"
+    );
+    assert!(
+        of("wildid_identification_duration_seconds", "error") >= 1.0,
+        "{text}"
+    );
+    let errors: Vec<_> = parsed
+        .samples
+        .iter()
+        .filter(|s| s.metric == "wildid_identification_errors_total")
+        .collect();
+    assert!(
+        errors
+            .iter()
+            .any(|s| s.labels.get("provider").is_some() && s.labels.get("kind").is_some()),
         "{text}"
     );
 }

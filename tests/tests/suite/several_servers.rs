@@ -1,7 +1,8 @@
 //! Two `wildid serve` processes on one Postgres database behave as one site (issue 18,
 //! "Several servers, one Postgres"): a session started on one is the same session on the
 //! other, and ending it on one ends it on both; a lockout reached through one holds on the
-//! other; every message queued by either goes out exactly once. (A CAPTCHA issued by one and
+//! other, and so does a request limit kept in the database; every message queued by either
+//! goes out exactly once. (A CAPTCHA issued by one and
 //! passed on the other: `captcha.rs`; the identification counts: `identify.rs`; one purge at a
 //! time among several processes: the lease contract.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -121,6 +122,45 @@ async fn a_lockout_reached_through_one_server_holds_on_the_other() {
             "{}",
             r.body
         );
+    }
+}
+
+#[tokio::test]
+async fn a_request_limit_reached_through_one_server_holds_on_the_other() {
+    // The sign-in group's counters live in the database (the `default` group's, by choice, in
+    // each process: docs/deployment.md).
+    let Some((first, second)) = two_servers(&[("WILDID_LIMIT_SIGN_IN", "4/hour")]).await else {
+        return;
+    };
+    let mut browser = Client::new(&first.url(""));
+    for n in 0..4 {
+        let server = if n % 2 == 0 { &first } else { &second };
+        let mut here = browser.pointed_at(&server.url(""));
+        let r = here
+            .post_json(
+                "/api/auth/magic-link",
+                &json!({"email": format!("plover{n}@example.org")}),
+            )
+            .await;
+        assert_eq!(r.status, 202, "request {n}: {}", r.body);
+        browser = here;
+    }
+    // The fifth, on either server, is over the limit the four made together.
+    for server in [&first, &second] {
+        let mut here = browser.pointed_at(&server.url(""));
+        let r = here
+            .post_json(
+                "/api/auth/magic-link",
+                &json!({"email": "plover9@example.org"}),
+            )
+            .await;
+        assert_eq!(
+            (r.status, r.error().as_str()),
+            (429, "too_many_requests"),
+            "{}",
+            r.body
+        );
+        assert!(r.header("retry-after").is_some());
     }
 }
 

@@ -13,7 +13,7 @@ use super::photos::PhotoRow;
 use super::rows::{Row, SightingRow, identification, rows, type_key};
 use crate::Database;
 use crate::codec::to_db_time;
-use crate::error::{TxError, repo_error};
+use crate::error::{TxError, corrupt, repo_error};
 use crate::pool::{read_query, truncate_wal, write_transaction};
 use crate::schema::{identification_photos, identifications, journal_usage, sightings};
 
@@ -102,6 +102,25 @@ pub(super) async fn get(
     )
     .map_err(repo_error)?;
     identification(row)
+}
+
+pub(super) async fn owner_of(
+    db: &Database,
+    id: IdentificationId,
+) -> Result<Option<UserId>, RepoError> {
+    let id = id.to_string();
+    let owner: Option<String> = read_query!(
+        db,
+        identifications::table
+            .filter(identifications::id.eq(id.clone()))
+            .select(identifications::owner),
+        get_result
+    )
+    .optional()
+    .map_err(repo_error)?;
+    owner
+        .map(|o| UserId::parse(&o).map_err(|_| corrupt("identification owner")))
+        .transpose()
 }
 
 pub(super) async fn list(

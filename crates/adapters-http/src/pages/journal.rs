@@ -216,7 +216,11 @@ async fn entry_page(
     let entry = state
         .services
         .journal
-        .entry(signed_in.user.id(), entry_id(id)?)
+        .entry(
+            signed_in.user.id(),
+            entry_id(id)?,
+            signed_in.handle.client().origin(),
+        )
         .await?;
     let card = EntryCard::from(&entry);
     Ok(EntryPage {

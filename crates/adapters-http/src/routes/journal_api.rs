@@ -135,7 +135,11 @@ pub(crate) async fn get(
     let entry = state
         .services
         .journal
-        .entry(signed_in.user.id(), entry_id(&id)?)
+        .entry(
+            signed_in.user.id(),
+            entry_id(&id)?,
+            signed_in.handle.client().origin(),
+        )
         .await?;
     Ok(Json(EntryView::from(&entry)))
 }
@@ -200,7 +204,12 @@ pub(crate) async fn picture(
     let picture = state
         .services
         .journal
-        .picture(signed_in.user.id(), entry_id(id)?, size)
+        .picture(
+            signed_in.user.id(),
+            entry_id(id)?,
+            size,
+            signed_in.handle.client().origin(),
+        )
         .await?;
     let media_type = match picture.media_type.as_str() {
         known @ ("image/jpeg" | "image/png" | "image/gif" | "image/webp" | "image/bmp") => known,
@@ -273,5 +282,8 @@ pub(crate) async fn set_visibility(
     journal
         .set_visibility(owner, id, visibility, viewer.handle.client().origin())
         .await?;
-    Ok(Json(EntryView::from(&journal.entry(owner, id).await?)))
+    let origin = viewer.handle.client().origin();
+    Ok(Json(EntryView::from(
+        &journal.entry(owner, id, origin).await?,
+    )))
 }

@@ -86,6 +86,9 @@ actions! {
     PasswordChanged => "auth.password.changed",
     /// A person signed out.
     Logout => "auth.logout",
+    /// A signed-in person asked for something of someone else's by its id (a journal entry);
+    /// they were answered as if it did not exist (the reason is a detail).
+    AccessRefused => "access.refused",
     /// A session ended (expired, or its browser changed).
     SessionEnded => "session.ended",
     /// Sessions were ended on request (a person's other devices, or an admin).

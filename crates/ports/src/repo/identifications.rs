@@ -152,6 +152,13 @@ pub trait IdentificationRepository: Send + Sync {
     /// [`RepoError::NotFound`] when `owner` has no such entry.
     async fn get(&self, id: IdentificationId, owner: UserId) -> Result<Identification, RepoError>;
 
+    /// Who owns the entry `id`, whoever asks (`Ok(None)` when there is none). Only for
+    /// recording a refused access to someone else's entry: no answer depends on it.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn owner_of(&self, id: IdentificationId) -> Result<Option<UserId>, RepoError>;
+
     /// A page of at most `limit` (1 to 100) of `owner`'s entries matching `filter`, newest
     /// first, starting after `after` (from the start when `None`).
     ///

@@ -125,6 +125,10 @@ on_both_backends!(
         );
         assert_eq!(repo.delete(mine.id, other).await, Err(RepoError::NotFound));
         assert_eq!(repo.get(mine.id, me).await.unwrap(), mine, "unchanged");
+        // Whose it is (for auditing a refusal), and nobody's for an id there is not.
+        assert_eq!(repo.owner_of(mine.id).await.unwrap(), Some(me));
+        let unknown = entry(me, 99, 10).id;
+        assert_eq!(repo.owner_of(unknown).await.unwrap(), None);
         // The same id twice is a duplicate; an unknown owner is not found.
         assert_eq!(
             repo.insert(&mine, &photo(1), ROOMY).await,

@@ -198,7 +198,7 @@ async fn write_archive(
             .map_err(|e| e.to_string())?;
         for entry in &page.entries {
             let picture = journal
-                .picture(owner, entry.id, PhotoSize::Full)
+                .picture(owner, entry.id, PhotoSize::Full, None)
                 .await
                 .map_err(|e| e.to_string())?;
             let name = format!("photos/{}.{}", entry.id, extension(&picture.media_type));

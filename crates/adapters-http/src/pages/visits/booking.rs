@@ -161,7 +161,11 @@ pub(crate) async fn mine(
         let token = state
             .services
             .bookings
-            .visit_token(signed_in.user.id(), booking.id())
+            .visit_token(
+                signed_in.user.id(),
+                booking.id(),
+                signed_in.handle.client().origin(),
+            )
             .await?;
         if let Some(token) = token {
             card.token_qr = Some(qr_data_url(&token.to_string(), 160)?);

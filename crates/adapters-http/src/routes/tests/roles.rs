@@ -51,6 +51,7 @@ const MATRIX: &[(&str, &str, Expect)] = &[
     ("POST", "/security/check", Expect::Anyone),
     ("POST", "/security/answer", Expect::Anyone),
     ("GET", "/api/openapi.json", Expect::Anyone),
+    ("GET", "/api/docs", Expect::Anyone),
     ("GET", "/auth/sign-in", Expect::Anyone),
     ("POST", "/auth/sign-in", Expect::Anyone),
     ("GET", "/auth/register", Expect::Anyone),

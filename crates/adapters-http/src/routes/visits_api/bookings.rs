@@ -98,7 +98,11 @@ pub(crate) async fn get(
     let booking = state
         .services
         .bookings
-        .get(actor(&signed_in.user), booking_id(&id)?)
+        .get(
+            actor(&signed_in.user),
+            booking_id(&id)?,
+            signed_in.handle.client().origin(),
+        )
         .await?;
     Ok(Json(BookingView::of(&booking, staff(&signed_in))))
 }
@@ -116,7 +120,11 @@ pub(crate) async fn token(
     let token = state
         .services
         .bookings
-        .visit_token(signed_in.user.id(), booking_id(&id)?)
+        .visit_token(
+            signed_in.user.id(),
+            booking_id(&id)?,
+            signed_in.handle.client().origin(),
+        )
         .await?;
     Ok(Json(TokenBody {
         token: token.map(|t| t.to_string()),

@@ -1,6 +1,6 @@
 //! The journal, photos and owners shared by the journal tests.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use wildid_domain::audit::AuditEntry;
 use wildid_domain::ids::UserId;
@@ -14,17 +14,37 @@ use crate::services::audit::AuditTrail;
 use crate::services::fixtures::{FixedClock, t0};
 
 pub(super) fn journal(repo: MockIdentificationRepository, settings: JournalSettings) -> Journal {
+    audited_journal(repo, settings).0
+}
+
+/// The records a test journal audited: (action, actor, target), in order.
+pub(super) type Audited = Arc<Mutex<Vec<(String, String, String)>>>;
+
+/// [`journal`], and every record it audits.
+pub(super) fn audited_journal(
+    repo: MockIdentificationRepository,
+    settings: JournalSettings,
+) -> (Journal, Audited) {
+    let audited: Audited = Arc::default();
+    let seen = Arc::clone(&audited);
     let mut log = MockAuditLog::new();
-    log.expect_append()
-        .returning(|record| Ok(AuditEntry::append_to(None, record)));
-    Journal::new(
+    log.expect_append().returning(move |record| {
+        seen.lock().unwrap().push((
+            record.action.as_str().to_owned(),
+            record.actor.to_storage(),
+            record.target.clone().unwrap_or_default(),
+        ));
+        Ok(AuditEntry::append_to(None, record))
+    });
+    let journal = Journal::new(
         Arc::new(repo),
         AuditTrail::new(Arc::new(log)),
         Arc::new(FixedClock(t0())),
         Arc::new(OsRandom),
         Arc::new(HmacDigest::new(SecretBytes::new(vec![9; 32]))),
         settings,
-    )
+    );
+    (journal, audited)
 }
 
 pub(super) fn image(bytes: usize) -> CheckedImage {

@@ -84,7 +84,7 @@ impl Bookings {
         action: audit::Action,
         decide: impl FnOnce(&Booking) -> Result<Transition, BookingError>,
     ) -> Result<Booking, BookingsError> {
-        let booking = self.get(actor, id).await?;
+        let booking = self.get(actor, id, origin.clone()).await?;
         let transition = decide(&booking)?;
         self.store(actor, id, origin, action, transition, None)
             .await
@@ -157,7 +157,7 @@ mod tests {
             .returning(|_| Err(RepoError::Conflict));
         let (bookings, actions) = world(repo);
         assert_eq!(
-            bookings.get(visitor(1), theirs.id()).await,
+            bookings.get(visitor(1), theirs.id(), None).await,
             Err(BookingsError::NotFound)
         );
         assert_eq!(
@@ -180,6 +180,11 @@ mod tests {
             bookings.step(ranger, theirs.id(), Step::Claim, None).await,
             Err(BookingsError::Changed)
         );
-        assert!(actions.lock().unwrap().is_empty());
+        // The visitor's two tries at someone else's booking are audited as refusals; nothing
+        // else is (the refused claim and the lost race changed nothing).
+        assert_eq!(
+            *actions.lock().unwrap(),
+            ["access.refused", "access.refused"]
+        );
     }
 }

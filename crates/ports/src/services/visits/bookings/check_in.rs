@@ -23,10 +23,11 @@ impl Bookings {
         &self,
         visitor: UserId,
         id: BookingId,
+        origin: Option<Origin>,
     ) -> Result<Option<VisitToken>, BookingsError> {
         let booking = self.bookings.get(id).await?;
         if booking.visitor() != visitor {
-            return Err(BookingsError::NotFound);
+            return Err(self.someone_elses(visitor, id, origin).await);
         }
         self.token_of(id).await
     }
@@ -57,7 +58,7 @@ impl Bookings {
     ) -> Result<Booking, BookingsError> {
         let presented = VisitToken::parse(presented).map_err(|_| BookingsError::InvalidToken)?;
         let now = self.clock.now();
-        let booking = self.get(actor, id).await?;
+        let booking = self.get(actor, id, origin.clone()).await?;
         let transition = booking.check_in(actor, now)?;
         let expected = self.token_of(id).await?.ok_or(BookingsError::WrongToken)?;
         if !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {

@@ -1,8 +1,9 @@
 //! What each role sees of bookings: a visitor only their own (someone else's is
-//! [`BookingsError::NotFound`]), workers and admins all; the listings, and the places left in
-//! a slot.
+//! [`BookingsError::NotFound`], and the refusal is audited as `access.refused`), workers and
+//! admins all; the listings, and the places left in a slot.
 
 use wildid_domain::Timestamp;
+use wildid_domain::audit::{self, AuditDetails, Origin};
 use wildid_domain::ids::{BookingId, ServiceTypeId, SiteId, UserId};
 use wildid_domain::role::Role;
 use wildid_domain::visits::{Actor, Booking};
@@ -14,16 +15,41 @@ use crate::RepoError;
 pub const MAX_LISTED: u32 = 200;
 
 impl Bookings {
-    /// `actor`'s view of one booking.
+    /// `actor`'s view of one booking, asked from `origin`.
     ///
     /// # Errors
-    /// [`BookingsError::NotFound`] for a missing booking or, for a visitor, someone else's.
-    pub async fn get(&self, actor: Actor, id: BookingId) -> Result<Booking, BookingsError> {
+    /// [`BookingsError::NotFound`] for a missing booking or, for a visitor, someone else's (the
+    /// refusal then audited).
+    pub async fn get(
+        &self,
+        actor: Actor,
+        id: BookingId,
+        origin: Option<Origin>,
+    ) -> Result<Booking, BookingsError> {
         let booking = self.bookings.get(id).await?;
         if actor.role == Role::Visitor && booking.visitor() != actor.id {
-            return Err(BookingsError::NotFound);
+            return Err(self.someone_elses(actor.id, id, origin).await);
         }
         Ok(booking)
+    }
+
+    /// Audits that `asker` named someone else's booking (ASVS 16.3.2) and returns the answer
+    /// they get: the one a missing booking gets.
+    pub(super) async fn someone_elses(
+        &self,
+        asker: UserId,
+        id: BookingId,
+        origin: Option<Origin>,
+    ) -> BookingsError {
+        self.record(
+            asker,
+            audit::Action::AccessRefused,
+            id,
+            AuditDetails::new().with("reason", "not_owner"),
+            origin,
+        )
+        .await;
+        BookingsError::NotFound
     }
 
     /// `visitor`'s bookings, latest start first.
