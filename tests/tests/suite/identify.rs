@@ -569,6 +569,13 @@ async fn provider_failures_are_answered_502_and_odd_answers_are_read_safely() {
             "{reply:?}: {calls} call(s), no redirect followed"
         );
     }
+    // Each failure is a structured security event for the operator (seed 000 §14), with the
+    // request it belongs to and the network it came from.
+    let line = server.wait_for_log("security_event=\"provider_failed\"");
+    assert!(
+        line.contains("request_id=") && line.contains("client=127.0.0.0/24"),
+        "{line}"
+    );
 
     // A reply, however malformed, is no server error: the answer says it could not be read,
     // and carries nothing of what the provider sent.

@@ -58,7 +58,11 @@ impl From<IdentifyFailure> for AppError {
             }
             IdentifyFailure::Held(held) => held.into(),
             IdentifyFailure::ProviderFailed(cause) => {
-                tracing::warn!(%cause, "identification provider failed");
+                tracing::warn!(
+                    security_event = "provider_failed",
+                    %cause,
+                    "identification provider failed"
+                );
                 AppError::refused(
                     StatusCode::BAD_GATEWAY,
                     "identification_failed",

@@ -65,6 +65,7 @@ impl Identifications {
                 Err(e) => {
                     if position + 1 < self.providers.len() {
                         tracing::warn!(
+                            security_event = "provider_failed",
                             provider = provider.name(),
                             error = %e,
                             "identification provider failed; asking the next one"
@@ -80,6 +81,7 @@ impl Identifications {
         match answered_badly {
             Some(provider) => {
                 tracing::warn!(
+                    security_event = "provider_failed",
                     %provider,
                     error = %last,
                     "identification provider failed; its unreadable answer is reported as such"
