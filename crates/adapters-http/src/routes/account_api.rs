@@ -26,6 +26,8 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MagicLinkRequest {
+    /// An email address (at most 254 characters).
+    #[schema(format = Email, max_length = 254)]
     email: String,
 }
 
@@ -201,6 +203,8 @@ pub(crate) async fn revoke(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PasswordRequest {
+    /// 10 to 128 characters, hard to guess, not containing the address.
+    #[schema(min_length = 10, max_length = 128)]
     new_password: String,
     #[serde(default)]
     end_other_sessions: bool,
@@ -232,6 +236,8 @@ pub(crate) async fn change_password(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EmailChangeRequest {
+    /// An email address (at most 254 characters).
+    #[schema(format = Email, max_length = 254)]
     new_email: String,
 }
 

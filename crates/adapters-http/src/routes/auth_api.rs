@@ -31,8 +31,11 @@ pub(crate) fn accepted(status: &str, message: &str) -> (StatusCode, Json<Accepte
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RegisterRequest {
+    /// An email address (at most 254 characters).
+    #[schema(format = Email, max_length = 254)]
     email: String,
     /// 10 to 128 characters, hard to guess, not containing the address.
+    #[schema(min_length = 10, max_length = 128)]
     password: String,
     /// Must be `true`: the privacy notice at `/privacy` is accepted.
     #[serde(default)]
@@ -105,6 +108,8 @@ pub(crate) async fn verify_email(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EmailRequest {
+    /// An email address (at most 254 characters).
+    #[schema(format = Email, max_length = 254)]
     email: String,
 }
 
@@ -131,6 +136,8 @@ pub(crate) async fn resend_verification(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LoginRequest {
+    /// An email address (at most 254 characters).
+    #[schema(format = Email, max_length = 254)]
     email: String,
     password: String,
     /// Required when the account has a second factor: a TOTP code or a recovery code.
