@@ -77,15 +77,20 @@ fn header(headers: &HeaderMap, name: axum::http::HeaderName) -> &str {
         .unwrap_or_default()
 }
 
+/// The browser's fingerprint: a digest of the headers that identify it.
+pub(crate) fn fingerprint(headers: &HeaderMap) -> Fingerprint {
+    Fingerprint::from_headers(
+        header(headers, USER_AGENT),
+        header(headers, ACCEPT_LANGUAGE),
+        header(headers, ACCEPT_ENCODING),
+    )
+}
+
 /// What the session rules need to know about the browser.
 pub(crate) fn client_info(headers: &HeaderMap, ctx: &RequestContext) -> ClientInfo {
     let user_agent = header(headers, USER_AGENT);
     ClientInfo {
-        fingerprint: Fingerprint::from_headers(
-            user_agent,
-            header(headers, ACCEPT_LANGUAGE),
-            header(headers, ACCEPT_ENCODING),
-        ),
+        fingerprint: ctx.fingerprint,
         coarse_ip: ctx.client_ip.map(coarse_ip),
         device: Some(device_summary(user_agent)),
         request_id: Some(ctx.request_id),

@@ -17,6 +17,9 @@ pub(crate) struct RequestContext {
     pub client_ip: Option<std::net::IpAddr>,
     /// The client reached us over HTTPS (see `client::forwarded_https`).
     pub https: bool,
+    /// The browser's fingerprint (a digest of its identifying headers), which binds a session
+    /// to its browser and names the browser in the log lines of the request.
+    pub fingerprint: wildid_domain::session::Fingerprint,
 }
 
 /// Whether a path belongs to the JSON API.

@@ -317,5 +317,11 @@ async fn refusals_reach_the_log_as_security_events() {
         assert!(line.contains("client=127.0.0.0/24"), "{event}: {line}");
         assert!(line.contains("request_id="), "{event}: {line}");
         assert!(!line.contains("127.0.0.1"), "{event}: {line}");
+        // And which browser, as its fingerprint (seed 000 section 14).
+        let fingerprint = line
+            .split("fingerprint=")
+            .nth(1)
+            .map(|rest| rest.chars().take_while(char::is_ascii_hexdigit).count());
+        assert_eq!(fingerprint, Some(32), "{event}: {line}");
     }
 }

@@ -576,6 +576,12 @@ async fn provider_failures_are_answered_502_and_odd_answers_are_read_safely() {
         line.contains("request_id=") && line.contains("client=127.0.0.0/24"),
         "{line}"
     );
+    let [(_, agent), (_, languages), (_, encodings)] = client.fingerprint_headers();
+    let browser = wildid_domain::session::Fingerprint::from_headers(&agent, &languages, &encodings);
+    assert!(
+        line.contains(&format!("fingerprint={}", browser.to_hex())),
+        "the browser's fingerprint: {line}"
+    );
 
     // A reply, however malformed, is no server error: the answer says it could not be read,
     // and carries nothing of what the provider sent.

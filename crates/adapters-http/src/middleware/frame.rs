@@ -50,6 +50,7 @@ pub(crate) async fn frame(
         nonce: URL_SAFE_NO_PAD.encode(nonce).into(),
         client_ip: client::client_ip(peer, request.headers(), trusted),
         https: client::forwarded_https(peer, request.headers(), trusted),
+        fingerprint: client::fingerprint(request.headers()),
     };
     let api = is_api(request.uri().path());
     let route = request
@@ -57,14 +58,17 @@ pub(crate) async fn frame(
         .get::<MatchedPath>()
         .map_or("<unmatched>", MatchedPath::as_str)
         .to_owned();
-    // Every line of the request carries its id and the client's coarse network (the /24 or
-    // /48, never the address: ASVS 16.2.1 "where", within the logging rules).
+    // Every line of the request carries its id, the client's coarse network (the /24 or /48,
+    // never the address: ASVS 16.2.1 "where", within the logging rules) and the browser's
+    // fingerprint (a digest of its identifying headers, as the session stores it: seed 000
+    // section 14), so the security events of one browser can be followed.
     let network = ctx.client_ip.map(coarse_ip).unwrap_or_default();
     let method = request.method().clone();
     let span = tracing::info_span!(
         "request",
         request_id = %ctx.request_id,
         client = %network,
+        fingerprint = %ctx.fingerprint.to_hex(),
         method = %method,
         route = %route
     );
