@@ -18,3 +18,4 @@ pub mod provider;
 pub mod server;
 pub mod smtp;
 pub mod sources;
+pub mod stats;

@@ -11,8 +11,13 @@ const session = serverAndBrowser();
 const shots = process.env.WILDID_SCREENSHOTS;
 
 test("the API reference renders every operation from the server's document, with nothing from elsewhere", async () => {
-  for (const viewport of [{ width: 390, height: 844 }, { width: 1280, height: 900 }]) {
-    const { page, problems } = await watchedPage(session.browser, { viewport });
+  const modes = [
+    { viewport: { width: 390, height: 844 }, colorScheme: "light" },
+    { viewport: { width: 1280, height: 900 }, colorScheme: "light" },
+    { viewport: { width: 390, height: 844 }, colorScheme: "dark" },
+  ];
+  for (const { viewport, colorScheme } of modes) {
+    const { page, problems } = await watchedPage(session.browser, { viewport, colorScheme });
     const elsewhere = [];
     page.on("request", (request) => {
       if (!request.url().startsWith(session.server.url)) elsewhere.push(request.url());
@@ -26,9 +31,12 @@ test("the API reference renders every operation from the server's document, with
     assert.equal(operations, expected, "one block per documented operation");
     assert.equal(await page.locator("h1").first().textContent(), "API reference");
     assert.deepEqual(elsewhere, [], "no request to another origin");
+    // Swagger UI has no dark theme: its panel stays light, so its dark text keeps its contrast.
+    const panel = await page.evaluate(() => getComputedStyle(document.getElementById("swagger-ui")).backgroundColor);
+    assert.equal(panel, "rgb(255, 255, 255)", colorScheme);
     if (shots) {
       mkdirSync(shots, { recursive: true });
-      await page.screenshot({ path: `${shots}/api-docs-${viewport.width}.png`, fullPage: false });
+      await page.screenshot({ path: `${shots}/api-docs-${colorScheme}-${viewport.width}.png`, fullPage: false });
     }
     assert.deepEqual(await problems(), []);
   }

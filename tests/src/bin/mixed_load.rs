@@ -30,6 +30,7 @@ use wildid_tests::accounts::{PASSWORD, enrol_totp, options};
 use wildid_tests::client::{Client, link_in, outbox};
 use wildid_tests::provider::FakeProvider;
 use wildid_tests::server::{Server, ServerOptions, run_cli};
+use wildid_tests::stats::percentile;
 
 /// What one person does, in turn (a fixed cycle, each person starting elsewhere in it).
 const CYCLE: [Kind; 12] = [
@@ -75,15 +76,6 @@ struct Tally {
     latencies_ms: Vec<f64>,
     statuses: BTreeMap<u16, u64>,
     server_errors: Vec<String>,
-}
-
-fn percentile(samples: &mut [f64], p: f64) -> f64 {
-    if samples.is_empty() {
-        return f64::NAN;
-    }
-    samples.sort_by(f64::total_cmp);
-    let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
-    samples[rank.clamp(1, samples.len()) - 1]
 }
 
 /// A small photo (the provider answers at once: this is the server's own photo path).

@@ -38,6 +38,7 @@ use wildid_ports::builtin::{Argon2Hasher, MIN_ITERATIONS, MIN_MEMORY_KIB};
 use wildid_ports::password::PasswordHasher;
 use wildid_tests::accounts::PASSWORD;
 use wildid_tests::client::{Client, link_in, outbox};
+use wildid_tests::stats::percentile;
 
 /// Pause between two probe requests (a request plus this pause: some 85 probes per second
 /// each): with 20 s per condition, the p99 is the 17th slowest of some 1 700 samples (as
@@ -57,15 +58,6 @@ const HASH_SAMPLES_PER_ROUND: usize = 5;
 /// How long the flood runs before its probes start: 16 clients fill the two hashing threads'
 /// queue within one request, so a second is ample.
 const FLOOD_WARM_UP: Duration = Duration::from_secs(1);
-
-fn percentile(samples: &mut [f64], p: f64) -> f64 {
-    if samples.is_empty() {
-        return f64::NAN;
-    }
-    samples.sort_by(f64::total_cmp);
-    let rank = ((p / 100.0) * samples.len() as f64).ceil() as usize;
-    samples[rank.clamp(1, samples.len()) - 1]
-}
 
 /// The p99 of `samples`, leaving them as they are.
 fn p99(samples: &[f64]) -> f64 {
