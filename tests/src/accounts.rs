@@ -161,18 +161,14 @@ pub fn assert_every_entry_logged(server: &Server) -> Vec<String> {
         "SELECT seq || ' ' || action AS line FROM audit_log WHERE request_id IS NOT NULL \
          ORDER BY seq",
     );
-    let logs = server.logs();
     let mut actions = Vec::new();
     for entry in &stored {
         let (seq, action) = entry.split_once(' ').unwrap();
         let seq_field = format!("seq={seq} ");
         let action_field = format!("action=\"{action}\"");
-        assert!(
-            logs.iter().any(|l| l.contains("audit event")
-                && l.contains(&seq_field)
-                && l.contains(&action_field)),
-            "audit entry {seq} ({action}) is not in the log"
-        );
+        server.wait_for_log_where(&format!("audit entry {seq} ({action})"), |l| {
+            l.contains("audit event") && l.contains(&seq_field) && l.contains(&action_field)
+        });
         actions.push(action.to_owned());
     }
     actions

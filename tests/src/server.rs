@@ -4,6 +4,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -86,6 +87,8 @@ pub struct Server {
     /// Its data directory.
     pub data_dir: PathBuf,
     lines: Arc<Mutex<Vec<String>>>,
+    /// How many of the output pipes are still being read.
+    readers_open: Arc<AtomicUsize>,
     _owned_dir: Option<tempfile::TempDir>,
 }
 
@@ -179,6 +182,7 @@ impl Server {
             .stderr(Stdio::piped());
         let mut child = command.spawn().expect("wildid starts");
         let lines = Arc::new(Mutex::new(Vec::new()));
+        let readers_open = Arc::new(AtomicUsize::new(0));
         for stream in [
             child
                 .stdout
@@ -190,10 +194,13 @@ impl Server {
         .flatten()
         {
             let lines = Arc::clone(&lines);
+            let open = Arc::clone(&readers_open);
+            open.fetch_add(1, Ordering::SeqCst);
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
                     lines.lock().unwrap().push(line);
                 }
+                open.fetch_sub(1, Ordering::SeqCst);
             });
         }
         let deadline = Instant::now() + Duration::from_secs(60);
@@ -215,11 +222,12 @@ impl Server {
                     addr,
                     data_dir,
                     lines,
+                    readers_open,
                     _owned_dir: owned,
                 });
             }
             if let Some(status) = child.try_wait().unwrap() {
-                std::thread::sleep(Duration::from_millis(100));
+                drained(&readers_open);
                 let output = lines.lock().unwrap().join("\n");
                 return Err(StartFailure { status, output });
             }
@@ -249,14 +257,22 @@ impl Server {
 
     /// Waits until a log line contains `needle` (up to 10 s).
     pub fn wait_for_log(&self, needle: &str) -> String {
+        self.wait_for_log_where(&format!("{needle:?}"), |l| l.contains(needle))
+    }
+
+    /// Waits until a log line satisfies `wanted` (up to 10 s) and returns it. The log reaches
+    /// the test through a pipe read by another thread, so a line the server wrote before it
+    /// answered may still be on its way when the answer arrives: never assert on
+    /// [`Server::logs`] for a line that must be there, wait for it.
+    pub fn wait_for_log_where(&self, what: &str, wanted: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if let Some(line) = self.logs().into_iter().find(|l| l.contains(needle)) {
+            if let Some(line) = self.logs().into_iter().find(|l| wanted(l)) {
                 return line;
             }
             assert!(
                 Instant::now() < deadline,
-                "no log line with {needle:?}: {:#?}",
+                "no log line with {what}: {:#?}",
                 self.logs()
             );
             std::thread::sleep(Duration::from_millis(20));
@@ -276,16 +292,16 @@ impl Server {
     pub fn stop(mut self) -> (ExitStatus, Vec<String>) {
         self.signal_terminate();
         let status = self.wait_exit(Duration::from_secs(30));
-        std::thread::sleep(Duration::from_millis(50));
         let logs = self.logs();
         (status, logs)
     }
 
-    /// Waits for the process to exit.
+    /// Waits for the process to exit, then for the last of its output to be read.
     pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
         let deadline = Instant::now() + limit;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                drained(&self.readers_open);
                 return status;
             }
             assert!(
@@ -304,6 +320,15 @@ impl Drop for Server {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+/// Waits (up to 5 s) until every output pipe of an exited server has been read to its end;
+/// a process the server started may hold one open longer, so this does not wait for ever.
+fn drained(readers_open: &AtomicUsize) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while readers_open.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

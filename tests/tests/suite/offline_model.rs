@@ -138,24 +138,15 @@ async fn a_missing_model_leaves_identification_unavailable_with_how_to_fix_it() 
         200,
         "the rest keeps working"
     );
-    let logs = server.logs();
-    assert!(
-        logs.iter().any(|l| l.contains("cannot read the model file")
+    server.wait_for_log_where("the missing model named with its fix", |l| {
+        l.contains("cannot read the model file")
             && l.contains("WILDID_AI_MODEL_PATH")
-            && l.contains("503")),
-        "{logs:#?}"
-    );
+            && l.contains("503")
+    });
 
     // A damaged file (here a Git LFS pointer): the same.
     std::fs::write(&missing, b"version https://git-lfs.github.com/spec/v1\n").unwrap();
     let (server, _, answer) = with_model_file(&missing).await;
     assert_eq!(answer.status, 503, "{}", answer.body);
-    assert!(
-        server
-            .logs()
-            .iter()
-            .any(|l| l.contains("is not usable MobileNetV2 weights")),
-        "{:#?}",
-        server.logs()
-    );
+    server.wait_for_log("is not usable MobileNetV2 weights");
 }
