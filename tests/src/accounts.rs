@@ -233,6 +233,19 @@ pub async fn link_for(server: &Server, browser: &mut Client, email: &str) -> Str
 pub async fn sign_in_by_link(server: &Server, email: &str) -> Client {
     let mut b = Client::new(&server.url(""));
     let token = link_for(server, &mut b, email).await;
+    redeem_in(&mut b, &token).await;
+    b
+}
+
+/// Opens the sign-in link `token` in a new browser (accepting the privacy notice when it
+/// signs up) and returns it, signed in.
+pub async fn redeemed(server: &Server, token: &str) -> Client {
+    let mut b = Client::new(&server.url(""));
+    redeem_in(&mut b, token).await;
+    b
+}
+
+async fn redeem_in(b: &mut Client, token: &str) {
     let r = b
         .post_json(
             "/api/auth/magic-link/redeem",
@@ -240,7 +253,16 @@ pub async fn sign_in_by_link(server: &Server, email: &str) -> Client {
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    b
+}
+
+/// A server on `data_dir` with [`options`] and `envs` (say a `DATABASE_URL`): for tests that
+/// stop and start the same site.
+pub fn start_on(data_dir: &Path, envs: &[(&str, &str)]) -> Server {
+    let mut opts = options().data_dir(data_dir);
+    for (k, v) in envs {
+        opts = opts.env(k, *v);
+    }
+    Server::start_with(opts).unwrap()
 }
 
 /// Sets up the second factor for the signed-in `user` (a fresh secret, confirmed with its

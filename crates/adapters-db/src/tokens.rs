@@ -12,9 +12,10 @@ use wildid_domain::token::{LoginToken, TokenHash, TokenPurpose};
 use wildid_domain::user::{EmailLookup, EncryptedField};
 
 use wildid_ports::RepoError;
-use wildid_ports::repo::{LoginTokenRepository, QueuedMail};
+use wildid_ports::repo::{LoginTokenRepository, QueuedMail, StoredAddress};
 
 use crate::Database;
+use crate::address_index;
 use crate::codec::{array, from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
 use crate::error::{TxError, corrupt, repo_error};
 use crate::mail_outbox::MailRow;
@@ -190,6 +191,23 @@ impl LoginTokenRepository for SqlTokens {
                 .map_err(repo_error)?
         });
         row.map(LoginToken::try_from).transpose()
+    }
+
+    async fn addresses(
+        &self,
+        after: Option<TokenHash>,
+        limit: u32,
+    ) -> Result<Vec<StoredAddress<TokenHash>>, RepoError> {
+        address_index::links(&self.db, after, limit).await
+    }
+
+    async fn rekey_address(
+        &self,
+        hash: &TokenHash,
+        old: &EmailLookup,
+        new: &EmailLookup,
+    ) -> Result<bool, RepoError> {
+        address_index::rekey_link(&self.db, hash, old, new).await
     }
 
     async fn purge_spent(&self, before: Timestamp) -> Result<u64, RepoError> {

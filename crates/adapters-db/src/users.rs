@@ -16,9 +16,10 @@ use wildid_domain::user::{
     DISPLAY_NAME_MAX_CHARS, EmailLookup, EncryptedField, PasswordHash, User, UserRecord,
 };
 use wildid_ports::RepoError;
-use wildid_ports::repo::{Page, QueuedMail, UserRepository};
+use wildid_ports::repo::{Page, QueuedMail, StoredAddress, UserRepository};
 
 use crate::Database;
+use crate::address_index;
 use crate::codec::{array, from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
 use crate::error::{TxError, corrupt, found, repo_error};
 use crate::mail_outbox::MailRow;
@@ -393,6 +394,23 @@ impl UserRepository for SqlUsers {
                 .map_err(repo_error)?
         });
         u64::try_from(n).map_err(|_| corrupt("users count"))
+    }
+
+    async fn addresses(
+        &self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<StoredAddress<UserId>>, RepoError> {
+        address_index::accounts(&self.db, after, limit).await
+    }
+
+    async fn rekey_address(
+        &self,
+        id: UserId,
+        old: &EmailLookup,
+        new: &EmailLookup,
+    ) -> Result<bool, RepoError> {
+        address_index::rekey_account(&self.db, id, old, new).await
     }
 
     async fn delete(&self, id: UserId) -> Result<(), RepoError> {

@@ -208,6 +208,13 @@ enum KeysCommand {
     /// Show each encrypted column's state under the newest key, and whether the older keys
     /// can be removed.
     Status,
+    /// After an email pepper rotation (new WILDID_EMAIL_PEPPER, the old one in
+    /// WILDID_EMAIL_PEPPER_PREVIOUS, on every server): move every account's address digest,
+    /// and the unused links', to the current pepper. Safe to run beside the servers and to run
+    /// again. Exit status 0 when nothing is left under an older pepper (the previous one can
+    /// then be removed), 1 when an account or link was left behind (each named, none changed)
+    /// or the run stopped.
+    RekeyEmails,
 }
 
 #[derive(Debug, Subcommand)]
@@ -292,6 +299,9 @@ pub fn main() -> ExitCode {
             Command::Keys {
                 action: KeysCommand::Status,
             } => commands::keys::status(&settings).await,
+            Command::Keys {
+                action: KeysCommand::RekeyEmails,
+            } => commands::rekey_emails::run(&settings).await,
             Command::Keys {
                 action: KeysCommand::Generate,
             } => commands::keys::generate(),

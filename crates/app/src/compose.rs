@@ -16,8 +16,8 @@ use wildid_adapters_http::{
 use wildid_adapters_mail::{FileOutbox, SmtpMailer};
 use wildid_domain::pow::PowKey;
 use wildid_ports::builtin::{
-    Argon2Hasher, FernetKeyRing, HmacDigest, HmacEmailIndex, MemoryRateLimits, OsRandom,
-    SystemClock, ZxcvbnEstimator, derive_key,
+    Argon2Hasher, FernetKeyRing, HmacDigest, MemoryRateLimits, OsRandom, SystemClock,
+    ZxcvbnEstimator, derive_key,
 };
 use wildid_ports::clock::Clock;
 use wildid_ports::crypto::{EmailIndex, FieldCipher, KeyedDigest};
@@ -100,8 +100,7 @@ pub fn compose(
         .clone()
         .unwrap_or_else(|| format!("http://{address}"));
     let (accounts, mail) = accounts(settings, secrets, db, &public_url)?;
-    let email_index: Arc<dyn EmailIndex> =
-        Arc::new(HmacEmailIndex::new(secrets.email_pepper.clone()).map_err(|e| e.to_string())?);
+    let email_index: Arc<dyn EmailIndex> = Arc::new(secrets.email_index()?);
     let admin = Admin::new(
         db.users(),
         db.sessions(),
@@ -370,9 +369,7 @@ pub fn accounts(
         recovery_codes: db.recovery_codes(),
         hasher: Arc::new(hasher),
         strength: Arc::new(ZxcvbnEstimator),
-        email_index: Arc::new(
-            HmacEmailIndex::new(secrets.email_pepper.clone()).map_err(|e| e.to_string())?,
-        ),
+        email_index: Arc::new(secrets.email_index()?),
         digest: Arc::new(HmacDigest::new(derive_key(
             &secrets.session_key,
             "counter-keys",

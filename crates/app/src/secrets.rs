@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use wildid_domain::secret::{SecretBytes, SecretString};
-use wildid_ports::builtin::{FernetKeyRing, KeyRingError};
+use wildid_ports::builtin::{FernetKeyRing, HmacEmailIndex, KeyRingError};
 use wildid_ports::random::SecureRandom;
 
 use crate::config::{ConfigError, SecretInputs, Settings};
@@ -33,6 +33,22 @@ pub struct Secrets {
     pub fernet_keys: Vec<SecretString>,
     /// Key of the email lookup digest.
     pub email_pepper: SecretBytes,
+    /// Older peppers still tried when looking an account up (during a rotation), newest first.
+    pub email_pepper_previous: Vec<SecretBytes>,
+}
+
+impl Secrets {
+    /// The address index: digests under the current pepper, lookups also under the older ones.
+    ///
+    /// # Errors
+    /// Never for validated secrets (each pepper is at least 32 bytes); a message otherwise.
+    pub fn email_index(&self) -> Result<HmacEmailIndex, String> {
+        HmacEmailIndex::with_previous(
+            self.email_pepper.clone(),
+            self.email_pepper_previous.clone(),
+        )
+        .map_err(|e| e.to_string())
+    }
 }
 
 /// Where the secrets came from.
@@ -77,6 +93,10 @@ pub fn resolve(
         session_key: given.session_key.clone().or(from_file.session_key),
         fernet_keys: given.fernet_keys.clone().or(from_file.fernet_keys),
         email_pepper: given.email_pepper.clone().or(from_file.email_pepper),
+        email_pepper_previous: given
+            .email_pepper_previous
+            .clone()
+            .or(from_file.email_pepper_previous),
     };
     let secrets = validate_inputs(&merged).map_err(|e| match e {
         ConfigError::MissingSecret { var } => ConfigError::Io(format!(
@@ -141,6 +161,28 @@ fn validate_inputs(given: &SecretInputs) -> Result<Secrets, ConfigError> {
         var: "WILDID_EMAIL_PEPPER",
         why: "expected at least 32 bytes, base64-encoded",
     })?;
+    let mut email_pepper_previous = Vec::new();
+    for older in given
+        .email_pepper_previous
+        .iter()
+        .flat_map(|list| list.expose().split(','))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let older = decode_key(&SecretString::new(older.to_owned()), PEPPER_BYTES).ok_or(
+            ConfigError::MalformedSecret {
+                var: "WILDID_EMAIL_PEPPER_PREVIOUS",
+                why: "expected comma-separated peppers of at least 32 bytes each, base64-encoded",
+            },
+        )?;
+        if older.expose() == email_pepper.expose() {
+            return Err(ConfigError::MalformedSecret {
+                var: "WILDID_EMAIL_PEPPER_PREVIOUS",
+                why: "it holds the current pepper (WILDID_EMAIL_PEPPER); list only older ones",
+            });
+        }
+        email_pepper_previous.push(older);
+    }
     let fernet_keys: Vec<SecretString> = fernet
         .expose()
         .split(',')
@@ -159,6 +201,7 @@ fn validate_inputs(given: &SecretInputs) -> Result<Secrets, ConfigError> {
         session_key,
         fernet_keys,
         email_pepper,
+        email_pepper_previous,
     })
 }
 
@@ -260,6 +303,7 @@ fn read_env_file(path: &Path) -> Result<SecretInputs, ConfigError> {
             "WILDID_SESSION_KEY" => inputs.session_key = value,
             "WILDID_FERNET_KEYS" => inputs.fernet_keys = value,
             "WILDID_EMAIL_PEPPER" => inputs.email_pepper = value,
+            "WILDID_EMAIL_PEPPER_PREVIOUS" => inputs.email_pepper_previous = value,
             _ => {}
         }
     }
@@ -277,10 +321,7 @@ pub fn check(settings: &Settings) -> Result<String, ConfigError> {
         given.session_key.is_some() && given.fernet_keys.is_some() && given.email_pepper.is_some();
     if settings.production() || all_given {
         let secrets = validate_inputs(given)?;
-        return Ok(format!(
-            "given ({} Fernet key(s))",
-            secrets.fernet_keys.len()
-        ));
+        return Ok(format!("given ({})", rings(&secrets)));
     }
     let path = settings.data_dir.join(DEV_FILE);
     if !path.exists() {
@@ -294,9 +335,29 @@ pub fn check(settings: &Settings) -> Result<String, ConfigError> {
         session_key: given.session_key.clone().or(from_file.session_key),
         fernet_keys: given.fernet_keys.clone().or(from_file.fernet_keys),
         email_pepper: given.email_pepper.clone().or(from_file.email_pepper),
+        email_pepper_previous: given
+            .email_pepper_previous
+            .clone()
+            .or(from_file.email_pepper_previous),
     };
-    validate_inputs(&merged)?;
-    Ok(format!("development: from {}", path.display()))
+    let secrets = validate_inputs(&merged)?;
+    Ok(format!(
+        "development: from {} ({})",
+        path.display(),
+        rings(&secrets)
+    ))
+}
+
+/// How many keys each ring holds (never the keys).
+fn rings(secrets: &Secrets) -> String {
+    let mut text = format!("{} Fernet key(s)", secrets.fernet_keys.len());
+    if !secrets.email_pepper_previous.is_empty() {
+        text.push_str(&format!(
+            ", {} previous email pepper(s): run `wildid keys rekey-emails`",
+            secrets.email_pepper_previous.len()
+        ));
+    }
+    text
 }
 
 #[cfg(test)]

@@ -49,6 +49,11 @@ pub trait EmailIndex: Send + Sync {
     /// HMAC-SHA256 of the normalised address under the server's pepper. Deterministic: the
     /// same address always gives the same lookup on every server sharing the pepper.
     fn lookup(&self, email: &Email) -> EmailLookup;
+
+    /// The address's digests under the older peppers still in the ring, newest first (none
+    /// outside a rotation). An account whose digest was made under one of them is still found
+    /// until the re-keying walk has moved it to [`lookup`](Self::lookup).
+    fn previous_lookups(&self, email: &Email) -> Vec<EmailLookup>;
 }
 
 /// Keyed digests of identifiers that must not be stored in clear (client addresses in

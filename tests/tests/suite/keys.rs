@@ -5,9 +5,9 @@
 
 use chrono::{TimeDelta, Utc};
 use serde_json::json;
-use wildid_tests::accounts::{link_for, options, sign_in_by_link, staff_with_secret};
+use wildid_tests::accounts::{link_for, sign_in_by_link, staff_with_secret, start_on};
 use wildid_tests::client::Client;
-use wildid_tests::server::{Server, run_cli};
+use wildid_tests::server::run_cli;
 
 use crate::visits::{booked_with_token, catalogue, quarter_after};
 
@@ -45,13 +45,7 @@ async fn rotation(database: Option<String>) {
         .as_deref()
         .map(|url| vec![("DATABASE_URL", url)])
         .unwrap_or_default();
-    let start = || {
-        let mut opts = options().data_dir(data.path());
-        for (k, v) in &envs {
-            opts = opts.env(k, *v);
-        }
-        Server::start_with(opts).unwrap()
-    };
+    let start = || start_on(data.path(), &envs);
 
     // Under the first key: addresses, second factors, mail, a visit token and its mapping.
     let server = start();

@@ -30,6 +30,7 @@ mod malware_scan;
 mod metrics;
 mod module_layout;
 mod offline_model;
+mod pepper_rotation;
 mod privacy;
 mod profile;
 mod provider_resilience;

@@ -18,6 +18,7 @@ mod config_check;
 pub mod keys;
 pub mod output;
 pub mod purge;
+pub mod rekey_emails;
 pub mod users;
 
 pub use config_check::config_check;

@@ -13,11 +13,11 @@ use wildid_domain::email::Email;
 use wildid_domain::role::Role;
 use wildid_domain::user::User;
 use wildid_ports::builtin::{FernetKeyRing, HmacEmailIndex, OsRandom, SystemClock};
-use wildid_ports::crypto::EmailIndex;
 use wildid_ports::repo::Page;
 use wildid_ports::services::accounts::Requester;
 use wildid_ports::services::admin::{Admin, Deleter, UserSummary};
 use wildid_ports::services::audit::AuditTrail;
+use wildid_ports::services::email_rekey::locate;
 
 use crate::config::Settings;
 use crate::secrets;
@@ -27,7 +27,7 @@ fn open(settings: &Settings) -> Result<(Arc<Database>, HmacEmailIndex, FernetKey
     let db = super::existing_database(settings)?;
     let (secrets, _) = secrets::resolve(settings, &OsRandom).map_err(|e| super::fail(&e))?;
     match (
-        HmacEmailIndex::new(secrets.email_pepper.clone()),
+        secrets.email_index(),
         FernetKeyRing::new(&secrets.fernet_keys),
     ) {
         (Ok(index), Ok(cipher)) => Ok((db, index, cipher)),
@@ -43,7 +43,10 @@ async fn account(settings: &Settings, email: &str) -> Result<(User, Admin), Exit
         Err(e) => return Err(super::fail(&format!("the address is not valid: {e}"))),
     };
     let (db, index, cipher) = open(settings)?;
-    match db.users().find_by_email(&index.lookup(&email)).await {
+    match locate(db.users().as_ref(), &index, &email)
+        .await
+        .map(|l| l.user)
+    {
         Ok(Some(user)) => Ok((user, admin(&db, cipher, index))),
         Ok(None) => {
             eprintln!("error: no account has that address");

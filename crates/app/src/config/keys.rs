@@ -1,5 +1,6 @@
-//! The three secrets (`WILDID_SESSION_KEY`, `WILDID_FERNET_KEYS`, `WILDID_EMAIL_PEPPER`), each
-//! given as a value or as a file (`*_FILE`). Only read here: `crate::secrets` checks their
+//! The three secrets (`WILDID_SESSION_KEY`, `WILDID_FERNET_KEYS`, `WILDID_EMAIL_PEPPER`, and
+//! during a pepper rotation `WILDID_EMAIL_PEPPER_PREVIOUS`), each given as a value or as a file
+//! (`*_FILE`). Only read here: `crate::secrets` checks their
 //! form, and generates them in development.
 
 use std::path::PathBuf;
@@ -18,6 +19,8 @@ section! {
         fernet_keys_file: Option<PathBuf>,
         email_pepper: SecretValue,
         email_pepper_file: Option<PathBuf>,
+        email_pepper_previous: SecretValue,
+        email_pepper_previous_file: Option<PathBuf>,
     }
 }
 
@@ -30,6 +33,9 @@ pub struct SecretInputs {
     pub fernet_keys: Option<SecretString>,
     /// `WILDID_EMAIL_PEPPER`.
     pub email_pepper: Option<SecretString>,
+    /// `WILDID_EMAIL_PEPPER_PREVIOUS`: older peppers still tried when looking an account up,
+    /// during a rotation (comma-separated, newest first).
+    pub email_pepper_previous: Option<SecretString>,
 }
 
 /// Each secret from its value or its file, not both.
@@ -41,6 +47,11 @@ pub(super) fn secrets(raw: RawKeys) -> Result<SecretInputs, ConfigError> {
             "WILDID_EMAIL_PEPPER",
             raw.email_pepper,
             raw.email_pepper_file,
+        )?,
+        email_pepper_previous: either(
+            "WILDID_EMAIL_PEPPER_PREVIOUS",
+            raw.email_pepper_previous,
+            raw.email_pepper_previous_file,
         )?,
     })
 }

@@ -145,6 +145,8 @@ actions! {
     /// Encrypted values were rewritten under the newest key (the counts, the key's id; values
     /// no key decrypts are counted, never dropped).
     KeysReencrypted => "keys.reencrypted",
+    /// Stored address digests were moved to the current email pepper (the counts only).
+    EmailIndexRekeyed => "keys.email_rekeyed",
 }
 
 impl From<Action> for AuditAction {

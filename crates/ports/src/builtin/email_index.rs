@@ -17,39 +17,73 @@ pub struct PepperTooShort;
 
 /// HMAC-SHA256 of the normalised address under a secret pepper. Without the pepper a copy of
 /// the database cannot be searched for a known address.
+///
+/// A ring, as the field key is: the current pepper makes every new digest; older peppers
+/// (during a rotation) are only tried when looking an account up, until the re-keying walk
+/// (`services::email_rekey`) has moved every stored digest to the current one.
 pub struct HmacEmailIndex {
     pepper: SecretBytes,
+    previous: Vec<SecretBytes>,
 }
 
 impl std::fmt::Debug for HmacEmailIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("HmacEmailIndex(***)")
+        write!(f, "HmacEmailIndex(***, {} previous)", self.previous.len())
     }
 }
 
 impl HmacEmailIndex {
-    /// An index keyed by `pepper`.
+    /// An index keyed by `pepper` alone.
     ///
     /// # Errors
     /// [`PepperTooShort`] under 32 bytes.
     pub fn new(pepper: SecretBytes) -> Result<Self, PepperTooShort> {
-        if pepper.expose().len() < 32 {
+        Self::with_previous(pepper, Vec::new())
+    }
+
+    /// An index whose digests are made under `pepper` and whose lookups also try `previous`
+    /// (newest first), during a rotation.
+    ///
+    /// # Errors
+    /// [`PepperTooShort`] when any pepper is under 32 bytes.
+    pub fn with_previous(
+        pepper: SecretBytes,
+        previous: Vec<SecretBytes>,
+    ) -> Result<Self, PepperTooShort> {
+        if std::iter::once(&pepper)
+            .chain(&previous)
+            .any(|p| p.expose().len() < 32)
+        {
             return Err(PepperTooShort);
         }
-        Ok(Self { pepper })
+        Ok(Self { pepper, previous })
     }
+
+    /// How many older peppers the ring holds.
+    pub fn previous_count(&self) -> usize {
+        self.previous.len()
+    }
+}
+
+/// The digest of `email` under `pepper`.
+fn digest(pepper: &SecretBytes, email: &Email) -> EmailLookup {
+    // HMAC accepts keys of any length, so this cannot fail; fall back to an all-zero digest
+    // rather than panic if it ever did.
+    let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(pepper.expose()) else {
+        return EmailLookup::from_bytes([0; 32]);
+    };
+    mac.update(b"wildid-email-v1:");
+    mac.update(email.as_str().as_bytes());
+    EmailLookup::from_bytes(mac.finalize().into_bytes().into())
 }
 
 impl EmailIndex for HmacEmailIndex {
     fn lookup(&self, email: &Email) -> EmailLookup {
-        // HMAC accepts keys of any length, so this cannot fail; fall back to an all-zero
-        // digest rather than panic if it ever did.
-        let Ok(mut mac) = <Hmac<Sha256> as KeyInit>::new_from_slice(self.pepper.expose()) else {
-            return EmailLookup::from_bytes([0; 32]);
-        };
-        mac.update(b"wildid-email-v1:");
-        mac.update(email.as_str().as_bytes());
-        EmailLookup::from_bytes(mac.finalize().into_bytes().into())
+        digest(&self.pepper, email)
+    }
+
+    fn previous_lookups(&self, email: &Email) -> Vec<EmailLookup> {
+        self.previous.iter().map(|p| digest(p, email)).collect()
     }
 }
 
@@ -96,6 +130,26 @@ mod tests {
         assert_eq!(a.lookup(&e1), a.lookup(&e2));
         assert_ne!(a.lookup(&e1), b.lookup(&e1));
         assert!(HmacEmailIndex::new(SecretBytes::new(vec![1; 31])).is_err());
+    }
+
+    #[test]
+    fn older_peppers_are_tried_but_never_make_the_digest() {
+        let (old, new) = (SecretBytes::new(vec![1; 32]), SecretBytes::new(vec![2; 32]));
+        let before = HmacEmailIndex::new(old.clone()).unwrap();
+        let ring = HmacEmailIndex::with_previous(new.clone(), vec![old]).unwrap();
+        let after = HmacEmailIndex::new(new).unwrap();
+        let e = Email::parse("ann@example.org").unwrap();
+        assert_eq!(ring.lookup(&e), after.lookup(&e));
+        assert_eq!(ring.previous_lookups(&e), vec![before.lookup(&e)]);
+        assert!(after.previous_lookups(&e).is_empty());
+        assert_eq!(ring.previous_count(), 1);
+        assert!(
+            HmacEmailIndex::with_previous(
+                SecretBytes::new(vec![2; 32]),
+                vec![SecretBytes::new(vec![1; 31])]
+            )
+            .is_err()
+        );
     }
 
     #[test]

@@ -32,7 +32,7 @@ pub use recovery_codes::{RecoveryCodeRepository, StoredRecoveryCode};
 pub use sealed::{ColumnProgress, SealedColumn, SealedValue, SealedValues};
 pub use sessions::SessionRepository;
 pub use tokens::LoginTokenRepository;
-pub use users::UserRepository;
+pub use users::{StoredAddress, UserRepository};
 pub use visits::{
     Booked, BookingRepository, ExposureReportRepository, NotificationRepository,
     ServiceTypeRepository, SiteRepository, VisitMappingRepository,

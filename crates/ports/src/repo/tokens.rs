@@ -4,9 +4,11 @@
 use async_trait::async_trait;
 use wildid_domain::Timestamp;
 use wildid_domain::token::{LoginToken, TokenHash, TokenPurpose};
+use wildid_domain::user::EmailLookup;
 
 use crate::RepoError;
 use crate::repo::QueuedMail;
+use crate::repo::users::StoredAddress;
 
 /// Storage of single-use sign-in tokens (only their digests).
 #[cfg_attr(feature = "mock", mockall::automock)]
@@ -64,6 +66,30 @@ pub trait LoginTokenRepository: Send + Sync {
     /// # Errors
     /// Only storage failures.
     async fn get(&self, hash: &TokenHash) -> Result<Option<LoginToken>, RepoError>;
+
+    /// Up to `limit` unused links that carry the address they were sent to (sign-in and
+    /// address-change links), in digest order, after `after`: what re-keying the address
+    /// index walks.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn addresses(
+        &self,
+        after: Option<TokenHash>,
+        limit: u32,
+    ) -> Result<Vec<StoredAddress<TokenHash>>, RepoError>;
+
+    /// Sets the lookup digest of the unused link `hash` from `old` to `new` if it still holds
+    /// `old`; `Ok(false)`, changing nothing, otherwise.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn rekey_address(
+        &self,
+        hash: &TokenHash,
+        old: &EmailLookup,
+        new: &EmailLookup,
+    ) -> Result<bool, RepoError>;
 
     /// Deletes tokens that expired or were used before `before`; returns how many.
     ///

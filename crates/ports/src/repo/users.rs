@@ -10,10 +10,22 @@ use wildid_domain::text::PlainText;
 #[cfg(doc)]
 use wildid_domain::token::TokenPurpose;
 use wildid_domain::token::{LoginToken, TokenHash};
-use wildid_domain::user::{EmailLookup, PasswordHash, User};
+use wildid_domain::user::{EmailLookup, EncryptedField, PasswordHash, User};
 
 use super::{Page, QueuedMail};
 use crate::RepoError;
+
+/// An address as stored beside the row that holds it (an account, or a link that carries the
+/// address it was sent to): what re-keying the address index reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredAddress<K> {
+    /// The row's key.
+    pub key: K,
+    /// The lookup digest stored with it.
+    pub lookup: EmailLookup,
+    /// The address, encrypted with the key ring.
+    pub encrypted: EncryptedField,
+}
 
 /// Storage of user accounts.
 #[cfg_attr(feature = "mock", mockall::automock)]
@@ -142,6 +154,31 @@ pub trait UserRepository: Send + Sync {
     /// # Errors
     /// Only storage failures.
     async fn count(&self) -> Result<u64, RepoError>;
+
+    /// Up to `limit` accounts' stored addresses, in id order, after account `after` (from the
+    /// first when `None`): what re-keying the address index walks.
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn addresses(
+        &self,
+        after: Option<UserId>,
+        limit: u32,
+    ) -> Result<Vec<StoredAddress<UserId>>, RepoError>;
+
+    /// Moves account `id` from lookup digest `old` to `new` if it still holds `old`, and in the
+    /// same transaction every unused link whose digest is `old` (the links sent to the account
+    /// under the older pepper, which must keep finding it). Returns `Ok(false)`, changing
+    /// nothing, when the account is gone or no longer holds `old`.
+    ///
+    /// # Errors
+    /// [`RepoError::Duplicate`] when another account holds `new`: nothing changes then.
+    async fn rekey_address(
+        &self,
+        id: UserId,
+        old: &EmailLookup,
+        new: &EmailLookup,
+    ) -> Result<bool, RepoError>;
 
     /// Deletes the account and everything that belongs to it (sessions, identifications,
     /// bookings, notifications) in one transaction.

@@ -136,7 +136,10 @@ impl Admin {
     /// # Errors
     /// [`AdminError::Unavailable`].
     pub async fn find_by_email(&self, email: &Email) -> Result<Option<UserSummary>, AdminError> {
-        let user = self.users.find_by_email(&self.emails.lookup(email)).await?;
+        let user =
+            crate::services::email_rekey::locate(self.users.as_ref(), self.emails.as_ref(), email)
+                .await?
+                .user;
         Ok(user.map(|u| self.summary(&u, self.clock.now())))
     }
 

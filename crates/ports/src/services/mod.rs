@@ -6,6 +6,7 @@ pub mod admin;
 pub mod audit;
 pub mod captcha;
 pub mod email_change;
+pub mod email_rekey;
 #[cfg(test)]
 pub(crate) mod fixtures;
 pub mod identify;

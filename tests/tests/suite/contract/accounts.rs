@@ -556,3 +556,132 @@ on_both_backends!(
         );
     }
 );
+
+// Re-keying the address index (an email pepper rotation): accounts and the links that carry an
+// address are read in key order, page by page; an account moves from its old digest to the new
+// one by compare-and-set, with the unused links sent to it, and never onto another account's.
+on_both_backends!(
+    address_digests_are_walked_and_moved_with_their_links_by_compare_and_set,
+    |t: TestDb| async move {
+        use TokenPurpose::{EmailVerification, MagicLink};
+        let (users, tokens) = (t.db.users(), t.db.login_tokens());
+        let person = |n: u8| {
+            User::new(
+                UserId::from_random([n; 16]),
+                EmailLookup::from_bytes([n; 32]),
+                EncryptedField::new(format!("gAAAA-address-{n}")),
+                at(i64::from(n)),
+            )
+        };
+        for n in [3, 1, 2] {
+            users.insert(&person(n)).await.unwrap();
+        }
+        let first = users.addresses(None, 2).await.unwrap();
+        let keys: Vec<UserId> = first.iter().map(|a| a.key).collect();
+        assert_eq!(keys, vec![person(1).id(), person(2).id()]);
+        assert_eq!(first[0].lookup, EmailLookup::from_bytes([1; 32]));
+        assert_eq!(first[0].encrypted.as_str(), "gAAAA-address-1");
+        let rest = users.addresses(Some(person(2).id()), 2).await.unwrap();
+        assert_eq!(rest.len(), 1);
+        assert_eq!(rest[0].key, person(3).id());
+
+        // Account 1's links: a verification link (no address carried), a sign-in link (with
+        // its address), one already used; and someone else's link.
+        let verify = token_of(10, 1, EmailVerification, 0);
+        let sign_in =
+            token_of(11, 1, MagicLink, 0).with_address(EncryptedField::new("gAAAA-a1".into()));
+        let used = token_of(12, 1, MagicLink, 0);
+        let other = token_of(13, 2, MagicLink, 0);
+        for token in [&verify, &sign_in, &used, &other] {
+            tokens.insert(token).await.unwrap();
+        }
+        tokens
+            .consume(&used.hash, MagicLink, at(1))
+            .await
+            .unwrap()
+            .unwrap();
+        let carried = tokens.addresses(None, 10).await.unwrap();
+        assert_eq!(carried.len(), 1, "only unused links that carry an address");
+        assert_eq!(carried[0].key, sign_in.hash);
+        assert_eq!(carried[0].encrypted.as_str(), "gAAAA-a1");
+
+        let (old, new) = (
+            EmailLookup::from_bytes([1; 32]),
+            EmailLookup::from_bytes([41; 32]),
+        );
+        assert!(
+            users
+                .rekey_address(person(1).id(), &old, &new)
+                .await
+                .unwrap()
+        );
+        let moved = users.get(person(1).id()).await.unwrap();
+        assert_eq!(moved.email_lookup(), new);
+        assert_eq!(users.find_by_email(&new).await.unwrap(), Some(moved));
+        assert_eq!(users.find_by_email(&old).await.unwrap(), None);
+        for (token, expected) in [(&verify, new), (&sign_in, new), (&used, old)] {
+            let stored = tokens.get(&token.hash).await.unwrap().unwrap();
+            assert_eq!(stored.email_lookup, expected, "{:?}", token.purpose);
+        }
+        assert_eq!(
+            tokens.get(&other.hash).await.unwrap().unwrap().email_lookup,
+            EmailLookup::from_bytes([2; 32])
+        );
+        // Stale: the account no longer holds the old digest. Nothing changes.
+        assert!(
+            !users
+                .rekey_address(person(1).id(), &old, &new)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !users
+                .rekey_address(UserId::from_random([9; 16]), &old, &new)
+                .await
+                .unwrap()
+        );
+        // Onto another account's digest: refused, nothing changes (its links neither).
+        let theirs = EmailLookup::from_bytes([3; 32]);
+        let two = EmailLookup::from_bytes([2; 32]);
+        assert_eq!(
+            users.rekey_address(person(2).id(), &two, &theirs).await,
+            Err(RepoError::Duplicate)
+        );
+        assert_eq!(users.get(person(2).id()).await.unwrap().email_lookup(), two);
+        assert_eq!(
+            tokens.get(&other.hash).await.unwrap().unwrap().email_lookup,
+            two
+        );
+
+        // A link alone, by compare-and-set.
+        let fresh = EmailLookup::from_bytes([51; 32]);
+        assert!(
+            !tokens
+                .rekey_address(&sign_in.hash, &old, &fresh)
+                .await
+                .unwrap()
+        );
+        assert!(
+            tokens
+                .rekey_address(&sign_in.hash, &new, &fresh)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            tokens
+                .get(&sign_in.hash)
+                .await
+                .unwrap()
+                .unwrap()
+                .email_lookup,
+            fresh
+        );
+        assert!(
+            !tokens
+                .rekey_address(&used.hash, &old, &fresh)
+                .await
+                .unwrap(),
+            "used links stay"
+        );
+    }
+);

@@ -18,6 +18,7 @@ use wildid_domain::user::User;
 use super::{Accounts, Requester};
 use crate::RepoError;
 use crate::random::random_array;
+use crate::services::email_rekey::Located;
 
 /// A sign-in link for an admin, to hand over by hand.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,9 +74,9 @@ impl Accounts {
         who: Requester,
     ) -> Result<AdminLink, AdminLinkError> {
         let email = Email::parse(email)?;
-        let lookup = self.ports.email_index.lookup(&email);
+        let Located { user, lookup } = self.locate(&email).await?;
         let now = self.ports.clock.now();
-        let (user, created) = match self.ports.users.find_by_email(&lookup).await? {
+        let (user, created) = match user {
             Some(user) if !user.is_active() => return Err(AdminLinkError::Deactivated),
             Some(user) if user.role() != Role::Admin => {
                 return Err(AdminLinkError::NotAnAdmin(user.role()));

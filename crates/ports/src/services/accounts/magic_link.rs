@@ -15,6 +15,7 @@ use wildid_domain::user::User;
 use super::{Accounts, LinkRequestError, Requester};
 use crate::RepoError;
 use crate::random::random_array;
+use crate::services::email_rekey::Located;
 
 /// Why a sign-in link was refused.
 #[derive(Debug, thiserror::Error)]
@@ -70,8 +71,13 @@ impl Accounts {
         email: &str,
         who: Requester,
     ) -> Result<(), LinkRequestError> {
-        let (email, lookup) = self.link_request(email, who).await?;
-        let existing = self.ports.users.find_by_email(&lookup).await?;
+        let (
+            email,
+            Located {
+                user: existing,
+                lookup,
+            },
+        ) = self.link_request(email, who).await?;
         if existing.as_ref().is_some_and(|u| !u.is_active()) {
             return Ok(());
         }
@@ -222,8 +228,13 @@ impl Accounts {
         let user = match self.ports.users.find_by_email(&token.email_lookup).await? {
             Some(user) if user.is_active() => user,
             Some(_) => return Err(MagicLinkError::InvalidLink),
+            // No account under the link's digest: made now, or found by the link's address
+            // under another pepper of the ring.
             None => self.sign_up_by_link(&token, who).await?,
         };
+        if !user.is_active() {
+            return Err(MagicLinkError::InvalidLink);
+        }
         if user.has_totp() {
             let code = totp_code.unwrap_or_default();
             if !self.second_factor_ok(&user, code, who).await? {
@@ -258,7 +269,9 @@ impl Accounts {
     }
 
     /// Creates the account of a sign-in link's address (no password; opening the link proved
-    /// the address). The link carries the address, encrypted.
+    /// the address). The link carries the address, encrypted; the account is looked up by it
+    /// under every pepper of the ring first (a link sent before a pepper rotation carries the
+    /// older digest), and created under the current pepper's digest.
     async fn sign_up_by_link(
         &self,
         token: &LoginToken,
@@ -268,22 +281,33 @@ impl Accounts {
             .email_encrypted
             .clone()
             .ok_or(MagicLinkError::InvalidLink)?;
+        let email = self
+            .ports
+            .cipher
+            .decrypt(&encrypted)
+            .ok()
+            .and_then(|plain| String::from_utf8(plain.expose().clone()).ok())
+            .and_then(|text| Email::parse(&text).ok())
+            .ok_or(MagicLinkError::InvalidLink)?;
+        let Located { user, lookup } = self.locate(&email).await?;
+        if let Some(user) = user {
+            return Ok(user);
+        }
         let now = self.ports.clock.now();
         let id = UserId::from_random(
             random_array(self.ports.random.as_ref())
                 .map_err(|_| MagicLinkError::Unavailable("no secure randomness".into()))?,
         );
-        let mut user = User::new(id, token.email_lookup, encrypted, now);
+        let mut user = User::new(id, lookup, encrypted, now);
         user.verify_email(now);
         match self.ports.users.insert(&user).await {
             Ok(()) => {}
             // Created concurrently by another link of the same address: use that account.
             Err(RepoError::Duplicate) => {
                 return self
-                    .ports
-                    .users
-                    .find_by_email(&token.email_lookup)
+                    .locate(&email)
                     .await?
+                    .user
                     .ok_or(MagicLinkError::InvalidLink);
             }
             Err(e) => return Err(e.into()),

@@ -38,7 +38,6 @@ use wildid_domain::lockout::LockoutPolicy;
 use wildid_domain::password::PasswordPolicy;
 use wildid_domain::rate_limit::{RateDecision, RateLimit};
 use wildid_domain::token::{RawToken, TokenPolicy, TokenPurpose, TokenState};
-use wildid_domain::user::EmailLookup;
 
 pub use first_admin::{AdminLink, AdminLinkError};
 pub use magic_link::{MagicLinkError, MagicLinkPreview};
@@ -55,6 +54,7 @@ use crate::password::{PasswordHasher, StrengthEstimator};
 use crate::random::SecureRandom;
 use crate::repo::{LoginTokenRepository, RateLimitStore, RecoveryCodeRepository, UserRepository};
 use crate::services::audit::AuditTrail;
+use crate::services::email_rekey::{Located, locate};
 use crate::services::mail::{MailQueue, MailQueueError};
 
 /// Limits and lifetimes of the account flows.
@@ -282,19 +282,30 @@ impl Accounts {
         Ok(Ok(()))
     }
 
-    /// The address of a "mail me a link" request, parsed, with its lookup digest, once the mail
-    /// throttle lets it through.
+    /// The address of a "mail me a link" request, parsed, with its account (if any) and the
+    /// digest its link must carry, once the mail throttle lets it through.
     async fn link_request(
         &self,
         email: &str,
         who: Requester,
-    ) -> Result<(Email, EmailLookup), LinkRequestError> {
+    ) -> Result<(Email, Located), LinkRequestError> {
         let email = Email::parse(email)?;
         let lookup = self.ports.email_index.lookup(&email);
         self.throttle_mail(lookup.as_bytes(), who)
             .await?
             .map_err(|retry_after| LinkRequestError::RateLimited { retry_after })?;
-        Ok((email, lookup))
+        let located = self.locate(&email).await?;
+        Ok((email, located))
+    }
+
+    /// The account of `email` under any pepper of the ring ([`locate`]).
+    pub(super) async fn locate(&self, email: &Email) -> Result<Located, RepoError> {
+        locate(
+            self.ports.users.as_ref(),
+            self.ports.email_index.as_ref(),
+            email,
+        )
+        .await
     }
 
     /// Why a link of `purpose` that was refused is no good, for its audit entry (the person

@@ -91,7 +91,7 @@ impl Accounts {
             .await
             .map_err(|e| RegisterError::Unavailable(e.to_string()))?;
         let now = self.ports.clock.now();
-        if let Some(existing) = self.ports.users.find_by_email(&lookup).await? {
+        if let Some(existing) = self.locate(&email).await?.user {
             self.ports
                 .mail
                 .enqueue(

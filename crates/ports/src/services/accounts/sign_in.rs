@@ -17,6 +17,7 @@ use wildid_domain::user::User;
 use super::{Accounts, Requester};
 use crate::RepoError;
 use crate::password::PasswordCheck;
+use crate::services::email_rekey::Located;
 
 /// Sign-in credentials.
 pub struct Credentials {
@@ -170,8 +171,8 @@ impl Accounts {
                 max: self.policy.password.max_chars(),
             });
         }
-        let lookup = self.ports.email_index.lookup(&email);
-        let Some(user) = self.ports.users.find_by_email(&lookup).await? else {
+        let Located { user, lookup } = self.locate(&email).await?;
+        let Some(user) = user else {
             return Err(self
                 .unknown_account_failure(lookup.as_bytes(), &credentials.password, who)
                 .await

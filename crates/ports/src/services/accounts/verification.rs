@@ -12,6 +12,7 @@ use super::{Accounts, LinkRequestError, Requester};
 use crate::RepoError;
 use crate::random::random_array;
 use crate::repo::QueuedMail;
+use crate::services::email_rekey::Located;
 
 /// Why a verification link was refused (one answer for unknown, used and expired links).
 #[derive(Debug, thiserror::Error)]
@@ -102,8 +103,8 @@ impl Accounts {
         email: &str,
         who: Requester,
     ) -> Result<(), LinkRequestError> {
-        let (email, lookup) = self.link_request(email, who).await?;
-        let Some(user) = self.ports.users.find_by_email(&lookup).await? else {
+        let (email, Located { user, lookup }) = self.link_request(email, who).await?;
+        let Some(user) = user else {
             return Ok(());
         };
         if user.email_verified_at().is_some() || user.password_hash().is_none() {
