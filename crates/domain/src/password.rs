@@ -183,6 +183,19 @@ mod tests {
             policy.check_shape(&pw(&"x".repeat(129)), &email),
             Err(PasswordProblem::TooLong { max: 128 })
         );
+        // The edges (ASVS 6.2.1: at least 10; 6.2.9: 64 and more allowed, up to 128).
+        assert_eq!(
+            policy.check_shape(&pw("gravel-ot"), &email),
+            Err(PasswordProblem::TooShort { min: 10 })
+        );
+        assert!(policy.check_shape(&pw("gravel-ot9"), &email).is_ok());
+        for long in [64, 128] {
+            let phrase: String = "otter gravel lantern ".chars().cycle().take(long).collect();
+            assert!(
+                policy.check_shape(&pw(&phrase), &email).is_ok(),
+                "{long} characters are allowed"
+            );
+        }
         assert_eq!(
             policy.check_shape(&pw("my-Ranger.Ann-secret"), &email),
             Err(PasswordProblem::ContainsEmail)

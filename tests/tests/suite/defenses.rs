@@ -306,6 +306,31 @@ async fn refusals_reach_the_log_as_security_events() {
     assert_eq!(r.status, 204, "{}", r.body);
     let line = server.wait_for_log("csp_violation");
     assert!(line.contains("evil.example"), "what was blocked: {line}");
+    // A report written to forge log lines (ASVS 16.4.1): line breaks, the Unicode line
+    // separator and a terminal escape in what it says was blocked. It stays one line.
+    let r = browser
+        .send(
+            reqwest::Method::POST,
+            "/api/csp-report",
+            &[("content-type", "application/csp-report")],
+            Some(
+                br#"{"csp-report":{"document-uri":"https://wildid.example.org/identify","violated-directive":"img-src","blocked-uri":"https://forger.example/a\r\n2026-01-01T00:00:00Z  INFO wildid: forged admin sign-in\u2028INFO wildid: forged again\u001b[2K"}}"#
+                    .to_vec(),
+            ),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let line = server.wait_for_log("forger.example");
+    assert!(line.contains("csp_violation"), "{line}");
+    for line in server.logs() {
+        assert!(
+            !line.trim_start().starts_with("2026-01-01T00:00:00Z")
+                && !line.trim_start().starts_with("INFO wildid: forged")
+                && !line.contains('\u{2028}')
+                && !line.contains('\u{1b}'),
+            "a forged log line: {line:?}"
+        );
+    }
     // Each says where it came from: the request and the client's coarse network (ASVS 16.2.1),
     // never the full address.
     for event in [

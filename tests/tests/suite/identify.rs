@@ -76,13 +76,49 @@ fn raw_request(address: std::net::SocketAddr, request: &str, until: &str) -> Str
     answer
 }
 
+/// Every file under `dir` (recursively), by path relative to it.
+fn files_under(dir: &std::path::Path) -> std::collections::BTreeSet<std::path::PathBuf> {
+    let mut found = std::collections::BTreeSet::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(next) = pending.pop() {
+        for entry in std::fs::read_dir(&next).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                found.insert(path.strip_prefix(dir).unwrap().to_path_buf());
+            }
+        }
+    }
+    found
+}
+
 #[tokio::test]
 async fn a_photo_is_identified_and_the_provider_sees_only_its_pixels() {
     let provider = FakeProvider::start();
-    let server = Server::start_with(options(&provider, 10)).unwrap();
+    // The server's own temporary directory, to see that an upload is never written anywhere.
+    let tmp = tempfile::tempdir().unwrap();
+    let server =
+        Server::start_with(options(&provider, 10).env("TMPDIR", tmp.path().to_str().unwrap()))
+            .unwrap();
+    let files_before = files_under(&server.data_dir);
     let mut client = Client::new(&server.url(""));
     let answer = identify(&mut client).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
+    // ASVS 5.3.2: an upload is never written to disk (so no path is ever made from its name):
+    // the data directory holds the same files (but for the database's own journal files,
+    // which SQLite opens and closes as it likes), the temporary directory none.
+    let not_the_database = |files: std::collections::BTreeSet<std::path::PathBuf>| {
+        files
+            .into_iter()
+            .filter(|f| !f.to_string_lossy().starts_with("wildid.db"))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        not_the_database(files_under(&server.data_dir)),
+        not_the_database(files_before)
+    );
+    assert!(files_under(tmp.path()).is_empty());
     let body = answer.json();
     assert_eq!(body["identification"]["species"], "Chelonia mydas");
     assert_eq!(body["identification"]["common_name"], "Green sea turtle");

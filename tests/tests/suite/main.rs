@@ -38,6 +38,7 @@ mod randomness;
 mod raw_sql;
 mod safe_methods;
 mod second_factor;
+mod secrets_in_code;
 mod server;
 mod several_servers;
 mod visits;

@@ -358,14 +358,27 @@ async fn runs_on_postgres_and_reports_unready_when_the_database_goes_away() {
     let wildid_adapters_db::DatabaseUrl::Postgres(raw) = &url else {
         unreachable!()
     };
+    // A password in the URL (the test cluster trusts local connections and ignores it): it
+    // must never reach the log, not even when the database goes away (ASVS 16.2.5).
+    const URL_PASSWORD: &str = "url-pw-s3cret";
+    let with_password = raw.expose().replacen(
+        "postgresql://postgres@",
+        &format!("postgresql://postgres:{URL_PASSWORD}@"),
+        1,
+    );
+    assert!(
+        with_password.contains(URL_PASSWORD) || std::env::var("WILDID_TEST_DATABASE_URL").is_ok(),
+        "the suite's own cluster has this URL form: {with_password}"
+    );
     let server =
-        Server::start_with(ServerOptions::default().env("DATABASE_URL", raw.expose())).unwrap();
+        Server::start_with(ServerOptions::default().env("DATABASE_URL", &with_password)).unwrap();
     assert_eq!(get(&server.url("/readyz")).await.status(), 200);
     let (status, out, err) = run_cli(
         &server.data_dir,
-        &[("DATABASE_URL", raw.expose())],
+        &[("DATABASE_URL", &with_password)],
         &["audit", "verify"],
     );
+    assert!(!format!("{out}{err}").contains(URL_PASSWORD));
     assert!(status.success(), "{out}{err}");
     assert!(out.starts_with("audit log intact: 1 entries"), "{out}");
 
@@ -393,6 +406,14 @@ async fn runs_on_postgres_and_reports_unready_when_the_database_goes_away() {
         200,
         "the process itself is alive"
     );
+    let (_, logs) = server.stop();
+    assert!(logs.len() > 3);
+    for line in logs {
+        assert!(
+            !line.contains(URL_PASSWORD),
+            "the database password was logged: {line}"
+        );
+    }
 }
 
 #[test]

@@ -30,6 +30,20 @@ fn defaults_are_the_embedded_setup() {
         matches!(&s.database, DatabaseUrl::Sqlite { path, create: true } if path == Path::new("./data/wildid.db"))
     );
     assert_eq!(s.log_format, LogFormat::Human);
+    // The session timeouts the server runs with unless told otherwise (ASVS 7.1.1, 7.3.1,
+    // 7.3.2; docs/configuration.md): 30 idle minutes, 7 days at most, an hour anonymous.
+    assert_eq!(
+        s.session_policy.idle_timeout(),
+        chrono::TimeDelta::minutes(30)
+    );
+    assert_eq!(
+        s.session_policy.absolute_lifetime(),
+        chrono::TimeDelta::days(7)
+    );
+    assert_eq!(
+        s.session_policy.anonymous_lifetime(),
+        chrono::TimeDelta::hours(1)
+    );
 }
 
 #[test]

@@ -57,8 +57,20 @@ impl AuditDetails {
 fn clean_value(raw: &str) -> String {
     raw.chars()
         .take(MAX_DETAIL_CHARS)
-        .map(|c| if c.is_control() { '\u{FFFD}' } else { c })
+        .map(|c| if forges_lines(c) { '\u{FFFD}' } else { c })
         .collect()
+}
+
+/// Characters that could forge or disguise a log line: controls (CR, LF, escape...), the
+/// Unicode line and paragraph separators, and the bidirectional overrides and isolates that
+/// make text read differently from what it is.
+fn forges_lines(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+                | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
 }
 
 /// What a caller records; the log adds the sequence number and chain digests.
@@ -139,6 +151,35 @@ mod tests {
         assert_eq!(
             d.iter().next().unwrap().1,
             "bad\u{FFFD}\u{FFFD}INFO forged line"
+        );
+        let d = AuditDetails::new().with("note", "a\u{2028}b\u{202E}c\u{2066}d\u{1b}[31m");
+        assert_eq!(
+            d.iter().next().unwrap().1,
+            "a\u{FFFD}b\u{FFFD}c\u{FFFD}d\u{FFFD}[31m"
+        );
+        assert_eq!(
+            AuditDetails::new()
+                .with("ok", "Ann é 🦦")
+                .iter()
+                .next()
+                .unwrap()
+                .1,
+            "Ann é 🦦",
+            "ordinary text is kept"
+        );
+    }
+
+    #[test]
+    fn the_target_is_cleaned_too() {
+        let record = AuditRecord::new(
+            chrono::DateTime::UNIX_EPOCH,
+            Actor::System,
+            crate::audit::Action::UserRegistered,
+        )
+        .target("id\nINFO forged\u{2029}");
+        assert_eq!(
+            record.target.as_deref(),
+            Some("id\u{FFFD}INFO forged\u{FFFD}")
         );
     }
 }

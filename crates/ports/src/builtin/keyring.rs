@@ -140,6 +140,7 @@ mod tests {
 
     #[test]
     fn tampering_and_foreign_keys_are_refused() {
+        use base64::Engine as _;
         let ring = FernetKeyRing::new(&[key()]).unwrap();
         let other = FernetKeyRing::new(&[key()]).unwrap();
         let field = ring.encrypt(b"secret").unwrap();
@@ -147,9 +148,25 @@ mod tests {
             other.decrypt(&field).map(|_| ()),
             Err(CipherError::Undecryptable)
         );
-        let mut raw = field.as_str().to_owned();
-        raw.replace_range(20..21, if &raw[20..21] == "A" { "B" } else { "A" });
-        assert!(ring.decrypt(&EncryptedField::new(raw)).is_err());
+        // Every byte is authenticated (ASVS 11.3.3): the version, time stamp, IV, ciphertext
+        // and tag. Flip one bit anywhere in the token and it no longer opens.
+        let bytes = base64::engine::general_purpose::URL_SAFE
+            .decode(field.as_str())
+            .unwrap();
+        for at in 0..bytes.len() {
+            let mut forged = bytes.clone();
+            forged[at] ^= 0x01;
+            let forged = base64::engine::general_purpose::URL_SAFE.encode(&forged);
+            assert!(
+                ring.decrypt(&EncryptedField::new(forged)).is_err(),
+                "a change at byte {at} was not noticed"
+            );
+        }
+        // A fresh IV each time: one value never gives the same ciphertext twice.
+        assert_ne!(
+            ring.encrypt(b"secret").unwrap(),
+            ring.encrypt(b"secret").unwrap()
+        );
         assert_eq!(
             FernetKeyRing::new(&[]).map(|_| ()),
             Err(KeyRingError::Empty)

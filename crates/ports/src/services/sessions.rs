@@ -5,6 +5,8 @@
 mod management;
 #[cfg(test)]
 mod randomness_tests;
+#[cfg(test)]
+mod timeout_tests;
 
 use std::sync::Arc;
 

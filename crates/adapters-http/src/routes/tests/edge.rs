@@ -426,3 +426,50 @@ fn every_route_has_the_group_its_cost_calls_for() {
     );
     assert!(!new.upload, "new routes take small bodies");
 }
+
+/// `X-Forwarded-Host` is never believed, not even from a trusted proxy (ASVS 4.1.3): the host
+/// allowlist reads `Host`, and redirects go to the public URL.
+#[tokio::test]
+async fn a_forwarded_host_changes_nothing_even_from_a_trusted_proxy() {
+    let app = production_app(&["10.0.0.0/8"]);
+    for peer in ["198.51.100.7:5000", "10.1.2.3:5000"] {
+        let r = from_peer(
+            app.clone(),
+            peer,
+            "/auth/sign-in",
+            &[("x-forwarded-host", "evil.example")],
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::PERMANENT_REDIRECT, "{peer}");
+        assert_eq!(
+            header_of(&r, "location"),
+            "https://wildid.example.org/auth/sign-in",
+            "{peer}"
+        );
+    }
+    // Through the trusted proxy over https: served, and nothing in the page names the forged
+    // host.
+    let response = through_proxy(app.clone(), "wildid.example.org", "evil.example").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert!(!String::from_utf8_lossy(&body).contains("evil.example"));
+    // A forged host in `Host` itself is refused, whatever `X-Forwarded-Host` says.
+    let response = through_proxy(app, "evil.example", "wildid.example.org").await;
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+/// `GET /` over https through the trusted proxy 10.1.2.3, with `host` and `forwarded_host`.
+async fn through_proxy(app: Router, host: &str, forwarded_host: &str) -> Response<Body> {
+    let mut request = Request::builder()
+        .method(Method::GET)
+        .uri("/")
+        .header(header::HOST, host)
+        .header("x-forwarded-proto", "https")
+        .header("x-forwarded-host", forwarded_host)
+        .body(Body::empty())
+        .unwrap();
+    request
+        .extensions_mut()
+        .insert(ConnectInfo("10.1.2.3:5000".parse::<SocketAddr>().unwrap()));
+    app.oneshot(request).await.unwrap()
+}

@@ -195,3 +195,59 @@ async fn csp_reports_are_accepted_in_both_formats_and_validated() {
         (StatusCode::BAD_REQUEST, true)
     );
 }
+
+/// A failing dependency's cause (a host, SQL, a file path) goes to the log, never into the
+/// answer, on the API and on pages (ASVS 13.4.2, 16.5.1).
+#[tokio::test]
+async fn a_failing_dependency_is_answered_without_its_cause() {
+    let causes = [
+        (
+            RepoError::Unavailable("connect to db.internal.example:5432 refused".into()),
+            StatusCode::SERVICE_UNAVAILABLE,
+        ),
+        (
+            RepoError::Corrupt("SELECT * FROM sessions in /var/lib/wildid/wildid.db".into()),
+            StatusCode::INTERNAL_SERVER_ERROR,
+        ),
+    ];
+    for (error, status) in causes {
+        let mut state = state(true);
+        let mut sessions = MockSessionRepository::new();
+        let failing = error.clone();
+        sessions
+            .expect_get()
+            .returning(move |_| Err(failing.clone()));
+        Arc::get_mut(&mut state.services).unwrap().sessions = SessionService::new(
+            Arc::new(sessions),
+            Arc::new(MockUserRepository::new()),
+            AuditTrail::new(Arc::new(MockAuditLog::new())),
+            Arc::new(SystemClock),
+            Arc::new(OsRandom),
+            SessionPolicy::default(),
+        );
+        let app = with_layers(routes(&state), state);
+        for path in ["/api/auth/me", "/account"] {
+            let (r, body) = send_with(
+                app.clone(),
+                Method::GET,
+                path,
+                None,
+                &[("cookie", &session_cookie())],
+                vec![],
+            )
+            .await;
+            assert_eq!(r.status(), status, "{path}: {body}");
+            for leak in [
+                "db.internal",
+                "5432",
+                "SELECT",
+                "sessions",
+                "/var/lib",
+                "wildid.db",
+            ] {
+                assert!(!body.contains(leak), "{path} answers {leak:?}: {body}");
+            }
+            assert_security_headers(&r);
+        }
+    }
+}

@@ -51,7 +51,8 @@ fn service(random: Arc<Recorded>, stores: bool) -> SessionService {
     )
 }
 
-fn client() -> ClientInfo {
+/// A browser with fixed identifying headers.
+pub(super) fn client() -> ClientInfo {
     ClientInfo {
         fingerprint: Fingerprint::from_headers("ua", "en", "gzip"),
         coarse_ip: None,
