@@ -13,6 +13,7 @@
 //! stability guarantee, `.cargo/config.toml`), which keeps plans independent of bound values for
 //! the queries that do need a bound `LIMIT`.
 
+mod account_removal;
 mod address_index;
 mod audit;
 mod captchas;

@@ -19,6 +19,7 @@ use wildid_ports::RepoError;
 use wildid_ports::repo::{Page, QueuedMail, StoredAddress, UserRepository};
 
 use crate::Database;
+use crate::account_removal;
 use crate::address_index;
 use crate::codec::{array, from_db_time, opt_from_db_time, opt_to_db_time, to_db_time};
 use crate::error::{TxError, corrupt, found, repo_error};
@@ -413,24 +414,11 @@ impl UserRepository for SqlUsers {
         address_index::rekey_account(&self.db, id, old, new).await
     }
 
+    async fn purge_unverified(&self, before: Timestamp) -> Result<u64, RepoError> {
+        account_removal::purge_unverified(&self.db, before).await
+    }
+
     async fn delete(&self, id: UserId) -> Result<(), RepoError> {
-        let key = id.to_string();
-        let deleted = with_write_conn!(self.db, |conn| {
-            conn.transaction(async |conn| -> Result<usize, TxError> {
-                // Rows of other aggregates that belong to the user go with it through
-                // ON DELETE CASCADE foreign keys, inside this transaction.
-                Ok(diesel::delete(users::table.find(&key))
-                    .execute(conn)
-                    .await?)
-            })
-            .await
-            .map_err(RepoError::from)?
-        });
-        if deleted == 0 {
-            Err(RepoError::NotFound)
-        } else {
-            crate::pool::truncate_wal(&self.db).await;
-            Ok(())
-        }
+        account_removal::delete(&self.db, id).await
     }
 }

@@ -255,6 +255,8 @@ pub fn compose(
         tokens: db.login_tokens(),
         held_photos: db.held_photos(),
         captchas,
+        accounts: db.users(),
+        audit: audit.clone(),
         mail,
         visits: retention,
         keys,

@@ -1,6 +1,6 @@
 //! Periodic maintenance while the server runs: expired sessions, rate-limit counters, spent
-//! tokens, delivered mail (after a day), expired CAPTCHA challenges and expired held photos are
-//! deleted every few minutes; visit data past its retention period once a day, by whichever
+//! tokens, delivered mail (after a day), expired CAPTCHA challenges, expired held photos and
+//! accounts whose address was never confirmed (after a week) are deleted every few minutes; visit data past its retention period once a day, by whichever
 //! server process takes the purge's lease (the first round runs at start, so an overdue purge
 //! happens then). Jobs stop with the server.
 
@@ -8,8 +8,12 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 use wildid_domain::audit::Actor;
+use wildid_domain::audit::{Action, AuditDetails, AuditRecord};
 use wildid_ports::clock::Clock;
-use wildid_ports::repo::{HeldPhotoRepository, LoginTokenRepository, RateLimitStore};
+use wildid_ports::repo::{
+    HeldPhotoRepository, LoginTokenRepository, RateLimitStore, UserRepository,
+};
+use wildid_ports::services::audit::AuditTrail;
 use wildid_ports::services::captcha::Captchas;
 use wildid_ports::services::mail::MailQueue;
 use wildid_ports::services::reencryption::{Reencryption, Walk};
@@ -40,6 +44,10 @@ pub struct Jobs {
     pub held_photos: std::sync::Arc<dyn HeldPhotoRepository>,
     /// Expired CAPTCHA purge.
     pub captchas: Captchas,
+    /// Accounts whose address was never confirmed, past their retention period.
+    pub accounts: std::sync::Arc<dyn UserRepository>,
+    /// Where the deletion of such accounts is recorded.
+    pub audit: AuditTrail,
     /// Mail delivery.
     pub mail: MailQueue,
     /// Visit data past its retention period (daily, under a lease that one process of
@@ -142,6 +150,23 @@ impl Jobs {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "expired captchas purged"),
             Err(error) => tracing::warn!(%error, "captcha purge failed"),
+        }
+        let cutoff = self
+            .visits
+            .policy()
+            .unverified_account_cutoff(self.clock.now());
+        let unconfirmed = self.accounts.purge_unverified(cutoff).await;
+        ran("unverified_account_purge", unconfirmed.is_ok());
+        match unconfirmed {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!(deleted = n, "accounts never confirmed purged");
+                let mut record =
+                    AuditRecord::new(self.clock.now(), Actor::System, Action::RetentionPurged);
+                record.details = AuditDetails::new().with("unverified_accounts", n.to_string());
+                self.audit.record_or_log(record).await;
+            }
+            Err(error) => tracing::warn!(%error, "unverified account purge failed"),
         }
         let visits = self.visits.purge_if_due().await;
         ran("visit_purge", visits.is_ok());
@@ -289,6 +314,9 @@ mod tests {
         let mut outbox = MockMailOutbox::new();
         let seen = note("mail");
         outbox.expect_purge_sent_before().times(1).returning(seen);
+        let mut accounts = MockUserRepository::new();
+        let seen = note("unverified_accounts");
+        accounts.expect_purge_unverified().times(1).returning(seen);
         let mut captchas = MockCaptchaRepository::new();
         let seen = note("captchas");
         captchas.expect_purge_expired().times(1).returning(seen);
@@ -346,6 +374,14 @@ mod tests {
                 },
                 None,
             ),
+            accounts: Arc::new(accounts),
+            audit: AuditTrail::new(Arc::new({
+                let mut log = MockAuditLog::new();
+                log.expect_append().returning(|record| {
+                    Ok(wildid_domain::audit::AuditEntry::append_to(None, record))
+                });
+                log
+            })),
             mail: MailQueue::new(
                 Arc::new(outbox),
                 cipher,
@@ -397,6 +433,7 @@ mod tests {
                 ("notifications", now() - day * 90),
                 ("sessions", now() - SessionPolicy::default().idle_timeout()),
                 ("tokens", now() - day),
+                ("unverified_accounts", now() - day * 7),
                 ("visit_mappings", now() - day * 14),
             ]
         );
@@ -405,8 +442,10 @@ mod tests {
     #[tokio::test]
     async fn the_configured_policy_sets_every_period_it_names() {
         let day = chrono::TimeDelta::days(1);
-        let policy =
-            wildid_domain::retention::RetentionPolicy::new(day * 20, day * 3, day * 7).unwrap();
+        let policy = wildid_domain::retention::RetentionPolicy::new(day * 20, day * 3, day * 7)
+            .unwrap()
+            .with_unverified_accounts(day * 30)
+            .unwrap();
         let asked = Arc::new(Mutex::new(Vec::new()));
         jobs_under(&asked, "none", policy).once().await;
         let asked = asked.lock().unwrap().clone();
@@ -416,6 +455,7 @@ mod tests {
         assert_eq!(cutoff("visit_mappings"), now() - day * 20);
         assert_eq!(cutoff("bookings"), now() - day * 20);
         assert_eq!(cutoff("notifications"), now() - day * 7);
+        assert_eq!(cutoff("unverified_accounts"), now() - day * 30);
     }
 
     #[tokio::test]
@@ -427,6 +467,7 @@ mod tests {
             "held_photos",
             "mail",
             "captchas",
+            "unverified_accounts",
             "visit_mappings",
             "bookings",
             "notifications",
@@ -434,7 +475,7 @@ mod tests {
             let asked = Arc::new(Mutex::new(Vec::new()));
             // Every store is still asked once (the mocks' `times(1)` checks it on drop).
             jobs(&asked, failing).once().await;
-            assert_eq!(asked.lock().unwrap().len(), 9, "after {failing} failed");
+            assert_eq!(asked.lock().unwrap().len(), 10, "after {failing} failed");
         }
     }
 }

@@ -290,9 +290,10 @@ fn journal_and_retention(settings: &Settings) -> SettingsSection {
             journal.obscure_from.code().unwrap_or("-")
         ),
     );
-    s.row("retention", format!("visit data {} days, read notifications {} days (purged daily); spent sign-in links and delivered mail {} day(s)", settings.retention.visit_mappings().num_days(),
+    s.row("retention", format!("visit data {} days, read notifications {} days (purged daily); spent sign-in links and delivered mail {} day(s); accounts never confirmed {} days", settings.retention.visit_mappings().num_days(),
         settings.retention.read_notifications().num_days(),
-        settings.retention.spent_tokens().num_days()));
+        settings.retention.spent_tokens().num_days(),
+        settings.retention.unverified_accounts().num_days()));
     s.done()
 }
 

@@ -8,16 +8,19 @@ pub struct RetentionPolicy {
     visit_mappings: Duration,
     spent_tokens: Duration,
     read_notifications: Duration,
+    unverified_accounts: Duration,
 }
 
 impl Default for RetentionPolicy {
     /// Seed value: visit mappings 14 days. Spent sign-in tokens and delivered mail are kept 1
-    /// day for forensics, read notifications 90 days.
+    /// day for forensics, read notifications 90 days, accounts whose address was never
+    /// confirmed 7 days.
     fn default() -> Self {
         Self {
             visit_mappings: Duration::days(14),
             spent_tokens: Duration::days(1),
             read_notifications: Duration::days(90),
+            unverified_accounts: Duration::days(7),
         }
     }
 }
@@ -42,6 +45,21 @@ impl RetentionPolicy {
             visit_mappings,
             spent_tokens,
             read_notifications,
+            ..Self::default()
+        })
+    }
+
+    /// The same policy, keeping accounts whose address was never confirmed for `period`.
+    ///
+    /// # Errors
+    /// [`InvalidPolicy`] when the period is not positive.
+    pub fn with_unverified_accounts(self, period: Duration) -> Result<Self, InvalidPolicy> {
+        if period <= Duration::zero() {
+            return Err(InvalidPolicy("retention periods must be positive"));
+        }
+        Ok(Self {
+            unverified_accounts: period,
+            ..self
         })
     }
 
@@ -58,6 +76,18 @@ impl RetentionPolicy {
     /// How long notifications are kept once read.
     pub fn read_notifications(&self) -> Duration {
         self.read_notifications
+    }
+
+    /// How long an account registered with a password is kept while its address is not
+    /// confirmed (it cannot sign in meanwhile).
+    pub fn unverified_accounts(&self) -> Duration {
+        self.unverified_accounts
+    }
+
+    /// Visitor accounts registered with a password before this instant whose address is still
+    /// not confirmed are deleted.
+    pub fn unverified_account_cutoff(&self, now: Timestamp) -> Timestamp {
+        now - self.unverified_accounts
     }
 
     /// Visit mappings created before this instant are purged.
@@ -133,5 +163,27 @@ mod tests {
         assert!(
             RetentionPolicy::new(Duration::zero(), Duration::days(1), Duration::days(1)).is_err()
         );
+    }
+
+    #[test]
+    fn unconfirmed_accounts_go_after_seven_days_or_as_configured() {
+        let now = chrono::Utc.with_ymd_and_hms(2026, 5, 15, 0, 0, 0).unwrap();
+        let policy = RetentionPolicy::default();
+        assert_eq!(policy.unverified_accounts(), Duration::days(7));
+        assert_eq!(
+            policy.unverified_account_cutoff(now),
+            chrono::Utc.with_ymd_and_hms(2026, 5, 8, 0, 0, 0).unwrap()
+        );
+        let longer = policy.with_unverified_accounts(Duration::days(30)).unwrap();
+        assert_eq!(
+            now - longer.unverified_account_cutoff(now),
+            Duration::days(30)
+        );
+        assert_eq!(
+            longer.visit_mappings(),
+            policy.visit_mappings(),
+            "the rest kept"
+        );
+        assert!(policy.with_unverified_accounts(Duration::zero()).is_err());
     }
 }

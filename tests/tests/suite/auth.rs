@@ -670,3 +670,54 @@ async fn html_forms_sign_in_and_out_with_the_token_in_a_field() {
         (303, Some("/auth/sign-in?next=/account"))
     );
 }
+
+/// Retention of accounts never confirmed (ASVS 14.2.7): a week after registering, an account
+/// whose address was not confirmed is deleted by the server's maintenance round, audited with
+/// the count only; a confirmed one of the same age stays.
+#[tokio::test]
+async fn an_account_never_confirmed_is_deleted_after_its_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_path_buf();
+    let server = Server::start_with(options().data_dir(&data)).unwrap();
+    registered(&server, "kept@example.org").await;
+    let r = Client::new(&server.url(""))
+        .post_json(
+            "/api/auth/register",
+            &json!({"email": "gone@example.org", "password": PASSWORD, "accept_privacy": true}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(count(&data, "users"), 2);
+    let (status, _) = server.stop();
+    assert!(status.success());
+    // Both registered eight days ago; the maintenance round runs at start.
+    sqlite(
+        &data,
+        "UPDATE users SET created_at = datetime('now', '-8 days')",
+    );
+    let server = Server::start_with(options().data_dir(&data)).unwrap();
+    server.wait_for_log("accounts never confirmed purged");
+    assert_eq!(count(&data, "users"), 1);
+    let r = login(
+        &mut Client::new(&server.url("")),
+        "kept@example.org",
+        PASSWORD,
+    )
+    .await;
+    assert_eq!(r.status, 200, "the confirmed account stays: {}", r.body);
+    let purged: Vec<serde_json::Value> = wildid_tests::accounts::audit_entries(&server.data_dir)
+        .into_iter()
+        .filter(|(action, _)| action == "retention.purged")
+        .map(|(_, details)| details)
+        .collect();
+    assert_eq!(purged, [json!({"unverified_accounts": "1"})]);
+    // The address is free again: registering it starts over.
+    let r = Client::new(&server.url(""))
+        .post_json(
+            "/api/auth/register",
+            &json!({"email": "gone@example.org", "password": PASSWORD, "accept_privacy": true}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(count(&data, "users"), 2);
+}

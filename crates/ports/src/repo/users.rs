@@ -180,6 +180,15 @@ pub trait UserRepository: Send + Sync {
         new: &EmailLookup,
     ) -> Result<bool, RepoError>;
 
+    /// Deletes every visitor account registered with a password before `before` whose address
+    /// was never confirmed (it could not sign in), with everything that belongs to it, in one
+    /// statement; returns how many. Accounts with another role, without a password (made by
+    /// a sign-in link or the shell) or confirmed are never touched.
+    ///
+    /// # Errors
+    /// Only storage failures; nothing is deleted then.
+    async fn purge_unverified(&self, before: Timestamp) -> Result<u64, RepoError>;
+
     /// Deletes the account and everything that belongs to it (sessions, identifications,
     /// bookings, notifications) in one transaction.
     ///

@@ -422,3 +422,55 @@ on_both_backends!(
         assert!(codes.unused(u.id()).await.unwrap().is_empty());
     }
 );
+
+// Retention (ASVS 14.2.7): a visitor who registered with a password and never confirmed the
+// address is deleted once past the period, with what belongs to the account; nobody else is.
+on_both_backends!(
+    only_unconfirmed_visitor_accounts_past_the_cut_off_are_purged,
+    |t: TestDb| async move {
+        use wildid_domain::token::{LoginToken, RawToken, TokenPolicy, TokenPurpose};
+        let repo = t.db.users();
+        let with = |n: u8, created: i64, change: &dyn Fn(&mut wildid_domain::user::UserRecord)| {
+            let mut record = user(n).into_record();
+            record.created_at = at(created);
+            record.password_hash = Some(PasswordHash::new(
+                "$argon2id$v=19$m=19456,t=2,p=1$a$b".into(),
+            ));
+            change(&mut record);
+            User::restore(record).unwrap()
+        };
+        let stale = with(1, 1, &|_| {});
+        let recent = with(2, 10, &|_| {});
+        let confirmed = with(3, 1, &|r| r.email_verified_at = Some(at(2)));
+        let by_link = with(4, 1, &|r| r.password_hash = None);
+        let worker = with(5, 1, &|r| r.role = Role::Worker);
+        for u in [&stale, &recent, &confirmed, &by_link, &worker] {
+            repo.insert(u).await.unwrap();
+        }
+        let link = LoginToken::issue(
+            RawToken::from_random([1; 32]).hash(),
+            TokenPurpose::EmailVerification,
+            stale.email_lookup(),
+            &TokenPolicy::default(),
+            at(1),
+        );
+        t.db.login_tokens().insert(&link).await.unwrap();
+
+        assert_eq!(repo.purge_unverified(at(5)).await.unwrap(), 1);
+        assert_eq!(repo.get(stale.id()).await, Err(RepoError::NotFound));
+        assert_eq!(
+            t.db.login_tokens().get(&link.hash).await.unwrap(),
+            None,
+            "its link went with it"
+        );
+        for kept in [&recent, &confirmed, &by_link, &worker] {
+            assert_eq!(repo.get(kept.id()).await.unwrap(), *kept);
+        }
+        assert_eq!(repo.purge_unverified(at(5)).await.unwrap(), 0);
+        assert_eq!(
+            repo.purge_unverified(at(11)).await.unwrap(),
+            1,
+            "the recent one, later"
+        );
+    }
+);
