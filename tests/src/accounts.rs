@@ -185,6 +185,18 @@ pub fn assert_audited(data_dir: &Path, expected: &[&str]) {
     }
 }
 
+/// Registers `email` with [`PASSWORD`] from a new browser, asserting the request was taken
+/// (202), without confirming the address.
+pub async fn register_unconfirmed(server: &Server, email: &str) {
+    let r = Client::new(&server.url(""))
+        .post_json(
+            "/api/auth/register",
+            &json!({"email": email, "password": PASSWORD, "accept_privacy": true}),
+        )
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+}
+
 /// Registers `email` with [`PASSWORD`] and confirms it through the outbox; returns the
 /// browser that did it (signed out).
 pub async fn registered(server: &Server, email: &str) -> Client {

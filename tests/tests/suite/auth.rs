@@ -6,7 +6,7 @@
 use serde_json::json;
 use wildid_tests::accounts::{
     PASSWORD, PUBLIC_URL as PUBLIC, assert_audited, count, login, options, password_hashes,
-    registered, sqlite,
+    register_unconfirmed, registered, sqlite,
 };
 use wildid_tests::client::{Client, link_in, wait_for_mail};
 use wildid_tests::server::{Server, ServerOptions};
@@ -680,13 +680,7 @@ async fn an_account_never_confirmed_is_deleted_after_its_retention() {
     let data = dir.path().to_path_buf();
     let server = Server::start_with(options().data_dir(&data)).unwrap();
     registered(&server, "kept@example.org").await;
-    let r = Client::new(&server.url(""))
-        .post_json(
-            "/api/auth/register",
-            &json!({"email": "gone@example.org", "password": PASSWORD, "accept_privacy": true}),
-        )
-        .await;
-    assert_eq!(r.status, 202, "{}", r.body);
+    register_unconfirmed(&server, "gone@example.org").await;
     assert_eq!(count(&data, "users"), 2);
     let (status, _) = server.stop();
     assert!(status.success());
@@ -712,12 +706,6 @@ async fn an_account_never_confirmed_is_deleted_after_its_retention() {
         .collect();
     assert_eq!(purged, [json!({"unverified_accounts": "1"})]);
     // The address is free again: registering it starts over.
-    let r = Client::new(&server.url(""))
-        .post_json(
-            "/api/auth/register",
-            &json!({"email": "gone@example.org", "password": PASSWORD, "accept_privacy": true}),
-        )
-        .await;
-    assert_eq!(r.status, 202, "{}", r.body);
+    register_unconfirmed(&server, "gone@example.org").await;
     assert_eq!(count(&data, "users"), 2);
 }

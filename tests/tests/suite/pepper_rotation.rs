@@ -7,9 +7,10 @@
 
 use std::path::Path;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use wildid_tests::accounts::{
-    PASSWORD, link_for, login, redeemed, registered, sign_in_by_link, start_on,
+    PASSWORD, link_for, login, redeemed, register_unconfirmed, registered, sign_in_by_link,
+    start_on,
 };
 use wildid_tests::client::{Client, outbox, wait_for_mail};
 use wildid_tests::server::{Server, run_cli};
@@ -122,13 +123,7 @@ async fn rotation(database: Option<String>) {
     assert_eq!(r.status, 200, "found under the previous pepper: {}", r.body);
     // Registering the address again makes no second account (its owner is told instead).
     let before = outbox(data.path()).len();
-    let r = Client::new(&server.url(""))
-        .post_json(
-            "/api/auth/register",
-            &json!({"email": "fern@example.org", "password": PASSWORD, "accept_privacy": true}),
-        )
-        .await;
-    assert_eq!(r.status, 202, "{}", r.body);
+    register_unconfirmed(&server, "fern@example.org").await;
     let told = wait_for_mail(data.path(), before + 1).await;
     assert!(told.last().unwrap().contains("To: fern@example.org"));
     // A new sign-in link for fern reaches the same account (moss's link is kept for later:
