@@ -263,6 +263,40 @@ mod tests {
         );
     }
 
+    /// The chain has no key: whoever can write the table can edit an entry and re-chain every
+    /// later one, and the log then verifies on its own. A head recorded elsewhere still
+    /// catches it (ASVS 16.4.2), whichever entry was rewritten.
+    #[tokio::test]
+    async fn a_rechained_log_verifies_alone_but_not_against_its_anchor() {
+        let honest = entries(4);
+        let head = (honest[3].seq, honest[3].hash);
+        for edited in 0..4 {
+            let mut forged: Vec<AuditEntry> = Vec::new();
+            for (i, entry) in honest.iter().enumerate() {
+                let mut record = entry.record.clone();
+                if i == edited {
+                    record.details = wildid_domain::audit::AuditDetails::new().with("covered", "up");
+                }
+                forged.push(AuditEntry::append_to(
+                    forged.last().map(|e| (e.seq, e.hash)),
+                    record,
+                ));
+            }
+            let rows: Vec<AuditRow> = forged.into_iter().map(AuditRow::Entry).collect();
+            let trail = AuditTrail::new(Arc::new(log_of(rows)));
+            assert!(
+                matches!(trail.verify(None).await.unwrap(), VerifyOutcome::Intact(_)),
+                "re-chained, it is consistent"
+            );
+            assert_eq!(
+                trail.verify(Some(head)).await.unwrap(),
+                VerifyOutcome::AnchorMismatch { seq: 4 },
+                "entry {} rewritten",
+                edited + 1
+            );
+        }
+    }
+
     #[tokio::test]
     async fn progress_is_told_page_by_page_up_to_every_entry() {
         let rows: Vec<AuditRow> = entries(2_500).into_iter().map(AuditRow::Entry).collect();
