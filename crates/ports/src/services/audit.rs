@@ -275,7 +275,8 @@ mod tests {
             for (i, entry) in honest.iter().enumerate() {
                 let mut record = entry.record.clone();
                 if i == edited {
-                    record.details = wildid_domain::audit::AuditDetails::new().with("covered", "up");
+                    record.details =
+                        wildid_domain::audit::AuditDetails::new().with("covered", "up");
                 }
                 forged.push(AuditEntry::append_to(
                     forged.last().map(|e| (e.seq, e.hash)),
