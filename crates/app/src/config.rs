@@ -307,6 +307,12 @@ fn validate(raw: Raw, overrides: &Overrides) -> Result<Settings, ConfigError> {
         map_tile_origins.as_deref().unwrap_or_default()
     ));
     let retention = check!(retention::retention(&raw.retention));
+    let accounts = accounts.map(|mut policy| {
+        if let Some(retention) = &retention {
+            policy.unconfirmed_kept = retention.unverified_accounts();
+        }
+        policy
+    });
     // Every value is there exactly when nothing was found wrong: unwrap them all, or report.
     macro_rules! all_found {
         ($($value:ident),* $(,)?) => {

@@ -516,3 +516,33 @@ async fn the_shell_lists_finds_and_manages_accounts_all_audited() {
         ],
     );
 }
+
+/// A worker meets the second factor before the worker pages and API, on the real server, as an
+/// admin does (ASVS 6.3.3); once it is set up, they open.
+#[tokio::test]
+async fn a_worker_sets_up_the_second_factor_before_the_worker_routes() {
+    let server = Server::start_with(options()).unwrap();
+    sign_in_by_link(&server, "warden@example.org").await;
+    let (status, out, err) = run_cli(
+        &server.data_dir,
+        &[],
+        &["users", "set-role", "warden@example.org", "worker"],
+    );
+    assert!(status.success(), "{out}{err}");
+    let mut warden = sign_in_by_link(&server, "warden@example.org").await;
+    let r = warden.get("/api/worker/bookings").await;
+    assert_eq!(
+        (r.status, r.error().as_str()),
+        (403, "totp_enrollment_required")
+    );
+    let page = warden.get("/worker").await;
+    assert_eq!(page.header("location"), Some("/account/totp"));
+    let line = server.wait_for_log("second_factor_required");
+    assert!(
+        line.contains("worker") && !line.contains("warden@"),
+        "{line}"
+    );
+    enrol_totp(&mut warden).await;
+    assert_eq!(warden.get("/api/worker/bookings").await.status, 200);
+    assert_eq!(warden.get("/worker").await.status, 200);
+}

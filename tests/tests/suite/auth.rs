@@ -26,6 +26,10 @@ async fn register_verify_sign_in_me_and_out() {
     let mail = &mails[0];
     assert!(mail.contains("To: ann@example.org"));
     assert!(mail.contains("expires on") && mail.contains("works once"));
+    assert!(
+        mail.contains("not confirmed within 7 days, the account is deleted"),
+        "{mail}"
+    );
     let (link, token) = link_in(mail, "/auth/verify");
     assert!(
         link.starts_with(&format!("{PUBLIC}/auth/verify?token=")),

@@ -44,6 +44,23 @@ fn defaults_are_the_embedded_setup() {
         s.session_policy.anonymous_lifetime(),
         chrono::TimeDelta::hours(1)
     );
+    assert_eq!(s.accounts.unconfirmed_kept, chrono::TimeDelta::days(7));
+}
+
+#[test]
+fn the_verification_mail_states_the_configured_retention() {
+    let mut r = raw();
+    r.retention.retention_unverified_days = Some(30);
+    let s = validate(r, &Overrides::default()).unwrap();
+    assert_eq!(
+        s.retention.unverified_accounts(),
+        chrono::TimeDelta::days(30)
+    );
+    assert_eq!(
+        s.accounts.unconfirmed_kept,
+        chrono::TimeDelta::days(30),
+        "the account flows say what the purge does"
+    );
 }
 
 #[test]

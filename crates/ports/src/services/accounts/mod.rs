@@ -72,6 +72,10 @@ pub struct AccountPolicy {
     pub mail_per_address: RateLimit,
     /// Messages per client address.
     pub mail_per_ip: RateLimit,
+    /// How long an account registered with a password waits for its address to be confirmed
+    /// before the maintenance jobs delete it (said in the verification mail; the deletion is
+    /// `RetentionPolicy::unverified_accounts`, which the composition root copies here).
+    pub unconfirmed_kept: wildid_domain::Duration,
 }
 
 impl Default for AccountPolicy {
@@ -89,6 +93,8 @@ impl Default for AccountPolicy {
             login_per_ip: RateLimit::per_seconds(FIVE, MINUTE),
             mail_per_address: RateLimit::per_seconds(FIVE, HOUR),
             mail_per_ip: RateLimit::per_seconds(TWENTY, HOUR),
+            unconfirmed_kept: wildid_domain::retention::RetentionPolicy::default()
+                .unverified_accounts(),
         }
     }
 }

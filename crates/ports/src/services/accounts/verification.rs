@@ -166,12 +166,15 @@ impl Accounts {
         let text = format!(
             "Hello,\n\nplease confirm that this address belongs to you by opening this link:\n\n{link}\n\n\
              The link works once and expires on {} UTC (in {}).\n\
+             Until the address is confirmed the account cannot sign in; if it is not confirmed \
+             within {} days, the account is deleted and the address can be registered again.\n\
              If you did not create a WildID account, ignore this message: nothing happens without the link.\n\n\
              WildID\n",
             token.expires_at.format("%Y-%m-%d %H:%M"),
             self.policy
                 .tokens
                 .lifetime_text(TokenPurpose::EmailVerification),
+            self.policy.unconfirmed_kept.num_days(),
         );
         Ok(OutgoingMail {
             to: to.clone(),
