@@ -27,8 +27,14 @@ pub fn options() -> ServerOptions {
         .env("WILDID_MAIL_PER_IP_PER_HOUR", "1000")
 }
 
+/// A connection to the server's database file that waits (up to 10 s) for the running
+/// server's write transactions, as the server's own connections do, instead of failing with
+/// "database is locked" when a maintenance round happens to be writing.
 fn connect(data_dir: &Path) -> SqliteConnection {
-    SqliteConnection::establish(data_dir.join("wildid.db").to_str().unwrap()).unwrap()
+    let mut conn =
+        SqliteConnection::establish(data_dir.join("wildid.db").to_str().unwrap()).unwrap();
+    conn.batch_execute("PRAGMA busy_timeout = 10000;").unwrap();
+    conn
 }
 
 /// Runs SQL on the server's database file.
