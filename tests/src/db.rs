@@ -40,6 +40,14 @@ pub async fn postgres() -> Option<TestDb> {
     })
 }
 
+/// [`fresh_postgres_url`] as the text a server's `DATABASE_URL` takes.
+pub async fn fresh_postgres_url_text() -> Option<String> {
+    match fresh_postgres_url().await? {
+        DatabaseUrl::Postgres(raw) => Some(raw.expose().to_owned()),
+        DatabaseUrl::Sqlite { .. } => None,
+    }
+}
+
 /// The URL of a new, empty (unmigrated) database on the test Postgres server.
 pub async fn fresh_postgres_url() -> Option<DatabaseUrl> {
     let server = crate::pg::server()?;

@@ -292,33 +292,13 @@ async fn refusals_reach_the_log_as_security_events() {
         assert!(line.contains("client=\"127.0.0.0/24\""), "{line}");
     }
     // A browser's report of a blocked script (what an injection attempt produces).
-    let r = browser
-        .send(
-            reqwest::Method::POST,
-            "/api/csp-report",
-            &[("content-type", "application/csp-report")],
-            Some(
-                br#"{"csp-report":{"document-uri":"https://wildid.example.org/identify","violated-directive":"script-src-elem","blocked-uri":"https://evil.example/x.js"}}"#
-                    .to_vec(),
-            ),
-        )
-        .await;
+    let r = csp_report(&mut browser, br#"{"csp-report":{"document-uri":"https://wildid.example.org/identify","violated-directive":"script-src-elem","blocked-uri":"https://evil.example/x.js"}}"#).await;
     assert_eq!(r.status, 204, "{}", r.body);
     let line = server.wait_for_log("csp_violation");
     assert!(line.contains("evil.example"), "what was blocked: {line}");
     // A report written to forge log lines (ASVS 16.4.1): line breaks, the Unicode line
     // separator and a terminal escape in what it says was blocked. It stays one line.
-    let r = browser
-        .send(
-            reqwest::Method::POST,
-            "/api/csp-report",
-            &[("content-type", "application/csp-report")],
-            Some(
-                br#"{"csp-report":{"document-uri":"https://wildid.example.org/identify","violated-directive":"img-src","blocked-uri":"https://forger.example/a\r\n2026-01-01T00:00:00Z  INFO wildid: forged admin sign-in\u2028INFO wildid: forged again\u001b[2K"}}"#
-                    .to_vec(),
-            ),
-        )
-        .await;
+    let r = csp_report(&mut browser, br#"{"csp-report":{"document-uri":"https://wildid.example.org/identify","violated-directive":"img-src","blocked-uri":"https://forger.example/a\r\n2026-01-01T00:00:00Z  INFO wildid: forged admin sign-in\u2028INFO wildid: forged again\u001b[2K"}}"#).await;
     assert_eq!(r.status, 204, "{}", r.body);
     let line = server.wait_for_log("forger.example");
     assert!(line.contains("csp_violation"), "{line}");
@@ -351,4 +331,16 @@ async fn refusals_reach_the_log_as_security_events() {
             .map(|rest| rest.chars().take_while(char::is_ascii_hexdigit).count());
         assert_eq!(fingerprint, Some(32), "{event}: {line}");
     }
+}
+
+/// Posts `report` to `/api/csp-report` as a browser does.
+async fn csp_report(browser: &mut Client, report: &[u8]) -> wildid_tests::client::Answer {
+    browser
+        .send(
+            reqwest::Method::POST,
+            "/api/csp-report",
+            &[("content-type", "application/csp-report")],
+            Some(report.to_vec()),
+        )
+        .await
 }
