@@ -225,6 +225,8 @@ async fn an_admin_appointed_from_the_shell_manages_accounts() {
     );
     let (status, out, _) = run_cli(&server.data_dir, &[], &["audit", "verify"]);
     assert!(status.success(), "{out}");
+    // Every entry a request stored is also a line of the log stream (ASVS 16.4.3).
+    wildid_tests::accounts::assert_every_entry_logged(&server);
 }
 
 /// Sets up and confirms a second factor for the signed-in `user`.

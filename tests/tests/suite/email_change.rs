@@ -130,6 +130,8 @@ async fn an_account_moves_to_a_confirmed_address_and_the_old_one_is_told() {
         &server.data_dir,
         &["account.email.change_requested", "account.email.changed"],
     );
+    // Every entry a request stored is also a line of the log stream (ASVS 16.4.3).
+    wildid_tests::accounts::assert_every_entry_logged(&server);
 }
 
 #[tokio::test]

@@ -221,6 +221,8 @@ async fn rate_limit_then_captcha_then_trusted(kind: &str) {
         assert_eq!(answer.json()["status"]["is_trusted"], true);
     }
     assert_eq!(provider.calls().len(), 6);
+    // Every entry a request stored is also a line of the log stream (ASVS 16.4.3).
+    wildid_tests::accounts::assert_every_entry_logged(&server);
 }
 
 #[tokio::test]

@@ -193,6 +193,8 @@ async fn an_identification_is_kept_listed_given_feedback_shared_and_deleted() {
         !logged.contains("Caretta") && !logged.contains("reddish"),
         "{logged}"
     );
+    // Every entry a request stored is also a line of the log stream (ASVS 16.4.3).
+    wildid_tests::accounts::assert_every_entry_logged(&server);
 }
 
 #[tokio::test]

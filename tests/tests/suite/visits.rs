@@ -288,6 +288,8 @@ async fn a_visit_from_booking_to_completion_with_every_role_rule() {
             "visits.booking.cancelled",
         ],
     );
+    // Every entry a request stored is also a line of the log stream (ASVS 16.4.3).
+    wildid_tests::accounts::assert_every_entry_logged(&server);
 }
 
 #[tokio::test]
@@ -571,6 +573,8 @@ async fn an_exposure_reaches_everyone_checked_in_then_once_and_nobody_else() {
             .to_owned();
         assert!(!logged.contains(&me), "the audit names nobody told");
     }
+    // Every entry a request stored is also a line of the log stream (ASVS 16.4.3).
+    wildid_tests::accounts::assert_every_entry_logged(&server);
 }
 
 #[tokio::test]
