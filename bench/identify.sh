@@ -8,13 +8,17 @@
 #   remote-0.3mp  a provider on loopback that answers at once (bench/fake_provider.py), for
 #   remote-3mp    the cost of the photo check alone at 640 x 480, 2000 x 1500 and
 #   remote-12mp   4000 x 3000
+#   remote-3mp-275k  2000 x 1500 at the size the issue measured (275 KB: the highest quality
+#                 that fits); the 3 MP photo above is quality 90 (about 455 KB), more to decode
 #   uploads-8     8 and 32 connections each sending a 10 MiB JPEG, each on a fresh server:
 #   uploads-32    peak RSS must stay bounded (not grow with the uploads in flight)
 # The offline scenario runs at least OFFLINE_SECONDS (default 60: at about 27 a second, more
 # than 1,000 identifications), and the peak RSS is read after it; its request count is in the
 # results.
 #
-# Usage: [WILDID_BIN=path/to/wildid] bench/identify.sh [DURATION_SECONDS]   (default 15)
+# GROUPS (default "offline remote uploads") runs only the named groups of scenarios.
+#
+# Usage: [WILDID_BIN=path/to/wildid] [GROUPS=...] bench/identify.sh [DURATION_SECONDS]   (default 15)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-15}"
@@ -42,6 +46,7 @@ source_photo=crates/adapters-ai/tests/photos/dog.jpg
 "$target_dir/release/bench-photo" "$source_photo" 640 480 "$work/p0.3.jpg"
 "$target_dir/release/bench-photo" "$source_photo" 2000 1500 "$work/p3.jpg"
 "$target_dir/release/bench-photo" "$source_photo" 4000 3000 "$work/p12.jpg"
+"$target_dir/release/bench-photo" "$source_photo" 2000 1500 "$work/p3-275k.jpg" 268
 # About 10 MiB: a 12 MP photo at the highest quality, noise added so it does not compress.
 python3 - "$work/p10mib.jpg" <<'PY'
 import os, sys
@@ -107,26 +112,34 @@ LUA
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
   non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $5}' <<<"$out")
   rss=$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status")
-  printf '%-13s %8s id/s  p50 %9s  p99 %9s  requests %6s  non-2xx %s  peak RSS %s KiB\n' \
+  printf '%-16s %8s id/s  p50 %9s  p99 %9s  requests %6s  non-2xx %s  peak RSS %s KiB\n' \
     "$name" "$rps" "$p50" "$p99" "$requests" "${non2xx:-0}" "$rss" >&2
   printf '{"scenario":"%s","identifications_per_second":%s,"p50":"%s","p99":"%s","requests":%s,"non_2xx":%s,"peak_rss_kib":%s}' \
     "$name" "$rps" "$p50" "$p99" "$requests" "${non2xx:-0}" "$rss"
 }
 
+groups=" ${GROUPS:-offline remote uploads} "
 results=()
-start_server offline
-results+=("$(scenario offline-3mp "$work/p3.jpg" "$connections" "$offline_duration")")
-kill "$server_pid"
-start_server remote WILDID_AI_PROVIDER=bench WILDID_AI_BASE_URL="http://127.0.0.1:$provider_port/v1" WILDID_AI_MODEL=bench
-results+=("$(scenario remote-0.3mp "$work/p0.3.jpg" "$connections")")
-results+=("$(scenario remote-3mp "$work/p3.jpg" "$connections")")
-results+=("$(scenario remote-12mp "$work/p12.jpg" "$connections")")
-kill "$server_pid"
-for conns in 8 32; do
-  start_server "uploads-$conns" WILDID_AI_PROVIDER=bench WILDID_AI_BASE_URL="http://127.0.0.1:$provider_port/v1" WILDID_AI_MODEL=bench
-  results+=("$(scenario "uploads-$conns" "$work/p10mib.jpg" "$conns")")
+if [[ $groups == *" offline "* ]]; then
+  start_server offline
+  results+=("$(scenario offline-3mp "$work/p3.jpg" "$connections" "$offline_duration")")
   kill "$server_pid"
-done
+fi
+if [[ $groups == *" remote "* ]]; then
+  start_server remote WILDID_AI_PROVIDER=bench WILDID_AI_BASE_URL="http://127.0.0.1:$provider_port/v1" WILDID_AI_MODEL=bench
+  results+=("$(scenario remote-0.3mp "$work/p0.3.jpg" "$connections")")
+  results+=("$(scenario remote-3mp "$work/p3.jpg" "$connections")")
+  results+=("$(scenario remote-3mp-275k "$work/p3-275k.jpg" "$connections")")
+  results+=("$(scenario remote-12mp "$work/p12.jpg" "$connections")")
+  kill "$server_pid"
+fi
+if [[ $groups == *" uploads "* ]]; then
+  for conns in 8 32; do
+    start_server "uploads-$conns" WILDID_AI_PROVIDER=bench WILDID_AI_BASE_URL="http://127.0.0.1:$provider_port/v1" WILDID_AI_MODEL=bench
+    results+=("$(scenario "uploads-$conns" "$work/p10mib.jpg" "$conns")")
+    kill "$server_pid"
+  done
+fi
 
 stamp=$(date -u +%Y%m%dT%H%M%SZ)
 json=$(printf '{"timestamp":"%s","commit":"%s","server":"%s","duration_seconds":%s,"cpus":%s,"scenarios":[%s]}\n' \

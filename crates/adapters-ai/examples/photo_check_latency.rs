@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use wildid_adapters_ai::{PhotoLimits, images::check_photo};
+use wildid_ports::identify::Renditions;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -33,7 +34,7 @@ fn main() -> ExitCode {
     let mut decode = Vec::new();
     for _ in 0..runs {
         let t = Instant::now();
-        if check_photo(&upload, &limits).is_err() {
+        if check_photo(&upload, &limits, Renditions::WithThumbnail).is_err() {
             eprintln!("{path}: refused");
             return ExitCode::FAILURE;
         }

@@ -17,7 +17,9 @@ use image::metadata::Orientation;
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 use sha2::{Digest, Sha256};
 use tokio::sync::Semaphore;
-use wildid_ports::identify::{CheckedImage, ImageChecker, ImageError, ImageFormat, THUMBNAIL_SIDE};
+use wildid_ports::identify::{
+    CheckedImage, ImageChecker, ImageError, ImageFormat, Renditions, THUMBNAIL_SIDE,
+};
 
 /// What one upload may cost, and what the provider receives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,7 +74,11 @@ impl PhotoChecker {
 
 #[async_trait]
 impl ImageChecker for PhotoChecker {
-    async fn check(&self, upload: Vec<u8>) -> Result<CheckedImage, ImageError> {
+    async fn check(
+        &self,
+        upload: Vec<u8>,
+        renditions: Renditions,
+    ) -> Result<CheckedImage, ImageError> {
         if upload.is_empty() {
             return Err(ImageError::Empty);
         }
@@ -83,7 +89,7 @@ impl ImageChecker for PhotoChecker {
         let limits = self.limits.clone();
         tokio::task::spawn_blocking(move || {
             let _slot = permit;
-            check_photo(&upload, &limits)
+            check_photo(&upload, &limits, renditions)
         })
         .await
         .map_err(|e| ImageError::Unavailable(format!("the image decoder stopped: {e}")))?
@@ -94,7 +100,11 @@ impl ImageChecker for PhotoChecker {
 ///
 /// # Errors
 /// [`ImageError`] naming what is wrong with the upload.
-pub fn check_photo(upload: &[u8], limits: &PhotoLimits) -> Result<CheckedImage, ImageError> {
+pub fn check_photo(
+    upload: &[u8],
+    limits: &PhotoLimits,
+    renditions: Renditions,
+) -> Result<CheckedImage, ImageError> {
     if upload.is_empty() {
         return Err(ImageError::Empty);
     }
@@ -147,11 +157,13 @@ pub fn check_photo(upload: &[u8], limits: &PhotoLimits) -> Result<CheckedImage, 
     let sent = scaled(rgb.into_raw(), source, (width, height))?;
     let bytes = jpeg(&sent, width, height, limits.jpeg_quality)?;
     let (thumb_w, thumb_h) = fitted((width, height), THUMBNAIL_SIDE, THUMBNAIL_SIDE);
-    let thumbnail = if (thumb_w, thumb_h) == (width, height) {
-        bytes.clone()
-    } else {
-        let small = scaled(sent, (width, height), (thumb_w, thumb_h))?;
-        jpeg(&small, thumb_w, thumb_h, THUMBNAIL_QUALITY)?
+    let thumbnail = match renditions {
+        Renditions::CopyOnly => None,
+        Renditions::WithThumbnail if (thumb_w, thumb_h) == (width, height) => Some(bytes.clone()),
+        Renditions::WithThumbnail => {
+            let small = scaled(sent, (width, height), (thumb_w, thumb_h))?;
+            Some(jpeg(&small, thumb_w, thumb_h, THUMBNAIL_QUALITY)?)
+        }
     };
     Ok(CheckedImage {
         source_format,
@@ -312,6 +324,11 @@ mod tests {
         PhotoLimits::default()
     }
 
+    /// The check with every rendition.
+    fn checked_whole(upload: &[u8], limits: &PhotoLimits) -> Result<CheckedImage, ImageError> {
+        check_photo(upload, limits, Renditions::WithThumbnail)
+    }
+
     #[test]
     fn every_accepted_format_comes_out_as_a_jpeg_of_its_pixels() {
         for (format, expected) in [
@@ -322,7 +339,7 @@ mod tests {
             (Fmt::Bmp, ImageFormat::Bmp),
         ] {
             let upload = encoded(40, 30, format);
-            let checked = check_photo(&upload, &limits()).unwrap();
+            let checked = checked_whole(&upload, &limits()).unwrap();
             assert_eq!(checked.source_format, expected, "{format:?}");
             assert_eq!(checked.format, ImageFormat::Jpeg);
             assert_eq!((checked.width, checked.height), (40, 30));
@@ -334,7 +351,8 @@ mod tests {
             let expected_digest: [u8; 32] = Sha256::digest(&upload).into();
             assert_eq!(checked.upload_sha256, expected_digest);
             assert_eq!(
-                checked.thumbnail, checked.bytes,
+                checked.thumbnail.as_ref(),
+                Some(&checked.bytes),
                 "a small photo is its own thumbnail"
             );
         }
@@ -342,10 +360,26 @@ mod tests {
 
     #[test]
     fn a_large_photo_gets_a_thumbnail_of_at_most_512_pixels() {
-        let checked = check_photo(&encoded(1600, 900, Fmt::Png), &limits()).unwrap();
-        let thumb = image::load_from_memory(&checked.thumbnail).unwrap();
+        let checked = checked_whole(&encoded(1600, 900, Fmt::Png), &limits()).unwrap();
+        let thumbnail = checked.thumbnail.unwrap();
+        let thumb = image::load_from_memory(&thumbnail).unwrap();
         assert_eq!((thumb.width(), thumb.height()), (512, 288));
-        assert_eq!(image::guess_format(&checked.thumbnail).unwrap(), Fmt::Jpeg);
+        assert_eq!(image::guess_format(&thumbnail).unwrap(), Fmt::Jpeg);
+    }
+
+    #[test]
+    fn a_thumbnail_is_made_only_when_asked_for_and_the_copy_is_the_same_either_way() {
+        let upload = encoded(1600, 900, Fmt::Jpeg);
+        let whole = checked_whole(&upload, &limits()).unwrap();
+        let copy_only = check_photo(&upload, &limits(), Renditions::CopyOnly).unwrap();
+        assert_eq!(copy_only.thumbnail, None);
+        assert!(whole.thumbnail.is_some());
+        assert_eq!(copy_only.bytes, whole.bytes);
+        assert_eq!(copy_only.thumbnail_or_copy(), &whole.bytes[..]);
+        assert_eq!(
+            (copy_only.width, copy_only.height, copy_only.upload_sha256),
+            (whole.width, whole.height, whole.upload_sha256)
+        );
     }
 
     #[test]
@@ -358,12 +392,15 @@ mod tests {
         ] {
             // Refused as what it is: no format, a damaged one, or (for the fake GIF, whose
             // header bytes read as 25 120 pixels wide) too large.
-            let e = check_photo(bytes, &limits()).unwrap_err();
+            let e = checked_whole(bytes, &limits()).unwrap_err();
             assert_ne!(e, ImageError::Empty, "{e:?}");
         }
-        assert_eq!(check_photo(b"", &limits()).unwrap_err(), ImageError::Empty);
+        assert_eq!(
+            checked_whole(b"", &limits()).unwrap_err(),
+            ImageError::Empty
+        );
         // TIFF decodes elsewhere, but is not one of the accepted formats (nor compiled in).
-        let e = check_photo(b"II*\x00\x08\x00\x00\x00", &limits()).unwrap_err();
+        let e = checked_whole(b"II*\x00\x08\x00\x00\x00", &limits()).unwrap_err();
         assert_eq!(e, ImageError::UnsupportedFormat);
     }
 
@@ -371,7 +408,7 @@ mod tests {
     fn a_damaged_picture_is_refused_as_such() {
         for format in [Fmt::Png, Fmt::Jpeg, Fmt::Gif, Fmt::WebP] {
             let upload = encoded(64, 64, format);
-            let e = check_photo(&upload[..upload.len() / 2], &limits()).unwrap_err();
+            let e = checked_whole(&upload[..upload.len() / 2], &limits()).unwrap_err();
             assert_eq!(e, ImageError::Corrupt, "{format:?} cut in half");
         }
     }
@@ -381,14 +418,14 @@ mod tests {
         // A one-pixel-high strip is tiny to send but wider than allowed.
         let upload = encoded(13_000, 1, Fmt::Png);
         assert!(upload.len() < 100_000);
-        let e = check_photo(&upload, &limits()).unwrap_err();
+        let e = checked_whole(&upload, &limits()).unwrap_err();
         assert_eq!(e, ImageError::TooLarge { max_side: 12_000 });
         // Within the sides but beyond the decoder's memory.
         let small_memory = PhotoLimits {
             max_decode_bytes: 1024,
             ..limits()
         };
-        let e = check_photo(&encoded(100, 100, Fmt::Png), &small_memory).unwrap_err();
+        let e = checked_whole(&encoded(100, 100, Fmt::Png), &small_memory).unwrap_err();
         assert_eq!(e, ImageError::TooManyPixels { max_megapixels: 0 });
     }
 
@@ -404,22 +441,22 @@ mod tests {
             ..limits()
         };
         assert_eq!(
-            check_photo(&upload, &tight),
+            checked_whole(&upload, &tight),
             Err(ImageError::TooManyPixels { max_megapixels: 0 })
         );
         let enough = PhotoLimits {
             max_decode_bytes: 40_000,
             ..limits()
         };
-        assert!(check_photo(&upload, &enough).is_ok());
+        assert!(checked_whole(&upload, &enough).is_ok());
     }
 
     #[test]
     fn a_large_photo_is_scaled_down_to_what_a_vision_model_uses() {
         // A panorama meets the long side's limit, a 4:3 photo the short side's.
-        let checked = check_photo(&encoded(3000, 1000, Fmt::Png), &limits()).unwrap();
+        let checked = checked_whole(&encoded(3000, 1000, Fmt::Png), &limits()).unwrap();
         assert_eq!((checked.width, checked.height), (2048, 683));
-        let checked = check_photo(&encoded(1600, 1200, Fmt::Png), &limits()).unwrap();
+        let checked = checked_whole(&encoded(1600, 1200, Fmt::Png), &limits()).unwrap();
         assert_eq!((checked.width, checked.height), (1024, 768));
         let back = image::load_from_memory(&checked.bytes).unwrap();
         assert_eq!((back.width(), back.height()), (1024, 768));
@@ -431,7 +468,7 @@ mod tests {
             ((3264, 2448), (1024, 768)),
             ((1920, 1080), (1365, 768)),
         ] {
-            let checked = check_photo(&encoded(w, h, Fmt::Jpeg), &limits()).unwrap();
+            let checked = checked_whole(&encoded(w, h, Fmt::Jpeg), &limits()).unwrap();
             assert_eq!((checked.width, checked.height), sent, "{w} x {h}");
             let back = image::load_from_memory(&checked.bytes).unwrap();
             assert_eq!((back.width(), back.height()), sent);
@@ -470,7 +507,7 @@ mod tests {
                 .write_to(&mut out, Fmt::Jpeg)
                 .unwrap();
             let upload = with_exif_orientation(&out.into_inner(), 6);
-            let checked = check_photo(&upload, &limits()).unwrap();
+            let checked = checked_whole(&upload, &limits()).unwrap();
             assert!(checked.height > checked.width, "{w} x {h} stands upright");
             let back = image::load_from_memory(&checked.bytes).unwrap().into_rgb8();
             let (bw, bh) = back.dimensions();
@@ -494,7 +531,7 @@ mod tests {
         // The same 3 MP photo through both roads: the reduced decode, and the whole decode
         // scaled to the same size, agree pixel for pixel within a few levels.
         let upload = encoded(2000, 1500, Fmt::Jpeg);
-        let reduced = check_photo(&upload, &limits()).unwrap();
+        let reduced = checked_whole(&upload, &limits()).unwrap();
         let whole = image::load_from_memory(&upload).unwrap().into_rgb8();
         let whole = scaled(whole.into_raw(), (2000, 1500), (1000, 750)).unwrap();
         let reduced = image::load_from_memory(&reduced.bytes).unwrap().into_rgb8();
@@ -525,7 +562,7 @@ mod tests {
         let comment = png_chunk(b"tEXt", b"Comment\0nest at 51.5072N 0.1276W");
         upload.splice(33..33, comment);
         upload.extend_from_slice(b"ftypmp42 a phone's motion-photo trailer");
-        let checked = check_photo(&upload, &limits()).unwrap();
+        let checked = checked_whole(&upload, &limits()).unwrap();
         for secret in [b"51.5072N".as_slice(), b"motion-photo"] {
             assert!(
                 !checked.bytes.windows(secret.len()).any(|w| w == secret),
@@ -540,7 +577,7 @@ mod tests {
         let mut script = encoded(32, 32, Fmt::Png);
         script.extend_from_slice(b"<script>alert(1)</script>");
         assert_eq!(
-            check_photo(&script, &limits()),
+            checked_whole(&script, &limits()),
             Err(ImageError::Disguised {
                 what: "a web page script"
             })
@@ -549,7 +586,7 @@ mod tests {
         zip.extend_from_slice(b"PK\x05\x06");
         zip.extend_from_slice(&[0; 18]);
         assert_eq!(
-            check_photo(&zip, &limits()),
+            checked_whole(&zip, &limits()),
             Err(ImageError::Disguised {
                 what: "a ZIP archive"
             })
@@ -561,7 +598,7 @@ mod tests {
         let grey = DynamicImage::ImageLuma8(image::GrayImage::from_pixel(8, 8, image::Luma([7])));
         let mut out = Cursor::new(Vec::new());
         grey.write_to(&mut out, Fmt::Png).unwrap();
-        let checked = check_photo(&out.into_inner(), &limits()).unwrap();
+        let checked = checked_whole(&out.into_inner(), &limits()).unwrap();
         let back = image::load_from_memory(&checked.bytes).unwrap().into_rgb8();
         let Rgb([r, g, b]) = *back.get_pixel(4, 4);
         assert!(r.abs_diff(7) < 4 && g.abs_diff(7) < 4 && b.abs_diff(7) < 4);
@@ -571,10 +608,16 @@ mod tests {
     async fn the_async_check_runs_off_the_worker_and_refuses_empty_uploads_at_once() {
         let checker = PhotoChecker::new(limits(), 1);
         assert_eq!(
-            checker.check(Vec::new()).await.unwrap_err(),
+            checker
+                .check(Vec::new(), Renditions::CopyOnly)
+                .await
+                .unwrap_err(),
             ImageError::Empty
         );
-        let checked = checker.check(encoded(10, 10, Fmt::Bmp)).await.unwrap();
+        let checked = checker
+            .check(encoded(10, 10, Fmt::Bmp), Renditions::WithThumbnail)
+            .await
+            .unwrap();
         assert_eq!(checked.source_format, ImageFormat::Bmp);
     }
 
@@ -598,7 +641,7 @@ mod tests {
                 upload.truncate(cut % (upload.len() + 1));
             }
             let small = PhotoLimits { max_side: 4096, max_decode_bytes: 64 * 1024 * 1024, ..limits() };
-            if let Ok(checked) = check_photo(&upload, &small) {
+            if let Ok(checked) = checked_whole(&upload, &small) {
                 let back = image::load_from_memory(&checked.bytes).unwrap();
                 proptest::prop_assert_eq!((back.width(), back.height()), (checked.width, checked.height));
                 proptest::prop_assert!(checked.width <= 4096 && checked.height <= 4096);

@@ -116,6 +116,10 @@ impl SpeciesIdentifier for Measured {
         self.inner.name()
     }
 
+    fn reads_thumbnail(&self) -> bool {
+        self.inner.reads_thumbnail()
+    }
+
     async fn identify(&self, image: &CheckedImage) -> Result<SpeciesResult, IdentifyError> {
         let started = Instant::now();
         let result = self.inner.identify(image).await;
@@ -185,7 +189,7 @@ mod tests {
             bytes: vec![1, 2, 3],
             width: 1,
             height: 1,
-            thumbnail: vec![1, 2, 3],
+            thumbnail: None,
             upload_sha256: [0; 32],
         }
     }

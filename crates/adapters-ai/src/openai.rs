@@ -537,7 +537,7 @@ mod tests {
             bytes: vec![1, 2, 3],
             width: 1,
             height: 1,
-            thumbnail: vec![1, 2, 3],
+            thumbnail: None,
             upload_sha256: [0; 32],
         };
         let with = OpenAiCompatible::new(settings(true))

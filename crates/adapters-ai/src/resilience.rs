@@ -257,6 +257,10 @@ impl SpeciesIdentifier for Resilient {
         self.inner.name()
     }
 
+    fn reads_thumbnail(&self) -> bool {
+        self.inner.reads_thumbnail()
+    }
+
     async fn identify(&self, image: &CheckedImage) -> Result<SpeciesResult, IdentifyError> {
         let policy = &self.breaker_policy;
         if !self.with_breaker(|b| b.admit(Instant::now(), policy)) {

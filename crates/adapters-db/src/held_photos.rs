@@ -56,7 +56,7 @@ impl TryFrom<Row> for CheckedImage {
             bytes: r.bytes,
             width: u32::try_from(r.width).map_err(|_| corrupt("held_photos.width"))?,
             height: u32::try_from(r.height).map_err(|_| corrupt("held_photos.height"))?,
-            thumbnail: r.thumbnail,
+            thumbnail: Some(r.thumbnail),
             upload_sha256: array(r.upload_sha256, "held_photos.upload_sha256")?,
         })
     }
@@ -77,7 +77,7 @@ impl HeldPhotoRepository for SqlHeldPhotos {
             bytes: photo.bytes.clone(),
             width: side(photo.width)?,
             height: side(photo.height)?,
-            thumbnail: photo.thumbnail.clone(),
+            thumbnail: photo.thumbnail_or_copy().to_vec(),
             upload_sha256: photo.upload_sha256.to_vec(),
             expires_at: to_db_time(expires_at),
         };

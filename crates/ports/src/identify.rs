@@ -118,11 +118,32 @@ pub struct CheckedImage {
     /// Height in pixels of [`CheckedImage::bytes`].
     pub height: u32,
     /// The same picture as a JPEG at most [`THUMBNAIL_SIDE`] pixels on its longer side (never
-    /// larger than [`CheckedImage::bytes`]): what a page shows next to the answer, and
-    /// enough for a classifier that looks at 224 pixels.
-    pub thumbnail: Vec<u8>,
+    /// larger than [`CheckedImage::bytes`]): what a page shows next to the answer, what a
+    /// journal keeps, and enough for a classifier that looks at 224 pixels. Made only when
+    /// the check was asked for it ([`Renditions::WithThumbnail`]): encoding it is a
+    /// noticeable share of a photo's cost, wasted on an answer that nothing shows or keeps.
+    pub thumbnail: Option<Vec<u8>>,
     /// SHA-256 of the upload exactly as received.
     pub upload_sha256: [u8; 32],
+}
+
+impl CheckedImage {
+    /// [`CheckedImage::thumbnail`], or the copy itself when no thumbnail was made (a valid
+    /// JPEG of the same picture, only larger): what a page or a journal shows.
+    #[must_use]
+    pub fn thumbnail_or_copy(&self) -> &[u8] {
+        self.thumbnail.as_deref().unwrap_or(&self.bytes)
+    }
+}
+
+/// What [`ImageChecker::check`] makes of an upload besides the copy sent to providers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renditions {
+    /// The copy alone: nothing will show or keep the photo (an anonymous identification
+    /// through the API, answered by a provider that reads the copy).
+    CopyOnly,
+    /// The copy and [`CheckedImage::thumbnail`].
+    WithThumbnail,
 }
 
 /// Why an upload is not accepted as a photo. The texts are safe to show to the person who
@@ -167,13 +188,18 @@ pub enum ImageError {
 #[cfg_attr(feature = "mock", mockall::automock)]
 #[async_trait]
 pub trait ImageChecker: Send + Sync {
-    /// Checks `upload` by its content and returns it re-encoded from its pixels alone.
+    /// Checks `upload` by its content and returns it re-encoded from its pixels alone, with
+    /// a thumbnail when `renditions` asks for one (and only then).
     /// Implementations MUST bound the memory and time one upload can take (decompression
     /// bombs) and MUST NOT run the decoding on async worker threads.
     ///
     /// # Errors
     /// [`ImageError`] naming the problem; nothing is kept of a refused upload.
-    async fn check(&self, upload: Vec<u8>) -> Result<CheckedImage, ImageError>;
+    async fn check(
+        &self,
+        upload: Vec<u8>,
+        renditions: Renditions,
+    ) -> Result<CheckedImage, ImageError>;
 }
 
 /// Why a provider gave no answer. Details are for the server log only.
@@ -207,6 +233,12 @@ pub enum IdentifyError {
 pub trait SpeciesIdentifier: Send + Sync {
     /// Short stable name of the provider (`openai`, `together`...).
     fn name(&self) -> &str;
+
+    /// Whether the provider reads [`CheckedImage::thumbnail`] when there is one (it costs it
+    /// less than the copy), so a check for this provider should make one. By default, no.
+    fn reads_thumbnail(&self) -> bool {
+        false
+    }
 
     /// Identifies the animal in `image`. Implementations MUST bound the call with a timeout
     /// and MUST treat everything the provider returns as untrusted text.

@@ -22,7 +22,7 @@ fn image() -> CheckedImage {
         bytes: vec![0xFF, 0xD8, 0xFF, 0xD9],
         width: 1,
         height: 1,
-        thumbnail: vec![0xFF, 0xD8, 0xFF, 0xD9],
+        thumbnail: None,
         upload_sha256: [0; 32],
     }
 }

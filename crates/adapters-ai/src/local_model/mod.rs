@@ -323,6 +323,10 @@ impl SpeciesIdentifier for LocalModel {
         PROVIDER_NAME
     }
 
+    fn reads_thumbnail(&self) -> bool {
+        true
+    }
+
     async fn identify(&self, image: &CheckedImage) -> Result<SpeciesResult, IdentifyError> {
         let permit = Arc::clone(&self.slots)
             .acquire_owned()
@@ -330,14 +334,16 @@ impl SpeciesIdentifier for LocalModel {
             .map_err(|_| IdentifyError::Unavailable("the model's slots are closed".into()))?;
         let model = self.clone();
         // The thumbnail is cheaper to decode and has the pixels the network looks at, unless
-        // a long, thin photo left its short side under the network's resize side.
+        // a long, thin photo left its short side under the network's resize side (or the
+        // check made none).
         let thumbnail_short_side = u64::from(image.width.min(image.height))
             * u64::from(THUMBNAIL_SIDE)
             / u64::from(image.width.max(image.height).max(1));
-        let bytes = if thumbnail_short_side >= u64::from(preprocess::RESIZE_SIDE) {
-            image.thumbnail.clone()
-        } else {
-            image.bytes.clone()
+        let bytes = match &image.thumbnail {
+            Some(thumbnail) if thumbnail_short_side >= u64::from(preprocess::RESIZE_SIDE) => {
+                thumbnail.clone()
+            }
+            _ => image.bytes.clone(),
         };
         tokio::task::spawn_blocking(move || {
             let _slot = permit;

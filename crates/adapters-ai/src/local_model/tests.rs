@@ -1,6 +1,7 @@
 //! The offline model on real photos, and the result built from its ranking.
 
 use super::*;
+use wildid_ports::identify::Renditions;
 
 fn model() -> LocalModel {
     LocalModel::load(&ModelSource::Embedded, 1).unwrap()
@@ -204,9 +205,16 @@ fn real_photos_are_classified_as_the_animals_they_show() {
 
 #[tokio::test]
 async fn the_provider_answers_through_the_port_on_the_blocking_pool() {
-    let checked =
-        crate::images::check_photo(&photo("lizard-komodo.jpg"), &crate::PhotoLimits::default())
-            .unwrap();
+    let check = |renditions| {
+        crate::images::check_photo(
+            &photo("lizard-komodo.jpg"),
+            &crate::PhotoLimits::default(),
+            renditions,
+        )
+        .unwrap()
+    };
+    assert!(model().reads_thumbnail(), "so the check makes one for it");
+    let checked = check(Renditions::WithThumbnail);
     let result = model().identify(&checked).await.unwrap();
     assert_eq!(result.species.as_str(), "Varanus komodoensis");
     assert_eq!(
@@ -215,9 +223,18 @@ async fn the_provider_answers_through_the_port_on_the_blocking_pool() {
     );
     assert_eq!(result.confidence, Confidence::High);
 
+    // Without a thumbnail the model reads the copy, and sees the same animal.
+    let from_copy = model()
+        .identify(&check(Renditions::CopyOnly))
+        .await
+        .unwrap();
+    assert_eq!(from_copy.species, result.species);
+
     let mut broken = checked;
     broken.bytes.truncate(10);
-    broken.thumbnail.truncate(10);
+    if let Some(thumbnail) = broken.thumbnail.as_mut() {
+        thumbnail.truncate(10);
+    }
     assert!(matches!(
         model().identify(&broken).await,
         Err(IdentifyError::BadResponse(_))

@@ -183,10 +183,12 @@ fn answered(mut page: IdentifyPage, identified: Identified) -> Result<Response, 
     page.provider = identified.provider;
     page.kept = identified.kept.map(|id| id.to_string());
     page.sighting = SightingFields::default();
-    page.photo = Some(format!(
-        "data:image/jpeg;base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(&identified.thumbnail)
-    ));
+    page.photo = identified.thumbnail.as_deref().map(|thumbnail| {
+        format!(
+            "data:image/jpeg;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(thumbnail)
+        )
+    });
     render(&page, StatusCode::OK)
 }
 

@@ -15,7 +15,7 @@ fn photo(n: u8) -> CheckedImage {
         bytes: vec![n; 3000],
         width: 2048,
         height: 768,
-        thumbnail: vec![n ^ 0xFF; 500],
+        thumbnail: Some(vec![n ^ 0xFF; 500]),
         upload_sha256: [n; 32],
     }
 }

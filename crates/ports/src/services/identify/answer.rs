@@ -152,6 +152,7 @@ mod tests {
         let session = anonymous_session(1);
         let mut provider = MockSpeciesIdentifier::new();
         provider.expect_name().return_const("test".to_owned());
+        provider.expect_reads_thumbnail().return_const(false);
         provider
             .expect_identify()
             .returning(|_| Err(IdentifyError::Unavailable("status 500".into())));
@@ -183,6 +184,7 @@ mod tests {
         let session = anonymous_session(1);
         let mut failing = MockSpeciesIdentifier::new();
         failing.expect_name().return_const("remote".to_owned());
+        failing.expect_reads_thumbnail().return_const(false);
         failing.expect_identify().times(2).returning(|_| {
             Err(IdentifyError::Transient {
                 cause: "status 503".into(),
@@ -191,6 +193,7 @@ mod tests {
         });
         let mut also_failing = MockSpeciesIdentifier::new();
         also_failing.expect_name().return_const("second".to_owned());
+        also_failing.expect_reads_thumbnail().return_const(false);
         also_failing
             .expect_identify()
             .times(2)
@@ -226,6 +229,7 @@ mod tests {
         // When none answered at all, the last failure is the answer (and it counts once).
         let mut down = MockSpeciesIdentifier::new();
         down.expect_name().return_const("down".to_owned());
+        down.expect_reads_thumbnail().return_const(false);
         down.expect_identify().times(1).returning(|_| {
             Err(IdentifyError::Transient {
                 cause: "status 503".into(),

@@ -81,7 +81,7 @@ pub(super) fn checked() -> CheckedImage {
         source_format: ImageFormat::Png,
         format: ImageFormat::Jpeg,
         bytes: vec![0xFF, 0xD8],
-        thumbnail: vec![0xFF, 0xD8],
+        thumbnail: Some(vec![0xFF, 0xD8]),
         width: 4,
         height: 3,
         upload_sha256: [7; 32],
@@ -117,13 +117,14 @@ pub(super) fn gate(sessions: crate::repo::MockSessionRepository) -> TrustGate {
 
 pub(super) fn good_images() -> MockImageChecker {
     let mut images = MockImageChecker::new();
-    images.expect_check().returning(|_| Ok(checked()));
+    images.expect_check().returning(|_, _| Ok(checked()));
     images
 }
 
 pub(super) fn good_provider(calls: usize) -> MockSpeciesIdentifier {
     let mut provider = MockSpeciesIdentifier::new();
     provider.expect_name().return_const("test".to_owned());
+    provider.expect_reads_thumbnail().return_const(false);
     provider
         .expect_identify()
         .times(calls)

@@ -106,7 +106,10 @@ mod tests {
         session.set_trust(trust);
         let (repo, stored) = cas_sessions(vec![session.clone()]);
         let mut images = MockImageChecker::new();
-        images.expect_check().times(1).returning(|_| Ok(checked()));
+        images
+            .expect_check()
+            .times(1)
+            .returning(|_, _| Ok(checked()));
         let cell = Arc::new(std::sync::Mutex::new(None));
         let ids = Identifications::new(
             gate(repo),
@@ -180,7 +183,7 @@ mod tests {
         let mut images = MockImageChecker::new();
         images
             .expect_check()
-            .returning(|_| Err(ImageError::UnsupportedFormat));
+            .returning(|_, _| Err(ImageError::UnsupportedFormat));
         let mut photos = crate::repo::MockHeldPhotoRepository::new();
         photos.expect_keep().never();
         let ids =

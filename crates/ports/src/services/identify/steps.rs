@@ -7,9 +7,18 @@ use wildid_domain::sighting::{Sighting, SightingInput};
 use wildid_domain::trust::{Standing, TrustDecision};
 
 use super::{Identifications, Identified, IdentifyFailure};
-use crate::identify::{CheckedImage, ImageError, Upload};
+use crate::identify::{CheckedImage, ImageError, Renditions, Upload};
 use crate::services::sessions::ClientInfo;
 use crate::services::trust::AdmitError;
+
+/// Who asks for an identification, which decides what is made of the photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    /// The JSON API: the answer alone.
+    Api,
+    /// A page: the photo is shown with its answer, and kept through the human check.
+    Page,
+}
 
 impl Identifications {
     /// Identifies the animal in `upload` for `session`, from `client` (its network as
@@ -39,11 +48,12 @@ impl Identifications {
         upload: impl Into<Upload>,
         sighting: &SightingInput,
     ) -> Result<Identified, IdentifyFailure> {
-        self.run(session, client, upload.into(), sighting, false)
+        self.run(session, client, upload.into(), sighting, Caller::Api)
             .await
     }
 
-    /// As [`Identifications::identify`]; but when the session must pass the check first
+    /// As [`Identifications::identify`], for a page that shows the photo with its answer
+    /// ([`Identified::thumbnail`] is always made); and when the session must pass the check first
     /// ([`AdmitError::CaptchaRequired`]) and held photos are kept, the photo is scanned,
     /// checked and kept for the session before that refusal is returned, so
     /// [`Identifications::identify_kept`] can identify it after the check. A photo that is
@@ -58,25 +68,21 @@ impl Identifications {
         upload: impl Into<Upload>,
         sighting: &SightingInput,
     ) -> Result<Identified, IdentifyFailure> {
-        self.run(
-            session,
-            client,
-            upload.into(),
-            sighting,
-            self.held.is_some(),
-        )
-        .await
+        self.run(session, client, upload.into(), sighting, Caller::Page)
+            .await
     }
 
-    /// Steps 1 to 5; `keep`: a photo held for the check is kept for the session.
+    /// Steps 1 to 5, for `caller`.
     async fn run(
         &self,
         session: &Session,
         client: &ClientInfo,
         upload: Upload,
         sighting: &SightingInput,
-        keep: bool,
+        caller: Caller,
     ) -> Result<Identified, IdentifyFailure> {
+        // A photo held for the check is kept for the session (pages only).
+        let keep = caller == Caller::Page && self.held.is_some();
         if self.providers.is_empty() {
             return Err(IdentifyFailure::NotConfigured);
         }
@@ -103,10 +109,15 @@ impl Identifications {
         }
         // Step 3; the upload's bytes are gone after it, and so is what was held for them.
         let (bytes, hold) = upload.into_parts();
-        let image = self.images.check(bytes).await.map_err(|e| match e {
-            ImageError::Unavailable(cause) => IdentifyFailure::Unavailable(cause),
-            refused => IdentifyFailure::InvalidImage(refused),
-        });
+        let renditions = self.renditions(session, caller);
+        let image = self
+            .images
+            .check(bytes, renditions)
+            .await
+            .map_err(|e| match e {
+                ImageError::Unavailable(cause) => IdentifyFailure::Unavailable(cause),
+                refused => IdentifyFailure::InvalidImage(refused),
+            });
         drop(hold);
         let image = image?;
         if let Some(refusal) = held_already {
@@ -126,6 +137,21 @@ impl Identifications {
         };
         // Step 5.
         self.answer(session, image, standing, sighting).await
+    }
+
+    /// What the check makes: a thumbnail only when something will use it (a page shows it,
+    /// a journal or a held photo keeps it, or the first provider reads it).
+    fn renditions(&self, session: &Session, caller: Caller) -> Renditions {
+        let kept = self.journal.is_some() && session.user_id().is_some();
+        let read = self
+            .providers
+            .first()
+            .is_some_and(|provider| provider.reads_thumbnail());
+        if caller == Caller::Page || kept || read {
+            Renditions::WithThumbnail
+        } else {
+            Renditions::CopyOnly
+        }
     }
 
     /// Whether the photo fits the journal of a signed-in session (before anything counts).
@@ -170,7 +196,7 @@ mod tests {
     use crate::identify::{ImageFormat, MockImageChecker, MockSpeciesIdentifier};
     use crate::services::fixtures::{anonymous_session, t0};
     use crate::services::identify::fixture::{
-        answer, client, good_images, good_provider, journal, service, signed_in,
+        answer, checked, client, good_images, good_provider, journal, service, signed_in,
     };
     use crate::services::journal::JournalError;
     use std::sync::Arc;
@@ -188,6 +214,77 @@ mod tests {
         assert_eq!((done.width, done.height), (4, 3));
         assert_eq!(done.source_format, ImageFormat::Png);
         assert_eq!(done.standing.trust.request_count, 1);
+    }
+
+    #[tokio::test]
+    async fn a_thumbnail_is_made_only_for_what_shows_keeps_or_reads_it() {
+        fn images_asked_for(wanted: Renditions) -> MockImageChecker {
+            let mut images = MockImageChecker::new();
+            images
+                .expect_check()
+                .times(1)
+                .withf(move |_, renditions| *renditions == wanted)
+                .returning(|_, _| Ok(checked()));
+            images
+        }
+        // An anonymous answer through the API: nothing shows or keeps the photo.
+        let session = anonymous_session(1);
+        let ids = service(
+            &session,
+            images_asked_for(Renditions::CopyOnly),
+            Some(good_provider(1)),
+        );
+        ids.identify(&session, &client(None), vec![1])
+            .await
+            .unwrap();
+
+        // A page shows it.
+        let session = anonymous_session(2);
+        let ids = service(
+            &session,
+            images_asked_for(Renditions::WithThumbnail),
+            Some(good_provider(1)),
+        );
+        let done = ids
+            .identify_or_keep(&session, &client(None), vec![1], &SightingInput::default())
+            .await
+            .unwrap();
+        assert_eq!(done.thumbnail, checked().thumbnail);
+
+        // A journal keeps it.
+        let session = signed_in(3);
+        let mut repo = crate::repo::MockIdentificationRepository::new();
+        repo.expect_stored_bytes().returning(|_| Ok(0));
+        repo.expect_insert()
+            .times(1)
+            .returning(|_, _, _| Ok(crate::repo::Kept::Stored));
+        let ids = service(
+            &session,
+            images_asked_for(Renditions::WithThumbnail),
+            Some(good_provider(1)),
+        )
+        .with_journal(journal(repo, 1_000));
+        ids.identify(&session, &client(None), vec![1])
+            .await
+            .unwrap();
+
+        // The provider reads it.
+        let session = anonymous_session(4);
+        let mut reader = MockSpeciesIdentifier::new();
+        reader.expect_name().return_const("offline".to_owned());
+        reader.expect_reads_thumbnail().return_const(true);
+        reader
+            .expect_identify()
+            .times(1)
+            .returning(|_| Ok(answer()));
+        let ids = service(
+            &session,
+            images_asked_for(Renditions::WithThumbnail),
+            Some(reader),
+        );
+        ids.identify(&session, &client(None), vec![1])
+            .await
+            .unwrap();
     }
 
     #[tokio::test]
@@ -210,7 +307,7 @@ mod tests {
         let mut images = MockImageChecker::new();
         images
             .expect_check()
-            .returning(|_| Err(ImageError::UnsupportedFormat));
+            .returning(|_, _| Err(ImageError::UnsupportedFormat));
         let ids = service(&session, images, Some(good_provider(0)));
         for _ in 0..5 {
             let e = ids
@@ -280,6 +377,7 @@ mod tests {
         let probe = Arc::clone(&hold);
         let mut provider = MockSpeciesIdentifier::new();
         provider.expect_name().return_const("test".to_owned());
+        provider.expect_reads_thumbnail().return_const(false);
         provider.expect_identify().times(1).returning(move |_| {
             assert_eq!(Arc::strong_count(&probe), 1, "the hold is gone already");
             Ok(answer())
@@ -295,7 +393,7 @@ mod tests {
         let mut images = MockImageChecker::new();
         images
             .expect_check()
-            .returning(|_| Err(ImageError::Corrupt));
+            .returning(|_, _| Err(ImageError::Corrupt));
         let ids = service(&session, images, Some(good_provider(0)));
         let refused = ids
             .identify(&session, &client(None), Upload::holding(vec![1], hold))
@@ -333,7 +431,7 @@ mod tests {
         let mut images = MockImageChecker::new();
         images
             .expect_check()
-            .returning(|_| Err(ImageError::Unavailable("no slot".into())));
+            .returning(|_, _| Err(ImageError::Unavailable("no slot".into())));
         let ids = service(&session, images, Some(good_provider(0)));
         let e = ids
             .identify(&session, &client(None), vec![1])

@@ -54,7 +54,7 @@ pub(super) fn image(bytes: usize) -> CheckedImage {
         bytes: vec![1; bytes],
         width: 10,
         height: 10,
-        thumbnail: vec![2; 100],
+        thumbnail: Some(vec![2; 100]),
         upload_sha256: [3; 32],
     }
 }

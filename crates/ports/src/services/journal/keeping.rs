@@ -86,7 +86,7 @@ impl Journal {
         let photo = JournalPhoto {
             bytes: entry.image.bytes.clone(),
             media_type: entry.image.format.media_type().to_owned(),
-            thumbnail: entry.image.thumbnail.clone(),
+            thumbnail: entry.image.thumbnail_or_copy().to_vec(),
         };
         match self
             .repo
@@ -114,7 +114,7 @@ impl Journal {
 
     /// What an entry for `image` takes (its photo and thumbnail), if an entry may take it.
     fn entry_bytes(&self, image: &CheckedImage) -> Result<u64, JournalError> {
-        let bytes = (image.bytes.len() + image.thumbnail.len()) as u64;
+        let bytes = (image.bytes.len() + image.thumbnail_or_copy().len()) as u64;
         if bytes > self.settings.photo_max_bytes {
             return Err(JournalError::PhotoTooLarge {
                 bytes,
