@@ -16,9 +16,9 @@
 # than 1,000 identifications), and the peak RSS is read after it; its request count is in the
 # results.
 #
-# GROUPS (default "offline remote uploads") runs only the named groups of scenarios.
+# ONLY (default "offline remote uploads") runs only the named groups of scenarios.
 #
-# Usage: [WILDID_BIN=path/to/wildid] [GROUPS=...] bench/identify.sh [DURATION_SECONDS]   (default 15)
+# Usage: [WILDID_BIN=path/to/wildid] [ONLY=...] bench/identify.sh [DURATION_SECONDS]   (default 15)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-15}"
@@ -118,7 +118,7 @@ LUA
     "$name" "$rps" "$p50" "$p99" "$requests" "${non2xx:-0}" "$rss"
 }
 
-groups=" ${GROUPS:-offline remote uploads} "
+groups=" ${ONLY:-offline remote uploads} "
 results=()
 if [[ $groups == *" offline "* ]]; then
   start_server offline

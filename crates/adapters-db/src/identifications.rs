@@ -33,8 +33,8 @@ use wildid_domain::ids::{IdentificationId, UserId};
 use wildid_domain::sighting::{Area, ConservationStatus, Visibility};
 use wildid_ports::RepoError;
 use wildid_ports::repo::{
-    IdentificationRepository, JournalFilter, JournalPhoto, JournalPosition, JournalSlice, Kept,
-    OwnSighting, PhotoSize, SharedSighting, StoredPicture,
+    IdentificationRepository, JournalFilter, JournalPhoto, JournalPosition, JournalSlice,
+    JournalStamp, Kept, OwnSighting, PhotoSize, SharedSighting, StoredPicture,
 };
 
 use crate::Database;
@@ -118,5 +118,9 @@ impl IdentificationRepository for SqlIdentifications {
 
     async fn stored_bytes(&self, owner: UserId) -> Result<u64, RepoError> {
         entries::stored_bytes(&self.db, owner).await
+    }
+
+    async fn stamp(&self, owner: UserId) -> Result<JournalStamp, RepoError> {
+        entries::stamp(&self.db, owner).await
     }
 }

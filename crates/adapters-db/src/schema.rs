@@ -132,6 +132,7 @@ diesel::table! {
     journal_usage (user_id) {
         user_id -> Text,
         bytes -> BigInt,
+        version -> BigInt,
     }
 }
 

@@ -18,6 +18,7 @@ mod flash;
 mod kit;
 mod limits;
 mod middleware;
+mod page_cache;
 mod pages;
 mod routes;
 mod session;
@@ -28,6 +29,7 @@ pub use flash::{Flash, FlashKind};
 pub use middleware::cors::{CorsPolicy, InvalidOrigin};
 pub use middleware::csp::ContentSecurityPolicy;
 pub use middleware::hosts::{HostAllowlist, InvalidHost};
+pub use page_cache::{JOURNAL_PAGES_BYTES, JournalPages};
 pub use routes::{
     DEFAULT_UPLOAD_LIMIT, DeclaredRoute, account_links, declared as declared_routes, router,
 };

@@ -125,6 +125,8 @@ pub struct AppState {
     pub settings: Arc<HttpSettings>,
     /// CSPRNG for request ids and CSP nonces.
     pub random: Arc<dyn SecureRandom>,
+    /// Journal pages already rendered, per person and journal version.
+    pub journal_pages: Arc<crate::JournalPages>,
 }
 
 impl FromRef<AppState> for Key {

@@ -248,6 +248,7 @@ pub fn compose(
         services: Arc::new(services),
         settings: Arc::new(http),
         random,
+        journal_pages: Arc::new(wildid_adapters_http::JournalPages::default()),
     };
     let jobs = Jobs {
         sessions,

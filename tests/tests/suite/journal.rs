@@ -464,6 +464,9 @@ async fn the_pages_show_the_journal_and_take_feedback_and_deletion() {
     assert!(page.body.contains("Thank you: your feedback is saved."));
     let wrong = me.get("/history?wrong=1").await;
     assert!(wrong.body.contains("Marked wrong"));
+    // The page seen before the feedback is not served again: the journal moved on.
+    let list = me.get("/history").await;
+    assert!(list.body.contains("Marked wrong"), "{}", list.body);
     let r = me
         .post_form(
             &format!("/history/{id}/visibility"),

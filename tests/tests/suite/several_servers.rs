@@ -2,7 +2,8 @@
 //! "Several servers, one Postgres"): a session started on one is the same session on the
 //! other, and ending it on one ends it on both; a lockout reached through one holds on the
 //! other, and so does a request limit kept in the database; every message queued by either
-//! goes out exactly once. (A CAPTCHA issued by one and
+//! goes out exactly once; a journal page seen on one is seen anew when the journal changes
+//! through the other. (A CAPTCHA issued by one and
 //! passed on the other: `captcha.rs`; the identification counts: `identify.rs`; one purge at a
 //! time among several processes: the lease contract.)
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -202,4 +203,82 @@ async fn every_message_queued_by_either_server_goes_out_exactly_once() {
     }
     assert_eq!(per_address.len(), addresses.len(), "{per_address:?}");
     assert!(per_address.values().all(|n| *n == 1), "{per_address:?}");
+}
+
+/// Signs in `address` by link on `first`; the client, on `first`.
+async fn signed_in(first: &Server, second: &Server, address: &str) -> Client {
+    let mut client = Client::new(&first.url(""));
+    let r = client
+        .post_json("/api/auth/magic-link", &json!({"email": address}))
+        .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let mail = mail_to(first, second, address, 1).await;
+    let token = link_in(&mail, "/auth/magic").1;
+    let r = client
+        .post_json(
+            "/api/auth/magic-link/redeem",
+            &json!({"token": token, "accept_privacy": true}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    client
+}
+
+#[tokio::test]
+async fn a_journal_page_kept_by_one_server_is_made_anew_when_the_other_changes_the_journal() {
+    let provider = wildid_tests::provider::FakeProvider::start();
+    let Some((first, second)) = two_on_one_postgres(|| {
+        accounts::options()
+            .env("WILDID_AI_PROVIDER", "test")
+            .env("WILDID_AI_BASE_URL", provider.base_url())
+            .env("WILDID_AI_MODEL", "test-vision")
+            .env("WILDID_AI_API_KEY", "sk-test-two-servers")
+    })
+    .await
+    else {
+        return;
+    };
+    let mut on_first = signed_in(&first, &second, "plover@example.org").await;
+    let mut on_second = on_first.pointed_at(&second.url(""));
+    let photo = {
+        let pixels =
+            image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 120]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        image::DynamicImage::ImageRgb8(pixels)
+            .write_to(&mut out, image::ImageFormat::Png)
+            .unwrap();
+        out.into_inner()
+    };
+    // The second server makes (and keeps) the page of an empty journal, twice.
+    for _ in 0..2 {
+        let page = on_second.get("/history").await;
+        assert!(page.body.contains("Your journal is empty"), "{}", page.body);
+    }
+    // An entry kept through the first is on the second's page at once.
+    let r = on_first
+        .post_multipart("/api/identify", &[("image", &photo)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = r.json()["id"].as_str().unwrap().to_owned();
+    let page = on_second.get("/history").await;
+    assert!(
+        page.body.contains(&format!("/history/{id}")),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Marked wrong"));
+    // So is feedback given through the first, and a deletion.
+    let r = on_first
+        .post_json(
+            "/api/feedback",
+            &json!({"identification_id": id, "correct": false}),
+        )
+        .await;
+    assert!(r.status < 300, "{}", r.body);
+    let page = on_second.get("/history").await;
+    assert!(page.body.contains("Marked wrong"), "{}", page.body);
+    let r = on_first.delete(&format!("/api/identifications/{id}")).await;
+    assert!(r.status < 300, "{}", r.body);
+    let page = on_second.get("/history").await;
+    assert!(page.body.contains("Your journal is empty"), "{}", page.body);
 }

@@ -7,7 +7,9 @@ use diesel_async::RunQueryDsl;
 use wildid_domain::identification::Identification;
 use wildid_domain::ids::{IdentificationId, UserId};
 use wildid_ports::RepoError;
-use wildid_ports::repo::{JournalFilter, JournalPhoto, JournalPosition, JournalSlice, Kept};
+use wildid_ports::repo::{
+    JournalFilter, JournalPhoto, JournalPosition, JournalSlice, JournalStamp, Kept,
+};
 
 use super::photos::PhotoRow;
 use super::rows::{Row, SightingRow, identification, rows, type_key};
@@ -230,4 +232,23 @@ pub(super) async fn stored_bytes(db: &Database, owner: UserId) -> Result<u64, Re
     .optional()
     .map_err(repo_error)?;
     Ok(used.map_or(0, |b| u64::try_from(b).unwrap_or(0)))
+}
+
+pub(super) async fn stamp(db: &Database, owner: UserId) -> Result<JournalStamp, RepoError> {
+    let owner = owner.to_string();
+    let row: Option<(i64, i64)> = read_query!(
+        db,
+        journal_usage::table
+            .find(owner.clone())
+            .select((journal_usage::bytes, journal_usage::version)),
+        get_result
+    )
+    .optional()
+    .map_err(repo_error)?;
+    Ok(
+        row.map_or_else(JournalStamp::default, |(bytes, version)| JournalStamp {
+            bytes: u64::try_from(bytes).unwrap_or(0),
+            version: u64::try_from(version).unwrap_or(0),
+        }),
+    )
 }

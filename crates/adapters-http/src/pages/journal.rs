@@ -11,6 +11,8 @@
 //! visitor all get the same 404 page. Photos come from the journal's JSON routes, which serve
 //! them to their owner only.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -29,6 +31,7 @@ use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit::visibility;
 use crate::kit::{entry_id, megabytes};
+use crate::page_cache::{MadePage, PageKey, RenderedHtml};
 use crate::pages::answer::{refusal, render};
 use crate::pages::layout::Layout;
 use crate::session::{SignedIn, Viewer};
@@ -108,13 +111,21 @@ impl From<&Identification> for EntryCard {
     }
 }
 
+/// The entries of one page of the journal, as kept by [`crate::JournalPages`].
+#[derive(Template)]
+#[template(path = "history_entries.html")]
+struct HistoryEntries {
+    entries: Vec<EntryCard>,
+    filtered: bool,
+    later: bool,
+}
+
 #[derive(Template)]
 #[template(path = "history.html")]
 struct HistoryPage {
     layout: Layout,
-    entries: Vec<EntryCard>,
-    /// The link to the next page, filters kept.
-    next: Option<String>,
+    /// [`HistoryEntries`], rendered, and the link to the next page.
+    entries: Arc<MadePage>,
     /// Whether this is a later page (a link back to the first is offered).
     later: bool,
     groups: &'static [(&'static str, &'static str)],
@@ -161,35 +172,66 @@ pub(crate) async fn list(
     };
     let journal = &state.services.journal;
     let owner = signed_in.user.id();
-    let page = journal
-        .page(owner, &filter, query.cursor.as_deref(), DEFAULT_PAGE)
-        .await?;
-    let (used, allowance) = journal.usage(owner).await?;
-    let mut filters = Vec::new();
-    if let Some(t) = &animal_type {
-        filters.push(query_part("type", t));
-    }
-    if wrong {
-        filters.push("wrong=1".to_owned());
-    }
-    let next = page.next_cursor.map(|cursor| {
-        let mut parts = filters.clone();
-        parts.push(query_part("cursor", &cursor));
-        format!("{PATH}?{}", parts.join("&"))
-    });
+    let filtered = animal_type.is_some() || wrong;
+    let later = query.cursor.is_some();
+    // The stamp first: the entries read after it are at least as new as its version.
+    let stamp = journal.stamp(owner).await?;
+    let key = PageKey {
+        owner,
+        version: stamp.version,
+        animal_type: animal_type.clone(),
+        marked_wrong: wrong,
+        cursor: query.cursor,
+    };
+    let entries = match state.journal_pages.get(&key) {
+        Some(made) => made,
+        None => {
+            let page = journal
+                .page(owner, &filter, key.cursor.as_deref(), DEFAULT_PAGE)
+                .await?;
+            let next = page
+                .next_cursor
+                .map(|cursor| next_link(animal_type.as_deref(), wrong, &cursor));
+            let entries = RenderedHtml::of(&HistoryEntries {
+                entries: page.entries.iter().map(EntryCard::from).collect(),
+                filtered,
+                later,
+            })
+            .map_err(|e| AppError::Internal(format!("template: {e}")))?;
+            let made = Arc::new(MadePage { entries, next });
+            state.journal_pages.keep(key, Arc::clone(&made));
+            made
+        }
+    };
     let (jar, flashes) = flash::take(jar, &state.settings);
     let html = HistoryPage {
         layout: Layout::for_viewer(&ctx, &viewer, PATH).with_flashes(flashes),
-        entries: page.entries.iter().map(EntryCard::from).collect(),
-        next,
-        later: query.cursor.is_some(),
+        entries,
+        later,
         groups: GROUPS,
-        filtered: animal_type.is_some() || wrong,
+        filtered,
         animal_type: animal_type.unwrap_or_default(),
         wrong,
-        usage: format!("{} of {}", megabytes(used), megabytes(allowance)),
+        usage: format!(
+            "{} of {}",
+            megabytes(stamp.bytes),
+            megabytes(journal.allowance_bytes())
+        ),
     };
     Ok((jar, render(&html, StatusCode::OK)?).into_response())
+}
+
+/// The link to the page after `cursor`, filters kept.
+fn next_link(animal_type: Option<&str>, wrong: bool, cursor: &str) -> String {
+    let mut parts = Vec::with_capacity(3);
+    if let Some(t) = animal_type {
+        parts.push(query_part("type", t));
+    }
+    if wrong {
+        parts.push("wrong=1".to_owned());
+    }
+    parts.push(query_part("cursor", cursor));
+    format!("{PATH}?{}", parts.join("&"))
 }
 
 #[derive(Template)]

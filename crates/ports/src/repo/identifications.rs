@@ -239,4 +239,24 @@ pub trait IdentificationRepository: Send + Sync {
     /// # Errors
     /// Only storage failures.
     async fn stored_bytes(&self, owner: UserId) -> Result<u64, RepoError>;
+
+    /// Where `owner`'s journal stands: the bytes its photos take and its version
+    /// ([`JournalStamp::default`] for a journal never written).
+    ///
+    /// # Errors
+    /// Only storage failures.
+    async fn stamp(&self, owner: UserId) -> Result<JournalStamp, RepoError>;
+}
+
+/// Where a person's journal stands, read in one go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct JournalStamp {
+    /// Bytes the owner's stored photos take.
+    pub bytes: u64,
+    /// Moves on, in the same transaction, with every change to the owner's entries, their
+    /// sightings and their feedback (kept, changed, deleted, purged; by any code path), and
+    /// never comes back to a value it had while the owner exists; 0 before the first entry.
+    /// What was read of the journal after reading a version is at least as new as that
+    /// version, so it may be reused for as long as a fresh read gives the same version.
+    pub version: u64,
 }

@@ -22,8 +22,8 @@ pub use audit::{AuditFilter, AuditLog, AuditRow};
 pub use captchas::CaptchaRepository;
 pub use held_photos::HeldPhotoRepository;
 pub use identifications::{
-    IdentificationRepository, JournalFilter, JournalPhoto, JournalPosition, JournalSlice, Kept,
-    OwnSighting, PhotoSize, SharedSighting, StoredPicture,
+    IdentificationRepository, JournalFilter, JournalPhoto, JournalPosition, JournalSlice,
+    JournalStamp, Kept, OwnSighting, PhotoSize, SharedSighting, StoredPicture,
 };
 pub use leases::{Job, JobLeases, JobState, LeaseRequest};
 pub use mail_outbox::{MailOutbox, QueuedMail};

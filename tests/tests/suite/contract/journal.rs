@@ -9,7 +9,8 @@ use wildid_domain::text::PlainText;
 use wildid_domain::user::{EmailLookup, EncryptedField, User};
 use wildid_ports::RepoError;
 use wildid_ports::repo::{
-    IdentificationRepository, JournalFilter, JournalPhoto, JournalPosition, Kept, PhotoSize,
+    IdentificationRepository, JournalFilter, JournalPhoto, JournalPosition, JournalStamp, Kept,
+    PhotoSize,
 };
 use wildid_tests::db::TestDb;
 use wildid_tests::on_both_backends;
@@ -428,5 +429,65 @@ on_both_backends!(
         assert!(mine.iter().all(|s| s.position == true_point));
         let other = owner(&t, 2).await;
         assert!(repo.sightings_of(other, 100).await.unwrap().is_empty());
+    }
+);
+
+on_both_backends!(
+    a_journals_version_moves_with_every_change_to_it_and_only_then,
+    |t: TestDb| async move {
+        let repo = t.db.identifications();
+        let (me, other) = (owner(&t, 1).await, owner(&t, 2).await);
+        let mut seen = vec![repo.stamp(me).await.unwrap()];
+        assert_eq!(seen[0], JournalStamp::default(), "never written");
+        // Each change, by whichever repository method, gives a new version.
+        let moved = |seen: &mut Vec<JournalStamp>, now: JournalStamp, what: &str| {
+            assert!(
+                seen.iter().all(|s| s.version < now.version),
+                "{what}: {now:?} after {seen:?}"
+            );
+            seen.push(now);
+        };
+        let mine = entry(me, 1, 10);
+        repo.insert(&mine, &photo(1), ROOMY).await.unwrap();
+        let now = repo.stamp(me).await.unwrap();
+        assert_eq!(now.bytes, 1_000);
+        moved(&mut seen, now, "kept");
+        let feedback = Feedback {
+            correct: false,
+            corrected_species: Some(text("Caretta caretta")),
+            notes: None,
+            given_at: at(20),
+        };
+        repo.put_feedback(mine.id, me, &feedback).await.unwrap();
+        moved(&mut seen, repo.stamp(me).await.unwrap(), "feedback");
+        repo.set_visibility(mine.id, me, Visibility::Open)
+            .await
+            .unwrap();
+        moved(&mut seen, repo.stamp(me).await.unwrap(), "visibility");
+
+        // What does not change my journal leaves its version alone: reads, someone else's
+        // entry, a refusal.
+        let before = repo.stamp(me).await.unwrap();
+        repo.list(me, &JournalFilter::default(), None, 10)
+            .await
+            .unwrap();
+        repo.insert(&entry(other, 2, 11), &photo(2), ROOMY)
+            .await
+            .unwrap();
+        assert!(matches!(
+            repo.insert(&entry(me, 3, 12), &photo(3), 1_500).await,
+            Ok(Kept::OverAllowance { used: 1_000 })
+        ));
+        assert_eq!(
+            repo.set_visibility(mine.id, other, Visibility::Private)
+                .await,
+            Err(RepoError::NotFound)
+        );
+        assert_eq!(repo.stamp(me).await.unwrap(), before);
+
+        repo.delete(mine.id, me).await.unwrap();
+        let now = repo.stamp(me).await.unwrap();
+        assert_eq!(now.bytes, 0);
+        moved(&mut seen, now, "deleted");
     }
 );

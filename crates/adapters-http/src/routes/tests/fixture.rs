@@ -176,6 +176,7 @@ pub(super) fn state(database_up: bool) -> AppState {
             effective: Vec::new(),
         }),
         random: Arc::new(OsRandom),
+        journal_pages: Arc::default(),
     }
 }
 

@@ -112,6 +112,21 @@ impl Journal {
         ))
     }
 
+    /// Bytes each person's photos may take.
+    #[must_use]
+    pub fn allowance_bytes(&self) -> u64 {
+        self.settings.allowance_bytes
+    }
+
+    /// Where `owner`'s journal stands (its bytes and version, read in one go): a page made
+    /// of what was read after it may be served again while a fresh stamp is the same.
+    ///
+    /// # Errors
+    /// A storage failure.
+    pub async fn stamp(&self, owner: UserId) -> Result<crate::repo::JournalStamp, JournalError> {
+        Ok(self.repo.stamp(owner).await?)
+    }
+
     /// What an entry for `image` takes (its photo and thumbnail), if an entry may take it.
     fn entry_bytes(&self, image: &CheckedImage) -> Result<u64, JournalError> {
         let bytes = (image.bytes.len() + image.thumbnail_or_copy().len()) as u64;

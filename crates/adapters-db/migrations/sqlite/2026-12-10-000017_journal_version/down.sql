@@ -1,0 +1,7 @@
+DROP TRIGGER journal_version_sighting_removed;
+DROP TRIGGER journal_version_sighting_changed;
+DROP TRIGGER journal_version_sighting_added;
+DROP TRIGGER journal_version_entry_removed;
+DROP TRIGGER journal_version_entry_changed;
+DROP TRIGGER journal_version_entry_added;
+ALTER TABLE journal_usage DROP COLUMN version;
