@@ -13,6 +13,9 @@
 //! - Only what is the same for every request is kept: the rendered list of entries and the
 //!   next page's link. The layout (CSP nonce, CSRF token, messages, navigation) is made anew.
 //!
+//! A deleted account's pages are dropped at once by the process that deleted it
+//! ([`JournalPages::forget`]).
+//!
 //! Memory is bounded by weight: at most [`JOURNAL_PAGES_BYTES`] of kept HTML per process,
 //! least recently used first out.
 
@@ -97,6 +100,14 @@ impl JournalPages {
 
     pub(crate) fn keep(&self, key: PageKey, page: Arc<MadePage>) {
         self.pages.insert(key, page);
+    }
+
+    /// Drops every page of `owner` (their account is deleted). Another server process may
+    /// still hold some until they age out: nobody can reach them, since the pages are found
+    /// only through a session of `owner`, which went with the account, and user ids are never
+    /// given twice.
+    pub(crate) fn forget(&self, owner: UserId) {
+        self.pages.retain(|key, _| key.owner != owner);
     }
 }
 
@@ -189,6 +200,10 @@ mod tests {
         }
         assert!(pages.pages.weight() <= 200_000, "{pages:?}");
         assert!(pages.get(&key(1, 99)).is_some(), "the newest is kept");
+        pages.keep(key(2, 1), page("theirs"));
+        pages.forget(UserId::from_random([1; 16]));
+        assert!(pages.get(&key(1, 99)).is_none(), "forgotten");
+        assert!(pages.get(&key(2, 1)).is_some(), "another person's stays");
         let none = JournalPages::new(0);
         none.keep(key(1, 1), page("one"));
         assert!(none.get(&key(1, 1)).is_none(), "0 keeps nothing");

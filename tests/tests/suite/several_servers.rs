@@ -58,23 +58,7 @@ async fn a_session_started_on_one_server_is_the_same_session_on_the_other() {
     let Some((first, second)) = two_servers(&[]).await else {
         return;
     };
-    let mut on_first = Client::new(&first.url(""));
-    let r = on_first
-        .post_json(
-            "/api/auth/magic-link",
-            &json!({"email": "heron@example.org"}),
-        )
-        .await;
-    assert_eq!(r.status, 202, "{}", r.body);
-    let mail = mail_to(&first, &second, "heron@example.org", 1).await;
-    let token = link_in(&mail, "/auth/magic").1;
-    let r = on_first
-        .post_json(
-            "/api/auth/magic-link/redeem",
-            &json!({"token": token, "accept_privacy": true}),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
+    let mut on_first = signed_in(&first, &second, "heron@example.org").await;
     let mut on_second = on_first.pointed_at(&second.url(""));
     let me = on_second.get("/api/auth/me").await;
     assert_eq!(me.status, 200, "{}", me.body);

@@ -427,6 +427,7 @@ pub(crate) async fn delete_account(
         .admin
         .delete_account(Deleter::Owner, signed_in.user.id(), requester(&viewer))
         .await?;
+    state.journal_pages.forget(signed_in.user.id());
     signed_in.handle.forget();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -50,6 +50,7 @@ pub(crate) async fn delete_account(
         .admin
         .delete_account(Deleter::Owner, signed_in.user.id(), requester(&viewer))
         .await?;
+    state.journal_pages.forget(signed_in.user.id());
     // The session went with the account; the browser forgets its cookie.
     signed_in.handle.forget();
     let jar = flash::push(

@@ -324,7 +324,10 @@ pub(crate) async fn act(
         "delete" => admin_service
             .delete_account(Deleter::Admin(admin.user.id()), user, who)
             .await
-            .map(|()| "Account deleted with everything in it.".into()),
+            .map(|()| {
+                state.journal_pages.forget(user);
+                "Account deleted with everything in it.".into()
+            }),
         _ => return Err(AppError::NotFound),
     };
     let jar = match outcome {
