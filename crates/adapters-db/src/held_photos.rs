@@ -70,6 +70,10 @@ impl HeldPhotoRepository for SqlHeldPhotos {
         photo: &CheckedImage,
         expires_at: Timestamp,
     ) -> Result<(), RepoError> {
+        debug_assert!(
+            photo.thumbnail.is_some(),
+            "a held photo is shown by a page, which always asks for a thumbnail"
+        );
         let row = Row {
             session_key: key.as_bytes().to_vec(),
             source_format: photo.source_format.media_type().to_owned(),

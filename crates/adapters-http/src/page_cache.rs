@@ -13,8 +13,10 @@
 //! - Only what is the same for every request is kept: the rendered list of entries and the
 //!   next page's link. The layout (CSP nonce, CSRF token, messages, navigation) is made anew.
 //!
-//! A deleted account's pages are dropped at once by the process that deleted it
-//! ([`JournalPages::forget`]).
+//! A deleted account's pages are dropped at once when a route of this process deleted it
+//! ([`JournalPages::forget`]); after a deletion elsewhere (another process, `wildid users
+//! delete`) they are unreachable (the account's sessions went with it, and user ids are never
+//! given twice) and age out.
 //!
 //! Memory is bounded by weight: at most [`JOURNAL_PAGES_BYTES`] of kept HTML per process,
 //! least recently used first out.
@@ -27,14 +29,19 @@ use wildid_domain::ids::UserId;
 /// Most bytes of rendered journal pages one server process keeps.
 pub const JOURNAL_PAGES_BYTES: u64 = 16 * 1024 * 1024;
 
-/// HTML rendered from one of WildID's templates, which escaped every value as it rendered:
-/// the only HTML a template may include as it is. It can be made in no other way.
+/// A template whose output may be included in a page as it is: one that escapes every value
+/// it renders (askama's default for `.html` templates) and never marks a value safe
+/// (`|safe`, `escape = "none"`). Implemented for each fragment by name, after reading it.
+pub(crate) trait EscapedFragment: Template {}
+
+/// HTML rendered from an [`EscapedFragment`], which escaped every value as it rendered: the
+/// only HTML a template may include as it is. It can be made in no other way.
 pub(crate) struct RenderedHtml(String);
 
 impl RenderedHtml {
-    /// `template`, rendered.
-    pub(crate) fn of(template: &impl Template) -> Result<Self, askama::Error> {
-        template.render().map(Self)
+    /// `fragment`, rendered.
+    pub(crate) fn of(fragment: &impl EscapedFragment) -> Result<Self, askama::Error> {
+        fragment.render().map(Self)
     }
 
     fn len(&self) -> usize {
@@ -102,10 +109,7 @@ impl JournalPages {
         self.pages.insert(key, page);
     }
 
-    /// Drops every page of `owner` (their account is deleted). Another server process may
-    /// still hold some until they age out: nobody can reach them, since the pages are found
-    /// only through a session of `owner`, which went with the account, and user ids are never
-    /// given twice.
+    /// Drops every page of `owner` (their account is deleted).
     pub(crate) fn forget(&self, owner: UserId) {
         self.pages.retain(|key, _| key.owner != owner);
     }
@@ -135,6 +139,8 @@ mod tests {
     struct Paragraph<'a> {
         text: &'a str,
     }
+
+    impl EscapedFragment for Paragraph<'_> {}
 
     #[derive(Template)]
     #[template(source = "<div>{{ inner }}</div>", ext = "html")]

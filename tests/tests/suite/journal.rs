@@ -441,6 +441,13 @@ async fn the_pages_show_the_journal_and_take_feedback_and_deletion() {
         .to_owned();
     let list = me.get("/history").await;
     assert!(list.body.contains("Green sea turtle"));
+    // The kept list of entries is included as the markup it is, not escaped a second time.
+    assert!(
+        list.body
+            .contains(&format!(r#"<a class="journal-link" href="/history/{id}">"#)),
+        "{}",
+        list.body
+    );
     assert!(
         list.body
             .contains(&format!("/api/identifications/{id}/thumbnail"))

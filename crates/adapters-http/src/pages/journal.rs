@@ -31,7 +31,7 @@ use crate::error::AppError;
 use crate::flash::{self, FlashKind};
 use crate::kit::visibility;
 use crate::kit::{entry_id, megabytes};
-use crate::page_cache::{MadePage, PageKey, RenderedHtml};
+use crate::page_cache::{EscapedFragment, MadePage, PageKey, RenderedHtml};
 use crate::pages::answer::{refusal, render};
 use crate::pages::layout::Layout;
 use crate::session::{SignedIn, Viewer};
@@ -120,6 +120,9 @@ struct HistoryEntries {
     later: bool,
 }
 
+/// `history_entries.html` escapes every value and marks none safe.
+impl EscapedFragment for HistoryEntries {}
+
 #[derive(Template)]
 #[template(path = "history.html")]
 struct HistoryPage {
@@ -183,6 +186,10 @@ pub(crate) async fn list(
         marked_wrong: wrong,
         cursor: query.cursor,
     };
+    // Only the filters the page offers are kept, so made-up ones cannot push out others' pages.
+    let offered = animal_type
+        .as_deref()
+        .is_none_or(|t| GROUPS.iter().any(|(value, _)| *value == t));
     let entries = match state.journal_pages.get(&key) {
         Some(made) => made,
         None => {
@@ -199,7 +206,9 @@ pub(crate) async fn list(
             })
             .map_err(|e| AppError::Internal(format!("template: {e}")))?;
             let made = Arc::new(MadePage { entries, next });
-            state.journal_pages.keep(key, Arc::clone(&made));
+            if offered {
+                state.journal_pages.keep(key, Arc::clone(&made));
+            }
             made
         }
     };

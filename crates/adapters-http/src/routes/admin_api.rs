@@ -197,14 +197,12 @@ pub(crate) async fn delete_user(
     admin: SignedIn,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
+    let user = target(&id)?;
     state
         .services
         .admin
-        .delete_account(
-            Deleter::Admin(admin.user.id()),
-            target(&id)?,
-            requester(&viewer),
-        )
+        .delete_account(Deleter::Admin(admin.user.id()), user, requester(&viewer))
         .await?;
+    state.journal_pages.forget(user);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -67,7 +67,8 @@ pub struct Identified {
     pub upload_sha256: [u8; 32],
     /// The checked photo, small (JPEG; see
     /// [`CheckedImage::thumbnail`](crate::identify::CheckedImage::thumbnail)), to show with
-    /// the answer: always made for a page, not for an anonymous answer through the API.
+    /// the answer: always made for a page; for an anonymous answer through the API only when
+    /// the first provider of the chain reads it.
     pub thumbnail: Option<Vec<u8>>,
     /// Where the session stands after this identification was counted (its trust state, and
     /// what is left).

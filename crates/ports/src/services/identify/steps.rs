@@ -140,7 +140,10 @@ impl Identifications {
     }
 
     /// What the check makes: a thumbnail only when something will use it (a page shows it,
-    /// a journal or a held photo keeps it, or the first provider reads it).
+    /// a journal or a held photo keeps it, or the first provider reads it). Only the first
+    /// provider is asked: a later one that reads thumbnails (the offline model behind a remote
+    /// provider) reads the copy instead when the first fails, which costs it one larger
+    /// decode during an outage rather than a thumbnail on every photo.
     fn renditions(&self, session: &Session, caller: Caller) -> Renditions {
         let kept = self.journal.is_some() && session.user_id().is_some();
         let read = self
