@@ -367,8 +367,56 @@ async fn bad_input_is_refused_by_name_and_changes_nothing() {
         .get(&format!("/api/identifications?cursor={cursor}"))
         .await;
     assert_eq!((r.status, r.error().as_str()), (400, "invalid_cursor"));
+    // The same on the page, while the owner's page after that cursor is kept by the server.
+    let older = next.json()["entries"][0]["id"].as_str().unwrap().to_owned();
+    for _ in 0..2 {
+        let mine = me.get(&format!("/history?cursor={cursor}")).await;
+        assert_eq!(mine.status, 200);
+        assert!(mine.body.contains(&format!("/history/{older}")));
+    }
+    let r = other.get(&format!("/history?cursor={cursor}")).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(!r.body.contains(&older), "{}", r.body);
     let r = me.get("/api/identifications?limit=1&colour=red").await;
     assert_eq!(r.status, 400, "{}", r.body);
+}
+
+/// Two people with the same history have journals at the same version: the page the server
+/// keeps for one is never served to the other, with or without the first one's cursor.
+#[tokio::test]
+async fn a_kept_page_is_never_another_persons_even_at_the_same_journal_version() {
+    let provider = FakeProvider::start();
+    let server = Server::start_with(options(&provider)).unwrap();
+    let mut me = sign_in_by_link(&server, "avocet@example.org").await;
+    let mut other = sign_in_by_link(&server, "stilt@example.org").await;
+    let mut mine = Vec::new();
+    let mut theirs = Vec::new();
+    for _ in 0..2 {
+        mine.push(kept(&mut me).await);
+        theirs.push(kept(&mut other).await);
+    }
+    let page = me.get("/api/identifications?limit=1").await.json();
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    // My pages, made and kept (each asked twice).
+    for _ in 0..2 {
+        let first = me.get("/history").await;
+        assert!(mine.iter().all(|id| first.body.contains(id.as_str())));
+        let later = me.get(&format!("/history?cursor={cursor}")).await;
+        assert_eq!(later.status, 200);
+        assert!(later.body.contains(mine[0].as_str()));
+    }
+    // The other person sees their own entries, never mine.
+    let first = other.get("/history").await;
+    assert_eq!(first.status, 200);
+    assert!(theirs.iter().all(|id| first.body.contains(id.as_str())));
+    assert!(
+        mine.iter().all(|id| !first.body.contains(id.as_str())),
+        "{}",
+        first.body
+    );
+    let r = other.get(&format!("/history?cursor={cursor}")).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(mine.iter().all(|id| !r.body.contains(id.as_str())));
 }
 
 #[tokio::test]
