@@ -14,6 +14,7 @@ pub mod clamd;
 pub mod client;
 pub mod db;
 pub mod pg;
+pub mod photos;
 pub mod provider;
 pub mod server;
 pub mod smtp;

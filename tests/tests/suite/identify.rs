@@ -21,13 +21,7 @@ const KEY: &str = "sk-test-7f3a9c1e5b";
 
 /// A photo: a small PNG with a text chunk that must not travel on.
 fn photo() -> Vec<u8> {
-    let pixels =
-        image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 120]));
-    let mut out = Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(pixels)
-        .write_to(&mut out, image::ImageFormat::Png)
-        .unwrap();
-    out.into_inner()
+    wildid_tests::photos::small_png()
 }
 
 fn options(provider: &FakeProvider, threshold: u32) -> ServerOptions {

@@ -15,9 +15,7 @@ use wildid_tests::server::{Server, ServerOptions};
 
 /// A small PNG.
 fn photo() -> Vec<u8> {
-    let pixels =
-        image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 120]));
-    encode(pixels)
+    wildid_tests::photos::small_png()
 }
 
 /// A photo of noise, large once re-encoded (about half a megabyte).

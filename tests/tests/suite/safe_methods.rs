@@ -95,13 +95,7 @@ fn changed(
 
 /// A small PNG to identify.
 fn photo() -> Vec<u8> {
-    let pixels =
-        image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 120]));
-    let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(pixels)
-        .write_to(&mut out, image::ImageFormat::Png)
-        .unwrap();
-    out.into_inner()
+    wildid_tests::photos::small_png()
 }
 
 #[tokio::test]

@@ -224,15 +224,7 @@ async fn a_journal_page_kept_by_one_server_is_made_anew_when_the_other_changes_t
     };
     let mut on_first = signed_in(&first, &second, "plover@example.org").await;
     let mut on_second = on_first.pointed_at(&second.url(""));
-    let photo = {
-        let pixels =
-            image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 4, y as u8 * 5, 120]));
-        let mut out = std::io::Cursor::new(Vec::new());
-        image::DynamicImage::ImageRgb8(pixels)
-            .write_to(&mut out, image::ImageFormat::Png)
-            .unwrap();
-        out.into_inner()
-    };
+    let photo = wildid_tests::photos::small_png();
     // The second server makes (and keeps) the page of an empty journal, twice.
     for _ in 0..2 {
         let page = on_second.get("/history").await;
