@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The field journal's benchmark (issue 15), on SQLite and on Postgres: a person with ENTRIES
 # journal entries reads the first page of /history and a page about 9,900 entries deep, in the
-# same run as /healthz (the goal: the first page at least 40 % of /healthz's throughput); and
+# same run as /healthz (the goal: the first page at least 40 % of /healthz's throughput) and
+# /readyz (one database round trip, the ceiling of any request that reads the database); and
 # the public map's data for the whole world with SHARED sightings shared (p99). The database is
 # filled by tests/src/bin/journal_seed.rs (for Postgres it also starts the test suite's private
 # cluster and keeps it running while the server is measured); the reader's session is one the
@@ -92,6 +93,9 @@ for backend in "${backends[@]}"; do
 
   results=()
   results+=("$(scenario healthz /healthz)")
+  # One database round trip (`SELECT 1`) and nothing else: a request that reads the database
+  # once cannot be faster than this.
+  results+=("$(scenario readyz /readyz)")
   results+=("$(scenario history_first /history "Cookie: $cookie")")
   results+=("$(scenario history_deep "/history?cursor=$cursor" "Cookie: $cookie")")
   results+=("$(scenario map_world "/api/sightings?south=-90&west=-180&north=90&east=180")")

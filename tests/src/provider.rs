@@ -61,6 +61,10 @@ struct Shared {
     /// Replies for the next calls, one each, before `reply` applies again.
     script: Mutex<std::collections::VecDeque<Reply>>,
     calls: Mutex<Vec<Call>>,
+    /// `GET /v1/models` answers 401, as for a refused key.
+    refuse_key: std::sync::atomic::AtomicBool,
+    /// How many times `GET /v1/models` was asked.
+    listings: std::sync::atomic::AtomicUsize,
 }
 
 /// The running provider; stops when dropped.
@@ -98,6 +102,7 @@ impl FakeProvider {
         let app = Router::new()
             .route("/v1/chat/completions", post(answer))
             .route("/elsewhere/chat/completions", post(answer))
+            .route("/v1/models", axum::routing::get(models))
             .with_state(Arc::clone(&shared));
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -125,6 +130,21 @@ impl FakeProvider {
     /// The API root to configure (`http://127.0.0.1:PORT/v1`).
     pub fn base_url(&self) -> String {
         format!("http://{}/v1", self.address)
+    }
+
+    /// From now on the model listing (`GET /v1/models`, what WildID asks at start) answers
+    /// 401, as a provider does for a missing or revoked key.
+    pub fn refuse_every_key(&self) {
+        self.shared
+            .refuse_key
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// How many times the model listing was asked for.
+    pub fn listings(&self) -> usize {
+        self.shared
+            .listings
+            .load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Sets how the next calls are answered.
@@ -212,4 +232,21 @@ async fn answer(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Byt
         )
             .into_response(),
     }
+}
+
+/// `GET /v1/models`: the listing of an OpenAI-compatible API (the one model the tests use), or
+/// 401 once [`FakeProvider::refuse_every_key`] was called. Not a [`Call`].
+async fn models(State(shared): State<Arc<Shared>>) -> Response {
+    shared
+        .listings
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    if shared.refuse_key.load(std::sync::atomic::Ordering::SeqCst) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            axum::Json(json!({"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})),
+        )
+            .into_response();
+    }
+    axum::Json(json!({"object": "list", "data": [{"id": "test-vision", "object": "model"}]}))
+        .into_response()
 }

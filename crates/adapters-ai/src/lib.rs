@@ -28,5 +28,5 @@ pub use clamav::{Clamd, ClamdAddress};
 pub use images::{PhotoChecker, PhotoLimits};
 pub use local_model::{LocalModel, ModelLoadError, ModelSource};
 pub use measured::{Measured, ProviderBoard};
-pub use openai::{OpenAiCompatible, ProviderSettings, ProviderSetupError};
+pub use openai::{OpenAiCompatible, Probe, ProviderSettings, ProviderSetupError};
 pub use resilience::{BreakerPolicy, CircuitState, Resilient, RetryPolicy};

@@ -139,6 +139,17 @@ impl ProviderSettings {
     }
 }
 
+/// What the start-up check of a provider found ([`OpenAiCompatible::probe`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Probe {
+    /// It answered with this status, not refusing the key.
+    Answered(u16),
+    /// It answered 401 or 403: the key is missing or refused.
+    KeyRefused(u16),
+    /// No answer, and why (never the key or the address's credentials: there are none).
+    Unreachable(String),
+}
+
 impl OpenAiCompatible {
     /// A client for `settings`.
     ///
@@ -170,6 +181,27 @@ impl OpenAiCompatible {
     /// The URL every call goes to.
     pub fn endpoint(&self) -> &str {
         self.endpoint.as_str()
+    }
+
+    /// The start-up check: `GET {base}/models` (the listing every OpenAI-compatible API
+    /// offers), with the key, bounded by `within`. Nothing is identified and nothing billed.
+    pub async fn probe(&self, within: Duration) -> Probe {
+        let Ok(models) = self.endpoint.join("../models") else {
+            return Probe::Unreachable("no models address under the base URL".to_owned());
+        };
+        let mut request = self.client.get(models).timeout(within);
+        if let Some(key) = &self.api_key {
+            request = request.bearer_auth(key.expose());
+        }
+        match request.send().await {
+            Ok(answer) => match answer.status().as_u16() {
+                status @ (401 | 403) => Probe::KeyRefused(status),
+                status => Probe::Answered(status),
+            },
+            Err(e) if e.is_timeout() => Probe::Unreachable("no answer in time".to_owned()),
+            Err(e) if e.is_connect() => Probe::Unreachable("the connection failed".to_owned()),
+            Err(_) => Probe::Unreachable("the request failed".to_owned()),
+        }
     }
 
     fn request_body(&self, image: &CheckedImage) -> Value {

@@ -12,10 +12,13 @@ pub(crate) fn repo_error(error: DieselError) -> RepoError {
             DatabaseErrorKind::UniqueViolation => RepoError::Duplicate,
             DatabaseErrorKind::ForeignKeyViolation => RepoError::NotFound,
             DatabaseErrorKind::SerializationFailure => RepoError::Conflict,
-            DatabaseErrorKind::ClosedConnection => {
+            // The connection is gone, or Postgres is stopping or starting: diesel-async
+            // reports a failure with no SQLSTATE (a closed socket: "connection closed") as
+            // `UnableToSendCommand`, and the server's own farewell by its message only.
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
                 RepoError::Unavailable(info.message().to_owned())
             }
-            _ if is_busy_message(info.message()) => {
+            _ if is_gone_message(info.message()) || is_busy_message(info.message()) => {
                 RepoError::Unavailable(info.message().to_owned())
             }
             // Nothing was written; reads go on, and writes work again once there is room, so
@@ -37,6 +40,14 @@ pub(crate) fn repo_error(error: DieselError) -> RepoError {
 /// "could not extend file ...: No space left on device"), which diesel reports by message.
 fn is_full_message(message: &str) -> bool {
     message.contains("database or disk is full") || message.contains("No space left on device")
+}
+
+/// Postgres ending or refusing the session because the server is stopping, restarting or
+/// recovering (SQLSTATE 57P01-57P03, reported by message): the query did not run, and the
+/// next connection may work.
+fn is_gone_message(message: &str) -> bool {
+    message.starts_with("terminating connection due to")
+        || message.starts_with("the database system is")
 }
 
 fn is_busy_message(message: &str) -> bool {
@@ -97,5 +108,57 @@ impl From<TxError> for RepoError {
             TxError::Diesel(e) => repo_error(e),
             TxError::Repo(e) => e,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> DieselError {
+        DieselError::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn a_connection_that_is_gone_is_unavailable_not_a_fault() {
+        for (kind, message) in [
+            (DatabaseErrorKind::UnableToSendCommand, "connection closed"),
+            (
+                DatabaseErrorKind::ClosedConnection,
+                "server closed the connection",
+            ),
+            (
+                DatabaseErrorKind::Unknown,
+                "terminating connection due to administrator command",
+            ),
+            (
+                DatabaseErrorKind::Unknown,
+                "the database system is shutting down",
+            ),
+            (
+                DatabaseErrorKind::Unknown,
+                "the database system is starting up",
+            ),
+            (DatabaseErrorKind::Unknown, "database is locked"),
+        ] {
+            assert!(
+                matches!(
+                    repo_error(database_error(kind, message)),
+                    RepoError::Unavailable(_)
+                ),
+                "{message}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_database_errors_stay_faults() {
+        let error = database_error(
+            DatabaseErrorKind::Unknown,
+            "syntax error at or near \"SELEC\"",
+        );
+        assert!(matches!(repo_error(error), RepoError::Other(_)));
+        let error = database_error(DatabaseErrorKind::UniqueViolation, "duplicate key");
+        assert!(matches!(repo_error(error), RepoError::Duplicate));
     }
 }

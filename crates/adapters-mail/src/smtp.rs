@@ -120,6 +120,25 @@ impl SmtpMailer {
     }
 }
 
+impl SmtpMailer {
+    /// Connects to the SMTP server as a delivery would (TLS as configured, `EHLO`, the login
+    /// when credentials are set) and ends the session without sending anything: the start-up
+    /// check of the mail transport. Bounded by the configured timeout.
+    ///
+    /// # Errors
+    /// [`MailError::Unavailable`] naming what failed (connection, TLS or login); the message
+    /// never holds the credentials.
+    pub async fn probe(&self) -> Result<(), MailError> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(MailError::Unavailable(
+                "the SMTP server did not answer NOOP".into(),
+            )),
+            Err(e) => Err(MailError::Unavailable(e.to_string())),
+        }
+    }
+}
+
 #[async_trait]
 impl Mailer for SmtpMailer {
     async fn send(&self, mail: &OutgoingMail) -> Result<(), MailError> {

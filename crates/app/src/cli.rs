@@ -261,7 +261,14 @@ pub fn main() -> ExitCode {
     }
     let settings = match config::load(&overrides) {
         Ok(settings) => settings,
-        Err(e) => return commands::fail(&e),
+        Err(e) => {
+            return match cli.command {
+                Command::Config {
+                    action: ConfigCommand::Check,
+                } => commands::config_unreadable(&e),
+                _ => commands::fail(&e),
+            };
+        }
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

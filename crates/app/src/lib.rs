@@ -12,3 +12,4 @@ pub mod metrics;
 pub mod secrets;
 pub mod serve;
 pub mod settings_sheet;
+mod startup_checks;

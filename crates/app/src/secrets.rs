@@ -98,12 +98,18 @@ pub fn resolve(
             .clone()
             .or(from_file.email_pepper_previous),
     };
-    let secrets = validate_inputs(&merged).map_err(|e| match e {
+    let in_file = |e: ConfigError| match e {
         ConfigError::MissingSecret { var } => ConfigError::Io(format!(
             "{} lacks {var}; remove the file to regenerate it only if no data depends on it",
             path.display()
         )),
         other => other,
+    };
+    let secrets = validate_inputs(&merged).map_err(|e| match e {
+        ConfigError::Several(problems) => {
+            ConfigError::Several(problems.into_iter().map(in_file).collect())
+        }
+        one => in_file(one),
     })?;
     Ok((secrets, Origin::DevFile { path, generated }))
 }
@@ -133,57 +139,62 @@ pub fn fernet_key(bytes: &[u8]) -> String {
     base64::engine::general_purpose::URL_SAFE.encode(bytes)
 }
 
+/// Checks the three secrets (and the previous peppers), each on its own: every problem found
+/// is reported at once ([`ConfigError::Several`] when there is more than one).
 fn validate_inputs(given: &SecretInputs) -> Result<Secrets, ConfigError> {
-    let session = given
-        .session_key
-        .as_ref()
-        .ok_or(ConfigError::MissingSecret {
-            var: "WILDID_SESSION_KEY",
-        })?;
-    let fernet = given
-        .fernet_keys
-        .as_ref()
-        .ok_or(ConfigError::MissingSecret {
-            var: "WILDID_FERNET_KEYS",
-        })?;
-    let pepper = given
-        .email_pepper
-        .as_ref()
-        .ok_or(ConfigError::MissingSecret {
-            var: "WILDID_EMAIL_PEPPER",
-        })?;
-    let session_key =
+    let session_key = required(&given.session_key, "WILDID_SESSION_KEY").and_then(|session| {
         decode_key(session, SESSION_KEY_BYTES).ok_or(ConfigError::MalformedSecret {
             var: "WILDID_SESSION_KEY",
             why: "expected at least 64 bytes, base64-encoded",
-        })?;
-    let email_pepper = decode_key(pepper, PEPPER_BYTES).ok_or(ConfigError::MalformedSecret {
-        var: "WILDID_EMAIL_PEPPER",
-        why: "expected at least 32 bytes, base64-encoded",
-    })?;
-    let mut email_pepper_previous = Vec::new();
-    for older in given
-        .email_pepper_previous
-        .iter()
-        .flat_map(|list| list.expose().split(','))
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        let older = decode_key(&SecretString::new(older.to_owned()), PEPPER_BYTES).ok_or(
-            ConfigError::MalformedSecret {
-                var: "WILDID_EMAIL_PEPPER_PREVIOUS",
-                why: "expected comma-separated peppers of at least 32 bytes each, base64-encoded",
-            },
-        )?;
-        if older.expose() == email_pepper.expose() {
-            return Err(ConfigError::MalformedSecret {
-                var: "WILDID_EMAIL_PEPPER_PREVIOUS",
-                why: "it holds the current pepper (WILDID_EMAIL_PEPPER); list only older ones",
-            });
+        })
+    });
+    let fernet_keys = required(&given.fernet_keys, "WILDID_FERNET_KEYS").and_then(fernet_ring);
+    let email_pepper = required(&given.email_pepper, "WILDID_EMAIL_PEPPER").and_then(|pepper| {
+        decode_key(pepper, PEPPER_BYTES).ok_or(ConfigError::MalformedSecret {
+            var: "WILDID_EMAIL_PEPPER",
+            why: "expected at least 32 bytes, base64-encoded",
+        })
+    });
+    let email_pepper_previous = previous_peppers(given, email_pepper.as_ref().ok());
+    match (
+        session_key,
+        fernet_keys,
+        email_pepper,
+        email_pepper_previous,
+    ) {
+        (Ok(session_key), Ok(fernet_keys), Ok(email_pepper), Ok(email_pepper_previous)) => {
+            Ok(Secrets {
+                session_key,
+                fernet_keys,
+                email_pepper,
+                email_pepper_previous,
+            })
         }
-        email_pepper_previous.push(older);
+        (session, fernet, pepper, previous) => {
+            let mut problems: Vec<ConfigError> = [session.err(), fernet.err(), pepper.err()]
+                .into_iter()
+                .flatten()
+                .collect();
+            problems.extend(previous.err());
+            Err(match problems.len() {
+                1 => problems.remove(0),
+                _ => ConfigError::Several(problems),
+            })
+        }
     }
-    let fernet_keys: Vec<SecretString> = fernet
+}
+
+/// The secret `var`, which must be given.
+fn required<'a>(
+    value: &'a Option<SecretString>,
+    var: &'static str,
+) -> Result<&'a SecretString, ConfigError> {
+    value.as_ref().ok_or(ConfigError::MissingSecret { var })
+}
+
+/// `WILDID_FERNET_KEYS`: one or more comma-separated Fernet keys, newest first.
+fn fernet_ring(given: &SecretString) -> Result<Vec<SecretString>, ConfigError> {
+    let fernet_keys: Vec<SecretString> = given
         .expose()
         .split(',')
         .map(str::trim)
@@ -197,12 +208,37 @@ fn validate_inputs(given: &SecretInputs) -> Result<Secrets, ConfigError> {
             KeyRingError::Malformed(_) => "a key is not a Fernet key (32 bytes, URL-safe base64)",
         },
     })?;
-    Ok(Secrets {
-        session_key,
-        fernet_keys,
-        email_pepper,
-        email_pepper_previous,
-    })
+    Ok(fernet_keys)
+}
+
+/// `WILDID_EMAIL_PEPPER_PREVIOUS`: older peppers, none equal to `current` (when it is known).
+fn previous_peppers(
+    given: &SecretInputs,
+    current: Option<&SecretBytes>,
+) -> Result<Vec<SecretBytes>, ConfigError> {
+    let mut previous = Vec::new();
+    for older in given
+        .email_pepper_previous
+        .iter()
+        .flat_map(|list| list.expose().split(','))
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
+        let older = decode_key(&SecretString::new(older.to_owned()), PEPPER_BYTES).ok_or(
+            ConfigError::MalformedSecret {
+                var: "WILDID_EMAIL_PEPPER_PREVIOUS",
+                why: "expected comma-separated peppers of at least 32 bytes each, base64-encoded",
+            },
+        )?;
+        if current.is_some_and(|current| older.expose() == current.expose()) {
+            return Err(ConfigError::MalformedSecret {
+                var: "WILDID_EMAIL_PEPPER_PREVIOUS",
+                why: "it holds the current pepper (WILDID_EMAIL_PEPPER); list only older ones",
+            });
+        }
+        previous.push(older);
+    }
+    Ok(previous)
 }
 
 /// Base64 in either alphabet, padded or not, of at least `min` bytes.
@@ -428,6 +464,34 @@ mod tests {
             "{err}"
         );
         assert!(!dir.path().join(DEV_FILE).exists());
+    }
+
+    #[test]
+    fn every_missing_or_malformed_secret_is_named_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = settings(dir.path(), true);
+        let err = resolve(&s, &OsRandom).err().unwrap().to_string();
+        assert!(err.starts_with("3 problems in the configuration"), "{err}");
+        for var in [
+            "WILDID_SESSION_KEY is not set",
+            "WILDID_FERNET_KEYS is not set",
+            "WILDID_EMAIL_PEPPER is not set",
+        ] {
+            assert!(err.contains(var), "{var}: {err}");
+        }
+        s.secrets.session_key = Some(SecretString::new("c2hvcnQ".into()));
+        s.secrets.email_pepper = Some(SecretString::new("dG9vIHNob3J0".into()));
+        s.secrets.email_pepper_previous = Some(SecretString::new("not base64 at all!".into()));
+        let err = resolve(&s, &OsRandom).err().unwrap().to_string();
+        assert!(err.starts_with("4 problems in the configuration"), "{err}");
+        for var in [
+            "WILDID_SESSION_KEY is malformed",
+            "WILDID_FERNET_KEYS is not set",
+            "WILDID_EMAIL_PEPPER is malformed",
+            "WILDID_EMAIL_PEPPER_PREVIOUS is malformed",
+        ] {
+            assert!(err.contains(var), "{var}: {err}");
+        }
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `wildid serve`: bind, announce the address (first log line), migrate, compose, serve until
+//! `wildid serve`: bind, migrate, check the database, the mail transport and the remote
+//! providers, announce the address (first log line), compose, serve until
 //! SIGTERM or Ctrl-C, let in-flight requests finish, exit 0.
 
 use std::net::SocketAddr;
@@ -15,7 +16,7 @@ use wildid_ports::services::audit::AuditTrail;
 use crate::compose::{compose, secure_cookies};
 use crate::config::{ConfigError, MailTransport, Settings};
 use crate::secrets::{self, Origin};
-use crate::{data_dir, logging, metrics};
+use crate::{data_dir, logging, metrics, startup_checks};
 
 /// Why the server stopped abnormally.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +79,10 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
             ..PoolOptions::default()
         },
     )?;
+    // The mail transport and remote providers are checked before the announcement too; they
+    // do not stop the start (mail waits, providers fall back), so what they found is logged
+    // after the address, which stays the first line.
+    let checks = startup_checks::run(&settings).await;
     tracing::info!(target: logging::LIFECYCLE, %address, "listening on http://{address}");
     tracing::info!(database = %settings.database.redacted(), applied = applied.len(), "database ready");
     let mail = match &settings.mail_transport {
@@ -90,6 +95,9 @@ pub async fn run(settings: Settings) -> Result<(), ServeError> {
         "files in {}; mail goes to {mail}",
         settings.data_dir.display()
     );
+    for finding in &checks {
+        finding.log();
+    }
     match &origin {
         Origin::DevFile {
             path,

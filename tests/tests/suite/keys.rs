@@ -121,6 +121,36 @@ async fn rotation(database: Option<String>) {
     assert!(status.success());
     assert!(out.contains("already walked"), "{out}");
 
+    // The admin console says the same: two keys, every kind of value walked, the older key
+    // free to go.
+    let server = start();
+    let mut console = Client::new(&server.url(""));
+    console.set_session_cookie(&admin.session_cookie().unwrap());
+    let page = console.get("/admin").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let card = page
+        .body
+        .split("<h2 id=\"keys\">")
+        .nth(1)
+        .and_then(|rest| rest.split("<h2").next())
+        .unwrap();
+    assert!(card.contains("the ring holds 2 key(s)"), "{card}");
+    assert!(
+        card.contains("the older keys can be removed from WILDID_FERNET_KEYS"),
+        "{card}"
+    );
+    assert!(
+        card.contains("Email addresses") && card.contains("Visit tokens"),
+        "{card}"
+    );
+    assert!(
+        card.matches("<td data-label=\"State\">done</td>").count() == 6
+            && !card.contains(">waiting</td>"),
+        "every kind of value walked: {card}"
+    );
+    let (status, _) = server.stop();
+    assert!(status.success());
+
     // The old key goes; everything still opens.
     retire_older_keys(data.path());
     let server = start();

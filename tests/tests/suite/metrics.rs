@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use wildid_tests::accounts::{self, sign_in_by_link};
+use wildid_tests::captcha;
 use wildid_tests::client::Client;
 use wildid_tests::server::Server;
 
@@ -66,10 +67,15 @@ async fn metrics_are_off_unless_asked_and_never_on_the_public_listener() {
 #[tokio::test]
 async fn a_scrape_counts_requests_events_jobs_and_the_pools() {
     // At the warn level: the events are counted whatever the log shows.
+    // One CSP report a minute, so the second is refused (a rate-limit outcome); the arithmetic
+    // question, which a test answers by reading it; mail to an SMTP server that is not there,
+    // so the message waits.
     let server = Server::start_with(
         accounts::options()
             .env("WILDID_METRICS_BIND", "127.0.0.1:0")
-            .env("WILDID_LOG", "warn"),
+            .env("WILDID_LOG", "warn")
+            .env("WILDID_LIMIT_REPORTS", "1/minute")
+            .env("WILDID_CAPTCHA_KIND", "arithmetic"),
     )
     .unwrap();
     let url = metrics_url(&server);
@@ -91,6 +97,38 @@ async fn a_scrape_counts_requests_events_jobs_and_the_pools() {
         .await;
     assert_eq!(r.status, 403);
     assert_eq!(member.get("/no/such/page").await.status, 404);
+    // A sign-in that fails (no such account), a CAPTCHA failed then passed, a limit reached.
+    let mut stranger = Client::new(&server.url(""));
+    let r = stranger
+        .post_json(
+            "/api/auth/login",
+            &serde_json::json!({"email": "nobody@example.org", "password": "not the password"}),
+        )
+        .await;
+    assert_eq!(r.status, 401, "{}", r.body);
+    let challenge = captcha::issue(&mut stranger).await;
+    let r = stranger
+        .post_json(
+            "/api/security/verify",
+            &serde_json::json!({"captcha_id": challenge["captcha_id"], "answer": captcha::wrong(&challenge)}),
+        )
+        .await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    captcha::pass(&mut stranger).await;
+    let report = br#"{"csp-report":{"document-uri":"https://wildid.example.org/","violated-directive":"img-src","blocked-uri":"https://elsewhere.example/a.png"}}"#;
+    let mut statuses = Vec::new();
+    for _ in 0..2 {
+        let r = stranger
+            .send(
+                reqwest::Method::POST,
+                "/api/csp-report",
+                &[("content-type", "application/csp-report")],
+                Some(report.to_vec()),
+            )
+            .await;
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
     // Still nothing on the public listener.
     assert_eq!(member.get("/metrics").await.status, 404);
 
@@ -112,16 +150,30 @@ async fn a_scrape_counts_requests_events_jobs_and_the_pools() {
         ) >= Some(1.0),
         "{text}"
     );
+    // The parser folds a histogram's buckets, sum and count into one sample; its count is
+    // that of the +Inf bucket.
     assert!(
         value(
             &parsed,
-            "wildid_http_request_duration_seconds_count",
-            &[("route", "/api/auth/me")]
-        )
-        .is_some()
-            || text.contains("wildid_http_request_duration_seconds_bucket"),
+            "wildid_http_request_duration_seconds",
+            &[("route", "/api/auth/me"), ("method", "GET")]
+        ) >= Some(1.0),
+        "a latency histogram per route template: {text}"
+    );
+    assert!(
+        value(
+            &parsed,
+            "wildid_security_events_total",
+            &[("event", "rate_limited")]
+        ) >= Some(1.0),
         "{text}"
     );
+    let audited = |action: &str| value(&parsed, "wildid_audit_events_total", &[("action", action)]);
+    assert!(audited("captcha.issued") >= Some(2.0), "{text}");
+    assert!(audited("captcha.failed") >= Some(1.0), "{text}");
+    assert!(audited("captcha.passed") >= Some(1.0), "{text}");
+    assert!(audited("auth.magic_link.used") >= Some(1.0), "{text}");
+    assert!(audited("auth.login.failed") >= Some(1.0), "{text}");
     assert!(
         value(
             &parsed,
@@ -129,16 +181,6 @@ async fn a_scrape_counts_requests_events_jobs_and_the_pools() {
             &[("event", "csrf_failed")]
         ) >= Some(1.0),
         "{text}"
-    );
-    assert!(
-        parsed
-            .samples
-            .iter()
-            .any(|s| s.metric == "wildid_audit_events_total"
-                && s.labels
-                    .get("action")
-                    .is_some_and(|a| a.starts_with("auth."))),
-        "sign-in outcomes are counted: {text}"
     );
     assert!(
         value(&parsed, "wildid_db_connections", &[("state", "max")]) > Some(0.0),
@@ -166,6 +208,47 @@ async fn a_scrape_counts_requests_events_jobs_and_the_pools() {
         !text.contains("counted@") && !text.contains("/no/such/page"),
         "{text}"
     );
+}
+
+/// Mail that cannot go out (the SMTP server is not there) shows in the queue's depth and in
+/// the age of its oldest message, which is what an operator's alert watches.
+#[tokio::test]
+async fn mail_waiting_for_its_server_shows_in_the_queue_depth_and_age() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let server = Server::start_with(
+        accounts::options()
+            .env("WILDID_METRICS_BIND", "127.0.0.1:0")
+            .env("WILDID_MAIL_TRANSPORT", "smtp")
+            .env("WILDID_SMTP_HOST", "127.0.0.1")
+            .env("WILDID_SMTP_PORT", closed.to_string())
+            .env("WILDID_SMTP_SECURITY", "plain"),
+    )
+    .unwrap();
+    let url = metrics_url(&server);
+    let mut browser = Client::new(&server.url(""));
+    for email in ["first@example.org", "second@example.org"] {
+        let r = browser
+            .post_json(
+                "/api/auth/magic-link",
+                &serde_json::json!({ "email": email }),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.body);
+    }
+    server.wait_for_log("mail delivery failed; will retry");
+    // Long enough for the oldest message to have waited a whole second.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (text, parsed) = scrape(&url).await;
+    assert_eq!(
+        value(&parsed, "wildid_mail_queue_depth", &[]),
+        Some(2.0),
+        "{text}"
+    );
+    let age = value(&parsed, "wildid_mail_queue_oldest_age_seconds", &[]).unwrap();
+    assert!((1.0..600.0).contains(&age), "{age}: {text}");
 }
 
 #[tokio::test]

@@ -223,3 +223,64 @@ async fn on_the_server_a_failing_provider_is_replaced_by_the_offline_model() {
         "nothing of the provider leaks"
     );
 }
+
+/// Before it says it is listening, the server asks each remote provider for its model listing
+/// (nothing identified, nothing billed) and logs what it found right after the address: that
+/// it answered, that it refused the key, or that it did not answer, naming what to check. The
+/// start goes on in every case: identifications fall back or answer 503.
+#[tokio::test]
+async fn remote_providers_are_checked_at_start_and_a_silent_one_is_named() {
+    let provider = FakeProvider::start();
+    let options = |base: &str| {
+        ServerOptions::default()
+            .env("WILDID_AI_PROVIDER", "test")
+            .env("WILDID_AI_BASE_URL", base)
+            .env("WILDID_AI_MODEL", "test-vision")
+            .env("WILDID_AI_API_KEY", "sk-start-up-check-secret")
+    };
+    let server = Server::start_with(options(&provider.base_url())).unwrap();
+    let line = server.wait_for_log("identification provider test answered (HTTP 200)");
+    assert!(line.contains("INFO"), "{line}");
+    assert_eq!(provider.listings(), 1, "asked once, at start");
+    assert!(provider.calls().is_empty(), "nothing was identified");
+    let (_, logs) = server.stop();
+    let listening = logs
+        .iter()
+        .position(|l| l.contains("listening on"))
+        .unwrap();
+    let checked = logs
+        .iter()
+        .position(|l| l.contains("provider test answered"))
+        .unwrap();
+    assert!(
+        listening < checked,
+        "the address stays the first line: {logs:#?}"
+    );
+
+    provider.refuse_every_key();
+    let server = Server::start_with(options(&provider.base_url())).unwrap();
+    let line = server.wait_for_log("refused the key (HTTP 401): check WILDID_AI_API_KEY");
+    assert!(line.contains("WARN"), "{line}");
+    drop(server);
+
+    // Nothing listens on this port: the server starts all the same and says what to check.
+    let silent = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        drop(listener);
+        format!("http://127.0.0.1:{port}/v1")
+    };
+    let server = Server::start_with(options(&silent)).unwrap();
+    let line = server.wait_for_log("identification provider test did not answer at start");
+    assert!(
+        line.contains("WARN") && line.contains("check WILDID_AI_BASE_URL"),
+        "{line}"
+    );
+    let mut client = Client::new(&server.url(""));
+    assert_eq!(client.get("/readyz").await.status, 200, "the server serves");
+    let logs = server.logs();
+    assert!(
+        !logs.iter().any(|l| l.contains("sk-start-up-check-secret")),
+        "the key is never logged"
+    );
+}

@@ -549,6 +549,15 @@ fn config_check_reports_and_fails_on_bad_production_config() {
     );
     assert_eq!(status.code(), Some(2));
     assert!(err.contains("3 problems in the configuration"), "{err}");
+    assert!(
+        err.contains("not checked: the secrets, the offline model and the database"),
+        "what could not be checked is said: {err}"
+    );
+    assert_eq!(
+        err.matches("WILDID_BIND is invalid").count(),
+        1,
+        "once: {err}"
+    );
     for var in [
         "WILDID_BIND",
         "WILDID_LOG_FORMAT",
@@ -569,7 +578,18 @@ fn config_check_reports_and_fails_on_bad_production_config() {
         &["config", "check"],
     );
     assert_eq!(status.code(), Some(1));
-    assert!(out.contains("WILDID_SESSION_KEY is not set"), "{out}");
+    assert!(out.contains("3 problems in the configuration"), "{out}");
+    for var in [
+        "WILDID_SESSION_KEY",
+        "WILDID_FERNET_KEYS",
+        "WILDID_EMAIL_PEPPER",
+    ] {
+        assert!(out.contains(&format!("{var} is not set")), "{out}");
+    }
+    assert!(
+        out.contains("(reachable)") || out.contains("will be created"),
+        "the database is checked despite the secrets: {out}"
+    );
     let (status, _, err) = run_cli(
         dir.path(),
         &[("WILDID_BIND", "nowhere")],

@@ -659,6 +659,21 @@ async fn visit_data_past_its_retention_is_purged_by_shell_or_admin_once_at_a_tim
     assert_eq!(count(&server.data_dir, "visit_mappings"), 0);
     let page = admin.get("/admin/visits").await;
     assert!(page.body.contains("Nothing is waiting to be purged."));
+    // When the last purge finished (the one just asked for; its minute, give or take one).
+    let finished = |at: chrono::DateTime<Utc>| {
+        format!(
+            "The last purge finished on {}.",
+            at.format("%-d %B %Y at %H:%M UTC")
+        )
+    };
+    let now = Utc::now();
+    assert!(
+        [now, now - TimeDelta::minutes(1)]
+            .into_iter()
+            .any(|at| page.body.contains(&finished(at))),
+        "{}",
+        page.body
+    );
     assert_eq!(
         visitor.get(&format!("/api/bookings/{old}")).await.status,
         404

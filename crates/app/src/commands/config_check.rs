@@ -1,8 +1,9 @@
 //! `wildid config check`: every effective setting, grouped as in docs/configuration.md, secrets
 //! masked (only whether each is set and where from), then the checks that need more than the
 //! values (the secrets, the offline model, the database). Exit status 0 when everything is
-//! usable, 1 when a check failed; a configuration with bad values does not get here (every
-//! bad value is named at once, exit status 2).
+//! usable, 1 when a check failed; every problem a check finds is named (all missing or
+//! malformed secrets at once). A configuration with bad values does not get here: every bad
+//! value is named at once, followed by the checks that could therefore not run (exit status 2).
 
 use std::process::ExitCode;
 

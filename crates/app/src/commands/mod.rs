@@ -36,6 +36,16 @@ pub fn fail(error: &dyn std::fmt::Display) -> ExitCode {
     ExitCode::from(2)
 }
 
+/// `wildid config check` with values that do not parse: prints every bad value (`error`),
+/// then which checks could therefore not run, and returns exit status 2.
+pub fn config_unreadable(error: &dyn std::fmt::Display) -> ExitCode {
+    let code = fail(error);
+    eprintln!(
+        "not checked: the secrets, the offline model and the database (they need the values above)"
+    );
+    code
+}
+
 /// The database of an existing deployment, for a one-off command (two connections); a SQLite
 /// file that does not exist yet is an error, never created. On failure the error is printed
 /// and its exit code (2) returned.
