@@ -1,5 +1,6 @@
 //! Black-box tests of the admin console's reading side: finding an account by address and
-//! paging the list, and the audit log page (filters, pages, bad filters, the chain check).
+//! paging the list (beyond one page), the audit log page (filters, pages, bad filters, the
+//! chain check), and the identification providers' card (failures, the circuit).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use wildid_tests::accounts::{options, registered, sign_in_by_link, sqlite, staff_with_totp};
@@ -92,6 +93,46 @@ async fn admins_find_accounts_by_address_and_page_the_list() {
             page.body
         );
     }
+
+    // Beyond one page: 50 more accounts (copies of the ranger's, each under its own id and
+    // lookup key), so 53 in all: 50 on the first page, 3 on the second, none twice.
+    sqlite(
+        &server.data_dir,
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50) \
+         INSERT INTO users (id, email_lookup, email_encrypted, role, active, created_at, \
+           email_verified_at, privacy_accepted_at, failed_attempts) \
+         SELECT lower(printf('%s-%s-4%s-a%s-%s', hex(randomblob(4)), hex(randomblob(2)), \
+           substr(hex(randomblob(2)), 2), substr(hex(randomblob(2)), 2), hex(randomblob(6)))), \
+           randomblob(32), email_encrypted, role, active, created_at, email_verified_at, \
+           privacy_accepted_at, 0 \
+         FROM users, n WHERE role = 'visitor' AND id = (SELECT min(id) FROM users WHERE role = 'visitor')",
+    );
+    let first = admin.get("/admin").await;
+    assert_eq!(rows(&first.body).len(), 50);
+    assert!(first.body.contains("Accounts 1 to 50"), "{}", first.body);
+    let later = link(&first.body, "Later accounts").unwrap();
+    assert_eq!(later, "/admin?page=2");
+    let second = admin.get(&later).await;
+    assert_eq!(rows(&second.body).len(), 3);
+    assert!(second.body.contains("Accounts 51 to 53"), "{}", second.body);
+    assert_eq!(link(&second.body, "Later accounts"), None);
+    let ids = |html: &str| -> Vec<String> {
+        rows(html)
+            .iter()
+            .filter_map(|r| r.split("/admin/users/").nth(1))
+            .map(|r| r.chars().take(36).collect())
+            .collect()
+    };
+    let mut all = ids(&first.body);
+    all.extend(ids(&second.body));
+    let listed = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(
+        (listed, all.len()),
+        (53, 53),
+        "each account on one page only"
+    );
 }
 
 #[tokio::test]
@@ -213,4 +254,71 @@ async fn the_audit_log_page_filters_pages_and_checks_the_chain() {
     assert_eq!(visitor.get("/admin/audit").await.status, 403);
     let mut anonymous = Client::new(&server.url(""));
     assert_ne!(anonymous.get("/admin/audit").await.status, 200);
+}
+
+/// The providers' card: a remote provider that keeps failing shows its calls, its failures,
+/// when and how it last failed, and its circuit open, while the offline model behind it
+/// answers the photos.
+#[tokio::test]
+async fn the_providers_card_shows_a_failing_provider_with_its_circuit_open() {
+    use wildid_tests::provider::{FakeProvider, Reply};
+    let provider = FakeProvider::start();
+    provider.reply(Reply::Status(500));
+    let server = Server::start_with(
+        options()
+            .env("WILDID_AI_PROVIDER", "test")
+            .env("WILDID_AI_BASE_URL", provider.base_url())
+            .env("WILDID_AI_MODEL", "test-vision")
+            .env("WILDID_AI_RETRIES", "0")
+            .env("WILDID_AI_BREAKER_FAILURES", "2")
+            .env("WILDID_AI_BREAKER_COOLDOWN_SECONDS", "3600")
+            .env("WILDID_AI_FALLBACK", "local-model"),
+    )
+    .unwrap();
+    let mut admin = staff_with_totp(&server, "chief@example.org", "admin").await;
+    let mut visitor = Client::new(&server.url(""));
+    let photo = wildid_tests::photos::small_png();
+    for _ in 0..3 {
+        let r = visitor
+            .post_multipart("/api/identify", &[("image", &photo)])
+            .await;
+        assert_eq!(r.status, 200, "the offline model answers: {}", r.body);
+    }
+    assert_eq!(
+        provider.calls().len(),
+        2,
+        "not called once its circuit opened"
+    );
+
+    let page = admin.get("/admin").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let card = page
+        .body
+        .split("<h2 id=\"providers\">")
+        .nth(1)
+        .and_then(|rest| rest.split("<h2").next())
+        .unwrap();
+    let row = |name: &str| {
+        rows(card)
+            .into_iter()
+            .find(|r| r.contains(&format!("<td>{name}</td>")))
+            .unwrap_or_else(|| panic!("no row for {name}: {card}"))
+    };
+    let test = row("test");
+    // Three photos came to it: two failed at the provider, the third was skipped (the
+    // circuit open), which counts as unavailable.
+    for cell in [
+        "<td data-label=\"Calls\">3</td>",
+        "<td data-label=\"Failed\">3</td>",
+        "<td data-label=\"Last failure\">unavailable at ",
+        "<td data-label=\"Circuit\">open: skipped for now</td>",
+    ] {
+        assert!(test.contains(cell), "{cell}: {test}");
+    }
+    let local = row("local-model");
+    assert!(local.contains("<td data-label=\"Calls\">3</td>"), "{local}");
+    assert!(
+        local.contains("<td data-label=\"Failed\">0</td>"),
+        "{local}"
+    );
 }
