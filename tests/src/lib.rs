@@ -16,6 +16,7 @@ pub mod db;
 pub mod pg;
 pub mod photos;
 pub mod provider;
+pub mod scrape;
 pub mod server;
 pub mod smtp;
 pub mod sources;

@@ -169,7 +169,16 @@ impl Jobs {
             Err(error) => tracing::warn!(%error, "unverified account purge failed"),
         }
         let visits = self.visits.purge_if_due().await;
-        ran("visit_purge", visits.is_ok());
+        ran_as(
+            "visit_purge",
+            match &visits {
+                Ok(PurgeRun::Purged(_)) => "ok",
+                // Another process purged within the day, or is purging now.
+                Ok(PurgeRun::NotDue) => "not_due",
+                Ok(PurgeRun::Busy) => "busy",
+                Err(_) => "failed",
+            },
+        );
         match visits {
             Ok(PurgeRun::NotDue | PurgeRun::Busy) => {}
             Ok(PurgeRun::Purged(purged)) if purged.is_empty() => {}
@@ -192,12 +201,13 @@ impl Jobs {
 
 /// Counts a run of `job` in the metrics (`wildid_job_runs_total`, by job and outcome).
 fn ran(job: &'static str, ok: bool) {
-    metrics::counter!(
-        "wildid_job_runs_total",
-        "job" => job,
-        "outcome" => if ok { "ok" } else { "failed" }
-    )
-    .increment(1);
+    ran_as(job, if ok { "ok" } else { "failed" });
+}
+
+/// Counts a run of `job` that ended as `outcome` (`ok`, `failed`, or for a job one process
+/// of several runs, `not_due` or `busy` when another did or does).
+fn ran_as(job: &'static str, outcome: &'static str) {
+    metrics::counter!("wildid_job_runs_total", "job" => job, "outcome" => outcome).increment(1);
 }
 
 /// Every [`INTERVAL`] until `stop`: walks the encrypted columns not yet walked under the

@@ -238,10 +238,38 @@ async fn remote_providers_are_checked_at_start_and_a_silent_one_is_named() {
             .env("WILDID_AI_MODEL", "test-vision")
             .env("WILDID_AI_API_KEY", "sk-start-up-check-secret")
     };
+    // `wildid config check` makes the same checks, and a silent provider fails it.
+    let data = tempfile::tempdir().unwrap();
+    let provider_env = |base: &str| {
+        vec![
+            ("WILDID_AI_PROVIDER", "test".to_owned()),
+            ("WILDID_AI_BASE_URL", base.to_owned()),
+            ("WILDID_AI_MODEL", "test-vision".to_owned()),
+        ]
+    };
+    let check = |base: &str| {
+        let env = provider_env(base);
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        wildid_tests::server::run_cli(data.path(), &env, &["config", "check"])
+    };
+    let (status, out, err) = check(&provider.base_url());
+    assert!(status.success(), "{out}{err}");
+    assert!(
+        out.contains("[connections]\nidentification provider test answered (HTTP 200)"),
+        "{out}"
+    );
+    assert_eq!(provider.listings(), 1);
+    let (status, out, _) = check(&silent_base());
+    assert_eq!(status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("ERROR: identification provider test did not answer at start"),
+        "{out}"
+    );
+
     let server = Server::start_with(options(&provider.base_url())).unwrap();
     let line = server.wait_for_log("identification provider test answered (HTTP 200)");
     assert!(line.contains("INFO"), "{line}");
-    assert_eq!(provider.listings(), 1, "asked once, at start");
+    assert_eq!(provider.listings(), 2, "asked once, at start");
     assert!(provider.calls().is_empty(), "nothing was identified");
     let (_, logs) = server.stop();
     let listening = logs
@@ -263,14 +291,8 @@ async fn remote_providers_are_checked_at_start_and_a_silent_one_is_named() {
     assert!(line.contains("WARN"), "{line}");
     drop(server);
 
-    // Nothing listens on this port: the server starts all the same and says what to check.
-    let silent = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        drop(listener);
-        format!("http://127.0.0.1:{port}/v1")
-    };
-    let server = Server::start_with(options(&silent)).unwrap();
+    // Nothing listens there: the server starts all the same and says what to check.
+    let server = Server::start_with(options(&silent_base())).unwrap();
     let line = server.wait_for_log("identification provider test did not answer at start");
     assert!(
         line.contains("WARN") && line.contains("check WILDID_AI_BASE_URL"),
@@ -283,4 +305,12 @@ async fn remote_providers_are_checked_at_start_and_a_silent_one_is_named() {
         !logs.iter().any(|l| l.contains("sk-start-up-check-secret")),
         "the key is never logged"
     );
+}
+
+/// A provider address on loopback where nothing listens.
+fn silent_base() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    format!("http://127.0.0.1:{port}/v1")
 }

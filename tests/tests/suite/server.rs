@@ -721,6 +721,39 @@ fn an_unreachable_database_is_one_error_and_no_listening_line() {
     );
 }
 
+/// An address another process already holds: one error naming it, printed once, no
+/// listening line, exit status 2.
+#[test]
+fn a_port_in_use_is_one_error_and_no_listening_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let failure = Server::start_with(ServerOptions::default().bind(&address))
+        .err()
+        .unwrap();
+    assert_eq!(failure.status.code(), Some(2), "{}", failure.output);
+    assert!(
+        !failure.output.contains("listening on"),
+        "{}",
+        failure.output
+    );
+    let errors: Vec<&str> = failure
+        .output
+        .lines()
+        .filter(|l| l.contains("ERROR") || l.starts_with("error:"))
+        .collect();
+    assert_eq!(
+        errors.len(),
+        1,
+        "one error, printed once:\n{}",
+        failure.output
+    );
+    assert!(
+        errors[0].contains(&format!("cannot listen on {address}")),
+        "{}",
+        failure.output
+    );
+}
+
 #[test]
 fn the_help_is_written_for_operators_and_completions_come_from_the_same_commands() {
     let dir = tempfile::tempdir().unwrap();

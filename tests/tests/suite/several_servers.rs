@@ -5,7 +5,7 @@
 //! goes out exactly once; a journal page seen on one is seen anew when the journal changes
 //! through the other. (A CAPTCHA issued by one and
 //! passed on the other: `captcha.rs`; the identification counts: `identify.rs`; one purge at a
-//! time among several processes: the lease contract.)
+//! time among several processes: the lease contract.) The daily purge runs on one of them.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use wildid_tests::accounts::{self, PASSWORD, login};
 use wildid_tests::client::{Client, link_in, outbox};
+use wildid_tests::scrape::{metrics_url, scrape, value};
 use wildid_tests::server::{Server, two_on_one_postgres};
 
 /// Two servers on one Postgres database with `extra` settings; `None` where Postgres is not
@@ -190,6 +191,42 @@ async fn every_message_queued_by_either_server_goes_out_exactly_once() {
 }
 
 /// Signs in `address` by link on `first`; the client, on `first`.
+/// The daily retention purge runs on one server only: each runs its first maintenance round at
+/// start, and the one that comes second finds the purge done (or being done) by the other.
+/// Counted by outcome in each server's own metrics.
+#[tokio::test]
+async fn the_daily_purge_runs_on_one_server_of_two() {
+    let Some((first, second)) = two_servers(&[("WILDID_METRICS_BIND", "127.0.0.1:0")]).await else {
+        return;
+    };
+    let outcome = |parsed: &prometheus_parse::Scrape, outcome: &str| {
+        value(
+            parsed,
+            "wildid_job_runs_total",
+            &[("job", "visit_purge"), ("outcome", outcome)],
+        )
+        .unwrap_or(0.0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let runs = loop {
+        let mut runs = BTreeMap::new();
+        for server in [&first, &second] {
+            let (_, parsed) = scrape(&metrics_url(server)).await;
+            for name in ["ok", "not_due", "busy", "failed"] {
+                *runs.entry(name).or_insert(0.0) += outcome(&parsed, name);
+            }
+        }
+        if runs.values().sum::<f64>() >= 2.0 {
+            break runs;
+        }
+        assert!(Instant::now() < deadline, "both first rounds ran: {runs:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(runs["ok"], 1.0, "purged once: {runs:?}");
+    assert_eq!(runs["not_due"] + runs["busy"], 1.0, "{runs:?}");
+    assert_eq!(runs["failed"], 0.0, "{runs:?}");
+}
+
 async fn signed_in(first: &Server, second: &Server, address: &str) -> Client {
     let mut client = Client::new(&first.url(""));
     let r = client

@@ -1,6 +1,7 @@
 //! `wildid config check`: every effective setting, grouped as in docs/configuration.md, secrets
 //! masked (only whether each is set and where from), then the checks that need more than the
-//! values (the secrets, the offline model, the database). Exit status 0 when everything is
+//! values (the secrets, the offline model, the database, the SMTP server and the remote
+//! providers). Exit status 0 when everything is
 //! usable, 1 when a check failed; every problem a check finds is named (all missing or
 //! malformed secrets at once). A configuration with bad values does not get here: every bad
 //! value is named at once, followed by the checks that could therefore not run (exit status 2).
@@ -14,7 +15,7 @@ use wildid_adapters_db::{Database, DatabaseUrl, PoolOptions};
 use wildid_adapters_http::SettingsSection;
 
 use crate::config::Settings;
-use crate::{compose, secrets, serve, settings_sheet};
+use crate::{compose, secrets, serve, settings_sheet, startup_checks};
 
 /// Prints `section` as `[name]` (in lower case) and one `label value` line per row.
 fn print(section: &SettingsSection) {
@@ -77,6 +78,25 @@ async fn database(settings: &Settings) -> bool {
     }
 }
 
+/// Returns whether the mail transport and every remote provider answered (the checks
+/// `wildid serve` makes before it announces its address; nothing to check for the file outbox
+/// and the offline model, which is loaded above).
+async fn services(settings: &Settings) -> bool {
+    let findings = startup_checks::run(settings).await;
+    if findings.is_empty() {
+        return true;
+    }
+    say!("[connections]");
+    for finding in &findings {
+        if finding.warning {
+            say!("ERROR: {}", finding.line);
+        } else {
+            say!("{}", finding.line);
+        }
+    }
+    findings.iter().all(|f| !f.warning)
+}
+
 /// `wildid config check`.
 pub async fn config_check(settings: &Settings) -> ExitCode {
     // The offline model is loaded here, where the page only describes it.
@@ -94,7 +114,8 @@ pub async fn config_check(settings: &Settings) -> ExitCode {
     let model = model_loads.get();
     let keys = secrets(settings);
     let database = database(settings).await;
-    if model && keys && database {
+    let reachable = services(settings).await;
+    if model && keys && database && reachable {
         say!("configuration OK");
         ExitCode::SUCCESS
     } else {
