@@ -693,43 +693,10 @@ fn output_to_a_closed_pipe_ends_quietly() {
     }
 }
 
-/// A database that does not answer: the server says so once, never announced an address
-/// ("listening on" means the database answered), and exits 2.
-#[test]
-fn an_unreachable_database_is_one_error_and_no_listening_line() {
-    let failure = Server::start_with(
-        ServerOptions::default().env("DATABASE_URL", "postgres://wildid:pw@127.0.0.1:1/wildid"),
-    )
-    .err()
-    .unwrap();
-    assert_eq!(failure.status.code(), Some(2), "{}", failure.output);
-    assert!(
-        !failure.output.contains("listening on"),
-        "{}",
-        failure.output
-    );
-    let errors = failure
-        .output
-        .lines()
-        .filter(|l| l.contains("ERROR") || l.starts_with("error:"))
-        .count();
-    assert_eq!(errors, 1, "one error, printed once:\n{}", failure.output);
-    assert!(
-        !failure.output.contains(":pw@"),
-        "no password: {}",
-        failure.output
-    );
-}
-
-/// An address another process already holds: one error naming it, printed once, no
-/// listening line, exit status 2.
-#[test]
-fn a_port_in_use_is_one_error_and_no_listening_line() {
-    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = taken.local_addr().unwrap().to_string();
-    let failure = Server::start_with(ServerOptions::default().bind(&address))
-        .err()
-        .unwrap();
+/// The one error line of a server that did not start, and all it printed: it exited 2, never
+/// said it was listening, and printed its error exactly once.
+fn the_only_error(options: ServerOptions) -> (String, String) {
+    let failure = Server::start_with(options).err().unwrap();
     assert_eq!(failure.status.code(), Some(2), "{}", failure.output);
     assert!(
         !failure.output.contains("listening on"),
@@ -747,10 +714,29 @@ fn a_port_in_use_is_one_error_and_no_listening_line() {
         "one error, printed once:\n{}",
         failure.output
     );
+    (errors[0].to_owned(), failure.output.clone())
+}
+
+/// A database that does not answer: the server says so once, never announced an address
+/// ("listening on" means the database answered), and exits 2.
+#[test]
+fn an_unreachable_database_is_one_error_and_no_listening_line() {
+    let (_, output) = the_only_error(
+        ServerOptions::default().env("DATABASE_URL", "postgres://wildid:pw@127.0.0.1:1/wildid"),
+    );
+    assert!(!output.contains(":pw@"), "no password: {output}");
+}
+
+/// An address another process already holds: one error naming it, printed once, no
+/// listening line, exit status 2.
+#[test]
+fn a_port_in_use_is_one_error_and_no_listening_line() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let (error, _) = the_only_error(ServerOptions::default().bind(&address));
     assert!(
-        errors[0].contains(&format!("cannot listen on {address}")),
-        "{}",
-        failure.output
+        error.contains(&format!("cannot listen on {address}")),
+        "{error}"
     );
 }
 
