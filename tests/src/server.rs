@@ -55,6 +55,44 @@ pub fn run_cli(
     )
 }
 
+/// Runs `wildid ARGS` in `data_dir` on a terminal (a pseudo-terminal made by `script`, from
+/// util-linux, which every Debian has), as an operator at a shell would: what it printed to
+/// the terminal (standard output and error together, with the terminal's control sequences).
+pub fn run_cli_on_terminal(
+    data_dir: &Path,
+    envs: &[(&str, &str)],
+    args: &[&str],
+) -> (ExitStatus, String) {
+    let quote = |word: &str| format!("'{}'", word.replace('\'', r"'\''"));
+    let line: Vec<String> = std::iter::once(binary().to_string_lossy().into_owned())
+        .chain(args.iter().map(|&a| a.to_owned()))
+        .chain([
+            "--data-dir".to_owned(),
+            data_dir.to_string_lossy().into_owned(),
+        ])
+        .map(|word| quote(&word))
+        .collect();
+    let mut command = Command::new("script");
+    clean_env(&mut command);
+    let output = command
+        .args([
+            "--quiet",
+            "--return",
+            "--command",
+            &line.join(" "),
+            "/dev/null",
+        ])
+        .env("TERM", "xterm-256color")
+        .envs(envs.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .expect("script (util-linux) runs");
+    (
+        output.status,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
 /// Starts `wildid ARGS` in `data_dir` without waiting for it (to stop it half-way).
 pub fn spawn_cli(data_dir: &Path, args: &[&str]) -> Child {
     let mut command = Command::new(binary());

@@ -77,7 +77,7 @@ pub fn compose(
     let random: Arc<dyn SecureRandom> = Arc::new(OsRandom);
     let cipher: Arc<dyn FieldCipher> =
         Arc::new(FernetKeyRing::new(&secrets.fernet_keys).map_err(|e| e.to_string())?);
-    let audit = AuditTrail::new(db.audit_log());
+    let audit = AuditTrail::new(db.audit_log()).with_clock(Arc::clone(&clock));
     let counter_keys: Arc<dyn KeyedDigest> = Arc::new(HmacDigest::new(derive_key(
         &secrets.session_key,
         "counter-keys",

@@ -248,6 +248,19 @@ async fn the_audit_log_page_filters_pages_and_checks_the_chain() {
         "{}",
         page.body
     );
+    // Each check is itself audited, with what the admin was shown.
+    let checks: Vec<serde_json::Value> = wildid_tests::accounts::audit_entries(&server.data_dir)
+        .into_iter()
+        .filter(|(action, _)| action == "audit.chain_checked")
+        .map(|(_, details)| details)
+        .collect();
+    assert_eq!(checks.len(), 2, "{checks:?}");
+    assert_eq!(checks[0]["outcome"], "intact", "{checks:?}");
+    assert_eq!(
+        (&checks[1]["outcome"], &checks[1]["at_entry"]),
+        (&serde_json::json!("broken"), &serde_json::json!("5")),
+        "{checks:?}"
+    );
 
     // Not for anyone else.
     let mut visitor = sign_in_by_link(&server, "ranger@example.org").await;

@@ -693,6 +693,28 @@ fn output_to_a_closed_pipe_ends_quietly() {
     }
 }
 
+/// Long work shows its progress to an operator at a terminal, and prints nothing of it into a
+/// pipe or a file: the bar of `wildid audit verify` (drawn, then cleared, on a terminal).
+#[test]
+fn long_work_shows_a_progress_bar_on_a_terminal_and_none_in_a_pipe() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path();
+    let server = Server::start_with(ServerOptions::default().data_dir(dir)).unwrap();
+    let (status, _) = server.stop();
+    assert!(status.success());
+    let (status, shown) = wildid_tests::server::run_cli_on_terminal(dir, &[], &["audit", "verify"]);
+    assert!(status.success(), "{shown}");
+    assert!(shown.contains("entries checked"), "a bar: {shown:?}");
+    assert!(shown.contains("audit log intact"), "{shown:?}");
+    let (status, out, err) = run_cli(dir, &[], &["audit", "verify"]);
+    assert!(status.success(), "{out}{err}");
+    assert!(out.starts_with("audit log intact"), "{out}");
+    assert!(
+        !out.contains("entries checked") && !err.contains("entries checked"),
+        "no bar in a pipe: {out}{err}"
+    );
+}
+
 /// The one error line of a server that did not start, and all it printed: it exited 2, never
 /// said it was listening, and printed its error exactly once.
 fn the_only_error(options: ServerOptions) -> (String, String) {

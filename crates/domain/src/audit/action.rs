@@ -145,6 +145,9 @@ actions! {
     /// Encrypted values were rewritten under the newest key (the counts, the key's id; values
     /// no key decrypts are counted, never dropped).
     KeysReencrypted => "keys.reencrypted",
+    /// An admin had the whole audit chain checked from the console (its outcome in the
+    /// details).
+    AuditChainChecked => "audit.chain_checked",
     /// Stored address digests were moved to the current email pepper (the counts only).
     EmailIndexRekeyed => "keys.email_rekeyed",
 }

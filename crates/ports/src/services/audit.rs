@@ -3,10 +3,13 @@
 use std::sync::Arc;
 
 use wildid_domain::audit::{
-    AuditEntry, AuditRecord, ChainBreak, ChainHash, ChainProblem, ChainSummary, ChainVerifier,
+    Action, Actor, AuditDetails, AuditEntry, AuditRecord, ChainBreak, ChainHash, ChainProblem,
+    ChainSummary, ChainVerifier, Origin,
 };
 
 use crate::RepoError;
+use crate::builtin::SystemClock;
+use crate::clock::Clock;
 use crate::repo::{AuditFilter, AuditLog, AuditRow};
 
 /// Rows fetched per round trip while verifying.
@@ -87,12 +90,54 @@ fn log_line(entry: &AuditEntry) {
 #[derive(Clone)]
 pub struct AuditTrail {
     log: Arc<dyn AuditLog>,
+    clock: Arc<dyn Clock>,
 }
 
 impl AuditTrail {
-    /// Over `log`.
+    /// Over `log`, on the system clock.
     pub fn new(log: Arc<dyn AuditLog>) -> Self {
-        Self { log }
+        Self {
+            log,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The same, with `clock` dating the entries this trail writes itself (those of
+    /// [`AuditTrail::verify_for`]).
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// [`AuditTrail::verify`] of the whole log, asked for by `actor` (an admin at the console)
+    /// from `origin`, and recorded as `audit.chain_checked` with its outcome (`intact`,
+    /// `broken` and the entry's number): who looked, and what they were shown.
+    ///
+    /// # Errors
+    /// [`VerifyAuditError`] when the log cannot be read (nothing is recorded then).
+    pub async fn verify_for(
+        &self,
+        actor: Actor,
+        origin: Option<Origin>,
+    ) -> Result<VerifyOutcome, VerifyAuditError> {
+        let outcome = self.verify(None).await?;
+        let details = match &outcome {
+            VerifyOutcome::Intact(summary) => AuditDetails::new()
+                .with("outcome", "intact")
+                .with("entries", summary.entries.to_string()),
+            VerifyOutcome::Broken(found) => AuditDetails::new()
+                .with("outcome", "broken")
+                .with("at_entry", found.seq.to_string()),
+            VerifyOutcome::AnchorMismatch { seq } => AuditDetails::new()
+                .with("outcome", "anchor_mismatch")
+                .with("at_entry", seq.to_string()),
+        };
+        let record = AuditRecord::new(self.clock.now(), actor, Action::AuditChainChecked)
+            .details(details)
+            .origin(origin);
+        self.record_or_log(record).await;
+        Ok(outcome)
     }
 
     /// Appends a record.

@@ -25,10 +25,10 @@ use wildid_ports::services::audit::VerifyOutcome;
 use crate::context::RequestContext;
 use crate::error::AppError;
 use crate::flash::{self, FlashKind};
-use crate::kit::percent_encoded;
+use crate::kit::{percent_encoded, requester};
 use crate::pages::answer::render;
 use crate::pages::layout::Layout;
-use crate::session::Viewer;
+use crate::session::{SignedIn, Viewer};
 use crate::state::AppState;
 
 const PATH: &str = "/admin/audit";
@@ -295,12 +295,17 @@ async fn lines(state: &AppState, rows: Vec<AuditRow>) -> Result<Vec<EntryLine>, 
 /// `POST /admin/audit/verify`: walks the whole chain; back to the log with what it found.
 pub(crate) async fn verify(
     State(state): State<AppState>,
+    viewer: Viewer,
+    signed_in: SignedIn,
     jar: SignedCookieJar,
 ) -> Result<Response, AppError> {
     let outcome = state
         .services
         .audit
-        .verify(None)
+        .verify_for(
+            Actor::User(signed_in.user.id()),
+            requester(&viewer).origin(),
+        )
         .await
         .map_err(|e| AppError::Unavailable(e.to_string()))?;
     let (kind, message) = match outcome {
