@@ -37,6 +37,8 @@ for run in doc["runs"]:
         print(f'  {kind:32} {k["per_second"]:7.1f}/s  p50 {k["p50_ms"]:7.1f} ms  p99 {k["p99_ms"]:7.1f} ms  {k["statuses"]}')
     for i, m in enumerate(run["resident_memory"]):
         print(f'  server {i}: RSS {m["after_warm_up_kib"]/1024:.0f} MiB after warm-up, {m["end_kib"]/1024:.0f} MiB at the end, {m["max_kib"]/1024:.0f} MiB at most')
+        if "quarters_kib" in m:
+            print('    by quarter: RSS ' + ' / '.join(f'{v/1024:.0f}' for v in m["quarters_kib"]) + ' MiB, of which heap (RssAnon) ' + ' / '.join(f'{v/1024:.0f}' for v in m["heap_quarters_kib"]) + ' MiB')
     print(f'  5xx: {sum(sum(v for s, v in k["statuses"].items() if int(s) >= 500) for k in run["kinds"].values())}, '
           f'ERROR lines logged: {len(run["logged_errors"])}')
 print(f"written: {sys.argv[1]}")

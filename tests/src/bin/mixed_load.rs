@@ -299,16 +299,20 @@ async fn act(
     Ok((answer.status, started.elapsed(), answer.body))
 }
 
-fn resident_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
+/// Resident memory of `pid` in KiB: all of it, and the part that is the process's own heap
+/// and stacks (`RssAnon`; the rest is mapped files and shared memory, such as SQLite's WAL
+/// index, which the kernel can take back).
+fn resident_kib(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0)
+    };
+    (field("VmRSS:"), field("RssAnon:"))
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -372,7 +376,7 @@ async fn main() {
     }
     // Resident memory, every second, of every server.
     let pids: Vec<u32> = site.servers.iter().map(Server::pid).collect();
-    let mut rss: Vec<Vec<u64>> = vec![Vec::new(); pids.len()];
+    let mut rss: Vec<Vec<(u64, u64)>> = vec![Vec::new(); pids.len()];
     while Instant::now() < deadline {
         for (i, pid) in pids.iter().enumerate() {
             rss[i].push(resident_kib(*pid));
@@ -404,11 +408,25 @@ async fn main() {
     let memory: Vec<Value> = rss
         .iter()
         .map(|series| {
-            let warm = series.get(series.len() / 4).copied().unwrap_or(0);
+            let total: Vec<u64> = series.iter().map(|(all, _)| *all).collect();
+            let heap: Vec<u64> = series.iter().map(|(_, anon)| *anon).collect();
+            // At the end of each quarter of the run: the first is the warm-up.
+            let quarters = |values: &[u64]| -> Vec<u64> {
+                (1..=4)
+                    .map(|q| {
+                        values
+                            .get((values.len() * q / 4).saturating_sub(1))
+                            .copied()
+                            .unwrap_or(0)
+                    })
+                    .collect()
+            };
             json!({
-                "after_warm_up_kib": warm,
-                "end_kib": series.last().copied().unwrap_or(0),
-                "max_kib": series.iter().max().copied().unwrap_or(0),
+                "after_warm_up_kib": total.get(total.len() / 4).copied().unwrap_or(0),
+                "end_kib": total.last().copied().unwrap_or(0),
+                "max_kib": total.iter().max().copied().unwrap_or(0),
+                "quarters_kib": quarters(&total),
+                "heap_quarters_kib": quarters(&heap),
             })
         })
         .collect();
