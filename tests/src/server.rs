@@ -72,10 +72,13 @@ pub fn run_cli_on_terminal(
         ])
         .map(|word| quote(&word))
         .collect();
-    let mut command = Command::new("script");
+    // Under `timeout`, so a terminal that never ends cannot hold the whole suite.
+    let mut command = Command::new("timeout");
     clean_env(&mut command);
     let output = command
         .args([
+            "120",
+            "script",
             "--quiet",
             "--return",
             "--command",
@@ -86,7 +89,7 @@ pub fn run_cli_on_terminal(
         .envs(envs.iter().copied())
         .stdin(Stdio::null())
         .output()
-        .expect("script (util-linux) runs");
+        .expect("timeout (coreutils) and script (util-linux) run");
     (
         output.status,
         String::from_utf8_lossy(&output.stdout).into_owned(),

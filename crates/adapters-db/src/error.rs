@@ -12,12 +12,16 @@ pub(crate) fn repo_error(error: DieselError) -> RepoError {
             DatabaseErrorKind::UniqueViolation => RepoError::Duplicate,
             DatabaseErrorKind::ForeignKeyViolation => RepoError::NotFound,
             DatabaseErrorKind::SerializationFailure => RepoError::Conflict,
-            // The connection is gone, or Postgres is stopping or starting: diesel-async
-            // reports a failure with no SQLSTATE (a closed socket: "connection closed") as
-            // `UnableToSendCommand`, and the server's own farewell by its message only.
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
+            DatabaseErrorKind::ClosedConnection => {
                 RepoError::Unavailable(info.message().to_owned())
             }
+            // diesel-async reports every tokio-postgres error without a SQLSTATE under this
+            // kind: a lost connection, but also a bug (a wrong parameter count, a value that
+            // cannot be encoded), which must stay a fault. Only the connection's are 503s.
+            DatabaseErrorKind::UnableToSendCommand if is_connection_message(info.message()) => {
+                RepoError::Unavailable(info.message().to_owned())
+            }
+            // The server's own farewell (stopping, starting, recovering), by its message.
             _ if is_gone_message(info.message()) || is_busy_message(info.message()) => {
                 RepoError::Unavailable(info.message().to_owned())
             }
@@ -40,6 +44,19 @@ pub(crate) fn repo_error(error: DieselError) -> RepoError {
 /// "could not extend file ...: No space left on device"), which diesel reports by message.
 fn is_full_message(message: &str) -> bool {
     message.contains("database or disk is full") || message.contains("No space left on device")
+}
+
+/// tokio-postgres's words for a connection that failed or went away (its error kinds `Closed`,
+/// `Io`, `Connect`, `Tls` and `Timeout`; the cause is not part of the text).
+fn is_connection_message(message: &str) -> bool {
+    [
+        "connection closed",
+        "error communicating with the server",
+        "error connecting to server",
+        "error performing TLS handshake",
+        "timeout waiting for server",
+    ]
+    .contains(&message)
 }
 
 /// Postgres ending or refusing the session because the server is stopping, restarting or
@@ -158,6 +175,19 @@ mod tests {
             "syntax error at or near \"SELEC\"",
         );
         assert!(matches!(repo_error(error), RepoError::Other(_)));
+        // Reported under the same kind as a lost connection, but bugs in the query.
+        for message in [
+            "expected 3 parameters but got 2",
+            "error serializing parameter 1",
+            "error encoding message to server",
+            "unexpected message from server",
+        ] {
+            let error = database_error(DatabaseErrorKind::UnableToSendCommand, message);
+            assert!(
+                matches!(repo_error(error), RepoError::Other(_)),
+                "{message}"
+            );
+        }
         let error = database_error(DatabaseErrorKind::UniqueViolation, "duplicate key");
         assert!(matches!(repo_error(error), RepoError::Duplicate));
     }

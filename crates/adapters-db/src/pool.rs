@@ -180,6 +180,32 @@ pub(crate) enum Pool {
     Postgres(PgPool),
 }
 
+/// How long a Postgres connection may sit unused before it is asked `SELECT 1` ahead of its
+/// next use.
+const IDLE_CHECK_AFTER: Duration = Duration::from_secs(30);
+
+type PgManager = AsyncDieselConnectionManager<AsyncPgConnection>;
+
+/// The pre-recycle hook of the Postgres pool: a connection unused for [`IDLE_CHECK_AFTER`]
+/// answers `SELECT 1` within `within`, or is dropped (and the pool hands out another).
+fn idle_check(within: Duration) -> deadpool::managed::Hook<PgManager> {
+    deadpool::managed::Hook::async_fn(move |conn: &mut AsyncPgConnection, metrics| {
+        let idle = metrics.last_used() >= IDLE_CHECK_AFTER;
+        Box::pin(async move {
+            if !idle {
+                return Ok(());
+            }
+            let ping = diesel_async::RunQueryDsl::execute(diesel::sql_query("SELECT 1"), conn);
+            match tokio::time::timeout(within, ping).await {
+                Ok(Ok(_)) => Ok(()),
+                _ => Err(deadpool::managed::HookError::Message(
+                    "an idle connection did not answer; it is replaced".into(),
+                )),
+            }
+        })
+    })
+}
+
 impl Pool {
     pub(crate) fn sqlite(path: &Path, options: PoolOptions) -> Result<Self, DbError> {
         Self::sqlite_with(path, options, SQLITE_PRAGMAS)
@@ -204,11 +230,13 @@ impl Pool {
     }
 
     pub(crate) fn postgres(url: &str, options: PoolOptions) -> Result<Self, DbError> {
-        // `Fast`: a pooled connection is handed out unless it is known to be closed (its
-        // socket ended, as when Postgres stops or restarts) or left in a broken transaction.
-        // `Verified` would send `SELECT 1` before every query, doubling the round trips of
-        // every request; a connection that dies unnoticed fails its one query instead (a 503,
-        // `faults.rs`), is then closed, and is replaced at the next checkout.
+        // `Fast`: a pooled connection in use is handed out again unless it is known to be
+        // closed (its socket ended, as when Postgres stops or restarts) or left in a broken
+        // transaction. `Verified` would send `SELECT 1` before every query, doubling the
+        // round trips of every request. A connection that sat unused for a while is the one
+        // that may have died silently (a firewall or NAT forgetting it, a partition): the
+        // pre-recycle hook asks it `SELECT 1` first, within the acquire timeout, and drops it
+        // when it does not answer, so the request gets a fresh one instead of a hang.
         let mut config = ManagerConfig::<AsyncPgConnection>::default();
         config.recycling_method = RecyclingMethod::Fast;
         let manager =
@@ -218,6 +246,7 @@ impl Pool {
             .wait_timeout(Some(options.acquire_timeout))
             .create_timeout(Some(options.acquire_timeout))
             .recycle_timeout(Some(options.acquire_timeout))
+            .pre_recycle(idle_check(options.acquire_timeout))
             .runtime(deadpool::Runtime::Tokio1)
             .build()
             .map_err(|e| DbError::Connect(e.to_string()))?;

@@ -123,7 +123,8 @@ impl SmtpMailer {
 impl SmtpMailer {
     /// Connects to the SMTP server as a delivery would (TLS as configured, `EHLO`, the login
     /// when credentials are set) and ends the session without sending anything: the start-up
-    /// check of the mail transport. Bounded by the configured timeout.
+    /// check of the mail transport. Each step waits at most the configured timeout; a caller
+    /// that needs a bound on the whole puts one around it.
     ///
     /// # Errors
     /// [`MailError::Unavailable`] naming what failed (connection, TLS or login); the message

@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use wildid_adapters_ai::{OpenAiCompatible, Probe};
+use wildid_adapters_ai::{OpenAiCompatible, Probe, ProviderSettings};
 use wildid_adapters_mail::SmtpMailer;
 use wildid_ports::builtin::OsRandom;
 
@@ -69,38 +69,45 @@ fn not_answering(at: &str, why: &str) -> Finding {
     ))
 }
 
+/// Each remote provider, all at once, in the order of the chain.
 async fn providers(settings: &Settings) -> Vec<Finding> {
-    let mut found = Vec::new();
-    for provider in &settings.identification.chain {
-        let Provider::Remote(remote) = provider else {
+    let remotes = settings
+        .identification
+        .chain
+        .iter()
+        .filter_map(|provider| match provider {
+            Provider::Remote(remote) => Some(provider_check(remote)),
             // The offline model is loaded (or refused, saying how to fix it) as the server
             // is composed, before the first connection is served.
-            continue;
-        };
-        let name = &remote.name;
-        let client = match OpenAiCompatible::new(remote.clone()) {
-            Ok(client) => client,
-            Err(e) => {
-                found.push(warning(format!("identification provider {name}: {e}")));
-                continue;
-            }
-        };
-        found.push(match client.probe(PROBE_TIMEOUT).await {
-            Probe::Answered(status) => Finding {
-                warning: false,
-                line: format!("identification provider {name} answered (HTTP {status})"),
-            },
-            Probe::KeyRefused(status) => warning(format!(
-                "identification provider {name} refused the key (HTTP {status}): check \
-                 WILDID_AI_API_KEY"
-            )),
-            Probe::Unreachable(why) => warning(format!(
-                "identification provider {name} did not answer at start ({why}); until it does, \
-                 identifications go to the next provider or answer 503: check WILDID_AI_BASE_URL"
-            )),
+            Provider::LocalModel(_) => None,
         });
+    futures_util::future::join_all(remotes).await
+}
+
+async fn provider_check(remote: &ProviderSettings) -> Finding {
+    let name = &remote.name;
+    let client = match OpenAiCompatible::new(remote.clone()) {
+        Ok(client) => client,
+        Err(e) => return warning(format!("identification provider {name}: {e}")),
+    };
+    match client.probe(PROBE_TIMEOUT).await {
+        Probe::Answered(status @ 200..=299) => Finding {
+            warning: false,
+            line: format!("identification provider {name} answered (HTTP {status})"),
+        },
+        Probe::Answered(status) => warning(format!(
+            "identification provider {name} answered HTTP {status} to its model listing: \
+                 check WILDID_AI_BASE_URL (a server without a listing may still identify)"
+        )),
+        Probe::KeyRefused(status) => warning(format!(
+            "identification provider {name} refused the key (HTTP {status}): check \
+                 WILDID_AI_API_KEY"
+        )),
+        Probe::Unreachable(why) => warning(format!(
+            "identification provider {name} did not answer at start ({why}); until it does, \
+                 identifications go to the next provider or answer 503: check WILDID_AI_BASE_URL"
+        )),
     }
-    found
 }
 
 fn warning(line: String) -> Finding {

@@ -62,6 +62,7 @@ async fn sign_in_links_go_out_by_smtp_and_survive_an_outage() {
     }
 
     let smtp = SmtpServer::start(&python, port, &[]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     // The first retry is 30 s away; make it due now rather than wait.
     wildid_tests::db::make_retries_due(&server.data_dir.join("wildid.db")).await;
     let mails = smtp.wait_for(3).await;

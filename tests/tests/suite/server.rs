@@ -550,7 +550,10 @@ fn config_check_reports_and_fails_on_bad_production_config() {
     assert_eq!(status.code(), Some(2));
     assert!(err.contains("3 problems in the configuration"), "{err}");
     assert!(
-        err.contains("not checked: the secrets, the offline model and the database"),
+        err.contains(
+            "not checked: the secrets, the offline model, the database, the mail transport and \
+             the providers"
+        ),
         "what could not be checked is said: {err}"
     );
     assert_eq!(

@@ -190,7 +190,6 @@ async fn every_message_queued_by_either_server_goes_out_exactly_once() {
     assert!(per_address.values().all(|n| *n == 1), "{per_address:?}");
 }
 
-/// Signs in `address` by link on `first`; the client, on `first`.
 /// The daily retention purge runs on one server only: each runs its first maintenance round at
 /// start, and the one that comes second finds the purge done (or being done) by the other.
 /// Counted by outcome in each server's own metrics.
@@ -227,6 +226,7 @@ async fn the_daily_purge_runs_on_one_server_of_two() {
     assert_eq!(runs["failed"], 0.0, "{runs:?}");
 }
 
+/// Signs in `address` by link on `first`; the client, on `first`.
 async fn signed_in(first: &Server, second: &Server, address: &str) -> Client {
     let mut client = Client::new(&first.url(""));
     let r = client

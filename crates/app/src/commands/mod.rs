@@ -41,7 +41,8 @@ pub fn fail(error: &dyn std::fmt::Display) -> ExitCode {
 pub fn config_unreadable(error: &dyn std::fmt::Display) -> ExitCode {
     let code = fail(error);
     eprintln!(
-        "not checked: the secrets, the offline model and the database (they need the values above)"
+        "not checked: the secrets, the offline model, the database, the mail transport and the \
+         providers (they need the values above)"
     );
     code
 }
