@@ -415,6 +415,18 @@ pub async fn wait_for_mail(data_dir: &Path, count: usize) -> Vec<String> {
     );
 }
 
+/// The part of a page under its heading `<h2 id="ID">`, up to the next `<h2` (an admin
+/// console card, say).
+///
+/// # Panics
+/// When the page has no such heading.
+pub fn section<'a>(html: &'a str, id: &str) -> &'a str {
+    html.split(&format!("<h2 id=\"{id}\">"))
+        .nth(1)
+        .and_then(|rest| rest.split("<h2").next())
+        .unwrap_or_else(|| panic!("no <h2 id=\"{id}\"> in the page: {html}"))
+}
+
 /// The first link in a message that contains `path` (`/auth/verify`), and its token.
 pub fn link_in(mail: &str, path: &str) -> (String, String) {
     let start = mail

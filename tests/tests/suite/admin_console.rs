@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use wildid_tests::accounts::{options, registered, sign_in_by_link, sqlite, staff_with_totp};
-use wildid_tests::client::Client;
+use wildid_tests::client::{Client, section};
 use wildid_tests::server::Server;
 
 /// The text of the page's table rows (`<tr>` ... `</tr>`), one string each, header excluded.
@@ -305,12 +305,7 @@ async fn the_providers_card_shows_a_failing_provider_with_its_circuit_open() {
 
     let page = admin.get("/admin").await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let card = page
-        .body
-        .split("<h2 id=\"providers\">")
-        .nth(1)
-        .and_then(|rest| rest.split("<h2").next())
-        .unwrap();
+    let card = section(&page.body, "providers");
     let row = |name: &str| {
         rows(card)
             .into_iter()

@@ -128,12 +128,7 @@ async fn rotation(database: Option<String>) {
     console.set_session_cookie(&admin.session_cookie().unwrap());
     let page = console.get("/admin").await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let card = page
-        .body
-        .split("<h2 id=\"keys\">")
-        .nth(1)
-        .and_then(|rest| rest.split("<h2").next())
-        .unwrap();
+    let card = wildid_tests::client::section(&page.body, "keys");
     assert!(card.contains("the ring holds 2 key(s)"), "{card}");
     assert!(
         card.contains("the older keys can be removed from WILDID_FERNET_KEYS"),
